@@ -1,0 +1,37 @@
+// listr2 progress whose renderer is a pure function of flags, environment and TTY (after
+// lint-staged): silent for --json (stdout is the envelope), plain lines for CI and pipes.
+import { Listr } from 'listr2';
+import type { UpPhase } from '../core/lab-up.js';
+
+export type RendererName = 'default' | 'simple' | 'silent';
+
+export interface RendererInput {
+  json: boolean;
+  quiet?: boolean;
+  isTTY: boolean;
+  env: Record<string, string | undefined>;
+}
+
+export function chooseRenderer({ json, quiet, isTTY, env }: RendererInput): RendererName {
+  if (json || quiet) return 'silent';
+  if (!isTTY || (env.CI !== undefined && env.CI !== '' && env.CI !== 'false') || env.TERM === 'dumb') return 'simple';
+  return 'default';
+}
+
+export async function runPhases(phases: UpPhase[], signal: AbortSignal, renderer: RendererName): Promise<void> {
+  const list = new Listr(
+    phases.map((phase) => ({ title: phase.title, task: () => phase.run(signal) })),
+    {
+      renderer,
+      fallbackRenderer: 'simple',
+      exitOnError: true,
+      // overlab handles Ctrl-C itself so it can roll back; listr2 must not exit the process.
+      registerSignalListeners: false,
+    },
+  );
+  await list.run();
+}
+
+export function rendererFromProcess(json: boolean): RendererName {
+  return chooseRenderer({ json, isTTY: Boolean(process.stderr.isTTY), env: process.env });
+}

@@ -1,0 +1,44 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { buildOffline } from '../../image/offline-build.js';
+import { buildWithDockerfile } from '../../image/dockerfile-build.js';
+import { hostImageTags } from '../../image/host-image.js';
+
+interface ImageBuildResult {
+  tags: string[];
+  method: 'offline' | 'dockerfile';
+  status: 'built' | 'present';
+  durationMs: number;
+}
+
+export default class ImageBuild extends BaseCommand<ImageBuildResult> {
+  static override summary = 'Build the lab host image (Debian + iproute2, tcpdump, iptables, iperf3, etcd, Node.js).';
+  static override description =
+    'offline (default): mmdebstrap makes a Debian root filesystem from Debian\'s packages and `docker import` loads it — no container registry needed. dockerfile: `docker build` of image/Dockerfile, for machines that can pull debian:bookworm-slim.';
+  static override examples = ['<%= config.bin %> image build', '<%= config.bin %> image build --if-missing', '<%= config.bin %> image build --method dockerfile'];
+  static override flags = {
+    method: Flags.string({ options: ['offline', 'dockerfile'], default: 'offline', description: 'How to build.' }),
+    'if-missing': Flags.boolean({ description: 'Do nothing when the image is already there.', default: false }),
+  };
+
+  protected async execute(): Promise<ImageBuildResult> {
+    const { flags } = await this.parse(ImageBuild);
+    const tags = hostImageTags();
+    const method = flags.method as 'offline' | 'dockerfile';
+    const started = Date.now();
+    if (flags['if-missing'] && (await Promise.all(tags.map((t) => this.runtime.imageExists(t)))).every(Boolean)) {
+      return { tags, method, status: 'present', durationMs: 0 };
+    }
+    const log = (line: string) => {
+      if (!this.json) process.stderr.write(this.colours.dim(line) + '\n');
+    };
+    if (method === 'offline') await buildOffline(this.runtime, tags, { onLog: log, signal: this.abort.signal });
+    else await buildWithDockerfile(tags, log);
+    return { tags, method, status: 'built', durationMs: Date.now() - started };
+  }
+
+  protected renderHuman(r: ImageBuildResult): string {
+    if (r.status === 'present') return `${this.colours.green('✓')} ${r.tags.join(', ')} already present`;
+    return `${this.colours.green('✓')} built ${r.tags.join(', ')} (${r.method}, ${(r.durationMs / 1000).toFixed(0)} s)`;
+  }
+}

@@ -1,0 +1,63 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { rendererFromProcess, runPhases } from '../cli/progress.js';
+import { progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
+import { loadLabSpec } from '../spec/load.js';
+import { resolveLab } from '../plan/addressing.js';
+import { existingLabState, rollbackLab, upPhases } from '../core/lab-up.js';
+import { takenSubnets } from '../core/taken-subnets.js';
+import { verifyLab } from '../core/lab-verify.js';
+import { inputError, interruptedError } from '../core/errors.js';
+import type { VerifyReport } from '../checks/run-checks.js';
+import { renderVerifyReport } from '../report/verify-report.js';
+
+interface RunResult {
+  reports: VerifyReport[];
+  kept: boolean;
+}
+
+export default class Run extends BaseCommand<RunResult> {
+  static override summary = 'up → verify → down for one or more specs: the one-shot form for CI and workshops.';
+  static override description = 'Exit 0 when every check of every lab passed, 1 when any failed. Labs are always taken down unless --keep.';
+  static override examples = ['<%= config.bin %> run labs/*.yaml --junit results.xml'];
+  static override strict = false;
+  static override args = { spec: Args.string({ description: 'Lab spec paths (one or more).', required: true }) };
+  static override flags = {
+    junit: Flags.string({ description: 'Also write JUnit XML to this file.' }),
+    keep: Flags.boolean({ description: 'Leave the labs up afterwards.', default: false }),
+  };
+
+  protected async execute(): Promise<RunResult> {
+    const { argv, flags } = await this.parse(Run);
+    const files = argv as string[];
+    const specs = await Promise.all(files.map((f) => loadLabSpec(f))); // all valid before anything starts
+    const reports: VerifyReport[] = [];
+    for (const spec of specs) {
+      if (this.abort.signal.aborted) throw interruptedError();
+      const lab = resolveLab(spec, { takenSubnets: await takenSubnets(this.runtime, spec.name) });
+      if ((await existingLabState(this.runtime, lab)) !== 'absent') {
+        throw inputError(`lab "${lab.name}" is already up`, `run \`overlab down ${lab.name}\` first, or \`overlab verify ${lab.name}\``);
+      }
+      if (!this.json) process.stderr.write(this.colours.bold(`\n▶ ${spec.name}`) + (spec.description ? ` — ${spec.description}` : '') + '\n');
+      try {
+        await runPhases(upPhases(this.runtime, lab), this.abort.signal, rendererFromProcess(this.json));
+        const report = await verifyLab(this.runtime, lab, lab.checks, {
+          signal: this.abort.signal,
+          onResult: (r) => {
+            if (!this.json) process.stderr.write(progressLine(r, this.colours) + '\n');
+          },
+        });
+        reports.push(report);
+      } finally {
+        if (!flags.keep || this.abort.signal.aborted) await rollbackLab(this.runtime, lab.name);
+      }
+    }
+    await writeJunitIfAsked(flags.junit, reports);
+    this.resultExitCode = reports.some((r) => r.failed > 0) ? 1 : 0;
+    return { reports, kept: flags.keep };
+  }
+
+  protected renderHuman(result: RunResult): string {
+    return result.reports.map((r) => renderVerifyReport(r, this.colours)).join('\n\n');
+  }
+}

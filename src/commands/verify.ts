@@ -1,0 +1,41 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { labNameOf, readLabArgument } from '../cli/lab-argument.js';
+import { progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
+import { requireRunningLab } from '../core/lab-registry.js';
+import { verifyLab } from '../core/lab-verify.js';
+import type { VerifyReport } from '../checks/run-checks.js';
+import { renderVerifyReport } from '../report/verify-report.js';
+
+export default class Verify extends BaseCommand<VerifyReport> {
+  static override summary = 'Run a lab\'s checks (ping, capture) and report what was seen.';
+  static override description =
+    'Exit 0 when every check passes, 1 when any fails. With a spec path, the checks are read from the file (so they can be edited without rebuilding the lab); with a lab name, the checks the lab was built with are used.';
+  static override examples = ['<%= config.bin %> verify same-host', '<%= config.bin %> verify labs/host-gw.yaml --junit results.xml --json'];
+  static override args = { lab: Args.string({ description: 'Lab name or spec path.', required: true }) };
+  static override flags = {
+    junit: Flags.string({ description: 'Also write JUnit XML to this file.' }),
+    check: Flags.string({ description: 'Run only the check with this name (repeatable).', multiple: true }),
+  };
+
+  protected async execute(): Promise<VerifyReport> {
+    const { args, flags } = await this.parse(Verify);
+    const arg = await readLabArgument(args.lab);
+    const lab = await requireRunningLab(this.runtime, labNameOf(arg));
+    const checks = arg.kind === 'spec' ? arg.spec.checks : lab.checks;
+    const report = await verifyLab(this.runtime, lab, checks, {
+      signal: this.abort.signal,
+      ...(flags.check ? { only: flags.check } : {}),
+      onResult: (r) => {
+        if (!this.json) process.stderr.write(progressLine(r, this.colours) + '\n');
+      },
+    });
+    await writeJunitIfAsked(flags.junit, [report]);
+    this.resultExitCode = report.failed > 0 ? 1 : 0;
+    return report;
+  }
+
+  protected renderHuman(report: VerifyReport): string {
+    return renderVerifyReport(report, this.colours);
+  }
+}

@@ -1,0 +1,78 @@
+// The offline method: a Debian root filesystem made with mmdebstrap from Debian's own
+// packages, streamed into `docker import`. Needs no container registry.
+import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import { environmentError } from '../core/errors.js';
+import { HOST_PACKAGES, importChanges } from './host-image.js';
+
+export interface OfflineBuildOptions {
+  suite?: string;
+  mirror?: string;
+  onLog?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export function debianSuite(): string {
+  try {
+    const release = readFileSync('/etc/os-release', 'utf8');
+    return /^VERSION_CODENAME=(\w+)/m.exec(release)?.[1] ?? 'bookworm';
+  } catch {
+    return 'bookworm';
+  }
+}
+
+/** The apt source lines mmdebstrap uses: Debian's main, updates and security suites only. */
+export function debianSources(suite: string, mirror: string): string[] {
+  const security = mirror.replace(/\/debian\/?$/, '/debian-security');
+  return [`deb ${mirror} ${suite} main`, `deb ${mirror} ${suite}-updates main`, `deb ${security} ${suite}-security main`];
+}
+
+export function mmdebstrapArgs(suite: string, mirror: string): string[] {
+  return [
+    '--variant=minbase',
+    `--include=${HOST_PACKAGES.join(',')}`,
+    '--dpkgopt=path-exclude=/usr/share/man/*',
+    '--dpkgopt=path-exclude=/usr/share/doc/*',
+    '--dpkgopt=path-exclude=/usr/share/locale/*',
+    '--format=tar',
+    suite,
+    '-',
+    ...debianSources(suite, mirror),
+  ];
+}
+
+export async function buildOffline(runtime: ContainerRuntime, tags: string[], options: OfflineBuildOptions = {}): Promise<void> {
+  const suite = options.suite ?? debianSuite();
+  const mirror = options.mirror ?? process.env.OVERLAB_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+  const which = await execa('sh', ['-c', 'command -v mmdebstrap'], { reject: false });
+  if (which.exitCode !== 0) {
+    throw environmentError('mmdebstrap is not installed', 'apt-get install -y mmdebstrap (or run `bash scripts/setup.sh`)');
+  }
+  const child = execa('mmdebstrap', mmdebstrapArgs(suite, mirror), {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    stderrTail = (stderrTail + text).slice(-2000);
+    for (const line of text.split('\n')) if (line.trim()) options.onLog?.(line);
+  });
+  const [first, ...rest] = tags;
+  if (!first) throw new Error('no image tag given');
+  const imported = runtime.importImage(child.stdout!, first, importChanges());
+  const finished = await child.catch((error: unknown) => error as { exitCode?: number });
+  if ((finished as { exitCode?: number }).exitCode !== 0) {
+    await imported.catch(() => undefined);
+    throw environmentError(`mmdebstrap failed: ${stderrTail.trim().split('\n').slice(-3).join(' / ')}`, 'check that Debian\'s package mirror is reachable (apt-get update)');
+  }
+  await imported;
+  for (const tag of rest) await tagImage(first, tag);
+}
+
+export async function tagImage(source: string, target: string): Promise<void> {
+  await execa('docker', ['tag', source, target]);
+}

@@ -1,0 +1,60 @@
+// Pure: which containers a lab needs and how they are configured.
+import type { ContainerSpec } from '../runtime/runtime.js';
+import type { ResolvedLab } from './resolved-lab.js';
+import {
+  LABEL_FINGERPRINT,
+  LABEL_LAB,
+  LABEL_NODE,
+  LABEL_RESOLVED,
+  LABEL_ROLE,
+  LABEL_SPEC,
+  LABEL_UNDERLAY,
+  SWITCH_NODE,
+} from './naming.js';
+import { createHash } from 'node:crypto';
+
+/** The capabilities a lab node needs; never --privileged (DESIGN.md "Safety rules"). */
+export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
+export const NODE_DEVICES = ['/dev/net/tun'];
+const KEEP_RUNNING = ['sleep', 'infinity'];
+
+export function labFingerprint(lab: ResolvedLab): string {
+  return createHash('sha256').update(JSON.stringify(lab)).digest('hex').slice(0, 16);
+}
+
+function labels(lab: ResolvedLab, node: string, role: string): Record<string, string> {
+  return {
+    [LABEL_LAB]: lab.name,
+    [LABEL_NODE]: node,
+    [LABEL_ROLE]: role,
+    [LABEL_SPEC]: lab.specFile,
+    [LABEL_UNDERLAY]: lab.underlay.subnet,
+  };
+}
+
+export function containerSpecs(lab: ResolvedLab): ContainerSpec[] {
+  const base = { image: lab.image, command: KEEP_RUNNING, capAdd: NODE_CAPABILITIES, devices: NODE_DEVICES };
+  const forwarding = { 'net.ipv4.ip_forward': '1' };
+  const specs: ContainerSpec[] = [
+    {
+      ...base,
+      name: lab.underlay.switchContainer,
+      hostname: SWITCH_NODE,
+      labels: {
+        ...labels(lab, SWITCH_NODE, 'switch'),
+        [LABEL_RESOLVED]: JSON.stringify(lab),
+        [LABEL_FINGERPRINT]: labFingerprint(lab),
+      },
+      sysctls: {},
+      hostPid: true,
+    },
+  ];
+  for (const host of lab.hosts) {
+    specs.push({ ...base, name: host.container, hostname: host.name, labels: labels(lab, host.name, 'host'), sysctls: forwarding });
+  }
+  for (const node of lab.externals) {
+    const sysctls = node.role === 'router' ? forwarding : {};
+    specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role), sysctls });
+  }
+  return specs;
+}

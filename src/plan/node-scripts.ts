@@ -1,0 +1,123 @@
+// Pure rendering of what `up` does inside each container, as the shell commands a student could
+// type themselves. One script per container, run with one `docker exec` (DESIGN.md "Batch the
+// kernel work").
+import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
+
+export interface NodeScript {
+  node: string;
+  container: string;
+  /** Shell lines; lines starting with '#' explain the step that follows. */
+  lines: string[];
+}
+
+/** How the switch script names a container's PID: a number at run time, a shell expansion in --dry-run. */
+export type PidReference = (container: string) => string;
+
+export const dryRunPid: PidReference = (container) => `$(docker inspect -f '{{.State.Pid}}' ${container})`;
+
+/** The underlay: one Linux bridge in the switch container, one veth pair per node. */
+export function renderSwitchScript(lab: ResolvedLab, pid: PidReference): NodeScript {
+  const u = lab.underlay;
+  const lines = [
+    `# the underlay switch: a Linux bridge; every node's eth0 is a veth whose other end is a port here`,
+    `ip link add ${u.bridge} type bridge`,
+    `ip link set ${u.bridge} up`,
+  ];
+  const nodes: { name: string; container: string; mac: string }[] = [
+    ...lab.hosts.map((h) => ({ name: h.name, container: h.container, mac: h.underlayMac })),
+    ...lab.externals.map((e) => ({ name: e.name, container: e.container, mac: e.underlayMac })),
+  ];
+  for (const node of nodes) {
+    lines.push(
+      `# cable to ${node.name}: port "${node.name}" here, "eth0" in ${node.container}`,
+      `ip link add ${node.name} mtu ${u.mtu} type veth peer name eth0 address ${node.mac} mtu ${u.mtu} netns ${pid(node.container)}`,
+      `ip link set ${node.name} master ${u.bridge} up`,
+    );
+  }
+  return { node: 'switch', container: u.switchContainer, lines };
+}
+
+function underlayLines(ip: string, lab: ResolvedLab): string[] {
+  return [
+    `# underlay address on eth0`,
+    `ip link set lo up`,
+    `ip addr add ${ip}/${lab.underlay.prefixLen} dev eth0`,
+    `ip link set eth0 up`,
+  ];
+}
+
+function bridgeLines(host: ResolvedHost, network: ResolvedNetwork): string[] {
+  const hostNetwork = host.networks.find((hn) => hn.network === network.name)!;
+  const prefix = hostNetwork.subnet.split('/')[1];
+  return [
+    `# the bridge ${hostNetwork.bridge}: the pods' switch, and their gateway ${hostNetwork.bridgeIp}`,
+    `ip link add ${hostNetwork.bridge} type bridge`,
+    `ip link set ${hostNetwork.bridge} address ${hostNetwork.bridgeMac}`,
+    `ip addr add ${hostNetwork.bridgeIp}/${prefix} dev ${hostNetwork.bridge}`,
+    `ip link set ${hostNetwork.bridge} up`,
+  ];
+}
+
+function podLines(host: ResolvedHost, network: ResolvedNetwork): string[] {
+  const lines: string[] = [];
+  for (const pod of host.pods.filter((p) => p.network === network.name)) {
+    lines.push(
+      `# pod ${pod.name}: a network namespace, cabled to ${network.bridge} by a veth pair`,
+      `ip netns add ${pod.name}`,
+      `ip link add ${pod.hostVeth} type veth peer name eth0 address ${pod.mac} netns ${pod.name}`,
+      `ip link set ${pod.hostVeth} master ${network.bridge} up`,
+      `ip -n ${pod.name} link set lo up`,
+      `ip -n ${pod.name} addr add ${pod.ip}/${pod.prefixLen} dev eth0`,
+      `ip -n ${pod.name} link set eth0 up`,
+      `ip -n ${pod.name} route add default via ${pod.gateway}`,
+    );
+  }
+  return lines;
+}
+
+function natLines(network: ResolvedNetwork): string[] {
+  if (!network.nat) return [];
+  return [
+    `# NAT: pod traffic leaving the pod network ${network.cidr} takes the host's address`,
+    `iptables -t nat -A POSTROUTING -s ${network.cidr} ! -d ${network.cidr} -o eth0 -j MASQUERADE`,
+  ];
+}
+
+function hostGwLines(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork): string[] {
+  if (network.backend !== 'host-gw' || network.controlPlane !== 'static') return [];
+  const lines = [`# host-gw: each remote pod subnet is reached via its host's underlay address`];
+  for (const peer of lab.hosts.filter((h) => h.name !== host.name)) {
+    const subnet = peer.networks.find((hn) => hn.network === network.name)!.subnet;
+    lines.push(`ip route add ${subnet} via ${peer.underlayIp} dev eth0`);
+  }
+  return lines;
+}
+
+export function renderHostScript(lab: ResolvedLab, host: ResolvedHost): NodeScript {
+  const lines = [...underlayLines(host.underlayIp, lab)];
+  if (lab.underlay.gateway) {
+    lines.push(`# default route: the underlay router`, `ip route add default via ${lab.underlay.gateway}`);
+  }
+  for (const network of lab.networks) {
+    lines.push(...bridgeLines(host, network), ...podLines(host, network), ...natLines(network));
+    lines.push(...hostGwLines(lab, host, network));
+  }
+  return { node: host.name, container: host.container, lines };
+}
+
+export function renderExternalScript(lab: ResolvedLab, node: ResolvedExternal): NodeScript {
+  const lines = [...underlayLines(node.underlayIp, lab)];
+  if (node.role === 'router') {
+    lines.push(`# a router that knows only the underlay: no route to any pod network`);
+  }
+  return { node: node.name, container: node.container, lines };
+}
+
+export function renderNodeScripts(lab: ResolvedLab): NodeScript[] {
+  return [...lab.hosts.map((h) => renderHostScript(lab, h)), ...lab.externals.map((e) => renderExternalScript(lab, e))];
+}
+
+/** The script as run: `set -ex` so a failure names the command that failed. */
+export function toShell(script: NodeScript): string {
+  return ['set -ex', ...script.lines.filter((line) => !line.startsWith('#'))].join('\n') + '\n';
+}

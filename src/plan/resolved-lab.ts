@@ -1,0 +1,73 @@
+// A lab with every address, MAC and name decided: what `up` builds and what checks resolve
+// names against. Produced by resolveLab() (addressing.ts); serialised into a container label so
+// `verify`, `inspect` and `down` work without the spec file.
+import type { Backend, CheckSpec, ControlPlane, ExternalRole } from '../spec/model.js';
+
+export interface ResolvedNetwork {
+  name: string;
+  cidr: string;
+  subnetLen: number;
+  bridge: string;
+  backend: Backend;
+  controlPlane: ControlPlane;
+  vni: number;
+  port: number;
+  nat: boolean;
+}
+
+export interface ResolvedPod {
+  name: string; // also the netns name in its host
+  host: string;
+  network: string;
+  ip: string;
+  prefixLen: number;
+  mac: string;
+  gateway: string; // the bridge address in the host
+  hostVeth: string; // the veth end in the host's namespace, attached to the bridge
+}
+
+export interface ResolvedHostNetwork {
+  network: string;
+  subnet: string; // e.g. 172.16.1.0/24
+  bridge: string;
+  bridgeIp: string; // .1
+  bridgeMac: string;
+}
+
+export interface ResolvedHost {
+  name: string;
+  container: string;
+  underlayIp: string;
+  underlayMac: string;
+  networks: ResolvedHostNetwork[];
+  pods: ResolvedPod[];
+}
+
+export interface ResolvedExternal {
+  name: string;
+  role: ExternalRole | 'etcd';
+  container: string;
+  underlayIp: string;
+  underlayMac: string;
+}
+
+export interface ResolvedUnderlay {
+  subnet: string;
+  prefixLen: number;
+  mtu: number;
+  gateway?: string; // IP of the router node the hosts use as default route
+  switchContainer: string;
+  bridge: string; // the Linux bridge inside the switch container
+}
+
+export interface ResolvedLab {
+  name: string;
+  description?: string;
+  specFile: string;
+  image: string;
+  underlay: ResolvedUnderlay;
+  networks: ResolvedNetwork[];
+  hosts: ResolvedHost[];
+  externals: ResolvedExternal[];
+  checks: CheckSpec[];
+}

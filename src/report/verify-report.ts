@@ -1,0 +1,19 @@
+import type { VerifyReport } from '../checks/run-checks.js';
+import type { Palette } from './colour.js';
+import { renderTable } from './table.js';
+
+export function renderVerifyReport(report: VerifyReport, colours: Palette): string {
+  const status = (s: string) => (s === 'pass' ? colours.green('PASS') : s === 'fail' ? colours.red('FAIL') : colours.yellow('ERROR'));
+  const table = renderTable(report.checks, [
+    { header: 'RESULT', value: (c) => status(c.status) },
+    { header: 'CHECK', value: (c) => c.name, maxWidth: 48 },
+    { header: 'KIND', value: (c) => c.kind },
+    { header: 'SEEN', value: (c) => c.seen, maxWidth: 110 },
+  ]);
+  const failures = report.checks
+    .filter((c) => c.status !== 'pass')
+    .map((c) => `${colours.red('✗')} ${c.name}: ${c.reason ?? c.status}`);
+  const total = report.checks.length;
+  const summary = `${report.lab}: ${report.passed}/${total} checks passed` + (report.failed ? `, ${report.failed} failed` : '');
+  return [table, ...(failures.length ? ['', ...failures] : []), '', report.failed ? colours.red(summary) : colours.green(summary)].join('\n');
+}

@@ -1,0 +1,111 @@
+// The typed lab model: what a YAML spec means once parsed and checked.
+// Addresses the user left out are still undefined here; src/plan/addressing.ts fills them in.
+
+/** Where a value sits in the spec file, for error messages. */
+export interface SourcePosition {
+  file: string;
+  line: number; // 1-based
+  col: number; // 1-based
+}
+
+export type Backend = 'none' | 'host-gw' | 'vxlan' | 'udp';
+export type ControlPlane = 'static' | 'etcd';
+export type ExternalRole = 'outside' | 'router';
+
+/** One pod network (flannel's "Network"). Most labs have one; the tenants lab has two. */
+export interface PodNetworkSpec {
+  name: string; // "default" when the spec uses the single `network:` form
+  cidr: string; // e.g. "172.16.0.0/16"
+  subnetLen: number; // per-host subnet prefix length, e.g. 24
+  bridge: string; // Linux bridge in each host: "docker0", "cni0", ...
+  backend: Backend;
+  controlPlane: ControlPlane; // only meaningful for vxlan / udp / host-gw
+  vni: number; // vxlan only (default 1)
+  port: number; // vxlan default 8472, udp default 8285
+  nat: boolean; // masquerade pod traffic leaving the pod network
+}
+
+export interface PodSpec {
+  name: string; // also the network namespace name inside the host
+  network: string; // PodNetworkSpec.name
+  ip?: string; // optional fixed address inside the host's subnet
+}
+
+export interface HostSpec {
+  name: string;
+  /** Per-network fixed subnet, keyed by PodNetworkSpec.name; missing entries are allocated. */
+  subnets: Record<string, string>;
+  underlayIp?: string;
+  pods: PodSpec[];
+}
+
+export interface ExternalNodeSpec {
+  name: string;
+  role: ExternalRole;
+  underlayIp?: string;
+}
+
+export interface UnderlaySpec {
+  subnet?: string; // undefined = choose automatically
+  mtu: number; // default 1500
+  /** Name of an external node (role router) the hosts use as default gateway. */
+  gateway?: string;
+}
+
+/** A reference to something in the lab by name: "host1", "host1/pod1", "outside", "host1:eth0",
+ * "host1/pod1:eth0", or a literal IPv4 / MAC address. Resolved against the resolved lab. */
+export type Ref = string;
+
+export type PingExpectation = 'reachable' | 'unreachable';
+
+export interface PingSpec {
+  from: Ref; // a host, pod or external node
+  to: Ref; // a host, pod, external node or literal lab address
+  count: number; // default 3
+  expect: PingExpectation; // default reachable
+}
+
+export type PacketProto = 'icmp' | 'arp' | 'udp' | 'tcp' | 'vxlan' | 'flannel-udp' | 'ipv4';
+
+/** Conditions a decoded packet must all meet to match. Every field is optional. */
+export interface PacketMatchSpec {
+  proto?: PacketProto;
+  src?: Ref; // IPv4 source (outer)
+  dst?: Ref; // IPv4 destination (outer)
+  srcMac?: Ref;
+  dstMac?: Ref;
+  srcPort?: number;
+  dstPort?: number;
+  icmpType?: 'echo-request' | 'echo-reply' | 'unreachable' | number;
+  vni?: number;
+  /** For encapsulated packets (vxlan, flannel-udp): conditions on the inner packet. */
+  inner?: PacketMatchSpec;
+}
+
+export interface CaptureSpec {
+  on: Ref; // interface reference: "host1:eth0", "host1/pod1:eth0", "host1:docker0"
+  during: { ping: PingSpec };
+  expect: PacketMatchSpec[]; // each must be seen at least once
+  absent: PacketMatchSpec[]; // none may be seen
+}
+
+export interface CheckSpec {
+  name: string;
+  description?: string;
+  ping?: PingSpec;
+  capture?: CaptureSpec;
+  /** Position of the check in the spec, for reports. */
+  position?: SourcePosition;
+}
+
+export interface LabSpec {
+  name: string; // [a-z0-9][a-z0-9-]*, used in container names
+  description?: string;
+  file: string; // absolute path of the spec file ("<inline>" for tests)
+  image?: string; // host image override, default overlab/host:<version>
+  networks: PodNetworkSpec[];
+  underlay: UnderlaySpec;
+  hosts: HostSpec[];
+  externals: ExternalNodeSpec[];
+  checks: CheckSpec[];
+}

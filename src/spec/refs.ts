@@ -1,0 +1,101 @@
+// Syntactic parsing of references used in checks: "host1", "host1/pod1", "outside", "host1:eth0",
+// "host1/pod1:eth0", "10.1.2.3", "02:42:ac:10:01:02". Whether the named things exist is checked
+// elsewhere (src/spec/semantic.ts for names, the resolver for interfaces and addresses).
+
+import { isValidIpv4, isValidMac } from './ipv4.js';
+
+export type ParsedRef =
+  | { kind: 'host'; host: string }
+  | { kind: 'pod'; host: string; pod: string }
+  | { kind: 'node'; node: string }
+  /** `host` is a host or external node name; `pod` is set for "host/pod:iface". */
+  | { kind: 'iface'; host: string; pod?: string; iface: string }
+  | { kind: 'ip'; ip: string }
+  | { kind: 'mac'; mac: string }; // lower case
+
+/** Same as ParsedRef (model.ts's `Ref` is the unparsed string). */
+export type Ref = ParsedRef;
+export type RefKind = ParsedRef['kind'];
+
+const NAME = '[a-z][a-z0-9-]*';
+const REF = new RegExp(`^(${NAME})(?:/(${NAME}))?(?::([^/:\\s]+))?$`);
+export const MAX_IFACE_NAME = 15;
+
+/**
+ * Parses a reference. A bare name is a `node` when it is in `externals` (the external node
+ * names), otherwise a `host`. Returns undefined when the string is not a reference at all
+ * (see refProblem for why).
+ */
+export function parseRef(s: string, externals?: Iterable<string>): ParsedRef | undefined {
+  if (typeof s !== 'string') return undefined;
+  if (isValidMac(s)) return { kind: 'mac', mac: s.toLowerCase() };
+  if (isValidIpv4(s)) return { kind: 'ip', ip: s };
+  const m = REF.exec(s);
+  if (!m) return undefined;
+  const host = m[1] as string;
+  const pod = m[2];
+  const iface = m[3];
+  if (iface !== undefined) {
+    if (!isValidIfaceName(iface)) return undefined;
+    return pod !== undefined ? { kind: 'iface', host, pod, iface } : { kind: 'iface', host, iface };
+  }
+  if (pod !== undefined) return { kind: 'pod', host, pod };
+  const ext = externals === undefined ? undefined : new Set(externals);
+  return ext?.has(host) ? { kind: 'node', node: host } : { kind: 'host', host };
+}
+
+/** Linux interface name rules: 1..15 bytes, no '/', ':' or whitespace, not "." or "..". */
+export function isValidIfaceName(s: string): boolean {
+  return (
+    typeof s === 'string' &&
+    s.length > 0 &&
+    Buffer.byteLength(s, 'utf8') <= MAX_IFACE_NAME &&
+    s !== '.' &&
+    s !== '..' &&
+    !/[/:\s]/.test(s)
+  );
+}
+
+/** Why `s` is not a reference (a sentence fragment, e.g. `"Host1" has upper-case letters`), or undefined when it is one. */
+export function refProblem(s: string): string | undefined {
+  if (parseRef(s) !== undefined) return undefined;
+  const q = JSON.stringify(s);
+  if (s === '') return 'the reference is empty';
+  if (/^[0-9.]+$/.test(s)) return `${q} is not a valid IPv4 address`;
+  if (/^[0-9a-f]{1,3}(?::[0-9a-f]{0,3}){2,}$/i.test(s))
+    return `${q} is not a valid MAC address (six pairs of hex digits, like 02:42:ac:10:01:02)`;
+  const m = /^([^/:]*)(?:\/([^:]*))?(?::(.*))?$/.exec(s);
+  if (m) {
+    const iface = m[3];
+    if (iface === '') return `${q} has an empty interface name`;
+    if (m[2] === '') return `${q} has an empty pod name`;
+    if (iface !== undefined && !isValidIfaceName(iface)) {
+      if (Buffer.byteLength(iface, 'utf8') > MAX_IFACE_NAME)
+        return `interface name ${JSON.stringify(iface)} is ${iface.length} characters; Linux interface names are at most ${MAX_IFACE_NAME}`;
+      return `${JSON.stringify(iface)} is not a valid interface name`;
+    }
+    const parts = [m[1], m[2]].filter((p): p is string => p !== undefined);
+    if (parts.some((p) => /[A-Z]/.test(p))) return `${q} has upper-case letters; names are lower-case`;
+    const bad = parts.find((p) => !new RegExp(`^${NAME}$`).test(p));
+    if (bad !== undefined && s !== bad) return `${JSON.stringify(bad)} in ${q} is not a valid name`;
+  }
+  return `${q} is not a valid reference`;
+}
+
+/** The canonical string form of a parsed reference. */
+export function formatRef(r: ParsedRef): string {
+  switch (r.kind) {
+    case 'host':
+      return r.host;
+    case 'pod':
+      return `${r.host}/${r.pod}`;
+    case 'node':
+      return r.node;
+    case 'iface':
+      return `${r.host}${r.pod !== undefined ? `/${r.pod}` : ''}:${r.iface}`;
+    case 'ip':
+      return r.ip;
+    case 'mac':
+      return r.mac;
+  }
+}

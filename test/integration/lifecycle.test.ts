@@ -1,0 +1,121 @@
+// Lifecycle edges on the real engine: idempotent up/down, labs found by label without their
+// spec, bad input creates nothing, a failure or Ctrl-C half-way through `up` leaves nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { containersWithLabel, CLI, overlab, overlabJson, ROOT } from './harness.js';
+
+let dir: string;
+const BROKEN_IMAGE = 'overlab-test/no-iproute:latest';
+
+beforeAll(async () => {
+  dir = await mkdtemp('/tmp/overlab-lifecycle-');
+  await overlab(['down', '--all']);
+});
+
+afterAll(async () => {
+  await overlab(['down', '--all']);
+  await execa('docker', ['rmi', '-f', BROKEN_IMAGE], { reject: false });
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('up and down', () => {
+  it('is idempotent and works from the lab name once the spec file is gone', async () => {
+    const spec = `${dir}/temp.yaml`;
+    await writeFile(spec, 'name: temp-lab\nhosts:\n  - name: host1\n    pods: [pod1]\n');
+    expect((await overlab(['up', spec])).exitCode).toBe(0);
+    const again = await overlabJson<{ status: string }>(['up', spec]);
+    expect(again.exitCode).toBe(0);
+    expect(again.body.result.status).toBe('unchanged');
+
+    const ls = await overlabJson<{ lab: string; running: number }[]>(['ls']);
+    expect(ls.body.result).toContainEqual(expect.objectContaining({ lab: 'temp-lab', running: 2 }));
+
+    const exec = await overlab(['exec', 'temp-lab', 'host1/pod1', '--', 'ip', '-br', 'addr', 'show', 'eth0']);
+    expect(exec.exitCode).toBe(0);
+    expect(exec.stdout).toMatch(/eth0@\S+\s+UP\s+172\.16\.1\.2\/24/);
+    expect((await overlab(['exec', 'temp-lab', 'host1', '--', 'false'])).exitCode).toBe(1);
+
+    await rm(spec);
+    expect((await overlab(['down', 'temp-lab'])).exitCode).toBe(0);
+    expect(await containersWithLabel('overlab.lab=temp-lab')).toEqual([]);
+    const twice = await overlab(['down', 'temp-lab']);
+    expect(twice.exitCode).toBe(0);
+    expect(twice.stdout).toContain('already down');
+  });
+
+  it('refuses to clobber a lab that is up from a different spec', async () => {
+    const a = `${dir}/clash.yaml`;
+    await writeFile(a, 'name: clash\nhosts:\n  - name: host1\n');
+    expect((await overlab(['up', a])).exitCode).toBe(0);
+    await writeFile(a, 'name: clash\nhosts:\n  - name: host1\n  - name: host2\n');
+    const r = await overlab(['up', a]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('already up');
+    expect(r.stderr).toContain('--recreate');
+    expect((await overlab(['up', a, '--recreate'])).exitCode).toBe(0);
+    expect(await containersWithLabel('overlab.lab=clash')).toEqual(['overlab-clash-host1', 'overlab-clash-host2', 'overlab-clash-switch']);
+    expect((await overlab(['down', '--all'])).exitCode).toBe(0);
+    expect(await containersWithLabel('overlab.lab')).toEqual([]);
+  });
+
+  it('prints the exact commands with --dry-run and creates nothing', async () => {
+    const r = await overlab(['up', 'labs/host-gw.yaml', '--dry-run']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('ip route add 172.16.2.0/24 via');
+    expect(r.stdout).toContain('ip netns add pod1');
+    expect(await containersWithLabel('overlab.lab=host-gw')).toEqual([]);
+  });
+});
+
+describe('bad input and broken environments', () => {
+  it('rejects a bad spec with exit 2, file:line:col, and creates nothing', async () => {
+    const spec = `${dir}/bad.yaml`;
+    await writeFile(spec, 'name: bad-lab\nhosts:\n  - name: host1\n    pods: [pod1]\n    colour: blue\n');
+    const r = await overlab(['up', spec]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yaml:5:5/);
+    expect(r.stderr).toContain('colour');
+    expect(await containersWithLabel('overlab.lab=bad-lab')).toEqual([]);
+    const missing = await overlab(['validate', `${dir}/nope.yaml`]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('nope.yaml');
+  });
+
+  it('exits 3 with a fix when no engine answers', async () => {
+    const r = await overlab(['ls'], { DOCKER_HOST: `unix://${dir}/no-docker.sock` });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('no Docker engine answers');
+    expect(r.stderr).toContain('Try:');
+  });
+
+  it('removes everything when wiring fails half-way through up', async () => {
+    // An image without iproute2: containers start, then the first wiring script fails.
+    await execa('docker', ['rm', '-f', 'overlab-test-broken'], { reject: false });
+    await execa('docker', ['run', '--name', 'overlab-test-broken', 'overlab/host:latest', 'rm', '-f', '/usr/bin/ip', '/bin/ip', '/sbin/ip', '/usr/sbin/ip']);
+    await execa('docker', ['commit', 'overlab-test-broken', BROKEN_IMAGE]);
+    await execa('docker', ['rm', '-f', 'overlab-test-broken']);
+    const r = await overlab(['up', 'labs/host-gw.yaml', '--image', BROKEN_IMAGE]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/wiring|Cable|failed/i);
+    expect(await containersWithLabel('overlab.lab=host-gw')).toEqual([]);
+  });
+
+  it('handles Ctrl-C during up by removing what was made', async () => {
+    const spec = `${dir}/big.yaml`;
+    await copyFile(`${ROOT}labs/host-gw.yaml`, spec);
+    const hosts = Array.from({ length: 8 }, (_, i) => `  - name: host${i + 1}\n    pods: [pod1, pod2]`).join('\n');
+    await writeFile(spec, `name: interrupted\nhosts:\n${hosts}\n`);
+    const child = execa('node', [CLI, 'up', spec], { cwd: ROOT, reject: false });
+    // Wait (by polling the engine, not by sleeping blindly) until containers exist, then Ctrl-C.
+    for (let i = 0; i < 200; i++) {
+      if ((await containersWithLabel('overlab.lab=interrupted')).length > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    expect(await containersWithLabel('overlab.lab=interrupted')).toEqual([]);
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { resolveLab } from '../../src/plan/addressing.js';
+import { dryRunPid, renderHostScript, renderNodeScripts, renderSwitchScript, toShell } from '../../src/plan/node-scripts.js';
+import { containerSpecs } from '../../src/plan/containers.js';
+import { renderDryRun } from '../../src/plan/dry-run.js';
+import { failedCommand } from '../../src/core/lab-up.js';
+import { twoHostSpec } from './lab-fixture.js';
+
+const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
+const commands = (lines: string[]) => lines.filter((l) => !l.startsWith('#'));
+
+describe('host scripts', () => {
+  it('wires the underlay, the bridge, each pod and the host-gw routes in order', () => {
+    const script = renderHostScript(lab, lab.hosts[0]!);
+    expect(commands(script.lines)).toEqual([
+      'ip link set lo up',
+      'ip addr add 192.168.50.2/24 dev eth0',
+      'ip link set eth0 up',
+      'ip link add docker0 type bridge',
+      'ip link set docker0 address 02:42:ac:10:01:01',
+      'ip addr add 172.16.1.1/24 dev docker0',
+      'ip link set docker0 up',
+      'ip netns add pod1',
+      'ip link add veth-pod1 type veth peer name eth0 address 02:42:ac:10:01:02 netns pod1',
+      'ip link set veth-pod1 master docker0 up',
+      'ip -n pod1 link set lo up',
+      'ip -n pod1 addr add 172.16.1.2/24 dev eth0',
+      'ip -n pod1 link set eth0 up',
+      'ip -n pod1 route add default via 172.16.1.1',
+      'ip netns add pod2',
+      'ip link add veth-pod2 type veth peer name eth0 address 02:42:ac:10:01:03 netns pod2',
+      'ip link set veth-pod2 master docker0 up',
+      'ip -n pod2 link set lo up',
+      'ip -n pod2 addr add 172.16.1.3/24 dev eth0',
+      'ip -n pod2 link set eth0 up',
+      'ip -n pod2 route add default via 172.16.1.1',
+      'iptables -t nat -A POSTROUTING -s 172.16.0.0/16 ! -d 172.16.0.0/16 -o eth0 -j MASQUERADE',
+      'ip route add 172.16.2.0/24 via 192.168.50.3 dev eth0',
+    ]);
+  });
+
+  it('adds a default route via the router when the underlay has a gateway', () => {
+    const spec = twoHostSpec({ underlay: { mtu: 1500, gateway: 'router' } });
+    const withGateway = resolveLab(spec, { takenSubnets: [] });
+    expect(renderHostScript(withGateway, withGateway.hosts[1]!).lines).toContain('ip route add default via 192.168.50.1');
+  });
+
+  it('adds no routes for backend none and no NAT when nat is off', () => {
+    const spec = twoHostSpec();
+    spec.networks[0] = { ...spec.networks[0]!, backend: 'none', nat: false };
+    const plain = resolveLab(spec, { takenSubnets: [] });
+    const lines = renderHostScript(plain, plain.hosts[0]!).lines;
+    expect(lines.some((l) => l.startsWith('ip route add 172.16.'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('iptables'))).toBe(false);
+  });
+
+  it('runs with set -ex and no comments', () => {
+    const shell = toShell(renderHostScript(lab, lab.hosts[1]!));
+    expect(shell.startsWith('set -ex\n')).toBe(true);
+    expect(shell).not.toMatch(/^#/m);
+  });
+});
+
+describe('switch script and containers', () => {
+  it('cables every node with its MAC into the switch bridge', () => {
+    const script = renderSwitchScript(lab, (c) => `<${c}>`);
+    expect(script.container).toBe('overlab-demo-switch');
+    expect(script.lines).toContain(
+      'ip link add host2 mtu 1500 type veth peer name eth0 address 02:42:c0:a8:32:03 mtu 1500 netns <overlab-demo-host2>',
+    );
+    expect(script.lines).toContain('ip link set outside master underlay up');
+    expect(renderSwitchScript(lab, dryRunPid).lines.join('\n')).toContain("$(docker inspect -f '{{.State.Pid}}' overlab-demo-router)");
+  });
+
+  it('labels every container and never asks for privileged mode', () => {
+    const specs = containerSpecs(lab);
+    expect(specs.map((s) => s.name).sort()).toEqual(
+      ['overlab-demo-host1', 'overlab-demo-host2', 'overlab-demo-outside', 'overlab-demo-router', 'overlab-demo-switch'].sort(),
+    );
+    for (const spec of specs) {
+      expect(spec.labels['overlab.lab']).toBe('demo');
+      expect(spec.labels['overlab.node']).toBeTruthy();
+      expect(spec.capAdd).toEqual(['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW']);
+    }
+    expect(specs.filter((s) => s.hostPid).map((s) => s.name)).toEqual(['overlab-demo-switch']);
+    expect(JSON.parse(specs[0]!.labels['overlab.resolved']!)).toEqual(lab);
+  });
+
+  it('dry-run shows docker run lines and every script', () => {
+    const text = renderDryRun(lab);
+    expect(text).toContain('docker run -d');
+    expect(text).toContain('--cap-add NET_ADMIN');
+    expect(text).not.toContain('--privileged');
+    for (const script of renderNodeScripts(lab)) for (const line of script.lines) expect(text).toContain(line);
+  });
+
+  it('names the failing command from set -x output', () => {
+    expect(failedCommand('+ ip link set lo up\n+ ip link add docker0 type bridge\nRTNETLINK answers: File exists\n')).toBe('ip link add docker0 type bridge');
+    expect(failedCommand('nothing traced')).toBeUndefined();
+  });
+});
