@@ -1,6 +1,7 @@
 // One base command owns --json, the result envelope, error → exit-code mapping and the "try
 // this" line (after sf-plugins-core). Commands implement execute() and return their result.
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { palette, shouldUseColour, type Palette } from '../report/colour.js';
@@ -38,6 +39,8 @@ export abstract class BaseCommand<TResult> extends Command {
   }
 
   async run(): Promise<void> {
+    // Every parallel exec listens on the one signal; that is by design, not a leak.
+    setMaxListeners(0, this.abort.signal);
     let interrupts = 0;
     const onSigint = () => {
       interrupts++;

@@ -2,7 +2,8 @@
 // tasks; whatever happens (a failed phase, Ctrl-C), rollbackLab() removes what was made.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { containerSpecs, labFingerprint } from '../plan/containers.js';
-import { renderNodeScripts, renderSwitchScript, toShell, type NodeScript } from '../plan/node-scripts.js';
+import { renderNodeScripts, renderSwitchScript, type NodeScript } from '../plan/node-scripts.js';
+import { failedCommand, scriptErrors, toExecutable } from '../plan/batch-script.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { downLab } from './lab-down.js';
 import { environmentError, interruptedError, OverlabError } from './errors.js';
@@ -16,21 +17,12 @@ function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw interruptedError();
 }
 
-/** The last command `set -x` echoed before the script stopped: the one that failed. */
-export function failedCommand(stderr: string): string | undefined {
-  const traced = stderr.split('\n').filter((line) => line.startsWith('+ '));
-  return traced.at(-1)?.slice(2);
-}
-
 export async function runNodeScript(runtime: ContainerRuntime, script: NodeScript, signal?: AbortSignal): Promise<void> {
-  const result = await runtime.exec(script.container, ['sh', '-c', toShell(script)], signal ? { signal } : {});
+  const executable = toExecutable(script);
+  const result = await runtime.exec(script.container, ['sh', '-c', executable.shell], signal ? { signal } : {});
   if (result.exitCode === 0) return;
-  const command = failedCommand(result.stderr) ?? '(unknown command)';
-  const detail = result.stderr
-    .split('\n')
-    .filter((line) => line.trim() && !line.startsWith('+ '))
-    .slice(-3)
-    .join('; ');
+  const command = failedCommand(executable, result.stderr) ?? '(unknown command)';
+  const detail = scriptErrors(result.stderr).slice(-3).join('; ');
   throw new OverlabError(
     'environment',
     `wiring ${script.node} failed at \`${command}\`: ${detail || `exit ${result.exitCode}`}`,

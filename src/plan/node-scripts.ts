@@ -116,8 +116,3 @@ export function renderExternalScript(lab: ResolvedLab, node: ResolvedExternal): 
 export function renderNodeScripts(lab: ResolvedLab): NodeScript[] {
   return [...lab.hosts.map((h) => renderHostScript(lab, h)), ...lab.externals.map((e) => renderExternalScript(lab, e))];
 }
-
-/** The script as run: `set -ex` so a failure names the command that failed. */
-export function toShell(script: NodeScript): string {
-  return ['set -ex', ...script.lines.filter((line) => !line.startsWith('#'))].join('\n') + '\n';
-}

@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { environmentError, OverlabError } from '../core/errors.js';
 import { tarSingleFile } from './tar.js';
@@ -41,14 +41,30 @@ async function collect(stream: Readable): Promise<string> {
 
 /** ContainerRuntime on a Docker engine through dockerode. */
 export class DockerRuntime implements ContainerRuntime {
-  private readonly docker: Docker;
+  private client?: Docker;
 
   constructor(docker?: Docker) {
-    this.docker = docker ?? new Docker();
+    if (docker) this.client = docker;
+  }
+
+  /** dockerode (with its gRPC and SSH stacks) takes ~0.6 s to load: only commands that talk to
+   * the engine pay for it. */
+  private async connect(): Promise<Docker> {
+    if (!this.client) {
+      const { default: DockerClient } = await import('dockerode');
+      this.client = new DockerClient();
+    }
+    return this.client;
+  }
+
+  private get docker(): Docker {
+    if (!this.client) throw new Error('DockerRuntime used before connect()');
+    return this.client;
   }
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     try {
+      await this.connect();
       return await operation();
     } catch (error) {
       if (isConnectionError(error)) throw engineUnreachable(error);

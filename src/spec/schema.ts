@@ -91,6 +91,12 @@ class ErrorMapper {
       if (this.dropped.has(e)) continue;
       const path = this.segs(e);
       const last = path[path.length - 1];
+      const isMapping = e.data !== null && typeof e.data === 'object' && !Array.isArray(e.data);
+      if ((e.keyword === 'oneOf' || (e.keyword === 'anyOf' && last === 'capture')) && !isMapping) {
+        // `required` holds vacuously for non-mappings; the type error says what is wrong.
+        this.dropped.add(e);
+        continue;
+      }
       if (e.keyword === 'oneOf') {
         // The only oneOf: a check has exactly one of ping / capture.
         for (const s of this.errors) {
@@ -115,7 +121,7 @@ class ErrorMapper {
       } else if (e.keyword === 'anyOf' && last === 'capture') {
         for (const s of this.errors) {
           if (
-            s.instancePath.startsWith(e.instancePath) &&
+            (s.instancePath === e.instancePath || s.instancePath.startsWith(`${e.instancePath}/`)) &&
             /\/anyOf\/\d+\/(required$|properties\/(expect|absent)\/)/.test(s.schemaPath)
           )
             this.dropped.add(s);
@@ -174,6 +180,8 @@ class ErrorMapper {
     const v = e.data;
     switch (e.keyword) {
       case 'type': {
+        if (path.length === 0)
+          return { path, message: `a lab spec is a mapping (name:, hosts:, ...), but this file holds ${describeValue(v)}.` };
         const expected = typeName(String((e.params as { type: string }).type));
         return { path, message: `expected ${expected}, found ${describeValue(v)}.`, hint: typeHint(String((e.params as { type: string }).type), v) };
       }
@@ -184,7 +192,7 @@ class ErrorMapper {
       case 'additionalProperties': {
         const key = (e.params as { additionalProperty: string }).additionalProperty;
         const allowed = Object.keys((ps.properties ?? {}) as Record<string, unknown>);
-        return { path: [...path, key], anchor: 'key', message: `unknown key "${key}".`, hint: unknownKeyHint(path, key, allowed, this.data) };
+        return { path: [...path, key], anchor: 'key', message: `unknown key "${key}".`, hint: unknownKeyHint(path, key, allowed) };
       }
       case 'enum': {
         const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
@@ -321,6 +329,7 @@ function typeName(t: string): string {
 export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
+  if (v instanceof Uint8Array) return 'binary data';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
   if (typeof v === 'number') return `the number ${v}`;
@@ -347,11 +356,9 @@ function requiredHint(path: PathSeg[], missing: string): string | undefined {
   return undefined;
 }
 
-function unknownKeyHint(path: PathSeg[], key: string, allowed: string[], data: Json): string | undefined {
+function unknownKeyHint(path: PathSeg[], key: string, allowed: string[]): string | undefined {
   if (path.length === 1 && path[0] === 'network' && key === 'name')
     return 'The single network is always named "default"; use "networks" for named networks.';
-  if (path.length === 1 && path[0] === 'network' && key === 'networks') return undefined;
-  void data;
   const close = closest(key, allowed);
   if (close) return `Did you mean "${close}"?`;
   return allowed.length ? `Allowed here: ${allowed.join(', ')}.` : undefined;

@@ -38,6 +38,8 @@ export class SpecSource {
       keepSourceTokens: true,
       prettyErrors: false,
       uniqueKeys: true,
+      stringKeys: true, // keys like `1:` become "1"; collection keys are errors
+      merge: true, // allow `<<: *anchor` merge keys
     });
   }
 
@@ -50,7 +52,9 @@ export class SpecSource {
         line: pos.line,
         col: pos.col,
         path: '',
-        message: `invalid YAML: ${sentence(e.message)}`,
+        message: /stringKeys/.test(e.message)
+          ? 'invalid YAML: mapping keys must be plain names, not lists or mappings.'
+          : `invalid YAML: ${sentence(e.message)}`,
       };
     });
     if (issues.length) return issues;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { resolveLab } from '../../src/plan/addressing.js';
-import { dryRunPid, renderHostScript, renderNodeScripts, renderSwitchScript, toShell } from '../../src/plan/node-scripts.js';
+import { dryRunPid, renderHostScript, renderNodeScripts, renderSwitchScript } from '../../src/plan/node-scripts.js';
 import { containerSpecs } from '../../src/plan/containers.js';
 import { renderDryRun } from '../../src/plan/dry-run.js';
-import { failedCommand } from '../../src/core/lab-up.js';
+import { failedCommand, scriptErrors, toExecutable } from '../../src/plan/batch-script.js';
 import { twoHostSpec } from './lab-fixture.js';
 
 const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
@@ -54,10 +54,36 @@ describe('host scripts', () => {
     expect(lines.some((l) => l.startsWith('iptables'))).toBe(false);
   });
 
-  it('runs with set -ex and no comments', () => {
-    const shell = toShell(renderHostScript(lab, lab.hosts[1]!));
-    expect(shell.startsWith('set -ex\n')).toBe(true);
-    expect(shell).not.toMatch(/^#/m);
+});
+
+describe('executable scripts', () => {
+  const script = { node: 'h', container: 'c', lines: ['# comment', 'ip link set lo up', 'ip addr add 10.0.0.1/24 dev eth0', 'ip -n p1 link set lo up', 'ip -n p1 route add default via 10.0.0.1', 'iptables -t nat -F', 'ip route add 10.1.0.0/24 via 10.0.0.2'] };
+  const exe = toExecutable(script);
+
+  it('batches consecutive ip commands per namespace and keeps everything else as is', () => {
+    expect(exe.groups).toEqual([
+      ['ip link set lo up', 'ip addr add 10.0.0.1/24 dev eth0'],
+      ['ip -n p1 link set lo up', 'ip -n p1 route add default via 10.0.0.1'],
+      ['iptables -t nat -F'],
+      ['ip route add 10.1.0.0/24 via 10.0.0.2'],
+    ]);
+    expect(exe.shell).toContain("ip -batch - <<'OVERLAB_BATCH'\nlink set lo up\naddr add 10.0.0.1/24 dev eth0\nOVERLAB_BATCH");
+    expect(exe.shell).toContain("ip -n p1 -batch - <<'OVERLAB_BATCH'\nlink set lo up\nroute add default via 10.0.0.1\nOVERLAB_BATCH");
+    expect(exe.shell.startsWith('set -e\n')).toBe(true);
+    expect(exe.shell).not.toContain('# comment');
+  });
+
+  it('runs every command of the readable script', () => {
+    const host = renderHostScript(lab, lab.hosts[0]!);
+    expect(toExecutable(host).groups.flat()).toEqual(host.lines.filter((l) => !l.startsWith('#')));
+  });
+
+  it('names the failing command, inside a batch too', () => {
+    const stderr = "@@overlab-group 0\n@@overlab-group 1\nRTNETLINK answers: File exists\nCommand failed -:2\n";
+    expect(failedCommand(exe, stderr)).toBe('ip -n p1 route add default via 10.0.0.1');
+    expect(failedCommand(exe, '@@overlab-group 2\niptables: No chain\n')).toBe('iptables -t nat -F');
+    expect(failedCommand(exe, 'no marks')).toBeUndefined();
+    expect(scriptErrors(stderr)).toEqual(['RTNETLINK answers: File exists']);
   });
 });
 
@@ -92,10 +118,5 @@ describe('switch script and containers', () => {
     expect(text).toContain('--cap-add NET_ADMIN');
     expect(text).not.toContain('--privileged');
     for (const script of renderNodeScripts(lab)) for (const line of script.lines) expect(text).toContain(line);
-  });
-
-  it('names the failing command from set -x output', () => {
-    expect(failedCommand('+ ip link set lo up\n+ ip link add docker0 type bridge\nRTNETLINK answers: File exists\n')).toBe('ip link add docker0 type bridge');
-    expect(failedCommand('nothing traced')).toBeUndefined();
   });
 });
