@@ -1,8 +1,8 @@
 // Bring a resolved lab up as an ordered list of phases. The command layer shows them as listr2
 // tasks; whatever happens (a failed phase, Ctrl-C), rollbackLab() removes what was made.
-import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.js';
 import { containerSpecs, labFingerprint } from '../plan/containers.js';
-import { renderNodeScripts, renderSwitchScript, type NodeScript } from '../plan/node-scripts.js';
+import { renderCableScript, renderNodeScripts, renderSwitchBridgeScript, type NodeScript } from '../plan/node-scripts.js';
 import { failedCommand, scriptErrors, toExecutable } from '../plan/batch-script.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { downLab } from './lab-down.js';
@@ -30,33 +30,39 @@ export async function runNodeScript(runtime: ContainerRuntime, script: NodeScrip
   );
 }
 
+/** A lab node's whole bring-up, pipelined: start its container, cable it to the switch, wire it.
+ * Nodes go through this in parallel, so one node's wiring overlaps another's container start. */
+async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, script: NodeScript, signal: AbortSignal) {
+  throwIfAborted(signal);
+  await runtime.createAndStart(spec);
+  throwIfAborted(signal);
+  const pid = String(await runtime.pidOf(spec.name));
+  await runNodeScript(runtime, renderCableScript(lab, script.node, () => pid), signal);
+  throwIfAborted(signal);
+  await runNodeScript(runtime, script, signal);
+}
+
 export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[] {
   const specs = containerSpecs(lab);
+  const switchSpec = specs.find((s) => s.name === lab.underlay.switchContainer)!;
+  const scripts = renderNodeScripts(lab);
+  const nodes = scripts.map((script) => ({ script, spec: specs.find((s) => s.name === script.container)! }));
   return [
     {
-      title: `Start ${specs.length} containers (${lab.hosts.length} hosts, ${lab.externals.length} other nodes, 1 switch)`,
+      title: `Start the underlay switch ${lab.underlay.switchContainer} (${lab.underlay.subnet})`,
       async run(signal) {
         throwIfAborted(signal);
         if (!(await runtime.imageExists(lab.image))) {
           throw environmentError(`image ${lab.image} is missing`, 'build it with `overlab image build` (or `bash scripts/setup.sh`)');
         }
-        await Promise.all(specs.map((spec) => runtime.createAndStart(spec)));
+        await runtime.createAndStart(switchSpec);
+        await runNodeScript(runtime, renderSwitchBridgeScript(lab), signal);
       },
     },
     {
-      title: `Cable every node to the underlay ${lab.underlay.subnet}`,
+      title: `Start, cable and wire ${lab.hosts.length} hosts and ${lab.externals.length} other nodes (bridges, veth pairs, pods, routes)`,
       async run(signal) {
-        throwIfAborted(signal);
-        const nodes = [...lab.hosts.map((h) => h.container), ...lab.externals.map((e) => e.container)];
-        const pids = new Map(await Promise.all(nodes.map(async (c) => [c, String(await runtime.pidOf(c))] as const)));
-        await runNodeScript(runtime, renderSwitchScript(lab, (c) => pids.get(c)!), signal);
-      },
-    },
-    {
-      title: `Wire ${lab.hosts.length + lab.externals.length} nodes (bridges, veth pairs, pods, routes)`,
-      async run(signal) {
-        throwIfAborted(signal);
-        await Promise.all(renderNodeScripts(lab).map((script) => runNodeScript(runtime, script, signal)));
+        await Promise.all(nodes.map((n) => bringUpNode(runtime, lab, n.spec, n.script, signal)));
       },
     },
   ];

@@ -15,26 +15,54 @@ export type PidReference = (container: string) => string;
 
 export const dryRunPid: PidReference = (container) => `$(docker inspect -f '{{.State.Pid}}' ${container})`;
 
-/** The underlay: one Linux bridge in the switch container, one veth pair per node. */
-export function renderSwitchScript(lab: ResolvedLab, pid: PidReference): NodeScript {
-  const u = lab.underlay;
-  const lines = [
-    `# the underlay switch: a Linux bridge; every node's eth0 is a veth whose other end is a port here`,
-    `ip link add ${u.bridge} type bridge`,
-    `ip link set ${u.bridge} up`,
-  ];
-  const nodes: { name: string; container: string; mac: string }[] = [
+interface UnderlayPort {
+  name: string;
+  container: string;
+  mac: string;
+}
+
+function underlayPorts(lab: ResolvedLab): UnderlayPort[] {
+  return [
     ...lab.hosts.map((h) => ({ name: h.name, container: h.container, mac: h.underlayMac })),
     ...lab.externals.map((e) => ({ name: e.name, container: e.container, mac: e.underlayMac })),
   ];
-  for (const node of nodes) {
-    lines.push(
-      `# cable to ${node.name}: port "${node.name}" here, "eth0" in ${node.container}`,
-      `ip link add ${node.name} mtu ${u.mtu} type veth peer name eth0 address ${node.mac} mtu ${u.mtu} netns ${pid(node.container)}`,
-      `ip link set ${node.name} master ${u.bridge} up`,
-    );
-  }
-  return { node: 'switch', container: u.switchContainer, lines };
+}
+
+/** The switch itself: one Linux bridge. */
+export function renderSwitchBridgeScript(lab: ResolvedLab): NodeScript {
+  const u = lab.underlay;
+  return {
+    node: 'switch',
+    container: u.switchContainer,
+    lines: [
+      `# the underlay switch: a Linux bridge; every node's eth0 is a veth whose other end is a port here`,
+      `ip link add ${u.bridge} type bridge`,
+      `ip link set ${u.bridge} up`,
+    ],
+  };
+}
+
+/** One cable: a veth pair from a switch port to the node's eth0 (run in the switch container). */
+export function renderCableScript(lab: ResolvedLab, node: string, pid: PidReference): NodeScript {
+  const u = lab.underlay;
+  const port = underlayPorts(lab).find((p) => p.name === node);
+  if (!port) throw new Error(`no node ${node} in lab ${lab.name}`);
+  return {
+    node: 'switch',
+    container: u.switchContainer,
+    lines: [
+      `# cable to ${port.name}: port "${port.name}" here, "eth0" in ${port.container}`,
+      `ip link add ${port.name} mtu ${u.mtu} type veth peer name eth0 address ${port.mac} mtu ${u.mtu} netns ${pid(port.container)}`,
+      `ip link set ${port.name} master ${u.bridge} up`,
+    ],
+  };
+}
+
+/** The whole underlay at once, as --dry-run shows it. */
+export function renderSwitchScript(lab: ResolvedLab, pid: PidReference): NodeScript {
+  const lines = [...renderSwitchBridgeScript(lab).lines];
+  for (const port of underlayPorts(lab)) lines.push(...renderCableScript(lab, port.name, pid).lines);
+  return { node: 'switch', container: lab.underlay.switchContainer, lines };
 }
 
 function underlayLines(ip: string, lab: ResolvedLab): string[] {
