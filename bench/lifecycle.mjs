@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { setMaxListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { DockerRuntime } from '../dist/runtime/docker-runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../dist/plan/containers.js';
@@ -67,6 +68,7 @@ async function floor(count) {
 async function inProcess(specPath) {
   const spec = await loadLabSpec(specPath);
   const signal = new AbortController().signal;
+  setMaxListeners(0, signal);
   const up = await timedAsync(async () => {
     const lab = resolveLab(spec, { takenSubnets: await takenSubnets(runtime, spec.name) });
     for (const phase of upPhases(runtime, lab)) await phase.run(signal);
