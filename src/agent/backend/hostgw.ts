@@ -1,0 +1,52 @@
+// host-gw backend: no encapsulation; per peer `ip route replace <subnet> via <PublicIP> dev eth0`.
+// Needs every host on one L2 segment.
+
+import { formatCidr, type Ip4Net } from '../ip4.js';
+import { readQuiet } from '../kernel.js';
+import { actualPeerState, parseRoutes } from '../kernel-state.js';
+import type { Lease } from '../lease.js';
+import { desiredPeerState } from '../peer-state.js';
+import type { Backend, BackendDeps } from './types.js';
+import { applyPeerState } from './kernel-sync.js';
+
+export class HostGwBackend implements Backend {
+  readonly type = 'host-gw' as const;
+  readonly device = null;
+  private subnet: Ip4Net | null = null;
+  private peers = 0;
+
+  constructor(private readonly d: BackendDeps) {}
+
+  async prepare(): Promise<Record<string, unknown>> {
+    return {};
+  }
+
+  async configure(subnet: Ip4Net): Promise<void> {
+    this.subnet = subnet;
+  }
+
+  async syncPeers(peers: readonly Lease[]): Promise<{ changed: number }> {
+    const { cfg, net, runner, log } = this.d;
+    if (!this.subnet) throw new Error('host-gw: configure() before syncPeers()');
+    const desired = desiredPeerState(
+      { type: 'host-gw' },
+      { subnet: formatCidr(this.subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
+      peers.map((p) => ({ subnet: formatCidr(p.subnet), publicIp: p.publicIp })),
+    );
+    const dev = cfg.underlayIface;
+    const routes = await readQuiet(runner, ['ip', '-j', 'route', 'show', 'dev', dev]);
+    // manage only routes with a gateway (ours); the underlay's own connected route is left alone
+    const actual = actualPeerState({ routes: parseRoutes(routes, dev, net.network).filter((r) => r.via) });
+    const changed = await applyPeerState(runner, log, desired, actual);
+    this.peers = desired.routes.length;
+    return { changed };
+  }
+
+  stats(): Record<string, unknown> {
+    return { device: this.d.cfg.underlayIface, peers: this.peers };
+  }
+
+  async stop(): Promise<void> {
+    /* kernel state stays */
+  }
+}

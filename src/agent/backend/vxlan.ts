@@ -1,0 +1,120 @@
+// VXLAN backend: the kernel encapsulates; the agent only programs flannel.<VNI>, and per peer a
+// permanent neighbour (<subnet>.0 -> VtepMAC), an FDB entry (VtepMAC -> PublicIP) and a route.
+
+import { formatCidr, formatIp, netAddr, type Ip4Net, parseIp, netContains } from '../ip4.js';
+import { mustRun, readQuiet } from '../kernel.js';
+import { actualPeerState, parseFdb, parseLink, parseNeighbours, parseRoutes, type LinkInfo } from '../kernel-state.js';
+import { type Lease, vtepMacOf } from '../lease.js';
+import { desiredLocalState, desiredPeerState, linkAddArgv } from '../peer-state.js';
+import type { Backend, BackendDeps } from './types.js';
+import { applyPeerState, ensureAddress } from './kernel-sync.js';
+
+export class VxlanBackend implements Backend {
+  readonly type = 'vxlan' as const;
+  readonly device: string;
+  private subnet: Ip4Net | null = null;
+  private mac = '';
+  private peers = 0;
+
+  constructor(private readonly d: BackendDeps) {
+    this.device = `flannel.${d.net.backend.vni}`;
+  }
+
+  private async readLink(): Promise<LinkInfo | null> {
+    const link = await readQuiet(this.d.runner, ['ip', '-j', '-d', 'link', 'show', 'dev', this.device]);
+    if (!link.trim()) return null;
+    const addr = await readQuiet(this.d.runner, ['ip', '-j', 'addr', 'show', 'dev', this.device]);
+    return parseLink(link, addr);
+  }
+
+  async prepare(): Promise<Record<string, unknown>> {
+    const { cfg, net, runner, log } = this.d;
+    let link = await this.readLink();
+    if (link) {
+      const v = link.vxlan;
+      const ok =
+        link.kind === 'vxlan' &&
+        v !== undefined &&
+        v.id === net.backend.vni &&
+        v.local === cfg.publicIp &&
+        v.port === net.backend.port &&
+        (v.link === undefined || v.link === cfg.underlayIface) &&
+        !v.learning;
+      if (ok) {
+        log.info(`reusing ${this.device} (VTEP MAC ${link.mac}, VNI ${net.backend.vni}, local ${cfg.publicIp}, dstport ${net.backend.port})`);
+      } else {
+        log.warn(`${this.device} exists with different settings (${JSON.stringify(v ?? link.kind)}); recreating it`);
+        await mustRun(runner, ['ip', 'link', 'del', this.device]);
+        link = null;
+      }
+    }
+    if (!link) {
+      const local = desiredLocalState(
+        { type: 'vxlan', vni: net.backend.vni, port: net.backend.port },
+        { subnet: '0.0.0.0/32', publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
+        { network: formatCidr(net.network), underlayMtu: cfg.underlayMtu },
+      );
+      const argv = linkAddArgv(local) as string[];
+      await mustRun(runner, argv);
+      log.info(`created: ${argv.join(' ')}`);
+      link = await this.readLink();
+      if (!link) throw new Error(`${this.device} did not appear after ip link add`);
+    }
+    this.mac = link.mac;
+    return { VNI: net.backend.vni, VtepMAC: this.mac };
+  }
+
+  async configure(subnet: Ip4Net): Promise<void> {
+    const { cfg, net, runner, log } = this.d;
+    this.subnet = subnet;
+    const link = await this.readLink();
+    if (!link) throw new Error(`${this.device} disappeared`);
+    const mtu = cfg.underlayMtu - 50;
+    if (link.mtu !== mtu) {
+      await mustRun(runner, ['ip', 'link', 'set', this.device, 'mtu', String(mtu)]);
+      log.info(`configured: ip link set ${this.device} mtu ${mtu}`);
+    }
+    const want = `${formatIp(netAddr(subnet, 0))}/32`;
+    await ensureAddress(runner, log, this.device, link.addresses, want, (ip) => netContains(net.network, parseIp(ip)));
+    if (!link.up) {
+      await mustRun(runner, ['ip', 'link', 'set', this.device, 'up']);
+      log.info(`configured: ip link set ${this.device} up`);
+    }
+  }
+
+  async syncPeers(peers: readonly Lease[]): Promise<{ changed: number }> {
+    const { cfg, net, runner, log } = this.d;
+    if (!this.subnet) throw new Error('vxlan: configure() before syncPeers()');
+    const desired = desiredPeerState(
+      { type: 'vxlan', vni: net.backend.vni, port: net.backend.port },
+      { subnet: formatCidr(this.subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
+      peers.map((p) => {
+        const mac = vtepMacOf(p);
+        if (!mac) log.warn(`lease ${formatCidr(p.subnet)} (${p.publicIp}) has no VtepMAC; skipping it`);
+        return { subnet: formatCidr(p.subnet), publicIp: p.publicIp, ...(mac ? { vtepMac: mac } : {}) };
+      }),
+    );
+    const dev = this.device;
+    const [routes, neigh, fdb] = await Promise.all([
+      readQuiet(runner, ['ip', '-j', 'route', 'show', 'dev', dev]),
+      readQuiet(runner, ['ip', '-j', 'neigh', 'show', 'dev', dev]),
+      readQuiet(runner, ['bridge', '-j', 'fdb', 'show', 'dev', dev]),
+    ]);
+    const actual = actualPeerState({
+      routes: parseRoutes(routes, dev, net.network),
+      neighbours: parseNeighbours(neigh, dev, net.network),
+      fdb: parseFdb(fdb, dev),
+    });
+    const changed = await applyPeerState(runner, log, desired, actual);
+    this.peers = desired.routes.length;
+    return { changed };
+  }
+
+  stats(): Record<string, unknown> {
+    return { device: this.device, vtepMac: this.mac, peers: this.peers };
+  }
+
+  async stop(): Promise<void> {
+    /* kernel state stays */
+  }
+}

@@ -1,0 +1,166 @@
+// The agent's own config file (/etc/overlab/agent.json): validated strictly, with clear errors.
+
+import { isIp } from './ip4.js';
+
+export interface AgentConfig {
+  /** Host name (for logs and stats). */
+  host: string;
+  /** Underlay address this host is reached on; becomes the lease's PublicIP. */
+  publicIp: string;
+  underlayIface: string;
+  underlayMtu: number;
+  /** e.g. ["http://192.168.50.250:2379"] — etcd v3 JSON gateway. */
+  etcdEndpoints: string[];
+  /** etcd key prefix, flannel's default "/coreos.com/network". */
+  prefix: string;
+  leaseTtlSeconds: number;
+  logFile: string;
+  /** Pod bridge: "docker0" or "cni0". */
+  bridge: string;
+  /** FLANNEL_IPMASQ and the masquerade rules. Default false (flannel's default). */
+  ipMasq: boolean;
+  /** Default /run/flannel/subnet.env */
+  subnetEnvFile: string;
+  /** Default /run/overlab/agent-stats.json */
+  statsFile: string;
+  statsIntervalMs: number;
+  /** Default /run/overlab/agent.pid */
+  pidFile: string;
+  /** Path of the tun-open helper (udp backend). Default: next to main.js, then /opt/overlab/bin/tun-open, then PATH. */
+  tunOpen?: string;
+  /** How the udp backend reads the TUN: "poll" (epoll via a libuv pipe handle, default) or "threadpool" (blocking fs.read). */
+  tunIo: 'poll' | 'threadpool';
+}
+
+export class ConfigError extends Error {}
+
+const DEFAULTS = {
+  prefix: '/coreos.com/network',
+  leaseTtlSeconds: 86400,
+  underlayMtu: 1500,
+  underlayIface: 'eth0',
+  logFile: '/var/log/overlab-agent.log',
+  bridge: 'docker0',
+  ipMasq: false,
+  subnetEnvFile: '/run/flannel/subnet.env',
+  statsFile: '/run/overlab/agent-stats.json',
+  statsIntervalMs: 2000,
+  pidFile: '/run/overlab/agent.pid',
+  tunIo: 'poll' as const,
+};
+
+const KNOWN = new Set([
+  'host',
+  'publicIp',
+  'underlayIface',
+  'underlayMtu',
+  'etcdEndpoints',
+  'prefix',
+  'leaseTtlSeconds',
+  'logFile',
+  'bridge',
+  'ipMasq',
+  'subnetEnvFile',
+  'statsFile',
+  'statsIntervalMs',
+  'pidFile',
+  'tunOpen',
+  'tunIo',
+]);
+
+const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
+
+/** Validates a parsed JSON value; throws ConfigError listing every problem. */
+export function validateAgentConfig(raw: unknown): AgentConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('agent config must be a JSON object');
+  const o = raw as Record<string, unknown>;
+  const errs: string[] = [];
+  for (const k of Object.keys(o)) if (!KNOWN.has(k)) errs.push(`unknown key "${k}"`);
+
+  const str = (k: string, def?: string): string => {
+    const v = o[k];
+    if (v === undefined && def !== undefined) return def;
+    if (typeof v !== 'string' || v === '') {
+      errs.push(`"${k}" must be a non-empty string`);
+      return '';
+    }
+    return v;
+  };
+  const int = (k: string, def: number | undefined, min: number, max: number): number => {
+    const v = o[k];
+    if (v === undefined && def !== undefined) return def;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      errs.push(`"${k}" must be an integer in [${min}, ${max}]`);
+      return def ?? min;
+    }
+    return v;
+  };
+
+  const host = str('host');
+  const publicIp = str('publicIp');
+  if (publicIp && !isIp(publicIp)) errs.push(`"publicIp" ${JSON.stringify(publicIp)} is not an IPv4 address`);
+  const underlayIface = str('underlayIface', DEFAULTS.underlayIface);
+  if (underlayIface && !IFNAME_RE.test(underlayIface)) errs.push(`"underlayIface" ${JSON.stringify(underlayIface)} is not an interface name`);
+  const underlayMtu = int('underlayMtu', DEFAULTS.underlayMtu, 576, 65535);
+  let etcdEndpoints: string[] = [];
+  const ep = o.etcdEndpoints;
+  if (!Array.isArray(ep) || ep.length === 0) {
+    errs.push('"etcdEndpoints" must be a non-empty array of http:// URLs');
+  } else {
+    for (const e of ep) {
+      if (typeof e !== 'string' || !/^https?:\/\/[^/\s]+\/?$/.test(e)) errs.push(`etcd endpoint ${JSON.stringify(e)} must look like http://192.168.50.250:2379`);
+    }
+    etcdEndpoints = ep.filter((e): e is string => typeof e === 'string').map((e) => e.replace(/\/+$/, ''));
+  }
+  const prefix = str('prefix', DEFAULTS.prefix);
+  if (prefix && !prefix.startsWith('/')) errs.push('"prefix" must start with "/"');
+  const leaseTtlSeconds = int('leaseTtlSeconds', DEFAULTS.leaseTtlSeconds, 5, 10 * 365 * 86400);
+  const logFile = str('logFile', DEFAULTS.logFile);
+  const bridge = str('bridge', DEFAULTS.bridge);
+  if (bridge && !IFNAME_RE.test(bridge)) errs.push(`"bridge" ${JSON.stringify(bridge)} is not an interface name`);
+  let ipMasq = DEFAULTS.ipMasq;
+  if (o.ipMasq !== undefined) {
+    if (typeof o.ipMasq !== 'boolean') errs.push('"ipMasq" must be true or false');
+    else ipMasq = o.ipMasq;
+  }
+  const subnetEnvFile = str('subnetEnvFile', DEFAULTS.subnetEnvFile);
+  const statsFile = str('statsFile', DEFAULTS.statsFile);
+  const statsIntervalMs = int('statsIntervalMs', DEFAULTS.statsIntervalMs, 100, 3_600_000);
+  const pidFile = str('pidFile', DEFAULTS.pidFile);
+  let tunOpen: string | undefined;
+  if (o.tunOpen !== undefined) tunOpen = str('tunOpen');
+  let tunIo: AgentConfig['tunIo'] = DEFAULTS.tunIo;
+  if (o.tunIo !== undefined) {
+    if (o.tunIo !== 'poll' && o.tunIo !== 'threadpool') errs.push('"tunIo" must be "poll" or "threadpool"');
+    else tunIo = o.tunIo;
+  }
+  if (errs.length > 0) throw new ConfigError(`bad agent config:\n  - ${errs.join('\n  - ')}`);
+  return {
+    host,
+    publicIp,
+    underlayIface,
+    underlayMtu,
+    etcdEndpoints,
+    prefix,
+    leaseTtlSeconds,
+    logFile,
+    bridge,
+    ipMasq,
+    subnetEnvFile,
+    statsFile,
+    statsIntervalMs,
+    pidFile,
+    ...(tunOpen ? { tunOpen } : {}),
+    tunIo,
+  };
+}
+
+export function parseAgentConfig(text: string, source = 'agent config'): AgentConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${source} is not valid JSON: ${(e as Error).message}`);
+  }
+  return validateAgentConfig(raw);
+}

@@ -1,0 +1,181 @@
+// flannel's subnet registry on top of an EtcdClient: network config, leases, acquisition, renewal.
+
+import { type EtcdClient, type KeyValue, type WatchEvent } from './etcd/types.js';
+import { type Ip4Net, compareNets, formatCidr, netEqual } from './ip4.js';
+import {
+  type Lease,
+  type NetworkConfig,
+  type StoredLease,
+  LeaseDecodeError,
+  NetworkConfigError,
+  allocateSubnet,
+  configKey,
+  decodeLeaseValue,
+  encodeLeaseValue,
+  isValidLeaseSubnet,
+  leaseKey,
+  parseNetworkConfig as parseNetworkConfigText,
+  subnetFromKey,
+  subnetsPrefix,
+} from './lease.js';
+import { type Logger, silentLogger } from './log.js';
+
+export interface OwnLease {
+  subnet: Ip4Net;
+  key: string;
+  /** etcd lease id (decimal string). */
+  etcdLease: string;
+  lease: Lease;
+  /** True when an existing lease of this host was reused (restart). */
+  reused: boolean;
+}
+
+export interface AcquireRequest {
+  publicIp: string;
+  backendType: string;
+  backendData: Record<string, unknown>;
+  ttlSeconds: number;
+  /** Try this subnet first (e.g. the one in the previous subnet.env). */
+  preferred?: Ip4Net | null;
+}
+
+export type LeaseEvent = { kind: 'put'; lease: StoredLease } | { kind: 'delete'; subnet: Ip4Net; key: string };
+
+export class NetworkFullError extends Error {}
+
+export class SubnetRegistry {
+  constructor(
+    readonly etcd: EtcdClient,
+    readonly prefix: string,
+    private readonly log: Logger = silentLogger,
+  ) {}
+
+  async getNetworkConfig(): Promise<NetworkConfig> {
+    const r = await this.etcd.range(configKey(this.prefix));
+    const kv = r.kvs[0];
+    if (!kv) throw new NetworkConfigError(`no network config at ${configKey(this.prefix)} (the overlab CLI writes it before starting agents)`);
+    return parseNetworkConfigFromKv(kv);
+  }
+
+  decodeKv(kv: KeyValue): StoredLease | null {
+    const subnet = subnetFromKey(this.prefix, kv.key);
+    if (!subnet) return null;
+    try {
+      const l = decodeLeaseValue(subnet, kv.value);
+      return { ...l, key: kv.key, etcdLease: kv.lease, modRevision: kv.modRevision };
+    } catch (e) {
+      if (e instanceof LeaseDecodeError) {
+        this.log.warn(`ignoring malformed lease ${kv.key}: ${e.message}`);
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** All leases (valid ones decoded) plus every subnet key present (for allocation), and the revision. */
+  async listLeases(): Promise<{ leases: StoredLease[]; taken: Ip4Net[]; revision: number }> {
+    const r = await this.etcd.range(subnetsPrefix(this.prefix), { prefix: true });
+    const leases: StoredLease[] = [];
+    const taken: Ip4Net[] = [];
+    for (const kv of r.kvs) {
+      const sn = subnetFromKey(this.prefix, kv.key);
+      if (sn) taken.push(sn);
+      const l = this.decodeKv(kv);
+      if (l) leases.push(l);
+    }
+    leases.sort((a, b) => compareNets(a.subnet, b.subnet));
+    return { leases, taken, revision: r.revision };
+  }
+
+  decodeEvent(ev: WatchEvent): LeaseEvent | null {
+    const subnet = subnetFromKey(this.prefix, ev.kv.key);
+    if (!subnet) return null;
+    if (ev.type === 'DELETE') return { kind: 'delete', subnet, key: ev.kv.key };
+    const lease = this.decodeKv(ev.kv);
+    return lease ? { kind: 'put', lease } : null;
+  }
+
+  /**
+   * flannel's acquisition: reuse this host's lease when it has one (same PublicIP; the preferred
+   * subnet first), updating the value/lease only when needed; otherwise create-if-absent (txn on
+   * create_revision == 0) the preferred or first free subnet. Retries on races.
+   */
+  async acquireLease(cfg: NetworkConfig, req: AcquireRequest): Promise<OwnLease> {
+    const want = (subnet: Ip4Net): Lease => ({ subnet, publicIp: req.publicIp, backendType: req.backendType, backendData: req.backendData });
+    let spareLease: string | null = null;
+    const grant = async (): Promise<string> => {
+      if (spareLease) {
+        const id = spareLease;
+        spareLease = null;
+        return id;
+      }
+      const g = await this.etcd.leaseGrant(req.ttlSeconds);
+      return g.id;
+    };
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const { leases, taken } = await this.listLeases();
+      const mine = leases
+        .filter((l) => l.publicIp === req.publicIp && isValidLeaseSubnet(cfg, l.subnet))
+        .sort((a, b) => {
+          const pa = req.preferred && netEqual(a.subnet, req.preferred) ? 0 : 1;
+          const pb = req.preferred && netEqual(b.subnet, req.preferred) ? 0 : 1;
+          return pa - pb || compareNets(a.subnet, b.subnet);
+        })[0];
+      if (mine) {
+        const value = encodeLeaseValue(want(mine.subnet));
+        let leaseId = mine.etcdLease;
+        let alive = false;
+        if (leaseId !== '0') {
+          const t = await this.etcd.leaseTimeToLive(leaseId);
+          alive = t.ttl > 0 && t.grantedTtl === req.ttlSeconds;
+          if (t.ttl > 0 && !alive) this.log.info(`lease ${mine.key}: etcd lease TTL ${t.grantedTtl}s differs from configured ${req.ttlSeconds}s; moving to a new etcd lease`);
+        }
+        const current = encodeLeaseValue(mine);
+        if (alive && current === value) {
+          await this.etcd.leaseKeepAlive(leaseId);
+          if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true };
+        }
+        const oldLease = leaseId;
+        if (!alive) leaseId = await grant();
+        const t = await this.etcd.txn([{ key: mine.key, target: 'MOD', result: 'EQUAL', revision: mine.modRevision }], [{ put: { key: mine.key, value, lease: leaseId } }], []);
+        if (t.succeeded) {
+          if (oldLease !== '0' && oldLease !== leaseId) await this.etcd.leaseRevoke(oldLease).catch(() => undefined);
+          if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true };
+        }
+        if (!alive) spareLease = leaseId;
+        this.log.info(`lease ${mine.key} changed while reusing it; retrying`);
+        continue;
+      }
+      const subnet = allocateSubnet(cfg, taken, req.preferred);
+      if (!subnet) throw new NetworkFullError(`no free /${cfg.subnetLen} subnet left in ${formatCidr(cfg.network)}`);
+      const key = leaseKey(this.prefix, subnet);
+      const leaseId = await grant();
+      const t = await this.etcd.txn(
+        [{ key, target: 'CREATE', result: 'EQUAL', revision: 0 }],
+        [{ put: { key, value: encodeLeaseValue(want(subnet)), lease: leaseId } }],
+        [],
+      );
+      if (t.succeeded) return { subnet, key, etcdLease: leaseId, lease: want(subnet), reused: false };
+      spareLease = leaseId;
+      this.log.info(`subnet ${formatCidr(subnet)} was taken concurrently; retrying`);
+    }
+    if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+    throw new Error('could not acquire a subnet lease after 20 attempts');
+  }
+
+  /** Renews the etcd lease; false when it no longer exists (expired or revoked). */
+  async renew(own: OwnLease): Promise<boolean> {
+    const ttl = await this.etcd.leaseKeepAlive(own.etcdLease);
+    return ttl > 0;
+  }
+}
+
+function parseNetworkConfigFromKv(kv: KeyValue): NetworkConfig {
+  try {
+    return parseNetworkConfigText(kv.value);
+  } catch (e) {
+    throw new NetworkConfigError(`${kv.key}: ${(e as Error).message}`);
+  }
+}
