@@ -35,6 +35,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 log "build"
 npm run --silent build
-if [ -f scripts/build-native.sh ]; then bash scripts/build-native.sh; fi
 node bin/run.js image build --if-missing
 log "ready: $(node bin/run.js --version)"

@@ -5,6 +5,13 @@ import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { CaptureTarget } from '../probes/capture.js';
 import type { Endpoint } from '../probes/endpoint.js';
 import { cidrContains, isValidIpv4, isValidMac } from '../spec/ipv4.js';
+import { hostSubnet, vtepMac, vxlanDevice } from '../plan/overlay.js';
+
+/** What only the running lab knows: the VTEP MACs the agents chose, read from their etcd leases
+ * (keyed "<host>/<network>"). A static control plane pins them, so the plan knows those. */
+export interface LabFacts {
+  vtepMacs: Record<string, string>;
+}
 
 interface Addressable {
   ip: string;
@@ -21,7 +28,22 @@ function splitIface(ref: string): { node: string; iface?: string } {
 }
 
 export class LabNames {
-  constructor(readonly lab: ResolvedLab) {}
+  constructor(
+    readonly lab: ResolvedLab,
+    readonly facts: LabFacts = { vtepMacs: {} },
+  ) {}
+
+  /** flannel's own devices in a host: flannel.<VNI> (VTEP) and flannel0 (TUN), at <subnet>.0. */
+  private flannelDevice(host: ResolvedLab['hosts'][number], iface: string): Addressable | undefined {
+    for (const network of this.lab.networks) {
+      const ip = hostSubnet(host, network).split('/')[0]!;
+      if (network.backend === 'vxlan' && iface === vxlanDevice(network)) {
+        return { ip, mac: this.facts.vtepMacs[`${host.name}/${network.name}`] ?? vtepMac(host, network) };
+      }
+      if (network.backend === 'udp' && iface === 'flannel0') return { ip, mac: '' };
+    }
+    return undefined;
+  }
 
   private unknown(ref: string): never {
     throw inputError(`"${ref}" names nothing in lab ${this.lab.name}`, 'use <host>, <host>/<pod>, <node>, or <host>:<iface>');
@@ -41,7 +63,7 @@ export class LabNames {
       if (iface === undefined || iface === 'eth0') return { ip: host.underlayIp, mac: host.underlayMac };
       const bridge = host.networks.find((n) => n.bridge === iface);
       if (bridge) return { ip: bridge.bridgeIp, mac: bridge.bridgeMac };
-      return this.unknown(ref);
+      return this.flannelDevice(host, iface) ?? this.unknown(ref);
     }
     const external = this.lab.externals.find((e) => e.name === node);
     if (external && (iface === undefined || iface === 'eth0')) return { ip: external.underlayIp, mac: external.underlayMac };

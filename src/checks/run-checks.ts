@@ -1,7 +1,6 @@
 // Run a lab's checks one after another (a capture must not see another check's ping) and say,
 // for each, what was seen and — when it failed — why, in one line.
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { CaptureSpec, CheckSpec, PingSpec } from '../spec/model.js';
 import { ping, type PingResult } from '../probes/ping.js';
 import { captureWhile } from '../probes/capture.js';
@@ -84,8 +83,7 @@ async function runCaptureCheck(runtime: ContainerRuntime, names: LabNames, check
   };
 }
 
-export async function runCheck(runtime: ContainerRuntime, lab: ResolvedLab, check: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
-  const names = new LabNames(lab);
+export async function runCheck(runtime: ContainerRuntime, names: LabNames, check: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
   const started = Date.now();
   try {
     const outcome = check.ping

@@ -6,6 +6,8 @@ import { renderCableScript, renderNodeScripts, renderSwitchBridgeScript, type No
 import { failedCommand, scriptErrors, toExecutable } from '../plan/batch-script.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { downLab } from './lab-down.js';
+import { startAgents, waitForAgents } from './agents.js';
+import { labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { environmentError, interruptedError, OverlabError } from './errors.js';
 
 export interface UpPhase {
@@ -65,6 +67,18 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[]
         await Promise.all(nodes.map((n) => bringUpNode(runtime, lab, n.spec, n.script, signal)));
       },
     },
+    ...(labUsesAgents(lab)
+      ? [
+          {
+            title: `Start ${lab.hosts.length} agents (${lab.networks.filter(usesAgent).map((n) => n.backend).join(', ')} via etcd) and wait until every host has programmed every peer`,
+            async run(signal: AbortSignal) {
+              throwIfAborted(signal);
+              await startAgents(runtime, lab);
+              await waitForAgents(runtime, lab, signal);
+            },
+          },
+        ]
+      : []),
   ];
 }
 

@@ -4,6 +4,8 @@ import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { CheckSpec } from '../spec/model.js';
 import { runCheck, summarize, type CheckResult, type VerifyReport } from '../checks/run-checks.js';
 import { inputError, interruptedError } from './errors.js';
+import { LabNames } from '../checks/lab-names.js';
+import { readLabFacts } from './lab-facts.js';
 
 export interface VerifyOptions {
   /** Only the checks with these names (all when empty). */
@@ -23,9 +25,11 @@ export function selectChecks(checks: CheckSpec[], only: string[] | undefined): C
 
 export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, checks: CheckSpec[], options: VerifyOptions): Promise<VerifyReport> {
   const results: CheckResult[] = [];
-  for (const check of selectChecks(checks, options.only)) {
+  const selected = selectChecks(checks, options.only);
+  const names = new LabNames(lab, await readLabFacts(runtime, lab));
+  for (const check of selected) {
     if (options.signal.aborted) throw interruptedError();
-    const result = await runCheck(runtime, lab, check, options.signal);
+    const result = await runCheck(runtime, names, check, options.signal);
     results.push(result);
     options.onResult?.(result);
   }

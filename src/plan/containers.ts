@@ -49,8 +49,11 @@ export function containerSpecs(lab: ResolvedLab): ContainerSpec[] {
       hostPid: true,
     },
   ];
+  // udp: the agent writes ICMP errors from the host's own <subnet>.0 into flannel0; without
+  // accept_local the kernel drops them as martians (and /proc/sys is read-only inside).
+  const hostSysctls = lab.networks.some((n) => n.backend === 'udp') ? { ...forwarding, 'net.ipv4.conf.all.accept_local': '1' } : forwarding;
   for (const host of lab.hosts) {
-    specs.push({ ...base, name: host.container, hostname: host.name, labels: labels(lab, host.name, 'host'), sysctls: forwarding });
+    specs.push({ ...base, name: host.container, hostname: host.name, labels: labels(lab, host.name, 'host'), sysctls: hostSysctls });
   }
   for (const node of lab.externals) {
     const sysctls = node.role === 'router' ? forwarding : {};

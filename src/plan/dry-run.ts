@@ -3,6 +3,7 @@ import { containerSpecs } from './containers.js';
 import { dryRunPid, renderNodeScripts, renderSwitchScript, type NodeScript } from './node-scripts.js';
 import type { ResolvedLab } from './resolved-lab.js';
 import { LABEL_RESOLVED } from './naming.js';
+import { agentStartLine, AGENT_DIR, labUsesAgents, usesAgent } from './overlay.js';
 
 function dockerRunLine(spec: ReturnType<typeof containerSpecs>[number]): string {
   const parts = ['docker run -d', `--name ${spec.name}`, `--hostname ${spec.hostname}`, '--network none', '--init'];
@@ -31,5 +32,12 @@ export function renderDryRun(lab: ResolvedLab): string {
     '# 3. wiring (one script per container, in parallel)',
     ...renderNodeScripts(lab).map(scriptBlock),
   ];
+  if (labUsesAgents(lab)) {
+    const start = lab.networks.filter(usesAgent).map((n) => agentStartLine(lab, n));
+    blocks.push(
+      `# 4. agents (after etcd answers): copy dist/agent and tun-open to ${AGENT_DIR} in every host, then start them`,
+      ...lab.hosts.map((h) => [`# ---- ${h.name}: docker exec ${h.container} sh -c '…' ----`, ...start].join('\n')),
+    );
+  }
   return blocks.join('\n\n') + '\n';
 }

@@ -2,6 +2,8 @@
 // type themselves. One script per container, run with one `docker exec` (DESIGN.md "Batch the
 // kernel work").
 import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
+import { mtuFor } from '../agent/peer-state.js';
+import { agentPreparationLines, etcdStartLines, isOverlay, staticOverlayLines, usesAgent } from './overlay.js';
 
 export interface NodeScript {
   node: string;
@@ -86,13 +88,19 @@ function bridgeLines(host: ResolvedHost, network: ResolvedNetwork): string[] {
   ];
 }
 
-function podLines(host: ResolvedHost, network: ResolvedNetwork): string[] {
+/** Pods get the overlay's MTU, as flannel's CNI plugin sets it from FLANNEL_MTU. */
+function podMtu(lab: ResolvedLab, network: ResolvedNetwork): number {
+  return isOverlay(network) ? mtuFor(network.backend as 'vxlan' | 'udp' | 'host-gw', lab.underlay.mtu) : lab.underlay.mtu;
+}
+
+function podLines(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork): string[] {
   const lines: string[] = [];
+  const mtu = podMtu(lab, network);
   for (const pod of host.pods.filter((p) => p.network === network.name)) {
     lines.push(
       `# pod ${pod.name}: a network namespace, cabled to ${network.bridge} by a veth pair`,
       `ip netns add ${pod.name}`,
-      `ip link add ${pod.hostVeth} type veth peer name eth0 address ${pod.mac} netns ${pod.name}`,
+      `ip link add ${pod.hostVeth} mtu ${mtu} type veth peer name eth0 address ${pod.mac} mtu ${mtu} netns ${pod.name}`,
       `ip link set ${pod.hostVeth} master ${network.bridge} up`,
       `ip -n ${pod.name} link set lo up`,
       `ip -n ${pod.name} addr add ${pod.ip}/${pod.prefixLen} dev eth0`,
@@ -111,14 +119,11 @@ function natLines(network: ResolvedNetwork): string[] {
   ];
 }
 
-function hostGwLines(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork): string[] {
-  if (network.backend !== 'host-gw' || network.controlPlane !== 'static') return [];
-  const lines = [`# host-gw: each remote pod subnet is reached via its host's underlay address`];
-  for (const peer of lab.hosts.filter((h) => h.name !== host.name)) {
-    const subnet = peer.networks.find((hn) => hn.network === network.name)!.subnet;
-    lines.push(`ip route add ${subnet} via ${peer.underlayIp} dev eth0`);
-  }
-  return lines;
+/** What the network's control plane needs in this host, beyond bridge and pods. */
+function controlPlaneLines(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork): string[] {
+  if (!isOverlay(network)) return natLines(network);
+  if (usesAgent(network)) return agentPreparationLines(lab, host, network); // the agent adds NAT (ipMasq)
+  return [...staticOverlayLines(lab, host, network), ...natLines(network)];
 }
 
 export function renderHostScript(lab: ResolvedLab, host: ResolvedHost): NodeScript {
@@ -127,8 +132,7 @@ export function renderHostScript(lab: ResolvedLab, host: ResolvedHost): NodeScri
     lines.push(`# default route: the underlay router`, `ip route add default via ${lab.underlay.gateway}`);
   }
   for (const network of lab.networks) {
-    lines.push(...bridgeLines(host, network), ...podLines(host, network), ...natLines(network));
-    lines.push(...hostGwLines(lab, host, network));
+    lines.push(...bridgeLines(host, network), ...podLines(lab, host, network), ...controlPlaneLines(lab, host, network));
   }
   return { node: host.name, container: host.container, lines };
 }
@@ -138,6 +142,7 @@ export function renderExternalScript(lab: ResolvedLab, node: ResolvedExternal): 
   if (node.role === 'router') {
     lines.push(`# a router that knows only the underlay: no route to any pod network`);
   }
+  if (node.role === 'etcd') lines.push(...etcdStartLines(lab));
   return { node: node.name, container: node.container, lines };
 }
 

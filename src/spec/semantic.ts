@@ -142,6 +142,13 @@ class Checker {
         nat: r.nat ?? true,
       };
       const info: NetInfo = { spec, path, raw: r, splittable: false };
+      if (backend === 'udp' && r.controlPlane === 'static') {
+        this.err(
+          [...path, 'controlPlane'],
+          'the udp backend forwards every packet through the userspace agent, which learns its peers from etcd; it has no static form.',
+          'Use controlPlane: etcd (the default for udp), or backend: vxlan or host-gw for a static control plane.',
+        );
+      }
 
       if (!single) {
         const first = byName.get(spec.name);

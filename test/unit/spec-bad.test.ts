@@ -13,7 +13,7 @@
 //   addresses ............. pod-ips, pod-without-subnet, underlay-ips, underlay-full
 //   references ............ unknown-refs, unknown-networks, ping-targets, packet-matches
 //   gateway ............... gateway-not-router, gateway-is-host, gateway-unknown
-//   overlay options ....... vni-range, backend-options, vni-clash, port-clash, shared-bridge
+//   overlay options ....... udp-static, vni-range, backend-options, vni-clash, port-clash, shared-bridge
 //   capacity .............. too-many-hosts (cidr /24, subnetLen 24, 2 hosts), subnet-len, underlay-full
 
 import { readFileSync, readdirSync } from 'node:fs';
@@ -28,6 +28,12 @@ const cases: [file: string, expected: string[]][] = [
     'aliases.yaml',
     [
       `aliases.yaml:7:19: invalid YAML: alias *missing has no anchor &missing before it.`,
+    ],
+  ],
+  [
+    'udp-static.yaml',
+    [
+      `udp-static.yaml:4:17 network.controlPlane: the udp backend forwards every packet through the userspace agent, which learns its peers from etcd; it has no static form. Use controlPlane: etcd (the default for udp), or backend: vxlan or host-gw for a static control plane.`,
     ],
   ],
   [

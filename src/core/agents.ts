@@ -1,0 +1,132 @@
+// The etcd control plane at run time: install the agent in each host, start it, and wait (by
+// polling kernel state, not by sleeping) until every host has programmed every peer.
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
+import { tarEntries, type TarEntry } from '../runtime/tar.js';
+import { agentFiles, agentStartLine, hostSubnet, usesAgent } from '../plan/overlay.js';
+import { environmentError, interruptedError } from './errors.js';
+
+const DIST_AGENT = fileURLToPath(new URL('../agent/', import.meta.url));
+const TUN_OPEN = fileURLToPath(new URL('../native/tun-open', import.meta.url));
+const READY_TIMEOUT_MS = 30_000;
+const POLL_MS = 200;
+
+function agentEntries(directory: string, prefix: string): TarEntry[] {
+  const entries: TarEntry[] = [{ name: `${prefix}/` }];
+  for (const name of readdirSync(directory).sort()) {
+    const path = `${directory}${name}`;
+    if (statSync(path).isDirectory()) entries.push(...agentEntries(`${path}/`, `${prefix}/${name}`));
+    else if (name.endsWith('.js')) entries.push({ name: `${prefix}/${name}`, content: readFileSync(path) });
+  }
+  return entries;
+}
+
+/** The agent as a tar for /opt (overlab/agent/…): its compiled modules, an ESM package.json, tun-open. */
+export function agentBundle(): Buffer {
+  if (!existsSync(`${DIST_AGENT}main.js`)) {
+    throw environmentError('the agent is not built (dist/agent/main.js is missing)', 'npm run build');
+  }
+  if (!existsSync(TUN_OPEN)) {
+    throw environmentError('the TUN helper is not built (dist/native/tun-open is missing)', 'bash scripts/build-native.sh');
+  }
+  return tarEntries([
+    { name: 'overlab/' },
+    ...agentEntries(DIST_AGENT, 'overlab/agent'),
+    { name: 'overlab/agent/package.json', content: Buffer.from('{"type":"module"}\n') },
+    { name: 'overlab/agent/tun-open', content: readFileSync(TUN_OPEN), mode: 0o755 },
+  ]);
+}
+
+export async function startAgents(runtime: ContainerRuntime, lab: ResolvedLab, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
+  const networks = lab.networks.filter(usesAgent);
+  if (networks.length === 0) return;
+  const bundle = agentBundle();
+  await Promise.all(
+    hosts.map(async (host) => {
+      await runtime.putTar(host.container, '/opt', bundle);
+      const start = networks.map((n) => agentStartLine(lab, n)).join('\n');
+      const result = await runtime.exec(host.container, ['sh', '-c', start]);
+      if (result.exitCode !== 0) throw environmentError(`starting the agent on ${host.name} failed: ${result.stderr.trim()}`);
+    }),
+  );
+}
+
+interface RouteJson {
+  dst?: string;
+  dev?: string;
+}
+
+/** Is this host's agent done: its lease taken and every peer programmed? Pure. */
+export function agentReady(
+  lab: ResolvedLab,
+  host: ResolvedHost,
+  network: ResolvedNetwork,
+  routes: RouteJson[],
+  stats: { subnet?: string | null; peers?: unknown[] } | undefined,
+  peers: ResolvedHost[] = lab.hosts,
+): boolean {
+  if (!stats || stats.subnet !== hostSubnet(host, network)) return false;
+  const others = peers.filter((h) => h.name !== host.name);
+  if (network.backend === 'udp') {
+    return (stats.peers?.length ?? 0) >= others.length && routes.some((r) => r.dst === network.cidr && r.dev === 'flannel0');
+  }
+  return others.every((peer) => routes.some((r) => r.dst === hostSubnet(peer, network)));
+}
+
+async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork) {
+  const files = agentFiles(lab, network);
+  const result = await runtime.exec(host.container, ['sh', '-c', `ip -j route; echo '@@stats'; cat ${files.stats} 2>/dev/null`]);
+  const [routesText, statsText] = result.stdout.split('@@stats');
+  let routes: RouteJson[] = [];
+  let stats: { subnet?: string | null; peers?: unknown[] } | undefined;
+  try {
+    routes = JSON.parse(routesText?.trim() || '[]') as RouteJson[];
+  } catch {
+    routes = [];
+  }
+  try {
+    stats = statsText?.trim() ? (JSON.parse(statsText) as typeof stats) : undefined;
+  } catch {
+    stats = undefined; // written atomically, but a reader may still race a rotation
+  }
+  return { routes, stats };
+}
+
+export async function agentLogTail(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, lines = 5): Promise<string> {
+  const files = agentFiles(lab, network);
+  const out = files.log.replace(/\.log$/, '.out');
+  const r = await runtime.exec(host.container, ['sh', '-c', `tail -n ${lines} ${files.log} ${out} 2>/dev/null`]);
+  return r.stdout.trim();
+}
+
+export async function waitForAgents(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
+  const networks = lab.networks.filter(usesAgent);
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const pending = new Set(hosts.flatMap((h) => networks.map((n) => `${h.name}\u0000${n.name}`)));
+  while (pending.size > 0) {
+    if (signal.aborted) throw interruptedError();
+    await Promise.all(
+      [...pending].map(async (key) => {
+        const [hostName, networkName] = key.split('\u0000');
+        const host = lab.hosts.find((h) => h.name === hostName)!;
+        const network = lab.networks.find((n) => n.name === networkName)!;
+        const { routes, stats } = await readAgentState(runtime, lab, host, network);
+        if (agentReady(lab, host, network, routes, stats)) pending.delete(key);
+      }),
+    );
+    if (pending.size === 0) break;
+    if (Date.now() > deadline) {
+      const [hostName, networkName] = [...pending][0]!.split('\u0000');
+      const host = lab.hosts.find((h) => h.name === hostName)!;
+      const network = lab.networks.find((n) => n.name === networkName)!;
+      const tail = await agentLogTail(runtime, lab, host, network).catch(() => '');
+      throw environmentError(
+        `the agent on ${hostName} (${networkName}) did not program its peers within ${READY_TIMEOUT_MS / 1000} s` + (tail ? `; its log ends:\n${tail}` : ''),
+        `overlab logs ${lab.name} ${hostName}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}

@@ -1,0 +1,180 @@
+// Pure: what an overlay network (host-gw, vxlan, udp) adds to a lab — the flannel state a static
+// control plane programs itself, or the etcd config, agent configs and start commands of the
+// etcd control plane. Kernel state comes from the agent's own pure functions, so both control
+// planes produce the same routes, neighbours and FDB entries by construction.
+import {
+  desiredLocalState,
+  desiredPeerState,
+  mtuFor,
+  renderLocalCommands,
+  renderPeerCommands,
+  type PeerStateBackend,
+} from '../agent/peer-state.js';
+import { renderNetworkConfig } from '../agent/lease.js';
+import { renderSubnetEnv } from '../agent/subnet-env.js';
+import { macForIp } from './addressing.js';
+import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
+
+export const ETCD_CLIENT_PORT = 2379;
+export const AGENT_DIR = '/opt/overlab/agent';
+export const LEASE_TTL_SECONDS = 86_400;
+
+export function isOverlay(network: ResolvedNetwork): boolean {
+  return network.backend !== 'none';
+}
+
+export function usesAgent(network: ResolvedNetwork): boolean {
+  return isOverlay(network) && network.controlPlane === 'etcd';
+}
+
+export function labUsesAgents(lab: ResolvedLab): boolean {
+  return lab.networks.some(usesAgent);
+}
+
+/** flannel's etcd prefix; a lab with several pod networks gives each its own, as flannel's
+ * --etcd-prefix would. */
+export function etcdPrefix(lab: ResolvedLab, network: ResolvedNetwork): string {
+  return lab.networks.length === 1 ? '/coreos.com/network' : `/coreos.com/network-${network.name}`;
+}
+
+/** Per-network file names inside a host; the single-network case keeps flannel's own paths. */
+export function agentFiles(lab: ResolvedLab, network: ResolvedNetwork) {
+  const suffix = lab.networks.length === 1 ? '' : `-${network.name}`;
+  return {
+    config: `/etc/overlab/agent${suffix}.json`,
+    log: `/var/log/overlab-agent${suffix}.log`,
+    subnetEnv: lab.networks.length === 1 ? '/run/flannel/subnet.env' : `/run/flannel/${network.name}.env`,
+    stats: `/run/overlab/agent${suffix}-stats.json`,
+    pid: `/run/overlab/agent${suffix}.pid`,
+  };
+}
+
+export function backendOf(network: ResolvedNetwork): PeerStateBackend {
+  const type = network.backend as PeerStateBackend['type'];
+  return { type, ...(type === 'vxlan' ? { vni: network.vni } : {}), ...(type !== 'host-gw' ? { port: network.port } : {}) };
+}
+
+export function hostSubnet(host: ResolvedHost, network: ResolvedNetwork): string {
+  return host.networks.find((n) => n.network === network.name)!.subnet;
+}
+
+/** The VTEP MAC overlab pins for a host: Docker-style, from the VTEP address `<subnet>.0`. */
+export function vtepMac(host: ResolvedHost, network: ResolvedNetwork): string {
+  return macForIp(hostSubnet(host, network).split('/')[0]!);
+}
+
+export function vxlanDevice(network: ResolvedNetwork): string {
+  return `flannel.${network.vni}`;
+}
+
+export function etcdNode(lab: ResolvedLab): ResolvedExternal | undefined {
+  return lab.externals.find((e) => e.role === 'etcd');
+}
+
+export function etcdEndpoint(lab: ResolvedLab): string {
+  const etcd = etcdNode(lab);
+  if (!etcd) throw new Error(`lab ${lab.name} has no etcd node`);
+  return `http://${etcd.underlayIp}:${ETCD_CLIENT_PORT}`;
+}
+
+/** Static control plane: the device and every peer's routes/neighbours/FDB, as flannel would. */
+export function staticOverlayLines(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork): string[] {
+  const backend = backendOf(network);
+  const self = { subnet: hostSubnet(host, network), publicIp: host.underlayIp, underlayIface: 'eth0' };
+  const peers = lab.hosts
+    .filter((h) => h.name !== host.name)
+    .map((h) => ({ subnet: hostSubnet(h, network), publicIp: h.underlayIp, vtepMac: vtepMac(h, network) }));
+  const local = desiredLocalState(backend, self, {
+    network: network.cidr,
+    underlayMtu: lab.underlay.mtu,
+    ...(backend.type === 'vxlan' ? { vtepMac: vtepMac(host, network) } : {}),
+  });
+  const lines: string[] = [];
+  const device = renderLocalCommands(local);
+  if (device.length) lines.push(`# ${network.backend}: the flannel device, programmed statically (no etcd, no agent)`, ...device);
+  const peerLines = renderPeerCommands(desiredPeerState(backend, self, peers));
+  if (peerLines.length) {
+    const what = network.backend === 'vxlan' ? 'a permanent neighbour, an FDB entry and an onlink route' : 'a route via its host';
+    lines.push(`# ${network.backend}: per remote host, ${what}`, ...peerLines);
+  }
+  return lines;
+}
+
+export function networkConfigValue(network: ResolvedNetwork): string {
+  return renderNetworkConfig(network.cidr, network.subnetLen, backendOf(network).type, {
+    ...(network.backend === 'vxlan' ? { vni: network.vni } : {}),
+    ...(network.backend !== 'host-gw' ? { port: network.port } : {}),
+  });
+}
+
+export interface AgentConfigOptions {
+  leaseTtlSeconds?: number;
+}
+
+export function agentConfig(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, options: AgentConfigOptions = {}) {
+  const files = agentFiles(lab, network);
+  return {
+    host: host.name,
+    publicIp: host.underlayIp,
+    underlayIface: 'eth0',
+    underlayMtu: lab.underlay.mtu,
+    etcdEndpoints: [etcdEndpoint(lab)],
+    prefix: etcdPrefix(lab, network),
+    leaseTtlSeconds: options.leaseTtlSeconds ?? LEASE_TTL_SECONDS,
+    logFile: files.log,
+    bridge: network.bridge,
+    ipMasq: network.nat,
+    subnetEnvFile: files.subnetEnv,
+    statsFile: files.stats,
+    statsIntervalMs: 500,
+    pidFile: files.pid,
+    tunOpen: `${AGENT_DIR}/tun-open`,
+  };
+}
+
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/** Etcd control plane, in the host before its agent starts: the agent config, and subnet.env
+ * seeded with the planned subnet — flannel reuses the subnet of a previous subnet.env, so the
+ * lease the agent takes is the one the plan (and the pods) expect. */
+export function agentPreparationLines(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, options: AgentConfigOptions = {}): string[] {
+  const files = agentFiles(lab, network);
+  const subnet = hostSubnet(host, network);
+  const len = subnet.split('/')[1];
+  const gateway = host.networks.find((n) => n.network === network.name)!.bridgeIp;
+  const env = renderSubnetEnv({
+    network: network.cidr,
+    subnet: `${gateway}/${len}`,
+    mtu: mtuFor(backendOf(network).type, lab.underlay.mtu),
+    ipMasq: network.nat,
+  });
+  return [
+    `# ${network.backend} via etcd: the agent's config, and the subnet it should lease (as a previous subnet.env)`,
+    `mkdir -p /etc/overlab /run/flannel /run/overlab`,
+    `printf '%s\\n' ${shellQuote(JSON.stringify(agentConfig(lab, host, network, options)))} > ${files.config}`,
+    `printf '%s\\n' ${env.trim().split('\n').map(shellQuote).join(' ')} > ${files.subnetEnv}`,
+  ];
+}
+
+export function agentStartLine(lab: ResolvedLab, network: ResolvedNetwork): string {
+  const files = agentFiles(lab, network);
+  return `nohup node ${AGENT_DIR}/main.js --config ${files.config} >>${files.log.replace(/\.log$/, '.out')} 2>&1 &`;
+}
+
+export function etcdStartLines(lab: ResolvedLab): string[] {
+  const etcd = etcdNode(lab);
+  if (!etcd) return [];
+  const lines = [
+    `# etcd: flannel's subnet → host map lives here`,
+    `nohup etcd --name ${lab.name} --data-dir /var/lib/overlab-etcd --listen-client-urls http://0.0.0.0:${ETCD_CLIENT_PORT} --advertise-client-urls ${etcdEndpoint(lab)} --listen-peer-urls http://127.0.0.1:2380 >/var/log/etcd.log 2>&1 &`,
+    `# wait until etcd answers (retry, not a fixed sleep)`,
+    `i=0; until etcdctl endpoint health >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 200 ] || { tail -5 /var/log/etcd.log >&2; exit 1; }; sleep 0.1; done`,
+  ];
+  for (const network of lab.networks.filter(usesAgent)) {
+    lines.push(
+      `# the network config every agent reads (${network.name})`,
+      `etcdctl put ${etcdPrefix(lab, network)}/config ${shellQuote(networkConfigValue(network))}`,
+    );
+  }
+  return lines;
+}
