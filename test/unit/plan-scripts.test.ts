@@ -21,21 +21,21 @@ describe('host scripts', () => {
       'ip addr add 172.16.1.1/24 dev docker0',
       'ip link set docker0 up',
       'ip netns add pod1',
-      'ip link add veth-pod1 type veth peer name eth0 address 02:42:ac:10:01:02 netns pod1',
+      'ip link add veth-pod1 mtu 1500 type veth peer name eth0 address 02:42:ac:10:01:02 mtu 1500 netns pod1',
       'ip link set veth-pod1 master docker0 up',
       'ip -n pod1 link set lo up',
       'ip -n pod1 addr add 172.16.1.2/24 dev eth0',
       'ip -n pod1 link set eth0 up',
       'ip -n pod1 route add default via 172.16.1.1',
       'ip netns add pod2',
-      'ip link add veth-pod2 type veth peer name eth0 address 02:42:ac:10:01:03 netns pod2',
+      'ip link add veth-pod2 mtu 1500 type veth peer name eth0 address 02:42:ac:10:01:03 mtu 1500 netns pod2',
       'ip link set veth-pod2 master docker0 up',
       'ip -n pod2 link set lo up',
       'ip -n pod2 addr add 172.16.1.3/24 dev eth0',
       'ip -n pod2 link set eth0 up',
       'ip -n pod2 route add default via 172.16.1.1',
+      'ip route replace 172.16.2.0/24 via 192.168.50.3 dev eth0',
       'iptables -t nat -A POSTROUTING -s 172.16.0.0/16 ! -d 172.16.0.0/16 -o eth0 -j MASQUERADE',
-      'ip route add 172.16.2.0/24 via 192.168.50.3 dev eth0',
     ]);
   });
 
@@ -50,7 +50,7 @@ describe('host scripts', () => {
     spec.networks[0] = { ...spec.networks[0]!, backend: 'none', nat: false };
     const plain = resolveLab(spec, { takenSubnets: [] });
     const lines = renderHostScript(plain, plain.hosts[0]!).lines;
-    expect(lines.some((l) => l.startsWith('ip route add 172.16.'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('ip route replace 172.16.'))).toBe(false);
     expect(lines.some((l) => l.startsWith('iptables'))).toBe(false);
   });
 
