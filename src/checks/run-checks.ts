@@ -9,12 +9,22 @@ import { LabNames } from './lab-names.js';
 import { describeMatch, matchesPacket, resolvePacketMatch } from './packet-match.js';
 import { evaluatePing } from './ping-verdict.js';
 import { OverlabError } from '../core/errors.js';
+import { runAgentCostCheck, runKernelCheck, runLeaseCheck } from './overlay-checks.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'error';
+export type CheckKind = 'ping' | 'capture' | 'kernel' | 'lease' | 'agent-cost';
+
+export function checkKind(check: CheckSpec): CheckKind {
+  if (check.ping) return 'ping';
+  if (check.capture) return 'capture';
+  if (check.kernel) return 'kernel';
+  if (check.lease) return 'lease';
+  return 'agent-cost';
+}
 
 export interface CheckResult {
   name: string;
-  kind: 'ping' | 'capture';
+  kind: CheckKind;
   status: CheckStatus;
   /** What was seen, one line. */
   seen: string;
@@ -88,14 +98,20 @@ export async function runCheck(runtime: ContainerRuntime, names: LabNames, check
   try {
     const outcome = check.ping
       ? await runPingCheck(runtime, names, { ...check, ping: check.ping }, signal)
-      : await runCaptureCheck(runtime, names, { ...check, capture: check.capture! }, signal);
+      : check.capture
+        ? await runCaptureCheck(runtime, names, { ...check, capture: check.capture }, signal)
+        : check.kernel
+          ? { kind: 'kernel' as const, ...(await runKernelCheck(runtime, names, check.kernel)) }
+          : check.lease
+            ? { kind: 'lease' as const, ...(await runLeaseCheck(runtime, names, check.lease)) }
+            : { kind: 'agent-cost' as const, ...(await runAgentCostCheck(runtime, names, check.agentCost!)) };
     return { name: check.name, ...outcome, durationMs: Date.now() - started };
   } catch (error) {
     if (error instanceof OverlabError && error.kind === 'interrupted') throw error;
     const message = error instanceof Error ? error.message : String(error);
     return {
       name: check.name,
-      kind: check.ping ? 'ping' : 'capture',
+      kind: checkKind(check),
       status: 'error',
       seen: '-',
       reason: message.split('\n')[0]!,

@@ -89,11 +89,35 @@ export interface CaptureSpec {
   absent: PacketMatchSpec[]; // none may be seen
 }
 
+/** Kernel state of host `on` for remote host `peer` (routes, neighbours, FDB), compared with
+ * what the peer's lease in etcd (or the static plan) says it must be. */
+export interface KernelCheckSpec {
+  on: Ref; // a host
+  peer: Ref; // another host
+  network: string; // pod network name (default: the first overlay)
+}
+
+/** The host's subnet lease exists in etcd with flannel's key and value layout. */
+export interface LeaseCheckSpec {
+  host: Ref;
+  network: string;
+}
+
+/** udp backend: what forwarding costs the agent (context switches per forwarded packet). */
+export interface AgentCostSpec {
+  on: Ref; // a host whose agent forwards
+  network: string;
+  during: { ping: PingSpec };
+}
+
 export interface CheckSpec {
   name: string;
   description?: string;
   ping?: PingSpec;
   capture?: CaptureSpec;
+  kernel?: KernelCheckSpec;
+  lease?: LeaseCheckSpec;
+  agentCost?: AgentCostSpec;
   /** Position of the check in the spec, for reports. */
   position?: SourcePosition;
 }

@@ -65,6 +65,9 @@ export interface RawCheck {
   description?: string;
   ping?: RawPing;
   capture?: RawCapture;
+  kernel?: { on: string; peer: string; network?: string };
+  lease?: { host: string; network?: string };
+  agentCost?: { on: string; network?: string; during: { ping: RawPing } };
 }
 
 export interface RawLab {

@@ -573,7 +573,54 @@ class Checker {
       };
       spec.capture = capture;
     }
+    if (c.kernel) {
+      const kp: PathSeg[] = [...path, 'kernel'];
+      const network = this.overlayNetwork(c.kernel.network, [...kp, 'network'], (b) => b !== 'none', 'an overlay backend (host-gw, vxlan or udp)');
+      this.hostRef(c.kernel.on, [...kp, 'on']);
+      this.hostRef(c.kernel.peer, [...kp, 'peer']);
+      if (c.kernel.on === c.kernel.peer) this.err([...kp, 'peer'], `a host holds no peer state for itself.`, 'Name another host as peer.');
+      spec.kernel = { on: c.kernel.on, peer: c.kernel.peer, network };
+    }
+    if (c.lease) {
+      const lp: PathSeg[] = [...path, 'lease'];
+      const network = this.overlayNetwork(c.lease.network, [...lp, 'network'], (b, cp) => b !== 'none' && cp === 'etcd', 'an overlay with controlPlane: etcd');
+      this.hostRef(c.lease.host, [...lp, 'host']);
+      spec.lease = { host: c.lease.host, network };
+    }
+    if (c.agentCost) {
+      const ap: PathSeg[] = [...path, 'agentCost'];
+      const network = this.overlayNetwork(c.agentCost.network, [...ap, 'network'], (b) => b === 'udp', 'the udp backend');
+      this.hostRef(c.agentCost.on, [...ap, 'on']);
+      spec.agentCost = { on: c.agentCost.on, network, during: { ping: this.ping(c.agentCost.during.ping, [...ap, 'during', 'ping']) } };
+    }
     return spec;
+  }
+
+  /** A reference that must name a host (not a pod, node or address). */
+  private hostRef(s: string, path: PathSeg[]): void {
+    const r = this.ref(s, path);
+    if (!r) return;
+    if (r.kind !== 'host') {
+      this.err(path, `"${s}" is ${refKindText(r)}; this check needs a host.`);
+      return;
+    }
+    this.exists(r, path, s);
+    if (this.members.get(r.host)?.kind === 'node') this.err(path, `"${s}" is an external node; this check needs a host.`);
+  }
+
+  /** The pod network a check is about: the named one, or the first that fits. */
+  private overlayNetwork(name: string | undefined, path: PathSeg[], fits: (b: Backend, cp: string) => boolean, what: string): string {
+    const candidates = this.nets.map((n) => n.spec);
+    const chosen = name === undefined ? candidates.find((n) => fits(n.backend, n.controlPlane)) : candidates.find((n) => n.name === name);
+    if (name !== undefined && !chosen) {
+      this.err(path, `unknown network "${name}".`, `The networks: ${candidates.map((n) => n.name).join(', ')}.`);
+      return name;
+    }
+    if (!chosen || !fits(chosen.backend, chosen.controlPlane)) {
+      this.err(path, `this check needs ${what}, and ${chosen ? `network "${chosen.name}" has backend ${chosen.backend} (controlPlane ${chosen.controlPlane})` : 'the lab has none'}.`);
+      return chosen?.name ?? name ?? 'default';
+    }
+    return chosen.name;
   }
 
   private ping(p: RawPing, path: PathSeg[]): PingSpec {

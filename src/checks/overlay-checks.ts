@@ -1,0 +1,179 @@
+// Checks of an overlay's control plane: kernel state per peer (ip -j / bridge -j) against the
+// peer's lease, the lease itself in etcd, and what userspace forwarding costs the udp agent.
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
+import type { AgentCostSpec, KernelCheckSpec, LeaseCheckSpec } from '../spec/model.js';
+import { desiredPeerState, type FdbEntry, type NeighEntry, type PeerState, type RouteEntry } from '../agent/peer-state.js';
+import { actualPeerState, parseFdb, parseNeighbours, parseRoutes } from '../agent/kernel-state.js';
+import { parseCidr as parseAgentCidr } from '../agent/ip4.js';
+import { agentFiles, backendOf, etcdPrefix, hostSubnet, usesAgent, vtepMac, vxlanDevice } from '../plan/overlay.js';
+import { readLeases, type LeaseRecord } from '../core/lab-facts.js';
+import { ping } from '../probes/ping.js';
+import type { LabNames } from './lab-names.js';
+
+export interface Verdict {
+  status: 'pass' | 'fail';
+  seen: string;
+  reason?: string;
+  details: Record<string, unknown>;
+}
+
+function host(lab: ResolvedLab, name: string): ResolvedHost {
+  const found = lab.hosts.find((h) => h.name === name);
+  if (!found) throw new Error(`no host ${name} in lab ${lab.name}`);
+  return found;
+}
+
+function network(lab: ResolvedLab, name: string): ResolvedNetwork {
+  const found = lab.networks.find((n) => n.name === name);
+  if (!found) throw new Error(`no network ${name} in lab ${lab.name}`);
+  return found;
+}
+
+/** Where the peer's facts come from: its lease in etcd, or the static plan. */
+async function peerFacts(runtime: ContainerRuntime, lab: ResolvedLab, net: ResolvedNetwork, peer: ResolvedHost) {
+  if (!usesAgent(net)) {
+    return { source: 'the static plan', subnet: hostSubnet(peer, net), publicIp: peer.underlayIp, vtepMac: vtepMac(peer, net) };
+  }
+  const lease = (await readLeases(runtime, lab, net)).find((l) => l.publicIp === peer.underlayIp);
+  if (!lease) return undefined;
+  return { source: `its lease ${lease.key}`, subnet: lease.subnet, publicIp: lease.publicIp, vtepMac: lease.vtepMac };
+}
+
+const describeRoute = (r: RouteEntry) => `route ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.onlink ? ' onlink' : ''}`;
+const describeNeigh = (n: NeighEntry) => `neigh ${n.ip} lladdr ${n.lladdr} dev ${n.dev}`;
+const describeFdb = (f: FdbEntry) => `fdb ${f.mac} dst ${f.dst} dev ${f.dev}`;
+
+/** Pure: which desired entries the kernel lacks (exact match on every field). */
+export function missingEntries(desired: PeerState, actual: PeerState): string[] {
+  const missing: string[] = [];
+  for (const r of desired.routes) {
+    if (!actual.routes.some((a) => a.dst === r.dst && (a.via ?? '') === (r.via ?? '') && a.dev === r.dev && !!a.onlink === !!r.onlink)) missing.push(describeRoute(r));
+  }
+  for (const n of desired.neighbours) {
+    if (!actual.neighbours.some((a) => a.ip === n.ip && a.dev === n.dev && a.lladdr.toLowerCase() === n.lladdr.toLowerCase())) missing.push(describeNeigh(n));
+  }
+  for (const f of desired.fdb) {
+    if (!actual.fdb.some((a) => a.mac.toLowerCase() === f.mac.toLowerCase() && a.dst === f.dst && a.dev === f.dev)) missing.push(describeFdb(f));
+  }
+  return missing;
+}
+
+export const KERNEL_STATE_SCRIPT = "ip -j route; echo '@@'; ip -j neigh; echo '@@'; bridge -j fdb show 2>/dev/null || echo '[]'";
+
+export async function readKernelPeerState(runtime: ContainerRuntime, container: string, net: ResolvedNetwork): Promise<PeerState> {
+  const r = await runtime.exec(container, ['sh', '-c', KERNEL_STATE_SCRIPT]);
+  const [routes = '[]', neigh = '[]', fdb = '[]'] = r.stdout.split('@@');
+  const cidr = parseAgentCidr(net.cidr, false);
+  const dev = net.backend === 'vxlan' ? vxlanDevice(net) : net.backend === 'udp' ? 'flannel0' : 'eth0';
+  return actualPeerState({ routes: parseRoutes(routes, dev, cidr), neighbours: parseNeighbours(neigh, dev, cidr), fdb: parseFdb(fdb, dev) });
+}
+
+export async function runKernelCheck(runtime: ContainerRuntime, names: LabNames, spec: KernelCheckSpec): Promise<Verdict> {
+  const lab = names.lab;
+  const net = network(lab, spec.network);
+  const self = host(lab, spec.on);
+  const peer = host(lab, spec.peer);
+  const facts = await peerFacts(runtime, lab, net, peer);
+  if (!facts) {
+    return { status: 'fail', seen: `no lease for ${peer.name} in etcd`, reason: `${peer.name} (${peer.underlayIp}) holds no lease under ${etcdPrefix(lab, net)}/subnets/`, details: {} };
+  }
+  const backend = backendOf(net);
+  const desired = desiredPeerState(
+    backend,
+    { subnet: hostSubnet(self, net), publicIp: self.underlayIp, underlayIface: 'eth0' },
+    [{ subnet: facts.subnet, publicIp: facts.publicIp, ...(facts.vtepMac ? { vtepMac: facts.vtepMac } : {}) }],
+  );
+  if (backend.type === 'udp') {
+    // The kernel only routes the whole network into flannel0; the peer lives in the agent's table.
+    desired.routes = [{ dst: net.cidr, dev: 'flannel0' }];
+    const raw = await runtime.exec(self.container, ['sh', '-c', `ip -j route; echo '@@'; cat ${agentFiles(lab, net).stats}`]);
+    const [routesText = '[]', statsText = '{}'] = raw.stdout.split('@@');
+    const routes = JSON.parse(routesText) as { dst?: string; dev?: string }[];
+    const peers = (JSON.parse(statsText || '{}') as { peers?: { subnet: string; publicIp: string }[] }).peers ?? [];
+    const known = peers.some((p) => p.subnet === facts.subnet && p.publicIp === facts.publicIp);
+    const missing = routes.some((r) => r.dst === net.cidr && r.dev === 'flannel0') ? [] : [describeRoute(desired.routes[0]!)];
+    if (!known) missing.push(`agent table entry ${facts.subnet} → ${facts.publicIp}:${net.port}`);
+    const seen = `${self.name}: ${desired.routes.map(describeRoute).join(', ')}; agent knows ${peers.length} peer(s)`;
+    return missing.length
+      ? { status: 'fail', seen, reason: `${self.name} lacks ${missing.join('; ')} (from ${facts.source})`, details: { desired, peers } }
+      : { status: 'pass', seen: `${seen}, incl. ${facts.subnet} → ${facts.publicIp} (${facts.source})`, details: { desired, peers } };
+  }
+  const actual = await readKernelPeerState(runtime, self.container, net);
+  const missing = missingEntries(desired, actual);
+  const expected = [...desired.neighbours.map(describeNeigh), ...desired.fdb.map(describeFdb), ...desired.routes.map(describeRoute)];
+  return missing.length
+    ? { status: 'fail', seen: `${self.name} has ${actual.routes.length} routes, ${actual.neighbours.length} neighbours, ${actual.fdb.length} fdb entries for the overlay`, reason: `${self.name} lacks ${missing.join('; ')} (from ${facts.source} of ${peer.name})`, details: { desired, actual } }
+    : { status: 'pass', seen: `${self.name}: ${expected.join('; ')} — as ${facts.source} says`, details: { desired, actual } };
+}
+
+/** Pure: is this lease what flannel would have written for the host? */
+export function leaseProblems(lease: LeaseRecord | undefined, h: ResolvedHost, net: ResolvedNetwork): string[] {
+  if (!lease) return [`no lease with PublicIP ${h.underlayIp}`];
+  const problems: string[] = [];
+  if (lease.subnet !== hostSubnet(h, net)) problems.push(`subnet ${lease.subnet}, expected ${hostSubnet(h, net)}`);
+  if (lease.backendType !== net.backend) problems.push(`BackendType ${lease.backendType}, expected ${net.backend}`);
+  if (net.backend === 'vxlan') {
+    const data = (lease.raw as { BackendData?: { VNI?: number; VtepMAC?: string } }).BackendData;
+    if (data?.VNI !== net.vni) problems.push(`BackendData.VNI ${data?.VNI}, expected ${net.vni}`);
+    if (!data?.VtepMAC) problems.push('BackendData.VtepMAC is missing');
+  }
+  if (!lease.leaseId || lease.leaseId === '0') problems.push('the key is not attached to an etcd lease (no TTL)');
+  return problems;
+}
+
+export async function runLeaseCheck(runtime: ContainerRuntime, names: LabNames, spec: LeaseCheckSpec): Promise<Verdict> {
+  const lab = names.lab;
+  const net = network(lab, spec.network);
+  const h = host(lab, spec.host);
+  const lease = (await readLeases(runtime, lab, net)).find((l) => l.publicIp === h.underlayIp);
+  const problems = leaseProblems(lease, h, net);
+  const seen = lease ? `${lease.key} = ${JSON.stringify(lease.raw)} (etcd lease ${lease.leaseId ?? 'none'})` : `no lease for ${h.name}`;
+  return problems.length
+    ? { status: 'fail', seen, reason: `${h.name}'s lease: ${problems.join('; ')}`, details: { lease } }
+    : { status: 'pass', seen, details: { lease } };
+}
+
+interface ProcCounters {
+  voluntary: number;
+  involuntary: number;
+}
+
+/** Pure: context-switch counters from /proc/<pid>/status. */
+export function parseContextSwitches(status: string): ProcCounters {
+  const read = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { voluntary: read('voluntary_ctxt_switches'), involuntary: read('nonvoluntary_ctxt_switches') };
+}
+
+async function agentSample(runtime: ContainerRuntime, container: string, lab: ResolvedLab, net: ResolvedNetwork) {
+  const files = agentFiles(lab, net);
+  // All of the agent's threads (libuv's pool included): sum the task counters.
+  const script = `pid=$(cat ${files.pid}); cat /proc/$pid/task/*/status; echo '@@'; cat ${files.stats}`;
+  const r = await runtime.exec(container, ['sh', '-c', script]);
+  const [status = '', stats = '{}'] = r.stdout.split('@@');
+  const tasks = status.split(/(?=^Name:)/m).filter((t) => t.trim());
+  const counters = tasks.map(parseContextSwitches).reduce((a, b) => ({ voluntary: a.voluntary + b.voluntary, involuntary: a.involuntary + b.involuntary }), { voluntary: 0, involuntary: 0 });
+  const packets = (JSON.parse(stats) as { packets?: { tunToUdp?: number; udpToTun?: number } }).packets ?? {};
+  return { ...counters, forwarded: (packets.tunToUdp ?? 0) + (packets.udpToTun ?? 0) };
+}
+
+export async function runAgentCostCheck(runtime: ContainerRuntime, names: LabNames, spec: AgentCostSpec): Promise<Verdict> {
+  const lab = names.lab;
+  const net = network(lab, spec.network);
+  const h = host(lab, spec.on);
+  const before = await agentSample(runtime, h.container, lab, net);
+  const result = await ping(runtime, names.endpoint(spec.during.ping.from), names.ip(spec.during.ping.to), { count: spec.during.ping.count });
+  // Counters are flushed by the agent on its own schedule: wait for the next write, by polling.
+  let after = await agentSample(runtime, h.container, lab, net);
+  for (let waited = 0; after.forwarded - before.forwarded < result.received * 2 && waited < 3000; waited += 100) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await agentSample(runtime, h.container, lab, net);
+  }
+  const forwarded = after.forwarded - before.forwarded;
+  const switches = after.voluntary - before.voluntary + (after.involuntary - before.involuntary);
+  const perPacket = forwarded > 0 ? switches / forwarded : NaN;
+  const seen = `${h.name}'s agent forwarded ${forwarded} packets (tun→udp and udp→tun) with ${switches} context switches: ${Number.isFinite(perPacket) ? perPacket.toFixed(2) : '–'} per packet; ping avg ${result.rttAvgMs?.toFixed(3) ?? '–'} ms`;
+  const details = { before, after, forwarded, contextSwitches: switches, perPacket, ping: result };
+  if (forwarded === 0) return { status: 'fail', seen, reason: `${h.name}'s agent forwarded nothing while the ping ran`, details };
+  return { status: 'pass', seen, details };
+}
