@@ -126,6 +126,17 @@ function controlPlaneLines(lab: ResolvedLab, host: ResolvedHost, network: Resolv
   return [...staticOverlayLines(lab, host, network), ...natLines(network)];
 }
 
+/** Several pod networks on one host are tenants: the VNI keeps them apart on the wire, and in
+ * the host (one routing table for all) a firewall rule does what a VRF would. */
+function tenantIsolationLines(lab: ResolvedLab): string[] {
+  if (lab.networks.length < 2) return [];
+  const lines = [`# tenants: the host routes for every network, so forwarding between them is dropped`];
+  for (const a of lab.networks) {
+    for (const b of lab.networks) if (a !== b) lines.push(`iptables -I FORWARD -s ${a.cidr} -d ${b.cidr} -j DROP`);
+  }
+  return lines;
+}
+
 export function renderHostScript(lab: ResolvedLab, host: ResolvedHost): NodeScript {
   const lines = [...underlayLines(host.underlayIp, lab)];
   if (lab.underlay.gateway) {
@@ -134,6 +145,7 @@ export function renderHostScript(lab: ResolvedLab, host: ResolvedHost): NodeScri
   for (const network of lab.networks) {
     lines.push(...bridgeLines(host, network), ...podLines(lab, host, network), ...controlPlaneLines(lab, host, network));
   }
+  lines.push(...tenantIsolationLines(lab));
   return { node: host.name, container: host.container, lines };
 }
 

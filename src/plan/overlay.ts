@@ -120,7 +120,7 @@ export function agentConfig(lab: ResolvedLab, host: ResolvedHost, network: Resol
     underlayMtu: lab.underlay.mtu,
     etcdEndpoints: [etcdEndpoint(lab)],
     prefix: etcdPrefix(lab, network),
-    leaseTtlSeconds: options.leaseTtlSeconds ?? LEASE_TTL_SECONDS,
+    leaseTtlSeconds: options.leaseTtlSeconds ?? network.leaseTtl ?? LEASE_TTL_SECONDS,
     logFile: files.log,
     bridge: network.bridge,
     ipMasq: network.nat,

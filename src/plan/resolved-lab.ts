@@ -13,6 +13,7 @@ export interface ResolvedNetwork {
   vni: number;
   port: number;
   nat: boolean;
+  leaseTtl: number;
 }
 
 export interface ResolvedPod {

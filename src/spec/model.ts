@@ -23,6 +23,7 @@ export interface PodNetworkSpec {
   vni: number; // vxlan only (default 1)
   port: number; // vxlan default 8472, udp default 8285
   nat: boolean; // masquerade pod traffic leaving the pod network
+  leaseTtl: number; // seconds an agent's subnet lease lives without renewal (flannel: 24 h)
 }
 
 export interface PodSpec {

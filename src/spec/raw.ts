@@ -11,6 +11,7 @@ export interface RawNetwork {
   vni?: number;
   port?: number;
   nat?: boolean;
+  leaseTtl?: number;
 }
 
 export interface RawPod {

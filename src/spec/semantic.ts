@@ -140,6 +140,7 @@ class Checker {
         vni: r.vni ?? DEFAULT_VNI,
         port: r.port ?? defaultPort(backend),
         nat: r.nat ?? true,
+        leaseTtl: r.leaseTtl ?? 86_400,
       };
       const info: NetInfo = { spec, path, raw: r, splittable: false };
       if (backend === 'udp' && r.controlPlane === 'static') {

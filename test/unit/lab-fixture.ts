@@ -12,6 +12,7 @@ export function network(overrides: Partial<PodNetworkSpec> = {}): PodNetworkSpec
     vni: 1,
     port: 8472,
     nat: true,
+    leaseTtl: 86_400,
     ...overrides,
   };
 }

@@ -35,6 +35,7 @@ describe('parseLabSpec: defaults', () => {
           vni: 1,
           port: 0,
           nat: true,
+          leaseTtl: 86_400,
         },
       ],
       underlay: { mtu: 1500 },
@@ -60,7 +61,7 @@ describe('parseLabSpec: defaults', () => {
         'name: explicit',
         'description: all the knobs',
         'image: overlab/host:dev',
-        'network: {cidr: 10.244.0.0/16, subnetLen: 26, bridge: cni0, backend: vxlan, controlPlane: static, vni: 42, port: 4789, nat: false}',
+        'network: {cidr: 10.244.0.0/16, subnetLen: 26, bridge: cni0, backend: vxlan, controlPlane: static, vni: 42, port: 4789, nat: false, leaseTtl: 30}',
         'underlay: {subnet: 192.168.7.0/24, mtu: 9000, gateway: gw}',
         'hosts: [{name: host1, underlayIp: 192.168.7.10, subnet: 10.244.0.64/26}]',
         'nodes: [{name: gw, role: router, underlayIp: 192.168.7.254}]',
@@ -70,7 +71,7 @@ describe('parseLabSpec: defaults', () => {
     expect(lab.description).toBe('all the knobs');
     expect(lab.image).toBe('overlab/host:dev');
     expect(lab.networks).toEqual([
-      { name: 'default', cidr: '10.244.0.0/16', subnetLen: 26, bridge: 'cni0', backend: 'vxlan', controlPlane: 'static', vni: 42, port: 4789, nat: false },
+      { name: 'default', cidr: '10.244.0.0/16', subnetLen: 26, bridge: 'cni0', backend: 'vxlan', controlPlane: 'static', vni: 42, port: 4789, nat: false, leaseTtl: 30 },
     ]);
     expect(lab.underlay).toEqual({ subnet: '192.168.7.0/24', mtu: 9000, gateway: 'gw' });
     expect(lab.hosts).toEqual([{ name: 'host1', underlayIp: '192.168.7.10', subnets: { default: '10.244.0.64/26' }, pods: [] }]);
@@ -204,7 +205,7 @@ describe('good fixtures', () => {
       description: 'Two pods on one bridge reach each other at layer 2.',
       file: resolve(file),
       networks: [
-        { name: 'default', cidr: '172.16.0.0/16', subnetLen: 24, bridge: 'docker0', backend: 'none', controlPlane: 'static', vni: 1, port: 0, nat: true },
+        { name: 'default', cidr: '172.16.0.0/16', subnetLen: 24, bridge: 'docker0', backend: 'none', controlPlane: 'static', vni: 1, port: 0, nat: true, leaseTtl: 86_400 },
       ],
       underlay: { mtu: 1500 },
       hosts: [
