@@ -6,7 +6,7 @@ import type { VerifyReport } from '../../src/checks/run-checks.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 import type { InterfaceState } from '../../src/probes/interfaces.js';
 
-const LABS = ['same-host', 'egress', 'no-overlay', 'host-gw'];
+const LABS = ['same-host', 'egress', 'no-overlay', 'host-gw', 'flannel-udp', 'flannel-vxlan', 'vxlan-static', 'k8s-cni0', 'vxlan-tenants'];
 
 let before: Awaited<ReturnType<typeof machineNetworkState>>;
 
@@ -39,7 +39,7 @@ describe.each(LABS)('lab %s', (name) => {
         const eth0 = inspect.body.result.interfaces.find((i) => i.node === host.name && i.netns === pod.name && i.name === 'eth0');
         expect(eth0, `${host.name}/${pod.name}`).toMatchObject({ mac: pod.mac, addresses: [`${pod.ip}/${pod.prefixLen}`], kind: 'veth' });
         const veth = inspect.body.result.interfaces.find((i) => i.node === host.name && !i.netns && i.name === pod.hostVeth);
-        expect(veth?.master).toBe(host.networks[0]!.bridge);
+        expect(veth?.master).toBe(host.networks.find((n) => n.network === pod.network)!.bridge);
       }
     }
 
