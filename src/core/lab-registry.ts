@@ -1,6 +1,7 @@
 // What labs exist on the engine, found by label only (DESIGN.md "Labels own everything").
 import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
-import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_RESOLVED, LABEL_ROLE, LABEL_SPEC, LABEL_UNDERLAY } from '../plan/naming.js';
+import { LABEL_FINGERPRINT, LABEL_JOINED_HOST, LABEL_LAB, LABEL_NODE, LABEL_RESOLVED, LABEL_ROLE, LABEL_SPEC, LABEL_UNDERLAY } from '../plan/naming.js';
+import type { ResolvedHost } from '../plan/resolved-lab.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { inputError } from './errors.js';
 
@@ -44,8 +45,29 @@ export function groupLabs(containers: ContainerSummary[]): LabSummary[] {
       if (fingerprint) lab.fingerprint = fingerprint;
     }
   }
-  for (const lab of labs.values()) lab.nodes.sort((a, b) => a.name.localeCompare(b.name));
+  for (const lab of labs.values()) {
+    lab.nodes.sort((a, b) => a.name.localeCompare(b.name));
+    if (lab.resolved) lab.resolved = withMembership(lab.resolved, containers.filter((c) => c.labels[LABEL_LAB] === lab.name));
+  }
   return [...labs.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The lab as it is now: hosts removed by `node rm` are gone, hosts added by `node add` are in. */
+function withMembership(resolved: ResolvedLab, containers: ContainerSummary[]): ResolvedLab {
+  const present = new Set(containers.map((c) => c.name));
+  const joined: ResolvedHost[] = [];
+  for (const c of containers) {
+    const json = c.labels[LABEL_JOINED_HOST];
+    if (!json) continue;
+    try {
+      joined.push(JSON.parse(json) as ResolvedHost);
+    } catch {
+      // an unreadable label only hides that host from checks
+    }
+  }
+  const original = (resolved.hosts ?? []).filter((h) => present.has(h.container));
+  const hosts = [...original, ...joined.filter((j) => !original.some((h) => h.name === j.name))];
+  return { ...resolved, hosts };
 }
 
 export async function listLabs(runtime: ContainerRuntime): Promise<LabSummary[]> {

@@ -229,3 +229,36 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
     checks: spec.checks,
   };
 }
+
+/** A host joining a running lab: the next free underlay address and, per network, the first
+ * subnet no host holds; pods numbered from .2 as at `up`. Pure. */
+export function allocateJoiningHost(lab: ResolvedLab, name: string, podNames: string[]): ResolvedHost {
+  const pool = new AddressPool(lab.underlay.subnet, 'the underlay');
+  for (const ip of [...lab.hosts.map((h) => h.underlayIp), ...lab.externals.map((e) => e.underlayIp)]) pool.reserve(ip);
+  const underlayIp = pool.nextFromBottom(2);
+  const networks: ResolvedHostNetwork[] = lab.networks.map((network) => {
+    const held = lab.hosts.map((h) => h.networks.find((n) => n.network === network.name)!.subnet);
+    let index = 1;
+    let subnet = nthSubnet(network.cidr, network.subnetLen, index);
+    while (held.some((s) => cidrsOverlap(s, subnet))) subnet = nthSubnet(network.cidr, network.subnetLen, ++index);
+    const bridgeIp = addressIn(subnet, 1);
+    return { network: network.name, subnet, bridge: network.bridge, bridgeIp, bridgeMac: macForIp(bridgeIp) };
+  });
+  const first = networks[0]!;
+  const podPool = new AddressPool(first.subnet, `the pods of ${name}`);
+  podPool.reserve(first.bridgeIp);
+  const pods: ResolvedPod[] = podNames.map((pod) => {
+    const ip = podPool.nextFromBottom(2);
+    return {
+      name: pod,
+      host: name,
+      network: first.network,
+      ip,
+      prefixLen: mustParse(first.subnet).prefix,
+      mac: macForIp(ip),
+      gateway: first.bridgeIp,
+      hostVeth: hostVethName(pod),
+    };
+  });
+  return { name, container: containerName(lab.name, name), underlayIp, underlayMac: macForIp(underlayIp), networks, pods };
+}

@@ -9,6 +9,8 @@ export const LABEL_UNDERLAY = 'overlab.underlay';
 /** On the switch container: the resolved lab as JSON, so labs can be verified without the spec. */
 export const LABEL_RESOLVED = 'overlab.resolved';
 export const LABEL_FINGERPRINT = 'overlab.fingerprint';
+/** On a host that joined a running lab (`overlab node add`): its resolved host as JSON. */
+export const LABEL_JOINED_HOST = 'overlab.joined-host';
 
 export const UNDERLAY_BRIDGE = 'underlay';
 export const SWITCH_NODE = 'switch';

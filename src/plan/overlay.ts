@@ -8,6 +8,7 @@ import {
   mtuFor,
   renderLocalCommands,
   renderPeerCommands,
+  renderPeerRemovalCommands,
   type PeerStateBackend,
 } from '../agent/peer-state.js';
 import { renderNetworkConfig } from '../agent/lease.js';
@@ -177,4 +178,12 @@ export function etcdStartLines(lab: ResolvedLab): string[] {
     );
   }
   return lines;
+}
+
+/** Static control plane, for peers of a host that joins or leaves: only the per-peer entries. */
+export function staticPeerChangeLines(lab: ResolvedLab, self: ResolvedHost, network: ResolvedNetwork, changed: ResolvedHost, change: 'add' | 'remove'): string[] {
+  const state = desiredPeerState(backendOf(network), { subnet: hostSubnet(self, network), publicIp: self.underlayIp, underlayIface: 'eth0' }, [
+    { subnet: hostSubnet(changed, network), publicIp: changed.underlayIp, vtepMac: vtepMac(changed, network) },
+  ]);
+  return change === 'add' ? renderPeerCommands(state) : renderPeerRemovalCommands(state);
 }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { overlab, overlabJson } from './harness.js';
+import { containersWithLabel, overlab, overlabJson } from './harness.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 
 let dir: string;
@@ -125,6 +125,34 @@ describe('faults the data plane survives (flannel-vxlan)', () => {
     expect(reachable).toBe(true);
     const verify = await overlabJson<VerifyReport>(['verify', 'flannel-vxlan']);
     expect(verify.body.result.checks.filter((c) => c.status !== 'pass').map((c) => c.reason)).toEqual([]);
+  });
+});
+
+describe('joining and leaving (flannel-vxlan)', () => {
+  it('programs a new host on every peer, and drops it again on node rm', async () => {
+    expect((await overlab(['up', 'labs/flannel-vxlan.yaml'])).exitCode).toBe(0);
+    const add = await overlabJson<{ host: { underlayIp: string; networks: { subnet: string }[] }; propagation: { ms: number; peers: number }[] }>(['node', 'add', 'flannel-vxlan', 'host3', '--pods', 'pod1']);
+    expect(add.exitCode, JSON.stringify(add.body)).toBe(0);
+    expect(add.body.result.host.networks[0]!.subnet).toBe('10.244.3.0/24');
+    expect(add.body.result.propagation).toEqual([expect.objectContaining({ peers: 2 })]);
+    expect(add.body.result.propagation[0]!.ms).toBeGreaterThanOrEqual(0);
+    for (const from of ['host1/pod1', 'host2/pod1']) {
+      expect((await overlab(['exec', 'flannel-vxlan', from, '--', 'ping', '-c', '1', '-W', '2', '10.244.3.2'])).exitCode).toBe(0);
+    }
+    const inspect = await overlabJson<{ lab: { hosts: { name: string }[] } }>(['inspect', 'flannel-vxlan']);
+    expect(inspect.body.result.lab.hosts.map((h) => h.name)).toEqual(['host1', 'host2', 'host3']);
+
+    const rm = await overlabJson<{ propagation: { ms: number }[] }>(['node', 'rm', 'flannel-vxlan', 'host3']);
+    expect(rm.exitCode, JSON.stringify(rm.body)).toBe(0);
+    expect(await containersWithLabel('overlab.node=host3')).toEqual([]);
+    for (const host of ['host1', 'host2']) {
+      expect((await sh(`overlab-flannel-vxlan-${host}`, 'ip -j route show dev flannel.1')).stdout).not.toContain('10.244.3.0/24');
+    }
+    const leases = (await sh('overlab-flannel-vxlan-etcd', 'etcdctl get --prefix --keys-only /coreos.com/network/subnets/')).stdout;
+    expect(leases).not.toContain('10.244.3.0-24');
+    const verify = await overlabJson<VerifyReport>(['verify', 'flannel-vxlan']);
+    expect(verify.body.result.failed).toBe(0);
+    expect((await overlab(['down', 'flannel-vxlan'])).exitCode).toBe(0);
   });
 });
 

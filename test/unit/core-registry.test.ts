@@ -24,9 +24,22 @@ describe('groupLabs', () => {
       ['b', 1, 1],
     ]);
     expect(labs[0]!.resolved).toBeUndefined();
-    expect(labs[1]!.resolved).toEqual({ name: 'b' });
+    expect(labs[1]!.resolved).toEqual({ name: 'b', hosts: [] });
     expect(labs[1]!.fingerprint).toBe('f1');
     expect(underlaysInUse(labs)).toEqual(['192.168.50.0/24', '192.168.50.0/24']);
+  });
+});
+
+describe('lab membership', () => {
+  it('drops removed hosts and adds joined ones from their labels', () => {
+    const host = (name: string) => ({ name, container: `overlab-c-${name}` });
+    const resolved = JSON.stringify({ name: 'c', hosts: [host('host1'), host('host2')] });
+    const labs = groupLabs([
+      container('overlab-c-switch', 'c', 'switch', 'switch', 'running', { 'overlab.resolved': resolved }),
+      container('overlab-c-host1', 'c', 'host1', 'host'),
+      container('overlab-c-host3', 'c', 'host3', 'host', 'running', { 'overlab.joined-host': JSON.stringify(host('host3')) }),
+    ]);
+    expect(labs[0]!.resolved!.hosts.map((h) => h.name)).toEqual(['host1', 'host3']);
   });
 });
 

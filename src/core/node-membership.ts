@@ -1,0 +1,137 @@
+// Hosts joining and leaving a running lab (`overlab node add|rm`): the new host gets a lease and
+// every peer programs it; a removed host's lease goes and every peer drops its entries. Reports
+// how long the change took to reach the last peer.
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
+import { allocateJoiningHost } from '../plan/addressing.js';
+import { containerSpecs } from '../plan/containers.js';
+import { LABEL_JOINED_HOST } from '../plan/naming.js';
+import { renderCableScript, renderHostScript } from '../plan/node-scripts.js';
+import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeLines, usesAgent } from '../plan/overlay.js';
+import { inputError } from './errors.js';
+import { runNodeScript } from './lab-up.js';
+import { startAgents, waitForAgents } from './agents.js';
+import { readLeases } from './lab-facts.js';
+
+export interface MembershipResult {
+  lab: string;
+  host: ResolvedHost;
+  change: 'add' | 'remove';
+  /** Per overlay network: ms from the lease write (or delete) to the last peer programmed. */
+  propagation: { network: string; ms: number; peers: number; measuredFrom: string }[];
+}
+
+const HOST_NAME = /^[a-z][a-z0-9-]{0,14}$/;
+
+/** Pure: the first timestamp of an agent log line matching `pattern`. */
+export function logTime(log: string, pattern: RegExp): number | undefined {
+  for (const line of log.split('\n')) {
+    if (!pattern.test(line)) continue;
+    const t = Date.parse(line.split(' ')[0] ?? '');
+    if (!Number.isNaN(t)) return t;
+  }
+  return undefined;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+async function agentLog(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork): Promise<string> {
+  return (await runtime.exec(host.container, ['cat', agentFiles(lab, network).log])).stdout;
+}
+
+/** What a peer logs when it has programmed (or dropped) a subnet. */
+function peerEvent(network: ResolvedNetwork, subnet: string, change: 'add' | 'remove'): RegExp {
+  if (change === 'remove') return new RegExp(`lease removed: ${escape(subnet)}`);
+  return network.backend === 'udp' ? new RegExp(`lease added: ${escape(subnet)}`) : new RegExp(`programmed: ip route replace ${escape(subnet)} `);
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (signal.aborted) throw inputError('interrupted');
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, pods: string[], signal: AbortSignal): Promise<MembershipResult> {
+  if (!HOST_NAME.test(name)) throw inputError(`"${name}" is not a valid host name`, 'use ^[a-z][a-z0-9-]{0,14}$ (it also names an interface, 15 characters at most)');
+  if ([...lab.hosts, ...lab.externals].some((n) => n.name === name)) throw inputError(`lab ${lab.name} already has a node "${name}"`);
+  const host = allocateJoiningHost(lab, name, pods);
+  const grown: ResolvedLab = { ...lab, hosts: [...lab.hosts, host] };
+  const spec = containerSpecs(grown).find((s) => s.name === host.container)!;
+  spec.labels = { ...spec.labels, [LABEL_JOINED_HOST]: JSON.stringify(host) };
+  try {
+    await runtime.createAndStart(spec);
+    const pid = String(await runtime.pidOf(host.container));
+    await runNodeScript(runtime, renderCableScript(grown, host.name, () => pid), signal);
+    await runNodeScript(runtime, renderHostScript(grown, host), signal);
+    for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
+      await Promise.all(
+        lab.hosts.map((peer) => runNodeScript(runtime, { node: peer.name, container: peer.container, lines: staticPeerChangeLines(grown, peer, network, host, 'add') }, signal)),
+      );
+    }
+    if (grown.networks.some(usesAgent)) {
+      await startAgents(runtime, grown, [host]);
+      await waitForAgents(runtime, grown, signal);
+    }
+  } catch (error) {
+    await runtime.remove(host.container).catch(() => undefined);
+    throw error;
+  }
+  const propagation: MembershipResult['propagation'] = [];
+  for (const network of grown.networks.filter(usesAgent)) {
+    const subnet = hostSubnet(host, network);
+    const leased = logTime(await agentLog(runtime, grown, host, network), /\b(acquired|reusing) lease /);
+    const programmed = await Promise.all(lab.hosts.map(async (peer) => logTime(await agentLog(runtime, grown, peer, network), peerEvent(network, subnet, 'add'))));
+    if (leased !== undefined && programmed.every((t) => t !== undefined)) {
+      propagation.push({ network: network.name, ms: Math.max(...(programmed as number[])) - leased, peers: lab.hosts.length, measuredFrom: 'agent logs: lease acquired → last peer programmed' });
+    }
+  }
+  return { lab: lab.name, host, change: 'add', propagation };
+}
+
+export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, signal: AbortSignal): Promise<MembershipResult> {
+  const host = lab.hosts.find((h) => h.name === name);
+  if (!host) throw inputError(`lab ${lab.name} has no host "${name}"`, `the hosts: ${lab.hosts.map((h) => h.name).join(', ')}`);
+  if (lab.hosts.length === 1) throw inputError(`${name} is the last host of lab ${lab.name}`, `overlab down ${lab.name}`);
+  const peers = lab.hosts.filter((h) => h.name !== name);
+  const propagation: MembershipResult['propagation'] = [];
+  const etcd = etcdNode(lab);
+  const deletedAt = new Map<string, number>();
+  for (const network of lab.networks.filter(usesAgent)) {
+    // The agent is stopped first (flannel keeps its lease on exit), then its lease is deleted —
+    // what removing a node does; peers see the delete in their watch.
+    await runtime.exec(host.container, ['sh', '-c', `kill -TERM $(cat ${agentFiles(lab, network).pid}) 2>/dev/null; true`]);
+    const lease = (await readLeases(runtime, lab, network)).find((l) => l.publicIp === host.underlayIp);
+    if (lease && etcd) {
+      deletedAt.set(network.name, Date.now());
+      const r = await runtime.exec(etcd.container, ['etcdctl', 'del', lease.key]);
+      if (r.exitCode !== 0) throw new Error(`deleting ${lease.key} failed: ${r.stderr.trim()}`);
+    }
+  }
+  await runtime.remove(host.container);
+  for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
+    await Promise.all(peers.map((peer) => runNodeScript(runtime, { node: peer.name, container: peer.container, lines: staticPeerChangeLines(lab, peer, network, host, 'remove') }, signal)));
+  }
+  for (const network of lab.networks.filter(isOverlay)) {
+    const subnet = hostSubnet(host, network);
+    await waitUntil(
+      async () => {
+        const routes = await Promise.all(peers.map(async (p) => (await runtime.exec(p.container, ['ip', '-j', 'route'])).stdout));
+        return routes.every((r) => !r.includes(`"dst":"${subnet}"`));
+      },
+      30_000,
+      `every peer to drop ${subnet}`,
+      signal,
+    );
+    const start = deletedAt.get(network.name);
+    if (start !== undefined) {
+      const removed = await Promise.all(peers.map(async (peer) => logTime(await agentLog(runtime, lab, peer, network), peerEvent(network, subnet, 'remove'))));
+      if (removed.every((t) => t !== undefined)) {
+        propagation.push({ network: network.name, ms: Math.max(...(removed as number[])) - start, peers: peers.length, measuredFrom: 'etcdctl del → last peer logged the removal' });
+      }
+    }
+  }
+  return { lab: lab.name, host, change: 'remove', propagation };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { allocateJoiningHost, resolveLab } from '../../src/plan/addressing.js';
+import { logTime } from '../../src/core/node-membership.js';
+import { staticPeerChangeLines } from '../../src/plan/overlay.js';
+import { network, twoHostSpec } from './lab-fixture.js';
+
+describe('allocateJoiningHost', () => {
+  it('takes the next free underlay address and the first subnet nobody holds', () => {
+    const spec = twoHostSpec();
+    spec.hosts[0]!.subnets = { default: '172.16.3.0/24' }; // host1 holds 3, host2 gets 1
+    const lab = resolveLab(spec, { takenSubnets: [] });
+    const host = allocateJoiningHost(lab, 'host3', ['a', 'b']);
+    expect(host.underlayIp).toBe('192.168.50.4');
+    expect(host.networks[0]).toMatchObject({ subnet: '172.16.2.0/24', bridgeIp: '172.16.2.1' });
+    expect(host.pods.map((p) => [p.name, p.ip, p.mac])).toEqual([
+      ['a', '172.16.2.2', '02:42:ac:10:02:02'],
+      ['b', '172.16.2.3', '02:42:ac:10:02:03'],
+    ]);
+    expect(host.container).toBe('overlab-demo-host3');
+  });
+});
+
+describe('static peer changes', () => {
+  it('adds and removes exactly one peer\'s vxlan entries', () => {
+    const spec = twoHostSpec({ networks: [network({ backend: 'vxlan', controlPlane: 'static', cidr: '10.244.0.0/16' })] });
+    const lab = resolveLab(spec, { takenSubnets: [] });
+    const [host1, host2] = lab.hosts;
+    expect(staticPeerChangeLines(lab, host1!, lab.networks[0]!, host2!, 'add')).toEqual([
+      'ip neigh replace 10.244.2.0 lladdr 02:42:0a:f4:02:00 dev flannel.1 nud permanent',
+      'bridge fdb replace 02:42:0a:f4:02:00 dev flannel.1 dst 192.168.50.3 self permanent',
+      'ip route replace 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink',
+    ]);
+    expect(staticPeerChangeLines(lab, host1!, lab.networks[0]!, host2!, 'remove')[0]).toBe('ip route del 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink');
+  });
+});
+
+describe('logTime', () => {
+  it('reads the timestamp of the first matching agent log line', () => {
+    const log = '2026-11-25T19:42:10.463Z INFO  lease added: 10.244.2.0/24 -> 192.168.50.3\n2026-11-25T19:42:10.496Z INFO  programmed: ip route replace 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink\n';
+    expect(logTime(log, /programmed: ip route replace 10\.244\.2\.0\/24 /)).toBe(Date.parse('2026-11-25T19:42:10.496Z'));
+    expect(logTime(log, /nothing/)).toBeUndefined();
+  });
+});
