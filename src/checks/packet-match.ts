@@ -3,19 +3,8 @@ import type { DecodedPacket } from '../pcap/packet.js';
 import type { PacketMatchSpec, PacketProto } from '../spec/model.js';
 import type { LabNames } from './lab-names.js';
 
-/** A PacketMatchSpec with every name turned into an address or MAC. */
-export interface PacketMatch {
-  proto?: PacketProto;
-  src?: string;
-  dst?: string;
-  srcMac?: string;
-  dstMac?: string;
-  srcPort?: number;
-  dstPort?: number;
-  icmpType?: 'echo-request' | 'echo-reply' | 'unreachable' | number;
-  vni?: number;
-  inner?: PacketMatch;
-}
+/** A PacketMatchSpec with every name turned into an address or MAC (same shape, resolved values). */
+export type PacketMatch = PacketMatchSpec;
 
 export function resolvePacketMatch(spec: PacketMatchSpec, names: LabNames): PacketMatch {
   const match: PacketMatch = {};

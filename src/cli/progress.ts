@@ -1,7 +1,10 @@
 // listr2 progress whose renderer is a pure function of flags, environment and TTY (after
 // lint-staged): silent for --json (stdout is the envelope), plain lines for CI and pipes.
 import { Listr } from 'listr2';
-import type { UpPhase } from '../core/lab-up.js';
+import { rollbackLab, upPhases, type UpPhase } from '../core/lab-up.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ResolvedLab } from '../plan/resolved-lab.js';
+import { interruptedError } from '../core/errors.js';
 
 export type RendererName = 'default' | 'simple' | 'silent';
 
@@ -34,4 +37,16 @@ export async function runPhases(phases: UpPhase[], signal: AbortSignal, renderer
 
 export function rendererFromProcess(json: boolean): RendererName {
   return chooseRenderer({ json, isTTY: Boolean(process.stderr.isTTY), env: process.env });
+}
+
+/** Bring a lab up with progress; a failure or Ctrl-C removes everything it made. */
+export async function upWithRollback(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, renderer: RendererName): Promise<void> {
+  try {
+    await runPhases(upPhases(runtime, lab), signal, renderer);
+    if (signal.aborted) throw interruptedError();
+  } catch (error) {
+    await rollbackLab(runtime, lab.name);
+    if (signal.aborted) throw interruptedError();
+    throw error;
+  }
 }

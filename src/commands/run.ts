@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { rendererFromProcess, runPhases } from '../cli/progress.js';
+import { rendererFromProcess, upWithRollback } from '../cli/progress.js';
 import { progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
 import { loadLabSpec } from '../spec/load.js';
 import { resolveLab } from '../plan/addressing.js';
-import { existingLabState, rollbackLab, upPhases } from '../core/lab-up.js';
+import { existingLabState, rollbackLab } from '../core/lab-up.js';
 import { takenSubnets } from '../core/taken-subnets.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { inputError, interruptedError } from '../core/errors.js';
@@ -40,7 +40,7 @@ export default class Run extends BaseCommand<RunResult> {
       }
       if (!this.json) process.stderr.write(this.colours.bold(`\n▶ ${spec.name}`) + (spec.description ? ` — ${spec.description}` : '') + '\n');
       try {
-        await runPhases(upPhases(this.runtime, lab), this.abort.signal, rendererFromProcess(this.json));
+        await upWithRollback(this.runtime, lab, this.abort.signal, rendererFromProcess(this.json));
         const report = await verifyLab(this.runtime, lab, lab.checks, {
           signal: this.abort.signal,
           onResult: (r) => {

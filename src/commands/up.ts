@@ -1,13 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { rendererFromProcess, runPhases } from '../cli/progress.js';
+import { rendererFromProcess, upWithRollback } from '../cli/progress.js';
 import { loadLabSpec } from '../spec/load.js';
 import { resolveLab } from '../plan/addressing.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { existingLabState, rollbackLab, upPhases } from '../core/lab-up.js';
+import { existingLabState } from '../core/lab-up.js';
 import { takenSubnets } from '../core/taken-subnets.js';
 import { downLab } from '../core/lab-down.js';
-import { inputError, interruptedError } from '../core/errors.js';
+import { inputError } from '../core/errors.js';
 import { renderDryRun } from '../plan/dry-run.js';
 import { labSummaryLines } from '../report/lab-summary.js';
 
@@ -54,14 +54,7 @@ export default class Up extends BaseCommand<UpResult> {
       }
       await downLab(this.runtime, lab.name);
     }
-    try {
-      await runPhases(upPhases(this.runtime, lab), this.abort.signal, rendererFromProcess(this.json));
-      if (this.abort.signal.aborted) throw interruptedError();
-    } catch (error) {
-      await rollbackLab(this.runtime, lab.name);
-      if (this.abort.signal.aborted) throw interruptedError();
-      throw error;
-    }
+    await upWithRollback(this.runtime, lab, this.abort.signal, rendererFromProcess(this.json));
     return { lab: lab.name, status: 'created', durationMs: Date.now() - started, resolved: lab };
   }
 
