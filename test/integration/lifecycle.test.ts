@@ -62,7 +62,7 @@ describe('up and down', () => {
   it('prints the exact commands with --dry-run and creates nothing', async () => {
     const r = await overlab(['up', 'labs/host-gw.yaml', '--dry-run']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain('ip route add 172.16.2.0/24 via');
+    expect(r.stdout).toContain('ip route replace 172.16.2.0/24 via');
     expect(r.stdout).toContain('ip netns add pod1');
     expect(await containersWithLabel('overlab.lab=host-gw')).toEqual([]);
   });
