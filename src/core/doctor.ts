@@ -18,7 +18,13 @@ export const KERNEL_PROBES: { check: string; script: string; fix: string }[] = [
   { check: 'TUN device', script: 'ip tuntap add dev dt0 mode tun && ip link del dt0', fix: 'load the tun module (modprobe tun) and make /dev/net/tun available' },
   { check: 'VXLAN', script: 'ip link add dx0 type vxlan id 42 dstport 8472 local 127.0.0.1 nolearning && ip link del dx0', fix: 'load the vxlan module: modprobe vxlan' },
   { check: 'iptables NAT', script: 'iptables -t nat -A POSTROUTING -s 10.99.0.0/16 -j MASQUERADE && iptables -t nat -F POSTROUTING', fix: 'load nf_nat / nft_masq (or the iptables nat table modules)' },
-  { check: 'tcpdump capture', script: 'timeout 5 tcpdump -i lo -c 1 -w /dev/null >/dev/null 2>&1 & sleep 0.5; ping -c 1 -W 1 127.0.0.1 >/dev/null; wait $!', fix: 'the container needs NET_RAW (overlab grants it)' },
+  {
+    check: 'tcpdump capture',
+    // Wait for tcpdump to say it is listening (a readiness poll), then send it one packet.
+    script:
+      "timeout 5 tcpdump -i lo -c 1 --immediate-mode -w /dev/null 2>/tmp/doctor-tcpdump & pid=$!; i=0; until grep -q listening /tmp/doctor-tcpdump; do i=$((i+1)); [ $i -lt 50 ] || exit 1; sleep 0.1; done; ping -c 1 -W 1 127.0.0.1 >/dev/null; wait $pid",
+    fix: 'the container needs NET_RAW (overlab grants it)',
+  },
 ];
 
 export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {

@@ -119,3 +119,15 @@ describe('bad input and broken environments', () => {
     expect(await containersWithLabel('overlab.lab=interrupted')).toEqual([]);
   });
 });
+
+describe('doctor', () => {
+  it('finds the engine, the image and every kernel feature a lab needs', async () => {
+    const r = await overlabJson<{ check: string; ok: boolean; detail: string }[]>(['doctor']);
+    expect(r.body.result.filter((f) => !f.ok)).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    expect(r.body.result.map((f) => f.check)).toEqual(
+      expect.arrayContaining(['Docker engine', 'host image', 'capabilities', 'veth pairs', 'Linux bridge', 'TUN device', 'VXLAN', 'tcpdump capture']),
+    );
+    expect(await containersWithLabel('overlab.doctor')).toEqual([]);
+  });
+});
