@@ -9,7 +9,7 @@ import { takenSubnets } from '../core/taken-subnets.js';
 import { downLab } from '../core/lab-down.js';
 import { inputError } from '../core/errors.js';
 import { renderDryRun } from '../plan/dry-run.js';
-import { labSummaryLines } from '../report/lab-summary.js';
+import { renderLabDiagram } from '../report/lab-diagram.js';
 
 export interface UpResult {
   lab: string;
@@ -64,6 +64,6 @@ export default class Up extends BaseCommand<UpResult> {
       r.status === 'unchanged'
         ? `${this.colours.yellow('•')} lab ${r.lab} is already up and matches its spec; nothing to do`
         : `${this.colours.green('✓')} lab ${r.lab} is up (${(r.durationMs / 1000).toFixed(1)} s)`;
-    return [head, ...labSummaryLines(r.resolved), '', `next: overlab verify ${r.lab}   ·   overlab inspect ${r.lab}   ·   overlab down ${r.lab}`].join('\n');
+    return [head, renderLabDiagram(r.resolved), '', `next: overlab verify ${r.lab}   ·   overlab inspect ${r.lab}   ·   overlab down ${r.lab}`].join('\n');
   }
 }
