@@ -7,24 +7,33 @@
 //
 // Reading without blocking the event loop, two ways (config "tunIo"):
 //   poll       (default) wrap the fd in a libuv pipe handle: epoll tells us when a packet is
-//              ready, each read(2) returns exactly one packet. No thread pool involved.
+//              ready, each read(2) returns exactly one packet (libuv reads up to 32 per wake-up).
+//              The handle is driven directly (no net.Socket / Readable machinery) and reads go
+//              into one reused buffer (`useUserBuffer`), so a packet costs no allocation.
 //   threadpool a loop of fs.read() calls; each blocks one libuv pool thread until a packet comes.
 // Writes are fs.writeSync(): a TUN write never blocks (the kernel queues or drops the packet).
 
 import { spawnSync } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, openSync, read, writeSync } from 'node:fs';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type TunIoMode = 'poll' | 'threadpool';
 
+/**
+ * Called once per packet: `buf[0, len)` is one whole IP packet. The bytes are only valid during the
+ * call; the device reads the next packet into the same buffer. Return true when the callee keeps a
+ * reference to `buf` beyond the call (e.g. an asynchronous send from it): the device then reads
+ * into a fresh buffer from the next packet on.
+ */
+export type TunPacketHandler = (buf: Buffer, len: number) => boolean | void;
+
 export interface TunDevice {
   readonly name: string;
   readonly fd: number;
   readonly mode: TunIoMode;
-  /** Starts delivering packets (each Buffer is one whole IP packet). */
-  start(onPacket: (pkt: Buffer) => void, onError: (e: Error) => void): void;
+  /** Starts delivering packets. */
+  start(onPacket: TunPacketHandler, onError: (e: Error) => void): void;
   /** Writes one IP packet; false when the kernel refused it. */
   write(pkt: Uint8Array): boolean;
   /**
@@ -35,6 +44,9 @@ export interface TunDevice {
    */
   close(wake?: () => void): Promise<void>;
 }
+
+/** Largest packet a read can return (a TUN never hands out more than 64 KiB). */
+export const TUN_READ_BUFFER = 65536;
 
 /** Where the tun-open helper is: explicit path, next to this file, /opt/overlab/bin, then PATH. */
 export function findTunOpen(explicit?: string): string {
@@ -65,12 +77,34 @@ export function openTun(name: string, tunOpenPath: string): number {
   return fd;
 }
 
+// libuv's stream handle as Node's pipe_wrap binding exposes it (Node 18; stable since Node 12).
 interface PipeHandle {
   open(fd: number): number;
+  useUserBuffer(buf: Uint8Array): void;
+  readStart(): number;
+  readStop(): number;
+  close(cb?: () => void): void;
+  onread: ((ab?: ArrayBuffer) => Uint8Array | undefined) | null;
+}
+
+interface Bindings {
+  Pipe: new (t: number) => PipeHandle;
+  SOCKET: number;
+  state: Int32Array;
+  kReadBytesOrError: number;
+  uvErrName(err: number): string;
+}
+
+function bindings(): Bindings {
+  const b = (process as unknown as { binding(n: string): Record<string, unknown> }).binding;
+  const pipe = b('pipe_wrap') as { Pipe: Bindings['Pipe']; constants: { SOCKET: number } };
+  const stream = b('stream_wrap') as { streamBaseState: Int32Array; kReadBytesOrError: number };
+  const uv = b('uv') as { errname(err: number): string };
+  return { Pipe: pipe.Pipe, SOCKET: pipe.constants.SOCKET, state: stream.streamBaseState, kReadBytesOrError: stream.kReadBytesOrError, uvErrName: (e) => uv.errname(e) };
 }
 
 export function tunDevice(name: string, fd: number, mode: TunIoMode): TunDevice {
-  let sock: net.Socket | null = null;
+  let handle: PipeHandle | null = null;
   let closed = false;
   let reading = false;
   let readDone: (() => void) | null = null;
@@ -80,18 +114,37 @@ export function tunDevice(name: string, fd: number, mode: TunIoMode): TunDevice 
     mode,
     start(onPacket, onError) {
       if (mode === 'poll') {
-        const binding = (process as unknown as { binding(n: string): { Pipe: new (t: number) => PipeHandle; constants: { SOCKET: number } } }).binding('pipe_wrap');
-        const handle = new binding.Pipe(binding.constants.SOCKET);
-        const err = handle.open(fd);
+        const b = bindings();
+        const h = new b.Pipe(b.SOCKET);
+        const err = h.open(fd);
         if (err) throw new Error(`cannot poll TUN fd ${fd} (uv error ${err}); use "tunIo": "threadpool"`);
-        sock = new net.Socket({ handle, readable: true, writable: false } as unknown as net.SocketConstructorOpts);
-        sock.on('data', (pkt: Buffer) => onPacket(pkt));
-        sock.on('error', (e) => {
-          if (!closed) onError(e);
-        });
+        let buf = Buffer.allocUnsafe(TUN_READ_BUFFER);
+        const state = b.state;
+        const kNread = b.kReadBytesOrError;
+        h.useUserBuffer(buf);
+        // With a user buffer the handle calls onread(undefined) with the byte count in the shared
+        // stream state; a returned Uint8Array becomes the buffer for the following reads.
+        h.onread = () => {
+          const n = state[kNread] as number;
+          if (n > 0) {
+            if (onPacket(buf, n) === true) {
+              buf = Buffer.allocUnsafe(TUN_READ_BUFFER);
+              return buf;
+            }
+            return undefined;
+          }
+          if (n < 0 && !closed) {
+            h.readStop();
+            onError(new Error(`read ${name}: ${b.uvErrName(n)}`));
+          }
+          return undefined;
+        };
+        const r = h.readStart();
+        if (r) throw new Error(`cannot poll TUN fd ${fd}: ${b.uvErrName(r)}`);
+        handle = h;
         return;
       }
-      const buf = Buffer.allocUnsafe(65536);
+      let buf = Buffer.allocUnsafe(TUN_READ_BUFFER);
       const loop = (): void => {
         reading = true;
         read(fd, buf, 0, buf.length, null, (e, n) => {
@@ -108,7 +161,7 @@ export function tunDevice(name: string, fd: number, mode: TunIoMode): TunDevice 
             onError(e);
             return;
           }
-          if (n > 0) onPacket(Buffer.from(buf.subarray(0, n)));
+          if (n > 0 && onPacket(buf, n) === true) buf = Buffer.allocUnsafe(TUN_READ_BUFFER);
           loop();
         });
       };
@@ -124,8 +177,13 @@ export function tunDevice(name: string, fd: number, mode: TunIoMode): TunDevice 
     async close(wake) {
       if (closed) return;
       closed = true;
-      if (sock) {
-        sock.destroy();
+      if (handle) {
+        const h = handle;
+        handle = null;
+        h.readStop();
+        h.onread = null;
+        // closing the handle closes the descriptor
+        await new Promise<void>((r) => h.close(() => r()));
         return;
       }
       if (reading && mode === 'threadpool') {

@@ -13,6 +13,7 @@ import type { Backend, BackendDeps } from './types.js';
 import { ensureAddress } from './kernel-sync.js';
 import { ensureAcceptLocal } from '../pod-side.js';
 import { type Endpoint, type ForwardContext, decideTunPacket, decideUdpPacket } from './udp-forward.js';
+import { FAILED, QUEUED, fastUdp } from './udp-socket.js';
 
 export interface UdpCounters {
   tunToUdp: number;
@@ -132,7 +133,9 @@ export class UdpBackend implements Backend {
     log.info(`udp: forwarding ${UDP_TUN_NAME} <-> ${cfg.publicIp}:${net.backend.port} (tun io: ${tun.mode})`);
     const c = this.counters;
     sock.on('error', (e) => log.error(`udp socket: ${e.message}`));
-    sock.on('message', (msg: Buffer) => {
+    // Hot path: no allocation beyond the Buffer Node hands us for a received datagram; counters
+    // are plain increments (exact whenever stats() reads them).
+    const onDatagram = (msg: Buffer): void => {
       const ctx = this.ctx;
       if (!ctx) return;
       const dec = decideUdpPacket(ctx, msg);
@@ -147,24 +150,35 @@ export class UdpBackend implements Backend {
       } else if (dec.reason === 'malformed') c.malformedDrops++;
       else if (dec.reason === 'ttl') c.ttlDrops++;
       else c.otherDrops++;
-    });
+    };
+    const udp = fastUdp(
+      sock,
+      onDatagram,
+      (e) => log.error(`udp socket: ${e.message}`),
+      () => c.sendErrors++,
+    );
+    if (!udp.raw) log.warn('udp: raw udp_wrap handle unavailable; using dgram.Socket#send (slower)');
     tun.start(
-      (pkt) => {
+      (buf, len) => {
         const ctx = this.ctx;
-        if (!ctx) return;
+        if (!ctx) return false;
+        // a view of the TUN read buffer: valid until we return, unless the send queues it
+        const pkt = buf.subarray(0, len);
         const dec = decideTunPacket(ctx, pkt);
         if (dec.action === 'send') {
           c.tunToUdp++;
-          c.tunToUdpBytes += pkt.length;
-          sock.send(pkt, dec.to.port, dec.to.address, (err) => {
-            if (err) c.sendErrors++;
-          });
-        } else if (dec.action === 'reply') {
+          c.tunToUdpBytes += len;
+          const r = udp.send(pkt, dec.to.port, dec.to.address);
+          if (r === FAILED) c.sendErrors++;
+          return r === QUEUED;
+        }
+        if (dec.action === 'reply') {
           c.unknownSubnetDrops++;
           if (tun.write(dec.packet)) c.netUnreachableSent++;
         } else if (dec.reason === 'unknown-subnet') c.unknownSubnetDrops++;
         else if (dec.reason === 'malformed') c.malformedDrops++;
         else c.otherDrops++;
+        return false;
       },
       (e) => log.error(`TUN read: ${e.message}`),
     );
