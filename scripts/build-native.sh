@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build overlab's native helper(s) as static binaries into dist/native/.
 #   dist/native/tun-open   attaches a TUN device for the agent (Node has no ioctl)
+#   dist/native/udp-proxy  the udp backend's data path (TUN <-> UDP forwarding, driven by the agent)
 # Installs gcc + libc6-dev with apt-get only when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,13 +23,15 @@ if [ "$need_install" = 1 ]; then
 fi
 
 mkdir -p dist/native
-out=dist/native/tun-open
-src=native/tun-open.c
-if [ -x "$out" ] && [ "$out" -nt "$src" ] && [ "${FORCE:-0}" != 1 ]; then
-  echo "build-native: $out is up to date"
-  exit 0
-fi
-gcc -static -O2 -Wall -Wextra -Werror -o "$out.tmp" "$src"
-strip "$out.tmp" 2>/dev/null || true
-mv "$out.tmp" "$out"
-echo "build-native: built $out"
+for name in tun-open udp-proxy; do
+  out=dist/native/$name
+  src=native/$name.c
+  if [ -x "$out" ] && [ "$out" -nt "$src" ] && [ "$out" -nt "$0" ] && [ "${FORCE:-0}" != 1 ]; then
+    echo "build-native: $out is up to date"
+    continue
+  fi
+  gcc -static -O2 -Wall -Wextra -Werror -o "$out.tmp" "$src"
+  strip "$out.tmp" 2>/dev/null || true
+  mv "$out.tmp" "$out"
+  echo "build-native: built $out"
+done

@@ -6,7 +6,8 @@
 #
 # Each round measures, for every agent build given (default: "current=dist"), the agent's
 # pod->pod iperf3 TCP (3 s) + ping, then socat's host->host tunnel over the same underlay.
-# An agent build is installed into both hosts and the agents restarted before it is measured.
+# An agent build is installed into both hosts and the agents restarted before it is measured
+# (with <dist-dir>/native/udp-proxy when the build has it, else without the native data path).
 # Prints one line per measurement and the medians at the end. Traffic only between the
 # agentdev containers' own addresses.
 set -uo pipefail
@@ -23,6 +24,9 @@ install_build() { # install_build <dist-dir>
   for h in host1 host2; do
     bash $H kill-agent $h TERM >/dev/null 2>&1 || true
     docker cp "$d/agent/." "$P-$h:/opt/overlab/agent/" >/dev/null
+    # the native data path (udp-proxy) when the build has one; a build without it removes it
+    if [ -x "$d/native/udp-proxy" ]; then docker cp "$d/native/udp-proxy" "$P-$h:/opt/overlab/agent/udp-proxy" >/dev/null
+    else dx "$P-$h" rm -f /opt/overlab/agent/udp-proxy; fi
     dx "$P-$h" sh -c 'find /opt/overlab/agent -name "*.map" -delete'
   done
   for h in host1 host2; do SKIP_BUILD=1 bash $H start-agent $h >/dev/null 2>&1 || { echo "agent did not start on $h" >&2; return 1; }; done

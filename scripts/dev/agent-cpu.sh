@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CPU cost per forwarded packet of the two udp agents during a pod->pod iperf3 run (harness up udp).
 #   scripts/dev/agent-cpu.sh [seconds] [iperf3 extra args...]
+# The agent's CPU includes its udp-proxy child (stats file's dataPathPid) when the native data path runs.
 # Prints, per host: user/sys CPU ms, packets forwarded (tunToUdp + udpToTun) and µs of CPU per packet.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -9,8 +10,10 @@ P=agentdev
 snap() { # snap <host>: "utime stime packets"
   local h="$1" pid
   pid=$(docker exec $P-$h cat /run/overlab/agent.pid)
+  # the native data path's process (udp-proxy) counts as the agent's CPU too
+  dpid=$(docker exec $P-$h sed -n 's/^  "dataPathPid": \([0-9][0-9]*\).*/\1/p' /run/overlab/agent-stats.json)
   # packets through the agent = flannel0's tx (kernel -> agent) + rx (agent -> kernel)
-  docker exec $P-$h sh -c "awk '{print \$14, \$15}' /proc/$pid/stat; cat /sys/class/net/flannel0/statistics/tx_packets /sys/class/net/flannel0/statistics/rx_packets" | tr '\n' ' '
+  docker exec $P-$h sh -c "cat /proc/$pid/stat ${dpid:+/proc/$dpid/stat} | awk '{u+=\$14; s+=\$15} END{print u, s}'; cat /sys/class/net/flannel0/statistics/tx_packets /sys/class/net/flannel0/statistics/rx_packets" | tr '\n' ' '
 }
 dst=$(bash scripts/dev/agent-harness.sh pod-ip host2)
 docker exec $P-host2 ip netns exec pod iperf3 -s -1 -D; sleep 0.5

@@ -10,6 +10,8 @@
 #   scripts/dev/agent-harness.sh ping <from-host> <to-host> [count]      pod -> pod ping across hosts
 #   scripts/dev/agent-harness.sh pod-ip <host>                           the pod's address
 #   scripts/dev/agent-harness.sh update-agent                            copy a fresh dist/agent into the hosts
+#   scripts/dev/agent-harness.sh set-config <key> <json-value|->         set (or with "-" remove) one key in both agents' config
+# Env: TUNIO=poll|threadpool and UDPDATAPATH=native|node go into the agents' config at `up`.
 #
 # Containers: agentdev-switch (holds the `underlay` bridge, --pid host), agentdev-etcd (192.168.50.250),
 # agentdev-host1 (192.168.50.2), agentdev-host2 (192.168.50.3); all --network none, labelled
@@ -53,6 +55,7 @@ install_agent() { # install_agent <host>
   dx "$P-$h" mkdir -p /opt/overlab/agent /etc/overlab /run/overlab
   docker cp dist/agent/. "$P-$h:/opt/overlab/agent/" >/dev/null
   docker cp dist/native/tun-open "$P-$h:/opt/overlab/agent/tun-open" >/dev/null
+  docker cp dist/native/udp-proxy "$P-$h:/opt/overlab/agent/udp-proxy" >/dev/null
   dx "$P-$h" sh -c 'printf "{\"type\":\"module\"}\n" > /opt/overlab/agent/package.json; find /opt/overlab/agent -name "*.map" -delete'
 }
 
@@ -61,7 +64,7 @@ write_config() { # write_config <host> <ttl>
   dx -i "$P-$h" sh -c 'cat > /etc/overlab/agent.json' <<JSON
 { "host": "$h", "publicIp": "${IP[$h]}", "underlayIface": "eth0", "underlayMtu": 1500,
   "etcdEndpoints": ["http://$ETCD_IP:2379"], "prefix": "$PREFIX", "leaseTtlSeconds": $ttl,
-  "logFile": "/var/log/overlab-agent.log", "bridge": "docker0", "ipMasq": true${TUNIO:+, \"tunIo\": \"$TUNIO\"} }
+  "logFile": "/var/log/overlab-agent.log", "bridge": "docker0", "ipMasq": true${TUNIO:+, \"tunIo\": \"$TUNIO\"}${UDPDATAPATH:+, \"udpDataPath\": \"$UDPDATAPATH\"} }
 JSON
 }
 
@@ -174,5 +177,9 @@ case "$cmd" in
   pod-ip) pod_ip "$1" ;;
   ping) dx "$P-$1" ip netns exec pod ping -c "${3:-3}" -i 0.2 -W 1 "$(pod_ip "$2")" ;;
   update-agent) build; for h in "${HOSTS[@]}"; do install_agent "$h"; done ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  set-config)
+    for h in "${HOSTS[@]}"; do
+      dx "$P-$h" node -e 'const fs=require("fs");const f="/etc/overlab/agent.json";const c=JSON.parse(fs.readFileSync(f,"utf8"));const [k,v]=process.argv.slice(1);if(v==="-")delete c[k];else c[k]=JSON.parse(v);fs.writeFileSync(f,JSON.stringify(c)+"\n")' "$1" "$2"
+    done ;;
+  *) sed -n '2,19p' "$0"; exit 2 ;;
 esac

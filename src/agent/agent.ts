@@ -132,8 +132,8 @@ export class Agent {
     await this.applyOwn();
     await this.retry('listing leases', () => this.resync());
     this.scheduleRenew(this.renewIntervalMs());
-    this.writeStats();
-    this.statsTimer = setInterval(() => this.writeStats(), cfg.statsIntervalMs);
+    await this.writeStats();
+    this.statsTimer = setInterval(() => void this.writeStats(), cfg.statsIntervalMs);
     this.statsTimer.unref?.();
     log.info(`agent ready: subnet ${formatCidr(this.own.subnet)}, ${this.peers.size} peer lease(s)`);
   }
@@ -368,7 +368,22 @@ export class Agent {
     await this.syncChain;
   }
 
-  private writeStats(): void {
+  private statsBusy = false;
+
+  private async writeStats(): Promise<void> {
+    if (this.statsBusy) return;
+    this.statsBusy = true;
+    try {
+      // counters kept outside this process (the udp backend's native proxy): at most 1 s old
+      const r = this.backend?.refreshStats?.();
+      if (r) await Promise.race([r, new Promise((res) => setTimeout(res, 1000).unref())]);
+      this.writeStatsNow();
+    } finally {
+      this.statsBusy = false;
+    }
+  }
+
+  private writeStatsNow(): void {
     const h = this.loopDelay;
     // The histogram samples every LOOP_RES_MS; what exceeds that interval is the event-loop delay.
     const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - LOOP_RES_MS) * 100) / 100);
@@ -393,6 +408,9 @@ export class Agent {
     };
     if (this.backend?.type === 'udp') {
       stats.packets = { tunToUdp: b.tunToUdp, udpToTun: b.udpToTun, unknownSubnetDrops: b.unknownSubnetDrops };
+      /** The process that moves the packets when it is not the agent (udp-proxy), else null. */
+      stats.dataPath = b.dataPath;
+      stats.dataPathPid = b.dataPathPid ?? null;
     }
     try {
       writeFileAtomic(this.cfg.statsFile, JSON.stringify(stats, null, 2) + '\n');
@@ -411,7 +429,8 @@ export class Agent {
     this.watcher?.cancel();
     this.watcher = null;
     await this.syncChain.catch(() => undefined);
-    this.writeStats();
+    this.statsBusy = false;
+    await this.writeStats();
     await this.backend?.stop();
     this.loopDelay.disable();
     if (this.ownsEtcd) this.etcd.close();

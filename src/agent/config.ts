@@ -30,6 +30,13 @@ export interface AgentConfig {
   tunOpen?: string;
   /** How the udp backend reads the TUN: "poll" (epoll via a libuv pipe handle, default) or "threadpool" (blocking fs.read). */
   tunIo: 'poll' | 'threadpool';
+  /**
+   * Who forwards the udp backend's packets: "native" (the udp-proxy helper, C, like flannel's
+   * proxy.c) or "node" (the agent itself). Unset: native when the helper is found, else node.
+   */
+  udpDataPath?: 'native' | 'node';
+  /** Path of the udp-proxy helper. Default: next to main.js, then /opt/overlab/bin/udp-proxy, then PATH. */
+  udpProxy?: string;
 }
 
 export class ConfigError extends Error {}
@@ -66,6 +73,8 @@ const KNOWN = new Set([
   'pidFile',
   'tunOpen',
   'tunIo',
+  'udpDataPath',
+  'udpProxy',
 ]);
 
 const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
@@ -134,6 +143,13 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
     if (o.tunIo !== 'poll' && o.tunIo !== 'threadpool') errs.push('"tunIo" must be "poll" or "threadpool"');
     else tunIo = o.tunIo;
   }
+  let udpDataPath: AgentConfig['udpDataPath'];
+  if (o.udpDataPath !== undefined) {
+    if (o.udpDataPath !== 'native' && o.udpDataPath !== 'node') errs.push('"udpDataPath" must be "native" or "node"');
+    else udpDataPath = o.udpDataPath;
+  }
+  let udpProxy: string | undefined;
+  if (o.udpProxy !== undefined) udpProxy = str('udpProxy');
   if (errs.length > 0) throw new ConfigError(`bad agent config:\n  - ${errs.join('\n  - ')}`);
   return {
     host,
@@ -152,6 +168,8 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
     pidFile,
     ...(tunOpen ? { tunOpen } : {}),
     tunIo,
+    ...(udpDataPath ? { udpDataPath } : {}),
+    ...(udpProxy ? { udpProxy } : {}),
   };
 }
 

@@ -48,10 +48,10 @@ export interface TunDevice {
 /** Largest packet a read can return (a TUN never hands out more than 64 KiB). */
 export const TUN_READ_BUFFER = 65536;
 
-/** Where the tun-open helper is: explicit path, next to this file, /opt/overlab/bin, then PATH. */
-export function findTunOpen(explicit?: string): string {
+/** Where a native helper is: explicit path, next to this file, dist/native, /opt/overlab/bin, /usr/local/bin; null if none is executable. */
+export function findHelper(name: string, explicit?: string): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [explicit, join(here, 'tun-open'), join(here, '..', 'native', 'tun-open'), '/opt/overlab/bin/tun-open', '/usr/local/bin/tun-open'].filter(
+  const candidates = [explicit, join(here, name), join(here, '..', 'native', name), `/opt/overlab/bin/${name}`, `/usr/local/bin/${name}`].filter(
     (c): c is string => !!c,
   );
   for (const c of candidates) {
@@ -62,7 +62,12 @@ export function findTunOpen(explicit?: string): string {
       /* next */
     }
   }
-  return 'tun-open';
+  return null;
+}
+
+/** Where the tun-open helper is: explicit path, next to this file, /opt/overlab/bin, then PATH. */
+export function findTunOpen(explicit?: string): string {
+  return findHelper('tun-open', explicit) ?? 'tun-open';
 }
 
 /** Opens /dev/net/tun and attaches it to `name` through the helper. Returns the descriptor. */

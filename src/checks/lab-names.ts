@@ -98,6 +98,15 @@ export class LabNames {
     return { ...this.endpoint(node), iface: iface ?? 'eth0' };
   }
 
+  /** The address a probe may send to: only inside the lab, whatever the spec says. */
+  probeTarget(ref: string): string {
+    const target = this.ip(ref);
+    if (!this.isInsideLab(target)) {
+      throw inputError(`${ref} (${target}) is outside lab ${this.lab.name}; overlab only probes the lab's own addresses`);
+    }
+    return target;
+  }
+
   /** Safety: a probe may only target addresses inside the lab (its underlay or pod networks). */
   isInsideLab(ip: string): boolean {
     const ranges = [this.lab.underlay.subnet, ...this.lab.networks.map((n) => n.cidr)];

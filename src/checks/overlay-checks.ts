@@ -162,7 +162,7 @@ export async function runAgentCostCheck(runtime: ContainerRuntime, names: LabNam
   const net = network(lab, spec.network);
   const h = host(lab, spec.on);
   const before = await agentSample(runtime, h.container, lab, net);
-  const result = await ping(runtime, names.endpoint(spec.during.ping.from), names.ip(spec.during.ping.to), { count: spec.during.ping.count });
+  const result = await ping(runtime, names.endpoint(spec.during.ping.from), names.probeTarget(spec.during.ping.to), { count: spec.during.ping.count });
   // Counters are flushed by the agent on its own schedule: wait for the next write, by polling.
   let after = await agentSample(runtime, h.container, lab, net);
   for (let waited = 0; after.forwarded - before.forwarded < result.received * 2 && waited < 3000; waited += 100) {

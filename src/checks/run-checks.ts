@@ -42,11 +42,7 @@ export interface VerifyReport {
 }
 
 async function runPing(runtime: ContainerRuntime, names: LabNames, spec: PingSpec, signal?: AbortSignal): Promise<PingResult> {
-  const target = names.ip(spec.to);
-  if (!names.isInsideLab(target)) {
-    throw new OverlabError('input', `${spec.to} (${target}) is outside lab ${names.lab.name}; overlab only probes the lab's own addresses`);
-  }
-  return ping(runtime, names.endpoint(spec.from), target, { count: spec.count, ...(signal ? { signal } : {}) });
+  return ping(runtime, names.endpoint(spec.from), names.probeTarget(spec.to), { count: spec.count, ...(signal ? { signal } : {}) });
 }
 
 async function runPingCheck(runtime: ContainerRuntime, names: LabNames, check: CheckSpec & { ping: PingSpec }, signal?: AbortSignal) {

@@ -89,3 +89,12 @@ describe('ping', () => {
     expect(evaluatePing(ok, 'unreachable').reason).toMatch(/3 replies came back/);
   });
 });
+
+describe('probe targets', () => {
+  it('refuses any address outside the lab', () => {
+    expect(names.probeTarget('host2/pod1')).toBe('172.16.2.2');
+    expect(names.probeTarget('172.16.200.1')).toBe('172.16.200.1');
+    expect(() => names.probeTarget('8.8.8.8')).toThrow(/outside lab demo/);
+    expect(() => names.probeTarget('10.0.0.1')).toThrow(/only probes the lab's own addresses/);
+  });
+});

@@ -23,6 +23,8 @@ export interface Backend {
   syncPeers(peers: readonly Lease[]): Promise<{ changed: number }>;
   /** Backend-specific counters for the stats file. */
   stats(): Record<string, unknown>;
+  /** Optional: refreshes counters kept elsewhere (the udp backend's native proxy) before stats(). */
+  refreshStats?(): Promise<void>;
   /** Stops userspace work. Never removes kernel state (traffic keeps flowing, like flannel). */
   stop(): Promise<void>;
 }

@@ -1,5 +1,10 @@
 // udp backend: TUN flannel0 + userspace encapsulation on UDP 8285 (bare IP packet as payload).
-// Every packet crosses kernel -> agent -> kernel on both hosts: that is why it is slow.
+// Every packet crosses kernel -> userspace -> kernel on both hosts: that is why it is slow.
+// Two data paths (config "udpDataPath"):
+//   native  (default when the helper exists) the udp-proxy child (native/udp-proxy.c, flannel's
+//           proxy.c) gets the TUN as fd 3, binds the port and forwards every packet; the agent
+//           feeds it the subnet table over its stdin and reads its counters (udp-proxy.ts).
+//   node    the agent forwards in Node (udp-forward.ts decides, udp-socket.ts/tun.ts move bytes).
 
 import dgram from 'node:dgram';
 import { formatCidr, formatIp, netAddr, netContains, parseIp, type Ip4Net } from '../ip4.js';
@@ -8,12 +13,15 @@ import { parseLink } from '../kernel-state.js';
 import type { Lease } from '../lease.js';
 import { UDP_TUN_NAME, desiredLocalState, desiredPeerState, routeArgs } from '../peer-state.js';
 import { SubnetTable } from '../packet.js';
-import { type TunDevice, findTunOpen, openTun, tunDevice } from '../tun.js';
+import { type TunDevice, findHelper, findTunOpen, openTun, tunDevice } from '../tun.js';
 import type { Backend, BackendDeps } from './types.js';
 import { ensureAddress } from './kernel-sync.js';
 import { ensureAcceptLocal } from '../pod-side.js';
 import { type Endpoint, type ForwardContext, decideTunPacket, decideUdpPacket } from './udp-forward.js';
 import { FAILED, QUEUED, fastUdp } from './udp-socket.js';
+import { PROXY_COUNTERS, type ProxyCounters, UdpProxy } from './udp-proxy.js';
+
+export type UdpDataPath = 'native' | 'node';
 
 export interface UdpCounters {
   tunToUdp: number;
@@ -36,6 +44,14 @@ export class UdpBackend implements Backend {
   private sock: dgram.Socket | null = null;
   private ctx: ForwardContext | null = null;
   private readonly table = new SubnetTable<Endpoint>();
+  private dataPath: UdpDataPath = 'node';
+  private proxyPath: string | null = null;
+  private proxy: UdpProxy | null = null;
+  /** Counters of proxies that exited (crash + respawn): added to the running proxy's. */
+  private readonly proxyBase: ProxyCounters = Object.fromEntries(PROXY_COUNTERS.map((k) => [k, 0])) as ProxyCounters;
+  private proxyRestarts = 0;
+  private respawnTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   readonly counters: UdpCounters = {
     tunToUdp: 0,
     udpToTun: 0,
@@ -78,6 +94,7 @@ export class UdpBackend implements Backend {
       log.info(`attached TUN ${UDP_TUN_NAME} (fd ${fd}) with ${helper}`);
     }
     this.tun = tunDevice(UDP_TUN_NAME, fd, cfg.tunIo);
+    this.chooseDataPath();
     return {}; // flannel's udp backend publishes no BackendData
   }
 
@@ -108,10 +125,106 @@ export class UdpBackend implements Backend {
       log.info(`configured: ${argv.join(' ')}`);
     }
     this.ctx = { network: net.network, self: subnet, selfAddr: netAddr(subnet, 0), table: this.table };
-    if (!this.sock) await this.startForwarding();
+    if (this.proxy) await this.proxy.command(`net ${formatCidr(net.network)} own ${formatCidr(subnet)}`);
+    else if (!this.sock && !this.respawnTimer) await this.startForwarding();
+  }
+
+  private chooseDataPath(): void {
+    const { cfg, log } = this.d;
+    if (cfg.udpDataPath === 'node') {
+      this.dataPath = 'node';
+      return;
+    }
+    this.proxyPath = findHelper('udp-proxy', cfg.udpProxy);
+    if (this.proxyPath) {
+      this.dataPath = 'native';
+      return;
+    }
+    this.dataPath = 'node';
+    log.warn(`udp: the udp-proxy helper was not found${cfg.udpProxy ? ` at ${cfg.udpProxy}` : ' next to main.js or in /opt/overlab/bin'}; forwarding in Node (slower)`);
   }
 
   private async startForwarding(): Promise<void> {
+    if (this.dataPath === 'native') {
+      try {
+        await this.startProxy();
+        return;
+      } catch (e) {
+        this.d.log.error(`udp: cannot start the native data path (${(e as Error).message}); forwarding in Node instead`);
+        this.dataPath = 'node';
+      }
+    }
+    await this.startNodeForwarding();
+  }
+
+  /** Spawns udp-proxy with the TUN as its fd 3 and feeds it the network and the current table. */
+  private async startProxy(): Promise<void> {
+    const { cfg, net, log } = this.d;
+    const tun = this.tun;
+    const path = this.proxyPath;
+    if (!tun || !path) throw new Error('udp: prepare() first');
+    let started: UdpProxy | null = null;
+    const proxy = await UdpProxy.start({
+      path,
+      tunFd: tun.fd,
+      bindIp: cfg.publicIp,
+      port: net.backend.port,
+      log,
+      onExit: (code, signal) => {
+        if (started) this.onProxyExit(started, code, signal);
+      },
+    });
+    started = proxy;
+    this.proxy = proxy;
+    await this.feedProxy(proxy);
+    log.info(`udp: forwarding ${UDP_TUN_NAME} <-> ${cfg.publicIp}:${net.backend.port} in ${path} (pid ${String(proxy.pid)})`);
+  }
+
+  private async feedProxy(proxy: UdpProxy): Promise<void> {
+    const ctx = this.ctx;
+    if (!ctx) throw new Error('udp: configure() first');
+    await proxy.command(`net ${formatCidr(ctx.network)} own ${formatCidr(ctx.self)}`);
+    await proxy.command('clear');
+    await Promise.all(this.table.entries().map((e) => proxy.command(`add ${formatCidr(e.subnet)} ${e.value.address} ${e.value.port}`)));
+  }
+
+  private lastProxyStats: ProxyCounters | null = null;
+
+  private onProxyExit(proxy: UdpProxy, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.proxy !== proxy || this.stopped) return;
+    this.proxy = null;
+    // keep what it counted (up to its last stats reply) so the counters never go backwards
+    if (this.lastProxyStats) for (const k of PROXY_COUNTERS) this.proxyBase[k] += this.lastProxyStats[k];
+    this.lastProxyStats = null;
+    this.d.log.error(`udp: udp-proxy exited unexpectedly (${signal ?? `code ${String(code)}`}); restarting it in 1 s`);
+    this.scheduleRespawn();
+  }
+
+  private scheduleRespawn(): void {
+    this.respawnTimer = setTimeout(() => {
+      this.respawnTimer = null;
+      if (this.stopped) return;
+      this.proxyRestarts++;
+      this.startProxy().catch((e) => {
+        this.d.log.error(`udp: restarting udp-proxy failed: ${(e as Error).message}; retrying in 1 s`);
+        if (!this.stopped) this.scheduleRespawn();
+      });
+    }, 1000);
+  }
+
+  /** Reads the proxy's counters (called before the stats file is written). */
+  async refreshStats(): Promise<void> {
+    const p = this.proxy;
+    if (!p || !p.alive) return;
+    try {
+      const s = await p.stats();
+      if (this.proxy === p) this.lastProxyStats = s;
+    } catch (e) {
+      this.d.log.debug(`udp: proxy stats: ${(e as Error).message}`);
+    }
+  }
+
+  private async startNodeForwarding(): Promise<void> {
     const { cfg, net, log } = this.d;
     const tun = this.tun;
     if (!tun) throw new Error('udp: prepare() first');
@@ -196,9 +309,11 @@ export class UdpBackend implements Backend {
     const before = new Map(this.table.entries().map((e) => [formatCidr(e.subnet), `${e.value.address}:${e.value.port}`]));
     const after = new Map(desired.forwarding.map((f) => [f.subnet, `${f.endpoint}:${f.port}`]));
     let changed = 0;
+    const cmds: string[] = [];
     for (const [sub, ep] of before) {
       if (!after.has(sub)) {
         this.table.delete(parseCidrLoose(sub));
+        cmds.push(`del ${sub}`);
         log.info(`udp: forget ${sub} (was ${ep})`);
         changed++;
       }
@@ -207,25 +322,44 @@ export class UdpBackend implements Backend {
       const prev = before.get(f.subnet);
       if (prev !== `${f.endpoint}:${f.port}`) {
         this.table.set(parseCidrLoose(f.subnet), { address: f.endpoint, port: f.port });
+        cmds.push(`add ${f.subnet} ${f.endpoint} ${f.port}`);
         log.info(`udp: forward ${f.subnet} -> ${f.endpoint}:${f.port}${prev ? ` (was ${prev})` : ''}`);
         changed++;
       }
     }
+    // the proxy's table follows the Map (a respawned proxy gets the whole Map in feedProxy)
+    const proxy = this.proxy;
+    if (proxy && cmds.length > 0) await Promise.all(cmds.map((c) => proxy.command(c)));
     return { changed };
   }
 
   stats(): Record<string, unknown> {
+    const native = this.dataPath === 'native';
+    let counters: Record<string, number> = this.counters as unknown as Record<string, number>;
+    if (native) {
+      const s = this.lastProxyStats;
+      counters = Object.fromEntries(PROXY_COUNTERS.map((k) => [k, this.proxyBase[k] + (s ? s[k] : 0)]));
+    }
     return {
       device: UDP_TUN_NAME,
-      tunIo: this.tun?.mode,
+      dataPath: this.dataPath,
+      /** The process that forwards the packets: the udp-proxy child (native), null when it is the agent itself. */
+      dataPathPid: native ? (this.proxy?.pid ?? null) : null,
+      ...(native ? { proxy: this.proxyPath, proxyRestarts: this.proxyRestarts } : { tunIo: this.tun?.mode }),
       peers: this.table.size,
       forwarding: this.table.entries().map((e) => ({ subnet: formatCidr(e.subnet), endpoint: `${e.value.address}:${e.value.port}` })),
       selfAddr: this.ctx ? formatIp(this.ctx.selfAddr) : undefined,
-      ...this.counters,
+      ...counters,
     };
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.respawnTimer) clearTimeout(this.respawnTimer);
+    this.respawnTimer = null;
+    // EOF on its stdin: the proxy exits, closing its TUN descriptor and the port
+    await this.proxy?.stop();
+    this.proxy = null;
     const net = this.d.net.network;
     // threadpool mode: one datagram to <network>.1 (routed into flannel0) wakes the blocked read
     const wake = (): void => {
