@@ -145,35 +145,70 @@ export function parseContextSwitches(status: string): ProcCounters {
   return { voluntary: read('voluntary_ctxt_switches'), involuntary: read('nonvoluntary_ctxt_switches') };
 }
 
+/** Pure: sum the context-switch counters of every task in concatenated /proc/…/status files. */
+export function sumContextSwitches(statusFiles: string): ProcCounters {
+  return statusFiles
+    .split(/(?=^Name:)/m)
+    .filter((t) => t.trim())
+    .map(parseContextSwitches)
+    .reduce((a, b) => ({ voluntary: a.voluntary + b.voluntary, involuntary: a.involuntary + b.involuntary }), { voluntary: 0, involuntary: 0 });
+}
+
 async function agentSample(runtime: ContainerRuntime, container: string, lab: ResolvedLab, net: ResolvedNetwork) {
   const files = agentFiles(lab, net);
-  // All of the agent's threads (libuv's pool included): sum the task counters.
-  const script = `pid=$(cat ${files.pid}); cat /proc/$pid/task/*/status; echo '@@'; cat ${files.stats}`;
-  const r = await runtime.exec(container, ['sh', '-c', script]);
-  const [status = '', stats = '{}'] = r.stdout.split('@@');
-  const tasks = status.split(/(?=^Name:)/m).filter((t) => t.trim());
-  const counters = tasks.map(parseContextSwitches).reduce((a, b) => ({ voluntary: a.voluntary + b.voluntary, involuntary: a.involuntary + b.involuntary }), { voluntary: 0, involuntary: 0 });
-  const packets = (JSON.parse(stats) as { packets?: { tunToUdp?: number; udpToTun?: number } }).packets ?? {};
-  return { ...counters, forwarded: (packets.tunToUdp ?? 0) + (packets.udpToTun ?? 0) };
+  const statsText = (await runtime.exec(container, ['cat', files.stats])).stdout;
+  const stats = JSON.parse(statsText || '{}') as { pid?: number; dataPathPid?: number | null; dataPath?: string; packets?: { tunToUdp?: number; udpToTun?: number } };
+  // Every thread of the agent (libuv's pool included) and of its data path (the C proxy, when
+  // it forwards): the packet's whole userspace round trip.
+  const pids = [stats.pid, stats.dataPathPid].filter((p): p is number => typeof p === 'number');
+  const status = (await runtime.exec(container, ['sh', '-c', pids.map((p) => `cat /proc/${p}/task/*/status`).join('; ')])).stdout;
+  const counters = sumContextSwitches(status);
+  const packets = stats.packets ?? {};
+  return { ...counters, forwarded: (packets.tunToUdp ?? 0) + (packets.udpToTun ?? 0), dataPath: stats.dataPath ?? 'node' };
 }
+
+/** Pure: context switches attributable to forwarding — those during the traffic minus what the
+ * agent's own timers cost over the same time, measured idle just before. */
+export function forwardingSwitches(idle: { switches: number; ms: number }, busy: { switches: number; ms: number }): number {
+  const idleRate = idle.ms > 0 ? idle.switches / idle.ms : 0;
+  return Math.max(0, busy.switches - idleRate * busy.ms);
+}
+
+const switchesBetween = (a: ProcCounters, b: ProcCounters) => b.voluntary - a.voluntary + (b.involuntary - a.involuntary);
 
 export async function runAgentCostCheck(runtime: ContainerRuntime, names: LabNames, spec: AgentCostSpec): Promise<Verdict> {
   const lab = names.lab;
   const net = network(lab, spec.network);
   const h = host(lab, spec.on);
-  const before = await agentSample(runtime, h.container, lab, net);
-  const result = await ping(runtime, names.endpoint(spec.during.ping.from), names.probeTarget(spec.during.ping.to), { count: spec.during.ping.count });
-  // Counters are flushed by the agent on its own schedule: wait for the next write, by polling.
+  const from = names.endpoint(spec.during.ping.from);
+  const target = names.probeTarget(spec.during.ping.to);
+  const intervalSeconds = 0.01; // a dense burst, so forwarding dominates the agent's idle timers
+  const pingMs = spec.during.ping.count * intervalSeconds * 1000;
+  // The idle window is the measurement's baseline (the agent's timers), not a wait for readiness.
+  const idleStart = await agentSample(runtime, h.container, lab, net);
+  const idleT0 = Date.now();
+  await new Promise((r) => setTimeout(r, pingMs));
+  const busyStart = await agentSample(runtime, h.container, lab, net);
+  const idleMs = Date.now() - idleT0;
+  const busyT0 = Date.now();
+  const result = await ping(runtime, from, target, { count: spec.during.ping.count, intervalSeconds });
   let after = await agentSample(runtime, h.container, lab, net);
-  for (let waited = 0; after.forwarded - before.forwarded < result.received * 2 && waited < 3000; waited += 100) {
+  const busyMs = Date.now() - busyT0;
+  // The agent publishes its counters on its own schedule: poll until this traffic shows up.
+  for (let waited = 0; after.forwarded - busyStart.forwarded < result.received * 2 && waited < 3000; waited += 100) {
     await new Promise((r) => setTimeout(r, 100));
     after = await agentSample(runtime, h.container, lab, net);
   }
-  const forwarded = after.forwarded - before.forwarded;
-  const switches = after.voluntary - before.voluntary + (after.involuntary - before.involuntary);
+  const forwarded = after.forwarded - busyStart.forwarded;
+  const idleSwitches = switchesBetween(idleStart, busyStart);
+  const busySwitches = switchesBetween(busyStart, after);
+  const switches = forwardingSwitches({ switches: idleSwitches, ms: idleMs }, { switches: busySwitches, ms: busyMs });
   const perPacket = forwarded > 0 ? switches / forwarded : NaN;
-  const seen = `${h.name}'s agent forwarded ${forwarded} packets (tun→udp and udp→tun) with ${switches} context switches: ${Number.isFinite(perPacket) ? perPacket.toFixed(2) : '–'} per packet; ping avg ${result.rttAvgMs?.toFixed(3) ?? '–'} ms`;
-  const details = { before, after, forwarded, contextSwitches: switches, perPacket, ping: result };
+  const seen =
+    `${h.name}'s agent (${after.dataPath} data path) forwarded ${forwarded} packets (tun→udp and udp→tun): ` +
+    `${Number.isFinite(perPacket) ? perPacket.toFixed(1) : '–'} context switches per packet ` +
+    `(${busySwitches} during the ping, ${idleSwitches} in as long idle); ping avg ${result.rttAvgMs?.toFixed(3) ?? '–'} ms`;
+  const details = { idle: { switches: idleSwitches, ms: idleMs }, busy: { switches: busySwitches, ms: busyMs }, forwarded, contextSwitches: switches, perPacket, ping: result };
   if (forwarded === 0) return { status: 'fail', seen, reason: `${h.name}'s agent forwarded nothing while the ping ran`, details };
   return { status: 'pass', seen, details };
 }

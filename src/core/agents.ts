@@ -9,7 +9,10 @@ import { agentFiles, agentStartLine, hostSubnet, usesAgent } from '../plan/overl
 import { environmentError, interruptedError } from './errors.js';
 
 const DIST_AGENT = fileURLToPath(new URL('../agent/', import.meta.url));
-const TUN_OPEN = fileURLToPath(new URL('../native/tun-open', import.meta.url));
+const NATIVE = fileURLToPath(new URL('../native/', import.meta.url));
+/** Static helpers: tun-open attaches the TUN (Node has no ioctl); udp-proxy is the udp backend's
+ * data path in C, as flannel's own proxy.c is. */
+const NATIVE_HELPERS = ['tun-open', 'udp-proxy'];
 const READY_TIMEOUT_MS = 30_000;
 const POLL_MS = 200;
 
@@ -23,19 +26,21 @@ function agentEntries(directory: string, prefix: string): TarEntry[] {
   return entries;
 }
 
-/** The agent as a tar for /opt (overlab/agent/…): its compiled modules, an ESM package.json, tun-open. */
+/** The agent as a tar for /opt (overlab/agent/…): its compiled modules, an ESM package.json and
+ * the static helpers. */
 export function agentBundle(): Buffer {
   if (!existsSync(`${DIST_AGENT}main.js`)) {
     throw environmentError('the agent is not built (dist/agent/main.js is missing)', 'npm run build');
   }
-  if (!existsSync(TUN_OPEN)) {
-    throw environmentError('the TUN helper is not built (dist/native/tun-open is missing)', 'bash scripts/build-native.sh');
+  const missing = NATIVE_HELPERS.filter((helper) => !existsSync(`${NATIVE}${helper}`));
+  if (missing.length) {
+    throw environmentError(`the native helpers are not built (dist/native/${missing.join(', dist/native/')} missing)`, 'bash scripts/build-native.sh');
   }
   return tarEntries([
     { name: 'overlab/' },
     ...agentEntries(DIST_AGENT, 'overlab/agent'),
     { name: 'overlab/agent/package.json', content: Buffer.from('{"type":"module"}\n') },
-    { name: 'overlab/agent/tun-open', content: readFileSync(TUN_OPEN), mode: 0o755 },
+    ...NATIVE_HELPERS.map((helper) => ({ name: `overlab/agent/${helper}`, content: readFileSync(`${NATIVE}${helper}`), mode: 0o755 })),
   ]);
 }
 

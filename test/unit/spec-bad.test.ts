@@ -237,8 +237,8 @@ const cases: [file: string, expected: string[]][] = [
     [
       `ranges.yaml:3:14 network.subnetLen: 31 is out of range; subnetLen must be between 1 and 30.`,
       `ranges.yaml:5:8 underlay.mtu: 100 is out of range; mtu must be between 1280 and 9000.`,
-      `ranges.yaml:10:44 checks[0].ping.count: 21 is out of range; count must be between 1 and 20.`,
-      `ranges.yaml:10:56 checks[0].ping.expect: "maybe" is not one of reachable, unreachable.`,
+      `ranges.yaml:10:44 checks[0].ping.count: 1001 is out of range; count must be between 1 and 1000.`,
+      `ranges.yaml:10:58 checks[0].ping.expect: "maybe" is not one of reachable, unreachable.`,
     ],
   ],
   [
