@@ -1,12 +1,12 @@
 // One base command owns --json, the result envelope, error → exit-code mapping and the "try
 // this" line (after sf-plugins-core). Commands implement execute() and return their result.
-import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { palette, shouldUseColour, type Palette } from '../report/colour.js';
 import { errorEnvelope, renderErrorForHuman, successEnvelope } from './envelope.js';
-import { exitCodeFor } from '../core/errors.js';
+import { EXIT_BAD_INPUT, exitCodeFor } from '../core/errors.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -66,8 +66,8 @@ export abstract class BaseCommand<TResult> extends Command {
   }
 
   override async catch(error: Error & { exitCode?: number }): Promise<void> {
-    // oclif's own parse errors (unknown flag, missing arg) are bad input too.
-    const code = error.constructor?.name === 'CLIError' || /Unexpected argument|Missing .* arg|Nonexistent flag|Expected --/.test(error.message) ? 2 : exitCodeFor(error);
+    // oclif's own parse errors (unknown flag, missing or extra argument, bad option) are bad input.
+    const code = error instanceof Errors.CLIError ? EXIT_BAD_INPUT : exitCodeFor(error);
     if (this.json) {
       process.stdout.write(JSON.stringify(errorEnvelope(error, code), null, 2) + '\n');
     } else {
