@@ -34,11 +34,12 @@ export async function runNodeScript(runtime: ContainerRuntime, script: NodeScrip
 
 /** A lab node's whole bring-up, pipelined: start its container, cable it to the switch, wire it.
  * Nodes go through this in parallel, so one node's wiring overlaps another's container start. */
-async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, script: NodeScript, signal: AbortSignal) {
+async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, script: NodeScript, switchReady: Promise<void>, signal: AbortSignal) {
   throwIfAborted(signal);
   await runtime.createAndStart(spec);
   throwIfAborted(signal);
   const pid = String(await runtime.pidOf(spec.name));
+  await switchReady;
   await runNodeScript(runtime, renderCableScript(lab, script.node, () => pid), signal);
   throwIfAborted(signal);
   await runNodeScript(runtime, script, signal);
@@ -51,20 +52,26 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[]
   const nodes = scripts.map((script) => ({ script, spec: specs.find((s) => s.name === script.container)! }));
   return [
     {
-      title: `Start the underlay switch ${lab.underlay.switchContainer} (${lab.underlay.subnet})`,
+      title: `Check the host image ${lab.image}`,
       async run(signal) {
         throwIfAborted(signal);
         if (!(await runtime.imageExists(lab.image))) {
           throw environmentError(`image ${lab.image} is missing`, 'build it with `overlab image build` (or `bash scripts/setup.sh`)');
         }
-        await runtime.createAndStart(switchSpec);
-        await runNodeScript(runtime, renderSwitchBridgeScript(lab), signal);
       },
     },
     {
-      title: `Start, cable and wire ${lab.hosts.length} hosts and ${lab.externals.length} other nodes (bridges, veth pairs, pods, routes)`,
+      title: `Start the underlay switch (${lab.underlay.subnet}), ${lab.hosts.length} hosts and ${lab.externals.length} other nodes; cable and wire each (bridges, veth pairs, pods, routes)`,
       async run(signal) {
-        await Promise.all(nodes.map((n) => bringUpNode(runtime, lab, n.spec, n.script, signal)));
+        throwIfAborted(signal);
+        // The switch starts alongside the nodes; only the cabling waits for its bridge.
+        const switchReady = (async () => {
+          await runtime.createAndStart(switchSpec);
+          await runNodeScript(runtime, renderSwitchBridgeScript(lab), signal);
+        })();
+        const all = await Promise.allSettled([switchReady, ...nodes.map((n) => bringUpNode(runtime, lab, n.spec, n.script, switchReady, signal))]);
+        const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       },
     },
     ...(labUsesAgents(lab)
