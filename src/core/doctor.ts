@@ -54,7 +54,7 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
       devices: NODE_DEVICES,
       sysctls: { 'net.ipv4.ip_forward': '1' },
     });
-    findings.push({ check: 'capabilities', ok: true, detail: `a container with ${NODE_CAPABILITIES.join(', ')} and ${NODE_DEVICES.join(', ')} starts (no --privileged)` });
+    findings.push({ check: 'capabilities', ok: true, detail: `a container with ${NODE_CAPABILITIES.join(', ')} and ${NODE_DEVICES.join(', ')} starts (without privileged mode)` });
     for (const probe of KERNEL_PROBES) {
       const result = await runtime.exec(name, ['sh', '-c', probe.script]);
       const ok = result.exitCode === 0;

@@ -13,7 +13,7 @@ import {
 } from './naming.js';
 import { createHash } from 'node:crypto';
 
-/** The capabilities a lab node needs; never --privileged (DESIGN.md "Safety rules"). */
+/** The capabilities a lab node needs; never privileged mode (DESIGN.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
 export const NODE_DEVICES = ['/dev/net/tun'];
 const KEEP_RUNNING = ['sleep', 'infinity'];
