@@ -8,6 +8,8 @@ import { actualPeerState, parseFdb, parseNeighbours, parseRoutes } from '../agen
 import { parseCidr as parseAgentCidr } from '../agent/ip4.js';
 import { agentFiles, backendOf, etcdPrefix, hostSubnet, usesAgent, vtepMac, vxlanDevice } from '../plan/overlay.js';
 import { readLeases, type LeaseRecord } from '../core/lab-facts.js';
+import { readAgentState } from '../core/agents.js';
+import { pollUntil } from '../core/poll.js';
 import { ping } from '../probes/ping.js';
 import type { LabNames } from './lab-names.js';
 
@@ -87,10 +89,8 @@ export async function runKernelCheck(runtime: ContainerRuntime, names: LabNames,
   if (backend.type === 'udp') {
     // The kernel only routes the whole network into flannel0; the peer lives in the agent's table.
     desired.routes = [{ dst: net.cidr, dev: 'flannel0' }];
-    const raw = await runtime.exec(self.container, ['sh', '-c', `ip -j route; echo '@@'; cat ${agentFiles(lab, net).stats}`]);
-    const [routesText = '[]', statsText = '{}'] = raw.stdout.split('@@');
-    const routes = JSON.parse(routesText) as { dst?: string; dev?: string }[];
-    const peers = (JSON.parse(statsText || '{}') as { peers?: { subnet: string; publicIp: string }[] }).peers ?? [];
+    const { routes, stats } = await readAgentState(runtime, lab, self, net);
+    const peers = stats?.peers ?? [];
     const known = peers.some((p) => p.subnet === facts.subnet && p.publicIp === facts.publicIp);
     const missing = routes.some((r) => r.dst === net.cidr && r.dev === 'flannel0') ? [] : [describeRoute(desired.routes[0]!)];
     if (!known) missing.push(`agent table entry ${facts.subnet} → ${facts.publicIp}:${net.port}`);
@@ -176,7 +176,7 @@ export function forwardingSwitches(idle: { switches: number; ms: number }, busy:
 
 const switchesBetween = (a: ProcCounters, b: ProcCounters) => b.voluntary - a.voluntary + (b.involuntary - a.involuntary);
 
-export async function runAgentCostCheck(runtime: ContainerRuntime, names: LabNames, spec: AgentCostSpec): Promise<Verdict> {
+export async function runAgentCostCheck(runtime: ContainerRuntime, names: LabNames, spec: AgentCostSpec, signal?: AbortSignal): Promise<Verdict> {
   const lab = names.lab;
   const net = network(lab, spec.network);
   const h = host(lab, spec.on);
@@ -195,10 +195,13 @@ export async function runAgentCostCheck(runtime: ContainerRuntime, names: LabNam
   let after = await agentSample(runtime, h.container, lab, net);
   const busyMs = Date.now() - busyT0;
   // The agent publishes its counters on its own schedule: poll until this traffic shows up.
-  for (let waited = 0; after.forwarded - busyStart.forwarded < result.received * 2 && waited < 3000; waited += 100) {
-    await new Promise((r) => setTimeout(r, 100));
-    after = await agentSample(runtime, h.container, lab, net);
-  }
+  await pollUntil(
+    async () => {
+      after = await agentSample(runtime, h.container, lab, net);
+      return after.forwarded - busyStart.forwarded >= result.received * 2;
+    },
+    { timeoutMs: 3000, signal: signal ?? new AbortController().signal },
+  );
   const forwarded = after.forwarded - busyStart.forwarded;
   const idleSwitches = switchesBetween(idleStart, busyStart);
   const busySwitches = switchesBetween(busyStart, after);

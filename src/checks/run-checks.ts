@@ -100,7 +100,7 @@ export async function runCheck(runtime: ContainerRuntime, names: LabNames, check
           ? { kind: 'kernel' as const, ...(await runKernelCheck(runtime, names, check.kernel)) }
           : check.lease
             ? { kind: 'lease' as const, ...(await runLeaseCheck(runtime, names, check.lease)) }
-            : { kind: 'agent-cost' as const, ...(await runAgentCostCheck(runtime, names, check.agentCost!)) };
+            : { kind: 'agent-cost' as const, ...(await runAgentCostCheck(runtime, names, check.agentCost!, signal)) };
     return { name: check.name, ...outcome, durationMs: Date.now() - started };
   } catch (error) {
     if (error instanceof OverlabError && error.kind === 'interrupted') throw error;

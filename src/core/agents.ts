@@ -6,7 +6,8 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import { tarEntries, type TarEntry } from '../runtime/tar.js';
 import { agentFiles, agentStartLine, hostSubnet, usesAgent } from '../plan/overlay.js';
-import { environmentError, interruptedError } from './errors.js';
+import { environmentError } from './errors.js';
+import { pollUntil } from './poll.js';
 
 const DIST_AGENT = fileURLToPath(new URL('../agent/', import.meta.url));
 const NATIVE = fileURLToPath(new URL('../native/', import.meta.url));
@@ -58,7 +59,13 @@ export async function startAgents(runtime: ContainerRuntime, lab: ResolvedLab, h
   );
 }
 
-interface RouteJson {
+/** The part of the agent's stats file overlab reads. */
+export interface AgentStats {
+  subnet?: string | null;
+  peers?: { subnet: string; publicIp: string }[];
+}
+
+export interface RouteJson {
   dst?: string;
   dev?: string;
 }
@@ -69,7 +76,7 @@ export function agentReady(
   host: ResolvedHost,
   network: ResolvedNetwork,
   routes: RouteJson[],
-  stats: { subnet?: string | null; peers?: unknown[] } | undefined,
+  stats: AgentStats | undefined,
   peers: ResolvedHost[] = lab.hosts,
 ): boolean {
   if (!stats || stats.subnet !== hostSubnet(host, network)) return false;
@@ -80,12 +87,13 @@ export function agentReady(
   return others.every((peer) => routes.some((r) => r.dst === hostSubnet(peer, network)));
 }
 
-async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork) {
+/** A host's routes and its agent's stats file, in one exec. */
+export async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork) {
   const files = agentFiles(lab, network);
   const result = await runtime.exec(host.container, ['sh', '-c', `ip -j route; echo '@@stats'; cat ${files.stats} 2>/dev/null`]);
   const [routesText, statsText] = result.stdout.split('@@stats');
   let routes: RouteJson[] = [];
-  let stats: { subnet?: string | null; peers?: unknown[] } | undefined;
+  let stats: AgentStats | undefined;
   try {
     routes = JSON.parse(routesText?.trim() || '[]') as RouteJson[];
   } catch {
@@ -107,31 +115,20 @@ export async function agentLogTail(runtime: ContainerRuntime, lab: ResolvedLab, 
 }
 
 export async function waitForAgents(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
-  const networks = lab.networks.filter(usesAgent);
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  const pending = new Set(hosts.flatMap((h) => networks.map((n) => `${h.name}\u0000${n.name}`)));
-  while (pending.size > 0) {
-    if (signal.aborted) throw interruptedError();
-    await Promise.all(
-      [...pending].map(async (key) => {
-        const [hostName, networkName] = key.split('\u0000');
-        const host = lab.hosts.find((h) => h.name === hostName)!;
-        const network = lab.networks.find((n) => n.name === networkName)!;
-        const { routes, stats } = await readAgentState(runtime, lab, host, network);
-        if (agentReady(lab, host, network, routes, stats)) pending.delete(key);
-      }),
-    );
-    if (pending.size === 0) break;
-    if (Date.now() > deadline) {
-      const [hostName, networkName] = [...pending][0]!.split('\u0000');
-      const host = lab.hosts.find((h) => h.name === hostName)!;
-      const network = lab.networks.find((n) => n.name === networkName)!;
-      const tail = await agentLogTail(runtime, lab, host, network).catch(() => '');
-      throw environmentError(
-        `the agent on ${hostName} (${networkName}) did not program its peers within ${READY_TIMEOUT_MS / 1000} s` + (tail ? `; its log ends:\n${tail}` : ''),
-        `overlab logs ${lab.name} ${hostName}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+  const pending = hosts.flatMap((host) => lab.networks.filter(usesAgent).map((network) => ({ host, network })));
+  const ready = await pollUntil(
+    async () => {
+      const states = await Promise.all(pending.map(async (p) => ({ p, state: await readAgentState(runtime, lab, p.host, p.network) })));
+      for (const { p, state } of states) if (agentReady(lab, p.host, p.network, state.routes, state.stats)) pending.splice(pending.indexOf(p), 1);
+      return pending.length === 0;
+    },
+    { timeoutMs: READY_TIMEOUT_MS, intervalMs: POLL_MS, signal },
+  );
+  if (ready) return;
+  const { host, network } = pending[0]!;
+  const tail = await agentLogTail(runtime, lab, host, network).catch(() => '');
+  throw environmentError(
+    `the agent on ${host.name} (${network.name}) did not program its peers within ${READY_TIMEOUT_MS / 1000} s` + (tail ? `; its log ends:\n${tail}` : ''),
+    `overlab logs ${lab.name} ${host.name}`,
+  );
 }

@@ -34,7 +34,7 @@ export async function runNodeScript(runtime: ContainerRuntime, script: NodeScrip
 
 /** A lab node's whole bring-up, pipelined: start its container, cable it to the switch, wire it.
  * Nodes go through this in parallel, so one node's wiring overlaps another's container start. */
-async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, script: NodeScript, switchReady: Promise<void>, signal: AbortSignal) {
+export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, script: NodeScript, switchReady: Promise<void>, signal: AbortSignal) {
   throwIfAborted(signal);
   await runtime.createAndStart(spec);
   throwIfAborted(signal);

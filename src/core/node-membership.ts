@@ -6,10 +6,11 @@ import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolve
 import { allocateJoiningHost } from '../plan/addressing.js';
 import { containerSpecs } from '../plan/containers.js';
 import { LABEL_JOINED_HOST } from '../plan/naming.js';
-import { renderCableScript, renderHostScript } from '../plan/node-scripts.js';
+import { renderHostScript } from '../plan/node-scripts.js';
 import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeLines, usesAgent } from '../plan/overlay.js';
-import { inputError } from './errors.js';
-import { runNodeScript } from './lab-up.js';
+import { environmentError, inputError } from './errors.js';
+import { pollUntil } from './poll.js';
+import { bringUpNode, runNodeScript } from './lab-up.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { readLeases } from './lab-facts.js';
 
@@ -45,14 +46,6 @@ function peerEvent(network: ResolvedNetwork, subnet: string, change: 'add' | 're
   return network.backend === 'udp' ? new RegExp(`lease added: ${escape(subnet)}`) : new RegExp(`programmed: ip route replace ${escape(subnet)} `);
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, signal: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (signal.aborted) throw inputError('interrupted');
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, pods: string[], signal: AbortSignal): Promise<MembershipResult> {
   if (!HOST_NAME.test(name)) throw inputError(`"${name}" is not a valid host name`, 'use ^[a-z][a-z0-9-]{0,14}$ (it also names an interface, 15 characters at most)');
@@ -62,10 +55,7 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   const spec = containerSpecs(grown).find((s) => s.name === host.container)!;
   spec.labels = { ...spec.labels, [LABEL_JOINED_HOST]: JSON.stringify(host) };
   try {
-    await runtime.createAndStart(spec);
-    const pid = String(await runtime.pidOf(host.container));
-    await runNodeScript(runtime, renderCableScript(grown, host.name, () => pid), signal);
-    await runNodeScript(runtime, renderHostScript(grown, host), signal);
+    await bringUpNode(runtime, grown, spec, renderHostScript(grown, host), Promise.resolve(), signal);
     for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
       await Promise.all(
         lab.hosts.map((peer) => runNodeScript(runtime, { node: peer.name, container: peer.container, lines: staticPeerChangeLines(grown, peer, network, host, 'add') }, signal)),
@@ -116,15 +106,14 @@ export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, na
   }
   for (const network of lab.networks.filter(isOverlay)) {
     const subnet = hostSubnet(host, network);
-    await waitUntil(
+    const dropped = await pollUntil(
       async () => {
         const routes = await Promise.all(peers.map(async (p) => (await runtime.exec(p.container, ['ip', '-j', 'route'])).stdout));
         return routes.every((r) => !r.includes(`"dst":"${subnet}"`));
       },
-      30_000,
-      `every peer to drop ${subnet}`,
-      signal,
+      { timeoutMs: 30_000, signal },
     );
+    if (!dropped) throw environmentError(`a peer still routes ${subnet} 30 s after ${name} left`, `overlab logs ${lab.name} ${peers[0]!.name}`);
     const start = deletedAt.get(network.name);
     if (start !== undefined) {
       const removed = await Promise.all(peers.map(async (peer) => logTime(await agentLog(runtime, lab, peer, network), peerEvent(network, subnet, 'remove'))));
