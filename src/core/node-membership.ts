@@ -10,7 +10,7 @@ import { renderHostScript } from '../plan/node-scripts.js';
 import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeLines, usesAgent } from '../plan/overlay.js';
 import { environmentError, inputError } from './errors.js';
 import { pollUntil } from './poll.js';
-import { bringUpNode, runNodeScript } from './lab-up.js';
+import { bringUpNode, runNodeScript } from './node-bringup.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { readLeases } from './lab-facts.js';
 

@@ -4,6 +4,7 @@ import { environmentError, OverlabError } from '../core/errors.js';
 import { tarSingleFile } from './tar.js';
 import type {
   ContainerRuntime,
+  ContainerDetails,
   ContainerSpec,
   ContainerSummary,
   EngineInfo,
@@ -144,6 +145,9 @@ export class DockerRuntime implements ContainerRuntime {
           Sysctls: spec.sysctls,
           Init: true,
           ...(spec.hostPid ? { PidMode: 'host' } : {}),
+          ...(spec.mounts?.length
+            ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: m.readonly })) }
+            : {}),
         },
       }),
     );
@@ -156,6 +160,39 @@ export class DockerRuntime implements ContainerRuntime {
     const pid = state.State.Pid;
     if (!state.State.Running || !pid) throw new Error(`container ${container} is not running`);
     return pid;
+  }
+
+  async inspectContainer(container: string): Promise<ContainerDetails> {
+    const c = await this.call(() => this.docker.getContainer(container).inspect());
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ''),
+      state: c.State.Status,
+      running: Boolean(c.State.Running),
+      pid: c.State.Pid ?? 0,
+      sandboxKey: c.NetworkSettings?.SandboxKey ?? '',
+      labels: c.Config?.Labels ?? {},
+    };
+  }
+
+  async execDetached(container: string, command: string[]): Promise<void> {
+    const exec = await this.call(() => this.docker.getContainer(container).exec({ Cmd: command, AttachStdout: false, AttachStderr: false }));
+    await this.call(() => exec.start({ Detach: true }));
+  }
+
+  async readFile(container: string, path: string): Promise<Buffer> {
+    const stream = (await this.call(() => this.docker.getContainer(container).getArchive({ path }))) as unknown as Readable;
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+    return firstTarEntry(Buffer.concat(chunks));
+  }
+
+  async pause(container: string): Promise<void> {
+    await this.call(() => this.docker.getContainer(container).pause());
+  }
+
+  async unpause(container: string): Promise<void> {
+    await this.call(() => this.docker.getContainer(container).unpause());
   }
 
   async list(labelFilter: Record<string, string | true>): Promise<ContainerSummary[]> {
@@ -270,6 +307,20 @@ export class DockerRuntime implements ContainerRuntime {
       labels: n.Labels ?? {},
     }));
   }
+}
+
+/** The content of the first regular file in a ustar archive (the archive API's answer). */
+function firstTarEntry(tar: Buffer): Buffer {
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((b) => b === 0)) break;
+    const size = parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
+    const type = String.fromCharCode(header[156] ?? 48);
+    const body = offset + 512;
+    if (type === '0' || type === '\0') return Buffer.from(tar.subarray(body, body + size));
+    offset = body + Math.ceil(size / 512) * 512;
+  }
+  throw new Error('the archive holds no regular file');
 }
 
 function splitRef(ref: string): [string, string] {
