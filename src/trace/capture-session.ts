@@ -1,0 +1,189 @@
+// Listening on many interfaces at once with one exec per container: a fixed script starts one
+// tcpdump per interface in the background, each bounded by `timeout` inside the container (so
+// nothing outlives a killed CLI), writing to its own file, and returns once every one says it
+// listens. Stopping is by the PIDs it announced, again one exec per container, which also hands
+// back the files and — in the same exec — the kernel state read after the probe.
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import { randomBytes } from 'node:crypto';
+import { SNAPSHOT_SCRIPT } from './kernel-snapshot.js';
+
+export interface CapturePoint {
+  /** Namespace key: "host1", "host1/pod1", "switch". */
+  ns: string;
+  container: string;
+  netns?: string;
+  iface: string;
+}
+
+export interface CaptureOutput {
+  point: CapturePoint;
+  bytes: Uint8Array;
+  /** Why nothing was captured here (the interface is missing, tcpdump failed). */
+  error?: string;
+}
+
+/** Big enough for an underlay frame carrying a full-size inner packet. */
+export const TRACE_SNAPLEN = 2048;
+/** The longest a trace's tcpdump may live, even if overlab is killed. */
+export const CAPTURE_DEADLINE_SECONDS = 30;
+const READY_POLLS = 1000; // × 10 ms
+const READY_TIMEOUT_MS = 10_000;
+
+/** Arguments: token, then per capture: netns or "-", interface. Prints "pid <k> <pid>" per
+ * capture, then waits; each tcpdump says "listening on …" (or why not) on the shared stderr.
+ * File names are built from the token (hex overlab makes) and a counter, never from an
+ * argument's text. */
+export const START_CAPTURES_SCRIPT = [
+  'token=$1; shift; k=0',
+  'while [ $# -ge 2 ]; do',
+  '  f=/tmp/overlab-trace-$token-$k',
+  `  if [ "$1" = - ]; then timeout -k 2 -s INT ${CAPTURE_DEADLINE_SECONDS} tcpdump -i "$2" --immediate-mode -U -n -s ${TRACE_SNAPLEN} --time-stamp-precision nano -w "$f.pcap" &`,
+  `  else timeout -k 2 -s INT ${CAPTURE_DEADLINE_SECONDS} ip netns exec "$1" tcpdump -i "$2" --immediate-mode -U -n -s ${TRACE_SNAPLEN} --time-stamp-precision nano -w "$f.pcap" & fi`,
+  '  echo "pid $k $!"',
+  '  k=$((k+1)); shift 2',
+  'done',
+  'wait',
+].join('\n');
+
+/** Arguments: token, the number of PIDs, the PIDs, then the pods' netns names for the state
+ * read afterwards. Stops by PID, waits for each to exit, prints each file as "@@file <k> <bytes>"
+ * followed by its bytes, removes them, then prints the snapshot. */
+export const STOP_CAPTURES_SCRIPT = [
+  'token=$1; n=$2; shift 2; pids=""',
+  'while [ $n -gt 0 ]; do pids="$pids $1"; shift; n=$((n-1)); done',
+  '[ -n "$pids" ] && kill -INT $pids 2>/dev/null',
+  'i=0',
+  `while [ $i -lt ${READY_POLLS} ]; do alive=0; for p in $pids; do kill -0 $p 2>/dev/null && alive=1; done; [ $alive = 0 ] && break; sleep 0.01; i=$((i+1)); done`,
+  'for f in /tmp/overlab-trace-$token-*.pcap; do [ -f "$f" ] || continue; k=${f##*-}; k=${k%.pcap}; echo "@@file $k $(wc -c <"$f")"; cat "$f"; done',
+  'rm -f /tmp/overlab-trace-$token-*',
+  'echo "@@end-captures"',
+  SNAPSHOT_SCRIPT,
+].join('\n');
+
+interface ContainerGroup {
+  container: string;
+  exited?: Promise<number>;
+  points: CapturePoint[];
+  pids: Map<number, number>;
+  errors: Map<number, string>;
+}
+
+export interface StoppedCaptures {
+  outputs: CaptureOutput[];
+  /** Per container, the snapshot script's output after the captures stopped. */
+  snapshots: Map<string, string>;
+}
+
+function splitStopOutput(buffer: Buffer): { files: Map<number, Uint8Array>; rest: string } {
+  const files = new Map<number, Uint8Array>();
+  let offset = 0;
+  for (;;) {
+    const lineEnd = buffer.indexOf(0x0a, offset);
+    if (lineEnd < 0) break;
+    const line = buffer.subarray(offset, lineEnd).toString('latin1');
+    const m = /^@@file (\d+) (\d+)$/.exec(line);
+    if (!m) {
+      if (line === '@@end-captures') offset = lineEnd + 1;
+      break;
+    }
+    const size = Number(m[2]);
+    files.set(Number(m[1]), new Uint8Array(buffer.subarray(lineEnd + 1, lineEnd + 1 + size)));
+    offset = lineEnd + 1 + size;
+  }
+  return { files, rest: buffer.subarray(offset).toString('utf8') };
+}
+
+export class CaptureSession {
+  private constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly token: string,
+    private readonly groups: ContainerGroup[],
+  ) {}
+
+  /** Start every capture, one exec per container; resolves once each listens (or has failed). */
+  static async start(runtime: ContainerRuntime, points: CapturePoint[]): Promise<CaptureSession> {
+    const token = randomBytes(6).toString('hex');
+    const byContainer = new Map<string, CapturePoint[]>();
+    for (const p of points) byContainer.set(p.container, [...(byContainer.get(p.container) ?? []), p]);
+    const groups = await Promise.all([...byContainer].map(([container, list]) => startGroup(runtime, token, container, list)));
+    return new CaptureSession(runtime, token, groups);
+  }
+
+  get containers(): string[] {
+    return this.groups.map((g) => g.container);
+  }
+
+  /** Stop by PID and collect, one exec per container; `netnsOf` names the pods whose state is
+   * read in the same exec (the "after" snapshot). */
+  async stop(netnsOf: (container: string) => string[] = () => []): Promise<StoppedCaptures> {
+    const snapshots = new Map<string, string>();
+    const outputs: CaptureOutput[] = [];
+    await Promise.all(
+      this.groups.map(async (g) => {
+        const pids = [...g.pids.values()].map(String);
+        const stream = await this.runtime.execStream(g.container, ['sh', '-c', STOP_CAPTURES_SCRIPT, 'sh', this.token, String(pids.length), ...pids, ...netnsOf(g.container)]);
+        const chunks: Buffer[] = [];
+        stream.stdout.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
+        stream.stderr.resume();
+        await stream.exited;
+        const { files, rest } = splitStopOutput(Buffer.concat(chunks));
+        snapshots.set(g.container, rest);
+        await g.exited;
+        g.points.forEach((point, k) => {
+          const error = g.errors.get(k);
+          outputs.push({ point, bytes: files.get(k) ?? new Uint8Array(), ...(error ? { error } : {}) });
+        });
+      }),
+    );
+    return { outputs, snapshots };
+  }
+}
+
+/** One exec per container: start its tcpdumps and wait until each has said "listening on" or
+ * why it could not (an error names its interface). */
+async function startGroup(runtime: ContainerRuntime, token: string, container: string, list: CapturePoint[]): Promise<ContainerGroup> {
+  const group: ContainerGroup = { container, points: list, pids: new Map(), errors: new Map() };
+  const args = list.flatMap((p) => [p.netns ?? '-', p.iface]);
+  const stream = await runtime.execStream(container, ['sh', '-c', START_CAPTURES_SCRIPT, 'sh', token, ...args]);
+  group.exited = stream.exited;
+  let out = '';
+  let err = '';
+  await new Promise<void>((resolve) => {
+    const settle = () => {
+      for (const m of out.matchAll(/^pid (\d+) (\d+)$/gm)) group.pids.set(Number(m[1]), Number(m[2]));
+      const listening = (err.match(/listening on /g) ?? []).length;
+      const failures = [...err.matchAll(/^tcpdump: (.*)$/gm)].map((m) => m[1]!);
+      if (listening + failures.length < list.length) return false;
+      for (const failure of failures) {
+        const k = list.findIndex((p, i) => !group.errors.has(i) && failure.startsWith(`${p.iface}:`));
+        if (k >= 0) group.errors.set(k, `tcpdump on ${list[k]!.ns}:${list[k]!.iface}: ${failure}`);
+      }
+      return true;
+    };
+    const timer = setTimeout(() => {
+      list.forEach((p, k) => {
+        if (!group.errors.has(k)) group.errors.set(k, `tcpdump on ${p.ns}:${p.iface} did not say it listens within ${READY_TIMEOUT_MS / 1000} s`);
+      });
+      resolve();
+    }, READY_TIMEOUT_MS);
+    stream.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    stream.stderr.on('data', (c: Buffer) => {
+      err += c.toString('utf8');
+      if (settle()) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void stream.exited.then(() => {
+      clearTimeout(timer);
+      settle();
+      list.forEach((p, k) => {
+        if (!group.errors.has(k) && !group.pids.has(k)) group.errors.set(k, `tcpdump on ${p.ns}:${p.iface} did not start: ${err.trim()}`);
+      });
+      resolve();
+    });
+  });
+  return group;
+}

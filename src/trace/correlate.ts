@@ -1,0 +1,134 @@
+// Finding the one probe in every capture and putting its sightings in order. A copy is the probe
+// when it carries the probe's marker (in the payload, so also inside VXLAN or flannel-UDP, after
+// NAT, and inside an ICMP error quoting it) or, for TCP, the probe's ports. The direction at each
+// interface follows from the MACs: what leaves carries the interface's own MAC as source. Pure.
+import { decodePacket } from '../pcap/decode.js';
+import type { DecodedPacket } from '../pcap/packet.js';
+import { LINKTYPE_ETHERNET } from '../pcap/packet.js';
+import { parsePcapFile } from '../pcap/pcap-file.js';
+import { cidrContains } from '../spec/ipv4.js';
+import { probeOf, type Observation } from './change-facts.js';
+import type { CaptureOutput, CapturePoint } from './capture-session.js';
+import type { HopDirection } from './model.js';
+import type { TraceWorld } from './trace-world.js';
+
+export interface ProbeIdentity {
+  proto: 'icmp' | 'udp' | 'tcp';
+  marker?: Uint8Array;
+  srcPort?: number;
+  dstPort?: number;
+  target: string;
+}
+
+export type SightingRole = 'request' | 'reply' | 'error';
+
+export interface Sighting extends Observation {
+  point: CapturePoint;
+  role: SightingRole;
+  tsNs: bigint;
+  linkType: number;
+  data: Uint8Array;
+  length: number;
+}
+
+function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength)) >= 0;
+}
+
+/** Is this decoded packet (with its raw bytes) the probe, its answer, or an error about it? */
+export function identify(packet: DecodedPacket, data: Uint8Array, probe: ProbeIdentity): SightingRole | undefined {
+  const inner = probeOf(packet);
+  if (probe.marker) {
+    if (!containsBytes(data, probe.marker)) return undefined;
+    if (inner.icmp) {
+      if (inner.icmp.kind === 'echo-request') return 'request';
+      if (inner.icmp.kind === 'echo-reply') return 'reply';
+      if (inner.icmp.kind === 'unreachable' || inner.icmp.kind === 'time-exceeded') return 'error';
+      return undefined;
+    }
+    if (inner.udp) return inner.udp.dstPort === probe.dstPort ? 'request' : 'reply';
+    return inner.ipv4 ? 'request' : undefined;
+  }
+  if (inner.tcp) {
+    if (inner.tcp.srcPort === probe.srcPort && inner.tcp.dstPort === probe.dstPort) return 'request';
+    if (inner.tcp.srcPort === probe.dstPort && inner.tcp.dstPort === probe.srcPort) return 'reply';
+    return undefined;
+  }
+  if (inner.icmp && (inner.icmp.kind === 'unreachable' || inner.icmp.kind === 'time-exceeded')) {
+    const quoted = inner.icmp.quoted;
+    if (quoted && quoted.dst === probe.target && quoted.protocol === 6) return 'error';
+  }
+  return undefined;
+}
+
+/** in / out / through at an interface, from the MACs (or, on a TUN, from where the packet goes). */
+export function directionAt(world: TraceWorld, ns: string, iface: string, packet: DecodedPacket): HopDirection {
+  const link = world.link(ns, iface);
+  const eth = packet.eth;
+  if (!eth || !link) {
+    const dst = probeOf(packet).ipv4?.dst;
+    const local = world.ns(ns).state.links.some((l) => l.kind !== 'tun' && l.addresses.some((a) => dst !== undefined && cidrContains(`${a.ip}/${a.prefixLen}`, dst)));
+    return local ? 'in' : 'out';
+  }
+  if (link.kind === 'bridge') {
+    if (eth.src === link.mac) return 'out';
+    if (eth.dst === link.mac) return 'in';
+    return 'through';
+  }
+  if (eth.src === link.mac) return 'out';
+  if (eth.dst === link.mac) return 'in';
+  if (link.master) {
+    const peer = world.peerOf(ns, iface);
+    const peerMac = peer ? world.link(peer.ns, peer.iface)?.mac : undefined;
+    return peerMac !== undefined && eth.src === peerMac ? 'in' : 'out';
+  }
+  return 'in';
+}
+
+export interface DecodePorts {
+  vxlanPorts: number[];
+  flannelUdpPorts: number[];
+}
+
+/** Every sighting of the probe in the captures, in time order; `order` breaks ties (predicted
+ * position of the interface on the path). Repeats at the same interface, direction and role (a
+ * retransmitted SYN) are left out. */
+export function correlate(world: TraceWorld, outputs: CaptureOutput[], probe: ProbeIdentity, ports: DecodePorts, order: (ns: string, iface: string) => number): Sighting[] {
+  const sightings: Sighting[] = [];
+  for (const output of outputs) {
+    if (output.error || output.bytes.length === 0) continue;
+    let file;
+    try {
+      file = parsePcapFile(output.bytes);
+    } catch {
+      continue;
+    }
+    const link = world.link(output.point.ns, output.point.iface);
+    for (const record of file.records) {
+      const packet = decodePacket(record.data, file.linkType, ports);
+      const role = identify(packet, record.data, probe);
+      if (!role) continue;
+      sightings.push({
+        node: output.point.ns,
+        iface: output.point.iface,
+        direction: directionAt(world, output.point.ns, output.point.iface, packet),
+        linkKind: link?.kind ?? (file.linkType === LINKTYPE_ETHERNET ? 'ether' : 'tun'),
+        packet,
+        point: output.point,
+        role,
+        tsNs: record.timestampNanos,
+        linkType: file.linkType,
+        data: record.data,
+        length: record.length,
+      });
+    }
+  }
+  sightings.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : order(a.node, a.iface) - order(b.node, b.iface)));
+  const seen = new Set<string>();
+  return sightings.filter((s) => {
+    const key = `${s.node}:${s.iface}:${s.direction}:${s.role}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
