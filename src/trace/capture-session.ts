@@ -152,7 +152,7 @@ async function startGroup(runtime: ContainerRuntime, token: string, container: s
     const settle = () => {
       for (const m of out.matchAll(/^pid (\d+) (\d+)$/gm)) group.pids.set(Number(m[1]), Number(m[2]));
       const listening = (err.match(/listening on /g) ?? []).length;
-      const failures = [...err.matchAll(/^tcpdump: (.*)$/gm)].map((m) => m[1]!);
+      const failures = [...err.matchAll(/^tcpdump: (.*)$/gm)].map((m) => m[1]!).filter((line) => !line.startsWith('listening on'));
       if (listening + failures.length < list.length) return false;
       for (const failure of failures) {
         const k = list.findIndex((p, i) => !group.errors.has(i) && failure.startsWith(`${p.iface}:`));

@@ -74,12 +74,12 @@ export function changeFacts(prev: Observation, cur: Observation, ctx: ChangeCont
   const b = probeOf(cur.packet);
   const rawNow = !b.eth && !b.cooked && !encCur;
   const rawBefore = !a.eth && !a.cooked && !encPrev;
-  if (rawNow && !rawBefore && cur.direction === 'out') facts.push({ kind: 'raw', iface: cur.iface });
   if (a.ipv4 && b.ipv4) {
     if (b.ipv4.ttl < a.ipv4.ttl) facts.push({ kind: 'ttl', from: a.ipv4.ttl, to: b.ipv4.ttl });
     if (b.ipv4.src !== a.ipv4.src) facts.push({ kind: 'snat', from: a.ipv4.src, to: b.ipv4.src });
     if (b.ipv4.dst !== a.ipv4.dst) facts.push({ kind: 'dnat', from: a.ipv4.dst, to: b.ipv4.dst });
   }
+  if (rawNow && !rawBefore && cur.direction === 'out') facts.push({ kind: 'raw', iface: cur.iface });
   if (a.eth && b.eth) {
     if (b.eth.src !== a.eth.src) facts.push({ kind: 'src-mac', mac: b.eth.src, name: ctx.namer.macName(b.eth.src) });
     if (b.eth.dst !== a.eth.dst) facts.push({ kind: 'dst-mac', mac: b.eth.dst, name: ctx.namer.macName(b.eth.dst) });
@@ -146,7 +146,12 @@ export function changeWords(facts: ChangeFact[]): string | null {
         break;
     }
   }
-  if (routed.length) phrases.unshift(routed.join(', '));
+  const byAgent = facts.some((f) => f.kind === 'decap' && f.by === 'agent');
+  if (byAgent && routed.length) {
+    // flannel's udp proxy decrements the TTL itself when it writes into the TUN
+    const i = phrases.findIndex((p) => p.startsWith('decapsulated'));
+    phrases[i] = `${phrases[i]}, ${routed.join(', ').replace('routed: ', '')} (the agent counts as a hop)`;
+  } else if (routed.length) phrases.unshift(routed.join(', '));
   return phrases.join('; ');
 }
 

@@ -6,7 +6,7 @@ import { decodePacket } from '../pcap/decode.js';
 import type { DecodedPacket } from '../pcap/packet.js';
 import { LINKTYPE_ETHERNET } from '../pcap/packet.js';
 import { parsePcapFile } from '../pcap/pcap-file.js';
-import { cidrContains } from '../spec/ipv4.js';
+import { cidrContains, cidrOf } from '../spec/ipv4.js';
 import { probeOf, type Observation } from './change-facts.js';
 import type { CaptureOutput, CapturePoint } from './capture-session.js';
 import type { HopDirection } from './model.js';
@@ -67,7 +67,7 @@ export function directionAt(world: TraceWorld, ns: string, iface: string, packet
   const eth = packet.eth;
   if (!eth || !link) {
     const dst = probeOf(packet).ipv4?.dst;
-    const local = world.ns(ns).state.links.some((l) => l.kind !== 'tun' && l.addresses.some((a) => dst !== undefined && cidrContains(`${a.ip}/${a.prefixLen}`, dst)));
+    const local = world.ns(ns).state.links.some((l) => l.kind !== 'tun' && l.addresses.some((a) => dst !== undefined && cidrContains(cidrOf(a.ip, a.prefixLen), dst)));
     return local ? 'in' : 'out';
   }
   if (link.kind === 'bridge') {
@@ -90,10 +90,11 @@ export interface DecodePorts {
   flannelUdpPorts: number[];
 }
 
-/** Every sighting of the probe in the captures, in time order; `order` breaks ties (predicted
- * position of the interface on the path). Repeats at the same interface, direction and role (a
+/** Every sighting of the probe in the captures, in time order; `order` breaks ties (the predicted
+ * position of the hop on its leg: one skb keeps its receive timestamp across veth, bridge and
+ * VTEP, so ties are common). Repeats at the same interface, direction and role (a
  * retransmitted SYN) are left out. */
-export function correlate(world: TraceWorld, outputs: CaptureOutput[], probe: ProbeIdentity, ports: DecodePorts, order: (ns: string, iface: string) => number): Sighting[] {
+export function correlate(world: TraceWorld, outputs: CaptureOutput[], probe: ProbeIdentity, ports: DecodePorts, order: (s: Sighting) => number): Sighting[] {
   const sightings: Sighting[] = [];
   for (const output of outputs) {
     if (output.error || output.bytes.length === 0) continue;
@@ -123,7 +124,7 @@ export function correlate(world: TraceWorld, outputs: CaptureOutput[], probe: Pr
       });
     }
   }
-  sightings.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : order(a.node, a.iface) - order(b.node, b.iface)));
+  sightings.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : order(a) - order(b)));
   const seen = new Set<string>();
   return sightings.filter((s) => {
     const key = `${s.node}:${s.iface}:${s.direction}:${s.role}`;
@@ -131,4 +132,21 @@ export function correlate(world: TraceWorld, outputs: CaptureOutput[], probe: Pr
     seen.add(key);
     return true;
   });
+}
+
+/** A copy that goes nowhere: a bridge port sending a unicast frame whose destination MAC is not
+ * behind it (the switch flooded it), or an interface receiving a unicast frame not addressed to it. */
+export function isAstray(world: TraceWorld, s: Sighting): boolean {
+  const eth = s.packet.eth;
+  const link = world.link(s.node, s.iface);
+  if (!eth || !link || link.kind === 'bridge') return false;
+  const unicast = (parseInt(eth.dst.slice(0, 2), 16) & 1) === 0;
+  if (!unicast) return false;
+  if (link.master && s.direction === 'out') {
+    const peer = world.peerOf(s.node, s.iface);
+    const peerMac = peer ? world.link(peer.ns, peer.iface)?.mac : undefined;
+    return peerMac !== undefined && peerMac !== eth.dst;
+  }
+  if (!link.master && s.direction === 'in') return eth.dst !== link.mac;
+  return false;
 }

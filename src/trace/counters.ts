@@ -6,7 +6,7 @@ import { nsKey } from './trace-world.js';
 
 /** nstat counters that speak of a packet that did not get through, and what each means. */
 export const TELLING_NSTAT: Record<string, string> = {
-  IpInNoRoutes: 'arrived with no route to forward it',
+  IpExtInNoRoutes: 'arrived with no route to forward it',
   IpOutNoRoutes: 'had no route to send',
   IpInAddrErrors: 'arrived for an address it cannot forward to',
   IpInDiscards: 'discarded on input',

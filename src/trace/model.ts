@@ -69,6 +69,9 @@ export interface TraceResult {
   durationUs: number;
   /** A live trace says where the kernel's tables predicted something else. */
   disagreement?: string;
+  /** Copies that went nowhere: frames a switch flooded to ports that do not lead to their
+   * destination MAC, and their arrival at nodes that ignore them. Not part of the journey. */
+  astray: TraceHop[];
   /** Whether the answer came back (with --reply). */
   replied?: boolean;
 }

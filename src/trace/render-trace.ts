@@ -35,6 +35,10 @@ export function renderTrace(r: TraceResult, colours: Palette, listened?: number)
     if (h.change) lines.push(`${indent}${colours.yellow('→ ' + h.change)}`);
   }
   if (r.hops.length === 0) lines.push(colours.dim('   (the probe was seen nowhere)'));
+  if (r.astray.length) {
+    lines.push(colours.dim('  copies that went nowhere:'));
+    for (const h of r.astray) lines.push(colours.dim(`      ${h.node}:${h.iface} ${h.direction} at ${h.atUs} µs — ${h.change}`));
+  }
   lines.push('');
   lines.push(r.delivered ? colours.green(outcomeLine(r)) : colours.red(outcomeLine(r)));
   if (r.replied !== undefined) lines.push(r.replied ? 'the answer came back' : 'no answer came back');
@@ -50,7 +54,7 @@ export function renderTrace(r: TraceResult, colours: Palette, listened?: number)
 export function renderMinimal(r: TraceResult, facts: ChangeFact[][]): string {
   const segments: { node: string; tokens: string[]; bridged: boolean }[] = [];
   r.hops.forEach((h, i) => {
-    const node = h.node.split('/')[0]!;
+    const node = h.node.split('/')[0]! + (h.leg === 'reply' ? ' (answer)' : '');
     let segment = segments.at(-1);
     if (!segment || segment.node !== node) {
       segment = { node, tokens: [], bridged: false };

@@ -15,7 +15,7 @@ import { parseRouteGetOutput, ROUTE_GET_SCRIPT, routeGetArgs, routeQueryKey, typ
 import { planCaptures } from './capture-plan.js';
 import { CaptureSession, type CapturePoint } from './capture-session.js';
 import { buildProbe, localProbeError, type Probe } from './probe.js';
-import { correlate, type Sighting } from './correlate.js';
+import { correlate, isAstray, type Sighting } from './correlate.js';
 import { buildHops, type TimedObservation } from './hops.js';
 import { liveVerdict } from './verdict.js';
 import type { ChangeFact } from './change-facts.js';
@@ -157,16 +157,23 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   await askKernel(runtime, afterWorld, walkWithKernel(afterWorld, fromNs, dst, shape, kernel).queries, kernel);
   const afterWalk = walkWithKernel(afterWorld, fromNs, dst, shape, kernel);
 
-  const order = (ns: string, iface: string) => {
-    const i = points.findIndex((p) => p.ns === ns && p.iface === iface);
-    return i < 0 ? points.length : i;
+  // Ties in time are broken by where each hop sits on its leg's predicted path.
+  const sourceIp = staticWalk.observations[0]?.packet.ipv4?.src;
+  const replyWalk = destNs && sourceIp ? walkWithKernel(world, destNs, sourceIp, shape, kernel) : undefined;
+  const rank = (walk: WalkResult | undefined, s: Sighting) => {
+    const i = walk?.observations.findIndex((o) => o.node === s.node && o.iface === s.iface && o.direction === s.direction) ?? -1;
+    if (i >= 0) return i;
+    const j = points.findIndex((p) => p.ns === s.node && p.iface === s.iface);
+    return 1000 + (j < 0 ? points.length : j);
   };
+  const order = (s: Sighting) => rank(s.role === 'reply' ? replyWalk : staticWalk, s);
   const ports = {
     vxlanPorts: [...new Set([8472, 4789, ...lab.networks.filter((n) => n.backend === 'vxlan').map((n) => n.port)])],
     flannelUdpPorts: [...new Set([8285, ...lab.networks.filter((n) => n.backend === 'udp').map((n) => n.port)])],
   };
   const sightings = correlate(world, outputs, { proto: probe.proto, ...(probe.marker ? { marker: probe.marker } : {}), ...(probe.srcPort ? { srcPort: probe.srcPort } : {}), ...(probe.dstPort ? { dstPort: probe.dstPort } : {}), target: dst }, ports, order);
-  const requests = sightings.filter((s) => s.role === 'request');
+  const astraySightings = sightings.filter((s) => s.role === 'request' && isAstray(world, s));
+  const requests = sightings.filter((s) => s.role === 'request' && !astraySightings.includes(s));
   const replies = sightings.filter((s) => s.role === 'reply');
   const errors = sightings.filter((s) => s.role === 'error');
   const localError = requests.length === 0 ? localProbeError(probeStderr) : undefined;
@@ -177,6 +184,7 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   const request = buildHops(world, 'request', timed(requests), 1, verdict.delivered ? destNs : undefined);
   const reply = options.reply && replies.length ? buildHops(world, 'reply', timed(replies), request.hops.length + 1, fromNs) : { hops: [], facts: [] };
   const hops = [...request.hops, ...reply.hops];
+  const astray = buildHops(world, 'request', timed(astraySightings), 0).hops.map((h) => ({ ...h, n: 0, change: astrayWords(world, h.node, h.iface, h.direction) }));
   const packets: HopPacket[] = [...requests, ...(options.reply ? replies : [])].map((s, i) => ({ hop: hops[i]!, linkType: s.linkType, data: s.data, length: s.length, tsNs: s.tsNs }));
   const srcSeen = requests[0] ? requests[0].packet : undefined;
   const srcIp = srcSeen ? (srcSeen.inner?.ipv4 ?? srcSeen.ipv4)?.src ?? '?' : '?';
@@ -194,6 +202,7 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
     mode: 'live',
     delivered: verdict.delivered,
     hops,
+    astray,
     ...(verdict.drop ? { drop: verdict.drop } : {}),
     durationUs: last?.atUs ?? 0,
     ...(disagreement ? { disagreement } : {}),
@@ -222,9 +231,15 @@ function staticRun(world: TraceWorld, lab: ResolvedLab, from: string, to: string
     mode: 'static',
     delivered: walk.delivered,
     hops: [...request.hops, ...reply.hops],
+    astray: [],
     ...(walk.drop ? { drop: walk.drop } : {}),
     durationUs: 0,
     ...(replied !== undefined ? { replied } : {}),
   };
   return { result, facts: [...request.facts, ...reply.facts], packets: [], listened: [] };
+}
+
+function astrayWords(world: TraceWorld, node: string, iface: string, direction: string): string {
+  if (direction === 'out') return `flooded: ${node} did not know where the destination MAC was, so ${iface} got a copy`;
+  return `ignored: the frame is not addressed to ${node}:${iface}`;
 }
