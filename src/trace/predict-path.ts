@@ -80,7 +80,7 @@ export function synthesize(p: Packet): DecodedPacket {
 }
 
 function isUp(link: LinkState): boolean {
-  return link.flags.includes('UP') && link.state !== 'DOWN' && link.state !== 'LOWERLAYERDOWN';
+  return link.flags.includes('UP') && !link.flags.includes('NO-CARRIER') && link.state !== 'DOWN' && link.state !== 'LOWERLAYERDOWN';
 }
 
 class Walker {
@@ -337,7 +337,16 @@ class Walker {
       }) ?? (learned ? ports.find((x) => x.name === learned.dev) : undefined);
     if (!port) this.stop(ns, bridge, `no port of ${ns}:${bridge} leads to ${this.world.macName(p.dstMac ?? BROADCAST)}`);
     if (port!.name === ingress) this.stop(ns, bridge, `${this.world.macName(p.dstMac!)} is behind the port it came from (${ingress})`);
-    if (!isUp(port!)) this.stop(ns, port!.name, `interface down: ${ns}:${port!.name} is ${port!.state || 'down'}`, [`${ns}: ${port!.name} state ${port!.state}`]);
+    if (!isUp(port!)) {
+      const peer = this.world.peerOf(ns, port!.name);
+      const far = peer ? this.world.link(peer.ns, peer.iface) : undefined;
+      const evidence = [`${ns}: ${port!.name} state ${port!.state}, flags ${port!.flags.join(',')}`];
+      if (peer && far && !isUp(far)) {
+        evidence.push(`${peer.ns}: ${peer.iface} state ${far.state}, flags ${far.flags.join(',')}`);
+        this.stop(ns, port!.name, `interface down: ${peer.ns}:${peer.iface} is ${far.state || 'down'}, so ${ns} port ${port!.name} has no carrier`, evidence);
+      }
+      this.stop(ns, port!.name, `interface down: ${ns}:${port!.name} is ${port!.state || 'down'}`, evidence);
+    }
     this.emit(ns, port!.name, 'out', p);
     this.cable(ns, port!.name, p);
   }
