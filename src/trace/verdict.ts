@@ -64,7 +64,7 @@ export function liveVerdict(input: VerdictInput): LiveVerdict {
   const lastNs = last?.node ?? input.from;
   const evidence: string[] = [last ? `last seen: hop ${requests.length} at ${describeHop(last)}` : `never seen leaving ${input.from}`];
   if (input.localError) evidence.push(`${input.from}: the probe's tool said: ${input.localError}`);
-  for (const e of errors) evidence.push(errorLine(world, e));
+  if (errors[0]) evidence.push(errorLine(world, errors[0]) + (errors.length > 1 ? `, seen at ${errors.length} interfaces on its way back` : ''));
 
   let drop: Omit<TraceDrop, 'evidence'> | undefined;
   const firewall = rules.find((r) => r.ns === lastNs) ?? rules[0];
