@@ -5,6 +5,7 @@ import { readInterfaces, type InterfaceState } from '../probes/interfaces.js';
 import { renderTable } from '../report/table.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
+import { renderMermaid } from '../report/mermaid.js';
 
 interface InspectResult {
   lab: ResolvedLab;
@@ -14,12 +15,17 @@ interface InspectResult {
 export default class Inspect extends BaseCommand<InspectResult> {
   static override summary = 'Show a lab\'s hosts, pods, interfaces, addresses and MACs as the kernel reports them.';
   static override args = { lab: Args.string({ description: 'Lab name.', required: true }) };
-  static override flags = { tree: Flags.boolean({ description: 'Draw the lab as a tree (switch, hosts, bridges, pods) instead of the interface table.', default: false }) };
+  static override flags = {
+    tree: Flags.boolean({ description: 'Draw the lab as a tree (switch, hosts, bridges, pods) instead of the interface table.', default: false }),
+    mermaid: Flags.boolean({ description: 'Print the topology as a Mermaid flowchart (renders in GitHub/GitLab Markdown).', default: false, exclusive: ['tree'] }),
+  };
   private tree = false;
+  private mermaid = false;
 
   protected async execute(): Promise<InspectResult> {
     const { args, flags } = await this.parse(Inspect);
     this.tree = flags.tree;
+    this.mermaid = flags.mermaid;
     const lab = await requireRunningLab(this.runtime, args.lab);
     const nodes = [...lab.hosts.map((h) => ({ name: h.name, container: h.container })), ...lab.externals.map((e) => ({ name: e.name, container: e.container }))];
     const interfaces = (await Promise.all(nodes.map((n) => readInterfaces(this.runtime, n.container, n.name)))).flat();
@@ -27,6 +33,7 @@ export default class Inspect extends BaseCommand<InspectResult> {
   }
 
   protected renderHuman(r: InspectResult): string {
+    if (this.mermaid) return renderMermaid(r.lab);
     if (this.tree) return renderLabDiagram(r.lab);
     return [
       `lab ${r.lab.name}: underlay ${r.lab.underlay.subnet}` + (r.lab.underlay.gateway ? `, gateway ${r.lab.underlay.gateway}` : ''),
