@@ -3,6 +3,8 @@
 // the underlay switch and the underlay bridge itself, and the routers — the places a packet could
 // go astray. Pure.
 import { SWITCH_NODE } from '../plan/naming.js';
+import type { ResolvedLab } from '../plan/resolved-lab.js';
+import { vxlanDevice } from '../plan/overlay.js';
 import type { CapturePoint } from './capture-session.js';
 import type { WalkResult } from './predict-path.js';
 import { nsKey, type TraceWorld } from './trace-world.js';
@@ -52,4 +54,55 @@ export function planCaptures(world: TraceWorld, walk: WalkResult, fromNs: string
   return points;
 }
 
-export { nsKey };
+
+/** The namespace that holds an address, from the lab's plan alone (no kernel read yet). */
+export function plannedOwnerOfIp(lab: ResolvedLab, ip: string): string | undefined {
+  for (const host of lab.hosts) {
+    if (host.underlayIp === ip || host.networks.some((n) => n.bridgeIp === ip)) return host.name;
+    const pod = host.pods.find((p) => p.ip === ip);
+    if (pod) return nsKey(host.name, pod.name);
+  }
+  return lab.externals.find((e) => e.underlayIp === ip)?.name;
+}
+
+function plannedTextbook(lab: ResolvedLab, ns: string): { ns: string; iface: string }[] {
+  const [node, podName] = ns.split('/');
+  const host = lab.hosts.find((h) => h.name === node);
+  if (!host) return [{ ns: node!, iface: 'eth0' }];
+  const out: { ns: string; iface: string }[] = [];
+  const pod = host.pods.find((p) => p.name === podName);
+  if (pod) out.push({ ns, iface: 'eth0' }, { ns: node!, iface: pod.hostVeth }, { ns: node!, iface: host.networks.find((n) => n.network === pod.network)!.bridge });
+  else out.push(...host.networks.map((n) => ({ ns: node!, iface: n.bridge })));
+  for (const network of lab.networks) {
+    if (network.backend === 'vxlan') out.push({ ns: node!, iface: vxlanDevice(network) });
+    if (network.backend === 'udp') out.push({ ns: node!, iface: 'flannel0' });
+  }
+  out.push({ ns: node!, iface: 'eth0' });
+  return out;
+}
+
+/** Where to listen from the lab's plan alone, so captures start while the kernels are read:
+ * the textbook path of source and destination, every switch port but etcd's, the underlay
+ * bridge and the routers. */
+export function plannedCaptures(lab: ResolvedLab, fromNs: string, destNs: string | undefined): CapturePoint[] {
+  const wanted = [...plannedTextbook(lab, fromNs), ...(destNs ? plannedTextbook(lab, destNs) : [])];
+  for (const host of lab.hosts) wanted.push({ ns: SWITCH_NODE, iface: host.name });
+  for (const node of lab.externals.filter((e) => e.role !== 'etcd')) {
+    wanted.push({ ns: SWITCH_NODE, iface: node.name });
+    if (node.role === 'router') wanted.push({ ns: node.name, iface: 'eth0' });
+  }
+  wanted.push({ ns: SWITCH_NODE, iface: lab.underlay.bridge });
+  const containerOf = (ns: string) => {
+    const node = ns.split('/')[0]!;
+    if (node === SWITCH_NODE) return lab.underlay.switchContainer;
+    return [...lab.hosts, ...lab.externals].find((n) => n.name === node)!.container;
+  };
+  const seen = new Set<string>();
+  return wanted.flatMap((w) => {
+    const key = `${w.ns}:${w.iface}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    const netns = w.ns.split('/')[1];
+    return [{ ns: w.ns, container: containerOf(w.ns), ...(netns ? { netns } : {}), iface: w.iface }];
+  });
+}

@@ -5,7 +5,7 @@
 // back the files and — in the same exec — the kernel state read after the probe.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { randomBytes } from 'node:crypto';
-import { SNAPSHOT_SCRIPT } from './kernel-snapshot.js';
+import { SNAPSHOT_SCRIPT, snapshotArgs } from './kernel-snapshot.js';
 
 export interface CapturePoint {
   /** Namespace key: "host1", "host1/pod1", "switch". */
@@ -121,7 +121,7 @@ export class CaptureSession {
     await Promise.all(
       this.groups.map(async (g) => {
         const pids = [...g.pids.values()].map(String);
-        const stream = await this.runtime.execStream(g.container, ['sh', '-c', STOP_CAPTURES_SCRIPT, 'sh', this.token, String(pids.length), ...pids, ...netnsOf(g.container)]);
+        const stream = await this.runtime.execStream(g.container, ['sh', '-c', STOP_CAPTURES_SCRIPT, 'sh', this.token, String(pids.length), ...pids, ...snapshotArgs(netnsOf(g.container))]);
         const chunks: Buffer[] = [];
         stream.stdout.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
         stream.stderr.resume();

@@ -1,11 +1,19 @@
 // What the kernel of one lab container says, read in one exec: per network namespace (the
 // container's own and its pods') the links with their counters, routes, neighbours, nstat and
 // iptables counters and the sysctls that decide forwarding; per container the bridge FDB, the
-// udp agents' tables and which processes run. The script is a fixed text: namespace names only
-// ever arrive as "$@", never inside the text.
+// udp agents' tables and which processes run — and the kernel's own answers to the route
+// lookups a trace will need (`ip route get` for the destination, from the source through every
+// interface, and for every peer host). The script is a fixed text: addresses and namespace names
+// only ever arrive as "$@", never inside the text.
+import { parseRouteGet, type RouteDecision } from './route-lookup.js';
 
+/** Arguments: destination or "-" (no route lookups), source or "-", the number of peer
+ * addresses, the peers, then the pods' netns names. */
 export const SNAPSHOT_SCRIPT = [
   'run() { if [ "$NS" = - ]; then "$@"; else ip netns exec "$NS" "$@"; fi; }',
+  'rg() { echo "@@rg $1 $2 $3"; if [ "$2" = - ]; then run ip -j route get "$1" 2>&1; else run ip -j route get "$1" from "$2" iif "$3" 2>&1; fi; }',
+  'DST=$1; SRC=$2; n=$3; shift 3; PEERS=""',
+  'while [ $n -gt 0 ]; do PEERS="$PEERS $1"; shift; n=$((n-1)); done',
   'for NS in - "$@"; do',
   '  echo "@@ns $NS"',
   '  echo "@@addr"; run ip -j -s -d addr',
@@ -14,6 +22,11 @@ export const SNAPSHOT_SCRIPT = [
   '  echo "@@nstat"; run nstat -j -asz 2>/dev/null',
   '  echo "@@iptables"; run iptables-save -c 2>/dev/null',
   '  echo "@@sysctl"; run grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/all/forwarding 2>/dev/null',
+  '  if [ "$DST" != - ]; then',
+  '    rg "$DST" - -',
+  '    if [ "$SRC" != - ]; then for i in $(run ls /sys/class/net); do [ "$i" = lo ] || rg "$DST" "$SRC" "$i"; done; fi',
+  '    for p in $PEERS; do rg "$p" - -; done',
+  '  fi',
   'done',
   'echo "@@ns *"',
   'echo "@@fdb"; bridge -j fdb show 2>/dev/null',
@@ -98,6 +111,14 @@ export interface NamespaceState {
   /** iptables-save -c, as text (parsed by iptables-rules.ts). */
   iptables: string;
   sysctls: Record<string, string>;
+  /** The kernel's answers to `ip route get` asked in this namespace. */
+  routeAnswers: { dst: string; src?: string; iif?: string; answer: RouteDecision }[];
+}
+
+/** The snapshot script's arguments: what to ask the kernel about routes, and which pods. */
+export function snapshotArgs(netns: string[], routes?: { dst: string; src?: string; peers: string[] }): string[] {
+  if (!routes) return ['-', '-', '0', ...netns];
+  return [routes.dst, routes.src ?? '-', String(routes.peers.length), ...routes.peers, ...netns];
 }
 
 export interface ContainerState {
@@ -261,11 +282,13 @@ export function parseSnapshot(node: string, container: string, output: string): 
   let section = '';
   let buffer: string[] = [];
   let agentFile = '';
+  let query: { dst: string; src?: string; iif?: string } | undefined;
   const flush = () => {
     const text = buffer.join('\n');
     buffer = [];
     if (section === 'fdb') state.fdb = parseFdb(text);
     else if (section === 'ps') state.processes = parseProcesses(text);
+    else if (section === 'rg' && current && query) current.routeAnswers.push({ ...query, answer: parseRouteGet(text) });
     else if (section === 'agent') {
       const table = parseAgentTable(agentFile, text);
       if (table) state.agents.push(table);
@@ -287,12 +310,17 @@ export function parseSnapshot(node: string, container: string, output: string): 
         current = undefined;
         continue;
       }
-      current = { ...(name === '-' ? {} : { netns: name }), links: [], routes: [], neighbours: [], nstat: {}, iptables: '', sysctls: {} };
+      current = { ...(name === '-' ? {} : { netns: name }), links: [], routes: [], neighbours: [], nstat: {}, iptables: '', sysctls: {}, routeAnswers: [] };
       state.namespaces.push(current);
     } else if (line.startsWith('@@agent ')) {
       flush();
       section = 'agent';
       agentFile = line.slice(8).trim();
+    } else if (line.startsWith('@@rg ')) {
+      flush();
+      section = 'rg';
+      const [dst, src, iif] = line.slice(5).trim().split(' ');
+      query = { dst: dst!, ...(src && src !== '-' ? { src } : {}), ...(iif && iif !== '-' ? { iif } : {}) };
     } else if (/^@@[a-z]+$/.test(line.trim())) {
       flush();
       section = line.trim().slice(2);

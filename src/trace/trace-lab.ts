@@ -8,10 +8,10 @@ import { LabNames } from '../checks/lab-names.js';
 import { inEndpoint } from '../probes/endpoint.js';
 import { inputError, interruptedError } from '../core/errors.js';
 import { SWITCH_NODE } from '../plan/naming.js';
-import { parseSnapshot, SNAPSHOT_SCRIPT, type ContainerState } from './kernel-snapshot.js';
+import { parseSnapshot, SNAPSHOT_SCRIPT, snapshotArgs, type ContainerState } from './kernel-snapshot.js';
 import { nsKey, TraceWorld } from './trace-world.js';
 import { parseRouteGetOutput, ROUTE_GET_SCRIPT, routeGetArgs, routeQueryKey, type RouteDecision, type RouteQuery } from './route-lookup.js';
-import { planCaptures } from './capture-plan.js';
+import { planCaptures, plannedCaptures, plannedOwnerOfIp } from './capture-plan.js';
 import { CaptureSession, type CapturePoint } from './capture-session.js';
 import { buildProbe, type Probe } from './probe.js';
 import { analyseLive, analyseStatic, probeShape, walkWithKernel, type TraceAnalysis } from './analyse.js';
@@ -47,16 +47,28 @@ function snapshotTargets(lab: ResolvedLab): { node: string; container: string; n
   ];
 }
 
-export async function readSnapshot(runtime: ContainerRuntime, lab: ResolvedLab, signal?: AbortSignal): Promise<Snapshot> {
+/** Every container's kernel state; with `routes`, also the kernel's route answers a trace needs. */
+export async function readSnapshot(runtime: ContainerRuntime, lab: ResolvedLab, signal?: AbortSignal, routes?: { dst: string; src?: string }): Promise<Snapshot> {
   const texts: Record<string, string> = {};
+  const peers = [...lab.hosts, ...lab.externals.filter((e) => e.role !== 'etcd')].map((n) => n.underlayIp);
   const containers = await Promise.all(
     snapshotTargets(lab).map(async (t) => {
-      const r = await runtime.exec(t.container, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...t.netns], signal ? { signal } : {});
+      const args = snapshotArgs(t.netns, routes ? { ...routes, peers } : undefined);
+      const r = await runtime.exec(t.container, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...args], signal ? { signal } : {});
       texts[t.container] = r.stdout;
       return parseSnapshot(t.node, t.container, r.stdout);
     }),
   );
   return { containers, texts };
+}
+
+/** The route answers the snapshots carry, keyed as the walk asks. */
+function kernelAnswers(world: TraceWorld): Map<string, RouteDecision> {
+  const known = new Map<string, RouteDecision>();
+  for (const key of world.allKeys()) {
+    for (const a of world.ns(key).state.routeAnswers) known.set(routeQueryKey({ ns: key, dst: a.dst, ...(a.src ? { src: a.src } : {}), ...(a.iif ? { iif: a.iif } : {}) }), a.answer);
+  }
+  return known;
 }
 
 /** Ask the kernel itself (`ip route get`) every routing decision the walk took, batched per container. */
@@ -88,11 +100,25 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   const probe = buildProbe(dst, options);
   const shape = probeShape(probe);
 
-  const before = await readSnapshot(runtime, lab, signal);
-  if (signal?.aborted) throw interruptedError();
+  const srcIp = names.ip(from.split(':')[0]!);
+  const plannedDest = plannedOwnerOfIp(lab, dst);
+  // Listening starts while the kernels are read: the textbook path needs only the lab's plan.
+  const early = options.static ? [] : plannedCaptures(lab, fromNs, plannedDest);
+  const [before, firstSession] = await Promise.all([
+    readSnapshot(runtime, lab, signal, { dst, src: srcIp }),
+    options.static ? undefined : CaptureSession.start(runtime, early),
+  ]);
+  const sessions = firstSession ? [firstSession] : [];
+  const stopAll = async () => {
+    for (const s of sessions) await s.stop();
+  };
+  if (signal?.aborted) {
+    await stopAll();
+    throw interruptedError();
+  }
   const world = new TraceWorld(lab, before.containers);
   const destNs = world.ownerOfIp(dst)?.ns;
-  const kernel = new Map<string, RouteDecision>();
+  const kernel = kernelAnswers(world);
   const first = walkWithKernel(world, fromNs, dst, shape, kernel);
 
   if (options.static) {
@@ -103,19 +129,24 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
     return { ...analyseStatic(world, lab, from, to, probe, walk, options, kernel), listened: [], raw: { before: before.texts, after: {}, captures: [], probe: rawProbe(probe, dst), kernelRoutes: [...kernel] } };
   }
 
-  const points = planCaptures(world, first, fromNs, destNs);
-  const [session] = await Promise.all([CaptureSession.start(runtime, points), askKernel(runtime, world, first.queries, kernel)]);
+  // The walk may lead where the textbook does not: listen there too before sending.
+  const started = new Set(early.map((p) => `${p.ns}:${p.iface}`));
+  const extra = planCaptures(world, first, fromNs, destNs).filter((p) => !started.has(`${p.ns}:${p.iface}`));
+  if (extra.length) sessions.push(await CaptureSession.start(runtime, extra));
+  const points = [...early, ...extra];
   let probeStderr = '';
   try {
     if (signal?.aborted) throw interruptedError();
     const sent = await runtime.exec(source.container, inEndpoint(source, probe.argv), { ...(probe.stdin !== undefined ? { stdin: probe.stdin } : {}), ...(signal ? { signal } : {}) });
     probeStderr = sent.stderr;
   } catch (error) {
-    await session.stop();
+    await stopAll();
     throw error;
   }
   const targets = snapshotTargets(lab);
-  const stopped = await session.stop((container) => targets.find((t) => t.container === container)?.netns ?? []);
+  const netnsOf = (container: string) => targets.find((t) => t.container === container)?.netns ?? [];
+  const stops = await Promise.all(sessions.map((s, i) => s.stop(i === 0 ? netnsOf : () => [])));
+  const stopped = { outputs: stops.flatMap((s) => s.outputs), snapshots: stops[0]?.snapshots ?? new Map<string, string>() };
   const outputs = stopped.outputs;
   const after: Snapshot = {
     containers: before.containers.map((c) => {

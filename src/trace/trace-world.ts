@@ -22,7 +22,7 @@ export interface IfaceRef {
   iface: string;
 }
 
-const EMPTY_NS: NamespaceState = { links: [], routes: [], neighbours: [], nstat: {}, iptables: '', sysctls: {} };
+const EMPTY_NS: NamespaceState = { links: [], routes: [], neighbours: [], nstat: {}, iptables: '', sysctls: {}, routeAnswers: [] };
 
 export function nsKey(node: string, netns?: string): string {
   return netns ? `${node}/${netns}` : node;
