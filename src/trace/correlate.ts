@@ -43,6 +43,8 @@ export function identify(packet: DecodedPacket, data: Uint8Array, probe: ProbeId
     if (inner.icmp) {
       if (inner.icmp.kind === 'echo-request') return 'request';
       if (inner.icmp.kind === 'echo-reply') return 'reply';
+      // a UDP probe's answer, when nothing listens, is the destination's port unreachable
+      if (probe.proto === 'udp' && inner.icmp.kind === 'unreachable' && inner.icmp.code === 3) return 'reply';
       if (inner.icmp.kind === 'unreachable' || inner.icmp.kind === 'time-exceeded') return 'error';
       return undefined;
     }

@@ -212,6 +212,33 @@ describe('flannel-vxlan', () => {
   });
 });
 
+describe('report and diagram of a running lab', () => {
+  it('overlab report writes one self-contained page with the lab, the trace, leases and host tables', async () => {
+    await up('flannel-vxlan');
+    const dir = await mkdtemp('/tmp/overlab-report-test-');
+    const file = `${dir}/report.html`;
+    const r = await overlabJson<{ out: string; checks: { passed: number; failed: number }; traces: { outcome: string }[] }>(['report', 'flannel-vxlan', '--out', file, '--trace', 'host1/pod1:host2/pod1']);
+    expect(r.exitCode).toBe(0);
+    expect(r.body.result.checks.failed).toBe(0);
+    expect(r.body.result.traces[0]!.outcome).toMatch(/^delivered in 13 hops/);
+    const html = await readFile(file, 'utf8');
+    expect(html.replace('http://www.w3.org/2000/svg', '')).not.toMatch(/https?:\/\/|<script|<link/);
+    for (const node of ['host1', 'host2', 'etcd', 'switch']) expect(html).toContain(`data-node="${node}"`);
+    expect((html.match(/class="hop"/g) ?? []).length).toBe(13);
+    expect(html).toContain('/coreos.com/network/subnets/10.244.1.0-24');
+    expect(html).toContain('data-host-tables="host2"');
+    expect((await overlab(['report', 'flannel-vxlan', '--out', file, '--trace', 'host1/pod1'])).exitCode).toBe(2);
+  });
+
+  it('inspect --mermaid prints the running lab as a flowchart', async () => {
+    const r = await overlab(['inspect', 'flannel-vxlan', '--mermaid']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.startsWith('flowchart TB\n')).toBe(true);
+    expect(r.stdout).toContain('subgraph host_host1["host1"]');
+    expect(r.stdout).toContain('host_host1_flannel_1["flannel.1<br/>VTEP · VNI 1 · UDP 8472"]');
+  });
+});
+
 describe('vxlan-static', () => {
   it('takes the same VXLAN path with the pinned VTEPs', async () => {
     await up('vxlan-static');
