@@ -47,6 +47,7 @@ export interface LiveAnalysisInput {
   kernel: Map<string, RouteDecision>;
   options: Pick<TraceOptions, 'reply'>;
   probeStderr: string;
+  probeExitCode?: number;
 }
 
 export function probeShape(probe: ProbeFacts): ProbeShape {
@@ -102,7 +103,8 @@ export function analyseLive(input: LiveAnalysisInput): TraceAnalysis {
   const requests = sightings.filter((s) => s.role === 'request' && !astraySightings.includes(s));
   const replies = sightings.filter((s) => s.role === 'reply');
   const errors = sightings.filter((s) => s.role === 'error');
-  const localError = requests.length === 0 ? localProbeError(probeStderr) : undefined;
+  const listenErrors = outputs.filter((o) => o.error).map((o) => o.error!);
+  const localError = requests.length === 0 ? localProbeError(probeStderr, input.probeExitCode) : undefined;
   const verdict = liveVerdict({ world: afterWorld, from: fromNs, ...(destNs ? { destNs } : {}), requests, errors, before: before.containers, after: after.containers, walk: afterWalk, ...(localError ? { localError } : {}) });
 
   const t0 = requests[0]?.tsNs ?? sightings[0]?.tsNs ?? 0n;
@@ -131,6 +133,7 @@ export function analyseLive(input: LiveAnalysisInput): TraceAnalysis {
     astray,
     ...(verdict.drop ? { drop: verdict.drop } : {}),
     durationUs: last?.atUs ?? 0,
+    ...(listenErrors.length ? { listenErrors } : {}),
     ...(disagreement ? { disagreement } : {}),
     ...(options.reply ? { replied: replies.some((s) => s.node === fromNs && s.direction === 'in') } : {}),
   };

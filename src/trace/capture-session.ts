@@ -45,12 +45,16 @@ export const START_CAPTURES_SCRIPT = [
   'wait',
 ].join('\n');
 
-/** Arguments: token, the number of PIDs, the PIDs, then the pods' netns names for the state
- * read afterwards. Stops by PID, waits for each to exit, prints each file as "@@file <k> <bytes>"
+/** Arguments: token, the number of PIDs, the PIDs, then the snapshot's arguments for the state
+ * read afterwards. Waits until the files stop growing, stops by PID, waits for each to exit, prints each file as "@@file <k> <bytes>"
  * followed by its bytes, removes them, then prints the snapshot. */
 export const STOP_CAPTURES_SCRIPT = [
   'token=$1; n=$2; shift 2; pids=""',
   'while [ $n -gt 0 ]; do pids="$pids $1"; shift; n=$((n-1)); done',
+  // drain first: a tcpdump starved of CPU may not have written what the kernel already handed
+  // it, and SIGINT would drop it; wait until no file has grown for one 20 ms look (at most 2 s)
+  'prev=""; i=0',
+  'while [ $i -lt 100 ]; do cur=$(for f in /tmp/overlab-trace-$token-*.pcap; do [ -f "$f" ] && wc -c <"$f"; done | tr "\\n" " "); [ "$cur" = "$prev" ] && break; prev=$cur; sleep 0.02; i=$((i+1)); done',
   '[ -n "$pids" ] && kill -INT $pids 2>/dev/null',
   'i=0',
   `while [ $i -lt ${READY_POLLS} ]; do alive=0; for p in $pids; do kill -0 $p 2>/dev/null && alive=1; done; [ $alive = 0 ] && break; sleep 0.01; i=$((i+1)); done`,

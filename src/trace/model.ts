@@ -67,6 +67,8 @@ export interface TraceResult {
   drop?: TraceDrop;
   /** Microseconds from the first hop to the last (0 in a static trace). */
   durationUs: number;
+  /** Interfaces a live trace could not listen on, and why. */
+  listenErrors?: string[];
   /** A live trace says where the kernel's tables predicted something else. */
   disagreement?: string;
   /** Copies that went nowhere: frames a switch flooded to ports that do not lead to their

@@ -64,8 +64,11 @@ export function buildProbe(target: string, options: TraceOptions, random: { byte
 }
 
 /** What the probe's tool said when it could not send at all ("message too long, mtu=1450"). */
-export function localProbeError(stderr: string): string | undefined {
+export function localProbeError(stderr: string, exitCode?: number): string | undefined {
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^PATTERN|^PING|^pid \d+$/.test(l));
   const error = lines.find((l) => /error|unreachable|too long|refused|not permitted|cannot|invalid/i.test(l));
-  return error;
+  if (error) return error;
+  // nothing recognisable: say what it did say, so a probe that never left is never a mystery
+  if (lines.length) return `${lines.slice(-2).join(' / ')}${exitCode !== undefined ? ` (exit ${exitCode})` : ''}`;
+  return exitCode !== undefined && exitCode !== 0 && exitCode !== 1 ? `it exited ${exitCode} without a word` : undefined;
 }

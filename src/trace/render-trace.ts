@@ -47,6 +47,7 @@ export function renderTrace(r: TraceResult, colours: Palette, listened?: number)
     for (const e of r.drop.evidence) lines.push(`  - ${e}`);
   }
   if (r.disagreement) lines.push(colours.yellow(r.disagreement));
+  for (const e of r.listenErrors ?? []) lines.push(colours.dim(`could not listen: ${e}`));
   return lines.join('\n');
 }
 

@@ -135,10 +135,12 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   if (extra.length) sessions.push(await CaptureSession.start(runtime, extra));
   const points = [...early, ...extra];
   let probeStderr = '';
+  let probeExitCode: number | undefined;
   try {
     if (signal?.aborted) throw interruptedError();
     const sent = await runtime.exec(source.container, inEndpoint(source, probe.argv), { ...(probe.stdin !== undefined ? { stdin: probe.stdin } : {}), ...(signal ? { signal } : {}) });
     probeStderr = sent.stderr;
+    probeExitCode = sent.exitCode;
   } catch (error) {
     await stopAll();
     throw error;
@@ -157,7 +159,7 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   };
   if (signal?.aborted) throw interruptedError();
 
-  const analysis = analyseLive({ lab, from, to, fromNs, dst, probe, before: before.containers, after: after.containers, outputs, points, kernel, options, probeStderr });
+  const analysis = analyseLive({ lab, from, to, fromNs, dst, probe, before: before.containers, after: after.containers, outputs, points, kernel, options, probeStderr, probeExitCode });
   const raw = {
     before: before.texts,
     after: after.texts,
