@@ -117,9 +117,16 @@ export class CaptureSession {
     return this.groups.map((g) => g.container);
   }
 
+  private stopped?: Promise<StoppedCaptures>;
+
   /** Stop by PID and collect, one exec per container; `netnsOf` names the pods whose state is
-   * read in the same exec (the "after" snapshot). */
+   * read in the same exec (the "after" snapshot). Stopping twice stops once. */
   async stop(netnsOf: (container: string) => string[] = () => []): Promise<StoppedCaptures> {
+    this.stopped ??= this.stopOnce(netnsOf);
+    return this.stopped;
+  }
+
+  private async stopOnce(netnsOf: (container: string) => string[]): Promise<StoppedCaptures> {
     const snapshots = new Map<string, string>();
     const outputs: CaptureOutput[] = [];
     await Promise.all(

@@ -93,8 +93,8 @@ async function askKernel(runtime: ContainerRuntime, world: TraceWorld, queries: 
 
 export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from: string, to: string, options: TraceOptions, signal?: AbortSignal): Promise<TraceRun> {
   const names = new LabNames(lab);
-  const source = names.endpoint(from);
   if (/^\d+\.\d+\.\d+\.\d+$/.test(from)) throw inputError(`the probe starts at a lab node or pod, not at an address (${from})`, 'use <host>, <host>/<pod> or <node>');
+  const source = names.endpoint(from);
   const fromNs = nsKey(from.split('/')[0]!, source.netns);
   const dst = names.probeTarget(to);
   const probe = buildProbe(dst, options);
@@ -104,18 +104,47 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   const plannedDest = plannedOwnerOfIp(lab, dst);
   // Listening starts while the kernels are read: the textbook path needs only the lab's plan.
   const early = options.static ? [] : plannedCaptures(lab, fromNs, plannedDest);
-  const [before, firstSession] = await Promise.all([
+  const [read, listening] = await Promise.allSettled([
     readSnapshot(runtime, lab, signal, { dst, src: srcIp }),
-    options.static ? undefined : CaptureSession.start(runtime, early),
+    options.static ? Promise.resolve(undefined) : CaptureSession.start(runtime, early),
   ]);
-  const sessions = firstSession ? [firstSession] : [];
+  const sessions = listening.status === 'fulfilled' && listening.value ? [listening.value] : [];
   const stopAll = async () => {
-    for (const s of sessions) await s.stop();
+    await Promise.all(sessions.map((s) => s.stop().catch(() => undefined)));
   };
-  if (signal?.aborted) {
+  if (read.status === 'rejected' || listening.status === 'rejected' || signal?.aborted) {
     await stopAll();
+    if (read.status === 'rejected') throw read.reason;
+    if (listening.status === 'rejected') throw listening.reason;
     throw interruptedError();
   }
+  const before = read.value;
+  try {
+    return await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll }, signal);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+interface TraceState {
+  from: string;
+  to: string;
+  fromNs: string;
+  dst: string;
+  source: ReturnType<LabNames['endpoint']>;
+  probe: Probe;
+  shape: ReturnType<typeof probeShape>;
+  options: TraceOptions;
+  early: CapturePoint[];
+  before: Snapshot;
+  sessions: CaptureSession[];
+  stopAll: () => Promise<void>;
+}
+
+/** The rest of a trace, once the kernels are read and the first captures listen. */
+async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceState, signal?: AbortSignal): Promise<TraceRun> {
+  const { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll } = s;
   const world = new TraceWorld(lab, before.containers);
   const destNs = world.ownerOfIp(dst)?.ns;
   const kernel = kernelAnswers(world);
