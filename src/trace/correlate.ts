@@ -39,7 +39,7 @@ function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
 export function identify(packet: DecodedPacket, data: Uint8Array, probe: ProbeIdentity): SightingRole | undefined {
   const inner = probeOf(packet);
   if (probe.marker) {
-    if (!containsBytes(data, probe.marker)) return undefined;
+    if (!containsBytes(data, probe.marker)) return quotesTheProbe(inner, probe) ? 'error' : undefined;
     if (inner.icmp) {
       if (inner.icmp.kind === 'echo-request') return 'request';
       if (inner.icmp.kind === 'echo-reply') return 'reply';
@@ -56,11 +56,17 @@ export function identify(packet: DecodedPacket, data: Uint8Array, probe: ProbeId
     if (inner.tcp.srcPort === probe.dstPort && inner.tcp.dstPort === probe.srcPort) return 'reply';
     return undefined;
   }
-  if (inner.icmp && (inner.icmp.kind === 'unreachable' || inner.icmp.kind === 'time-exceeded')) {
-    const quoted = inner.icmp.quoted;
-    if (quoted && quoted.dst === probe.target && quoted.protocol === 6) return 'error';
-  }
-  return undefined;
+  return quotesTheProbe(inner, probe) ? 'error' : undefined;
+}
+
+const PROTOCOL_NUMBER = { icmp: 1, tcp: 6, udp: 17 } as const;
+
+/** An ICMP error that quotes too little of the probe to hold its marker (RFC 792 asks only for
+ * the header and 8 bytes): known by the quoted destination and protocol. */
+function quotesTheProbe(inner: DecodedPacket, probe: ProbeIdentity): boolean {
+  if (!inner.icmp || (inner.icmp.kind !== 'unreachable' && inner.icmp.kind !== 'time-exceeded')) return false;
+  const quoted = inner.icmp.quoted;
+  return quoted !== undefined && quoted.dst === probe.target && quoted.protocol === PROTOCOL_NUMBER[probe.proto];
 }
 
 /** in / out / through at an interface, from the MACs (or, on a TUN, from where the packet goes). */

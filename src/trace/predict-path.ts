@@ -4,7 +4,7 @@
 // at every interface what it would look like, or where and why it would stop. Pure. The live trace
 // uses the same walk to choose where to listen, and to say when the packet did something else.
 import type { DecodedPacket } from '../pcap/packet.js';
-import { cidrContains } from '../spec/ipv4.js';
+import { cidrContains, cidrOf, formatCidr } from '../spec/ipv4.js';
 import type { Observation } from './change-facts.js';
 import { evaluateChain, isDropTarget, parseIptablesSave, type IptablesState, type PacketFacts } from './iptables-rules.js';
 import type { LinkState } from './kernel-snapshot.js';
@@ -178,6 +178,9 @@ class Walker {
   private subnetWords(ip: string): string {
     for (const host of this.world.lab.hosts) {
       for (const hn of host.networks) if (cidrContains(hn.subnet, ip)) return `${hn.subnet} (${host.name}'s pod subnet)`;
+    }
+    for (const network of this.world.lab.networks) {
+      if (cidrContains(network.cidr, ip)) return `${formatCidr(cidrOf(ip, network.subnetLen))} (no host's pod subnet)`;
     }
     if (cidrContains(this.world.lab.underlay.subnet, ip)) return `${ip} on the underlay`;
     return `${ip}/32`;
