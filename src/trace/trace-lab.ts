@@ -6,7 +6,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LabNames } from '../checks/lab-names.js';
 import { inEndpoint } from '../probes/endpoint.js';
-import { inputError, interruptedError } from '../core/errors.js';
+import { environmentError, inputError, interruptedError, OverlabError } from '../core/errors.js';
 import { SWITCH_NODE } from '../plan/naming.js';
 import { parseSnapshot, SNAPSHOT_SCRIPT, snapshotArgs, type ContainerState } from './kernel-snapshot.js';
 import { nsKey, TraceWorld } from './trace-world.js';
@@ -54,7 +54,10 @@ export async function readSnapshot(runtime: ContainerRuntime, lab: ResolvedLab, 
   const containers = await Promise.all(
     snapshotTargets(lab).map(async (t) => {
       const args = snapshotArgs(t.netns, routes ? { ...routes, peers } : undefined);
-      const r = await runtime.exec(t.container, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...args], signal ? { signal } : {});
+      const r = await runtime.exec(t.container, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...args], signal ? { signal } : {}).catch((error: unknown) => {
+        if (error instanceof OverlabError) throw error;
+        throw environmentError(`reading the kernel state of ${t.node} (${t.container}) failed: ${error instanceof Error ? error.message : String(error)}`, `is the lab whole? \`overlab ls\`; bring it up again with \`overlab down ${lab.name}\` and \`overlab up\``);
+      });
       texts[t.container] = r.stdout;
       return parseSnapshot(t.node, t.container, r.stdout);
     }),
