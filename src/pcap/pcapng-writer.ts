@@ -6,7 +6,6 @@ const BLOCK_SHB = 0x0a0d0d0a;
 const BLOCK_IDB = 0x00000001;
 const BLOCK_EPB = 0x00000006;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const OPT_END = 0;
 const OPT_COMMENT = 1;
 const SHB_USERAPPL = 4;
 const IF_NAME = 2;
@@ -49,7 +48,7 @@ function option(code: number, value: Uint8Array): Buffer {
 }
 
 const textOption = (code: number, text: string) => option(code, new Uint8Array(Buffer.from(text, 'utf8')));
-const END_OF_OPTIONS = Buffer.alloc(4); // code 0, length 0
+const END_OF_OPTIONS = Buffer.alloc(4); // opt_endofopt: code 0, length 0
 
 function block(type: number, body: Buffer): Buffer {
   const total = 12 + body.length;

@@ -112,7 +112,7 @@ export function analyseLive(input: LiveAnalysisInput): TraceAnalysis {
   const request = buildHops(world, 'request', timed(requests), 1, verdict.delivered ? destNs : undefined);
   const reply = options.reply && replies.length ? buildHops(world, 'reply', timed(replies), request.hops.length + 1, fromNs) : { hops: [], facts: [] };
   const hops = [...request.hops, ...reply.hops];
-  const astray = buildHops(world, 'request', timed(astraySightings), 0).hops.map((h) => ({ ...h, n: 0, change: astrayWords(world, h.node, h.iface, h.direction) }));
+  const astray = buildHops(world, 'request', timed(astraySightings), 0).hops.map((h) => ({ ...h, n: 0, change: astrayWords(h.node, h.iface, h.direction) }));
   const packets: HopPacket[] = [...requests, ...(options.reply ? replies : [])].map((s, i) => ({ hop: hops[i]!, linkType: s.linkType, data: s.data, length: s.length, tsNs: s.tsNs }));
   const srcSeen = requests[0] ? requests[0].packet : undefined;
   const srcIp = srcSeen ? (srcSeen.inner?.ipv4 ?? srcSeen.ipv4)?.src ?? '?' : '?';
@@ -168,7 +168,7 @@ export function analyseStatic(world: TraceWorld, lab: ResolvedLab, from: string,
   return { result, facts: [...request.facts, ...reply.facts], packets: [] };
 }
 
-function astrayWords(world: TraceWorld, node: string, iface: string, direction: string): string {
+function astrayWords(node: string, iface: string, direction: string): string {
   if (direction === 'out') return `flooded: ${node} did not know where the destination MAC was, so ${iface} got a copy`;
   return `ignored: the frame is not addressed to ${node}:${iface}`;
 }

@@ -247,7 +247,7 @@ class Walker {
       const vtepMac = this.neighbour(ns, link.name, nextHop, true);
       const framed = { ...p, srcMac: link.mac, dstMac: vtepMac };
       this.emit(ns, link.name, 'out', framed);
-      const fdb = this.world.ns(ns).container_.fdb.filter((f) => f.dev === link.name);
+      const fdb = this.world.ns(ns).containerState.fdb.filter((f) => f.dev === link.name);
       const entry = fdb.find((f) => f.mac === vtepMac && f.dst);
       if (!entry) {
         this.stop(ns, link.name, `no FDB entry for ${this.world.macName(vtepMac)} (${vtepMac}) on ${link.name}: the VTEP does not know where to send it`, [
@@ -283,7 +283,7 @@ class Walker {
   }
 
   private agentFor(ns: string, device: string) {
-    const container = this.world.ns(ns).container_;
+    const container = this.world.ns(ns).containerState;
     const agent = container.agents.find((a) => (a.device ?? 'flannel0') === device);
     if (!agent) this.stop(ns, device, `no udp agent reads ${device} on ${ns}`, [`${ns}: no agent stats file under /run/overlab`]);
     for (const pid of [agent!.dataPathPid, agent!.pid].filter((x): x is number => x !== undefined)) {
@@ -332,7 +332,7 @@ class Walker {
     }
     if (ingress !== undefined) this.emit(ns, bridge, 'through', p);
     const ports = this.world.portsOf(ns, bridge);
-    const learned = this.world.ns(ns).container_.fdb.find((f) => f.mac === p.dstMac && f.master === bridge && f.state !== 'permanent');
+    const learned = this.world.ns(ns).containerState.fdb.find((f) => f.mac === p.dstMac && f.master === bridge && f.state !== 'permanent');
     const port =
       ports.find((port) => {
         const peer = this.world.peerOf(ns, port.name);

@@ -14,7 +14,7 @@ export interface NsView {
   netns?: string;
   container: string;
   state: NamespaceState;
-  container_: ContainerState;
+  containerState: ContainerState;
 }
 
 export interface IfaceRef {
@@ -39,7 +39,7 @@ export class TraceWorld {
     for (const c of containers) {
       for (const ns of c.namespaces) {
         const key = nsKey(c.node, ns.netns);
-        this.namespaces.set(key, { key, node: c.node, ...(ns.netns ? { netns: ns.netns } : {}), container: c.container, state: ns, container_: c });
+        this.namespaces.set(key, { key, node: c.node, ...(ns.netns ? { netns: ns.netns } : {}), container: c.container, state: ns, containerState: c });
       }
     }
     const cable = (a: IfaceRef, b: IfaceRef) => {
@@ -66,7 +66,7 @@ export class TraceWorld {
     const found = this.namespaces.get(key);
     if (found) return found;
     const [node, netns] = key.split('/');
-    return { key, node: node!, ...(netns ? { netns } : {}), container: '', state: EMPTY_NS, container_: { node: node!, container: '', namespaces: [], fdb: [], processes: [], agents: [] } };
+    return { key, node: node!, ...(netns ? { netns } : {}), container: '', state: EMPTY_NS, containerState: { node: node!, container: '', namespaces: [], fdb: [], processes: [], agents: [] } };
   }
 
   link(key: string, iface: string): LinkState | undefined {
