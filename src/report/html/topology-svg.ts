@@ -92,7 +92,7 @@ export function layoutTopology(lab: ResolvedLab): TopologyLayout {
       const dx = x + 12 + di * (dw + 10);
       const what = network.backend === 'vxlan' ? `VTEP · VNI ${network.vni} · UDP ${network.port}` : `TUN → agent · UDP ${network.port}`;
       body.push(box(dx, HOST_Y + 50, dw, 44, 'device', `data-iface="${esc(`${host.name}:${name}`)}"`, [name, what]));
-      anchors.set(`${host.name}:${name}`, { x: dx + dw / 2, y: HOST_Y + 72 });
+      anchors.set(`${host.name}:${name}`, { x: dx + dw - 12, y: HOST_Y + 72 }); // beside the label, not on it
     });
 
     const bridges = host.networks;
@@ -100,7 +100,7 @@ export function layoutTopology(lab: ResolvedLab): TopologyLayout {
     bridges.forEach((hn, bi) => {
       const bx = x + 12 + bi * (bw + 10);
       body.push(box(bx, bridgeTop, bw, 40, 'bridge', `data-iface="${esc(`${host.name}:${hn.bridge}`)}"`, [hn.bridge, `${hn.bridgeIp} · bridge, the pods' gateway`]));
-      anchors.set(`${host.name}:${hn.bridge}`, { x: bx + bw / 2, y: bridgeTop + 20 });
+      anchors.set(`${host.name}:${hn.bridge}`, { x: bx + bw - 14, y: bridgeTop + 20 });
       bridgeY.set(`${host.name}:${hn.bridge}`, bridgeTop + 20);
     });
     host.pods.forEach((pod, pi) => {
