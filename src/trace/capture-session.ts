@@ -27,34 +27,45 @@ export const TRACE_SNAPLEN = 2048;
 /** The longest a trace's tcpdump may live, even if overlab is killed. */
 export const CAPTURE_DEADLINE_SECONDS = 30;
 const READY_POLLS = 1000; // × 10 ms
+/** At most 0.5 s of waiting for the captures to drain (× 20 ms). */
+const DRAIN_POLLS = 25;
 const READY_TIMEOUT_MS = 10_000;
 
-/** Arguments: token, then per capture: netns or "-", interface. Prints "pid <k> <pid>" per
- * capture, then waits; each tcpdump says "listening on …" (or why not) on the shared stderr.
- * File names are built from the token (hex overlab makes) and a counter, never from an
- * argument's text. */
+/** Arguments: token, a capture filter or "-", the number of captures, per capture its netns or
+ * "-" and its interface, then the snapshot's arguments. Each tcpdump's PID goes to a file beside
+ * its capture and to stdout as "pid <k> <pid>"; while they start, the container's kernel state is
+ * read (between "@@snapshot" and "@@end-snapshot"); then it waits. Each tcpdump says "listening
+ * on …" (or why not) on the shared stderr. File names are built from the token (hex overlab
+ * makes) and a counter, never from an argument's text. */
 export const START_CAPTURES_SCRIPT = [
-  'token=$1; shift; k=0',
-  'while [ $# -ge 2 ]; do',
+  'token=$1; filter=$2; ncap=$3; shift 3; k=0',
+  'cap() {',
+  '  f=$1; shift',
+  `  if [ "$filter" = - ]; then timeout -k 2 -s INT ${CAPTURE_DEADLINE_SECONDS} "$@" --immediate-mode -U -n -s ${TRACE_SNAPLEN} --time-stamp-precision nano -w "$f.pcap" &`,
+  `  else timeout -k 2 -s INT ${CAPTURE_DEADLINE_SECONDS} "$@" --immediate-mode -U -n -s ${TRACE_SNAPLEN} --time-stamp-precision nano -w "$f.pcap" "$filter" & fi`,
+  '  echo $! >"$f.pid"; echo "pid $k $!"',
+  '}',
+  'while [ $k -lt $ncap ]; do',
   '  f=/tmp/overlab-trace-$token-$k',
-  `  if [ "$1" = - ]; then timeout -k 2 -s INT ${CAPTURE_DEADLINE_SECONDS} tcpdump -i "$2" --immediate-mode -U -n -s ${TRACE_SNAPLEN} --time-stamp-precision nano -w "$f.pcap" &`,
-  `  else timeout -k 2 -s INT ${CAPTURE_DEADLINE_SECONDS} ip netns exec "$1" tcpdump -i "$2" --immediate-mode -U -n -s ${TRACE_SNAPLEN} --time-stamp-precision nano -w "$f.pcap" & fi`,
-  '  echo "pid $k $!"',
+  '  if [ "$1" = - ]; then cap "$f" tcpdump -i "$2"; else cap "$f" ip netns exec "$1" tcpdump -i "$2"; fi',
   '  k=$((k+1)); shift 2',
   'done',
+  'echo "@@snapshot"',
+  SNAPSHOT_SCRIPT,
+  'echo "@@end-snapshot"',
   'wait',
 ].join('\n');
 
-/** Arguments: token, the number of PIDs, the PIDs, then the snapshot's arguments for the state
- * read afterwards. Waits until the files stop growing, stops by PID, waits for each to exit, prints each file as "@@file <k> <bytes>"
- * followed by its bytes, removes them, then prints the snapshot. */
+/** Arguments: token, then the snapshot's arguments for the state read afterwards. Waits until
+ * the capture files stop growing (a tcpdump starved of CPU may not have written what the kernel
+ * already handed it, and SIGINT would drop it), stops every tcpdump of the token by the PID its
+ * file holds, waits for each to exit, prints each capture as "@@file <k> <bytes>" and its bytes,
+ * removes the files, then prints the snapshot. */
 export const STOP_CAPTURES_SCRIPT = [
-  'token=$1; n=$2; shift 2; pids=""',
-  'while [ $n -gt 0 ]; do pids="$pids $1"; shift; n=$((n-1)); done',
-  // drain first: a tcpdump starved of CPU may not have written what the kernel already handed
-  // it, and SIGINT would drop it; wait until no file has grown for one 20 ms look (at most 2 s)
+  'token=$1; shift',
+  'pids=$(cat /tmp/overlab-trace-$token-*.pid 2>/dev/null)',
   'prev=""; i=0',
-  'while [ $i -lt 100 ]; do cur=$(for f in /tmp/overlab-trace-$token-*.pcap; do [ -f "$f" ] && wc -c <"$f"; done | tr "\\n" " "); [ "$cur" = "$prev" ] && break; prev=$cur; sleep 0.02; i=$((i+1)); done',
+  `while [ $i -lt ${DRAIN_POLLS} ]; do cur=$(for f in /tmp/overlab-trace-$token-*.pcap; do [ -f "$f" ] && wc -c <"$f"; done | tr "\\n" " "); [ "$cur" = "$prev" ] && break; prev=$cur; sleep 0.02; i=$((i+1)); done`,
   '[ -n "$pids" ] && kill -INT $pids 2>/dev/null',
   'i=0',
   `while [ $i -lt ${READY_POLLS} ]; do alive=0; for p in $pids; do kill -0 $p 2>/dev/null && alive=1; done; [ $alive = 0 ] && break; sleep 0.01; i=$((i+1)); done`,
@@ -66,6 +77,8 @@ export const STOP_CAPTURES_SCRIPT = [
 
 interface ContainerGroup {
   container: string;
+  /** The kernel state read while the captures started (the snapshot script's output). */
+  snapshot: string;
   exited?: Promise<number>;
   points: CapturePoint[];
   pids: Map<number, number>;
@@ -105,16 +118,21 @@ export class CaptureSession {
   ) {}
 
   /** Start every capture, one exec per container; resolves once each listens (or has failed). */
-  static async start(runtime: ContainerRuntime, points: CapturePoint[]): Promise<CaptureSession> {
+  static async start(runtime: ContainerRuntime, points: CapturePoint[], filter: string | undefined, snapshotArgsOf: (container: string) => string[]): Promise<CaptureSession> {
     const token = randomBytes(6).toString('hex');
     const byContainer = new Map<string, CapturePoint[]>();
     for (const p of points) byContainer.set(p.container, [...(byContainer.get(p.container) ?? []), p]);
-    const groups = await Promise.all([...byContainer].map(([container, list]) => startGroup(runtime, token, container, list)));
+    const groups = await Promise.all([...byContainer].map(([container, list]) => startGroup(runtime, token, filter, container, list, snapshotArgsOf(container))));
     return new CaptureSession(runtime, token, groups);
   }
 
   get containers(): string[] {
     return this.groups.map((g) => g.container);
+  }
+
+  /** Per container, the kernel state read while its captures started. */
+  get snapshots(): Map<string, string> {
+    return new Map(this.groups.map((g) => [g.container, g.snapshot]));
   }
 
   private stopped?: Promise<StoppedCaptures>;
@@ -131,8 +149,7 @@ export class CaptureSession {
     const outputs: CaptureOutput[] = [];
     await Promise.all(
       this.groups.map(async (g) => {
-        const pids = [...g.pids.values()].map(String);
-        const stream = await this.runtime.execStream(g.container, ['sh', '-c', STOP_CAPTURES_SCRIPT, 'sh', this.token, String(pids.length), ...pids, ...snapshotArgs(netnsOf(g.container))]);
+        const stream = await this.runtime.execStream(g.container, ['sh', '-c', STOP_CAPTURES_SCRIPT, 'sh', this.token, ...snapshotArgs(netnsOf(g.container))]);
         const chunks: Buffer[] = [];
         stream.stdout.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
         stream.stderr.resume();
@@ -152,23 +169,29 @@ export class CaptureSession {
 
 /** One exec per container: start its tcpdumps and wait until each has said "listening on" or
  * why it could not (an error names its interface). */
-async function startGroup(runtime: ContainerRuntime, token: string, container: string, list: CapturePoint[]): Promise<ContainerGroup> {
-  const group: ContainerGroup = { container, points: list, pids: new Map(), errors: new Map() };
+async function startGroup(runtime: ContainerRuntime, token: string, filter: string | undefined, container: string, list: CapturePoint[], snapshotArgs: string[]): Promise<ContainerGroup> {
+  const group: ContainerGroup = { container, snapshot: '', points: list, pids: new Map(), errors: new Map() };
   const args = list.flatMap((p) => [p.netns ?? '-', p.iface]);
-  const stream = await runtime.execStream(container, ['sh', '-c', START_CAPTURES_SCRIPT, 'sh', token, ...args]);
+  const stream = await runtime.execStream(container, ['sh', '-c', START_CAPTURES_SCRIPT, 'sh', token, filter ?? '-', String(list.length), ...args, ...snapshotArgs]);
   group.exited = stream.exited;
   let out = '';
   let err = '';
   await new Promise<void>((resolve) => {
+    let settled = false;
     const settle = () => {
+      if (settled) return true;
       for (const m of out.matchAll(/^pid (\d+) (\d+)$/gm)) group.pids.set(Number(m[1]), Number(m[2]));
       const listening = (err.match(/listening on /g) ?? []).length;
       const failures = [...err.matchAll(/^tcpdump: (.*)$/gm)].map((m) => m[1]!).filter((line) => !line.startsWith('listening on'));
       if (listening + failures.length < list.length) return false;
+      const snapshot = /\n@@snapshot\n([\s\S]*)\n@@end-snapshot\n/.exec(out);
+      if (!snapshot) return false;
+      group.snapshot = snapshot[1]!;
       for (const failure of failures) {
         const k = list.findIndex((p, i) => !group.errors.has(i) && failure.startsWith(`${p.iface}:`));
         if (k >= 0) group.errors.set(k, `tcpdump on ${list[k]!.ns}:${list[k]!.iface}: ${failure}`);
       }
+      settled = true;
       return true;
     };
     const timer = setTimeout(() => {
@@ -179,6 +202,10 @@ async function startGroup(runtime: ContainerRuntime, token: string, container: s
     }, READY_TIMEOUT_MS);
     stream.stdout.on('data', (c: Buffer) => {
       out += c.toString('utf8');
+      if (settle()) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
     stream.stderr.on('data', (c: Buffer) => {
       err += c.toString('utf8');

@@ -8,6 +8,7 @@ import { LabNames } from '../checks/lab-names.js';
 import { inEndpoint } from '../probes/endpoint.js';
 import { environmentError, inputError, interruptedError, OverlabError } from '../core/errors.js';
 import { SWITCH_NODE } from '../plan/naming.js';
+import { ETCD_CLIENT_PORT } from '../plan/overlay.js';
 import { parseSnapshot, SNAPSHOT_SCRIPT, snapshotArgs, type ContainerState } from './kernel-snapshot.js';
 import { nsKey, TraceWorld } from './trace-world.js';
 import { parseRouteGetOutput, ROUTE_GET_SCRIPT, routeGetArgs, routeQueryKey, type RouteDecision, type RouteQuery } from './route-lookup.js';
@@ -48,11 +49,15 @@ function snapshotTargets(lab: ResolvedLab): { node: string; container: string; n
 }
 
 /** Every container's kernel state; with `routes`, also the kernel's route answers a trace needs. */
-export async function readSnapshot(runtime: ContainerRuntime, lab: ResolvedLab, signal?: AbortSignal, routes?: { dst: string; src?: string }): Promise<Snapshot> {
+function peersOf(lab: ResolvedLab): string[] {
+  return [...lab.hosts, ...lab.externals.filter((e) => e.role !== 'etcd')].map((n) => n.underlayIp);
+}
+
+export async function readSnapshot(runtime: ContainerRuntime, lab: ResolvedLab, signal?: AbortSignal, routes?: { dst: string; src?: string }, skip: Set<string> = new Set()): Promise<Snapshot> {
   const texts: Record<string, string> = {};
-  const peers = [...lab.hosts, ...lab.externals.filter((e) => e.role !== 'etcd')].map((n) => n.underlayIp);
+  const peers = peersOf(lab);
   const containers = await Promise.all(
-    snapshotTargets(lab).map(async (t) => {
+    snapshotTargets(lab).filter((t) => !skip.has(t.container)).map(async (t) => {
       const args = snapshotArgs(t.netns, routes ? { ...routes, peers } : undefined);
       const r = await runtime.exec(t.container, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...args], signal ? { signal } : {}).catch((error: unknown) => {
         if (error instanceof OverlabError) throw error;
@@ -63,6 +68,21 @@ export async function readSnapshot(runtime: ContainerRuntime, lab: ResolvedLab, 
     }),
   );
   return { containers, texts };
+}
+
+/** The snapshots read by plain execs and those read beside the captures, in the lab's order. */
+function mergeSnapshots(lab: ResolvedLab, read: Snapshot, beside: Map<string, string> | undefined): Snapshot {
+  const texts = { ...read.texts, ...Object.fromEntries(beside ?? []) };
+  const containers = snapshotTargets(lab)
+    .filter((t) => texts[t.container] !== undefined)
+    .map((t) => read.containers.find((c) => c.container === t.container) ?? parseSnapshot(t.node, t.container, texts[t.container]!));
+  return { containers, texts };
+}
+
+/** The etcd control plane talks all the time; its traffic is not what a trace looks for (unless
+ * the probe itself goes to etcd's port). */
+function captureFilter(probe: Probe): string | undefined {
+  return probe.proto === 'tcp' && probe.dstPort === ETCD_CLIENT_PORT ? undefined : `not (tcp port ${ETCD_CLIENT_PORT})`;
 }
 
 /** The route answers the snapshots carry, keyed as the walk asks. */
@@ -107,9 +127,16 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   const plannedDest = plannedOwnerOfIp(lab, dst);
   // Listening starts while the kernels are read: the textbook path needs only the lab's plan.
   const early = options.static ? [] : plannedCaptures(lab, fromNs, plannedDest);
+  // Where captures start, the same exec reads the kernel state; elsewhere a snapshot exec does.
+  const routes = { dst, src: srcIp };
+  const targets = snapshotTargets(lab);
+  const netnsOf = (container: string) => targets.find((t) => t.container === container)?.netns ?? [];
+  const capturing = new Set(early.map((p) => p.container));
   const [read, listening] = await Promise.allSettled([
-    readSnapshot(runtime, lab, signal, { dst, src: srcIp }),
-    options.static ? Promise.resolve(undefined) : CaptureSession.start(runtime, early),
+    readSnapshot(runtime, lab, signal, routes, capturing),
+    options.static
+      ? Promise.resolve(undefined)
+      : CaptureSession.start(runtime, early, captureFilter(probe), (container) => snapshotArgs(netnsOf(container), { ...routes, peers: peersOf(lab) })),
   ]);
   const sessions = listening.status === 'fulfilled' && listening.value ? [listening.value] : [];
   const stopAll = async () => {
@@ -121,7 +148,7 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
     if (listening.status === 'rejected') throw listening.reason;
     throw interruptedError();
   }
-  const before = read.value;
+  const before = mergeSnapshots(lab, read.value, listening.status === 'fulfilled' ? listening.value?.snapshots : undefined);
   try {
     return await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll }, signal);
   } catch (error) {
@@ -164,7 +191,7 @@ async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceSt
   // The walk may lead where the textbook does not: listen there too before sending.
   const started = new Set(early.map((p) => `${p.ns}:${p.iface}`));
   const extra = planCaptures(world, first, fromNs, destNs).filter((p) => !started.has(`${p.ns}:${p.iface}`));
-  if (extra.length) sessions.push(await CaptureSession.start(runtime, extra));
+  if (extra.length) sessions.push(await CaptureSession.start(runtime, extra, captureFilter(probe), () => snapshotArgs([])));
   const points = [...early, ...extra];
   let probeStderr = '';
   let probeExitCode: number | undefined;
