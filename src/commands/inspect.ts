@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../core/lab-registry.js';
 import { readInterfaces, type InterfaceState } from '../probes/interfaces.js';
@@ -12,6 +13,8 @@ interface InspectResult {
 }
 
 export default class Inspect extends BaseCommand<InspectResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab'];
   static override summary = 'Show a lab\'s hosts, pods, interfaces, addresses and MACs as the kernel reports them.';
   static override args = { lab: Args.string({ description: 'Lab name.', required: true }) };
   static override flags = { tree: Flags.boolean({ description: 'Draw the lab as a tree (switch, hosts, bridges, pods) instead of the interface table.', default: false }) };

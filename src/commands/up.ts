@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { rendererFromProcess, upWithRollback } from '../cli/progress.js';
 import { loadLabSpec } from '../spec/load.js';
@@ -20,6 +21,8 @@ export interface UpResult {
 }
 
 export default class Up extends BaseCommand<UpResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['spec'];
   static override summary = 'Build a lab from its spec: containers, underlay, bridges, veth pairs, pods, routes.';
   static override description =
     'Hosts start in parallel and each is wired by one batched shell script. A failure or Ctrl-C in the middle removes everything the lab made. --dry-run prints the exact commands instead.';
@@ -34,6 +37,7 @@ export default class Up extends BaseCommand<UpResult> {
   protected async execute(): Promise<UpResult> {
     const { args, flags } = await this.parse(Up);
     const spec = await loadLabSpec(args.spec);
+    this.labInScope = spec.name;
     const started = Date.now();
     const image = flags.image;
     let taken: string[] = [];

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { loadLabSpec } from '../spec/load.js';
 
@@ -12,6 +13,8 @@ interface ValidateResult {
 }
 
 export default class Validate extends BaseCommand<ValidateResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['spec'];
   static override summary = 'Check a lab spec without touching the system.';
   static override description = 'Parses the YAML, checks it against the schema and the rules (names, CIDRs, references). Exit 0 when valid, 2 with file:line:col errors otherwise.';
   static override examples = ['<%= config.bin %> validate labs/same-host.yaml'];

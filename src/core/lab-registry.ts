@@ -4,6 +4,7 @@ import { LABEL_FINGERPRINT, LABEL_JOINED_HOST, LABEL_LAB, LABEL_NODE, LABEL_RESO
 import type { ResolvedHost } from '../plan/resolved-lab.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { inputError } from './errors.js';
+import { labNotUpError } from './lab-not-up.js';
 
 export interface LabNode {
   name: string;
@@ -81,7 +82,7 @@ export async function findLab(runtime: ContainerRuntime, name: string): Promise<
 /** The resolved model of a running lab, or a clear input error. */
 export async function requireRunningLab(runtime: ContainerRuntime, name: string): Promise<ResolvedLab> {
   const lab = await findLab(runtime, name);
-  if (!lab) throw inputError(`lab "${name}" is not up`, 'run `overlab ls` to see the labs that are up, or `overlab up <spec>`');
+  if (!lab) throw await labNotUpError(name, async () => (await listLabs(runtime)).map((l) => l.name));
   if (!lab.resolved) {
     throw inputError(`lab "${name}" has no readable model (its switch container is missing)`, `run \`overlab down ${name}\` and bring it up again`);
   }

@@ -30,7 +30,7 @@ export default class ImageBuild extends BaseCommand<ImageBuildResult> {
       return { tags, method, status: 'present', durationMs: 0 };
     }
     const log = (line: string) => {
-      if (!this.json) process.stderr.write(this.colours.dim(line) + '\n');
+      this.note(this.colours.dim(line));
     };
     if (method === 'offline') await buildOffline(this.runtime, tags, { onLog: log, signal: this.abort.signal });
     else await buildWithDockerfile(tags, log);

@@ -1,10 +1,13 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { requireRunningLab } from '../../core/lab-registry.js';
 import { addHost, type MembershipResult } from '../../core/node-membership.js';
 import { renderMembership } from '../../report/membership.js';
 
 export default class NodeAdd extends BaseCommand<MembershipResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab', 'none'];
   static override summary = 'Add a host to a running lab: it takes a lease, and every peer programs it.';
   static override description = 'Reports how long after the new host wrote its lease the last peer had programmed it (from the agents\' logs).';
   static override examples = ['<%= config.bin %> node add flannel-vxlan host3 --pods pod1,pod2'];
@@ -18,6 +21,7 @@ export default class NodeAdd extends BaseCommand<MembershipResult> {
 
   protected async execute(): Promise<MembershipResult> {
     const { args, flags } = await this.parse(NodeAdd);
+    this.labInScope = args.lab;
     const lab = await requireRunningLab(this.runtime, args.lab);
     const pods = flags.pods.split(',').map((p) => p.trim()).filter(Boolean);
     return addHost(this.runtime, lab, args.host, pods, this.abort.signal);

@@ -1,10 +1,13 @@
 import { Args } from '@oclif/core';
+import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { requireRunningLab } from '../../core/lab-registry.js';
 import { removeHost, type MembershipResult } from '../../core/node-membership.js';
 import { renderMembership } from '../../report/membership.js';
 
 export default class NodeRm extends BaseCommand<MembershipResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab', 'host'];
   static override summary = 'Remove a host from a running lab: its lease goes, and every peer drops its entries.';
   static override examples = ['<%= config.bin %> node rm flannel-vxlan host3'];
   static override args = {
@@ -14,6 +17,7 @@ export default class NodeRm extends BaseCommand<MembershipResult> {
 
   protected async execute(): Promise<MembershipResult> {
     const { args } = await this.parse(NodeRm);
+    this.labInScope = args.lab;
     const lab = await requireRunningLab(this.runtime, args.lab);
     return removeHost(this.runtime, lab, args.host, this.abort.signal);
   }
