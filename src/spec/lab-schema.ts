@@ -20,7 +20,7 @@ import {
   type TextKind,
 } from './names.js';
 import { CHECK_KINDS } from '../checks/kinds/registry.js';
-import { keyedUnionSchema } from './keyed-kinds.js';
+import { keyedUnionSchema, type KeyedRaw } from './keyed-kinds.js';
 
 const IPV4 = '(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const PREFIX = '(?:3[0-2]|[12]?[0-9])';
@@ -272,7 +272,8 @@ const externalNode = T.Object(
   { additionalProperties: false, description: 'One external node.' },
 );
 
-const check = define(
+export type RawCheck = KeyedRaw<typeof CHECK_KINDS, { name: string; description?: string }>;
+const checkDefinition = define(
   'check',
   keyedUnionSchema(kit, CHECK_KINDS, {
     name: checkName('Check name, unique in the lab.'),
@@ -303,7 +304,7 @@ export const LabSchema = T.Object(
     nodes: T.Optional(
       T.Array(externalNode, { maxItems: 64, description: 'External nodes on the underlay: a machine "outside" the cluster, or a router.' }),
     ),
-    checks: T.Optional(T.Array(check(), { maxItems: 500, description: 'Checks to run against the built lab.' })),
+    checks: T.Optional(T.Array(T.Unsafe<RawCheck>(checkDefinition()), { maxItems: 500, description: 'Checks to run against the built lab.' })),
   },
   {
     additionalProperties: false,
@@ -319,7 +320,6 @@ export type RawHost = Static<typeof host>;
 export type RawPod = Exclude<Static<typeof pod>, string>;
 export type RawNode = Static<typeof externalNode>;
 export type RawPing = Static<ReturnType<typeof ping>>;
-export type RawCheck = RawLab extends { checks?: (infer C)[] } ? C : never;
 
 export const SCHEMA_ID = 'https://github.com/overlab/overlab/schema/lab.schema.json';
 
