@@ -131,6 +131,13 @@ export class LabNames {
     return ranges.some((cidr) => cidrContains(cidr, ip));
   }
 
+  /** The nodes an overlay check reads: the hosts, and etcd when the network's state lives there. */
+  overlayNodes(networkName: string, ...hosts: string[]): string[] {
+    const net = this.lab.networks.find((n) => n.name === networkName);
+    const etcd = net && usesAgent(net) ? this.lab.externals.find((e) => e.role === 'etcd')?.name : undefined;
+    return etcd ? [...hosts, etcd] : hosts;
+  }
+
   /** The lab nodes (hosts and external nodes, by name) that these references stand on; a literal
    * address counts for the node that owns it. */
   nodesOf(...refs: string[]): string[] {

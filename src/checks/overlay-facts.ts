@@ -34,10 +34,3 @@ export async function peerFacts(runtime: ContainerRuntime, lab: ResolvedLab, net
   if (!lease) return undefined;
   return { source: `its lease ${lease.key}`, subnet: lease.subnet, publicIp: lease.publicIp, ...(lease.vtepMac ? { vtepMac: lease.vtepMac } : {}) };
 }
-
-/** The nodes an overlay check reads: the hosts, and etcd when the network's state lives there. */
-export function overlayNodes(lab: ResolvedLab, networkName: string, ...hosts: string[]): string[] {
-  const net = lab.networks.find((n) => n.name === networkName);
-  const etcd = net && usesAgent(net) ? lab.externals.find((e) => e.role === 'etcd')?.name : undefined;
-  return etcd ? [...hosts, etcd] : hosts;
-}

@@ -19,7 +19,7 @@ export default class Validate extends BaseCommand<ValidateResult> {
 
   protected async execute(): Promise<ValidateResult> {
     const { args } = await this.parse(Validate);
-    const spec = await loadLabSpec(args.spec);
+    const spec = await loadLabSpec(args.spec, this.abort.signal);
     return {
       file: args.spec,
       lab: spec.name,

@@ -22,10 +22,11 @@ export const MAX_FLOW_DEPTH = 32;
  * well-formed part) are reported together, in file order — every problem in one pass.
  */
 export function parseLabSpec(text: string, file: string): LabSpec {
-  return parseWithNames(text, file, file);
+  return parseSpecText(text, file, file);
 }
 
-function parseWithNames(text: string, displayFile: string, labFile: string): LabSpec {
+/** Parses and checks spec text; `displayFile` names it in messages, `labFile` becomes LabSpec.file. */
+export function parseSpecText(text: string, displayFile: string, labFile: string): LabSpec {
   const whole = (message: string, hint?: string): SpecIssue => ({ file: displayFile, line: 1, col: 1, path: '', message, ...(hint ? { hint } : {}) });
   if (text.length > MAX_SPEC_BYTES) throw new SpecError([whole(`the spec is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB.`)]);
   const deep = tooDeep(text);
@@ -83,8 +84,23 @@ export function tooDeep(text: string): { line: number; col: number } | undefined
   return undefined;
 }
 
-/** Reads (a regular file, at most 1 MiB, within a deadline) and parses a spec file. LabSpec.file is absolute. */
-export async function loadLabSpec(path: string): Promise<LabSpec> {
+/** Specs larger than this are parsed in a worker thread: YAML parsing is synchronous, and a
+ * large document must not keep the process deaf to Ctrl-C and SIGTERM meanwhile. */
+export const INLINE_PARSE_MAX_BYTES = 64 * 1024;
+
+/**
+ * Reads (a regular file, at most 1 MiB, within a deadline) and parses a spec file. LabSpec.file
+ * is absolute. A large file is parsed off the main thread, so `signal` (and a second Ctrl-C)
+ * still end the process at once.
+ */
+export async function loadLabSpec(path: string, signal?: AbortSignal): Promise<LabSpec> {
   const text = await readSpecFile(path);
-  return parseWithNames(text, path, resolve(path));
+  if (text.length <= INLINE_PARSE_MAX_BYTES || !parseInWorkerAvailable()) return parseSpecText(text, path, resolve(path));
+  const { parseInWorker } = await import('./parse-in-worker.js');
+  return parseInWorker(text, path, resolve(path), signal);
+}
+
+/** The worker runs the compiled module (dist/); from the TypeScript sources (tests) parse inline. */
+function parseInWorkerAvailable(): boolean {
+  return import.meta.url.endsWith('.js');
 }

@@ -1,13 +1,10 @@
 // agentCost (udp backend): the context switches the host's agent (and its C data path) makes per
 // forwarded packet while a ping runs, read from /proc — why flannel's UDP mode is slow.
-import { pollUntil } from '../../core/poll.js';
-import { agentFiles } from '../../plan/overlay.js';
 import type { ResolvedLab, ResolvedNetwork } from '../../plan/resolved-lab.js';
-import { ping, type PingResult } from '../../probes/ping.js';
+import type { PingResult } from '../../probes/ping.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { AgentCostSpec } from '../../spec/model.js';
 import { defineCheckKind, LabPartMissing } from '../check-kind.js';
-import { labHost, labNetwork } from '../overlay-facts.js';
 
 interface ProcCounters {
   voluntary: number;
@@ -45,6 +42,7 @@ export function taskStatusArgv(pid: number): string[] {
 }
 
 async function agentSample(runtime: ContainerRuntime, container: string, lab: ResolvedLab, net: ResolvedNetwork) {
+  const { agentFiles } = await import('../../plan/overlay.js');
   const files = agentFiles(lab, net);
   const statsRead = await runtime.exec(container, ['cat', files.stats]);
   if (statsRead.exitCode !== 0) throw new LabPartMissing(`the agent's stats file ${files.stats} cannot be read in ${container}: ${statsRead.stderr.trim()}`);
@@ -90,6 +88,11 @@ export const agentCostKind = defineCheckKind({
   },
   footprint: (spec, names) => ({ nodes: names.nodesOf(spec.on, spec.during.ping.from, spec.during.ping.to), captures: [] }),
   run: async (spec, { runtime, lab, names }, signal): Promise<AgentCostObservation> => {
+    const [{ labHost, labNetwork }, { pollUntil }, { ping }] = await Promise.all([
+      import('../overlay-facts.js'),
+      import('../../core/poll.js'),
+      import('../../probes/ping.js'),
+    ]);
     const net = labNetwork(lab, spec.network);
     const h = labHost(lab, spec.on);
     const from = names.endpoint(spec.during.ping.from);

@@ -1,5 +1,5 @@
 // capture: tcpdump on an interface while a ping runs; expected packets must be seen, absent ones not.
-import { captureWhile, type CaptureResult } from '../../probes/capture.js';
+import type { CaptureResult } from '../../probes/capture.js';
 import type { PingResult } from '../../probes/ping.js';
 import { describePacket } from '../../pcap/describe.js';
 import type { CaptureSpec } from '../../spec/model.js';
@@ -52,6 +52,7 @@ export const captureKind = defineCheckKind({
     const target = names.captureTarget(spec.on);
     names.endpoint(spec.during.ping.from);
     names.probeTarget(spec.during.ping.to);
+    const { captureWhile } = await import('../../probes/capture.js');
     const captured = await captureWhile(runtime, target, () => runPing(context, spec.during.ping, signal));
     return { expect, absent, captured };
   },

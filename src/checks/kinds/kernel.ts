@@ -1,16 +1,13 @@
 // kernel: host `on` has the flannel state for host `peer` (vxlan: neighbour, FDB, onlink route;
 // host-gw: route via the peer; udp: the network route via flannel0 and the agent's peer table),
 // compared with the peer's lease in etcd or the static plan.
-import { desiredPeerState, type FdbEntry, type NeighEntry, type PeerState, type RouteEntry } from '../../agent/peer-state.js';
-import { actualPeerState, parseFdb, parseNeighbours, parseRoutes } from '../../agent/kernel-state.js';
-import { parseCidr as parseAgentCidr } from '../../agent/ip4.js';
-import { readAgentState, type AgentStats, type RouteJson } from '../../core/agents.js';
-import { backendOf, etcdPrefix, hostSubnet, vxlanDevice } from '../../plan/overlay.js';
+import type { FdbEntry, NeighEntry, PeerState, RouteEntry } from '../../agent/peer-state.js';
+import type { AgentStats, RouteJson } from '../../core/agents.js';
 import type { ResolvedNetwork } from '../../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { KernelCheckSpec } from '../../spec/model.js';
 import { defineCheckKind, type Verdict } from '../check-kind.js';
-import { labHost, labNetwork, overlayNodes, peerFacts, type PeerFacts } from '../overlay-facts.js';
+import type { PeerFacts } from '../overlay-facts.js';
 
 const describeRoute = (r: RouteEntry) => `route ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.onlink ? ' onlink' : ''}`;
 const describeNeigh = (n: NeighEntry) => `neigh ${n.ip} lladdr ${n.lladdr} dev ${n.dev}`;
@@ -39,6 +36,11 @@ export const KERNEL_STATE_ARGVS = {
 } as const;
 
 export async function readKernelPeerState(runtime: ContainerRuntime, container: string, net: ResolvedNetwork): Promise<PeerState> {
+  const [{ actualPeerState, parseFdb, parseNeighbours, parseRoutes }, { parseCidr: parseAgentCidr }, { vxlanDevice }] = await Promise.all([
+    import('../../agent/kernel-state.js'),
+    import('../../agent/ip4.js'),
+    import('../../plan/overlay.js'),
+  ]);
   const [routes, neigh, fdb] = await Promise.all(
     [KERNEL_STATE_ARGVS.routes, KERNEL_STATE_ARGVS.neighbours, KERNEL_STATE_ARGVS.fdb].map((argv) => runtime.exec(container, [...argv])),
   );
@@ -84,8 +86,14 @@ export const kernelKind = defineCheckKind({
     if (raw.on === raw.peer) scope.err([...at, 'peer'], 'a host holds no peer state for itself.', 'Name another host as peer.');
     return { on: raw.on, peer: raw.peer, network };
   },
-  footprint: (spec, names) => ({ nodes: overlayNodes(names.lab, spec.network, spec.on, spec.peer), captures: [] }),
+  footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.on, spec.peer), captures: [] }),
   run: async (spec, { runtime, lab }): Promise<KernelObservation> => {
+    const [{ labHost, labNetwork, peerFacts }, { desiredPeerState }, { readAgentState }, { backendOf, etcdPrefix, hostSubnet }] = await Promise.all([
+      import('../overlay-facts.js'),
+      import('../../agent/peer-state.js'),
+      import('../../core/agents.js'),
+      import('../../plan/overlay.js'),
+    ]);
     const net = labNetwork(lab, spec.network);
     const self = labHost(lab, spec.on);
     const peer = labHost(lab, spec.peer);

@@ -1,16 +1,21 @@
 // lease: the host's subnet lease exists in etcd with flannel's key and value layout, under an etcd lease.
-import { readLeases, type LeaseRecord } from '../../core/lab-facts.js';
-import { hostSubnet } from '../../plan/overlay.js';
-import type { ResolvedHost, ResolvedNetwork } from '../../plan/resolved-lab.js';
+import type { LeaseRecord } from '../../core/lab-facts.js';
+import type { ResolvedNetwork } from '../../plan/resolved-lab.js';
 import type { LeaseCheckSpec } from '../../spec/model.js';
 import { defineCheckKind } from '../check-kind.js';
-import { labHost, labNetwork, overlayNodes } from '../overlay-facts.js';
+
+/** What flannel would have written for the host: its subnet and public address. */
+export interface LeaseExpectation {
+  host: string;
+  underlayIp: string;
+  subnet: string;
+}
 
 /** Pure: is this lease what flannel would have written for the host? */
-export function leaseProblems(lease: LeaseRecord | undefined, h: ResolvedHost, net: ResolvedNetwork): string[] {
+export function leaseProblems(lease: LeaseRecord | undefined, h: LeaseExpectation, net: ResolvedNetwork): string[] {
   if (!lease) return [`no lease with PublicIP ${h.underlayIp}`];
   const problems: string[] = [];
-  if (lease.subnet !== hostSubnet(h, net)) problems.push(`subnet ${lease.subnet}, expected ${hostSubnet(h, net)}`);
+  if (lease.subnet !== h.subnet) problems.push(`subnet ${lease.subnet}, expected ${h.subnet}`);
   if (lease.backendType !== net.backend) problems.push(`BackendType ${lease.backendType}, expected ${net.backend}`);
   if (net.backend === 'vxlan') {
     const data = (lease.raw as { BackendData?: { VNI?: number; VtepMAC?: string } }).BackendData;
@@ -42,18 +47,24 @@ export const leaseKind = defineCheckKind({
     scope.hostRef(raw.host, [...at, 'host']);
     return { host: raw.host, network };
   },
-  footprint: (spec, names) => ({ nodes: overlayNodes(names.lab, spec.network, spec.host), captures: [] }),
+  footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.host), captures: [] }),
   run: async (spec, { runtime, lab }) => {
+    const [{ labHost, labNetwork }, { readLeases }, { hostSubnet }] = await Promise.all([
+      import('../overlay-facts.js'),
+      import('../../core/lab-facts.js'),
+      import('../../plan/overlay.js'),
+    ]);
     const net = labNetwork(lab, spec.network);
-    const host = labHost(lab, spec.host);
-    const lease = (await readLeases(runtime, lab, net)).find((l) => l.publicIp === host.underlayIp);
+    const h = labHost(lab, spec.host);
+    const lease = (await readLeases(runtime, lab, net)).find((l) => l.publicIp === h.underlayIp);
+    const host: LeaseExpectation = { host: h.name, underlayIp: h.underlayIp, subnet: hostSubnet(h, net) };
     return { host, net, lease };
   },
   verdict: (_spec, { host, net, lease }) => {
     const problems = leaseProblems(lease, host, net);
-    const seen = lease ? `${lease.key} = ${JSON.stringify(lease.raw)} (etcd lease ${lease.leaseId ?? 'none'})` : `no lease for ${host.name}`;
+    const seen = lease ? `${lease.key} = ${JSON.stringify(lease.raw)} (etcd lease ${lease.leaseId ?? 'none'})` : `no lease for ${host.host}`;
     return problems.length
-      ? { status: 'fail', seen, reason: `${host.name}'s lease: ${problems.join('; ')}`, details: { lease } }
+      ? { status: 'fail', seen, reason: `${host.host}'s lease: ${problems.join('; ')}`, details: { lease } }
       : { status: 'pass', seen, details: { lease } };
   },
 });

@@ -1,12 +1,14 @@
 // ping: one lab member pings another; replies must (or must not) come back.
-import { ping, type PingResult } from '../../probes/ping.js';
+// (Kinds import what only `run` needs when it runs: `validate` loads schema and resolve alone.)
+import type { PingResult } from '../../probes/ping.js';
 import type { PingSpec } from '../../spec/model.js';
 import { defineCheckKind, type CheckContext } from '../check-kind.js';
 import { evaluatePing } from '../ping-verdict.js';
 
 /** Runs a check's ping where the spec says (shared by the kinds that generate traffic). */
-export function runPing(context: CheckContext, spec: PingSpec, signal?: AbortSignal): Promise<PingResult> {
+export async function runPing(context: CheckContext, spec: PingSpec, signal?: AbortSignal): Promise<PingResult> {
   const { runtime, names } = context;
+  const { ping } = await import('../../probes/ping.js');
   return ping(runtime, names.endpoint(spec.from), names.probeTarget(spec.to), { count: spec.count, ...(signal ? { signal } : {}) });
 }
 

@@ -1,5 +1,5 @@
 // Every check kind, in the order the schema lists them. A new kind is one module in this folder
-// plus one line here (see docs/architecture.md "Adding a check kind").
+// plus one line here (README.md beside this file shows how).
 import { agentCostKind } from './agent-cost.js';
 import { captureKind } from './capture.js';
 import { kernelKind } from './kernel.js';
