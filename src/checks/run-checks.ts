@@ -6,7 +6,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { CheckSpec } from '../spec/model.js';
 import { OverlabError } from '../core/errors.js';
 import type { CheckContext, Footprint, Verdict } from './check-kind.js';
-import { checkKindOf } from './kinds/registry.js';
+import { CHECK_KINDS, checkKindOf } from './kinds/registry.js';
 import type { LabNames } from './lab-names.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'error';
@@ -35,6 +35,13 @@ export interface VerifyReport {
 /** The report label of a check's kind. */
 export function checkKind(check: CheckSpec): CheckKind {
   return checkKindOf(check.kind)?.label ?? check.kind;
+}
+
+/** A check as stored with a lab built before checks carried `kind`: the kind is the key present. */
+export function withKind(check: CheckSpec): CheckSpec {
+  if ((check as { kind?: string }).kind !== undefined) return check;
+  const kind = CHECK_KINDS.find((k) => Object.prototype.hasOwnProperty.call(check, k.key));
+  return kind ? ({ ...check, kind: kind.key } as CheckSpec) : check;
 }
 
 /** The check's kind module, with the spec under its key (TypeScript cannot correlate the two). */

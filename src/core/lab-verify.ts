@@ -3,7 +3,7 @@
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { CheckSpec } from '../spec/model.js';
-import { planChecks, runCheck, summarize, type CheckResult, type NodeAvailability, type VerifyReport } from '../checks/run-checks.js';
+import { planChecks, runCheck, summarize, withKind, type CheckResult, type NodeAvailability, type VerifyReport } from '../checks/run-checks.js';
 import { inputError, interruptedError } from './errors.js';
 import { LabNames } from '../checks/lab-names.js';
 import { readLabFacts } from './lab-facts.js';
@@ -40,7 +40,7 @@ export async function unavailableNodes(runtime: ContainerRuntime, lab: ResolvedL
 
 export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, checks: CheckSpec[], options: VerifyOptions): Promise<VerifyReport> {
   const results: CheckResult[] = [];
-  const selected = selectChecks(checks, options.only);
+  const selected = selectChecks(checks.map(withKind), options.only);
   const unavailable = await unavailableNodes(runtime, lab);
   const names = new LabNames(lab, await readLabFacts(runtime, lab, unavailable));
   for (const group of planChecks(selected)) {

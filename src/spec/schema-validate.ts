@@ -3,6 +3,7 @@
 // at start-up. Run from the sources (unit tests), the validator is compiled from
 // src/spec/lab-schema.ts instead — the same schema, the same Ajv options (src/spec/schema-build.ts).
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 
@@ -12,8 +13,9 @@ export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/lab.schema.json',
 type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 async function loadValidator(): Promise<Validate> {
-  const precompiled = new URL('./lab-validator.cjs', import.meta.url);
-  if (existsSync(fileURLToPath(precompiled))) return ((await import(precompiled.href)) as { default: Validate }).default;
+  const precompiled = fileURLToPath(new URL('./lab-validator.cjs', import.meta.url));
+  // require, not import: ESM would first scan the whole CommonJS module for its export names.
+  if (existsSync(precompiled)) return (createRequire(import.meta.url)(precompiled) as { default: Validate }).default;
   const source = './schema-build.js';
   const [{ Ajv }, build, schema] = await Promise.all([
     import('ajv'),

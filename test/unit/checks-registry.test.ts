@@ -166,3 +166,12 @@ describe('pure parts of the kinds', () => {
     expect(names.captureTarget('host1/pod1:eth0')).toMatchObject({ container: 'overlab-demo-host1', netns: 'pod1', iface: 'eth0' });
   });
 });
+
+describe('checks stored by an older overlab', () => {
+  it('get their kind from the key they have', async () => {
+    const { withKind } = await import('../../src/checks/run-checks.js');
+    const old = { name: 'p', ping: pingCheck.ping } as unknown as CheckSpec;
+    expect(withKind(old)).toEqual(pingCheck);
+    expect(withKind(kernelCheck)).toBe(kernelCheck);
+  });
+});

@@ -1,7 +1,6 @@
 // capture: tcpdump on an interface while a ping runs; expected packets must be seen, absent ones not.
 import type { CaptureResult } from '../../probes/capture.js';
 import type { PingResult } from '../../probes/ping.js';
-import { describePacket } from '../../pcap/describe.js';
 import type { CaptureSpec } from '../../spec/model.js';
 import { defineCheckKind } from '../check-kind.js';
 import { describeMatch, matchesPacket, resolvePacketMatch, type PacketMatch } from '../packet-match.js';
@@ -11,6 +10,8 @@ export interface CaptureObservation {
   expect: PacketMatch[];
   absent: PacketMatch[];
   captured: CaptureResult<PingResult>;
+  /** One line per captured packet, as a person reads it (same order as captured.packets). */
+  summaries: string[];
 }
 
 export const captureKind = defineCheckKind({
@@ -52,12 +53,13 @@ export const captureKind = defineCheckKind({
     const target = names.captureTarget(spec.on);
     names.endpoint(spec.during.ping.from);
     names.probeTarget(spec.during.ping.to);
-    const { captureWhile } = await import('../../probes/capture.js');
+    const [{ captureWhile }, { describePacket }] = await Promise.all([import('../../probes/capture.js'), import('../../pcap/describe.js')]);
     const captured = await captureWhile(runtime, target, () => runPing(context, spec.during.ping, signal));
-    return { expect, absent, captured };
+    return { expect, absent, captured, summaries: captured.packets.map((p) => describePacket(p.packet)) };
   },
-  verdict: (_spec, { expect, absent, captured }) => {
+  verdict: (_spec, { expect, absent, captured, summaries }) => {
     const packets = captured.packets.map((p) => p.packet);
+    const describePacket = (p: (typeof packets)[number]) => summaries[packets.indexOf(p)] ?? '?';
     const missing = expect.filter((m) => !packets.some((p) => matchesPacket(p, m)));
     const intruders = absent
       .map((m) => ({ match: m, packet: packets.find((p) => matchesPacket(p, m)) }))
@@ -81,7 +83,7 @@ export const captureKind = defineCheckKind({
       details: {
         on: captured.on,
         ping: captured.during,
-        packets: captured.packets.map((p) => ({ index: p.index, summary: describePacket(p.packet) })),
+        packets: captured.packets.map((p, i) => ({ index: p.index, summary: summaries[i] })),
         expectMatched: expect.map((m, i) => ({ match: describeMatch(m), count: matched[i] })),
         absentSeen: intruders.map((x) => ({ match: describeMatch(x.match), packet: describePacket(x.packet!) })),
       },
