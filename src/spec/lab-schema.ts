@@ -251,6 +251,7 @@ const host = T.Object(
     subnets: T.Optional(
       T.Unsafe<Record<string, string>>({
         type: 'object',
+        propertyNames: { $ref: '#/definitions/networkName' },
         additionalProperties: cidr(),
         description: "This host's pod subnet per network, keyed by network name (multi-network form); missing entries are allocated.",
       }),

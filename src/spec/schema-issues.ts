@@ -236,9 +236,13 @@ class ErrorMapper {
   }
 
   private describe(e: ErrorObject): Located | undefined {
-    const path = this.segs(e);
+    if (e.keyword === 'propertyNames') return undefined; // its inner error names the key
+    // An error about a mapping's key (propertyNames): point at the key, judge the key's text.
+    const key = (e as { propertyName?: string }).propertyName;
+    const path = key === undefined ? this.segs(e) : [...this.segs(e), key];
     const field = path[path.length - 1];
-    const v = this.valueOf(e);
+    const v = key === undefined ? this.valueOf(e) : key;
+    const keyAnchor = key === undefined ? {} : { anchor: 'key' as const };
     const { definition, rest } = definitionOf(e.schemaPath);
     switch (e.keyword) {
       case 'type': {
@@ -254,7 +258,7 @@ class ErrorMapper {
       case 'additionalProperties': {
         const key = (e.params as { additionalProperty: string }).additionalProperty;
         const allowed = Object.keys((parentSchemaOf(e).properties ?? {}) as Record<string, unknown>);
-        return { path: [...path, key], anchor: 'key', message: `unknown key "${key}".`, hint: unknownKeyHint(path, key, allowed) };
+        return { path: [...path, key], anchor: 'key', message: `unknown key ${JSON.stringify(key)}.`, hint: unknownKeyHint(path, key, allowed) };
       }
       case 'enum': {
         const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
@@ -265,7 +269,7 @@ class ErrorMapper {
         return { path, message: `${describeScalar(v)} is not one of ${allowed.join(', ')}.`, hint: close ? `Did you mean "${close}"?` : undefined };
       }
       case 'pattern':
-        return { path, ...patternMessage(definition, String(v), path) };
+        return { path, ...keyAnchor, ...patternMessage(definition, String(v), path) };
       case 'maxLength':
       case 'minLength': {
         const s = String(v);
@@ -277,7 +281,7 @@ class ErrorMapper {
         }
         if (definition === 'image') return { path, message: `${imageProblem(s)}.` };
         if (definition === 'ref') return { path, message: `${JSON.stringify(s.slice(0, 40))}… is ${[...s].length} characters; a reference has at most ${limit}.` };
-        return { path, message: `${JSON.stringify(s)} is ${[...s].length} characters; ${lengthReason(definition, limit)}.`, hint: 'Use a shorter name.' };
+        return { path, ...keyAnchor, message: `${JSON.stringify(s)} is ${[...s].length} characters; ${lengthReason(definition, limit)}.`, hint: 'Use a shorter name.' };
       }
       case 'minimum':
       case 'maximum': {
