@@ -371,7 +371,11 @@ describe('odd documents', () => {
     ['name: !!binary aGVsbG8=\nhosts: [{name: h}]\n', ['x.yaml:1:16 name: expected a string, found binary data.']],
     [
       'name: x\nhosts:\n  - name: h\n    subnets: {"a/b": 10.0.0.0/24, 1: 1}\n',
-      ['x.yaml:4:38 hosts[0].subnets["1"]: expected a string, found the number 1.'],
+      [
+        'x.yaml:4:15 hosts[0].subnets["a/b"]: "a/b" is not a valid network name; use lower-case letters, digits and "-", starting with a letter. Try "a-b".',
+        'x.yaml:4:35 hosts[0].subnets["1"]: "1" is not a valid network name; use lower-case letters, digits and "-", starting with a letter.',
+        'x.yaml:4:38 hosts[0].subnets["1"]: expected a string, found the number 1.',
+      ],
     ],
     [
       'name: x\nhosts: [{name: h}]\nchecks: [{name: c, ping: {from: h, to: h}, capture: 5}]\n',
