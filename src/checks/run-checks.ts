@@ -79,8 +79,13 @@ export async function runCheck(
   });
   try {
     const { kind, spec } = kindAndSpec(check);
-    const missing = kind.footprint(spec, names).nodes.filter((n) => unavailable.has(n));
-    if (missing.length) return error(missing.map((n) => unavailable.get(n)).join('; '));
+    const lab = names.lab;
+    const members = new Set([...lab.hosts, ...lab.externals].map((n) => n.name));
+    const reasons = kind
+      .footprint(spec, names)
+      .nodes.map((n) => unavailable.get(n) ?? (members.has(n) ? undefined : `${n} is not in lab ${lab.name} (removed with \`overlab node rm\`, or its container is gone)`))
+      .filter((r): r is string => r !== undefined);
+    if (reasons.length) return error(reasons.join('; '));
     const context: CheckContext = { runtime, lab: names.lab, names };
     const observation = await kind.run(spec, context, signal);
     const verdict: Verdict = kind.verdict(spec, observation as never);

@@ -175,3 +175,13 @@ describe('checks stored by an older overlab', () => {
     expect(withKind(kernelCheck)).toBe(kernelCheck);
   });
 });
+
+describe('a check naming a node the lab no longer has', () => {
+  it('is an error saying so, and nothing runs', async () => {
+    const { runtime, calls } = fakeRuntime(() => ok(PING_OK));
+    const withoutHost2 = { ...hostGw, hosts: hostGw.hosts.filter((h) => h.name !== 'host2') };
+    const r = await runCheck(runtime, new LabNames(withoutHost2), unreachableCheck, new AbortController().signal);
+    expect(r).toMatchObject({ status: 'error', reason: 'host2 is not in lab demo (removed with `overlab node rm`, or its container is gone)' });
+    expect(calls).toEqual([]);
+  });
+});
