@@ -6,7 +6,8 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import { labJsonSchema } from './lab-schema.js';
 
 /** The Ajv options the CLI validates with (and the tests' runtime-compiled fallback). */
-export const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false } as const;
+// messages: false — overlab words every problem itself (schema-issues.ts) and never reads Ajv's text.
+export const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, messages: false } as const;
 
 export function schemaFileText(): string {
   return JSON.stringify(labJsonSchema(), null, 2) + '\n';
