@@ -53,24 +53,27 @@ describe('schema/lab.schema.json', () => {
     // Inside the package, so the generated code's require('ajv/dist/runtime/…') resolves as it does in dist/.
     const dir = mkdtempSync(join(process.cwd(), 'node_modules', '.overlab-validator-'));
     const file = join(dir, 'lab-validator.cjs');
-    writeFileSync(file, validatorModuleText());
-    const standalone = createRequire(import.meta.url)(file) as (d: unknown) => boolean;
-    const compiled = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    const fixtures = ['test/fixtures/specs/good', 'test/fixtures/specs/bad', 'labs'].flatMap((d) => readdirSync(d).map((f) => `${d}/${f}`));
-    let invalid = 0;
-    for (const f of fixtures) {
-      let data: unknown;
-      try {
-        data = parse(readFileSync(f, 'utf8'));
-      } catch {
-        continue;
+    try {
+      writeFileSync(file, validatorModuleText());
+      const standalone = createRequire(import.meta.url)(file) as (d: unknown) => boolean;
+      const compiled = new Ajv({ allErrors: true, strict: false }).compile(schema);
+      const fixtures = ['test/fixtures/specs/good', 'test/fixtures/specs/bad', 'labs'].flatMap((d) => readdirSync(d).map((f) => `${d}/${f}`));
+      let invalid = 0;
+      for (const f of fixtures) {
+        let data: unknown;
+        try {
+          data = parse(readFileSync(f, 'utf8'));
+        } catch {
+          continue;
+        }
+        const a = standalone(data);
+        expect(a, f).toBe(compiled(data));
+        if (!a) invalid++;
       }
-      const a = standalone(data);
-      expect(a, f).toBe(compiled(data));
-      if (!a) invalid++;
+      expect(invalid).toBeGreaterThan(10); // the bad fixtures the schema alone refuses
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(invalid).toBeGreaterThan(10); // the bad fixtures the schema alone refuses
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('is found relative to the package root', () => {
