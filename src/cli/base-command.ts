@@ -1,15 +1,15 @@
 // One base command owns --json (oclif's jsonEnabled, which ignores a --json after `--`), the
 // result envelope, error → exit code, the "try this" line, Ctrl-C/SIGTERM and the internal-error
 // report (after sf-plugins-core). Commands implement execute() and return their result.
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { palette, shouldUseColour, type Palette } from '../report/colour.js';
 import { terminalSafeKeepingColour } from '../report/terminal-text.js';
-import { errorEnvelope, renderErrorForHuman, successEnvelope } from './envelope.js';
-import { EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED, exitCodeFor, InterruptedError, isInternal, OverlabError, type StopSignal } from '../core/errors.js';
-import { debugRequested } from './debug.js';
+import { successEnvelope } from './envelope.js';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, InterruptedError, type StopSignal } from '../core/errors.js';
+import { writeError } from './error-output.js';
 import { readLabArgument, type LabArgument } from './lab-argument.js';
 import { listLabs } from '../core/lab-registry.js';
 
@@ -123,17 +123,6 @@ export abstract class BaseCommand<TResult> extends Command {
   }
 
   override async catch(raw: Error & { exitCode?: number }): Promise<void> {
-    const error = this.presentable(raw);
-    // oclif's own parse errors (unknown flag, missing or extra argument, bad option) are bad input.
-    const code = error instanceof Errors.CLIError && !(error instanceof OverlabError) ? EXIT_BAD_INPUT : exitCodeFor(error);
-    const debug = debugRequested(this.argv, process.env);
-    const internal = isInternal(error) && !(error instanceof Errors.CLIError);
-    if (this.json) {
-      process.stdout.write(JSON.stringify(errorEnvelope(error, code, { internal, debug }), null, 2) + '\n');
-    } else {
-      const colours = palette(shouldUseColour({ isTTY: Boolean(process.stderr.isTTY), env: process.env, json: false }));
-      process.stderr.write(terminalSafeKeepingColour(renderErrorForHuman(error, colours, { internal, debug, version: this.config.version })) + '\n');
-    }
-    process.exitCode = code;
+    process.exitCode = writeError(this.presentable(raw), { json: this.json, argv: this.argv, version: this.config.version });
   }
 }
