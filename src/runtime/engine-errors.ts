@@ -49,7 +49,7 @@ export function engineDetail(text: string | undefined): string | undefined {
   } catch {
     // not JSON: plain text
   }
-  const line = message.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  const line = message.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
   if (!line) return undefined;
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
