@@ -24,7 +24,7 @@ export abstract class BaseCommand<TResult> extends Command {
   protected resultExitCode = 0;
 
   protected get runtime(): ContainerRuntime {
-    this.runtimeInstance ??= new DockerRuntime();
+    this.runtimeInstance ??= new DockerRuntime({ signal: this.abort.signal });
     return this.runtimeInstance;
   }
 
