@@ -44,7 +44,7 @@ export default class Up extends BaseCommand<UpResult> {
     }
     const signal = this.abort.signal;
     return withLabLock(this.runtime, spec.name, signal, async () => {
-      const lab = resolve(await takenSubnets(this.runtime, spec.name));
+      const lab = resolve(await takenSubnets(this.runtime, spec.name, signal));
       const existing = await existingLab(this.runtime, lab);
       if (existing.kind === 'same') return { lab: lab.name, status: 'unchanged' as const, durationMs: Date.now() - started, resolved: lab };
       if (existing.kind !== 'absent') {
