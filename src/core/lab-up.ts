@@ -6,7 +6,7 @@ import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
 import { containerSpecs, labFingerprint } from '../plan/containers.js';
 import { renderNodeScripts, renderSwitchBridgeScript } from '../plan/node-scripts.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { LABEL_LAB, LABEL_NODE, LABEL_RUN } from '../plan/naming.js';
+import { LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN } from '../plan/naming.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { environmentError, inputError, OverlabError } from './errors.js';
@@ -36,6 +36,8 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
       title: `Check the host image ${lab.image} and that no other container holds this lab's names`,
       async run(signal) {
         throwIfAborted(signal);
+        const clash = duplicateNames(specs.map((s) => ({ node: s.labels[LABEL_NODE] ?? s.name, role: s.labels[LABEL_ROLE] ?? '', container: s.name })));
+        if (clash) throw clash;
         const [hasImage, collisions] = await Promise.all([
           runtime.imageExists(lab.image, { signal }),
           nameCollisions(runtime, lab, specs.map((s) => ({ node: s.labels[LABEL_NODE] ?? s.name, container: s.name }))),
@@ -79,6 +81,26 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
       },
     },
   ];
+}
+
+/** Two nodes of one lab that would get the same container name (a node named like one overlab
+ * adds itself: `switch`, `etcd`). */
+export function duplicateNames(names: { node: string; role: string; container: string }[]): OverlabError | undefined {
+  const describe = (n: { node: string; role: string }) =>
+    n.role === 'switch' ? "the lab's underlay switch" : n.role === 'etcd' && n.node === 'etcd' ? "the lab's etcd node" : `${n.role || 'node'} "${n.node}"`;
+  const seen = new Map<string, { node: string; role: string }>();
+  for (const n of names) {
+    const first = seen.get(n.container);
+    if (first) {
+      const [ours, theirs] = first.role === 'switch' || first.role === 'etcd' ? [first, n] : [n, first];
+      return inputError(
+        `${describe(theirs)} would be container ${n.container}, which is ${describe(ours)}`,
+        'a node may not be named like one overlab adds itself (switch, etcd): rename it in the spec',
+      );
+    }
+    seen.set(n.container, n);
+  }
+  return undefined;
 }
 
 /** Another lab's (or a foreign) container holding a name this lab needs. */

@@ -75,6 +75,17 @@ function queryString(query: Record<string, QueryValue> | undefined): string {
   return text ? `?${text}` : '';
 }
 
+/** AbortSignal.any, with a fallback for Node 20.0–20.2 (which lack it). */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any(signals);
+  const controller = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) controller.abort(s.reason);
+    else s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}
+
 export class EngineClient {
   readonly socketPath: string;
   private readonly endpointError?: unknown;
@@ -134,7 +145,7 @@ export class EngineClient {
   signalFor(own?: AbortSignal): AbortSignal | undefined {
     const signals = [own, this.signal && !this.signal.aborted ? this.signal : undefined].filter((s): s is AbortSignal => s !== undefined);
     if (signals.length === 0) return undefined;
-    return signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+    return signals.length === 1 ? signals[0] : anySignal(signals);
   }
 
   private call(request: EngineRequest) {

@@ -130,3 +130,14 @@ describe('what is already there', () => {
     expect((await existingLab(new FakeRuntime(), lab)).kind).toBe('absent');
   });
 });
+
+describe('names inside one lab', () => {
+  it('refuse a node named like one overlab adds itself before creating anything (exit 2)', async () => {
+    const clashing = resolveLab(twoHostSpec({ externals: [{ name: 'switch', role: 'outside' }] }), { takenSubnets: [] });
+    const runtime = new FakeRuntime();
+    const error = (await upPhases(runtime, clashing, 'r')[0]!.run(new AbortController().signal).catch((e: unknown) => e)) as Error;
+    expect(exitCodeFor(error)).toBe(2);
+    expect(error.message).toBe('outside "switch" would be container overlab-demo-switch, which is the lab\'s underlay switch');
+    expect(runtime.calls.filter((c) => c.method === 'createAndStart')).toEqual([]);
+  });
+});
