@@ -114,6 +114,36 @@ describe('requests', () => {
   });
 });
 
+describe('images', () => {
+  it('streams a root filesystem into an import and reports its progress; an error line fails it', async () => {
+    engine.routes.set('POST /images/create', (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(req.body.length === 3 * 65536 ? '{"status":"sha256:abc"}\n' : '{"error":"short upload"}\n');
+    });
+    const { Readable } = await import('node:stream');
+    const logs: string[] = [];
+    const chunks = [0, 1, 2].map(() => Buffer.alloc(65536, 7));
+    await runtime().importImage(Readable.from(chunks), 'overlab/host:0.1.0', ['CMD ["sleep", "infinity"]'], { onLog: (l) => logs.push(l) });
+    expect(logs).toEqual(['sha256:abc']);
+    const url = engine.requests[0]!.url;
+    expect([url.searchParams.get('fromSrc'), url.searchParams.get('repo'), url.searchParams.get('tag'), url.searchParams.getAll('changes')]).toEqual(['-', 'overlab/host', '0.1.0', ['CMD ["sleep", "infinity"]']]);
+    const error = (await runtime().importImage(Readable.from([Buffer.from('x')]), 'overlab/host:0.1.0', []).catch((e: unknown) => e)) as EngineError;
+    expect(error.failure).toBe('server');
+    expect(error.message).toBe('the Docker engine failed to import image overlab/host:0.1.0 (engine: short upload)');
+  });
+
+  it('builds from a context tar with every tag, passing the build log on', async () => {
+    engine.routes.set('POST /build', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"stream":"Step 1/2 : FROM debian\\n"}\n{"stream":" ---> 1234\\n"}\n{"aux":{"ID":"sha256:1"}}\n');
+    });
+    const logs: string[] = [];
+    await runtime().buildImage(tarEntries([{ name: 'Dockerfile', content: Buffer.from('FROM debian\n') }]), ['a/b:1', 'a/b:latest'], { onLog: (l) => logs.push(l) });
+    expect(logs).toEqual(['Step 1/2 : FROM debian', ' ---> 1234']);
+    expect(engine.requests[0]!.url.searchParams.getAll('t')).toEqual(['a/b:1', 'a/b:latest']);
+  });
+});
+
 describe('exec over a hijacked connection', () => {
   it('demultiplexes frames that arrive late and split across chunks, writes stdin, reads the exit code', async () => {
     let received: Buffer | undefined;
