@@ -176,7 +176,10 @@ describe('a hung engine (a socket that accepts and never answers)', () => {
     const took = Date.now() - started;
     expect(r.exitCode).toBe(3);
     expect(r.stdout).toContain(`the Docker engine at ${socketPath} does not answer within 1.5 s`);
-    expect(took).toBeLessThan(1500 + 2500); // the deadline, plus Node and oclif starting on a busy machine
+    // It waited the configured deadline and gave up there, long before the default (10 s); the
+    // rest is Node and oclif starting on a machine that may be very busy.
+    expect(took).toBeGreaterThanOrEqual(1500);
+    expect(took).toBeLessThan(8000);
     console.log(`hung engine: overlab ${args.join(' ')} exit ${r.exitCode} after ${took} ms (deadline 1.5 s)`);
   });
 
@@ -185,7 +188,8 @@ describe('a hung engine (a socket that accepts and never answers)', () => {
     const r = await overlab(['ls'], { DOCKER_HOST: `unix://${socketPath}` });
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain('does not answer within 10 s');
-    expect(Date.now() - started).toBeLessThan(13_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it.each([['ls'], ['doctor'], ['up', SPEC]])('one Ctrl-C ends %s within 1 s while its request hangs', async (...args) => {
