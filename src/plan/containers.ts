@@ -4,7 +4,7 @@ import type { ResolvedLab } from './resolved-lab.js';
 import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './naming.js';
 import { createHash } from 'node:crypto';
 
-/** The capabilities a lab node needs; never privileged mode (DESIGN.md "Safety rules"). */
+/** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
 export const NODE_DEVICES = ['/dev/net/tun'];
 const KEEP_RUNNING = ['sleep', 'infinity'];

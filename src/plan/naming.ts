@@ -1,4 +1,4 @@
-// Names and labels other tools and scripts rely on (DESIGN.md "Conventions").
+// Names and labels other tools and scripts rely on (docs/architecture.md "Names").
 import { createHash } from 'node:crypto';
 
 export const LABEL_LAB = 'overlab.lab';
