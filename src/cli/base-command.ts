@@ -38,7 +38,7 @@ export abstract class BaseCommand<TResult> extends Command {
   private stopSignal?: StopSignal;
 
   protected get runtime(): ContainerRuntime {
-    this.runtimeInstance ??= new DockerRuntime();
+    this.runtimeInstance ??= new DockerRuntime({ signal: this.abort.signal });
     return this.runtimeInstance;
   }
 

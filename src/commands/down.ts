@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { labNameOf } from '../cli/lab-argument.js';
-import { downAllLabs, downLab, type DownResult } from '../core/lab-down.js';
+import { downLab, type DownResult } from '../core/lab-down.js';
+import { withLabLock } from '../core/lab-lock.js';
 import { inputError } from '../core/errors.js';
 import { listLabs } from '../core/lab-registry.js';
 import { labsUpText } from '../core/lab-not-up.js';
@@ -11,16 +12,28 @@ export default class Down extends BaseCommand<DownResult[]> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
   static completion: ArgCompletion[] = ['lab-or-spec'];
   static override summary = 'Remove a lab (or all labs) by label. Idempotent; works without the spec file.';
+  static override description = 'Waits briefly when another overlab process is changing the lab (an `up`, `node add`), then says who holds it.';
   static override examples = ['<%= config.bin %> down same-host', '<%= config.bin %> down labs/same-host.yaml', '<%= config.bin %> down --all'];
   static override args = { lab: Args.string({ description: 'Lab name or spec path.' }) };
   static override flags = { all: Flags.boolean({ description: 'Remove every overlab lab on this engine.', default: false }) };
 
+  private downLocked(lab: string): Promise<DownResult> {
+    return withLabLock(this.runtime, lab, this.abort.signal, () => downLab(this.runtime, lab));
+  }
+
   protected async execute(): Promise<DownResult[]> {
     const { args, flags } = await this.parse(Down);
-    if (flags.all) return downAllLabs(this.runtime);
+    if (flags.all) {
+      const labs = await listLabs(this.runtime);
+      // Every lab that can be taken down is; a lab another process holds is reported after.
+      const results = await Promise.allSettled(labs.map((l) => this.downLocked(l.name)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return results.map((r) => (r as PromiseFulfilledResult<DownResult>).value);
+    }
     if (!args.lab) throw inputError('name a lab (or a spec file), or pass --all', 'overlab ls shows the labs that are up');
     this.labInScope = labNameOf(await this.readLabArgument(args.lab));
-    const result = await downLab(this.runtime, this.labInScope);
+    const result = await this.downLocked(this.labInScope);
     if (result.removed.length === 0) this.othersUp = (await listLabs(this.runtime)).map((l) => l.name);
     return [result];
   }

@@ -5,7 +5,8 @@ import { rendererFromProcess, upWithRollback } from '../cli/progress.js';
 import { assertJunitWritable, progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
 import { loadLabSpec } from '../spec/load.js';
 import { resolveLab } from '../plan/addressing.js';
-import { existingLabState, rollbackLab } from '../core/lab-up.js';
+import { existingLab, rollbackLab } from '../core/lab-up.js';
+import { withLabLock } from '../core/lab-lock.js';
 import { takenSubnets } from '../core/taken-subnets.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { inputError, interruptedError } from '../core/errors.js';
@@ -39,24 +40,26 @@ export default class Run extends BaseCommand<RunResult> {
     const reports: VerifyReport[] = [];
     for (const spec of specs) {
       if (this.abort.signal.aborted) throw interruptedError();
-      const lab = resolveLab(spec, { takenSubnets: await takenSubnets(this.runtime, spec.name) });
-      if ((await existingLabState(this.runtime, lab)) !== 'absent') {
-        throw inputError(`lab "${lab.name}" is already up`, `run \`overlab down ${lab.name}\` first, or \`overlab verify ${lab.name}\``);
-      }
-      this.labInScope = spec.name;
-      this.note(this.colours.bold(`\n▶ ${spec.name}`) + (spec.description ? ` — ${terminalSafe(spec.description)}` : ''));
-      try {
-        await upWithRollback(this.runtime, lab, this.abort.signal, rendererFromProcess(this.json));
-        const report = await verifyLab(this.runtime, lab, lab.checks, {
-          signal: this.abort.signal,
-          onResult: (r) => {
-            this.note(progressLine(r, this.colours));
-          },
-        });
-        reports.push(report);
-      } finally {
-        if (!flags.keep || this.abort.signal.aborted) await rollbackLab(this.runtime, lab.name);
-      }
+      await withLabLock(this.runtime, spec.name, this.abort.signal, async () => {
+        const lab = resolveLab(spec, { takenSubnets: await takenSubnets(this.runtime, spec.name) });
+        if ((await existingLab(this.runtime, lab)).kind !== 'absent') {
+          throw inputError(`lab "${lab.name}" is already up`, `run \`overlab down ${lab.name}\` first, or \`overlab verify ${lab.name}\``);
+        }
+        this.labInScope = spec.name;
+        this.note(this.colours.bold(`\n▶ ${spec.name}`) + (spec.description ? ` — ${terminalSafe(spec.description)}` : ''));
+        try {
+          await upWithRollback(this.runtime, lab, this.abort.signal, rendererFromProcess(this.json));
+          const report = await verifyLab(this.runtime, lab, lab.checks, {
+            signal: this.abort.signal,
+            onResult: (r) => {
+              this.note(progressLine(r, this.colours));
+            },
+          });
+          reports.push(report);
+        } finally {
+          if (!flags.keep || this.abort.signal.aborted) await rollbackLab(this.runtime, lab.name);
+        }
+      });
     }
     await writeJunitIfAsked(flags.junit, reports);
     this.resultExitCode = reports.some((r) => r.failed > 0) ? 1 : 0;

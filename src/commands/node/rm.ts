@@ -3,6 +3,8 @@ import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { requireRunningLab } from '../../core/lab-registry.js';
 import { removeHost, type MembershipResult } from '../../core/node-membership.js';
+import { withLabLock } from '../../core/lab-lock.js';
+import { saveLabModel } from '../../core/lab-model.js';
 import { renderMembership } from '../../report/membership.js';
 
 export default class NodeRm extends BaseCommand<MembershipResult> {
@@ -18,8 +20,12 @@ export default class NodeRm extends BaseCommand<MembershipResult> {
   protected async execute(): Promise<MembershipResult> {
     const { args } = await this.parse(NodeRm);
     this.labInScope = args.lab;
-    const lab = await requireRunningLab(this.runtime, args.lab);
-    return removeHost(this.runtime, lab, args.host, this.abort.signal);
+    return withLabLock(this.runtime, args.lab, this.abort.signal, async () => {
+      const lab = await requireRunningLab(this.runtime, args.lab, { acceptDegraded: true, holdsLock: true });
+      const result = await removeHost(this.runtime, lab, args.host, this.abort.signal);
+      await saveLabModel(this.runtime, { ...lab, hosts: lab.hosts.filter((h) => h.name !== args.host) });
+      return result;
+    });
   }
 
   protected renderHuman(r: MembershipResult): string {
