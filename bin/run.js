@@ -1,4 +1,19 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+// A signal that arrives before a command has started (while Node and oclif load) ends the
+// process at once, with the conventional code and a word: nothing has been changed yet. Each
+// command replaces these handlers with its own, which roll back what it made.
+const early = (code, what) => () => {
+  process.stderr.write(`\n${what} before overlab changed anything\n`);
+  process.exit(code);
+};
+process.on('SIGINT', early(130, 'interrupted'));
+process.on('SIGTERM', early(143, 'terminated (SIGTERM)'));
 
-await execute({ dir: import.meta.url });
+// `overlab validate <spec>` is answered without loading oclif (src/cli/validate-fast.ts); every
+// other command, and every other form of validate, goes through oclif.
+const args = process.argv.slice(2);
+const answered = args[0] === 'validate' && (await (await import('../dist/cli/validate-fast.js')).validateFast(args.slice(1)));
+if (!answered) {
+  const { execute } = await import('@oclif/core');
+  await execute({ dir: import.meta.url });
+}

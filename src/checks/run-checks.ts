@@ -1,26 +1,17 @@
-// Run a lab's checks one after another (a capture must not see another check's ping) and say,
-// for each, what was seen and — when it failed — why, in one line.
+// Run a lab's checks and say, for each, what was seen and — when it failed — why, in one line.
+// Dispatch is a registry lookup (src/checks/kinds/registry.ts). A check whose lab part is gone
+// (a stopped or removed node, an unreadable etcd) gets status "error" with the reason, never a
+// pass or fail verdict drawn from missing evidence.
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import type { CaptureSpec, CheckSpec, PingSpec } from '../spec/model.js';
-import { ping, type PingResult } from '../probes/ping.js';
-import { captureWhile } from '../probes/capture.js';
-import { describePacket } from '../pcap/describe.js';
-import { LabNames } from './lab-names.js';
-import { describeMatch, matchesPacket, resolvePacketMatch } from './packet-match.js';
-import { evaluatePing } from './ping-verdict.js';
+import type { CheckSpec } from '../spec/model.js';
 import { OverlabError } from '../core/errors.js';
-import { runAgentCostCheck, runKernelCheck, runLeaseCheck } from './overlay-checks.js';
+import type { CheckContext, Footprint, Verdict } from './check-kind.js';
+import { CHECK_KINDS, checkKindOf } from './kinds/registry.js';
+import type { LabNames } from './lab-names.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'error';
-export type CheckKind = 'ping' | 'capture' | 'kernel' | 'lease' | 'agent-cost';
-
-export function checkKind(check: CheckSpec): CheckKind {
-  if (check.ping) return 'ping';
-  if (check.capture) return 'capture';
-  if (check.kernel) return 'kernel';
-  if (check.lease) return 'lease';
-  return 'agent-cost';
-}
+/** The kind as reports name it ("ping", "capture", "kernel", "lease", "agent-cost"). */
+export type CheckKind = string;
 
 export interface CheckResult {
   name: string;
@@ -41,80 +32,76 @@ export interface VerifyReport {
   checks: CheckResult[];
 }
 
-async function runPing(runtime: ContainerRuntime, names: LabNames, spec: PingSpec, signal?: AbortSignal): Promise<PingResult> {
-  return ping(runtime, names.endpoint(spec.from), names.probeTarget(spec.to), { count: spec.count, ...(signal ? { signal } : {}) });
+/** The report label of a check's kind. */
+export function checkKind(check: CheckSpec): CheckKind {
+  return checkKindOf(check.kind)?.label ?? check.kind;
 }
 
-async function runPingCheck(runtime: ContainerRuntime, names: LabNames, check: CheckSpec & { ping: PingSpec }, signal?: AbortSignal) {
-  const result = await runPing(runtime, names, check.ping, signal);
-  const verdict = evaluatePing(result, check.ping.expect);
-  return { kind: 'ping' as const, ...verdict, details: { ping: result } };
+/** A check as stored with a lab built before checks carried `kind`: the kind is the key present. */
+export function withKind(check: CheckSpec): CheckSpec {
+  if ((check as { kind?: string }).kind !== undefined) return check;
+  const kind = CHECK_KINDS.find((k) => Object.prototype.hasOwnProperty.call(check, k.key));
+  return kind ? ({ ...check, kind: kind.key } as CheckSpec) : check;
 }
 
-async function runCaptureCheck(runtime: ContainerRuntime, names: LabNames, check: CheckSpec & { capture: CaptureSpec }, signal?: AbortSignal) {
-  const spec = check.capture;
-  const expect = spec.expect.map((m) => resolvePacketMatch(m, names));
-  const absent = spec.absent.map((m) => resolvePacketMatch(m, names));
-  const target = names.captureTarget(spec.on);
-  const captured = await captureWhile(runtime, target, () => runPing(runtime, names, spec.during.ping, signal));
-  const packets = captured.packets.map((p) => p.packet);
-  const missing = expect.filter((m) => !packets.some((p) => matchesPacket(p, m)));
-  const intruders = absent
-    .map((m) => ({ match: m, packet: packets.find((p) => matchesPacket(p, m)) }))
-    .filter((x) => x.packet !== undefined);
-  const matched = expect.map((m) => packets.filter((p) => matchesPacket(p, m)).length);
-  const first = expect.length ? packets.find((p) => matchesPacket(p, expect[0]!)) : undefined;
-  const seen =
-    `${packets.length} packets on ${captured.on}` +
-    (expect.length ? `; expected seen ${matched.filter((n) => n > 0).length}/${expect.length}` : '') +
-    (first ? `; e.g. ${describePacket(first)}` : '');
-  let reason: string | undefined;
-  if (missing.length) {
-    reason = `not seen on ${captured.on}: ${describeMatch(missing[0]!)}` + (missing.length > 1 ? ` (+${missing.length - 1} more)` : '');
-  } else if (intruders.length) {
-    reason = `must not appear on ${captured.on} but did: ${describePacket(intruders[0]!.packet!)}`;
-  }
-  return {
-    kind: 'capture' as const,
-    status: (reason ? 'fail' : 'pass') as CheckStatus,
-    seen,
-    ...(reason ? { reason } : {}),
-    details: {
-      on: captured.on,
-      ping: captured.during,
-      packets: captured.packets.map((p) => ({ index: p.index, summary: describePacket(p.packet) })),
-      expectMatched: expect.map((m, i) => ({ match: describeMatch(m), count: matched[i] })),
-      absentSeen: intruders.map((x) => ({ match: describeMatch(x.match), packet: describePacket(x.packet!) })),
-    },
-  };
+/** The check's kind module, with the spec under its key (TypeScript cannot correlate the two). */
+function kindAndSpec(check: CheckSpec) {
+  const kind = checkKindOf(check.kind);
+  if (!kind) throw new Error(`unknown check kind "${check.kind}"`);
+  return { kind, spec: (check as unknown as Record<string, unknown>)[check.kind] as never };
 }
 
-export async function runCheck(runtime: ContainerRuntime, names: LabNames, check: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
+export function footprintOf(check: CheckSpec, names: LabNames): Footprint {
+  const { kind, spec } = kindAndSpec(check);
+  return kind.footprint(spec, names);
+}
+
+/** Nodes of the lab that are not running, with why (from one listing of the lab's containers). */
+export type NodeAvailability = ReadonlyMap<string, string>;
+
+export async function runCheck(
+  runtime: ContainerRuntime,
+  names: LabNames,
+  check: CheckSpec,
+  signal: AbortSignal,
+  unavailable: NodeAvailability = new Map(),
+): Promise<CheckResult> {
   const started = Date.now();
+  const label = checkKind(check);
+  const error = (reason: string): CheckResult => ({
+    name: check.name,
+    kind: label,
+    status: 'error',
+    seen: '-',
+    reason,
+    durationMs: Date.now() - started,
+    details: {},
+  });
   try {
-    const outcome = check.ping
-      ? await runPingCheck(runtime, names, { ...check, ping: check.ping }, signal)
-      : check.capture
-        ? await runCaptureCheck(runtime, names, { ...check, capture: check.capture }, signal)
-        : check.kernel
-          ? { kind: 'kernel' as const, ...(await runKernelCheck(runtime, names, check.kernel)) }
-          : check.lease
-            ? { kind: 'lease' as const, ...(await runLeaseCheck(runtime, names, check.lease)) }
-            : { kind: 'agent-cost' as const, ...(await runAgentCostCheck(runtime, names, check.agentCost!, signal)) };
-    return { name: check.name, ...outcome, durationMs: Date.now() - started };
-  } catch (error) {
-    if (error instanceof OverlabError && error.kind === 'interrupted') throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      name: check.name,
-      kind: checkKind(check),
-      status: 'error',
-      seen: '-',
-      reason: message.split('\n')[0]!,
-      durationMs: Date.now() - started,
-      details: {},
-    };
+    const { kind, spec } = kindAndSpec(check);
+    const lab = names.lab;
+    const members = new Set([...lab.hosts, ...lab.externals].map((n) => n.name));
+    const reasons = kind
+      .footprint(spec, names)
+      .nodes.map((n) => unavailable.get(n) ?? (members.has(n) ? undefined : `${n} is not in lab ${lab.name} (removed with \`overlab node rm\`, or its container is gone)`))
+      .filter((r): r is string => r !== undefined);
+    if (reasons.length) return error(reasons.join('; '));
+    const context: CheckContext = { runtime, lab: names.lab, names };
+    const observation = await kind.run(spec, context, signal);
+    const verdict: Verdict = kind.verdict(spec, observation as never);
+    return { name: check.name, kind: label, ...verdict, durationMs: Date.now() - started };
+  } catch (e) {
+    if (e instanceof OverlabError && e.kind === 'interrupted') throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    return error(message.split('\n')[0]!);
   }
+}
+
+/** The order checks run in: groups run one after another, the checks of a group may run together.
+ * Today every group holds one check (a capture must not see another check's ping); a planner that
+ * groups checks whose footprints do not meet can replace this without touching the kinds. */
+export function planChecks(checks: readonly CheckSpec[]): CheckSpec[][] {
+  return checks.map((c) => [c]);
 }
 
 export function summarize(lab: string, checks: CheckResult[]): VerifyReport {

@@ -1,18 +1,27 @@
-// One base command owns --json, the result envelope, error → exit-code mapping and the "try
-// this" line (after sf-plugins-core). Commands implement execute() and return their result.
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+// One base command owns --json (oclif's jsonEnabled, which ignores a --json after `--`), the
+// result envelope, error → exit code, the "try this" line, Ctrl-C/SIGTERM and the internal-error
+// report (after sf-plugins-core). Commands implement execute() and return their result.
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { palette, shouldUseColour, type Palette } from '../report/colour.js';
-import { errorEnvelope, renderErrorForHuman, successEnvelope } from './envelope.js';
-import { EXIT_BAD_INPUT, exitCodeFor } from '../core/errors.js';
+import { terminalSafeKeepingColour } from '../report/terminal-text.js';
+import { successEnvelope } from './envelope.js';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, InterruptedError, type StopSignal } from '../core/errors.js';
+import { writeError } from './error-output.js';
+import { readLabArgument, type LabArgument } from './lab-argument.js';
+import { listLabs } from '../core/lab-registry.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
+/** After Ctrl-C, how long clean-up may take before overlab gives up on it and says so. */
+const CLEANUP_GRACE_MS = 15_000;
+
 export abstract class BaseCommand<TResult> extends Command {
+  static override enableJsonFlag = true;
   static override baseFlags = {
-    json: Flags.boolean({ description: 'Print a machine-readable JSON envelope instead of text.', default: false }),
+    debug: Flags.boolean({ description: 'Print the stack trace of an internal error (also DEBUG=overlab*).', default: false, helpGroup: 'GLOBAL' }),
   };
 
   protected json = false;
@@ -22,10 +31,20 @@ export abstract class BaseCommand<TResult> extends Command {
   protected readonly abort = new AbortController();
   /** Exit code to use after a successful run (verify sets 1 when a check failed). */
   protected resultExitCode = 0;
+  /** The lab this command changes, once known: an interruption's hint names it. */
+  protected labInScope?: string;
+  /** exec prints its command's own output untouched. */
+  protected rawOutput = false;
+  private stopSignal?: StopSignal;
 
   protected get runtime(): ContainerRuntime {
-    this.runtimeInstance ??= new DockerRuntime();
+    this.runtimeInstance ??= new DockerRuntime({ signal: this.abort.signal });
     return this.runtimeInstance;
+  }
+
+  /** A `<lab|spec>` argument; errors list the labs that are up. */
+  protected readLabArgument(arg: string): Promise<LabArgument> {
+    return readLabArgument(arg, async () => (await listLabs(this.runtime)).map((l) => l.name));
   }
 
   protected abstract execute(): Promise<TResult>;
@@ -34,45 +53,76 @@ export abstract class BaseCommand<TResult> extends Command {
 
   override async init(): Promise<void> {
     await super.init();
-    this.json = this.argv.includes('--json');
+    this.json = this.jsonEnabled();
     this.colours = palette(shouldUseColour({ isTTY: Boolean(process.stdout.isTTY), env: process.env, json: this.json }));
+  }
+
+  /** Human text on stderr (progress lines), with any control character from a value escaped. */
+  protected note(text: string): void {
+    if (!this.json) process.stderr.write(terminalSafeKeepingColour(text.endsWith('\n') ? text : `${text}\n`));
+  }
+
+  private installSignalHandlers(): () => void {
+    let interrupts = 0;
+    const onSignal = (signal: StopSignal) => {
+      interrupts++;
+      if (interrupts > 1) process.exit(signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED);
+      this.stopSignal = signal;
+      process.stderr.write(`\n${signal === 'SIGTERM' ? 'terminated' : 'interrupted'}: cleaning up (press Ctrl-C again to stop at once)\n`);
+      this.abort.abort(new InterruptedError(signal));
+      // Clean-up talks to the engine; if that hangs, do not hang with it.
+      setTimeout(() => {
+        process.stderr.write(`clean-up did not finish within ${CLEANUP_GRACE_MS / 1000} s; ${this.downHint()}\n`);
+        process.exit(signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED);
+      }, CLEANUP_GRACE_MS).unref();
+    };
+    const onInt = () => onSignal('SIGINT');
+    const onTerm = () => onSignal('SIGTERM');
+    // bin/run.js ends the process on a signal that arrives before any command runs; from here on
+    // the command handles it, so it can roll back what it made.
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    return () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    };
+  }
+
+  private downHint(): string {
+    return this.labInScope ? `run \`overlab down ${this.labInScope}\` if anything was left behind` : 'run `overlab ls` to see what is left';
   }
 
   async run(): Promise<void> {
     // Every parallel exec listens on the one signal; that is by design, not a leak.
     setMaxListeners(0, this.abort.signal);
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts > 1) process.exit(130);
-      process.stderr.write('\ninterrupted: cleaning up (press Ctrl-C again to force)\n');
-      this.abort.abort();
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const uninstall = this.installSignalHandlers();
     try {
       const result = await this.execute();
       if (this.json) {
         process.stdout.write(JSON.stringify(successEnvelope(result, this.resultExitCode), null, 2) + '\n');
       } else {
         const text = this.renderHuman(result);
-        if (text) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+        const safe = this.rawOutput ? text : terminalSafeKeepingColour(text);
+        if (safe) process.stdout.write(safe.endsWith('\n') ? safe : safe + '\n');
       }
       process.exitCode = this.resultExitCode;
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      uninstall();
     }
   }
 
-  override async catch(error: Error & { exitCode?: number }): Promise<void> {
-    // oclif's own parse errors (unknown flag, missing or extra argument, bad option) are bad input.
-    const code = error instanceof Errors.CLIError ? EXIT_BAD_INPUT : exitCodeFor(error);
-    if (this.json) {
-      process.stdout.write(JSON.stringify(errorEnvelope(error, code), null, 2) + '\n');
-    } else {
-      process.stderr.write(renderErrorForHuman(error, palette(shouldUseColour({ isTTY: Boolean(process.stderr.isTTY), env: process.env, json: false }))) + '\n');
+  /** The error as the user should see it: an interruption names its signal and the lab to clean. */
+  private presentable(error: Error): Error {
+    if (this.stopSignal && (error instanceof InterruptedError || this.abort.signal.aborted)) {
+      return new InterruptedError(this.stopSignal, this.downHint());
     }
-    process.exitCode = code;
+    if (error instanceof InterruptedError && !error.hint) return new InterruptedError(error.signal, this.downHint());
+    return error;
+  }
+
+  override async catch(raw: Error & { exitCode?: number }): Promise<void> {
+    process.exitCode = writeError(this.presentable(raw), { json: this.json, argv: this.argv, version: this.config.version });
   }
 }

@@ -1,17 +1,30 @@
-// `<lab|spec>` arguments: a path to a YAML spec, or the name of a lab that is up.
-import { existsSync } from 'node:fs';
+// `<lab|spec>` arguments: a spec only when it is a file that parses as one; otherwise the name
+// of a lab. Anything else is bad input that says which labs are up.
+import { stat } from 'node:fs/promises';
 import { loadLabSpec } from '../spec/load.js';
 import type { LabSpec } from '../spec/model.js';
+import { nameProblem } from '../spec/names.js';
+import { inputError } from '../core/errors.js';
+import { labsUpText } from '../core/lab-not-up.js';
 
 export type LabArgument = { kind: 'spec'; path: string; spec: LabSpec } | { kind: 'name'; name: string };
 
-export function looksLikeSpecPath(arg: string): boolean {
-  return /\.ya?ml$/i.test(arg) || arg.includes('/') || existsSync(arg);
-}
+/** The labs that are up, for messages; an engine that does not answer must not hide the real
+ * problem (the argument), so it yields an empty list. */
+export type LabsUp = () => Promise<string[]>;
 
-export async function readLabArgument(arg: string): Promise<LabArgument> {
-  if (looksLikeSpecPath(arg)) return { kind: 'spec', path: arg, spec: await loadLabSpec(arg) };
-  return { kind: 'name', name: arg };
+const SPEC_SUFFIX = /\.ya?ml$/i;
+
+export async function readLabArgument(arg: string, labsUp: LabsUp): Promise<LabArgument> {
+  const found = await stat(arg).catch(() => undefined);
+  if (found?.isFile()) return { kind: 'spec', path: arg, spec: await loadLabSpec(arg) };
+  const problem = nameProblem('lab', arg);
+  if (!problem) return { kind: 'name', name: arg };
+  const labs = await labsUp().catch(() => []);
+  if (found?.isDirectory()) throw inputError(`"${arg}" is a directory: neither a spec file nor a lab name`, labsUpText(labs));
+  if (found) throw inputError(`"${arg}" is not a regular file: neither a spec file nor a lab name`, labsUpText(labs));
+  if (SPEC_SUFFIX.test(arg) || arg.includes('/')) throw inputError(`spec file ${arg} not found`, labsUpText(labs));
+  throw inputError(`"${arg}" is neither a spec file nor a lab name (${problem})`, labsUpText(labs));
 }
 
 export function labNameOf(arg: LabArgument): string {

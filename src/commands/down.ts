@@ -1,26 +1,50 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { labNameOf, readLabArgument } from '../cli/lab-argument.js';
-import { downAllLabs, downLab, type DownResult } from '../core/lab-down.js';
+import { labNameOf } from '../cli/lab-argument.js';
+import { downLab, type DownResult } from '../core/lab-down.js';
+import { withLabLock } from '../core/lab-lock.js';
 import { inputError } from '../core/errors.js';
+import { listLabs } from '../core/lab-registry.js';
+import { labsUpText } from '../core/lab-not-up.js';
 
 export default class Down extends BaseCommand<DownResult[]> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab-or-spec'];
   static override summary = 'Remove a lab (or all labs) by label. Idempotent; works without the spec file.';
+  static override description = 'Waits briefly when another overlab process is changing the lab (an `up`, `node add`), then says who holds it.';
   static override examples = ['<%= config.bin %> down same-host', '<%= config.bin %> down labs/same-host.yaml', '<%= config.bin %> down --all'];
   static override args = { lab: Args.string({ description: 'Lab name or spec path.' }) };
   static override flags = { all: Flags.boolean({ description: 'Remove every overlab lab on this engine.', default: false }) };
 
+  private downLocked(lab: string): Promise<DownResult> {
+    return withLabLock(this.runtime, lab, this.abort.signal, () => downLab(this.runtime, lab));
+  }
+
   protected async execute(): Promise<DownResult[]> {
     const { args, flags } = await this.parse(Down);
-    if (flags.all) return downAllLabs(this.runtime);
+    if (flags.all) {
+      const labs = await listLabs(this.runtime);
+      // Every lab that can be taken down is; a lab another process holds is reported after.
+      const results = await Promise.allSettled(labs.map((l) => this.downLocked(l.name)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return results.map((r) => (r as PromiseFulfilledResult<DownResult>).value);
+    }
     if (!args.lab) throw inputError('name a lab (or a spec file), or pass --all', 'overlab ls shows the labs that are up');
-    return [await downLab(this.runtime, labNameOf(await readLabArgument(args.lab)))];
+    this.labInScope = labNameOf(await this.readLabArgument(args.lab));
+    const result = await this.downLocked(this.labInScope);
+    if (result.removed.length === 0) this.othersUp = (await listLabs(this.runtime)).map((l) => l.name);
+    return [result];
   }
+
+  /** When the named lab was not up: the ones that are, in case the name was mistyped. */
+  private othersUp: string[] = [];
 
   protected renderHuman(results: DownResult[]): string {
     if (results.length === 0) return 'no overlab labs were up';
     return results
-      .map((r) => (r.removed.length ? `${this.colours.green('✓')} ${r.lab}: removed ${r.removed.length} containers` : `• ${r.lab}: nothing to remove (already down)`))
+      .map((r) => (r.removed.length ? `${this.colours.green('✓')} ${r.lab}: removed ${r.removed.length} containers` : `• no lab named "${r.lab}" is up; nothing to remove (${labsUpText(this.othersUp)})`))
       .join('\n');
   }
 }

@@ -1,4 +1,5 @@
 import { Args } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../core/lab-registry.js';
 import { LabNames } from '../checks/lab-names.js';
@@ -7,6 +8,8 @@ import { inputError } from '../core/errors.js';
 import type { ExecResult } from '../runtime/runtime.js';
 
 export default class Exec extends BaseCommand<ExecResult & { target: string; command: string[] }> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab', 'target'];
   static override summary = 'Run a command on a lab host, pod or node.';
   static override description = 'Pods run the command inside their network namespace (ip netns exec). The exit code is the command\'s.';
   static override examples = ['<%= config.bin %> exec same-host host1/pod1 -- ip -br addr', '<%= config.bin %> exec same-host host1 -- bridge link'];
@@ -15,6 +18,8 @@ export default class Exec extends BaseCommand<ExecResult & { target: string; com
     lab: Args.string({ description: 'Lab name.', required: true }),
     target: Args.string({ description: '<host>, <host>/<pod> or <node>.', required: true }),
   };
+
+  protected override rawOutput = true;
 
   protected async execute() {
     const { args, argv } = await this.parse(Exec);

@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireRunningLab } from '../core/lab-registry.js';
+import { requireLab } from '../core/lab-registry.js';
+import type { LabState } from '../core/lab-state.js';
 import { readInterfaces, type InterfaceState } from '../probes/interfaces.js';
 import { renderTable } from '../report/table.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
@@ -9,11 +11,15 @@ import { renderMermaid } from '../report/mermaid.js';
 
 interface InspectResult {
   lab: ResolvedLab;
+  /** complete or degraded (which nodes are missing or stopped; their interfaces are not read). */
+  state: LabState;
   interfaces: InterfaceState[];
 }
 
 export default class Inspect extends BaseCommand<InspectResult> {
-  static override summary = 'Show a lab\'s hosts, pods, interfaces, addresses and MACs as the kernel reports them.';
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab'];
+  static override summary = 'Show a lab\'s state, hosts, pods, interfaces, addresses and MACs as the kernel reports them.';
   static override args = { lab: Args.string({ description: 'Lab name.', required: true }) };
   static override flags = {
     tree: Flags.boolean({ description: 'Draw the lab as a tree (switch, hosts, bridges, pods) instead of the interface table.', default: false }),
@@ -26,17 +32,22 @@ export default class Inspect extends BaseCommand<InspectResult> {
     const { args, flags } = await this.parse(Inspect);
     this.tree = flags.tree;
     this.mermaid = flags.mermaid;
-    const lab = await requireRunningLab(this.runtime, args.lab);
-    const nodes = [...lab.hosts.map((h) => ({ name: h.name, container: h.container })), ...lab.externals.map((e) => ({ name: e.name, container: e.container }))];
+    const { model: lab, state, summary } = await requireLab(this.runtime, args.lab, { acceptDegraded: true });
+    const running = new Set(summary.containers.filter((c) => c.state === 'running').map((c) => c.name));
+    const nodes = [...lab.hosts.map((h) => ({ name: h.name, container: h.container })), ...lab.externals.map((e) => ({ name: e.name, container: e.container }))].filter((n) =>
+      running.has(n.container),
+    );
     const interfaces = (await Promise.all(nodes.map((n) => readInterfaces(this.runtime, n.container, n.name)))).flat();
-    return { lab, interfaces: interfaces.filter((i) => i.kind !== 'loopback') };
+    return { lab, state, interfaces: interfaces.filter((i) => i.kind !== 'loopback') };
   }
 
   protected renderHuman(r: InspectResult): string {
     if (this.mermaid) return renderMermaid(r.lab);
-    if (this.tree) return renderLabDiagram(r.lab);
+    const status = r.state.status === 'complete' ? this.colours.green('complete') : `${this.colours.yellow(r.state.status)}: ${r.state.detail}`;
+    if (this.tree) return [`status: ${status}`, renderLabDiagram(r.lab)].join('\n');
     return [
       `lab ${r.lab.name}: underlay ${r.lab.underlay.subnet}` + (r.lab.underlay.gateway ? `, gateway ${r.lab.underlay.gateway}` : ''),
+      `status: ${status}`,
       '',
       renderTable(r.interfaces, [
         { header: 'NODE', value: (i) => (i.netns ? `${i.node}/${i.netns}` : i.node) },

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../core/lab-registry.js';
 import { agentFiles, usesAgent } from '../plan/overlay.js';
@@ -13,6 +14,8 @@ interface LogsResult {
 }
 
 export default class Logs extends BaseCommand<LogsResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab', 'host'];
   static override summary = 'Show the overlab agent\'s log (our flanneld) on a lab host.';
   static override examples = ['<%= config.bin %> logs flannel-vxlan host1', '<%= config.bin %> logs vxlan-tenants host1 --network red --tail 20'];
   static override args = {

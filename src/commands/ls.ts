@@ -1,9 +1,17 @@
 import { BaseCommand } from '../cli/base-command.js';
-import { listLabs } from '../core/lab-registry.js';
+import { listLabStates } from '../core/lab-registry.js';
+import type { LabState, LabStatus } from '../core/lab-state.js';
 import { renderTable } from '../report/table.js';
 
 interface LsRow {
   lab: string;
+  /** complete, degraded (a node missing or stopped), building (an `up` holds it), incomplete. */
+  status: LabStatus;
+  detail: string;
+  missing: string[];
+  stopped: LabState['stopped'];
+  extra: string[];
+  heldBy?: LabState['heldBy'];
   nodes: number;
   running: number;
   underlay: string;
@@ -11,17 +19,39 @@ interface LsRow {
 }
 
 export default class Ls extends BaseCommand<LsRow[]> {
-  static override summary = 'List the labs that are up on this engine.';
+  static override summary = 'List the labs on this engine and whether each is whole.';
+  static override description =
+    'STATUS: complete (built to the end, every node running), degraded (a node is missing or stopped), building (another overlab process is building it), incomplete (an `up` did not finish).';
 
   protected async execute(): Promise<LsRow[]> {
     await this.parse(Ls);
-    return (await listLabs(this.runtime)).map((l) => ({
-      lab: l.name,
-      nodes: l.nodes.length,
-      running: l.running,
-      underlay: l.underlay,
-      spec: l.specFile,
+    return (await listLabStates(this.runtime)).map(({ summary, state }) => ({
+      lab: summary.name,
+      status: state.status,
+      detail: state.detail,
+      missing: state.missing,
+      stopped: state.stopped,
+      extra: state.extra,
+      ...(state.heldBy ? { heldBy: state.heldBy } : {}),
+      nodes: summary.nodes.length,
+      running: summary.running,
+      underlay: summary.underlay,
+      spec: summary.specFile,
     }));
+  }
+
+  private status(r: LsRow): string {
+    const c = this.colours;
+    switch (r.status) {
+      case 'complete':
+        return c.green('complete') + (r.heldBy ? ` (changing: pid ${r.heldBy.pid})` : '');
+      case 'degraded':
+        return `${c.yellow('degraded')}: ${r.detail}`;
+      case 'building':
+        return `${c.yellow('building')}: ${r.detail}`;
+      default:
+        return `${c.red('incomplete')}: ${r.detail}`;
+    }
   }
 
   protected renderHuman(rows: LsRow[]): string {
@@ -30,7 +60,8 @@ export default class Ls extends BaseCommand<LsRow[]> {
       { header: 'LAB', value: (r) => r.lab },
       { header: 'CONTAINERS', value: (r) => `${r.running}/${r.nodes} running` },
       { header: 'UNDERLAY', value: (r) => r.underlay },
-      { header: 'SPEC', value: (r) => r.spec },
+      { header: 'SPEC', value: (r) => r.spec, maxWidth: 40 },
+      { header: 'STATUS', value: (r) => this.status(r) },
     ]);
   }
 }

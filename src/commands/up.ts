@@ -1,13 +1,14 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { rendererFromProcess, upWithRollback } from '../cli/progress.js';
 import { loadLabSpec } from '../spec/load.js';
 import { resolveLab } from '../plan/addressing.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { existingLabState } from '../core/lab-up.js';
+import { existingLab, existingLabError } from '../core/lab-up.js';
 import { takenSubnets } from '../core/taken-subnets.js';
 import { downLab } from '../core/lab-down.js';
-import { inputError } from '../core/errors.js';
+import { withLabLock } from '../core/lab-lock.js';
 import { renderDryRun } from '../plan/dry-run.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
 
@@ -20,49 +21,50 @@ export interface UpResult {
 }
 
 export default class Up extends BaseCommand<UpResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['spec'];
   static override summary = 'Build a lab from its spec: containers, underlay, bridges, veth pairs, pods, routes.';
   static override description =
-    'Hosts start in parallel and each is wired by one batched shell script. A failure or Ctrl-C in the middle removes everything the lab made. --dry-run prints the exact commands instead.';
+    'Hosts start in parallel and each is wired by one batched shell script. A failure or Ctrl-C in the middle removes everything this run made. A lab that is already up and whole from the same spec is left alone; one that is only partly there, degraded or from another spec is reported (--recreate rebuilds it). One process at a time changes a lab: a second waits briefly, then says who holds it. --dry-run prints the exact commands instead.';
   static override examples = ['<%= config.bin %> up labs/same-host.yaml', '<%= config.bin %> up labs/host-gw.yaml --dry-run'];
   static override args = { spec: Args.string({ description: 'Path to a lab spec (YAML).', required: true }) };
   static override flags = {
     'dry-run': Flags.boolean({ description: 'Print the per-host shell commands; change nothing.', default: false }),
-    recreate: Flags.boolean({ description: 'If the lab is already up, take it down first.', default: false }),
+    recreate: Flags.boolean({ description: 'If the lab is already up (whole or not), take it down first.', default: false }),
     image: Flags.string({ description: 'Host image to use (default: the spec\'s, else overlab/host:latest).' }),
   };
 
   protected async execute(): Promise<UpResult> {
     const { args, flags } = await this.parse(Up);
     const spec = await loadLabSpec(args.spec);
+    this.labInScope = spec.name;
     const started = Date.now();
     const image = flags.image;
-    let taken: string[] = [];
-    try {
-      taken = await takenSubnets(this.runtime, spec.name);
-    } catch (error) {
-      if (!flags['dry-run']) throw error; // a dry run works without an engine
-    }
-    const lab = resolveLab(spec, { takenSubnets: taken, ...(image ? { image } : {}) });
+    const resolve = (taken: string[]) => resolveLab(spec, { takenSubnets: taken, ...(image ? { image } : {}) });
     if (flags['dry-run']) {
+      const taken = await takenSubnets(this.runtime, spec.name).catch(() => []); // a dry run works without an engine
+      const lab = resolve(taken);
       return { lab: lab.name, status: 'dry-run', durationMs: Date.now() - started, resolved: lab, script: renderDryRun(lab) };
     }
-    const state = await existingLabState(this.runtime, lab);
-    if (state === 'same') return { lab: lab.name, status: 'unchanged', durationMs: Date.now() - started, resolved: lab };
-    if (state === 'different') {
-      if (!flags.recreate) {
-        throw inputError(`lab "${lab.name}" is already up, built from a different spec or only partly running`, `run \`overlab up ${args.spec} --recreate\`, or \`overlab down ${lab.name}\` first`);
+    const signal = this.abort.signal;
+    return withLabLock(this.runtime, spec.name, signal, async () => {
+      const lab = resolve(await takenSubnets(this.runtime, spec.name, signal));
+      const existing = await existingLab(this.runtime, lab);
+      if (existing.kind === 'same') return { lab: lab.name, status: 'unchanged' as const, durationMs: Date.now() - started, resolved: lab };
+      if (existing.kind !== 'absent') {
+        if (!flags.recreate) throw existingLabError(lab, existing, args.spec);
+        await downLab(this.runtime, lab.name);
       }
-      await downLab(this.runtime, lab.name);
-    }
-    await upWithRollback(this.runtime, lab, this.abort.signal, rendererFromProcess(this.json));
-    return { lab: lab.name, status: 'created', durationMs: Date.now() - started, resolved: lab };
+      await upWithRollback(this.runtime, lab, signal, rendererFromProcess(this.json));
+      return { lab: lab.name, status: 'created' as const, durationMs: Date.now() - started, resolved: lab };
+    });
   }
 
   protected renderHuman(r: UpResult): string {
     if (r.status === 'dry-run') return r.script ?? '';
     const head =
       r.status === 'unchanged'
-        ? `${this.colours.yellow('•')} lab ${r.lab} is already up and matches its spec; nothing to do`
+        ? `${this.colours.yellow('•')} lab ${r.lab} is already up, whole and matches its spec; nothing to do`
         : `${this.colours.green('✓')} lab ${r.lab} is up (${(r.durationMs / 1000).toFixed(1)} s)`;
     return [head, renderLabDiagram(r.resolved), '', `next: overlab verify ${r.lab}   ·   overlab inspect ${r.lab}   ·   overlab down ${r.lab}`].join('\n');
   }

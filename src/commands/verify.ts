@@ -1,13 +1,16 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { labNameOf, readLabArgument } from '../cli/lab-argument.js';
-import { progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
+import { labNameOf } from '../cli/lab-argument.js';
+import { assertJunitWritable, progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
 import { requireRunningLab } from '../core/lab-registry.js';
 import { verifyLab } from '../core/lab-verify.js';
 import type { VerifyReport } from '../checks/run-checks.js';
 import { renderVerifyReport } from '../report/verify-report.js';
 
 export default class Verify extends BaseCommand<VerifyReport> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab-or-spec'];
   static override summary = 'Run a lab\'s checks (ping, capture) and report what was seen.';
   static override description =
     'Exit 0 when every check passes, 1 when any fails. With a spec path, the checks are read from the file (so they can be edited without rebuilding the lab); with a lab name, the checks the lab was built with are used.';
@@ -20,14 +23,15 @@ export default class Verify extends BaseCommand<VerifyReport> {
 
   protected async execute(): Promise<VerifyReport> {
     const { args, flags } = await this.parse(Verify);
-    const arg = await readLabArgument(args.lab);
+    assertJunitWritable(flags.junit);
+    const arg = await this.readLabArgument(args.lab);
     const lab = await requireRunningLab(this.runtime, labNameOf(arg));
     const checks = arg.kind === 'spec' ? arg.spec.checks : lab.checks;
     const report = await verifyLab(this.runtime, lab, checks, {
       signal: this.abort.signal,
       ...(flags.check ? { only: flags.check } : {}),
       onResult: (r) => {
-        if (!this.json) process.stderr.write(progressLine(r, this.colours) + '\n');
+        this.note(progressLine(r, this.colours));
       },
     });
     await writeJunitIfAsked(flags.junit, [report]);

@@ -2,6 +2,7 @@
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../plan/containers.js';
 import { hostImageTags } from '../image/host-image.js';
+import { OverlabError } from './errors.js';
 
 export interface Finding {
   check: string;
@@ -33,7 +34,9 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
     const info = await runtime.info();
     findings.push({ check: 'Docker engine', ok: true, detail: `${info.serverVersion} (API ${info.apiVersion}), kernel ${info.kernelVersion}` });
   } catch (error) {
-    findings.push({ check: 'Docker engine', ok: false, detail: error instanceof Error ? error.message : String(error), fix: 'bash scripts/setup.sh (installs docker.io and starts dockerd --bridge=none)' });
+    if (error instanceof OverlabError && error.kind === 'interrupted') throw error;
+    const fix = error instanceof OverlabError && error.hint ? error.hint : 'bash scripts/setup.sh (installs docker.io and starts dockerd --bridge=none)';
+    findings.push({ check: 'Docker engine', ok: false, detail: error instanceof Error ? error.message : String(error), fix });
     return findings;
   }
   const [tag] = hostImageTags();

@@ -6,15 +6,10 @@ export interface DownResult {
   removed: string[];
 }
 
-/** Remove every container carrying the lab's label. Idempotent: a lab that is gone is not an error. */
+/** Remove every container carrying the lab's label. Idempotent: a lab that is gone is not an
+ * error. Callers hold the lab's lock (lab-lock.ts), so no `up` builds while this removes. */
 export async function downLab(runtime: ContainerRuntime, lab: string): Promise<DownResult> {
   const containers = await runtime.list({ [LABEL_LAB]: lab });
   await Promise.all(containers.map((c) => runtime.remove(c.id)));
   return { lab, removed: containers.map((c) => c.name).sort() };
-}
-
-export async function downAllLabs(runtime: ContainerRuntime): Promise<DownResult[]> {
-  const containers = await runtime.list({ [LABEL_LAB]: true });
-  const labs = [...new Set(containers.map((c) => c.labels[LABEL_LAB]).filter((l): l is string => !!l))].sort();
-  return Promise.all(labs.map((lab) => downLab(runtime, lab)));
 }

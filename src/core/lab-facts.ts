@@ -1,8 +1,10 @@
-// Read what only the running lab knows from etcd: the agents' leases (flannel's layout).
+// Read what only the running lab knows from etcd: the agents' leases (flannel's layout). Every
+// read is one argv exec of etcdctl in the etcd node; a failure says which part of the lab is missing.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import type { LabFacts } from '../checks/lab-names.js';
 import { etcdNode, etcdPrefix, usesAgent } from '../plan/overlay.js';
+import { LabPartMissing } from '../checks/check-kind.js';
 
 export interface LeaseRecord {
   key: string;
@@ -46,22 +48,50 @@ export function parseLeases(output: string): LeaseRecord[] {
   return leases;
 }
 
+/** Reads a network's leases from the lab's etcd node (`etcdctl … -w json`, an argv exec). Throws
+ * LabPartMissing when the lab has no etcd node or etcd cannot answer. */
 export async function readLeases(runtime: ContainerRuntime, lab: ResolvedLab, network: ResolvedNetwork): Promise<LeaseRecord[]> {
   const etcd = etcdNode(lab);
-  if (!etcd) return [];
-  const r = await runtime.exec(etcd.container, ['etcdctl', 'get', '--prefix', `${etcdPrefix(lab, network)}/subnets/`, '-w', 'json']);
-  if (r.exitCode !== 0) throw new Error(`reading leases from etcd failed: ${r.stderr.trim()}`);
-  return parseLeases(r.stdout);
+  if (!etcd) throw new LabPartMissing(`lab ${lab.name} has no etcd node, so network ${network.name} has no leases to read`);
+  let r;
+  try {
+    r = await runtime.exec(etcd.container, ['etcdctl', 'get', '--prefix', `${etcdPrefix(lab, network)}/subnets/`, '-w', 'json']);
+  } catch (e) {
+    throw new LabPartMissing(`etcd (container ${etcd.container}) cannot be reached: ${firstLine(e)}`);
+  }
+  if (r.exitCode !== 0) throw new LabPartMissing(`reading leases from etcd (container ${etcd.container}) failed: ${r.stderr.trim().split('\n')[0]}`);
+  try {
+    return parseLeases(r.stdout);
+  } catch (e) {
+    throw new LabPartMissing(`etcd (container ${etcd.container}) answered with something that is not etcdctl JSON: ${firstLine(e)}`);
+  }
 }
 
-export async function readLabFacts(runtime: ContainerRuntime, lab: ResolvedLab): Promise<LabFacts> {
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+/** The VTEP MACs the agents published, per host and vxlan network; for a network whose leases
+ * cannot be read, why (so a check that needs one says so instead of guessing). */
+export async function readLabFacts(runtime: ContainerRuntime, lab: ResolvedLab, unavailable: ReadonlyMap<string, string> = new Map()): Promise<LabFacts> {
   const vtepMacs: Record<string, string> = {};
+  const unreadable: Record<string, string> = {};
+  const etcd = etcdNode(lab);
   for (const network of lab.networks.filter((n) => usesAgent(n) && n.backend === 'vxlan')) {
-    const leases = await readLeases(runtime, lab, network).catch(() => []);
+    const down = etcd ? unavailable.get(etcd.name) : undefined;
+    if (down) {
+      unreadable[network.name] = down;
+      continue;
+    }
+    let leases: LeaseRecord[];
+    try {
+      leases = await readLeases(runtime, lab, network);
+    } catch (e) {
+      unreadable[network.name] = firstLine(e)!;
+      continue;
+    }
     for (const host of lab.hosts) {
       const lease = leases.find((l) => l.publicIp === host.underlayIp);
       if (lease?.vtepMac) vtepMacs[`${host.name}/${network.name}`] = lease.vtepMac;
     }
   }
-  return { vtepMacs };
+  return Object.keys(unreadable).length ? { vtepMacs, unreadable } : { vtepMacs };
 }

@@ -1,33 +1,49 @@
 // Bring a resolved lab up as an ordered list of phases. The command layer shows them as listr2
-// tasks; whatever happens (a failed phase, Ctrl-C), rollbackLab() removes what was made.
-import type { ContainerRuntime } from '../runtime/runtime.js';
+// tasks; whatever happens (a failed phase, Ctrl-C), rollbackRun() removes what this run made —
+// and only that, found by its run id label. The last phase marks the lab complete.
+import { randomBytes } from 'node:crypto';
+import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
 import { containerSpecs, labFingerprint } from '../plan/containers.js';
 import { renderNodeScripts, renderSwitchBridgeScript } from '../plan/node-scripts.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { downLab } from './lab-down.js';
+import { LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN } from '../plan/naming.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { labUsesAgents, usesAgent } from '../plan/overlay.js';
-import { environmentError, interruptedError } from './errors.js';
+import { environmentError, inputError, OverlabError } from './errors.js';
 import { bringUpNode, runNodeScript, throwIfAborted } from './node-bringup.js';
+import { markComplete, saveLabModel } from './lab-model.js';
+import { groupLabs, openLab } from './lab-registry.js';
+import { downLab } from './lab-down.js';
+import type { LabState } from './lab-state.js';
 
 export interface UpPhase {
   title: string;
   run(signal: AbortSignal): Promise<void>;
 }
 
-export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[] {
-  const specs = containerSpecs(lab);
+/** A fresh id for one `up` (or `node add`): time-ordered and unique enough to never repeat. */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: string = newRunId()): UpPhase[] {
+  const specs = containerSpecs(lab, run);
   const switchSpec = specs.find((s) => s.name === lab.underlay.switchContainer)!;
   const scripts = renderNodeScripts(lab);
   const nodes = scripts.map((script) => ({ script, spec: specs.find((s) => s.name === script.container)! }));
   return [
     {
-      title: `Check the host image ${lab.image}`,
+      title: `Check the host image ${lab.image} and that no other container holds this lab's names`,
       async run(signal) {
         throwIfAborted(signal);
-        if (!(await runtime.imageExists(lab.image))) {
-          throw environmentError(`image ${lab.image} is missing`, 'build it with `overlab image build` (or `bash scripts/setup.sh`)');
-        }
+        const clash = duplicateNames(specs.map((s) => ({ node: s.labels[LABEL_NODE] ?? s.name, role: s.labels[LABEL_ROLE] ?? '', container: s.name })));
+        if (clash) throw clash;
+        const [hasImage, collisions] = await Promise.all([
+          runtime.imageExists(lab.image, { signal }),
+          nameCollisions(runtime, lab, specs.map((s) => ({ node: s.labels[LABEL_NODE] ?? s.name, container: s.name }))),
+        ]);
+        if (collisions.length) throw collisionError(lab.name, collisions);
+        if (!hasImage) throw environmentError(`image ${lab.image} is missing`, 'build it with `overlab image build` (or `bash scripts/setup.sh`)');
       },
     },
     {
@@ -36,7 +52,8 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[]
         throwIfAborted(signal);
         // The switch starts alongside the nodes; only the cabling waits for its bridge.
         const switchReady = (async () => {
-          await runtime.createAndStart(switchSpec);
+          await runtime.createAndStart(switchSpec, { signal });
+          await saveLabModel(runtime, lab, { signal });
           await runNodeScript(runtime, renderSwitchBridgeScript(lab), signal);
         })();
         const all = await Promise.allSettled([switchReady, ...nodes.map((n) => bringUpNode(runtime, lab, n.spec, n.script, switchReady, signal))]);
@@ -56,25 +73,135 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[]
           },
         ]
       : []),
+    {
+      title: 'Mark the lab complete',
+      async run(signal) {
+        throwIfAborted(signal);
+        await markComplete(runtime, lab, { run, fingerprint: labFingerprint(lab), completedAt: new Date().toISOString() }, { signal });
+      },
+    },
   ];
 }
 
-export type ExistingLabState = 'absent' | 'same' | 'different';
-
-export async function existingLabState(runtime: ContainerRuntime, lab: ResolvedLab): Promise<ExistingLabState> {
-  const containers = await runtime.list({ 'overlab.lab': lab.name });
-  if (containers.length === 0) return 'absent';
-  const expected = containerSpecs(lab).length;
-  const fingerprint = containers.map((c) => c.labels['overlab.fingerprint']).find((f) => f);
-  const allRunning = containers.every((c) => c.state === 'running');
-  return fingerprint === labFingerprint(lab) && allRunning && containers.length === expected ? 'same' : 'different';
+/** Two nodes of one lab that would get the same container name (a node named like one overlab
+ * adds itself: `switch`, `etcd`). */
+export function duplicateNames(names: { node: string; role: string; container: string }[]): OverlabError | undefined {
+  const describe = (n: { node: string; role: string }) =>
+    n.role === 'switch' ? "the lab's underlay switch" : n.role === 'etcd' && n.node === 'etcd' ? "the lab's etcd node" : `${n.role || 'node'} "${n.node}"`;
+  const seen = new Map<string, { node: string; role: string }>();
+  for (const n of names) {
+    const first = seen.get(n.container);
+    if (first) {
+      const [ours, theirs] = first.role === 'switch' || first.role === 'etcd' ? [first, n] : [n, first];
+      return inputError(
+        `${describe(theirs)} would be container ${n.container}, which is ${describe(ours)}`,
+        'a node may not be named like one overlab adds itself (switch, etcd): rename it in the spec',
+      );
+    }
+    seen.set(n.container, n);
+  }
+  return undefined;
 }
 
-/** Remove everything a (partial) `up` made. Never throws: the original error matters more. */
+/** Another lab's (or a foreign) container holding a name this lab needs. */
+export interface NameCollision {
+  container: string;
+  node: string;
+  ownerLab?: string;
+  ownerNode?: string;
+}
+
+/** Containers with the names this lab needs that belong to someone else, found before anything
+ * is created: `overlab-hx-a-b-host1` is lab hx-a's node b-host1 and lab hx-a-b's host1. */
+export async function nameCollisions(runtime: ContainerRuntime, lab: ResolvedLab, names: { node: string; container: string }[]): Promise<NameCollision[]> {
+  const found = await runtime.listByName(names.map((n) => n.container));
+  return found
+    .filter((c) => c.labels[LABEL_LAB] !== lab.name)
+    .map((c) => {
+      const ownerLab = c.labels[LABEL_LAB];
+      const ownerNode = c.labels[LABEL_NODE];
+      return { container: c.name, node: names.find((n) => n.container === c.name)?.node ?? c.name, ...(ownerLab ? { ownerLab } : {}), ...(ownerNode ? { ownerNode } : {}) };
+    });
+}
+
+export function collisionError(lab: string, collisions: NameCollision[]): OverlabError {
+  const [first] = collisions;
+  const owner = (c: NameCollision) => (c.ownerLab ? `lab ${c.ownerLab}${c.ownerNode ? ` (its node ${c.ownerNode})` : ''}` : 'a container overlab did not make');
+  const lines = collisions.map((c) => `container ${c.container}, which lab ${lab} needs for its node ${c.node}, already belongs to ${owner(c)}`);
+  return inputError(
+    lines.join('; '),
+    first?.ownerLab
+      ? `container names are overlab-<lab>-<node>: rename the lab or the node so the names differ, or remove the other lab first (\`overlab down ${first.ownerLab}\`)`
+      : `container names are overlab-<lab>-<node>: rename the lab or the node, or remove that container yourself if it is not needed`,
+  );
+}
+
+export type ExistingLab =
+  | { kind: 'absent' }
+  | { kind: 'same'; state: LabState }
+  /** Up and whole, but not what this spec builds. */
+  | { kind: 'different'; reasons: string[]; state: LabState }
+  /** Not whole: a killed `up`, a lost or stopped node. */
+  | { kind: 'unfinished'; state: LabState };
+
+/** What is on the engine for this lab, compared with what the spec builds. Call it holding the
+ * lab's lock (a concurrent `up` or `down` would change the answer). */
+export async function existingLab(runtime: ContainerRuntime, lab: ResolvedLab): Promise<ExistingLab> {
+  const containers = await runtime.list({ [LABEL_LAB]: lab.name });
+  const [summary] = groupLabs(containers);
+  if (!summary) return { kind: 'absent' };
+  const { state } = await openLab(runtime, summary, { holder: false });
+  if (state.status !== 'complete') return { kind: 'unfinished', state };
+  const reasons: string[] = [];
+  if (summary.fingerprint !== labFingerprint(lab)) reasons.push('it was built from a different spec (or another version of this one)');
+  const wanted = new Set(containerSpecs(lab).map((s) => s.name));
+  const unwanted = containers.filter((c: ContainerSummary) => !wanted.has(c.name)).map((c) => c.labels[LABEL_NODE] ?? c.name);
+  if (unwanted.length) reasons.push(`it has ${unwanted.join(', ')}, which the spec does not (added with \`overlab node add\`?)`);
+  const missing = [...wanted].filter((name) => !containers.some((c) => c.name === name));
+  if (missing.length) reasons.push(`it lacks ${missing.join(', ')}, which the spec has`);
+  return reasons.length ? { kind: 'different', reasons, state } : { kind: 'same', state };
+}
+
+/** Why `up` will not build over what is there, with the way out. */
+export function existingLabError(lab: ResolvedLab, existing: Exclude<ExistingLab, { kind: 'absent' } | { kind: 'same' }>, specArgument: string): OverlabError {
+  const recreate = `\`overlab up ${specArgument} --recreate\` rebuilds it; \`overlab down ${lab.name}\` removes it`;
+  if (existing.kind === 'different') {
+    return inputError(`lab "${lab.name}" is already up, but ${existing.reasons.join('; ')}`, recreate);
+  }
+  const { state } = existing;
+  const what = state.status === 'degraded' ? `is up but degraded: ${state.detail}` : `is only partly there: ${state.detail}`;
+  return environmentError(`lab "${lab.name}" ${what}`, recreate);
+}
+
+export interface RollbackResult {
+  removed: string[];
+  /** False when the engine could not be asked (hung, gone): something may be left. */
+  clean: boolean;
+}
+
+/** Remove every container of the lab (after `run` verified it). Never throws. */
 export async function rollbackLab(runtime: ContainerRuntime, lab: string): Promise<string[]> {
   try {
     return (await downLab(runtime, lab)).removed;
   } catch {
     return [];
+  }
+}
+
+/** Remove every container this run made (by its run id label), never another run's. Never
+ * throws: the original error matters more. */
+export async function rollbackRun(runtime: ContainerRuntime, lab: string, run: string): Promise<RollbackResult> {
+  const removed: string[] = [];
+  try {
+    // Twice: a create that Ctrl-C cut short on our side may still land on the engine's.
+    for (let pass = 0; pass < 2; pass++) {
+      const mine = await runtime.list({ [LABEL_LAB]: lab, [LABEL_RUN]: run });
+      if (mine.length === 0) break;
+      await Promise.all(mine.map((c) => runtime.remove(c.id)));
+      removed.push(...mine.map((c) => c.name));
+    }
+    return { removed: [...new Set(removed)].sort(), clean: true };
+  } catch {
+    return { removed: [...new Set(removed)].sort(), clean: false };
   }
 }

@@ -5,7 +5,6 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import { allocateJoiningHost } from '../plan/addressing.js';
 import { containerSpecs } from '../plan/containers.js';
-import { LABEL_JOINED_HOST } from '../plan/naming.js';
 import { renderHostScript } from '../plan/node-scripts.js';
 import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeLines, usesAgent } from '../plan/overlay.js';
 import { environmentError, inputError } from './errors.js';
@@ -53,7 +52,6 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   const host = allocateJoiningHost(lab, name, pods);
   const grown: ResolvedLab = { ...lab, hosts: [...lab.hosts, host] };
   const spec = containerSpecs(grown).find((s) => s.name === host.container)!;
-  spec.labels = { ...spec.labels, [LABEL_JOINED_HOST]: JSON.stringify(host) };
   try {
     await bringUpNode(runtime, grown, spec, renderHostScript(grown, host), Promise.resolve(), signal);
     for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {

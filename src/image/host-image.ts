@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 export const HOST_IMAGE_REPO = 'overlab/host';
 
-/** Debian packages every lab node needs (DESIGN.md "Host image"). */
+/** Debian packages every lab node needs (docs/architecture.md "Host image"). */
 export const HOST_PACKAGES = [
   'iproute2',
   'iputils-ping',

@@ -63,16 +63,12 @@ export async function buildOffline(runtime: ContainerRuntime, tags: string[], op
   });
   const [first, ...rest] = tags;
   if (!first) throw new Error('no image tag given');
-  const imported = runtime.importImage(child.stdout!, first, importChanges());
+  const imported = runtime.importImage(child.stdout!, first, importChanges(), options.signal ? { signal: options.signal } : {});
   const finished = await child.catch((error: unknown) => error as { exitCode?: number });
   if ((finished as { exitCode?: number }).exitCode !== 0) {
     await imported.catch(() => undefined);
     throw environmentError(`mmdebstrap failed: ${stderrTail.trim().split('\n').slice(-3).join(' / ')}`, 'check that Debian\'s package mirror is reachable (apt-get update)');
   }
   await imported;
-  for (const tag of rest) await tagImage(first, tag);
-}
-
-export async function tagImage(source: string, target: string): Promise<void> {
-  await execa('docker', ['tag', source, target]);
+  for (const tag of rest) await runtime.tagImage(first, tag, options.signal ? { signal: options.signal } : {});
 }

@@ -1,6 +1,6 @@
 // Decide every address the spec left open. Pure: what is already taken on the engine comes in
 // as an argument, so the same inputs always give the same lab.
-import { cidrsOverlap, intToIp, ipToInt, parseCidr } from '../spec/ipv4.js';
+import { cidrsOverlap, intToIp, ipToInt, parseCidr } from '../spec/ipv4-cidr.js';
 import type { LabSpec } from '../spec/model.js';
 import { inputError } from '../core/errors.js';
 import { containerName, hostVethName, switchContainerName, UNDERLAY_BRIDGE } from './naming.js';

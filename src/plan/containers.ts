@@ -1,19 +1,10 @@
 // Pure: which containers a lab needs and how they are configured.
 import type { ContainerSpec } from '../runtime/runtime.js';
 import type { ResolvedLab } from './resolved-lab.js';
-import {
-  LABEL_FINGERPRINT,
-  LABEL_LAB,
-  LABEL_NODE,
-  LABEL_RESOLVED,
-  LABEL_ROLE,
-  LABEL_SPEC,
-  LABEL_UNDERLAY,
-  SWITCH_NODE,
-} from './naming.js';
+import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './naming.js';
 import { createHash } from 'node:crypto';
 
-/** The capabilities a lab node needs; never privileged mode (DESIGN.md "Safety rules"). */
+/** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
 export const NODE_DEVICES = ['/dev/net/tun'];
 const KEEP_RUNNING = ['sleep', 'infinity'];
@@ -22,17 +13,20 @@ export function labFingerprint(lab: ResolvedLab): string {
   return createHash('sha256').update(JSON.stringify(lab)).digest('hex').slice(0, 16);
 }
 
-function labels(lab: ResolvedLab, node: string, role: string): Record<string, string> {
+/** Small values only (labels travel in every list answer); the model lives in a file. */
+function labels(lab: ResolvedLab, node: string, role: string, run: string | undefined): Record<string, string> {
   return {
     [LABEL_LAB]: lab.name,
     [LABEL_NODE]: node,
     [LABEL_ROLE]: role,
     [LABEL_SPEC]: lab.specFile,
     [LABEL_UNDERLAY]: lab.underlay.subnet,
+    ...(run ? { [LABEL_RUN]: run } : {}),
   };
 }
 
-export function containerSpecs(lab: ResolvedLab): ContainerSpec[] {
+/** The lab's containers; `run` (the id of the `up` or `node add` making them) labels each. */
+export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] {
   const base = { image: lab.image, command: KEEP_RUNNING, capAdd: NODE_CAPABILITIES, devices: NODE_DEVICES };
   const forwarding = { 'net.ipv4.ip_forward': '1' };
   const specs: ContainerSpec[] = [
@@ -40,11 +34,7 @@ export function containerSpecs(lab: ResolvedLab): ContainerSpec[] {
       ...base,
       name: lab.underlay.switchContainer,
       hostname: SWITCH_NODE,
-      labels: {
-        ...labels(lab, SWITCH_NODE, 'switch'),
-        [LABEL_RESOLVED]: JSON.stringify(lab),
-        [LABEL_FINGERPRINT]: labFingerprint(lab),
-      },
+      labels: { ...labels(lab, SWITCH_NODE, 'switch', run), [LABEL_FINGERPRINT]: labFingerprint(lab) },
       sysctls: {},
       hostPid: true,
     },
@@ -53,11 +43,11 @@ export function containerSpecs(lab: ResolvedLab): ContainerSpec[] {
   // accept_local the kernel drops them as martians (and /proc/sys is read-only inside).
   const hostSysctls = lab.networks.some((n) => n.backend === 'udp') ? { ...forwarding, 'net.ipv4.conf.all.accept_local': '1' } : forwarding;
   for (const host of lab.hosts) {
-    specs.push({ ...base, name: host.container, hostname: host.name, labels: labels(lab, host.name, 'host'), sysctls: hostSysctls });
+    specs.push({ ...base, name: host.container, hostname: host.name, labels: labels(lab, host.name, 'host', run), sysctls: hostSysctls });
   }
   for (const node of lab.externals) {
     const sysctls = node.role === 'router' ? forwarding : {};
-    specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role), sysctls });
+    specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls });
   }
   return specs;
 }

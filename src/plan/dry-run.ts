@@ -2,7 +2,6 @@
 import { containerSpecs } from './containers.js';
 import { dryRunPid, renderNodeScripts, renderSwitchScript, type NodeScript } from './node-scripts.js';
 import type { ResolvedLab } from './resolved-lab.js';
-import { LABEL_RESOLVED } from './naming.js';
 import { agentStartLine, AGENT_DIR, labUsesAgents, usesAgent } from './overlay.js';
 
 function dockerRunLine(spec: ReturnType<typeof containerSpecs>[number]): string {
@@ -11,9 +10,7 @@ function dockerRunLine(spec: ReturnType<typeof containerSpecs>[number]): string 
   for (const cap of spec.capAdd) parts.push(`--cap-add ${cap}`);
   for (const device of spec.devices) parts.push(`--device ${device}`);
   for (const [key, value] of Object.entries(spec.sysctls)) parts.push(`--sysctl ${key}=${value}`);
-  for (const [key, value] of Object.entries(spec.labels)) {
-    if (key !== LABEL_RESOLVED) parts.push(`--label ${key}=${value}`);
-  }
+  for (const [key, value] of Object.entries(spec.labels)) parts.push(`--label ${key}=${value}`);
   parts.push(spec.image, ...spec.command);
   return parts.join(' \\\n    ');
 }

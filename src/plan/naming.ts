@@ -1,4 +1,4 @@
-// Names and labels other tools and scripts rely on (DESIGN.md "Conventions").
+// Names and labels other tools and scripts rely on (docs/architecture.md "Names").
 import { createHash } from 'node:crypto';
 
 export const LABEL_LAB = 'overlab.lab';
@@ -6,11 +6,19 @@ export const LABEL_NODE = 'overlab.node';
 export const LABEL_ROLE = 'overlab.role';
 export const LABEL_SPEC = 'overlab.spec';
 export const LABEL_UNDERLAY = 'overlab.underlay';
-/** On the switch container: the resolved lab as JSON, so labs can be verified without the spec. */
-export const LABEL_RESOLVED = 'overlab.resolved';
+/** On the switch: a hash of the resolved lab `up` built, to tell "already up" from "different". */
 export const LABEL_FINGERPRINT = 'overlab.fingerprint';
-/** On a host that joined a running lab (`overlab node add`): its resolved host as JSON. */
-export const LABEL_JOINED_HOST = 'overlab.joined-host';
+/** On every container: the id of the `up` (or `node add`) that made it, so a rollback removes
+ * only what its own run made, never a concurrent run's containers. */
+export const LABEL_RUN = 'overlab.run';
+
+/** Inside the switch container: the resolved lab (every address and MAC, the current members),
+ * written during `up` and rewritten by `node add|rm`, read through the archive API. Labels keep
+ * only small values: a model of any size never goes into an HTTP header or a label. */
+export const LAB_STATE_DIR = '/etc/overlab';
+export const LAB_MODEL_FILE = `${LAB_STATE_DIR}/lab.json`;
+/** Written as the very last step of `up`, after every agent converged: the lab is whole. */
+export const LAB_COMPLETE_FILE = `${LAB_STATE_DIR}/complete.json`;
 
 export const UNDERLAY_BRIDGE = 'underlay';
 export const SWITCH_NODE = 'switch';

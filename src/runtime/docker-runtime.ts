@@ -1,139 +1,191 @@
-import type Docker from 'dockerode';
+// ContainerRuntime on a Docker engine: the Engine API over its unix socket (engine-client.ts).
 import { PassThrough, type Readable } from 'node:stream';
-import { environmentError, OverlabError } from '../core/errors.js';
-import { tarSingleFile } from './tar.js';
+import type { Socket } from 'node:net';
+import { interruptedError } from '../core/errors.js';
+import { pollUntil } from '../core/poll.js';
+import { EngineClient, type EngineClientOptions, type EngineConnection, type EngineRequest, type EngineStream } from './engine-client.js';
+import { engineError, isEngineFailure } from './engine-errors.js';
+import { FrameDemuxer, STDERR, STDOUT } from './stream-demux.js';
+import { firstRegularFile } from './tar.js';
 import type {
-  ContainerRuntime,
+  CallOptions,
   ContainerDetails,
+  ContainerRuntime,
   ContainerSpec,
   ContainerSummary,
   EngineInfo,
   ExecOptions,
   ExecResult,
+  ImageOptions,
   NetworkSummary,
   StreamingExec,
 } from './runtime.js';
 
-const NOT_FOUND = 404;
+const enc = encodeURIComponent;
+const containerSubject = (container: string) => `container ${container}`;
 
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
+interface RawContainer {
+  Id: string;
+  Names?: string[];
+  State: string;
+  Labels?: Record<string, string> | null;
 }
 
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES';
+interface RawInspect {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; Pid?: number };
+  Config?: { Labels?: Record<string, string> | null };
+  NetworkSettings?: { SandboxKey?: string };
 }
 
-function engineUnreachable(error: unknown): OverlabError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return environmentError(
-    `no Docker engine answers (${detail})`,
-    'start one: `bash scripts/setup.sh` installs docker.io and starts dockerd, or run `dockerd --bridge=none &` as root',
-  );
+interface RawExecState {
+  Running: boolean;
+  ExitCode: number | null;
 }
 
-async function collect(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+function summary(c: RawContainer): ContainerSummary {
+  return { id: c.Id, name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), state: c.State, labels: c.Labels ?? {} };
 }
 
-/** ContainerRuntime on a Docker engine through dockerode. */
-export class DockerRuntime implements ContainerRuntime {
-  private client?: Docker;
+function splitRef(ref: string): [string, string] {
+  const colon = ref.lastIndexOf(':');
+  if (colon > ref.lastIndexOf('/')) return [ref.slice(0, colon), ref.slice(colon + 1)];
+  return [ref, 'latest'];
+}
 
-  constructor(docker?: Docker) {
-    if (docker) this.client = docker;
-  }
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-  /** dockerode (with its gRPC and SSH stacks) takes ~0.6 s to load: only commands that talk to
-   * the engine pay for it. */
-  private async connect(): Promise<Docker> {
-    if (!this.client) {
-      const { default: DockerClient } = await import('dockerode');
-      this.client = new DockerClient();
-    }
-    return this.client;
-  }
-
-  private get docker(): Docker {
-    if (!this.client) throw new Error('DockerRuntime used before connect()');
-    return this.client;
-  }
-
-  private async call<T>(operation: () => Promise<T>): Promise<T> {
+/** The engine's JSON-lines progress (import, build): each line to onLog, the first error thrown. */
+async function followProgress(stream: Readable, onLine: (message: { stream?: string; status?: string; error?: string }) => void): Promise<void> {
+  let rest = '';
+  const handle = (line: string) => {
+    if (!line.trim()) return;
     try {
-      await this.connect();
-      return await operation();
-    } catch (error) {
-      if (isConnectionError(error)) throw engineUnreachable(error);
-      throw error;
+      onLine(JSON.parse(line) as { stream?: string; status?: string; error?: string });
+    } catch {
+      onLine({ stream: line });
     }
+  };
+  for await (const chunk of stream) {
+    rest += (chunk as Buffer).toString('utf8');
+    const lines = rest.split('\n');
+    rest = lines.pop() ?? '';
+    lines.forEach(handle);
+  }
+  handle(rest);
+}
+
+/** Bytes from a hijacked exec connection (or a plain answer stream), demultiplexed. Resolves when
+ * the engine closes it; `cut` when it ended by an abort or a socket error rather than the end. */
+function readFrames(connection: EngineConnection | EngineStream, onFrame: (stream: number, payload: Buffer) => void): Promise<{ cut: boolean }> {
+  const demux = new FrameDemuxer(onFrame);
+  const source: Readable | Socket = 'socket' in connection ? connection.socket : connection.stream;
+  if ('head' in connection && connection.head.length) demux.push(connection.head);
+  return new Promise((resolve) => {
+    let ended = false;
+    source.on('data', (chunk: Buffer) => demux.push(chunk));
+    source.on('end', () => {
+      ended = true;
+    });
+    source.on('error', () => undefined);
+    source.on('close', () => resolve({ cut: !ended }));
+  });
+}
+
+export class DockerRuntime implements ContainerRuntime {
+  private readonly client: EngineClient;
+
+  constructor(options: EngineClientOptions = {}) {
+    this.client = new EngineClient(options);
   }
 
-  async info(): Promise<EngineInfo> {
-    const [info, version] = await this.call(() => Promise.all([this.docker.info(), this.docker.version()]));
+  get endpoint(): string {
+    return this.client.socketPath;
+  }
+
+  private json<T>(request: EngineRequest): Promise<T> {
+    return this.client.json<T>(request);
+  }
+
+  async info(options: CallOptions = {}): Promise<EngineInfo> {
+    const base = { method: 'GET' as const, operation: 'describe itself', signal: options.signal };
+    const [info, version] = await Promise.all([
+      this.json<{ ServerVersion?: string; KernelVersion?: string; OperatingSystem?: string }>({ ...base, path: '/info' }),
+      this.json<{ Version?: string; ApiVersion?: string }>({ ...base, path: '/version' }),
+    ]);
     return {
-      serverVersion: String(info.ServerVersion ?? version.Version),
-      apiVersion: String(version.ApiVersion),
-      kernelVersion: String(info.KernelVersion),
-      operatingSystem: String(info.OperatingSystem),
+      serverVersion: String(info.ServerVersion ?? version.Version ?? ''),
+      apiVersion: String(version.ApiVersion ?? ''),
+      kernelVersion: String(info.KernelVersion ?? ''),
+      operatingSystem: String(info.OperatingSystem ?? ''),
     };
   }
 
-  async imageExists(ref: string): Promise<boolean> {
+  async imageExists(ref: string, options: CallOptions = {}): Promise<boolean> {
     try {
-      await this.call(() => this.docker.getImage(ref).inspect());
+      await this.client.buffered({ method: 'GET', path: `/images/${enc(ref)}/json`, operation: 'look up', subject: `image ${ref}`, signal: options.signal });
       return true;
     } catch (error) {
-      if (statusCode(error) === NOT_FOUND) return false;
+      if (isEngineFailure(error, 'not-found')) return false;
       throw error;
     }
   }
 
-  async importImage(tar: Readable, ref: string, changes: string[]): Promise<void> {
+  async importImage(tar: Readable, ref: string, changes: string[], options: ImageOptions = {}): Promise<void> {
     const [repo, tag] = splitRef(ref);
-    const query = new URLSearchParams({ fromSrc: '-', repo, tag });
-    for (const change of changes) query.append('changes', change);
-    // dockerode has no typed import; the modem speaks the Engine API directly.
-    const stream = await this.call(
-      () =>
-        new Promise<Readable>((resolve, reject) => {
-          this.docker.modem.dial(
-            {
-              path: `/images/create?${query.toString()}`,
-              method: 'POST',
-              file: tar,
-              options: {},
-              isStream: true,
-              statusCodes: { 200: true, 500: 'server error' },
-            },
-            (error: unknown, response: unknown) => (error ? reject(error) : resolve(response as Readable)),
-          );
-        }),
-    );
-    const body = await collect(stream);
-    const failure = body
-      .split('\n')
-      .filter((line) => line.includes('"error"'))
-      .map((line) => line.trim())[0];
-    if (failure) throw new Error(`docker import failed: ${failure}`);
+    const { stream } = await this.client.stream({
+      method: 'POST',
+      path: '/images/create',
+      query: { fromSrc: '-', repo, tag, changes },
+      body: tar,
+      contentType: 'application/x-tar',
+      operation: 'import',
+      subject: `image ${ref}`,
+      deadline: 'image',
+      signal: options.signal,
+    });
+    let failure: string | undefined;
+    await followProgress(stream, (m) => {
+      if (m.error) failure ??= m.error;
+      else if (m.status) options.onLog?.(m.status);
+    });
+    if (failure) throw engineError('server', { engine: this.endpoint, operation: 'import', subject: `image ${ref}`, detail: failure });
   }
 
-  async removeImage(ref: string): Promise<void> {
-    try {
-      await this.call(() => this.docker.getImage(ref).remove({ force: true }));
-    } catch (error) {
-      if (statusCode(error) !== NOT_FOUND) throw error;
-    }
+  async buildImage(context: Buffer | Readable, tags: string[], options: ImageOptions = {}): Promise<void> {
+    const subject = `image ${tags[0] ?? ''}`;
+    const { stream } = await this.client.stream({
+      method: 'POST',
+      path: '/build',
+      query: { t: tags, rm: true, forcerm: true },
+      body: context,
+      contentType: 'application/x-tar',
+      operation: 'build',
+      subject,
+      deadline: 'image',
+      signal: options.signal,
+    });
+    let failure: string | undefined;
+    await followProgress(stream, (m) => {
+      if (m.error) failure ??= m.error;
+      else if (m.stream) for (const line of m.stream.split('\n')) if (line.trim()) options.onLog?.(line.trimEnd());
+    });
+    if (failure) throw engineError('server', { engine: this.endpoint, operation: 'build', subject, detail: failure });
   }
 
-  async createAndStart(spec: ContainerSpec): Promise<string> {
-    const container = await this.call(() =>
-      this.docker.createContainer({
-        name: spec.name,
+  async tagImage(source: string, target: string, options: CallOptions = {}): Promise<void> {
+    const [repo, tag] = splitRef(target);
+    await this.client.buffered({ method: 'POST', path: `/images/${enc(source)}/tag`, query: { repo, tag }, operation: `tag as ${target}`, subject: `image ${source}`, signal: options.signal });
+  }
+
+  async createAndStart(spec: ContainerSpec, options: CallOptions = {}): Promise<string> {
+    const subject = containerSubject(spec.name);
+    const created = await this.json<{ Id: string }>({
+      method: 'POST',
+      path: '/containers/create',
+      query: { name: spec.name },
+      json: {
         Hostname: spec.hostname,
         Image: spec.image,
         Cmd: spec.command,
@@ -145,25 +197,28 @@ export class DockerRuntime implements ContainerRuntime {
           Sysctls: spec.sysctls,
           Init: true,
           ...(spec.hostPid ? { PidMode: 'host' } : {}),
-          ...(spec.mounts?.length
-            ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: m.readonly })) }
-            : {}),
+          ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
         },
-      }),
-    );
-    await this.call(() => container.start());
-    return container.id;
+      },
+      operation: 'create',
+      subject,
+      deadline: 'slow',
+      signal: options.signal,
+    });
+    await this.client.buffered({ method: 'POST', path: `/containers/${enc(created.Id)}/start`, operation: 'start', subject, deadline: 'slow', accept: [204, 304], signal: options.signal });
+    return created.Id;
   }
 
-  async pidOf(container: string): Promise<number> {
-    const state = await this.call(() => this.docker.getContainer(container).inspect());
-    const pid = state.State.Pid;
-    if (!state.State.Running || !pid) throw new Error(`container ${container} is not running`);
-    return pid;
+  async pidOf(container: string, options: CallOptions = {}): Promise<number> {
+    const details = await this.inspectContainer(container, options);
+    if (!details.running || !details.pid) {
+      throw engineError('conflict', { engine: this.endpoint, operation: 'find the main process of', subject: containerSubject(container), detail: `the container is ${details.state}` });
+    }
+    return details.pid;
   }
 
-  async inspectContainer(container: string): Promise<ContainerDetails> {
-    const c = await this.call(() => this.docker.getContainer(container).inspect());
+  async inspectContainer(container: string, options: CallOptions = {}): Promise<ContainerDetails> {
+    const c = await this.json<RawInspect>({ method: 'GET', path: `/containers/${enc(container)}/json`, operation: 'inspect', subject: containerSubject(container), signal: options.signal });
     return {
       id: c.Id,
       name: c.Name.replace(/^\//, ''),
@@ -175,131 +230,184 @@ export class DockerRuntime implements ContainerRuntime {
     };
   }
 
-  async execDetached(container: string, command: string[]): Promise<void> {
-    const exec = await this.call(() => this.docker.getContainer(container).exec({ Cmd: command, AttachStdout: false, AttachStderr: false }));
-    await this.call(() => exec.start({ Detach: true }));
-  }
-
-  async readFile(container: string, path: string): Promise<Buffer> {
-    const stream = (await this.call(() => this.docker.getContainer(container).getArchive({ path }))) as unknown as Readable;
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-    return firstTarEntry(Buffer.concat(chunks));
-  }
-
-  async pause(container: string): Promise<void> {
-    await this.call(() => this.docker.getContainer(container).pause());
-  }
-
-  async unpause(container: string): Promise<void> {
-    await this.call(() => this.docker.getContainer(container).unpause());
-  }
-
-  async list(labelFilter: Record<string, string | true>): Promise<ContainerSummary[]> {
+  async list(labelFilter: Record<string, string | true>, options: CallOptions = {}): Promise<ContainerSummary[]> {
     const label = Object.entries(labelFilter).map(([key, value]) => (value === true ? key : `${key}=${value}`));
-    const containers = await this.call(() => this.docker.listContainers({ all: true, filters: { label } }));
-    return containers.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
-      state: c.State,
-      labels: c.Labels ?? {},
-    }));
+    const raw = await this.json<RawContainer[]>({
+      method: 'GET',
+      path: '/containers/json',
+      query: { all: true, filters: JSON.stringify({ label }) },
+      operation: 'list containers',
+      signal: options.signal,
+    });
+    return raw.map(summary);
   }
 
-  async remove(container: string): Promise<void> {
+  async listByName(names: string[], options: CallOptions = {}): Promise<ContainerSummary[]> {
+    if (names.length === 0) return [];
+    const raw = await this.json<RawContainer[]>({
+      method: 'GET',
+      path: '/containers/json',
+      query: { all: true, filters: JSON.stringify({ name: names.map((n) => `^/${escapeRegExp(n)}$`) }) },
+      operation: 'list containers by name',
+      signal: options.signal,
+    });
+    const wanted = new Set(names);
+    return raw.map(summary).filter((c) => wanted.has(c.name));
+  }
+
+  async remove(container: string, options: CallOptions = {}): Promise<void> {
     try {
-      await this.call(() => this.docker.getContainer(container).remove({ force: true, v: true }));
+      await this.client.buffered({
+        method: 'DELETE',
+        path: `/containers/${enc(container)}`,
+        query: { force: true, v: true },
+        operation: 'remove',
+        subject: containerSubject(container),
+        deadline: 'slow',
+        signal: options.signal,
+      });
     } catch (error) {
       // Already gone, or already being removed by a concurrent call: both mean "done".
-      if (statusCode(error) !== NOT_FOUND && statusCode(error) !== 409) throw error;
+      if (isEngineFailure(error, 'not-found') || isEngineFailure(error, 'conflict')) return;
+      throw error;
     }
   }
 
-  async stop(container: string): Promise<void> {
-    try {
-      await this.call(() => this.docker.getContainer(container).stop({ t: 1 }));
-    } catch (error) {
-      if (statusCode(error) !== 304) throw error; // 304: already stopped
-    }
+  private async createExec(container: string, command: string[], attach: { stdin: boolean; output: boolean }, signal: AbortSignal | undefined): Promise<string> {
+    const created = await this.json<{ Id: string }>({
+      method: 'POST',
+      path: `/containers/${enc(container)}/exec`,
+      json: { Cmd: command, AttachStdin: attach.stdin, AttachStdout: attach.output, AttachStderr: attach.output, Tty: false },
+      operation: 'run a command in',
+      subject: containerSubject(container),
+      signal,
+    });
+    return created.Id;
   }
 
-  async start(container: string): Promise<void> {
-    try {
-      await this.call(() => this.docker.getContainer(container).start());
-    } catch (error) {
-      if (statusCode(error) !== 304) throw error; // 304: already running
+  private startAttached(id: string, container: string, signal: AbortSignal | undefined): Promise<EngineConnection | EngineStream> {
+    return this.client.upgrade({
+      method: 'POST',
+      path: `/exec/${enc(id)}/start`,
+      json: { Detach: false, Tty: false },
+      operation: 'run a command in',
+      subject: containerSubject(container),
+      accept: [200, 101],
+      signal,
+    });
+  }
+
+  /** The exit code, once the engine has recorded it (it may lag the end of the stream a little). */
+  private async exitCode(id: string, container: string, signal: AbortSignal | undefined): Promise<number> {
+    let state: RawExecState | undefined;
+    const read = async () => {
+      state = await this.json<RawExecState>({ method: 'GET', path: `/exec/${enc(id)}/json`, operation: 'read the exit code of a command in', subject: containerSubject(container), signal });
+      return !state.Running;
+    };
+    await pollUntil(read, { timeoutMs: 5_000, intervalMs: 10, signal: signal ?? new AbortController().signal });
+    if (!state || state.Running || state.ExitCode === null) {
+      throw engineError('server', { engine: this.endpoint, operation: 'report the exit code of a command in', subject: containerSubject(container), detail: 'the command still runs after its output ended' });
     }
+    return state.ExitCode;
   }
 
   async exec(container: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const exec = await this.call(() =>
-      this.docker.getContainer(container).exec({
-        Cmd: command,
-        AttachStdout: true,
-        AttachStderr: true,
-        AttachStdin: options.stdin !== undefined,
-      }),
-    );
-    const stream = await this.call(() => exec.start({ hijack: true, stdin: options.stdin !== undefined }));
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    this.docker.modem.demuxStream(stream, stdout, stderr);
-    if (options.stdin !== undefined) stream.end(options.stdin);
-    const onAbort = () => stream.destroy();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const ended = new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', () => resolve());
-    });
-    const outputs = Promise.all([collect(stdout), collect(stderr)]);
-    await ended;
-    stdout.end();
-    stderr.end();
-    const [out, err] = await outputs;
-    options.signal?.removeEventListener('abort', onAbort);
-    const inspected = await this.call(() => exec.inspect());
-    return { stdout: out, stderr: err, exitCode: inspected.ExitCode ?? (options.signal?.aborted ? 130 : 1) };
+    const signal = this.client.signalFor(options.signal);
+    const withStdin = options.stdin !== undefined;
+    const id = await this.createExec(container, command, { stdin: withStdin, output: true }, signal);
+    const connection = await this.startAttached(id, container, signal);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const done = readFrames(connection, (stream, payload) => (stream === STDERR ? err : out).push(payload));
+    if (withStdin) {
+      if (!('socket' in connection)) {
+        connection.stream.destroy();
+        throw engineError('server', { engine: this.endpoint, operation: 'pass input to a command in', subject: containerSubject(container), detail: 'the engine did not hand over the connection' });
+      }
+      // Written, then half-closed: the engine closes the process's stdin at our end of stream.
+      connection.socket.end(options.stdin ?? '');
+    }
+    const { cut } = await done;
+    if (signal?.aborted) throw interruptedError();
+    if (cut) {
+      throw engineError('unreachable', { engine: this.endpoint, operation: 'run a command in', subject: containerSubject(container), code: 'ECONNRESET' });
+    }
+    const exitCode = await this.exitCode(id, container, signal);
+    return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode };
   }
 
-  async execStream(container: string, command: string[]): Promise<StreamingExec> {
-    const exec = await this.call(() =>
-      this.docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true }),
-    );
-    const stream = await this.call(() => exec.start({ hijack: true, stdin: false }));
+  async execStream(container: string, command: string[], options: CallOptions = {}): Promise<StreamingExec> {
+    const signal = this.client.signalFor(options.signal);
+    const id = await this.createExec(container, command, { stdin: false, output: true }, signal);
+    const connection = await this.startAttached(id, container, signal);
     const stdout = new PassThrough();
     const stderr = new PassThrough();
-    this.docker.modem.demuxStream(stream, stdout, stderr);
-    const exited = new Promise<number>((resolve) => {
-      let settled = false;
-      const finish = async () => {
-        if (settled) return;
-        settled = true;
-        stdout.end();
-        stderr.end();
-        const inspected = await exec.inspect().catch(() => undefined);
-        resolve(inspected?.ExitCode ?? 1);
-      };
-      stream.on('end', finish);
-      stream.on('close', finish);
-      stream.on('error', finish);
+    const done = readFrames(connection, (stream, payload) => {
+      if (stream === STDOUT) stdout.write(payload);
+      else if (stream === STDERR) stderr.write(payload);
+    });
+    const exited = done.then(async ({ cut }) => {
+      stdout.end();
+      stderr.end();
+      if (signal?.aborted || cut) return 130;
+      return this.exitCode(id, container, signal).catch(() => 1);
     });
     return { stdout, stderr, exited };
   }
 
-  async putFile(container: string, path: string, content: Buffer | string, mode = 0o644): Promise<void> {
-    const slash = path.lastIndexOf('/');
-    const directory = slash <= 0 ? '/' : path.slice(0, slash);
-    const tar = tarSingleFile(path.slice(slash + 1), Buffer.from(content), mode);
-    await this.putTar(container, directory, tar);
+  async execDetached(container: string, command: string[], options: CallOptions = {}): Promise<void> {
+    const id = await this.createExec(container, command, { stdin: false, output: false }, options.signal);
+    await this.client.buffered({
+      method: 'POST',
+      path: `/exec/${enc(id)}/start`,
+      json: { Detach: true, Tty: false },
+      operation: 'start a daemon in',
+      subject: containerSubject(container),
+      signal: options.signal,
+    });
   }
 
-  async putTar(container: string, directory: string, tar: Readable | Buffer): Promise<void> {
-    await this.call(() => this.docker.getContainer(container).putArchive(tar, { path: directory }));
+  async readFile(container: string, path: string, options: CallOptions = {}): Promise<Buffer> {
+    const r = await this.client.buffered({
+      method: 'GET',
+      path: `/containers/${enc(container)}/archive`,
+      query: { path },
+      operation: 'read',
+      subject: `file ${path} in ${containerSubject(container)}`,
+      signal: options.signal,
+    });
+    return firstRegularFile(r.body);
   }
 
-  async listNetworks(): Promise<NetworkSummary[]> {
-    const networks = await this.call(() => this.docker.listNetworks());
+  async pause(container: string, options: CallOptions = {}): Promise<void> {
+    await this.client.buffered({ method: 'POST', path: `/containers/${enc(container)}/pause`, operation: 'pause', subject: containerSubject(container), deadline: 'slow', signal: options.signal });
+  }
+
+  async unpause(container: string, options: CallOptions = {}): Promise<void> {
+    await this.client.buffered({ method: 'POST', path: `/containers/${enc(container)}/unpause`, operation: 'unpause', subject: containerSubject(container), deadline: 'slow', signal: options.signal });
+  }
+
+  async putTar(container: string, directory: string, tar: Readable | Buffer, options: CallOptions = {}): Promise<void> {
+    await this.client.buffered({
+      method: 'PUT',
+      path: `/containers/${enc(container)}/archive`,
+      query: { path: directory },
+      body: tar,
+      contentType: 'application/x-tar',
+      operation: `copy files to ${directory} in`,
+      subject: containerSubject(container),
+      deadline: 'slow',
+      signal: options.signal,
+    });
+  }
+
+  async listNetworks(options: CallOptions = {}): Promise<NetworkSummary[]> {
+    const networks = await this.json<{ Id: string; Name: string; IPAM?: { Config?: { Subnet?: string }[] | null }; Labels?: Record<string, string> | null }[]>({
+      method: 'GET',
+      path: '/networks',
+      operation: 'list networks',
+      signal: options.signal,
+    });
     return networks.map((n) => ({
       id: n.Id,
       name: n.Name,
@@ -307,24 +415,4 @@ export class DockerRuntime implements ContainerRuntime {
       labels: n.Labels ?? {},
     }));
   }
-}
-
-/** The content of the first regular file in a ustar archive (the archive API's answer). */
-function firstTarEntry(tar: Buffer): Buffer {
-  for (let offset = 0; offset + 512 <= tar.length; ) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break;
-    const size = parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
-    const type = String.fromCharCode(header[156] ?? 48);
-    const body = offset + 512;
-    if (type === '0' || type === '\0') return Buffer.from(tar.subarray(body, body + size));
-    offset = body + Math.ceil(size / 512) * 512;
-  }
-  throw new Error('the archive holds no regular file');
-}
-
-function splitRef(ref: string): [string, string] {
-  const colon = ref.lastIndexOf(':');
-  if (colon > ref.lastIndexOf('/')) return [ref.slice(0, colon), ref.slice(colon + 1)];
-  return [ref, 'latest'];
 }

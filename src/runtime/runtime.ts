@@ -1,5 +1,8 @@
 // The only contract the rest of overlab has with a container engine. One implementation per
-// engine (docker-runtime.ts); unit tests use in-memory fakes.
+// engine (docker-runtime.ts: the Engine API over its unix socket); unit tests use the in-memory
+// fake in test/support/fake-runtime.ts. Every call takes an optional last `options` with an
+// AbortSignal; the implementation also aborts every call in flight on the command's Ctrl-C and
+// gives each a deadline, so no call waits forever on a hung engine.
 import type { Readable } from 'node:stream';
 
 export interface ExecResult {
@@ -8,9 +11,18 @@ export interface ExecResult {
   exitCode: number;
 }
 
-export interface ExecOptions {
-  stdin?: string;
+export interface CallOptions {
   signal?: AbortSignal;
+}
+
+export interface ExecOptions extends CallOptions {
+  /** Written to the process's stdin, which is then closed. */
+  stdin?: string;
+}
+
+export interface ImageOptions extends CallOptions {
+  /** The engine's progress, line by line. */
+  onLog?: (line: string) => void;
 }
 
 /** A file or directory of the engine's machine bound into a container. */
@@ -36,7 +48,8 @@ export interface ContainerDetails {
 export interface StreamingExec {
   stdout: Readable;
   stderr: Readable;
-  /** Resolves with the exit code once the process has ended and its output is drained. */
+  /** Resolves with the exit code once the process has ended and its output is drained (130 when
+   * the stream was aborted; it never rejects). */
   exited: Promise<number>;
 }
 
@@ -77,26 +90,33 @@ export interface EngineInfo {
 }
 
 export interface ContainerRuntime {
-  info(): Promise<EngineInfo>;
-  imageExists(ref: string): Promise<boolean>;
-  importImage(tar: Readable, ref: string, changes: string[]): Promise<void>;
-  removeImage(ref: string): Promise<void>;
-  createAndStart(spec: ContainerSpec): Promise<string>;
-  pidOf(container: string): Promise<number>;
-  inspectContainer(container: string): Promise<ContainerDetails>;
-  list(labelFilter: Record<string, string | true>): Promise<ContainerSummary[]>;
-  remove(container: string): Promise<void>;
-  stop(container: string): Promise<void>;
-  start(container: string): Promise<void>;
+  /** Where the engine is (its socket path): lab locks and messages name it. */
+  readonly endpoint: string;
+  info(options?: CallOptions): Promise<EngineInfo>;
+  imageExists(ref: string, options?: CallOptions): Promise<boolean>;
+  /** A root filesystem tar becomes image `ref` (`docker import`). */
+  importImage(tar: Readable, ref: string, changes: string[], options?: ImageOptions): Promise<void>;
+  /** A build context tar (with its Dockerfile) becomes an image with these tags (`docker build`). */
+  buildImage(context: Buffer | Readable, tags: string[], options?: ImageOptions): Promise<void>;
+  tagImage(source: string, target: string, options?: CallOptions): Promise<void>;
+  createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string>;
+  /** The PID of a running container's init (used only by the switch's cabling via --pid host). */
+  pidOf(container: string, options?: CallOptions): Promise<number>;
+  inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails>;
+  list(labelFilter: Record<string, string | true>, options?: CallOptions): Promise<ContainerSummary[]>;
+  /** The containers with exactly these names, whoever made them (name collisions). */
+  listByName(names: string[], options?: CallOptions): Promise<ContainerSummary[]>;
+  /** Force-remove; a container that is already gone is not an error. */
+  remove(container: string, options?: CallOptions): Promise<void>;
   exec(container: string, command: string[], options?: ExecOptions): Promise<ExecResult>;
-  execStream(container: string, command: string[]): Promise<StreamingExec>;
+  execStream(container: string, command: string[], options?: CallOptions): Promise<StreamingExec>;
   /** Start a process in the container and return at once (daemons: etcd, the agent). */
-  execDetached(container: string, command: string[]): Promise<void>;
+  execDetached(container: string, command: string[], options?: CallOptions): Promise<void>;
   /** One file's content, through the engine's archive API (no process started). */
-  readFile(container: string, path: string): Promise<Buffer>;
-  pause(container: string): Promise<void>;
-  unpause(container: string): Promise<void>;
-  putFile(container: string, path: string, content: Buffer | string, mode?: number): Promise<void>;
-  putTar(container: string, directory: string, tar: Readable | Buffer): Promise<void>;
-  listNetworks(): Promise<NetworkSummary[]>;
+  readFile(container: string, path: string, options?: CallOptions): Promise<Buffer>;
+  pause(container: string, options?: CallOptions): Promise<void>;
+  unpause(container: string, options?: CallOptions): Promise<void>;
+  /** Unpack a tar into a directory of the container, through the archive API. */
+  putTar(container: string, directory: string, tar: Readable | Buffer, options?: CallOptions): Promise<void>;
+  listNetworks(options?: CallOptions): Promise<NetworkSummary[]>;
 }

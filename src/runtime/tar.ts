@@ -47,3 +47,50 @@ export function tarEntries(entries: TarEntry[]): Buffer {
 export function tarSingleFile(name: string, content: Buffer, mode: number): Buffer {
   return tarEntries([{ name, content, mode }]);
 }
+
+export interface TarMember {
+  name: string;
+  /** '0' regular file, '5' directory, others as the archive says. */
+  type: string;
+  mode: number;
+  content: Buffer;
+}
+
+function field(header: Buffer, offset: number, length: number): string {
+  return header.subarray(offset, offset + length).toString('utf8').replace(/\0.*$/s, '');
+}
+
+/** Every member of a ustar/pax archive (pax and GNU long-name records applied to the next member). */
+export function readTar(tar: Buffer): TarMember[] {
+  const members: TarMember[] = [];
+  let longName: string | undefined;
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((b) => b === 0)) break;
+    const size = parseInt(field(header, 124, 12).trim() || '0', 8);
+    const type = String.fromCharCode(header[156] ?? 48).replace('\0', '0');
+    const body = Buffer.from(tar.subarray(offset + 512, offset + 512 + size));
+    offset += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') {
+      longName = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1] ?? longName;
+      continue;
+    }
+    if (type === 'L') {
+      longName = body.toString('utf8').replace(/\0.*$/s, '');
+      continue;
+    }
+    if (type === 'g') continue;
+    const prefix = field(header, 345, 155);
+    const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    longName = undefined;
+    members.push({ name, type, mode: parseInt(field(header, 100, 8).trim() || '0', 8), content: body });
+  }
+  return members;
+}
+
+/** The content of the first regular file in an archive (what the engine's archive API sends). */
+export function firstRegularFile(tar: Buffer): Buffer {
+  const file = readTar(tar).find((m) => m.type === '0');
+  if (!file) throw new Error('the archive holds no regular file');
+  return file.content;
+}

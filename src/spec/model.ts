@@ -1,5 +1,7 @@
 // The typed lab model: what a YAML spec means once parsed and checked.
 // Addresses the user left out are still undefined here; src/plan/addressing.ts fills them in.
+import type { CHECK_KINDS } from '../checks/kinds/registry.js';
+import type { KeyedSpec } from './keyed-kinds.js';
 
 /** Where a value sits in the spec file, for error messages. */
 export interface SourcePosition {
@@ -111,17 +113,18 @@ export interface AgentCostSpec {
   during: { ping: PingSpec };
 }
 
-export interface CheckSpec {
+/** The fields every check has, whatever its kind. */
+export interface CheckCommon {
   name: string;
   description?: string;
-  ping?: PingSpec;
-  capture?: CaptureSpec;
-  kernel?: KernelCheckSpec;
-  lease?: LeaseCheckSpec;
-  agentCost?: AgentCostSpec;
   /** Position of the check in the spec, for reports. */
   position?: SourcePosition;
 }
+
+/** One check: a discriminated union on `kind` (the YAML key it was written with), its spec under
+ * that same key — `{ kind: 'ping', name, ping: {...} }`. The kinds are src/checks/kinds/registry.ts. */
+export type CheckSpec = KeyedSpec<typeof CHECK_KINDS, CheckCommon>;
+export type CheckKindKey = CheckSpec['kind'];
 
 export interface LabSpec {
   name: string; // [a-z0-9][a-z0-9-]*, used in container names

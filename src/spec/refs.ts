@@ -1,8 +1,10 @@
 // Syntactic parsing of references used in checks: "host1", "host1/pod1", "outside", "host1:eth0",
-// "host1/pod1:eth0", "10.1.2.3", "02:42:ac:10:01:02". Whether the named things exist is checked
-// elsewhere (src/spec/semantic.ts for names, the resolver for interfaces and addresses).
+// "host1/pod1:eth0", "10.1.2.3", "02:42:ac:10:01:02". Each part follows its name rule in
+// src/spec/names.ts. Whether the named things exist is checked elsewhere (SpecScope against the
+// spec, LabNames against a running lab).
 
-import { isValidIpv4, isValidMac } from './ipv4.js';
+import { isValidIpv4, isValidMac } from './ipv4-cidr.js';
+import { LINUX_IFNAME_MAX, NAME_RULES, isValidName, nameProblem } from './names.js';
 
 export type ParsedRef =
   | { kind: 'host'; host: string }
@@ -13,13 +15,11 @@ export type ParsedRef =
   | { kind: 'ip'; ip: string }
   | { kind: 'mac'; mac: string }; // lower case
 
-/** Same as ParsedRef (model.ts's `Ref` is the unparsed string). */
-export type Ref = ParsedRef;
 export type RefKind = ParsedRef['kind'];
 
-const NAME = '[a-z][a-z0-9-]*';
-const REF = new RegExp(`^(${NAME})(?:/(${NAME}))?(?::([^/:\\s]+))?$`);
-export const MAX_IFACE_NAME = 15;
+const NAME = NAME_RULES.node.schemaPattern.slice(1, -1);
+const REF = /^([^/:]*)(?:\/([^/:]*))?(?::(.*))?$/s;
+export const MAX_IFACE_NAME = LINUX_IFNAME_MAX;
 
 /**
  * Parses a reference. A bare name is a `node` when it is in `externals` (the external node
@@ -35,6 +35,8 @@ export function parseRef(s: string, externals?: Iterable<string>): ParsedRef | u
   const host = m[1] as string;
   const pod = m[2];
   const iface = m[3];
+  if (!isValidName('node', host)) return undefined;
+  if (pod !== undefined && !isValidName('pod', pod)) return undefined;
   if (iface !== undefined) {
     if (!isValidIfaceName(iface)) return undefined;
     return pod !== undefined ? { kind: 'iface', host, pod, iface } : { kind: 'iface', host, iface };
@@ -44,16 +46,9 @@ export function parseRef(s: string, externals?: Iterable<string>): ParsedRef | u
   return ext?.has(host) ? { kind: 'node', node: host } : { kind: 'host', host };
 }
 
-/** Linux interface name rules: 1..15 bytes, no '/', ':' or whitespace, not "." or "..". */
+/** The interface name rule of src/spec/names.ts. */
 export function isValidIfaceName(s: string): boolean {
-  return (
-    typeof s === 'string' &&
-    s.length > 0 &&
-    Buffer.byteLength(s, 'utf8') <= MAX_IFACE_NAME &&
-    s !== '.' &&
-    s !== '..' &&
-    !/[/:\s]/.test(s)
-  );
+  return isValidName('iface', s);
 }
 
 /** Why `s` is not a reference (a sentence fragment, e.g. `"Host1" has upper-case letters`), or undefined when it is one. */
@@ -64,20 +59,22 @@ export function refProblem(s: string): string | undefined {
   if (/^[0-9.]+$/.test(s)) return `${q} is not a valid IPv4 address`;
   if (/^[0-9a-f]{1,3}(?::[0-9a-f]{0,3}){2,}$/i.test(s))
     return `${q} is not a valid MAC address (six pairs of hex digits, like 02:42:ac:10:01:02)`;
-  const m = /^([^/:]*)(?:\/([^:]*))?(?::(.*))?$/.exec(s);
+  const m = /^([^/:]*)(?:\/([^:]*))?(?::(.*))?$/s.exec(s);
   if (m) {
     const iface = m[3];
     if (iface === '') return `${q} has an empty interface name`;
     if (m[2] === '') return `${q} has an empty pod name`;
     if (iface !== undefined && !isValidIfaceName(iface)) {
-      if (Buffer.byteLength(iface, 'utf8') > MAX_IFACE_NAME)
+      if (Buffer.byteLength(iface, 'utf8') > MAX_IFACE_NAME && NAME_RULES.iface.pattern.test(iface))
         return `interface name ${JSON.stringify(iface)} is ${iface.length} characters; Linux interface names are at most ${MAX_IFACE_NAME}`;
-      return `${JSON.stringify(iface)} is not a valid interface name`;
+      return `${JSON.stringify(iface)} is not a valid interface name (${NAME_RULES.iface.rule})`;
     }
     const parts = [m[1], m[2]].filter((p): p is string => p !== undefined);
     if (parts.some((p) => /[A-Z]/.test(p))) return `${q} has upper-case letters; names are lower-case`;
     const bad = parts.find((p) => !new RegExp(`^${NAME}$`).test(p));
     if (bad !== undefined && s !== bad) return `${JSON.stringify(bad)} in ${q} is not a valid name`;
+    const long = parts.find((p) => nameProblem('node', p) !== undefined && new RegExp(`^${NAME}$`).test(p));
+    if (long !== undefined) return `${JSON.stringify(long)} in ${q} is ${long.length} characters; names are at most ${LINUX_IFNAME_MAX}`;
   }
   return `${q} is not a valid reference`;
 }

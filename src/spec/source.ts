@@ -35,7 +35,6 @@ export class SpecSource {
     this.file = file;
     this.doc = parseDocument(text, {
       lineCounter: this.lines,
-      keepSourceTokens: true,
       prettyErrors: false,
       uniqueKeys: true,
       stringKeys: true, // keys like `1:` become "1"; collection keys are errors

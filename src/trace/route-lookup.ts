@@ -1,7 +1,7 @@
 // Which route the kernel takes for a destination: the longest prefix of the namespace's main
 // table (what `ip route get` answers when no policy rule interferes), or the kernel's own answer
 // to `ip route get` when it was asked. Pure.
-import { cidrContains } from '../spec/ipv4.js';
+import { cidrContains } from '../spec/ipv4-cidr.js';
 import type { NamespaceState, RouteState } from './kernel-snapshot.js';
 
 export interface RouteDecision {

@@ -12,34 +12,22 @@ const container = (name: string, lab: string, node: string, role: string, state 
 });
 
 describe('groupLabs', () => {
-  it('groups containers by lab label and reads the model from the switch', () => {
+  it('groups containers by lab label and reads the fingerprint and run id from the switch', () => {
     const labs = groupLabs([
-      container('overlab-a-host1', 'a', 'host1', 'host'),
-      container('overlab-b-switch', 'b', 'switch', 'switch', 'running', { 'overlab.resolved': '{"name":"b"}', 'overlab.fingerprint': 'f1' }),
-      container('overlab-a-switch', 'a', 'switch', 'switch', 'exited', { 'overlab.resolved': 'not json' }),
+      container('overlab-a-host1', 'a', 'host1', 'host', 'running', { 'overlab.run': 'r1' }),
+      container('overlab-b-switch', 'b', 'switch', 'switch', 'running', { 'overlab.fingerprint': 'f1', 'overlab.run': 'r2' }),
+      container('overlab-a-switch', 'a', 'switch', 'switch', 'exited'),
       { id: 'x', name: 'other', state: 'running', labels: {} },
     ]);
     expect(labs.map((l) => [l.name, l.nodes.length, l.running])).toEqual([
       ['a', 2, 1],
       ['b', 1, 1],
     ]);
-    expect(labs[0]!.resolved).toBeUndefined();
-    expect(labs[1]!.resolved).toEqual({ name: 'b', hosts: [] });
-    expect(labs[1]!.fingerprint).toBe('f1');
+    expect(labs[0]!.fingerprint).toBeUndefined();
+    expect(labs[0]!.run).toBeUndefined();
+    expect(labs[1]).toMatchObject({ fingerprint: 'f1', run: 'r2' });
+    expect(labs[0]!.containers.map((c) => c.name)).toEqual(['overlab-a-host1', 'overlab-a-switch']);
     expect(underlaysInUse(labs)).toEqual(['192.168.50.0/24', '192.168.50.0/24']);
-  });
-});
-
-describe('lab membership', () => {
-  it('drops removed hosts and adds joined ones from their labels', () => {
-    const host = (name: string) => ({ name, container: `overlab-c-${name}` });
-    const resolved = JSON.stringify({ name: 'c', hosts: [host('host1'), host('host2')] });
-    const labs = groupLabs([
-      container('overlab-c-switch', 'c', 'switch', 'switch', 'running', { 'overlab.resolved': resolved }),
-      container('overlab-c-host1', 'c', 'host1', 'host'),
-      container('overlab-c-host3', 'c', 'host3', 'host', 'running', { 'overlab.joined-host': JSON.stringify(host('host3')) }),
-    ]);
-    expect(labs[0]!.resolved!.hosts.map((h) => h.name)).toEqual(['host1', 'host3']);
   });
 });
 

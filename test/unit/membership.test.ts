@@ -44,7 +44,7 @@ describe('logTime', () => {
 
 describe('context switches', () => {
   it('sums every task of every process', async () => {
-    const { sumContextSwitches } = await import('../../src/checks/overlay-checks.js');
+    const { sumContextSwitches } = await import('../../src/checks/kinds/agent-cost.js');
     const task = (v: number, n: number) => `Name:\tnode\nState:\tS\nvoluntary_ctxt_switches:\t${v}\nnonvoluntary_ctxt_switches:\t${n}\n`;
     expect(sumContextSwitches(task(10, 2) + task(5, 1) + task(7, 0))).toEqual({ voluntary: 22, involuntary: 3 });
   });
@@ -52,7 +52,7 @@ describe('context switches', () => {
 
 describe('forwardingSwitches', () => {
   it('subtracts what the agent does idle over the same time', async () => {
-    const { forwardingSwitches } = await import('../../src/checks/overlay-checks.js');
+    const { forwardingSwitches } = await import('../../src/checks/kinds/agent-cost.js');
     expect(forwardingSwitches({ switches: 100, ms: 2000 }, { switches: 180, ms: 2000 })).toBe(80);
     expect(forwardingSwitches({ switches: 100, ms: 1000 }, { switches: 150, ms: 2000 })).toBe(0);
     expect(forwardingSwitches({ switches: 0, ms: 0 }, { switches: 40, ms: 2000 })).toBe(40);

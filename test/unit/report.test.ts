@@ -4,7 +4,7 @@ import { renderJunit } from '../../src/report/junit.js';
 import { palette, shouldUseColour } from '../../src/report/colour.js';
 import { chooseRenderer } from '../../src/cli/progress.js';
 import { errorEnvelope, renderErrorForHuman, successEnvelope } from '../../src/cli/envelope.js';
-import { exitCodeFor, inputError, environmentError, OverlabError } from '../../src/core/errors.js';
+import { exitCodeFor, inputError, environmentError, interruptedError, OverlabError } from '../../src/core/errors.js';
 import { renderVerifyReport } from '../../src/report/verify-report.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 
@@ -67,7 +67,10 @@ describe('errors and envelopes', () => {
     expect(exitCodeFor(environmentError('x'))).toBe(3);
     expect(exitCodeFor(new OverlabError('check', 'x'))).toBe(1);
     expect(exitCodeFor(Object.assign(new Error('spec'), { exitCode: 2 }))).toBe(2);
-    expect(exitCodeFor(new Error('boom'))).toBe(1);
+    expect(exitCodeFor(new Error('boom'))).toBe(70); // not ours: a bug
+    expect(exitCodeFor(new TypeError('x'))).toBe(70);
+    expect(exitCodeFor(interruptedError('SIGTERM'))).toBe(143);
+    expect(exitCodeFor(interruptedError())).toBe(130);
   });
   it('wraps results and errors', () => {
     expect(successEnvelope({ a: 1 }, 1)).toEqual({ status: 1, result: { a: 1 } });

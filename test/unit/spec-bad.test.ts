@@ -47,7 +47,7 @@ const cases: [file: string, expected: string[]][] = [
     'bad-names.yaml',
     [
       `bad-names.yaml:1:7 name: "Lab_1" is not a valid lab name; use lower-case letters, digits and "-", starting with a letter. Try "lab-1".`,
-      `bad-names.yaml:3:11 network.bridge: "br/0" is not a valid Linux interface name; it may not contain "/", ":" or spaces, nor be "." or "..".`,
+      `bad-names.yaml:3:11 network.bridge: "br/0" is not a valid Linux interface name; use letters, digits, "_", "." and "-", not starting with "-", not "." or "..", at most 15 bytes.`,
       `bad-names.yaml:5:11 hosts[0].name: "Host1" is not a valid host name; use lower-case letters, digits and "-", starting with a letter. Try "host1".`,
       `bad-names.yaml:6:12 hosts[0].pods[0]: "1pod" is not a valid pod name; use lower-case letters, digits and "-", starting with a letter.`,
     ],
@@ -56,8 +56,8 @@ const cases: [file: string, expected: string[]][] = [
     'capture-shape.yaml',
     [
       `capture-shape.yaml:8:7 checks[0].capture: a capture needs at least one "expect" or "absent" entry. Add expect: [{...}] (packets that must be seen) or absent: [{...}] (packets that must not).`,
-      `capture-shape.yaml:13:5 checks[1].capture: a check has either "ping" or "capture", not both. Split it into two checks.`,
-      `capture-shape.yaml:17:5 checks[2]: a check needs "ping" or "capture". Add ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.`,
+      `capture-shape.yaml:13:5 checks[1].capture: a check has one kind, but this one has "ping" and "capture". Split it into one check per kind.`,
+      `capture-shape.yaml:17:5 checks[2]: a check needs one of "ping", "capture", "kernel", "lease", "agentCost". Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.`,
       `capture-shape.yaml:21:7 checks[3].capture.during: "during" is required.`,
     ],
   ],

@@ -96,8 +96,9 @@ describe('parseLabSpec: defaults', () => {
       'c.yaml',
     );
     expect(lab.checks).toEqual([
-      { name: 'p', position: { file: 'c.yaml', line: 4, col: 5 }, ping: { from: 'host1/pod1', to: 'host1', count: 3, expect: 'reachable' } },
+      { kind: 'ping', name: 'p', position: { file: 'c.yaml', line: 4, col: 5 }, ping: { from: 'host1/pod1', to: 'host1', count: 3, expect: 'reachable' } },
       {
+        kind: 'capture',
         name: 'c',
         description: 'd',
         position: { file: 'c.yaml', line: 6, col: 5 },
@@ -221,11 +222,13 @@ describe('good fixtures', () => {
       externals: [],
       checks: [
         {
+          kind: 'ping',
           name: 'pods reach each other',
           position: { file, line: 16, col: 5 },
           ping: { from: 'host1/pod1', to: 'host1/pod2', count: 3, expect: 'reachable' },
         },
         {
+          kind: 'capture',
           name: 'bridge sees the frames',
           description: "The echo request crosses docker0 with the pods' own MAC addresses.",
           position: { file, line: 18, col: 5 },
@@ -305,7 +308,7 @@ describe('SpecError', () => {
     ).toBe(
       'labs/x.yaml:12:9 hosts[1].pods[0].name: "pod-with-a-very-long-name" is 25 characters; Linux interface and namespace names are at most 15. Use a shorter name.',
     );
-    expect(formatIssue({ file: 'a.yaml', line: 0, col: 0, path: '', message: 'file not found' })).toBe('a.yaml:0:0: file not found');
+    expect(formatIssue({ file: 'a.yaml', line: 0, col: 0, path: '', message: 'file not found.' })).toBe('a.yaml:0:0: file not found.');
   });
 });
 
@@ -325,7 +328,7 @@ describe('loadLabSpec: files', () => {
   it('missing file', async () => {
     const path = join(dir, 'nope.yaml');
     const e = await loadError(path);
-    expect(e.issues).toEqual([{ file: path, line: 0, col: 0, path: '', message: 'file not found' }]);
+    expect(e.issues).toEqual([{ file: path, line: 0, col: 0, path: '', message: 'file not found.' }]);
     expect(e.exitCode).toBe(2);
   });
 
@@ -338,7 +341,7 @@ describe('loadLabSpec: files', () => {
     const file = join(dir, 'plain');
     writeFileSync(file, 'x');
     const e = await loadError(join(file, 'lab.yaml'));
-    expect(e.issues[0]?.message).toBe('file not found');
+    expect(e.issues[0]?.message).toBe('file not found.');
   });
 
   it('reports errors with the path as given, and LabSpec.file absolute', async () => {
@@ -368,12 +371,16 @@ describe('odd documents', () => {
     ['name: !!binary aGVsbG8=\nhosts: [{name: h}]\n', ['x.yaml:1:16 name: expected a string, found binary data.']],
     [
       'name: x\nhosts:\n  - name: h\n    subnets: {"a/b": 10.0.0.0/24, 1: 1}\n',
-      ['x.yaml:4:38 hosts[0].subnets["1"]: expected a string, found the number 1.'],
+      [
+        'x.yaml:4:15 hosts[0].subnets["a/b"]: "a/b" is not a valid network name; use lower-case letters, digits and "-", starting with a letter. Try "a-b".',
+        'x.yaml:4:35 hosts[0].subnets["1"]: "1" is not a valid network name; use lower-case letters, digits and "-", starting with a letter.',
+        'x.yaml:4:38 hosts[0].subnets["1"]: expected a string, found the number 1.',
+      ],
     ],
     [
       'name: x\nhosts: [{name: h}]\nchecks: [{name: c, ping: {from: h, to: h}, capture: 5}]\n',
       [
-        'x.yaml:3:44 checks[0].capture: a check has either "ping" or "capture", not both. Split it into two checks.',
+        'x.yaml:3:44 checks[0].capture: a check has one kind, but this one has "ping" and "capture". Split it into one check per kind.',
         'x.yaml:3:53 checks[0].capture: expected a mapping, found the number 5.',
       ],
     ],

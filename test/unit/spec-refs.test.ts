@@ -31,7 +31,7 @@ describe('parseRef', () => {
     ['Host1', '"Host1" has upper-case letters; names are lower-case'],
     ['host1/', '"host1/" has an empty pod name'],
     ['host1:', '"host1:" has an empty interface name'],
-    ['host1:..', '".." is not a valid interface name'],
+    ['host1:..', '".." is not a valid interface name (letters, digits, "_", "." and "-", not starting with "-", not "." or "..", at most 15 bytes)'],
     ['host1:a-very-long-interface', 'interface name "a-very-long-interface" is 21 characters; Linux interface names are at most 15'],
     ['host1/pod1/x', '"pod1/x" in "host1/pod1/x" is not a valid name'],
     ['1host', '"1host" is not a valid reference'],

@@ -1,9 +1,14 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_FILE, labSchema } from '../../src/spec/schema.js';
+import { SCHEMA_FILE, labSchema } from '../../src/spec/schema-validate.js';
+import { schemaFileText, validatorModuleText } from '../../src/spec/schema-build.js';
+import { NAME_RULES, RESERVED_NODE_NAMES } from '../../src/spec/names.js';
+import { CHECK_KINDS } from '../../src/checks/kinds/registry.js';
 
 type S = Record<string, unknown>;
 
@@ -25,6 +30,51 @@ describe('schema/lab.schema.json', () => {
   const schema = labSchema();
   const defs = schema.definitions as Record<string, S>;
   const target = (s: S): S => (typeof s.$ref === 'string' ? (defs[s.$ref.replace('#/definitions/', '')] ?? {}) : s);
+
+  it('is the one generated from src/spec/lab-schema.ts (run `npm run build` after changing the schema)', () => {
+    expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(schemaFileText());
+  });
+
+  it('takes its name rules from src/spec/names.ts', () => {
+    for (const [def, kind] of [['labName', 'lab'], ['nodeName', 'node'], ['podName', 'pod'], ['networkName', 'network'], ['ifaceName', 'iface']] as const) {
+      expect(defs[def]?.pattern, def).toBe(NAME_RULES[kind].schemaPattern);
+      expect(defs[def]?.maxLength, def).toBe(NAME_RULES[kind].maxBytes);
+    }
+    expect((defs.nodeName?.not as S).enum).toEqual(Object.keys(RESERVED_NODE_NAMES));
+  });
+
+  it('has one check property per registered check kind, exactly one required', () => {
+    const check = defs.check as S;
+    expect(Object.keys(check.properties as S)).toEqual(['name', 'description', ...CHECK_KINDS.map((k) => k.key)]);
+    expect(check.oneOf).toEqual(CHECK_KINDS.map((k) => ({ required: [k.key] })));
+  });
+
+  it('the precompiled validator (Ajv standalone code) agrees with the schema on every fixture', async () => {
+    // Inside the package, so the generated code's require('ajv/dist/runtime/…') resolves as it does in dist/.
+    const dir = mkdtempSync(join(process.cwd(), 'node_modules', '.overlab-validator-'));
+    const file = join(dir, 'lab-validator.cjs');
+    try {
+      writeFileSync(file, validatorModuleText());
+      const standalone = createRequire(import.meta.url)(file) as (d: unknown) => boolean;
+      const compiled = new Ajv({ allErrors: true, strict: false }).compile(schema);
+      const fixtures = ['test/fixtures/specs/good', 'test/fixtures/specs/bad', 'labs'].flatMap((d) => readdirSync(d).map((f) => `${d}/${f}`));
+      let invalid = 0;
+      for (const f of fixtures) {
+        let data: unknown;
+        try {
+          data = parse(readFileSync(f, 'utf8'));
+        } catch {
+          continue;
+        }
+        const a = standalone(data);
+        expect(a, f).toBe(compiled(data));
+        if (!a) invalid++;
+      }
+      expect(invalid).toBeGreaterThan(10); // the bad fixtures the schema alone refuses
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('is found relative to the package root', () => {
     expect(SCHEMA_FILE).toBe(resolve('schema/lab.schema.json'));

@@ -14,7 +14,7 @@ interface ImageBuildResult {
 export default class ImageBuild extends BaseCommand<ImageBuildResult> {
   static override summary = 'Build the lab host image (Debian + iproute2, tcpdump, iptables, iperf3, etcd, Node.js).';
   static override description =
-    'offline (default): mmdebstrap makes a Debian root filesystem from Debian\'s packages and `docker import` loads it — no container registry needed. dockerfile: `docker build` of image/Dockerfile, for machines that can pull debian:bookworm-slim.';
+    'offline (default): mmdebstrap makes a Debian root filesystem from Debian\'s packages and the engine imports it — no container registry needed. dockerfile: the engine builds image/Dockerfile, for machines that can pull debian:bookworm-slim.';
   static override examples = ['<%= config.bin %> image build', '<%= config.bin %> image build --if-missing', '<%= config.bin %> image build --method dockerfile'];
   static override flags = {
     method: Flags.string({ options: ['offline', 'dockerfile'], default: 'offline', description: 'How to build.' }),
@@ -30,10 +30,10 @@ export default class ImageBuild extends BaseCommand<ImageBuildResult> {
       return { tags, method, status: 'present', durationMs: 0 };
     }
     const log = (line: string) => {
-      if (!this.json) process.stderr.write(this.colours.dim(line) + '\n');
+      this.note(this.colours.dim(line));
     };
     if (method === 'offline') await buildOffline(this.runtime, tags, { onLog: log, signal: this.abort.signal });
-    else await buildWithDockerfile(tags, log);
+    else await buildWithDockerfile(this.runtime, tags, { onLog: log, signal: this.abort.signal });
     return { tags, method, status: 'built', durationMs: Date.now() - started };
   }
 

@@ -1,10 +1,17 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { requireRunningLab } from '../../core/lab-registry.js';
 import { addHost, type MembershipResult } from '../../core/node-membership.js';
+import { withLabLock } from '../../core/lab-lock.js';
+import { saveLabModel } from '../../core/lab-model.js';
+import { collisionError, nameCollisions } from '../../core/lab-up.js';
+import { containerName } from '../../plan/naming.js';
 import { renderMembership } from '../../report/membership.js';
 
 export default class NodeAdd extends BaseCommand<MembershipResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab', 'none'];
   static override summary = 'Add a host to a running lab: it takes a lease, and every peer programs it.';
   static override description = 'Reports how long after the new host wrote its lease the last peer had programmed it (from the agents\' logs).';
   static override examples = ['<%= config.bin %> node add flannel-vxlan host3 --pods pod1,pod2'];
@@ -18,9 +25,16 @@ export default class NodeAdd extends BaseCommand<MembershipResult> {
 
   protected async execute(): Promise<MembershipResult> {
     const { args, flags } = await this.parse(NodeAdd);
-    const lab = await requireRunningLab(this.runtime, args.lab);
+    this.labInScope = args.lab;
     const pods = flags.pods.split(',').map((p) => p.trim()).filter(Boolean);
-    return addHost(this.runtime, lab, args.host, pods, this.abort.signal);
+    return withLabLock(this.runtime, args.lab, this.abort.signal, async () => {
+      const lab = await requireRunningLab(this.runtime, args.lab, { acceptDegraded: true, holdsLock: true });
+      const collisions = await nameCollisions(this.runtime, lab, [{ node: args.host, container: containerName(lab.name, args.host) }]);
+      if (collisions.length) throw collisionError(lab.name, collisions);
+      const result = await addHost(this.runtime, lab, args.host, pods, this.abort.signal);
+      await saveLabModel(this.runtime, { ...lab, hosts: [...lab.hosts, result.host] });
+      return result;
+    });
   }
 
   protected renderHuman(r: MembershipResult): string {

@@ -1,10 +1,15 @@
 import { Args } from '@oclif/core';
+import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { requireRunningLab } from '../../core/lab-registry.js';
 import { removeHost, type MembershipResult } from '../../core/node-membership.js';
+import { withLabLock } from '../../core/lab-lock.js';
+import { saveLabModel } from '../../core/lab-model.js';
 import { renderMembership } from '../../report/membership.js';
 
 export default class NodeRm extends BaseCommand<MembershipResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab', 'host'];
   static override summary = 'Remove a host from a running lab: its lease goes, and every peer drops its entries.';
   static override examples = ['<%= config.bin %> node rm flannel-vxlan host3'];
   static override args = {
@@ -14,8 +19,13 @@ export default class NodeRm extends BaseCommand<MembershipResult> {
 
   protected async execute(): Promise<MembershipResult> {
     const { args } = await this.parse(NodeRm);
-    const lab = await requireRunningLab(this.runtime, args.lab);
-    return removeHost(this.runtime, lab, args.host, this.abort.signal);
+    this.labInScope = args.lab;
+    return withLabLock(this.runtime, args.lab, this.abort.signal, async () => {
+      const lab = await requireRunningLab(this.runtime, args.lab, { acceptDegraded: true, holdsLock: true });
+      const result = await removeHost(this.runtime, lab, args.host, this.abort.signal);
+      await saveLabModel(this.runtime, { ...lab, hosts: lab.hosts.filter((h) => h.name !== args.host) });
+      return result;
+    });
   }
 
   protected renderHuman(r: MembershipResult): string {

@@ -17,7 +17,7 @@ import {
   prefixMask,
   prefixSize,
   subnetCount,
-} from '../../src/spec/ipv4.js';
+} from '../../src/spec/ipv4-cidr.js';
 
 describe('isValidIpv4 / parseIpv4', () => {
   it.each(['0.0.0.0', '1.2.3.4', '10.0.0.1', '172.16.1.254', '192.168.50.10', '255.255.255.255'])('accepts %s', (s) => {

@@ -1,0 +1,57 @@
+// What a check kind is: a keyed kind (schema fragment + resolve, src/spec/keyed-kinds.ts) that
+// can also run against a running lab. Each kind is one module in src/checks/kinds/; the runner
+// looks the kind up in the registry (src/checks/kinds/registry.ts) — no chain of ifs.
+//
+//   footprint  which lab nodes it touches (the runner refuses to run a check whose nodes are
+//              gone, and a planner can group checks whose footprints do not meet)
+//   run        observe: probes against the lab, with an AbortSignal; returns what it saw
+//   verdict    pure: pass/fail and the one-line "seen" / "reason"
+import type { TSchema } from '@sinclair/typebox';
+import type { ResolvedLab } from '../plan/resolved-lab.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { KeyedKind } from '../spec/keyed-kinds.js';
+import type { LabNames } from './lab-names.js';
+
+export interface CheckContext {
+  runtime: ContainerRuntime;
+  lab: ResolvedLab;
+  names: LabNames;
+}
+
+export interface Verdict {
+  status: 'pass' | 'fail';
+  /** What was seen, one line. */
+  seen: string;
+  /** Why it failed, one line; absent when it passed. */
+  reason?: string;
+  details: Record<string, unknown>;
+}
+
+/** The lab nodes a check needs running (names as in the lab: hosts, external nodes, "etcd"), and
+ * the interfaces it captures on (for a planner: a capture must not see another check's traffic). */
+export interface Footprint {
+  nodes: string[];
+  captures: string[];
+}
+
+export interface CheckKind<K extends string = string, S extends TSchema = TSchema, Spec = unknown, Observation = unknown>
+  extends KeyedKind<K, S, Spec> {
+  /** The kind as reports and JSON name it ("ping", "agent-cost"). */
+  readonly label: string;
+  footprint(spec: Spec, names: LabNames): Footprint;
+  run(spec: Spec, context: CheckContext, signal: AbortSignal): Promise<Observation>;
+  verdict(spec: Spec, observation: Observation): Verdict;
+}
+
+/** Identity with inference: `defineCheckKind({...})` types raw, spec and observation from the parts. */
+export function defineCheckKind<K extends string, S extends TSchema, Spec, Observation>(
+  kind: CheckKind<K, S, Spec, Observation>,
+): CheckKind<K, S, Spec, Observation> {
+  return kind;
+}
+
+/** A check that cannot be judged because part of the lab it needs is missing or unreadable:
+ * reported with status "error", never as a pass or a fail. */
+export class LabPartMissing extends Error {
+  override readonly name = 'LabPartMissing';
+}

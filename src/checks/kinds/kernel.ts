@@ -1,0 +1,144 @@
+// kernel: host `on` has the flannel state for host `peer` (vxlan: neighbour, FDB, onlink route;
+// host-gw: route via the peer; udp: the network route via flannel0 and the agent's peer table),
+// compared with the peer's lease in etcd or the static plan.
+import type { FdbEntry, NeighEntry, PeerState, RouteEntry } from '../../agent/peer-state.js';
+import type { AgentStats, RouteJson } from '../../core/agents.js';
+import type { ResolvedNetwork } from '../../plan/resolved-lab.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
+import type { KernelCheckSpec } from '../../spec/model.js';
+import { defineCheckKind, type Verdict } from '../check-kind.js';
+import type { PeerFacts } from '../overlay-facts.js';
+
+const describeRoute = (r: RouteEntry) => `route ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.onlink ? ' onlink' : ''}`;
+const describeNeigh = (n: NeighEntry) => `neigh ${n.ip} lladdr ${n.lladdr} dev ${n.dev}`;
+const describeFdb = (f: FdbEntry) => `fdb ${f.mac} dst ${f.dst} dev ${f.dev}`;
+
+/** Pure: which desired entries the kernel lacks (exact match on every field). */
+export function missingEntries(desired: PeerState, actual: PeerState): string[] {
+  const missing: string[] = [];
+  for (const r of desired.routes) {
+    if (!actual.routes.some((a) => a.dst === r.dst && (a.via ?? '') === (r.via ?? '') && a.dev === r.dev && !!a.onlink === !!r.onlink)) missing.push(describeRoute(r));
+  }
+  for (const n of desired.neighbours) {
+    if (!actual.neighbours.some((a) => a.ip === n.ip && a.dev === n.dev && a.lladdr.toLowerCase() === n.lladdr.toLowerCase())) missing.push(describeNeigh(n));
+  }
+  for (const f of desired.fdb) {
+    if (!actual.fdb.some((a) => a.mac.toLowerCase() === f.mac.toLowerCase() && a.dst === f.dst && a.dev === f.dev)) missing.push(describeFdb(f));
+  }
+  return missing;
+}
+
+/** The three kernel tables, each one argv exec (run in parallel; no shell). */
+export const KERNEL_STATE_ARGVS = {
+  routes: ['ip', '-j', 'route'],
+  neighbours: ['ip', '-j', 'neigh'],
+  fdb: ['bridge', '-j', 'fdb', 'show'],
+} as const;
+
+export async function readKernelPeerState(runtime: ContainerRuntime, container: string, net: ResolvedNetwork): Promise<PeerState> {
+  const [{ actualPeerState, parseFdb, parseNeighbours, parseRoutes }, { parseCidr: parseAgentCidr }, { vxlanDevice }] = await Promise.all([
+    import('../../agent/kernel-state.js'),
+    import('../../agent/ip4.js'),
+    import('../../plan/overlay.js'),
+  ]);
+  const [routes, neigh, fdb] = await Promise.all(
+    [KERNEL_STATE_ARGVS.routes, KERNEL_STATE_ARGVS.neighbours, KERNEL_STATE_ARGVS.fdb].map((argv) => runtime.exec(container, [...argv])),
+  );
+  for (const [r, argv] of [[routes!, KERNEL_STATE_ARGVS.routes], [neigh!, KERNEL_STATE_ARGVS.neighbours]] as const) {
+    if (r.exitCode !== 0) throw new Error(`\`${argv.join(' ')}\` failed in ${container}: ${r.stderr.trim()}`);
+  }
+  const cidr = parseAgentCidr(net.cidr, false);
+  const dev = net.backend === 'vxlan' ? vxlanDevice(net) : net.backend === 'udp' ? 'flannel0' : 'eth0';
+  return actualPeerState({
+    routes: parseRoutes(routes!.stdout || '[]', dev, cidr),
+    neighbours: parseNeighbours(neigh!.stdout || '[]', dev, cidr),
+    // A host without any bridge FDB (udp, host-gw) may answer with an error: no entries.
+    fdb: parseFdb(fdb!.exitCode === 0 && fdb!.stdout.trim() ? fdb!.stdout : '[]', dev),
+  });
+}
+
+type KernelObservation =
+  | { kind: 'no-lease'; peer: string; peerIp: string; prefix: string }
+  | { kind: 'udp'; self: string; network: ResolvedNetwork; facts: PeerFacts; desired: PeerState; routes: RouteJson[]; stats?: AgentStats }
+  | { kind: 'kernel'; self: string; peer: string; facts: PeerFacts; desired: PeerState; actual: PeerState };
+
+export const kernelKind = defineCheckKind({
+  key: 'kernel',
+  label: 'kernel',
+  summary: 'kernel: {on, peer}',
+  schema: (k) =>
+    k.T.Object(
+      {
+        on: k.nodeName('The host whose kernel is read.'),
+        peer: k.nodeName('The remote host whose entries must be there.'),
+        network: k.T.Optional(k.networkName('Pod network name (default: the first overlay network).')),
+      },
+      {
+        additionalProperties: false,
+        description:
+          "Host `on` has the flannel state for host `peer` (vxlan: neighbour, FDB, onlink route; host-gw: route via the peer; udp: the network route via flannel0), checked against the peer's lease in etcd or the static plan.",
+      },
+    ),
+  resolve: (raw, scope, at): KernelCheckSpec => {
+    const network = scope.overlayNetwork(raw.network, [...at, 'network'], (b) => b !== 'none', 'an overlay backend (host-gw, vxlan or udp)');
+    scope.hostRef(raw.on, [...at, 'on']);
+    scope.hostRef(raw.peer, [...at, 'peer']);
+    if (raw.on === raw.peer) scope.err([...at, 'peer'], 'a host holds no peer state for itself.', 'Name another host as peer.');
+    return { on: raw.on, peer: raw.peer, network };
+  },
+  footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.on, spec.peer), captures: [] }),
+  run: async (spec, { runtime, lab }): Promise<KernelObservation> => {
+    const [{ labHost, labNetwork, peerFacts }, { desiredPeerState }, { readAgentState }, { backendOf, etcdPrefix, hostSubnet }] = await Promise.all([
+      import('../overlay-facts.js'),
+      import('../../agent/peer-state.js'),
+      import('../../core/agents.js'),
+      import('../../plan/overlay.js'),
+    ]);
+    const net = labNetwork(lab, spec.network);
+    const self = labHost(lab, spec.on);
+    const peer = labHost(lab, spec.peer);
+    const facts = await peerFacts(runtime, lab, net, peer);
+    if (!facts) return { kind: 'no-lease', peer: peer.name, peerIp: peer.underlayIp, prefix: etcdPrefix(lab, net) };
+    const backend = backendOf(net);
+    const desired = desiredPeerState(
+      backend,
+      { subnet: hostSubnet(self, net), publicIp: self.underlayIp, underlayIface: 'eth0' },
+      [{ subnet: facts.subnet, publicIp: facts.publicIp, ...(facts.vtepMac ? { vtepMac: facts.vtepMac } : {}) }],
+    );
+    if (backend.type === 'udp') {
+      // The kernel only routes the whole network into flannel0; the peer lives in the agent's table.
+      desired.routes = [{ dst: net.cidr, dev: 'flannel0' }];
+      const { routes, stats } = await readAgentState(runtime, lab, self, net);
+      return { kind: 'udp', self: self.name, network: net, facts, desired, routes, ...(stats ? { stats } : {}) };
+    }
+    const actual = await readKernelPeerState(runtime, self.container, net);
+    return { kind: 'kernel', self: self.name, peer: peer.name, facts, desired, actual };
+  },
+  verdict: (_spec, o): Verdict => {
+    if (o.kind === 'no-lease') {
+      return { status: 'fail', seen: `no lease for ${o.peer} in etcd`, reason: `${o.peer} (${o.peerIp}) holds no lease under ${o.prefix}/subnets/`, details: {} };
+    }
+    if (o.kind === 'udp') {
+      const peers = o.stats?.peers ?? [];
+      const known = peers.some((p) => p.subnet === o.facts.subnet && p.publicIp === o.facts.publicIp);
+      const missing = o.routes.some((r) => r.dst === o.network.cidr && r.dev === 'flannel0') ? [] : [describeRoute(o.desired.routes[0]!)];
+      if (!known) missing.push(`agent table entry ${o.facts.subnet} → ${o.facts.publicIp}:${o.network.port}`);
+      const seen = `${o.self}: ${o.desired.routes.map(describeRoute).join(', ')}; agent knows ${peers.length} peer(s)`;
+      const details = { desired: o.desired, peers };
+      return missing.length
+        ? { status: 'fail', seen, reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source})`, details }
+        : { status: 'pass', seen: `${seen}, incl. ${o.facts.subnet} → ${o.facts.publicIp} (${o.facts.source})`, details };
+    }
+    const missing = missingEntries(o.desired, o.actual);
+    const expected = [...o.desired.neighbours.map(describeNeigh), ...o.desired.fdb.map(describeFdb), ...o.desired.routes.map(describeRoute)];
+    const details = { desired: o.desired, actual: o.actual };
+    return missing.length
+      ? {
+          status: 'fail',
+          seen: `${o.self} has ${o.actual.routes.length} routes, ${o.actual.neighbours.length} neighbours, ${o.actual.fdb.length} fdb entries for the overlay`,
+          reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source} of ${o.peer})`,
+          details,
+        }
+      : { status: 'pass', seen: `${o.self}: ${expected.join('; ')} — as ${o.facts.source} says`, details };
+  },
+});

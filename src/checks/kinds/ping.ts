@@ -1,0 +1,27 @@
+// ping: one lab member pings another; replies must (or must not) come back.
+// (Kinds import what only `run` needs when it runs: `validate` loads schema and resolve alone.)
+import type { PingResult } from '../../probes/ping.js';
+import type { PingSpec } from '../../spec/model.js';
+import { defineCheckKind, type CheckContext } from '../check-kind.js';
+import { evaluatePing } from '../ping-verdict.js';
+
+/** Runs a check's ping where the spec says (shared by the kinds that generate traffic). */
+export async function runPing(context: CheckContext, spec: PingSpec, signal?: AbortSignal): Promise<PingResult> {
+  const { runtime, names } = context;
+  const { ping } = await import('../../probes/ping.js');
+  return ping(runtime, names.endpoint(spec.from), names.probeTarget(spec.to), { count: spec.count, ...(signal ? { signal } : {}) });
+}
+
+export const pingKind = defineCheckKind({
+  key: 'ping',
+  label: 'ping',
+  summary: 'ping: {from, to}',
+  schema: (k) => k.ping(),
+  resolve: (raw, scope, at) => scope.ping(raw, at),
+  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.from, spec.to), captures: [] }),
+  run: (spec, context, signal) => runPing(context, spec, signal),
+  verdict: (spec, result) => {
+    const v = evaluatePing(result, spec.expect);
+    return { ...v, details: { ping: result } };
+  },
+});

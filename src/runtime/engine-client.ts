@@ -1,0 +1,284 @@
+// The Docker Engine API over HTTP on a unix socket (node:http, no client library). Every request
+// has a deadline for the engine's answer and an abort: the client's own signal (the command's
+// Ctrl-C) reaches every request in flight, and each call may add a signal of its own.
+import http, { type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { interruptedError } from '../core/errors.js';
+import { engineDeadlines, engineSocketPath, type EngineDeadlines } from './engine-endpoint.js';
+import { engineError, failureForStatus, failureForSocketError, type EngineError } from './engine-errors.js';
+
+/** Which deadline applies: a class from EngineDeadlines, or milliseconds. */
+export type Deadline = 'quick' | 'slow' | 'image' | number;
+
+export type QueryValue = string | number | boolean | string[] | undefined;
+
+export interface EngineRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** A JSON body, or raw bytes/stream with contentType. */
+  json?: unknown;
+  body?: Buffer | Readable;
+  contentType?: string;
+  /** For messages: what overlab was doing ("create", "container overlab-a-host1"). */
+  operation: string;
+  subject?: string;
+  deadline?: Deadline;
+  signal?: AbortSignal;
+  /** Statuses that are answers, not failures (default: any 2xx). */
+  accept?: number[];
+}
+
+export interface EngineResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface EngineStream {
+  status: number;
+  stream: Readable;
+}
+
+/** A hijacked connection (exec): raw bytes both ways. `head` is what arrived with the headers. */
+export interface EngineConnection {
+  socket: Socket;
+  head: Buffer;
+}
+
+export interface EngineClientOptions {
+  /** Defaults to DOCKER_HOST (unix://…) or /var/run/docker.sock. */
+  socketPath?: string;
+  deadlines?: Partial<EngineDeadlines>;
+  /** Aborts every request in flight when it fires (the command's Ctrl-C). Requests started after
+   * it fired are not aborted by it (clean-up must still work) but first make sure the engine
+   * answers at all, so a hung engine cannot hold the clean-up up. */
+  signal?: AbortSignal;
+  env?: Record<string, string | undefined>;
+}
+
+type Mode = 'buffer' | 'stream' | 'upgrade';
+type Opened = { kind: 'response'; status: number; headers: http.IncomingHttpHeaders; body?: Buffer; stream?: Readable } | { kind: 'upgrade'; socket: Socket; head: Buffer };
+
+const accepted = (status: number, accept?: number[]) => (accept ? accept.includes(status) : status >= 200 && status < 300);
+
+function queryString(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(key, item);
+    else params.append(key, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** AbortSignal.any, with a fallback for Node 20.0–20.2 (which lack it). */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any(signals);
+  const controller = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) controller.abort(s.reason);
+    else s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+export class EngineClient {
+  readonly socketPath: string;
+  private readonly endpointError?: unknown;
+  private readonly deadlines: EngineDeadlines;
+  private readonly signal?: AbortSignal;
+  private readonly agent = new http.Agent({ keepAlive: false });
+  private liveness?: Promise<boolean>;
+
+  constructor(options: EngineClientOptions = {}) {
+    const env = options.env ?? process.env;
+    let socketPath = options.socketPath;
+    if (socketPath === undefined) {
+      try {
+        socketPath = engineSocketPath(env);
+      } catch (error) {
+        this.endpointError = error;
+        socketPath = env.DOCKER_HOST ?? '';
+      }
+    }
+    this.socketPath = socketPath;
+    this.deadlines = { ...engineDeadlines(env), ...options.deadlines };
+    if (options.signal) this.signal = options.signal;
+  }
+
+  async json<T>(request: EngineRequest): Promise<T> {
+    const response = await this.buffered(request);
+    if (response.body.length === 0) return undefined as T;
+    try {
+      return JSON.parse(response.body.toString('utf8')) as T;
+    } catch {
+      throw engineError('server', { ...this.call(request), status: response.status, detail: 'the answer is not JSON' });
+    }
+  }
+
+  async buffered(request: EngineRequest): Promise<EngineResponse> {
+    const opened = await this.open(request, 'buffer');
+    if (opened.kind !== 'response') throw new Error('unexpected upgrade');
+    return { status: opened.status, headers: opened.headers, body: opened.body ?? Buffer.alloc(0) };
+  }
+
+  /** The answer's body as a stream (after an accepted status); aborts still reach it. */
+  async stream(request: EngineRequest): Promise<EngineStream> {
+    const opened = await this.open(request, 'stream');
+    if (opened.kind !== 'response' || !opened.stream) throw new Error('unexpected upgrade');
+    return { status: opened.status, stream: opened.stream };
+  }
+
+  /** A request the engine answers by handing over the connection (101 Upgrade: tcp). */
+  async upgrade(request: EngineRequest): Promise<EngineConnection | EngineStream> {
+    const opened = await this.open(request, 'upgrade');
+    if (opened.kind === 'upgrade') return { socket: opened.socket, head: opened.head };
+    if (!opened.stream) throw new Error('unexpected answer');
+    return { status: opened.status, stream: opened.stream };
+  }
+
+  /** The signals a request started now listens to (the client's only while it has not fired). */
+  signalFor(own?: AbortSignal): AbortSignal | undefined {
+    const signals = [own, this.signal && !this.signal.aborted ? this.signal : undefined].filter((s): s is AbortSignal => s !== undefined);
+    if (signals.length === 0) return undefined;
+    return signals.length === 1 ? signals[0] : anySignal(signals);
+  }
+
+  private call(request: EngineRequest) {
+    return { engine: this.socketPath, operation: request.operation, ...(request.subject ? { subject: request.subject } : {}) };
+  }
+
+  private deadlineMs(deadline: Deadline | undefined): number {
+    if (typeof deadline === 'number') return deadline;
+    switch (deadline ?? 'quick') {
+      case 'slow':
+        return this.deadlines.slowMs;
+      case 'image':
+        return this.deadlines.imageMs;
+      default:
+        return this.deadlines.quickMs;
+    }
+  }
+
+  /** After Ctrl-C: one short ping decides whether clean-up requests are worth sending. */
+  private async answersAfterAbort(): Promise<boolean> {
+    this.liveness ??= this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: this.deadlines.livenessMs }, 'buffer', true).then(
+      () => true,
+      () => false,
+    );
+    return this.liveness;
+  }
+
+  private async open(request: EngineRequest, mode: Mode, probing = false): Promise<Opened> {
+    if (this.endpointError) throw this.endpointError;
+    const signal = this.signalFor(request.signal);
+    if (signal?.aborted) throw interruptedError();
+    if (!probing && this.signal?.aborted && !(await this.answersAfterAbort())) {
+      throw engineError('timeout', { ...this.call(request), timeoutMs: this.deadlines.livenessMs });
+    }
+    const deadlineMs = this.deadlineMs(request.deadline);
+    const headers: http.OutgoingHttpHeaders = { Host: 'docker' };
+    let payload: Buffer | Readable | undefined;
+    if (request.json !== undefined) {
+      payload = Buffer.from(JSON.stringify(request.json));
+      headers['Content-Type'] = 'application/json';
+    } else if (request.body !== undefined) {
+      payload = request.body;
+      headers['Content-Type'] = request.contentType ?? 'application/octet-stream';
+    }
+    if (Buffer.isBuffer(payload)) headers['Content-Length'] = payload.length;
+    else if (payload) headers['Transfer-Encoding'] = 'chunked';
+    if (mode === 'upgrade') {
+      headers.Connection = 'Upgrade';
+      headers.Upgrade = 'tcp';
+    }
+
+    return new Promise<Opened>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const req = http.request({
+        socketPath: this.socketPath,
+        method: request.method,
+        path: request.path + queryString(request.query),
+        headers,
+        agent: this.agent,
+      });
+      const stopListening = () => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        stopListening();
+        req.destroy();
+        reject(error);
+      };
+      const succeed = (value: Opened, keepAbortOn?: { destroy(error?: Error): void }) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (keepAbortOn && signal) {
+          // The stream lives on: Ctrl-C must still end it.
+          const abortStream = () => keepAbortOn.destroy(interruptedError());
+          signal.addEventListener('abort', abortStream, { once: true });
+          const target = keepAbortOn as unknown as NodeJS.EventEmitter;
+          target.once('close', () => signal.removeEventListener('abort', abortStream));
+        }
+        resolve(value);
+      };
+      const onAbort = () => fail(interruptedError());
+      const arm = () => {
+        if (settled || timer) return;
+        timer = setTimeout(() => fail(engineError('timeout', { ...this.call(request), timeoutMs: deadlineMs })), deadlineMs);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const code = error.code;
+        fail(engineError(failureForSocketError(code), { ...this.call(request), ...(code ? { code } : {}), detail: error.message, timeoutMs: deadlineMs }));
+      });
+      req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+        socket.on('error', () => undefined); // surfaced through 'close' to the exec reader
+        succeed({ kind: 'upgrade', socket, head }, socket);
+      });
+      req.on('response', (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        if (!accepted(status, request.accept) || mode === 'buffer') {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (error: NodeJS.ErrnoException) => fail(engineError('unreachable', { ...this.call(request), ...(error.code ? { code: error.code } : {}), detail: error.message })));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks);
+            if (!accepted(status, request.accept)) {
+              fail(engineError(failureForStatus(status), { ...this.call(request), status, detail: body.toString('utf8') }));
+            } else {
+              succeed({ kind: 'response', status, headers: res.headers, body });
+            }
+          });
+          return;
+        }
+        succeed({ kind: 'response', status, headers: res.headers, stream: res }, res);
+      });
+
+      // The deadline covers the engine's answer: from the start for small bodies, from the end
+      // of the upload for streamed ones (an image import may take minutes to send).
+      if (payload instanceof Readable) {
+        req.on('finish', arm);
+        payload.on('error', (error) => fail(error));
+        payload.pipe(req);
+      } else {
+        arm();
+        req.end(payload);
+      }
+    });
+  }
+}
+
+export type { EngineError };

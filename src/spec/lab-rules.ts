@@ -1,0 +1,59 @@
+// The rules a spec must meet beyond its shape (names that must exist or be unique, addresses that
+// must fit together, references in checks), run on every well-formed part of the spec (the draft),
+// and the typed LabSpec built from it. Networks and the underlay: network-rules.ts; hosts and
+// nodes: member-rules.ts; each check through its kind's `resolve` (src/checks/kinds/).
+import { CHECK_KINDS } from '../checks/kinds/registry.js';
+import type { Draft } from './draft.js';
+import type { SpecIssue } from './errors.js';
+import { resolveKeyed } from './keyed-kinds.js';
+import { labSpec } from './lab-model.js';
+import { checkGateway, checkHosts, checkNames, checkUnderlayIps } from './member-rules.js';
+import type { CheckSpec, LabSpec } from './model.js';
+import { checkNetworks, checkUnderlaySubnet } from './network-rules.js';
+import { RuleState } from './rule-state.js';
+import { formatPath, type PathSeg, type SpecSource } from './source.js';
+import { SpecScope } from './spec-scope.js';
+
+export function checkLab(draft: Draft, src: SpecSource, file: string): { lab: LabSpec; issues: SpecIssue[] } {
+  const st = new RuleState(draft, src);
+  checkNetworks(st);
+  checkUnderlaySubnet(st);
+  const externals = checkNames(st);
+  const hosts = checkHosts(st);
+  checkUnderlayIps(st);
+  checkGateway(st);
+  const scope = new SpecScope(
+    src,
+    st.issues,
+    st.members,
+    st.nets.map((n) => ({ name: n.spec.name, backend: n.spec.backend, controlPlane: n.spec.controlPlane, ...(n.cidr ? { cidr: n.cidr } : {}) })),
+    st.underlay,
+    st.knownIps,
+    draft.gaps,
+  );
+  const checks = resolveChecks(draft, scope);
+  const lab = labSpec(draft.lab, file, { networks: st.nets.map((n) => n.spec), hosts, externals, checks });
+  return { lab, issues: st.issues };
+}
+
+function resolveChecks(draft: Draft, scope: SpecScope): CheckSpec[] {
+  const seen = new Map<string, PathSeg[]>();
+  const out: CheckSpec[] = [];
+  (draft.lab.checks ?? []).forEach((c, i) => {
+    if (c === undefined) return;
+    const path: PathSeg[] = ['checks', i];
+    const first = seen.get(c.name);
+    if (first) scope.err([...path, 'name'], `duplicate check name "${c.name}"; ${formatPath(first)} already uses it.`);
+    else seen.set(c.name, path);
+    const resolved = resolveKeyed(CHECK_KINDS, c as Record<string, unknown>, scope, path);
+    if (!resolved) return;
+    out.push({
+      kind: resolved.kind,
+      name: c.name,
+      ...(c.description !== undefined ? { description: c.description } : {}),
+      position: scope.position(path),
+      [resolved.kind]: resolved.spec,
+    } as CheckSpec);
+  });
+  return out;
+}

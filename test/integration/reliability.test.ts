@@ -1,0 +1,240 @@
+// A lab is whole or it says so, on the real engine: `up` killed with SIGKILL at random points,
+// two `up`s at once, `up` racing `down`, a hung engine, name collisions between labs. Each
+// racing test runs several trials and prints its tally (the figures the closing note quotes).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa, type ResultPromise } from 'execa';
+import net from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { CLI, containersWithLabel, overlab, overlabJson, ROOT } from './harness.js';
+
+const LAB = 'k8s-cni0';
+const SPEC = `labs/${LAB}.yaml`;
+/** The races need many trials, not many phases: a lab that comes up quickly. */
+const RACE_LAB = 'host-gw';
+const RACE_SPEC = `labs/${RACE_LAB}.yaml`;
+const TRIALS = Number(process.env.OVERLAB_TRIALS ?? 5);
+
+interface LsRow {
+  lab: string;
+  status: 'complete' | 'degraded' | 'building' | 'incomplete';
+  detail: string;
+  nodes: number;
+  running: number;
+}
+
+let dir: string;
+
+function start(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
+  return execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', ...env } });
+}
+
+async function labRow(lab = LAB): Promise<LsRow | undefined> {
+  const ls = await overlabJson<LsRow[]>(['ls']);
+  expect(ls.exitCode).toBe(0);
+  return ls.body.result.find((r) => r.lab === lab);
+}
+
+/** Milliseconds a whole `up` of the lab takes on this machine now (the range kills are drawn from). */
+async function upDuration(lab = LAB): Promise<number> {
+  const started = Date.now();
+  expect((await overlab(['up', `labs/${lab}.yaml`])).exitCode).toBe(0);
+  const ms = Date.now() - started;
+  expect((await overlab(['down', lab])).exitCode).toBe(0);
+  return ms;
+}
+
+const tally = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+beforeAll(async () => {
+  dir = await mkdtemp('/tmp/overlab-reliability-');
+  await overlab(['down', '--all']);
+});
+
+afterAll(async () => {
+  await overlab(['down', '--all']);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('up killed with SIGKILL at random points', () => {
+  it('never passes a half-built lab for a whole one', async () => {
+    const full = await upDuration();
+    const counts: Record<string, number> = {};
+    const delays: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const delay = Math.round(200 + Math.random() * full * 1.1);
+      delays.push(delay);
+      const child = start(['up', SPEC]);
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      await child;
+      clearTimeout(timer);
+      const row = await labRow();
+      const again = await overlabJson<{ status: string }>(['up', SPEC]);
+      if (!row) {
+        counts['nothing made'] = (counts['nothing made'] ?? 0) + 1;
+        expect(again.exitCode).toBe(0);
+        expect(again.body.result.status).toBe('created');
+      } else if (row.status === 'complete') {
+        counts['finished before the kill'] = (counts['finished before the kill'] ?? 0) + 1;
+        expect(again.body.result.status).toBe('unchanged');
+      } else {
+        counts[row.status] = (counts[row.status] ?? 0) + 1;
+        expect(['incomplete', 'degraded']).toContain(row.status);
+        // Never "nothing to do": exit 3, what is missing, and the way out.
+        expect(again.exitCode).toBe(3);
+        expect(again.body.message).toMatch(/is only partly there|degraded/);
+        const verify = await overlab(['verify', LAB]);
+        expect(verify.exitCode).toBe(3);
+        expect(verify.stderr).toContain('--recreate');
+        const rebuilt = await overlabJson<{ status: string }>(['up', SPEC, '--recreate']);
+        expect(rebuilt.body.result.status).toBe('created');
+        expect((await labRow())?.status).toBe('complete');
+      }
+      expect((await overlab(['down', LAB])).exitCode).toBe(0);
+    }
+    console.log(`SIGKILL of up (${LAB}, full up ${full} ms) at ${delays.join(', ')} ms: ${tally(counts)} (of ${TRIALS})`);
+  }, 600_000);
+});
+
+describe('two ups of the same lab at once', () => {
+  it('at most one builds, neither removes the other\'s containers, the loser says who holds the lab', async () => {
+    const counts: Record<string, number> = {};
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const [a, b] = await Promise.all([start(['up', RACE_SPEC, '--json']), start(['up', RACE_SPEC, '--json'])]);
+      const outcomes = [a, b].map((r) => {
+        const body = JSON.parse(r.stdout) as { status: number; result?: { status: string }; message?: string };
+        if (r.exitCode === 0) return body.result!.status; // created | unchanged
+        expect(r.exitCode).toBe(3);
+        expect(body.message).toMatch(/^lab "host-gw" is being changed by another overlab process \(pid \d+: `overlab up labs\/host-gw\.yaml --json`, for \d+ s\)$/);
+        return 'told who holds it';
+      });
+      expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
+      for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+      const row = await labRow(RACE_LAB);
+      expect(row).toMatchObject({ status: 'complete' });
+      expect(row!.running).toBe(row!.nodes);
+      expect(await containersWithLabel(`overlab.lab=${RACE_LAB}`)).toHaveLength(row!.nodes);
+      expect((await overlab(['down', RACE_LAB])).exitCode).toBe(0);
+    }
+    console.log(`two concurrent ups of ${RACE_LAB}: ${tally(counts)} (${TRIALS} trials, ${2 * TRIALS} runs; every trial left one whole lab)`);
+  }, 600_000);
+});
+
+describe('up racing down', () => {
+  it('is serialised: the end state is what one order of the two gives, never a partial lab', async () => {
+    const full = await upDuration(RACE_LAB);
+    const counts: Record<string, number> = {};
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const wasUp = trial % 2 === 0;
+      if (wasUp) expect((await overlab(['up', RACE_SPEC])).exitCode).toBe(0);
+      const up = start(['up', RACE_SPEC, '--json']);
+      await new Promise((resolve) => setTimeout(resolve, Math.round(Math.random() * (wasUp ? 300 : full))));
+      const down = await start(['down', RACE_LAB, '--json']);
+      const upResult = await up;
+      const upStatus = upResult.exitCode === 0 ? (JSON.parse(upResult.stdout) as { result: { status: string } }).result.status : `exit ${upResult.exitCode}`;
+      const row = await labRow(RACE_LAB);
+      const end = row ? row.status : 'absent';
+      expect(['absent', 'complete']).toContain(end);
+      if (down.exitCode !== 0) {
+        // down waited, then said who held the lab: up finished and the lab stays.
+        expect(down.exitCode).toBe(3);
+        expect((JSON.parse(down.stdout) as { message: string }).message).toContain('is being changed by another overlab process');
+        expect(end).toBe('complete');
+      }
+      if (end === 'complete' && down.exitCode === 0) expect(upStatus).toBe('created'); // down, then up
+      const key = `${wasUp ? 'from up' : 'from nothing'}: up ${upStatus}, down ${down.exitCode === 0 ? 'ok' : 'told who holds it'}, lab ${end}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+      await overlab(['down', RACE_LAB]);
+    }
+    console.log(`up racing down (${RACE_LAB}): ${tally(counts)} (of ${TRIALS})`);
+  }, 600_000);
+});
+
+describe('a hung engine (a socket that accepts and never answers)', () => {
+  let server: net.Server;
+  let socketPath: string;
+  let connections = 0;
+
+  beforeAll(async () => {
+    socketPath = `${dir}/hung.sock`;
+    server = net.createServer((socket) => {
+      connections++;
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  });
+
+  afterAll(async () => {
+    server.close();
+  });
+
+  it.each([['ls'], ['doctor'], ['up', SPEC]])('%s exits 3 within the deadline, naming the socket', async (...args) => {
+    const started = Date.now();
+    const r = await overlab([...args, '--json'], { DOCKER_HOST: `unix://${socketPath}`, OVERLAB_ENGINE_TIMEOUT_MS: '1500' });
+    const took = Date.now() - started;
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toContain(`the Docker engine at ${socketPath} does not answer within 1.5 s`);
+    // It waited the configured deadline and gave up there, long before the default (10 s); the
+    // rest is Node and oclif starting on a machine that may be very busy.
+    expect(took).toBeGreaterThanOrEqual(1500);
+    expect(took).toBeLessThan(8000);
+    console.log(`hung engine: overlab ${args.join(' ')} exit ${r.exitCode} after ${took} ms (deadline 1.5 s)`);
+  });
+
+  it('ls gives up at the default deadline (10 s) by itself', async () => {
+    const started = Date.now();
+    const r = await overlab(['ls'], { DOCKER_HOST: `unix://${socketPath}` });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('does not answer within 10 s');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it.each([['ls'], ['doctor'], ['up', SPEC]])('one Ctrl-C ends %s within 1 s while its request hangs', async (...args) => {
+    const before = connections;
+    const child = start(args, { DOCKER_HOST: `unix://${socketPath}` });
+    for (let i = 0; i < 200 && connections === before; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(connections).toBeGreaterThan(before); // its request is in flight
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const r = await child;
+    const took = Date.now() - sent;
+    expect(r.exitCode).toBe(130);
+    expect(took).toBeLessThan(1000);
+    console.log(`hung engine: overlab ${args.join(' ')} ended ${took} ms after one SIGINT (exit ${r.exitCode})`);
+  });
+
+  it('refuses a DOCKER_HOST that is not a unix socket (exit 3)', async () => {
+    const r = await overlab(['ls'], { DOCKER_HOST: 'tcp://127.0.0.1:2375' });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('only over a local unix socket');
+  });
+});
+
+describe('names and the lab model', () => {
+  it('finds a container-name collision with another lab before creating anything (exit 2, naming the owner)', async () => {
+    await writeFile(`${dir}/hx-a-b.yaml`, 'name: hx-a-b\nhosts:\n  - name: host1\n');
+    await writeFile(`${dir}/hx-a.yaml`, 'name: hx-a\nhosts:\n  - name: b-host1\n');
+    expect((await overlab(['up', `${dir}/hx-a-b.yaml`])).exitCode).toBe(0);
+    const r = await overlab(['up', `${dir}/hx-a.yaml`]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('container overlab-hx-a-b-host1, which lab hx-a needs for its node b-host1, already belongs to lab hx-a-b (its node host1)');
+    expect(await containersWithLabel('overlab.lab=hx-a')).toEqual([]);
+    expect((await labRow('hx-a-b'))?.status).toBe('complete');
+    expect((await overlab(['down', 'hx-a-b'])).exitCode).toBe(0);
+  });
+
+  it('keeps the resolved lab in a file inside the switch, and only small values in labels', async () => {
+    const up = await overlabJson<{ resolved: unknown }>(['up', 'labs/same-host.yaml']);
+    expect(up.exitCode).toBe(0);
+    const file = await execa('docker', ['exec', 'overlab-same-host-switch', 'cat', '/etc/overlab/lab.json']);
+    expect(JSON.parse(file.stdout)).toEqual(up.body.result.resolved);
+    const labels = JSON.parse((await execa('docker', ['inspect', '-f', '{{json .Config.Labels}}', 'overlab-same-host-switch'])).stdout) as Record<string, string>;
+    // (overlab.image.* come from the image's own labels)
+    expect(Object.keys(labels).filter((k) => k.startsWith('overlab.') && !k.startsWith('overlab.image.')).sort()).toEqual(['overlab.fingerprint', 'overlab.lab', 'overlab.node', 'overlab.role', 'overlab.run', 'overlab.spec', 'overlab.underlay']);
+    expect(Math.max(...Object.values(labels).map((v) => v.length))).toBeLessThan(256);
+    expect((await overlab(['down', 'same-host'])).exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,247 @@
+// An in-memory ContainerRuntime for unit tests of orchestration (up phases, rollback, locks,
+// state, agent waits): containers with labels, state and files; scriptable exec results; failure
+// injection per method; a hook before every call to interleave concurrent callers. It answers
+// with the same typed errors the Docker runtime raises (engine-errors.ts).
+import { randomUUID } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import { interruptedError } from '../../src/core/errors.js';
+import { engineError } from '../../src/runtime/engine-errors.js';
+import { readTar } from '../../src/runtime/tar.js';
+import type {
+  CallOptions,
+  ContainerDetails,
+  ContainerRuntime,
+  ContainerSpec,
+  ContainerSummary,
+  EngineInfo,
+  ExecOptions,
+  ExecResult,
+  ImageOptions,
+  NetworkSummary,
+  StreamingExec,
+} from '../../src/runtime/runtime.js';
+
+export interface FakeContainer {
+  id: string;
+  name: string;
+  spec: ContainerSpec;
+  state: 'running' | 'exited' | 'paused' | 'created';
+  pid: number;
+  labels: Record<string, string>;
+  files: Map<string, Buffer>;
+}
+
+export interface ExecCall {
+  container: string;
+  command: string[];
+  stdin?: string;
+}
+
+/** Answers an exec, or undefined to let the next handler (or the default: exit 0) answer. */
+export type ExecHandler = (call: ExecCall) => Partial<ExecResult> | undefined | Promise<Partial<ExecResult> | undefined>;
+
+export type Method = keyof Omit<ContainerRuntime, 'endpoint'>;
+
+interface Failure {
+  method: Method;
+  when: (args: unknown[]) => boolean;
+  error: () => Error;
+  times: number;
+}
+
+export class FakeRuntime implements ContainerRuntime {
+  readonly endpoint = `fake:${randomUUID()}`;
+  readonly containers = new Map<string, FakeContainer>();
+  readonly images = new Set<string>(['overlab/host:latest']);
+  /** Every call, in order: the method and its arguments (options left out). */
+  readonly calls: { method: Method; args: unknown[] }[] = [];
+  /** Runs before every call answers: await something here to interleave callers. */
+  before?: (method: Method, args: unknown[]) => void | Promise<void>;
+  private readonly execHandlers: ExecHandler[] = [];
+  private readonly failures: Failure[] = [];
+  private nextPid = 1000;
+
+  onExec(handler: ExecHandler): this {
+    this.execHandlers.push(handler);
+    return this;
+  }
+
+  /** Make `method` throw (the next `times` calls whose arguments match `when`). */
+  failOn(method: Method, error: Error | (() => Error), options: { when?: (args: unknown[]) => boolean; times?: number } = {}): this {
+    this.failures.push({ method, error: typeof error === 'function' ? error : () => error, when: options.when ?? (() => true), times: options.times ?? Infinity });
+    return this;
+  }
+
+  /** A container made by someone else (another lab, another run, a foreign tool). */
+  addContainer(name: string, labels: Record<string, string>, state: FakeContainer['state'] = 'running'): FakeContainer {
+    const spec: ContainerSpec = { name, hostname: name, image: 'overlab/host:latest', labels, command: [], capAdd: [], devices: [], sysctls: {} };
+    const c: FakeContainer = { id: `id-${name}`, name, spec, state, pid: state === 'running' ? this.nextPid++ : 0, labels, files: new Map() };
+    this.containers.set(name, c);
+    return c;
+  }
+
+  file(container: string, path: string): string | undefined {
+    return this.containers.get(container)?.files.get(path)?.toString('utf8');
+  }
+
+  names(): string[] {
+    return [...this.containers.keys()].sort();
+  }
+
+  private async enter(method: Method, args: unknown[], options?: CallOptions): Promise<void> {
+    this.calls.push({ method, args });
+    if (options?.signal?.aborted) throw interruptedError();
+    await this.before?.(method, args);
+    if (options?.signal?.aborted) throw interruptedError();
+    const failure = this.failures.find((f) => f.method === method && f.times > 0 && f.when(args));
+    if (failure) {
+      failure.times--;
+      throw failure.error();
+    }
+  }
+
+  private find(ref: string, operation: string): FakeContainer {
+    const c = this.containers.get(ref) ?? [...this.containers.values()].find((x) => x.id === ref);
+    if (!c) throw engineError('not-found', { engine: this.endpoint, operation, subject: `container ${ref}`, detail: `No such container: ${ref}` });
+    return c;
+  }
+
+  private running(ref: string, operation: string): FakeContainer {
+    const c = this.find(ref, operation);
+    if (c.state !== 'running') throw engineError('conflict', { engine: this.endpoint, operation, subject: `container ${ref}`, detail: `Container ${c.id} is not running` });
+    return c;
+  }
+
+  async info(options?: CallOptions): Promise<EngineInfo> {
+    await this.enter('info', [], options);
+    return { serverVersion: 'fake', apiVersion: '1.45', kernelVersion: 'fake', operatingSystem: 'fake' };
+  }
+
+  async imageExists(ref: string, options?: CallOptions): Promise<boolean> {
+    await this.enter('imageExists', [ref], options);
+    return this.images.has(ref);
+  }
+
+  async importImage(tar: Readable, ref: string, changes: string[], options?: ImageOptions): Promise<void> {
+    await this.enter('importImage', [ref, changes], options);
+    for await (const _ of tar) void _;
+    this.images.add(ref);
+  }
+
+  async buildImage(_context: Buffer | Readable, tags: string[], options?: ImageOptions): Promise<void> {
+    await this.enter('buildImage', [tags], options);
+    for (const t of tags) this.images.add(t);
+  }
+
+  async tagImage(source: string, target: string, options?: CallOptions): Promise<void> {
+    await this.enter('tagImage', [source, target], options);
+    if (!this.images.has(source)) throw engineError('not-found', { engine: this.endpoint, operation: 'tag', subject: `image ${source}` });
+    this.images.add(target);
+  }
+
+  async createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string> {
+    await this.enter('createAndStart', [spec], options);
+    if (this.containers.has(spec.name)) {
+      throw engineError('conflict', { engine: this.endpoint, operation: 'create', subject: `container ${spec.name}`, detail: `Conflict. The container name "/${spec.name}" is already in use` });
+    }
+    if (!this.images.has(spec.image)) throw engineError('not-found', { engine: this.endpoint, operation: 'create', subject: `image ${spec.image}` });
+    const c: FakeContainer = { id: `id-${spec.name}`, name: spec.name, spec, state: 'running', pid: this.nextPid++, labels: { ...spec.labels }, files: new Map() };
+    this.containers.set(spec.name, c);
+    return c.id;
+  }
+
+  async pidOf(container: string, options?: CallOptions): Promise<number> {
+    await this.enter('pidOf', [container], options);
+    return this.running(container, 'find the main process of').pid;
+  }
+
+  async inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails> {
+    await this.enter('inspectContainer', [container], options);
+    const c = this.find(container, 'inspect');
+    return { id: c.id, name: c.name, state: c.state, running: c.state === 'running', pid: c.pid, sandboxKey: `/var/run/docker/netns/${c.id}`, labels: c.labels };
+  }
+
+  private summary(c: FakeContainer): ContainerSummary {
+    return { id: c.id, name: c.name, state: c.state, labels: c.labels };
+  }
+
+  async list(labelFilter: Record<string, string | true>, options?: CallOptions): Promise<ContainerSummary[]> {
+    await this.enter('list', [labelFilter], options);
+    const matches = (c: FakeContainer) => Object.entries(labelFilter).every(([k, v]) => (v === true ? k in c.labels : c.labels[k] === v));
+    return [...this.containers.values()].filter(matches).map((c) => this.summary(c));
+  }
+
+  async listByName(names: string[], options?: CallOptions): Promise<ContainerSummary[]> {
+    await this.enter('listByName', [names], options);
+    return names.flatMap((n) => (this.containers.has(n) ? [this.summary(this.containers.get(n)!)] : []));
+  }
+
+  async remove(container: string, options?: CallOptions): Promise<void> {
+    await this.enter('remove', [container], options);
+    const c = this.containers.get(container) ?? [...this.containers.values()].find((x) => x.id === container);
+    if (c) this.containers.delete(c.name);
+  }
+
+  private async answer(call: ExecCall): Promise<ExecResult> {
+    for (const handler of this.execHandlers) {
+      const r = await handler(call);
+      if (r) return { stdout: '', stderr: '', exitCode: 0, ...r };
+    }
+    return { stdout: '', stderr: '', exitCode: 0 };
+  }
+
+  async exec(container: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    await this.enter('exec', [container, command, options.stdin], options);
+    this.running(container, 'run a command in');
+    return this.answer({ container, command, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
+  }
+
+  async execStream(container: string, command: string[], options?: CallOptions): Promise<StreamingExec> {
+    await this.enter('execStream', [container, command], options);
+    this.running(container, 'run a command in');
+    const r = await this.answer({ container, command });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.end(r.stdout);
+    stderr.end(r.stderr);
+    return { stdout, stderr, exited: Promise.resolve(r.exitCode) };
+  }
+
+  async execDetached(container: string, command: string[], options?: CallOptions): Promise<void> {
+    await this.enter('execDetached', [container, command], options);
+    this.running(container, 'start a daemon in');
+    await this.answer({ container, command });
+  }
+
+  async readFile(container: string, path: string, options?: CallOptions): Promise<Buffer> {
+    await this.enter('readFile', [container, path], options);
+    const content = this.find(container, 'read').files.get(path);
+    if (!content) throw engineError('not-found', { engine: this.endpoint, operation: 'read', subject: `file ${path} in container ${container}` });
+    return content;
+  }
+
+  async pause(container: string, options?: CallOptions): Promise<void> {
+    await this.enter('pause', [container], options);
+    this.running(container, 'pause').state = 'paused';
+  }
+
+  async unpause(container: string, options?: CallOptions): Promise<void> {
+    await this.enter('unpause', [container], options);
+    const c = this.find(container, 'unpause');
+    if (c.state === 'paused') c.state = 'running';
+  }
+
+  async putTar(container: string, directory: string, tar: Readable | Buffer, options?: CallOptions): Promise<void> {
+    const bytes = Buffer.isBuffer(tar) ? tar : Buffer.concat(await (async () => { const parts: Buffer[] = []; for await (const p of tar) parts.push(p as Buffer); return parts; })());
+    await this.enter('putTar', [container, directory, readTar(bytes).map((m) => m.name)], options);
+    const c = this.find(container, `copy files to ${directory} in`);
+    for (const member of readTar(bytes)) {
+      if (member.type === '0') c.files.set(`${directory.replace(/\/$/, '')}/${member.name}`, member.content);
+    }
+  }
+
+  async listNetworks(options?: CallOptions): Promise<NetworkSummary[]> {
+    await this.enter('listNetworks', [], options);
+    return [];
+  }
+}

@@ -1,0 +1,288 @@
+// The engine client against a real HTTP server on a unix socket that imitates the engine.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Duplex } from 'node:stream';
+import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { EngineError } from '../../src/runtime/engine-errors.js';
+import { frame, STDERR, STDOUT } from '../../src/runtime/stream-demux.js';
+import { tarEntries } from '../../src/runtime/tar.js';
+import { exitCodeFor } from '../../src/core/errors.js';
+import { json, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
+
+let engine: FakeEngine;
+const runtime = (options: { signal?: AbortSignal; quickMs?: number } = {}) =>
+  new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: options.quickMs ?? 2000, slowMs: 2000, livenessMs: 200 }, ...(options.signal ? { signal: options.signal } : {}) });
+
+/** Write chunks one after another, each on a later turn of the event loop. */
+async function dribble(socket: Duplex, chunks: Buffer[]): Promise<void> {
+  for (const chunk of chunks) {
+    socket.write(chunk);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Cut a buffer into pieces at the given offsets. */
+function cut(data: Buffer, at: number[]): Buffer[] {
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const to of [...at, data.length]) {
+    pieces.push(data.subarray(from, to));
+    from = to;
+  }
+  return pieces.filter((p) => p.length > 0);
+}
+
+function execRoutes(onStart: (socket: Duplex, stdin: Promise<Buffer>) => Promise<void>, exitCodes: (number | null)[]) {
+  engine.routes.set('POST /containers/c1/exec', (_req, res) => json(res, 201, { Id: 'e1' }));
+  engine.upgrades.set('POST /exec/e1/start', async (_req, socket) => {
+    const stdin = new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+    await onStart(socket, stdin);
+  });
+  let polls = 0;
+  engine.routes.set('GET /exec/e1/json', (_req, res) => {
+    const code = exitCodes[Math.min(polls++, exitCodes.length - 1)] ?? null;
+    json(res, 200, { Running: code === null, ExitCode: code });
+  });
+}
+
+beforeEach(async () => {
+  engine = await startFakeEngine();
+});
+
+afterEach(async () => {
+  await engine.close();
+});
+
+describe('requests', () => {
+  it('lists containers with label filters and reads the answer', async () => {
+    engine.routes.set('GET /containers/json', (_req, res) =>
+      json(res, 200, [{ Id: 'abc', Names: ['/overlab-a-host1'], State: 'running', Labels: { 'overlab.lab': 'a' } }]),
+    );
+    const list = await runtime().list({ 'overlab.lab': 'a', 'overlab.run': true });
+    expect(list).toEqual([{ id: 'abc', name: 'overlab-a-host1', state: 'running', labels: { 'overlab.lab': 'a' } }]);
+    const url = engine.requests[0]!.url;
+    expect(url.searchParams.get('all')).toBe('1');
+    expect(JSON.parse(url.searchParams.get('filters')!)).toEqual({ label: ['overlab.lab=a', 'overlab.run'] });
+  });
+
+  it('finds containers by exact name only', async () => {
+    engine.routes.set('GET /containers/json', (_req, res) =>
+      json(res, 200, [
+        { Id: '1', Names: ['/overlab-hx-a-b-host1'], State: 'running', Labels: { 'overlab.lab': 'hx-a-b' } },
+        { Id: '2', Names: ['/overlab-hx-a-b-host10'], State: 'running', Labels: {} },
+      ]),
+    );
+    const found = await runtime().listByName(['overlab-hx-a-b-host1']);
+    expect(found.map((c) => c.name)).toEqual(['overlab-hx-a-b-host1']);
+    expect(JSON.parse(engine.requests[0]!.url.searchParams.get('filters')!)).toEqual({ name: ['^/overlab-hx-a-b-host1$'] });
+  });
+
+  it('creates and starts a container with the spec\'s settings and mounts', async () => {
+    engine.routes.set('POST /containers/create', (_req, res) => json(res, 201, { Id: 'new1' }));
+    engine.routes.set('POST /containers/new1/start', (_req, res) => res.writeHead(204).end());
+    const id = await runtime().createAndStart({
+      name: 'overlab-a-host1', hostname: 'host1', image: 'overlab/host:latest', labels: { 'overlab.lab': 'a' }, command: ['sleep', 'infinity'],
+      capAdd: ['NET_ADMIN'], devices: ['/dev/net/tun'], sysctls: {}, mounts: [{ source: '/run/netns/x', target: '/run/switch-netns', readonly: true }],
+    });
+    expect(id).toBe('new1');
+    const create = engine.requests[0]!;
+    expect(create.url.searchParams.get('name')).toBe('overlab-a-host1');
+    const body = JSON.parse(create.body.toString());
+    expect(body.HostConfig).toMatchObject({ NetworkMode: 'none', CapAdd: ['NET_ADMIN'], Init: true, Mounts: [{ Type: 'bind', Source: '/run/netns/x', Target: '/run/switch-netns', ReadOnly: true }] });
+    expect(body.HostConfig.Privileged).toBeUndefined();
+  });
+
+  it('reads a file through the archive API and writes a tar', async () => {
+    engine.routes.set('GET /containers/sw/archive', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-tar' }).end(tarEntries([{ name: 'lab.json', content: Buffer.from('{"name":"a"}') }]));
+    });
+    engine.routes.set('PUT /containers/sw/archive', (_req, res) => res.writeHead(200).end());
+    expect((await runtime().readFile('sw', '/etc/overlab/lab.json')).toString()).toBe('{"name":"a"}');
+    expect(engine.requests[0]!.url.searchParams.get('path')).toBe('/etc/overlab/lab.json');
+    const tar = tarEntries([{ name: 'overlab/' }, { name: 'overlab/x', content: Buffer.from('x') }]);
+    await runtime().putTar('sw', '/etc', tar);
+    expect(engine.requests[1]!.url.searchParams.get('path')).toBe('/etc');
+    expect(engine.requests[1]!.body.equals(tar)).toBe(true);
+  });
+
+  it('treats a container that is already gone as removed', async () => {
+    engine.routes.set('DELETE /containers/gone', (_req, res) => json(res, 404, { message: 'No such container: gone' }));
+    await expect(runtime().remove('gone')).resolves.toBeUndefined();
+  });
+});
+
+describe('images', () => {
+  it('streams a root filesystem into an import and reports its progress; an error line fails it', async () => {
+    engine.routes.set('POST /images/create', (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(req.body.length === 3 * 65536 ? '{"status":"sha256:abc"}\n' : '{"error":"short upload"}\n');
+    });
+    const { Readable } = await import('node:stream');
+    const logs: string[] = [];
+    const chunks = [0, 1, 2].map(() => Buffer.alloc(65536, 7));
+    await runtime().importImage(Readable.from(chunks), 'overlab/host:0.1.0', ['CMD ["sleep", "infinity"]'], { onLog: (l) => logs.push(l) });
+    expect(logs).toEqual(['sha256:abc']);
+    const url = engine.requests[0]!.url;
+    expect([url.searchParams.get('fromSrc'), url.searchParams.get('repo'), url.searchParams.get('tag'), url.searchParams.getAll('changes')]).toEqual(['-', 'overlab/host', '0.1.0', ['CMD ["sleep", "infinity"]']]);
+    const error = (await runtime().importImage(Readable.from([Buffer.from('x')]), 'overlab/host:0.1.0', []).catch((e: unknown) => e)) as EngineError;
+    expect(error.failure).toBe('server');
+    expect(error.message).toBe('the Docker engine failed to import image overlab/host:0.1.0 (engine: short upload)');
+  });
+
+  it('builds from a context tar with every tag, passing the build log on', async () => {
+    engine.routes.set('POST /build', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"stream":"Step 1/2 : FROM debian\\n"}\n{"stream":" ---> 1234\\n"}\n{"aux":{"ID":"sha256:1"}}\n');
+    });
+    const logs: string[] = [];
+    await runtime().buildImage(tarEntries([{ name: 'Dockerfile', content: Buffer.from('FROM debian\n') }]), ['a/b:1', 'a/b:latest'], { onLog: (l) => logs.push(l) });
+    expect(logs).toEqual(['Step 1/2 : FROM debian', ' ---> 1234']);
+    expect(engine.requests[0]!.url.searchParams.getAll('t')).toEqual(['a/b:1', 'a/b:latest']);
+  });
+});
+
+describe('exec over a hijacked connection', () => {
+  it('demultiplexes frames that arrive late and split across chunks, writes stdin, reads the exit code', async () => {
+    let received: Buffer | undefined;
+    execRoutes(async (socket, stdin) => {
+      received = await stdin; // the client half-closes after writing stdin
+      const stream = Buffer.concat([frame(STDOUT, 'hello '), frame(STDERR, 'warning: x\n'), frame(STDOUT, 'world\n'), frame(STDERR, '')]);
+      // Split inside the first header, inside a payload, and across the frame boundaries.
+      await dribble(socket, cut(stream, [3, 9, 12, 14, 30, 31, 40]));
+      socket.end();
+    }, [null, null, 7]);
+    const result = await runtime().exec('c1', ['ip', '-batch', '-'], { stdin: 'link add x type dummy\n' });
+    expect(result).toEqual({ stdout: 'hello world\n', stderr: 'warning: x\n', exitCode: 7 });
+    expect(received?.toString()).toBe('link add x type dummy\n');
+    const create = JSON.parse(engine.requests.find((r) => r.url.pathname === '/containers/c1/exec')!.body.toString());
+    expect(create).toMatchObject({ Cmd: ['ip', '-batch', '-'], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
+  });
+
+  it('streams output while the process runs and reports the exit code at the end', async () => {
+    let finish: () => void = () => undefined;
+    execRoutes(async (socket) => {
+      socket.write(frame(STDOUT, 'first'));
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      socket.write(frame(STDOUT, 'second'));
+      socket.end();
+    }, [0]);
+    const proc = await runtime().execStream('c1', ['tcpdump']);
+    const seen: string[] = [];
+    proc.stdout.on('data', (c: Buffer) => seen.push(c.toString()));
+    await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+    expect(seen).toEqual(['first']);
+    finish();
+    expect(await proc.exited).toBe(0);
+    expect(seen.join('')).toBe('firstsecond');
+  });
+
+  it('ends a stream that never finishes when aborted', async () => {
+    execRoutes(async (socket) => {
+      socket.write(frame(STDOUT, 'partial'));
+    }, [null]);
+    const controller = new AbortController();
+    const pending = runtime().exec('c1', ['sleep', 'infinity'], { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const started = Date.now();
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ kind: 'interrupted' });
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it('ends an open exec stream when the command\'s signal fires (Ctrl-C reaches streams too)', async () => {
+    execRoutes(async (socket) => {
+      socket.write(frame(STDOUT, 'listening'));
+    }, [null]);
+    const controller = new AbortController();
+    const proc = await runtime({ signal: controller.signal }).execStream('c1', ['tcpdump']);
+    await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()));
+    controller.abort();
+    expect(await proc.exited).toBe(130);
+  });
+
+  it('starts a detached process and returns', async () => {
+    engine.routes.set('POST /containers/c1/exec', (_req, res) => json(res, 201, { Id: 'd1' }));
+    engine.routes.set('POST /exec/d1/start', (_req, res) => res.writeHead(200).end());
+    await runtime().execDetached('c1', ['etcd']);
+    expect(JSON.parse(engine.requests[0]!.body.toString())).toMatchObject({ AttachStdout: false, AttachStderr: false });
+    expect(JSON.parse(engine.requests[1]!.body.toString())).toEqual({ Detach: true, Tty: false });
+  });
+});
+
+describe('a hung engine', () => {
+  it('gives a timeout error (exit 3) naming the socket and the deadline', async () => {
+    engine.hang = true;
+    const started = Date.now();
+    const error = await runtime({ quickMs: 300 }).list({ 'overlab.lab': true }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).failure).toBe('timeout');
+    expect((error as Error).message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.3 s (asked to list containers)`);
+    expect(exitCodeFor(error)).toBe(3);
+  });
+
+  it('aborts every request in flight when the client\'s signal fires, and gives up clean-up at once', async () => {
+    engine.hang = true;
+    const controller = new AbortController();
+    const rt = runtime({ signal: controller.signal, quickMs: 5000 });
+    const inFlight = [rt.list({ 'overlab.lab': true }), rt.exec('c1', ['true']), rt.inspectContainer('c1')].map((p) => p.catch((e: unknown) => e));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const started = Date.now();
+    controller.abort();
+    const errors = await Promise.all(inFlight);
+    expect(errors.map((e) => (e as { kind?: string }).kind)).toEqual(['interrupted', 'interrupted', 'interrupted']);
+    // A clean-up request after Ctrl-C: one short ping decides the engine is gone.
+    const cleanup = await rt.remove('c1').catch((e: unknown) => e);
+    expect((cleanup as EngineError).failure).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('still cleans up after Ctrl-C when the engine answers', async () => {
+    const controller = new AbortController();
+    engine.routes.set('GET /_ping', (_req, res) => res.writeHead(200).end('OK'));
+    engine.routes.set('DELETE /containers/c1', (_req, res) => res.writeHead(204).end());
+    const rt = runtime({ signal: controller.signal });
+    controller.abort();
+    await rt.remove('c1');
+    expect(engine.requests.map((r) => `${r.method} ${r.url.pathname}`)).toEqual(['GET /_ping', 'DELETE /containers/c1']);
+  });
+});
+
+describe('engine failures', () => {
+  it.each([
+    [404, 'not-found', 3, /^container c1 does not exist on the Docker engine/],
+    [409, 'conflict', 3, /^the Docker engine refused to inspect container c1/],
+    [400, 'bad-request', 2, /^the Docker engine rejected the request to inspect container c1 as invalid/],
+    [500, 'server', 3, /^the Docker engine failed to inspect container c1 \(HTTP 500\)/],
+  ])('HTTP %i becomes %s (exit %i) with our sentence first', async (status, failure, exit, message) => {
+    engine.routes.set('GET /containers/c1/json', (_req, res) => json(res, status, { message: 'raw \u001b[31mengine\u001b[0m text' }));
+    const error = (await runtime().inspectContainer('c1').catch((e: unknown) => e)) as EngineError;
+    expect(error.failure).toBe(failure);
+    expect(exitCodeFor(error)).toBe(exit);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('\u001b');
+    expect(error.hint).toBeTruthy();
+  });
+
+  it('says no engine answers when the socket is missing', async () => {
+    const rt = new DockerRuntime({ socketPath: `${engine.socketPath}.missing` });
+    const error = (await rt.info().catch((e: unknown) => e)) as EngineError;
+    expect(error.failure).toBe('unreachable');
+    expect(error.message).toContain('no Docker engine answers at');
+    expect(exitCodeFor(error)).toBe(3);
+  });
+
+  it('refuses DOCKER_HOST values that are not unix sockets', async () => {
+    const rt = new DockerRuntime({ env: { DOCKER_HOST: 'tcp://10.0.0.1:2375' } });
+    const error = (await rt.info().catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain('only over a local unix socket');
+    expect(exitCodeFor(error)).toBe(3);
+    expect(new DockerRuntime({ env: { DOCKER_HOST: 'unix:///run/x.sock' } }).endpoint).toBe('/run/x.sock');
+    expect(new DockerRuntime({ env: {} }).endpoint).toBe('/var/run/docker.sock');
+  });
+});
