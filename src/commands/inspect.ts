@@ -7,6 +7,7 @@ import { readInterfaces, type InterfaceState } from '../probes/interfaces.js';
 import { renderTable } from '../report/table.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
+import { renderMermaid } from '../report/mermaid.js';
 
 interface InspectResult {
   lab: ResolvedLab;
@@ -20,12 +21,17 @@ export default class Inspect extends BaseCommand<InspectResult> {
   static completion: ArgCompletion[] = ['lab'];
   static override summary = 'Show a lab\'s state, hosts, pods, interfaces, addresses and MACs as the kernel reports them.';
   static override args = { lab: Args.string({ description: 'Lab name.', required: true }) };
-  static override flags = { tree: Flags.boolean({ description: 'Draw the lab as a tree (switch, hosts, bridges, pods) instead of the interface table.', default: false }) };
+  static override flags = {
+    tree: Flags.boolean({ description: 'Draw the lab as a tree (switch, hosts, bridges, pods) instead of the interface table.', default: false }),
+    mermaid: Flags.boolean({ description: 'Print the topology as a Mermaid flowchart (renders in GitHub/GitLab Markdown).', default: false, exclusive: ['tree'] }),
+  };
   private tree = false;
+  private mermaid = false;
 
   protected async execute(): Promise<InspectResult> {
     const { args, flags } = await this.parse(Inspect);
     this.tree = flags.tree;
+    this.mermaid = flags.mermaid;
     const { model: lab, state, summary } = await requireLab(this.runtime, args.lab, { acceptDegraded: true });
     const running = new Set(summary.containers.filter((c) => c.state === 'running').map((c) => c.name));
     const nodes = [...lab.hosts.map((h) => ({ name: h.name, container: h.container })), ...lab.externals.map((e) => ({ name: e.name, container: e.container }))].filter((n) =>
@@ -36,6 +42,7 @@ export default class Inspect extends BaseCommand<InspectResult> {
   }
 
   protected renderHuman(r: InspectResult): string {
+    if (this.mermaid) return renderMermaid(r.lab);
     const status = r.state.status === 'complete' ? this.colours.green('complete') : `${this.colours.yellow(r.state.status)}: ${r.state.detail}`;
     if (this.tree) return [`status: ${status}`, renderLabDiagram(r.lab)].join('\n');
     return [

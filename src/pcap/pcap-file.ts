@@ -8,6 +8,8 @@ export class PcapFormatError extends Error {
 export interface PcapRecord {
   /** Capture time in microseconds since the Unix epoch (nanosecond files are rounded down). */
   timestampMicros: number;
+  /** The same instant in nanoseconds (exact in nanosecond files), for ordering sightings across captures. */
+  timestampNanos: bigint;
   /** Length of the packet on the wire; `data` is shorter when the snap length cut it. */
   length: number;
   /** The captured bytes: a view into the file's bytes, not a copy. */
@@ -62,6 +64,7 @@ export function parsePcapFile(bytes: Uint8Array): PcapFile {
     }
     records.push({
       timestampMicros: seconds * 1_000_000 + Math.floor(fraction / fractionPerMicrosecond),
+      timestampNanos: BigInt(seconds) * 1_000_000_000n + BigInt(fraction) * BigInt(1000 / fractionPerMicrosecond),
       length: originalLength,
       data: bytes.subarray(dataStart, dataStart + capturedLength),
     });

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Tools the trace and report tests need, from Debian's own packages, installed only when
+# missing: tshark (reads the pcapng `overlab trace --pcap` writes) and chromium (loads the
+# `overlab report` page headless; driven by playwright-core, nothing downloaded elsewhere).
+# Idempotent; the test set-up calls it.
+set -euo pipefail
+
+log() { printf '\033[1m[test-tools]\033[0m %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+log "apt-get update"
+as_root apt-get update -qq
+log "installing ${missing[*]}"
+# noninteractive: wireshark-common asks whether non-root users may capture; the default (no) is right here.
+as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+log "ready: $(tshark --version | head -1); $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium ?')"

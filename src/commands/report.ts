@@ -1,0 +1,75 @@
+import { Args, Flags } from '@oclif/core';
+import { writeFile } from 'node:fs/promises';
+import { BaseCommand } from '../cli/base-command.js';
+import { requireRunningLab } from '../core/lab-registry.js';
+import { inputError } from '../core/errors.js';
+import { verifyLab } from '../core/lab-verify.js';
+import { readLeases } from '../core/lab-facts.js';
+import { usesAgent } from '../plan/overlay.js';
+import { readSnapshot, traceLab, DEFAULT_TRACE_OPTIONS } from '../trace/trace-lab.js';
+import { renderReportHtml, type ReportData } from '../report/html/report-page.js';
+import { outcomeLine } from '../trace/render-trace.js';
+
+interface ReportResult {
+  out: string;
+  bytes: number;
+  checks?: { passed: number; failed: number };
+  traces: { from: string; to: string; outcome: string }[];
+}
+
+export function parseTraceFlag(value: string): { from: string; to: string } {
+  const parts = value.split(':');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) throw inputError(`--trace ${value} is not <from>:<to>`, 'e.g. --trace host1/pod1:host2/pod1');
+  return { from: parts[0], to: parts[1] };
+}
+
+export default class Report extends BaseCommand<ReportResult> {
+  static override summary = 'Write one self-contained HTML page about a running lab: its topology drawn, traces on it, verify results, leases, routes, neighbours and FDB.';
+  static override examples = ['<%= config.bin %> report flannel-vxlan --out report.html --trace host1/pod1:host2/pod1', '<%= config.bin %> report no-overlay --out r.html --trace host1/pod1:host2/pod1 --no-verify'];
+  static override args = { lab: Args.string({ description: 'Lab name.', required: true }) };
+  static override flags = {
+    out: Flags.string({ description: 'The HTML file to write.', required: true }),
+    trace: Flags.string({ description: 'Trace <from>:<to> and draw it on the diagram (repeatable).', multiple: true }),
+    verify: Flags.boolean({ description: 'Run the lab\'s checks and include the results.', default: true, allowNo: true }),
+  };
+
+  protected async execute(): Promise<ReportResult> {
+    const { args, flags } = await this.parse(Report);
+    const wanted = (flags.trace ?? []).map(parseTraceFlag);
+    const lab = await requireRunningLab(this.runtime, args.lab);
+    const signal = this.abort.signal;
+    const verify = flags.verify ? await verifyLab(this.runtime, lab, lab.checks, { signal }) : undefined;
+    const traces = [];
+    for (const t of wanted) traces.push((await traceLab(this.runtime, lab, t.from, t.to, DEFAULT_TRACE_OPTIONS, signal)).result);
+    const snapshot = await readSnapshot(this.runtime, lab, signal);
+    const leases = await Promise.all(lab.networks.filter(usesAgent).map(async (n) => ({ network: n.name, leases: await readLeases(this.runtime, lab, n) })));
+    const data: ReportData = {
+      lab,
+      generatedAt: new Date().toISOString(),
+      ...(verify ? { verify } : {}),
+      leases,
+      hosts: snapshot.containers
+        .filter((c) => lab.hosts.some((h) => h.name === c.node) || lab.externals.some((e) => e.name === c.node && e.role === 'router'))
+        .map((c) => {
+          const own = c.namespaces.find((n) => !n.netns);
+          return { node: c.node, routes: own?.routes ?? [], neighbours: own?.neighbours ?? [], fdb: c.fdb };
+        }),
+      traces,
+    };
+    const html = renderReportHtml(data);
+    await writeFile(flags.out, html);
+    return {
+      out: flags.out,
+      bytes: Buffer.byteLength(html),
+      ...(verify ? { checks: { passed: verify.passed, failed: verify.failed } } : {}),
+      traces: traces.map((t) => ({ from: t.from, to: t.to, outcome: outcomeLine(t) })),
+    };
+  }
+
+  protected renderHuman(r: ReportResult): string {
+    const lines = [`wrote ${r.out} (${Math.round(r.bytes / 1024)} KiB)`];
+    if (r.checks) lines.push(`checks: ${r.checks.passed} passed, ${r.checks.failed} failed`);
+    for (const t of r.traces) lines.push(`trace ${t.from} → ${t.to}: ${t.outcome}`);
+    return lines.join('\n');
+  }
+}

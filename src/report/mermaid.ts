@@ -1,0 +1,54 @@
+// The lab as a Mermaid flowchart (renders in GitHub and GitLab Markdown): the underlay switch,
+// external nodes, and per host its eth0, flannel devices, bridges and pods on their veth pairs.
+// Pure.
+import type { ResolvedLab } from '../plan/resolved-lab.js';
+import { isOverlay, vxlanDevice } from '../plan/overlay.js';
+
+/** Mermaid ids: letters, digits and "_" only. */
+function id(...parts: string[]): string {
+  return parts.join('_').replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** Mermaid label text: quotes become entities; <br/> is Mermaid's line break. */
+function label(...lines: string[]): string {
+  return `"${lines.map((l) => l.replace(/"/g, '#quot;')).join('<br/>')}"`;
+}
+
+export function renderMermaid(lab: ResolvedLab): string {
+  const out: string[] = ['flowchart TB'];
+  const sw = id('underlay', 'switch');
+  out.push(`  ${sw}[${label(`underlay switch (bridge ${lab.underlay.bridge})`, lab.underlay.subnet)}]`);
+  for (const e of lab.externals) {
+    out.push(`  ${id('node', e.name)}[${label(e.name, `${e.role} · eth0 ${e.underlayIp}`)}]`);
+    out.push(`  ${id('node', e.name)} ---|${label(`port ${e.name}`)}| ${sw}`);
+  }
+  for (const host of lab.hosts) {
+    const h = (...parts: string[]) => id('host', host.name, ...parts);
+    out.push(`  subgraph ${h()}[${label(host.name)}]`);
+    out.push(`    ${h('eth0')}[${label(`eth0 ${host.underlayIp}`, host.underlayMac)}]`);
+    for (const hn of host.networks) {
+      const network = lab.networks.find((n) => n.name === hn.network)!;
+      out.push(`    ${h(hn.bridge)}[${label(hn.bridge, `${hn.bridgeIp}/${hn.subnet.split('/')[1]} · bridge`)}]`);
+      for (const pod of host.pods.filter((p) => p.network === hn.network)) {
+        out.push(`    ${h('pod', pod.name)}([${label(pod.name, `${pod.ip}/${pod.prefixLen}`)}])`);
+        out.push(`    ${h('pod', pod.name)} ---|${label(pod.hostVeth)}| ${h(hn.bridge)}`);
+      }
+      if (network.backend === 'vxlan') {
+        const dev = vxlanDevice(network);
+        out.push(`    ${h(dev)}[${label(dev, `VTEP · VNI ${network.vni} · UDP ${network.port}`)}]`);
+        out.push(`    ${h(hn.bridge)} -.->|${label('routed')}| ${h(dev)}`);
+        out.push(`    ${h(dev)} -.->|${label('VXLAN')}| ${h('eth0')}`);
+      } else if (network.backend === 'udp') {
+        out.push(`    ${h('flannel0')}[${label('flannel0', `TUN → agent · UDP ${network.port}`)}]`);
+        out.push(`    ${h(hn.bridge)} -.->|${label('routed')}| ${h('flannel0')}`);
+        out.push(`    ${h('flannel0')} -.->|${label('UDP')}| ${h('eth0')}`);
+      } else {
+        const how = isOverlay(network) ? 'routed via the peer host' : network.nat ? 'routed, NAT' : 'routed';
+        out.push(`    ${h(hn.bridge)} -.->|${label(how)}| ${h('eth0')}`);
+      }
+    }
+    out.push('  end');
+    out.push(`  ${h('eth0')} ---|${label(`port ${host.name}`)}| ${sw}`);
+  }
+  return out.join('\n') + '\n';
+}

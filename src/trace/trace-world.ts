@@ -1,0 +1,128 @@
+// The lab as a trace sees it: every network namespace (hosts, pods, external nodes, the switch)
+// with the kernel state read from it, the cables between them (pod eth0 ↔ host veth, node eth0 ↔
+// switch port) and who owns which address and MAC. Pure: built from the resolved lab and the
+// snapshots.
+import type { ResolvedLab } from '../plan/resolved-lab.js';
+import { SWITCH_NODE } from '../plan/naming.js';
+import type { ContainerState, LinkState, NamespaceState } from './kernel-snapshot.js';
+
+export interface NsView {
+  /** "host1", "host1/pod1", "switch", "router". */
+  key: string;
+  /** The lab node whose container holds it. */
+  node: string;
+  netns?: string;
+  container: string;
+  state: NamespaceState;
+  containerState: ContainerState;
+}
+
+export interface IfaceRef {
+  ns: string;
+  iface: string;
+}
+
+const EMPTY_NS: NamespaceState = { links: [], routes: [], neighbours: [], nstat: {}, iptables: '', sysctls: {}, routeAnswers: [] };
+
+export function nsKey(node: string, netns?: string): string {
+  return netns ? `${node}/${netns}` : node;
+}
+
+export class TraceWorld {
+  private readonly namespaces = new Map<string, NsView>();
+  private readonly cables = new Map<string, IfaceRef>();
+
+  constructor(
+    readonly lab: ResolvedLab,
+    readonly containers: ContainerState[],
+  ) {
+    for (const c of containers) {
+      for (const ns of c.namespaces) {
+        const key = nsKey(c.node, ns.netns);
+        this.namespaces.set(key, { key, node: c.node, ...(ns.netns ? { netns: ns.netns } : {}), container: c.container, state: ns, containerState: c });
+      }
+    }
+    const cable = (a: IfaceRef, b: IfaceRef) => {
+      this.cables.set(`${a.ns}:${a.iface}`, b);
+      this.cables.set(`${b.ns}:${b.iface}`, a);
+    };
+    for (const host of lab.hosts) {
+      for (const pod of host.pods) cable({ ns: nsKey(host.name, pod.name), iface: 'eth0' }, { ns: host.name, iface: pod.hostVeth });
+      cable({ ns: host.name, iface: 'eth0' }, { ns: SWITCH_NODE, iface: host.name });
+    }
+    for (const node of lab.externals) cable({ ns: node.name, iface: 'eth0' }, { ns: SWITCH_NODE, iface: node.name });
+  }
+
+  /** Every namespace key the lab has (whether or not it was read). */
+  allKeys(): string[] {
+    return [...this.namespaces.keys()];
+  }
+
+  has(key: string): boolean {
+    return this.namespaces.has(key);
+  }
+
+  ns(key: string): NsView {
+    const found = this.namespaces.get(key);
+    if (found) return found;
+    const [node, netns] = key.split('/');
+    return { key, node: node!, ...(netns ? { netns } : {}), container: '', state: EMPTY_NS, containerState: { node: node!, container: '', namespaces: [], fdb: [], processes: [], agents: [] } };
+  }
+
+  link(key: string, iface: string): LinkState | undefined {
+    return this.ns(key).state.links.find((l) => l.name === iface);
+  }
+
+  /** The other end of a cable (veth pair), by lab wiring. */
+  peerOf(key: string, iface: string): IfaceRef | undefined {
+    return this.cables.get(`${key}:${iface}`);
+  }
+
+  /** The namespace and interface that hold an IPv4 address. */
+  ownerOfIp(ip: string): (IfaceRef & { mac: string }) | undefined {
+    for (const view of this.namespaces.values()) {
+      for (const link of view.state.links) {
+        if (link.kind === 'loopback') continue;
+        if (link.addresses.some((a) => a.ip === ip)) return { ns: view.key, iface: link.name, mac: link.mac };
+      }
+    }
+    return undefined;
+  }
+
+  ownerOfMac(mac: string): IfaceRef | undefined {
+    const wanted = mac.toLowerCase();
+    for (const view of this.namespaces.values()) {
+      for (const link of view.state.links) if (link.mac === wanted && link.kind !== 'loopback') return { ns: view.key, iface: link.name };
+    }
+    return undefined;
+  }
+
+  /** "host1/pod1", "host1's docker0", "router" — a MAC in words, or the MAC itself. */
+  macName(mac: string): string {
+    const owner = this.ownerOfMac(mac);
+    if (!owner) return mac;
+    if (owner.iface === 'eth0') return owner.ns;
+    return `${owner.ns}'s ${owner.iface}`;
+  }
+
+  /** "host1/pod1", "host2", "router" — an address in words, or the address itself. */
+  ipName(ip: string): string {
+    const owner = this.ownerOfIp(ip);
+    if (!owner) return ip;
+    return owner.iface === 'eth0' ? owner.ns : `${owner.ns}'s ${owner.iface}`;
+  }
+
+  isLocal(key: string, ip: string): boolean {
+    return this.ns(key).state.links.some((l) => l.addresses.some((a) => a.ip === ip));
+  }
+
+  /** The bridge a port belongs to, and the bridge's ports. */
+  bridgeOf(key: string, iface: string): LinkState | undefined {
+    const master = this.link(key, iface)?.master;
+    return master ? this.link(key, master) : undefined;
+  }
+
+  portsOf(key: string, bridge: string): LinkState[] {
+    return this.ns(key).state.links.filter((l) => l.master === bridge);
+  }
+}
