@@ -113,6 +113,20 @@ export interface AgentCostSpec {
   during: { ping: PingSpec };
 }
 
+/** One marked probe followed hop by hop (`overlab trace`), delivered or dropped where expected. */
+export interface TraceCheckSpec {
+  from: Ref;
+  to: Ref;
+  expect: 'delivered' | 'dropped';
+  /** Interfaces ("host1:flannel.1") the request must cross, in this order. */
+  via?: Ref[];
+  /** Where a dropped probe must stop: a node or an interface. */
+  dropAt?: Ref;
+  proto: 'icmp' | 'udp' | 'tcp';
+  port?: number;
+  size?: number;
+}
+
 /** The fields every check has, whatever its kind. */
 export interface CheckCommon {
   name: string;

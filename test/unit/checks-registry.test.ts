@@ -56,13 +56,13 @@ const captureCheck: CheckSpec = {
 
 describe('the check-kind registry', () => {
   it('has one module per kind, each with every part', () => {
-    expect(CHECK_KINDS.map((k) => k.key)).toEqual(['ping', 'capture', 'kernel', 'lease', 'agentCost']);
+    expect(CHECK_KINDS.map((k) => k.key)).toEqual(['ping', 'capture', 'kernel', 'lease', 'agentCost', 'trace']);
     expect(new Set(CHECK_KINDS.map((k) => k.label)).size).toBe(CHECK_KINDS.length);
     for (const k of CHECK_KINDS) {
       for (const part of ['schema', 'resolve', 'footprint', 'run', 'verdict'] as const) expect(typeof k[part], `${k.key}.${part}`).toBe('function');
       expect(checkKindOf(k.key)).toBe(k);
     }
-    expect(checkKindOf('trace')).toBeUndefined();
+    expect(checkKindOf('no-such-kind')).toBeUndefined();
   });
 
   it('plans one check per step today (a planner may group later)', () => {

@@ -5,8 +5,9 @@ import { captureKind } from './capture.js';
 import { kernelKind } from './kernel.js';
 import { leaseKind } from './lease.js';
 import { pingKind } from './ping.js';
+import { traceKind } from './trace.js';
 
-export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind] as const;
+export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind, traceKind] as const;
 
 export type CheckKindEntry = (typeof CHECK_KINDS)[number];
 export type CheckKey = CheckKindEntry['key'];
