@@ -2,13 +2,12 @@
 // tasks; whatever happens (a failed phase, Ctrl-C), rollbackLab() removes what was made.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { containerSpecs, labFingerprint } from '../plan/containers.js';
-import { renderNodeScripts, renderSwitchBridgeScript } from '../plan/node-scripts.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { downLab } from './lab-down.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { environmentError, interruptedError } from './errors.js';
-import { bringUpNode, runNodeScript, throwIfAborted } from './node-bringup.js';
+import { bringUpLab, throwIfAborted } from './node-bringup.js';
 
 export interface UpPhase {
   title: string;
@@ -16,10 +15,6 @@ export interface UpPhase {
 }
 
 export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[] {
-  const specs = containerSpecs(lab);
-  const switchSpec = specs.find((s) => s.name === lab.underlay.switchContainer)!;
-  const scripts = renderNodeScripts(lab);
-  const nodes = scripts.map((script) => ({ script, spec: specs.find((s) => s.name === script.container)! }));
   return [
     {
       title: `Check the host image ${lab.image}`,
@@ -32,17 +27,7 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[]
     },
     {
       title: `Start the underlay switch (${lab.underlay.subnet}), ${lab.hosts.length} hosts and ${lab.externals.length} other nodes; cable and wire each (bridges, veth pairs, pods, routes)`,
-      async run(signal) {
-        throwIfAborted(signal);
-        // The switch starts alongside the nodes; only the cabling waits for its bridge.
-        const switchReady = (async () => {
-          await runtime.createAndStart(switchSpec);
-          await runNodeScript(runtime, renderSwitchBridgeScript(lab), signal);
-        })();
-        const all = await Promise.allSettled([switchReady, ...nodes.map((n) => bringUpNode(runtime, lab, n.spec, n.script, switchReady, signal))]);
-        const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      },
+      run: (signal) => bringUpLab(runtime, lab, signal),
     },
     ...(labUsesAgents(lab)
       ? [

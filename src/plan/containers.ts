@@ -46,7 +46,6 @@ export function containerSpecs(lab: ResolvedLab): ContainerSpec[] {
         [LABEL_FINGERPRINT]: labFingerprint(lab),
       },
       sysctls: {},
-      hostPid: true,
     },
   ];
   // udp: the agent writes ICMP errors from the host's own <subnet>.0 into flannel0; without

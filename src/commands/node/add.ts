@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { requireRunningLab } from '../../core/lab-registry.js';
 import { addHost, type MembershipResult } from '../../core/node-membership.js';
 import { renderMembership } from '../../report/membership.js';
+import { checkedName } from '../../core/checked-names.js';
 
 export default class NodeAdd extends BaseCommand<MembershipResult> {
   static override summary = 'Add a host to a running lab: it takes a lease, and every peer programs it.';
@@ -18,8 +19,12 @@ export default class NodeAdd extends BaseCommand<MembershipResult> {
 
   protected async execute(): Promise<MembershipResult> {
     const { args, flags } = await this.parse(NodeAdd);
+    // Every name is checked before the engine is even asked.
+    checkedName('lab', args.lab, 'lab');
+    checkedName('node', args.host, 'host');
+    const pods = flags.pods.split(',').map((p) => p.trim());
+    for (const pod of pods) checkedName('pod', pod, '--pods');
     const lab = await requireRunningLab(this.runtime, args.lab);
-    const pods = flags.pods.split(',').map((p) => p.trim()).filter(Boolean);
     return addHost(this.runtime, lab, args.host, pods, this.abort.signal);
   }
 
