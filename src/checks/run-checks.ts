@@ -2,8 +2,8 @@
 // for each, what was seen and — when it failed — why, in one line.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { CaptureSpec, CheckSpec, PingSpec } from '../spec/model.js';
-import { ping, type PingResult } from '../probes/ping.js';
-import { captureWhile } from '../probes/capture.js';
+import { ping, pingDeadlineSeconds, type PingResult } from '../probes/ping.js';
+import { captureDeadlineSeconds, captureWhile } from '../probes/capture.js';
 import { describePacket } from '../pcap/describe.js';
 import { LabNames } from './lab-names.js';
 import { describeMatch, matchesPacket, resolvePacketMatch } from './packet-match.js';
@@ -56,7 +56,8 @@ async function runCaptureCheck(runtime: ContainerRuntime, names: LabNames, check
   const expect = spec.expect.map((m) => resolvePacketMatch(m, names));
   const absent = spec.absent.map((m) => resolvePacketMatch(m, names));
   const target = names.captureTarget(spec.on);
-  const captured = await captureWhile(runtime, target, () => runPing(runtime, names, spec.during.ping, signal));
+  const deadlineSeconds = captureDeadlineSeconds(pingDeadlineSeconds(spec.during.ping));
+  const captured = await captureWhile(runtime, target, () => runPing(runtime, names, spec.during.ping, signal), { deadlineSeconds });
   const packets = captured.packets.map((p) => p.packet);
   const missing = expect.filter((m) => !packets.some((p) => matchesPacket(p, m)));
   const intruders = absent

@@ -6,6 +6,7 @@ import { runCheck, summarize, type CheckResult, type VerifyReport } from '../che
 import { inputError, interruptedError } from './errors.js';
 import { LabNames } from '../checks/lab-names.js';
 import { readLabFacts } from './lab-facts.js';
+import { reapProbes } from '../probes/probe-reaper.js';
 
 export interface VerifyOptions {
   /** Only the checks with these names (all when empty). */
@@ -26,6 +27,8 @@ export function selectChecks(checks: CheckSpec[], only: string[] | undefined): C
 export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, checks: CheckSpec[], options: VerifyOptions): Promise<VerifyReport> {
   const results: CheckResult[] = [];
   const selected = selectChecks(checks, options.only);
+  // Probes a killed run left behind (by their PID files) must not outlive it into this one.
+  await reapProbes(runtime, [...lab.hosts, ...lab.externals].map((n) => n.container));
   const names = new LabNames(lab, await readLabFacts(runtime, lab));
   for (const check of selected) {
     if (options.signal.aborted) throw interruptedError();

@@ -5,11 +5,10 @@
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.js';
 import { containerSpecs } from '../plan/containers.js';
 import { renderNodePlans, renderSwitchPlan, underlayMount } from '../plan/node-plans.js';
-import type { NodePlan } from '../plan/node-plan.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { etcdNode } from '../plan/overlay.js';
 import { environmentError, interruptedError } from './errors.js';
-import { runPlan } from './run-steps.js';
+import { compilePlan, runPlan, type CompiledPlan } from './run-steps.js';
 import { startEtcd } from './etcd-node.js';
 
 export function throwIfAborted(signal: AbortSignal): void {
@@ -33,13 +32,13 @@ async function netnsFileOf(runtime: ContainerRuntime, container: string): Promis
 }
 
 /** Start the switch and its bridge; both promises must be awaited (or settled) by the caller. */
-export function startSwitch(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, signal: AbortSignal): UnderlaySwitch {
+export function startSwitch(runtime: ContainerRuntime, spec: ContainerSpec, plan: CompiledPlan, signal: AbortSignal): UnderlaySwitch {
   const netnsFile = (async () => {
     throwIfAborted(signal);
     await runtime.createAndStart(spec);
     return netnsFileOf(runtime, spec.name);
   })();
-  const bridged = netnsFile.then(() => runPlan(runtime, renderSwitchPlan(lab), signal));
+  const bridged = netnsFile.then(() => runPlan(runtime, plan, signal));
   return { netnsFile, bridged };
 }
 
@@ -50,7 +49,7 @@ export async function runningSwitch(runtime: ContainerRuntime, lab: ResolvedLab)
 }
 
 /** One node: its container (with the switch's namespace bound in), then its plan. */
-export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, plan: NodePlan, underlay: UnderlaySwitch, signal: AbortSignal): Promise<void> {
+export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, plan: CompiledPlan, underlay: UnderlaySwitch, signal: AbortSignal): Promise<void> {
   const netnsFile = await underlay.netnsFile;
   throwIfAborted(signal);
   await runtime.createAndStart({ ...spec, mounts: [...(spec.mounts ?? []), underlayMount(netnsFile)] });
@@ -64,10 +63,13 @@ export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, s
 /** Every node of the lab; waits until every start has settled, then throws the first failure. */
 export async function bringUpLab(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal): Promise<void> {
   throwIfAborted(signal);
+  // Every plan is compiled before the first container exists: a refused plan creates nothing.
+  const switchPlan = compilePlan(renderSwitchPlan(lab));
+  const plans = renderNodePlans(lab).map(compilePlan);
   const specs = containerSpecs(lab);
   const specOf = (container: string) => specs.find((s) => s.name === container)!;
-  const underlay = startSwitch(runtime, lab, specOf(lab.underlay.switchContainer), signal);
-  const nodes = renderNodePlans(lab).map((plan) => bringUpNode(runtime, lab, specOf(plan.container), plan, underlay, signal));
+  const underlay = startSwitch(runtime, specOf(lab.underlay.switchContainer), switchPlan, signal);
+  const nodes = plans.map((plan) => bringUpNode(runtime, lab, specOf(plan.container), plan, underlay, signal));
   const all = await Promise.allSettled([underlay.netnsFile, underlay.bridged, ...nodes]);
   const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;

@@ -14,7 +14,7 @@ import { checkedName } from './checked-names.js';
 import { environmentError, inputError } from './errors.js';
 import { pollUntil } from './poll.js';
 import { bringUpNode, runningSwitch } from './node-bringup.js';
-import { runPlan } from './run-steps.js';
+import { compilePlan, runPlan } from './run-steps.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { readLeases } from './lab-facts.js';
 
@@ -70,9 +70,10 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   const host = allocateJoiningHost(lab, name, pods);
   const grown: ResolvedLab = { ...lab, hosts: [...lab.hosts, host] };
   const spec = containerSpecs(grown).find((s) => s.name === host.container)!;
+  const plan = compilePlan(renderHostPlan(grown, host)); // refused before anything is created
   spec.labels = { ...spec.labels, [LABEL_JOINED_HOST]: JSON.stringify(host) };
   try {
-    await bringUpNode(runtime, grown, spec, renderHostPlan(grown, host), await runningSwitch(runtime, lab), signal);
+    await bringUpNode(runtime, grown, spec, plan, await runningSwitch(runtime, lab), signal);
     for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
       await Promise.all(lab.hosts.map((peer) => runPlan(runtime, peerChangePlan(peer, staticPeerChangeCommands(grown, peer, network, host, 'add')), signal)));
     }

@@ -10,9 +10,22 @@ export async function runSteps(runtime: ContainerRuntime, container: string, ste
   return runtime.exec(container, [...RUNNER_ARGV], { stdin: encodeSteps(steps), ...(signal ? { signal } : {}) });
 }
 
+/** A plan ready to run: its commands grouped into runner steps. Compiling checks every batch
+ * token, so a plan the runner would refuse is refused before anything is created. */
+export interface CompiledPlan {
+  node: string;
+  container: string;
+  steps: RunnerStep[];
+}
+
+export function compilePlan(plan: NodePlan): CompiledPlan {
+  return { node: plan.node, container: plan.container, steps: toRunnerSteps(planCommands(plan)) };
+}
+
 /** Run a node's plan; a failure names the command (as a student would type it) and its error. */
-export async function runPlan(runtime: ContainerRuntime, plan: NodePlan, signal?: AbortSignal): Promise<void> {
-  const steps = toRunnerSteps(planCommands(plan));
+export async function runPlan(runtime: ContainerRuntime, source: NodePlan | CompiledPlan, signal?: AbortSignal): Promise<void> {
+  const plan = 'steps' in source ? source : compilePlan(source);
+  const steps = plan.steps;
   if (steps.length === 0) return;
   const result = await runSteps(runtime, plan.container, steps, signal);
   if (result.exitCode === 0) return;

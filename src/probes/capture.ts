@@ -43,8 +43,16 @@ function waitUntilListening(stderr: NodeJS.ReadableStream, exited: Promise<numbe
   });
 }
 
-/** A capture that nobody stops (its CLI was killed) ends by itself this long after it started. */
-export const DEFAULT_CAPTURE_DEADLINE_SECONDS = 30;
+/** A capture that nobody stops (its CLI was killed) ends by itself this long after it started,
+ * when its caller does not say how long its `during` action may take. */
+export const DEFAULT_CAPTURE_DEADLINE_SECONDS = 60;
+/** Room around the `during` action: tcpdump's own start, the execs before and after. */
+const CAPTURE_MARGIN_SECONDS = 10;
+
+/** The deadline of a capture whose `during` action is itself bounded by `duringSeconds`. */
+export function captureDeadlineSeconds(duringSeconds: number): number {
+  return Math.ceil(READY_TIMEOUT_MS / 1000 + duringSeconds + CAPTURE_MARGIN_SECONDS);
+}
 
 export interface CaptureOptions {
   /** Seconds after which tcpdump stops inside the container whatever happens to this process:
