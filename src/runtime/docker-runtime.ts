@@ -177,7 +177,9 @@ export class DockerRuntime implements ContainerRuntime {
 
   async execDetached(container: string, command: string[]): Promise<void> {
     const exec = await this.call(() => this.docker.getContainer(container).exec({ Cmd: command, AttachStdout: false, AttachStderr: false }));
-    await this.call(() => exec.start({ Detach: true }));
+    const response = (await this.call(() => exec.start({ Detach: true }))) as unknown as Readable | undefined;
+    // Drain the (empty) answer: left unread, its socket keeps this process alive for minutes.
+    response?.resume?.();
   }
 
   async readFile(container: string, path: string): Promise<Buffer> {
