@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../core/lab-registry.js';
 import { agentFiles, usesAgent } from '../plan/overlay.js';
 import { inputError } from '../core/errors.js';
+import { checkedName } from '../core/checked-names.js';
 
 interface LogsResult {
   lab: string;
@@ -26,6 +27,9 @@ export default class Logs extends BaseCommand<LogsResult> {
 
   protected async execute(): Promise<LogsResult> {
     const { args, flags } = await this.parse(Logs);
+    checkedName('lab', args.lab, 'lab');
+    checkedName('node', args.host, 'host');
+    if (flags.network !== undefined) checkedName('network', flags.network, '--network');
     const lab = await requireRunningLab(this.runtime, args.lab);
     const host = lab.hosts.find((h) => h.name === args.host);
     if (!host) throw inputError(`lab ${lab.name} has no host "${args.host}"`, `the hosts: ${lab.hosts.map((h) => h.name).join(', ')}`);

@@ -123,7 +123,7 @@ describe('bad input and broken environments', () => {
 describe('the underlay switch', () => {
   it('sees only its own processes: nodes cable themselves through its bound network namespace', async () => {
     const spec = `${dir}/pidview.yaml`;
-    await writeFile(spec, 'name: pidview\nhosts:\n  - name: host1\n    pods: [pod1]\n  - name: host2\n    pods: [pod1]\nchecks:\n  - name: across\n    ping: { from: host1/pod1, to: host2/pod1 }\n');
+    await writeFile(spec, 'name: pidview\nnetwork: { backend: host-gw }\nhosts:\n  - name: host1\n    pods: [pod1]\n  - name: host2\n    pods: [pod1]\nchecks:\n  - name: across\n    ping: { from: host1/pod1, to: host2/pod1 }\n');
     expect((await overlab(['up', spec])).exitCode).toBe(0);
     const pidMode = await execa('docker', ['inspect', '-f', '{{.HostConfig.PidMode}}', 'overlab-pidview-switch']);
     expect(pidMode.stdout.trim()).toBe('');
@@ -162,7 +162,7 @@ describe('probes never outlive their CLI', () => {
     // count 20 at 0.2 s: the capture runs ~4 s, time enough to kill verify in the middle of it.
     await writeFile(
       spec,
-      'name: orphans\nhosts:\n  - name: host1\n    pods: [pod1]\n  - name: host2\n    pods: [pod1]\nchecks:\n' +
+      'name: orphans\nnetwork: { backend: host-gw }\nhosts:\n  - name: host1\n    pods: [pod1]\n  - name: host2\n    pods: [pod1]\nchecks:\n' +
         '  - name: on the wire\n    capture:\n      on: host1:eth0\n      during: { ping: { from: host1/pod1, to: host2/pod1, count: 20 } }\n' +
         '      expect: [{ proto: icmp, src: host1/pod1, dst: host2/pod1 }]\n',
     );
