@@ -21,7 +21,7 @@ import { twoHostSpec } from './lab-fixture.js';
 const dir = mkdtempSync(join(tmpdir(), 'overlab-hostile-'));
 const canary = join(dir, 'canary');
 
-export const HOSTILE_NAMES = [
+const HOSTILE_NAMES = [
   `h$(touch ${canary})`,
   `h\`touch ${canary}\``,
   `h;touch ${canary}`,

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'overlab-runner-'));
 const canary = join(dir, 'canary');
 
 /** Values a spec, a flag or the network could carry, each trying to run `touch <canary>`. */
-export const HOSTILE = [
+const HOSTILE = [
   `$(touch ${canary})`,
   `\`touch ${canary}\``,
   `;touch ${canary}`,
