@@ -5,6 +5,8 @@ import { requireRunningLab } from '../core/lab-registry.js';
 import { LabNames } from '../checks/lab-names.js';
 import { inEndpoint } from '../probes/endpoint.js';
 import { inputError } from '../core/errors.js';
+import { assertName } from '../spec/name-input.js';
+import { checkedTarget } from '../core/checked-names.js';
 import type { ExecResult } from '../runtime/runtime.js';
 
 export default class Exec extends BaseCommand<ExecResult & { target: string; command: string[] }> {
@@ -24,6 +26,8 @@ export default class Exec extends BaseCommand<ExecResult & { target: string; com
   protected async execute() {
     const { args, argv } = await this.parse(Exec);
     const command = (argv as string[]).slice(2).filter((a, i) => !(i === 0 && a === '--'));
+    assertName('lab', args.lab, 'lab');
+    checkedTarget(args.target);
     if (command.length === 0) throw inputError('no command given', `overlab exec ${args.lab} ${args.target} -- ip addr`);
     const lab = await requireRunningLab(this.runtime, args.lab);
     const endpoint = new LabNames(lab).endpoint(args.target);

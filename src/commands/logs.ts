@@ -4,6 +4,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../core/lab-registry.js';
 import { agentFiles, usesAgent } from '../plan/overlay.js';
 import { inputError } from '../core/errors.js';
+import { assertName } from '../spec/name-input.js';
 
 interface LogsResult {
   lab: string;
@@ -29,6 +30,9 @@ export default class Logs extends BaseCommand<LogsResult> {
 
   protected async execute(): Promise<LogsResult> {
     const { args, flags } = await this.parse(Logs);
+    assertName('lab', args.lab, 'lab');
+    assertName('node', args.host, 'host');
+    if (flags.network !== undefined) assertName('network', flags.network, '--network');
     const lab = await requireRunningLab(this.runtime, args.lab);
     const host = lab.hosts.find((h) => h.name === args.host);
     if (!host) throw inputError(`lab ${lab.name} has no host "${args.host}"`, `the hosts: ${lab.hosts.map((h) => h.name).join(', ')}`);

@@ -25,11 +25,11 @@ export default class Up extends BaseCommand<UpResult> {
   static completion: ArgCompletion[] = ['spec'];
   static override summary = 'Build a lab from its spec: containers, underlay, bridges, veth pairs, pods, routes.';
   static override description =
-    'Hosts start in parallel and each is wired by one batched shell script. A failure or Ctrl-C in the middle removes everything this run made. A lab that is already up and whole from the same spec is left alone; one that is only partly there, degraded or from another spec is reported (--recreate rebuilds it). One process at a time changes a lab: a second waits briefly, then says who holds it. --dry-run prints the exact commands instead.';
+    'The switch starts first, then every node in parallel, each wired by one exec of argv commands (no shell reads any value). A failure or Ctrl-C in the middle removes everything this run made. A lab that is already up and whole from the same spec is left alone; one that is only partly there, degraded or from another spec is reported (--recreate rebuilds it). One process at a time changes a lab: a second waits briefly, then says who holds it. --dry-run prints the exact commands instead.';
   static override examples = ['<%= config.bin %> up labs/same-host.yaml', '<%= config.bin %> up labs/host-gw.yaml --dry-run'];
   static override args = { spec: Args.string({ description: 'Path to a lab spec (YAML).', required: true }) };
   static override flags = {
-    'dry-run': Flags.boolean({ description: 'Print the per-host shell commands; change nothing.', default: false }),
+    'dry-run': Flags.boolean({ description: 'Print the commands per container, as you could type them; change nothing.', default: false }),
     recreate: Flags.boolean({ description: 'If the lab is already up (whole or not), take it down first.', default: false }),
     image: Flags.string({ description: 'Host image to use (default: the spec\'s, else overlab/host:latest).' }),
   };

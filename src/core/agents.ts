@@ -1,11 +1,14 @@
-// The etcd control plane at run time: install the agent in each host, start it, and wait (by
-// polling kernel state, not by sleeping) until every host has programmed every peer.
+// The etcd control plane at run time: install the agent in each host (one archive), start it as
+// a daemon (an argv), and wait (by polling kernel state, not by sleeping) until every host has
+// programmed every peer.
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import { tarEntries, type TarEntry } from '../runtime/tar.js';
-import { agentFiles, agentStartLine, hostSubnet, usesAgent } from '../plan/overlay.js';
+import { agentArgv, agentFiles, agentInputFiles, agentOutput, hostSubnet, usesAgent } from '../plan/overlay.js';
+import { appendingOutputTo } from '../probes/process-argv.js';
+import { fileTail } from './file-tail.js';
 import { environmentError } from './errors.js';
 import { pollUntil } from './poll.js';
 
@@ -27,9 +30,9 @@ function agentEntries(directory: string, prefix: string): TarEntry[] {
   return entries;
 }
 
-/** The agent as a tar for /opt (overlab/agent/…): its compiled modules, an ESM package.json and
- * the static helpers. */
-export function agentBundle(): Buffer {
+/** The agent as tar entries under opt/overlab/agent/: its compiled modules, an ESM package.json
+ * and the static helpers. */
+export function agentBundleEntries(): TarEntry[] {
   if (!existsSync(`${DIST_AGENT}main.js`)) {
     throw environmentError('the agent is not built (dist/agent/main.js is missing)', 'npm run build');
   }
@@ -37,24 +40,39 @@ export function agentBundle(): Buffer {
   if (missing.length) {
     throw environmentError(`the native helpers are not built (dist/native/${missing.join(', dist/native/')} missing)`, 'bash scripts/build-native.sh');
   }
+  return [
+    { name: 'opt/overlab/' },
+    ...agentEntries(DIST_AGENT, 'opt/overlab/agent'),
+    { name: 'opt/overlab/agent/package.json', content: Buffer.from('{"type":"module"}\n') },
+    ...NATIVE_HELPERS.map((helper) => ({ name: `opt/overlab/agent/${helper}`, content: readFileSync(`${NATIVE}${helper}`), mode: 0o755 })),
+  ];
+}
+
+/** Directories the agent's files live in (created by the tar, not by a process). */
+const AGENT_DIRECTORIES = ['etc/overlab/', 'run/flannel/', 'run/overlab/'];
+
+/** Everything one host's agents need, as one tar for `/`: the bundle, each network's config and
+ * seeded subnet.env. */
+export function agentTar(bundle: TarEntry[], lab: ResolvedLab, host: ResolvedHost): Buffer {
+  const files = lab.networks.filter(usesAgent).flatMap((network) => agentInputFiles(lab, host, network));
   return tarEntries([
-    { name: 'overlab/' },
-    ...agentEntries(DIST_AGENT, 'overlab/agent'),
-    { name: 'overlab/agent/package.json', content: Buffer.from('{"type":"module"}\n') },
-    ...NATIVE_HELPERS.map((helper) => ({ name: `overlab/agent/${helper}`, content: readFileSync(`${NATIVE}${helper}`), mode: 0o755 })),
+    ...bundle,
+    ...AGENT_DIRECTORIES.map((name) => ({ name })),
+    ...files.map((f) => ({ name: f.path.replace(/^\//, ''), content: Buffer.from(f.content) })),
   ]);
 }
 
+/** Install the agents (one archive per host, no process) and start each as a daemon. */
 export async function startAgents(runtime: ContainerRuntime, lab: ResolvedLab, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
   const networks = lab.networks.filter(usesAgent);
   if (networks.length === 0) return;
-  const bundle = agentBundle();
+  const bundle = agentBundleEntries();
   await Promise.all(
     hosts.map(async (host) => {
-      await runtime.putTar(host.container, '/opt', bundle);
-      const start = networks.map((n) => agentStartLine(lab, n)).join('\n');
-      const result = await runtime.exec(host.container, ['sh', '-c', start]);
-      if (result.exitCode !== 0) throw environmentError(`starting the agent on ${host.name} failed: ${result.stderr.trim()}`);
+      await runtime.putTar(host.container, '/', agentTar(bundle, lab, host));
+      for (const network of networks) {
+        await runtime.execDetached(host.container, appendingOutputTo(agentOutput(lab, network), agentArgv(lab, network)));
+      }
     }),
   );
 }
@@ -87,11 +105,15 @@ export function agentReady(
   return others.every((peer) => routes.some((r) => r.dst === hostSubnet(peer, network)));
 }
 
-/** A host's routes and its agent's stats file, in one exec. */
+/** A host's routes (one exec) and its agent's stats file (the archive API, no process). */
 export async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork) {
   const files = agentFiles(lab, network);
-  const result = await runtime.exec(host.container, ['sh', '-c', `ip -j route; echo '@@stats'; cat ${files.stats} 2>/dev/null`]);
-  const [routesText, statsText] = result.stdout.split('@@stats');
+  const [routesResult, statsBuffer] = await Promise.all([
+    runtime.exec(host.container, ['ip', '-j', 'route']),
+    runtime.readFile(host.container, files.stats).catch(() => undefined), // not written yet
+  ]);
+  const routesText = routesResult.stdout;
+  const statsText = statsBuffer?.toString('utf8');
   let routes: RouteJson[] = [];
   let stats: AgentStats | undefined;
   try {
@@ -107,11 +129,10 @@ export async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab
   return { routes, stats };
 }
 
+/** The end of the agent's log and of its own output (a crash before the log opened). */
 export async function agentLogTail(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, lines = 5): Promise<string> {
-  const files = agentFiles(lab, network);
-  const out = files.log.replace(/\.log$/, '.out');
-  const r = await runtime.exec(host.container, ['sh', '-c', `tail -n ${lines} ${files.log} ${out} 2>/dev/null`]);
-  return r.stdout.trim();
+  const tails = await Promise.all([agentFiles(lab, network).log, agentOutput(lab, network)].map((path) => fileTail(runtime, host.container, path, lines)));
+  return tails.filter(Boolean).join('\n');
 }
 
 export async function waitForAgents(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, hosts: ResolvedHost[] = lab.hosts): Promise<void> {

@@ -3,6 +3,11 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../plan/containers.js';
 import { hostImageTags } from '../image/host-image.js';
 import { OverlabError } from './errors.js';
+import { failedCommand, runnerErrors, toRunnerSteps } from '../plan/step-runner.js';
+import { shellCommand } from '../plan/shell-quote.js';
+import { captureWhile } from '../probes/capture.js';
+import { ping } from '../probes/ping.js';
+import { runSteps } from './run-steps.js';
 
 export interface Finding {
   check: string;
@@ -11,22 +16,47 @@ export interface Finding {
   fix?: string;
 }
 
-/** Kernel features a lab needs, each tried for real inside a throwaway lab-like container. */
-export const KERNEL_PROBES: { check: string; script: string; fix: string }[] = [
-  { check: 'network namespaces', script: 'ip netns add doctor && ip netns del doctor', fix: 'the container needs SYS_ADMIN (overlab grants it) and a kernel with network namespaces' },
-  { check: 'veth pairs', script: 'ip link add dv0 type veth peer name dv1 && ip link del dv0', fix: 'load the veth module: modprobe veth' },
-  { check: 'Linux bridge', script: 'ip link add db0 type bridge && ip link del db0', fix: 'load the bridge module: modprobe bridge' },
-  { check: 'TUN device', script: 'ip tuntap add dev dt0 mode tun && ip link del dt0', fix: 'load the tun module (modprobe tun) and make /dev/net/tun available' },
-  { check: 'VXLAN', script: 'ip link add dx0 type vxlan id 42 dstport 8472 local 127.0.0.1 nolearning && ip link del dx0', fix: 'load the vxlan module: modprobe vxlan' },
-  { check: 'iptables NAT', script: 'iptables -t nat -A POSTROUTING -s 10.99.0.0/16 -j MASQUERADE && iptables -t nat -F POSTROUTING', fix: 'load nf_nat / nft_masq (or the iptables nat table modules)' },
+/** Kernel features a lab needs, each tried for real inside a throwaway lab-like container: argv
+ * commands run in order by the step runner (one exec per feature). */
+export const KERNEL_PROBES: { check: string; commands: string[][]; fix: string }[] = [
+  { check: 'network namespaces', commands: [['ip', 'netns', 'add', 'doctor'], ['ip', 'netns', 'del', 'doctor']], fix: 'the container needs SYS_ADMIN (overlab grants it) and a kernel with network namespaces' },
+  { check: 'veth pairs', commands: [['ip', 'link', 'add', 'dv0', 'type', 'veth', 'peer', 'name', 'dv1'], ['ip', 'link', 'del', 'dv0']], fix: 'load the veth module: modprobe veth' },
+  { check: 'Linux bridge', commands: [['ip', 'link', 'add', 'db0', 'type', 'bridge'], ['ip', 'link', 'del', 'db0']], fix: 'load the bridge module: modprobe bridge' },
+  { check: 'TUN device', commands: [['ip', 'tuntap', 'add', 'dev', 'dt0', 'mode', 'tun'], ['ip', 'link', 'del', 'dt0']], fix: 'load the tun module (modprobe tun) and make /dev/net/tun available' },
   {
-    check: 'tcpdump capture',
-    // Wait for tcpdump to say it is listening (a readiness poll), then send it one packet.
-    script:
-      "timeout 5 tcpdump -i lo -c 1 --immediate-mode -w /dev/null 2>/tmp/doctor-tcpdump & pid=$!; i=0; until grep -q listening /tmp/doctor-tcpdump; do i=$((i+1)); [ $i -lt 50 ] || exit 1; sleep 0.1; done; ping -c 1 -W 1 127.0.0.1 >/dev/null; wait $pid",
-    fix: 'the container needs NET_RAW (overlab grants it)',
+    check: 'VXLAN',
+    commands: [['ip', 'link', 'add', 'dx0', 'type', 'vxlan', 'id', '42', 'dstport', '8472', 'local', '127.0.0.1', 'nolearning'], ['ip', 'link', 'del', 'dx0']],
+    fix: 'load the vxlan module: modprobe vxlan',
+  },
+  {
+    check: 'iptables NAT',
+    commands: [['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-s', '10.99.0.0/16', '-j', 'MASQUERADE'], ['iptables', '-t', 'nat', '-F', 'POSTROUTING']],
+    fix: 'load nf_nat / nft_masq (or the iptables nat table modules)',
   },
 ];
+
+const TCPDUMP_CHECK = 'tcpdump capture';
+const TCPDUMP_FIX = 'the container needs NET_RAW (overlab grants it)';
+
+async function kernelProbe(runtime: ContainerRuntime, container: string, probe: (typeof KERNEL_PROBES)[number]): Promise<Finding> {
+  const result = await runSteps(runtime, container, toRunnerSteps(probe.commands));
+  if (result.exitCode === 0) return { check: probe.check, ok: true, detail: 'works' };
+  const failed = failedCommand(toRunnerSteps(probe.commands), result.stderr);
+  const said = runnerErrors(result.stderr).at(-1) ?? `exit ${result.exitCode}`;
+  return { check: probe.check, ok: false, detail: failed ? `\`${shellCommand(failed)}\`: ${said}` : said, fix: probe.fix };
+}
+
+/** A real capture (the probe `verify` uses, deadline and all) on lo while one ping crosses it. */
+async function tcpdumpProbe(runtime: ContainerRuntime, container: string): Promise<Finding> {
+  try {
+    const endpoint = { container, label: 'doctor' };
+    const captured = await captureWhile(runtime, { ...endpoint, iface: 'lo' }, () => ping(runtime, endpoint, '127.0.0.1', { count: 1 }), { deadlineSeconds: 20 });
+    const ok = captured.packets.length > 0;
+    return { check: TCPDUMP_CHECK, ok, detail: ok ? `works (${captured.packets.length} packets seen)` : 'tcpdump started but saw no packet', ...(ok ? {} : { fix: TCPDUMP_FIX }) };
+  } catch (error) {
+    return { check: TCPDUMP_CHECK, ok: false, detail: error instanceof Error ? error.message.split('\n')[0]! : String(error), fix: TCPDUMP_FIX };
+  }
+}
 
 export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
   const findings: Finding[] = [];
@@ -58,11 +88,8 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
       sysctls: { 'net.ipv4.ip_forward': '1' },
     });
     findings.push({ check: 'capabilities', ok: true, detail: `a container with ${NODE_CAPABILITIES.join(', ')} and ${NODE_DEVICES.join(', ')} starts (without privileged mode)` });
-    for (const probe of KERNEL_PROBES) {
-      const result = await runtime.exec(name, ['sh', '-c', probe.script]);
-      const ok = result.exitCode === 0;
-      findings.push({ check: probe.check, ok, detail: ok ? 'works' : result.stderr.trim().split('\n').at(-1) ?? `exit ${result.exitCode}`, ...(ok ? {} : { fix: probe.fix }) });
-    }
+    for (const probe of KERNEL_PROBES) findings.push(await kernelProbe(runtime, name, probe));
+    findings.push(await tcpdumpProbe(runtime, name));
   } catch (error) {
     findings.push({ check: 'capabilities', ok: false, detail: error instanceof Error ? error.message : String(error), fix: 'the engine must allow NET_ADMIN, SYS_ADMIN, NET_RAW and /dev/net/tun' });
   } finally {

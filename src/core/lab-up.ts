@@ -4,13 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
 import { containerSpecs, labFingerprint } from '../plan/containers.js';
-import { renderNodeScripts, renderSwitchBridgeScript } from '../plan/node-scripts.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN } from '../plan/naming.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { environmentError, inputError, OverlabError } from './errors.js';
-import { bringUpNode, runNodeScript, throwIfAborted } from './node-bringup.js';
+import { bringUpLab, throwIfAborted } from './node-bringup.js';
 import { markComplete, saveLabModel } from './lab-model.js';
 import { groupLabs, openLab } from './lab-registry.js';
 import { downLab } from './lab-down.js';
@@ -28,9 +27,6 @@ export function newRunId(): string {
 
 export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: string = newRunId()): UpPhase[] {
   const specs = containerSpecs(lab, run);
-  const switchSpec = specs.find((s) => s.name === lab.underlay.switchContainer)!;
-  const scripts = renderNodeScripts(lab);
-  const nodes = scripts.map((script) => ({ script, spec: specs.find((s) => s.name === script.container)! }));
   return [
     {
       title: `Check the host image ${lab.image} and that no other container holds this lab's names`,
@@ -48,18 +44,7 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
     },
     {
       title: `Start the underlay switch (${lab.underlay.subnet}), ${lab.hosts.length} hosts and ${lab.externals.length} other nodes; cable and wire each (bridges, veth pairs, pods, routes)`,
-      async run(signal) {
-        throwIfAborted(signal);
-        // The switch starts alongside the nodes; only the cabling waits for its bridge.
-        const switchReady = (async () => {
-          await runtime.createAndStart(switchSpec, { signal });
-          await saveLabModel(runtime, lab, { signal });
-          await runNodeScript(runtime, renderSwitchBridgeScript(lab), signal);
-        })();
-        const all = await Promise.allSettled([switchReady, ...nodes.map((n) => bringUpNode(runtime, lab, n.spec, n.script, switchReady, signal))]);
-        const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      },
+      run: (signal) => bringUpLab(runtime, lab, signal, { specs, onSwitchStarted: () => saveLabModel(runtime, lab, { signal }) }),
     },
     ...(labUsesAgents(lab)
       ? [

@@ -8,6 +8,7 @@ import { inputError, interruptedError } from './errors.js';
 import { LabNames } from '../checks/lab-names.js';
 import { readLabFacts } from './lab-facts.js';
 import { LABEL_LAB, LABEL_NODE } from '../plan/naming.js';
+import { reapProbes } from '../probes/probe-reaper.js';
 
 export interface VerifyOptions {
   /** Only the checks with these names (all when empty). */
@@ -42,6 +43,8 @@ export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, che
   const results: CheckResult[] = [];
   const selected = selectChecks(checks.map(withKind), options.only);
   const unavailable = await unavailableNodes(runtime, lab);
+  // Probes a killed run left behind (by their PID files) must not outlive it into this one.
+  await reapProbes(runtime, [...lab.hosts, ...lab.externals].filter((n) => !unavailable.has(n.name)).map((n) => n.container));
   const names = new LabNames(lab, await readLabFacts(runtime, lab, unavailable));
   for (const group of planChecks(selected)) {
     for (const check of group) {

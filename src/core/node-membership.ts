@@ -5,11 +5,15 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import { allocateJoiningHost } from '../plan/addressing.js';
 import { containerSpecs } from '../plan/containers.js';
-import { renderHostScript } from '../plan/node-scripts.js';
-import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeLines, usesAgent } from '../plan/overlay.js';
+import { renderHostPlan } from '../plan/node-plans.js';
+import { command, type NodePlan } from '../plan/node-plan.js';
+import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeCommands, usesAgent } from '../plan/overlay.js';
+import { NAME_RULES } from '../spec/names.js';
+import { assertName, assertNewNodeName } from '../spec/name-input.js';
 import { environmentError, inputError } from './errors.js';
 import { pollUntil } from './poll.js';
-import { bringUpNode, runNodeScript } from './node-bringup.js';
+import { bringUpNode, runningSwitch } from './node-bringup.js';
+import { compilePlan, runPlan } from './run-steps.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { readLeases } from './lab-facts.js';
 
@@ -21,7 +25,20 @@ export interface MembershipResult {
   propagation: { network: string; ms: number; peers: number; measuredFrom: string }[];
 }
 
-const HOST_NAME = /^[a-z][a-z0-9-]{0,14}$/;
+/** Refuse a name `node add` was given before anything is created: the same rules as a spec. */
+export function checkJoiningNames(lab: ResolvedLab, name: string, pods: string[]): void {
+  assertNewNodeName(name, 'host');
+  if ([...lab.hosts, ...lab.externals].some((n) => n.name === name)) throw inputError(`lab ${lab.name} already has a node "${name}"`);
+  if (pods.length === 0) throw inputError('--pods: no pod name given', `e.g. --pods ${NAME_RULES.pod.example}`);
+  for (const pod of pods) assertName('pod', pod, '--pods');
+  const twice = pods.find((pod, i) => pods.indexOf(pod) !== i);
+  if (twice) throw inputError(`--pods: "${twice}" is given twice`);
+}
+
+/** A peer's plan for a static overlay change: only its per-peer entries. */
+function peerChangePlan(peer: ResolvedHost, commands: string[][]): NodePlan {
+  return { node: peer.name, container: peer.container, lines: commands.map((argv) => command(...argv)) };
+}
 
 /** Pure: the first timestamp of an agent log line matching `pattern`. */
 export function logTime(log: string, pattern: RegExp): number | undefined {
@@ -47,17 +64,15 @@ function peerEvent(network: ResolvedNetwork, subnet: string, change: 'add' | 're
 
 
 export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, pods: string[], signal: AbortSignal): Promise<MembershipResult> {
-  if (!HOST_NAME.test(name)) throw inputError(`"${name}" is not a valid host name`, 'use ^[a-z][a-z0-9-]{0,14}$ (it also names an interface, 15 characters at most)');
-  if ([...lab.hosts, ...lab.externals].some((n) => n.name === name)) throw inputError(`lab ${lab.name} already has a node "${name}"`);
+  checkJoiningNames(lab, name, pods);
   const host = allocateJoiningHost(lab, name, pods);
   const grown: ResolvedLab = { ...lab, hosts: [...lab.hosts, host] };
   const spec = containerSpecs(grown).find((s) => s.name === host.container)!;
+  const plan = compilePlan(renderHostPlan(grown, host)); // refused before anything is created
   try {
-    await bringUpNode(runtime, grown, spec, renderHostScript(grown, host), Promise.resolve(), signal);
+    await bringUpNode(runtime, grown, spec, plan, await runningSwitch(runtime, lab), signal);
     for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
-      await Promise.all(
-        lab.hosts.map((peer) => runNodeScript(runtime, { node: peer.name, container: peer.container, lines: staticPeerChangeLines(grown, peer, network, host, 'add') }, signal)),
-      );
+      await Promise.all(lab.hosts.map((peer) => runPlan(runtime, peerChangePlan(peer, staticPeerChangeCommands(grown, peer, network, host, 'add')), signal)));
     }
     if (grown.networks.some(usesAgent)) {
       await startAgents(runtime, grown, [host]);
@@ -79,7 +94,14 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   return { lab: lab.name, host, change: 'add', propagation };
 }
 
+/** SIGTERM to the PID the agent wrote (a number, checked), never a name match. */
+async function stopAgent(runtime: ContainerRuntime, container: string, pidFile: string): Promise<void> {
+  const pid = (await runtime.readFile(container, pidFile).catch(() => Buffer.from(''))).toString('utf8').trim();
+  if (/^[1-9][0-9]{0,9}$/.test(pid)) await runtime.exec(container, ['kill', '-TERM', pid]);
+}
+
 export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, signal: AbortSignal): Promise<MembershipResult> {
+  assertName('node', name, 'host');
   const host = lab.hosts.find((h) => h.name === name);
   if (!host) throw inputError(`lab ${lab.name} has no host "${name}"`, `the hosts: ${lab.hosts.map((h) => h.name).join(', ')}`);
   if (lab.hosts.length === 1) throw inputError(`${name} is the last host of lab ${lab.name}`, `overlab down ${lab.name}`);
@@ -90,7 +112,7 @@ export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, na
   for (const network of lab.networks.filter(usesAgent)) {
     // The agent is stopped first (flannel keeps its lease on exit), then its lease is deleted —
     // what removing a node does; peers see the delete in their watch.
-    await runtime.exec(host.container, ['sh', '-c', `kill -TERM $(cat ${agentFiles(lab, network).pid}) 2>/dev/null; true`]);
+    await stopAgent(runtime, host.container, agentFiles(lab, network).pid);
     const lease = (await readLeases(runtime, lab, network)).find((l) => l.publicIp === host.underlayIp);
     if (lease && etcd) {
       deletedAt.set(network.name, Date.now());
@@ -100,7 +122,7 @@ export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, na
   }
   await runtime.remove(host.container);
   for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
-    await Promise.all(peers.map((peer) => runNodeScript(runtime, { node: peer.name, container: peer.container, lines: staticPeerChangeLines(lab, peer, network, host, 'remove') }, signal)));
+    await Promise.all(peers.map((peer) => runPlan(runtime, peerChangePlan(peer, staticPeerChangeCommands(lab, peer, network, host, 'remove')), signal)));
   }
   for (const network of lab.networks.filter(isOverlay)) {
     const subnet = hostSubnet(host, network);

@@ -36,7 +36,6 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
       hostname: SWITCH_NODE,
       labels: { ...labels(lab, SWITCH_NODE, 'switch', run), [LABEL_FINGERPRINT]: labFingerprint(lab) },
       sysctls: {},
-      hostPid: true,
     },
   ];
   // udp: the agent writes ICMP errors from the host's own <subnet>.0 into flannel0; without

@@ -1,40 +1,99 @@
-// --dry-run: every command `up` would run, per container, as a student could type them.
+// --dry-run: every command `up` would run, per container, as a student could type them. Every
+// value is quoted by shellQuote (shell-quote.ts); nothing here is ever run.
 import { containerSpecs } from './containers.js';
-import { dryRunPid, renderNodeScripts, renderSwitchScript, type NodeScript } from './node-scripts.js';
+import { renderNodePlans, renderSwitchPlan, UNDERLAY_NETNS } from './node-plans.js';
+import { commentText, renderPlanLines, type NodePlan } from './node-plan.js';
 import type { ResolvedLab } from './resolved-lab.js';
-import { agentStartLine, AGENT_DIR, labUsesAgents, usesAgent } from './overlay.js';
+import { shellCommand, shellQuote } from './shell-quote.js';
+import type { ContainerSpec } from '../runtime/runtime.js';
+import {
+  AGENT_DIR,
+  agentArgv,
+  agentInputFiles,
+  agentOutput,
+  ETCD_HEALTH_ARGV,
+  ETCD_LOG,
+  etcdArgv,
+  etcdConfigPuts,
+  etcdNode,
+  labUsesAgents,
+  usesAgent,
+} from './overlay.js';
 
-function dockerRunLine(spec: ReturnType<typeof containerSpecs>[number]): string {
-  const parts = ['docker run -d', `--name ${spec.name}`, `--hostname ${spec.hostname}`, '--network none', '--init'];
-  if (spec.hostPid) parts.push('--pid host');
-  for (const cap of spec.capAdd) parts.push(`--cap-add ${cap}`);
-  for (const device of spec.devices) parts.push(`--device ${device}`);
-  for (const [key, value] of Object.entries(spec.sysctls)) parts.push(`--sysctl ${key}=${value}`);
-  for (const [key, value] of Object.entries(spec.labels)) parts.push(`--label ${key}=${value}`);
-  parts.push(spec.image, ...spec.command);
+/** The shell variable the dry run keeps the switch's network namespace file in. */
+const UNDERLAY_VARIABLE = 'underlay_netns';
+
+function dockerRunLine(spec: ContainerSpec, withUnderlay: boolean): string {
+  const parts = ['docker run -d', `--name ${shellQuote(spec.name)}`, `--hostname ${shellQuote(spec.hostname)}`, '--network none', '--init'];
+  for (const cap of spec.capAdd) parts.push(`--cap-add ${shellQuote(cap)}`);
+  for (const device of spec.devices) parts.push(`--device ${shellQuote(device)}`);
+  for (const [key, value] of Object.entries(spec.sysctls)) parts.push(`--sysctl ${shellQuote(`${key}=${value}`)}`);
+  for (const [key, value] of Object.entries(spec.labels)) parts.push(`--label ${shellQuote(`${key}=${value}`)}`);
+  if (withUnderlay) parts.push(`--mount type=bind,source="$${UNDERLAY_VARIABLE}",${shellQuote(`target=${UNDERLAY_NETNS},readonly`)}`);
+  parts.push(shellCommand([spec.image, ...spec.command]));
   return parts.join(' \\\n    ');
 }
 
-function scriptBlock(script: NodeScript): string {
-  return [`# ---- ${script.node}: docker exec ${script.container} sh -c '…' ----`, ...script.lines].join('\n');
+function planBlock(plan: NodePlan): string {
+  return [`# ---- ${plan.node}: inside ${plan.container} (docker exec -it ${shellQuote(plan.container)} bash) ----`, ...renderPlanLines(plan.lines)].join('\n');
+}
+
+/** A daemon as a student would start it: in the background, its output to a file. */
+function daemonLine(argv: string[], output: string): string {
+  return `nohup ${shellCommand(argv)} >>${shellQuote(output)} 2>&1 </dev/null &`;
+}
+
+function fileLine(path: string, content: string): string {
+  return `printf '%s\\n' ${content.trimEnd().split('\n').map(shellQuote).join(' ')} > ${shellQuote(path)}`;
+}
+
+function etcdBlock(lab: ResolvedLab): string[] {
+  const etcd = etcdNode(lab);
+  if (!etcd) return [];
+  return [
+    [
+      `# ---- ${etcd.name}: etcd, flannel's subnet → host map, after its wiring ----`,
+      daemonLine(etcdArgv(lab), ETCD_LOG),
+      `# wait until etcd answers (overlab polls this, it does not sleep a fixed time)`,
+      `until ${shellCommand([...ETCD_HEALTH_ARGV])} >/dev/null 2>&1; do sleep 0.1; done`,
+      `# the network config every agent reads`,
+      ...etcdConfigPuts(lab).map((put) => shellCommand(put.argv)),
+    ].join('\n'),
+  ];
+}
+
+function agentBlocks(lab: ResolvedLab): string[] {
+  if (!labUsesAgents(lab)) return [];
+  const networks = lab.networks.filter(usesAgent);
+  return [
+    `# 5. agents (after etcd answers): dist/agent and tun-open copied to ${AGENT_DIR} and these files written (the engine's archive API, no process), then each agent started`,
+    ...lab.hosts.map((host) =>
+      [
+        `# ---- ${host.name}: inside ${host.container} ----`,
+        shellCommand(['mkdir', '-p', ...new Set(networks.flatMap((n) => agentInputFiles(lab, host, n).map((f) => f.path.slice(0, f.path.lastIndexOf('/')))))]),
+        ...networks.flatMap((n) => agentInputFiles(lab, host, n).map((f) => fileLine(f.path, f.content))),
+        ...networks.map((n) => daemonLine(agentArgv(lab, n), agentOutput(lab, n))),
+      ].join('\n'),
+    ),
+  ];
 }
 
 export function renderDryRun(lab: ResolvedLab): string {
+  const specs = containerSpecs(lab);
+  const switchSpec = specs.find((s) => s.name === lab.underlay.switchContainer)!;
   const blocks = [
-    `# lab ${lab.name}: underlay ${lab.underlay.subnet}, ${lab.hosts.length} hosts` + (lab.description ? ` — ${lab.description}` : ''),
-    '# 1. containers (in parallel)',
-    ...containerSpecs(lab).map(dockerRunLine),
-    '# 2. cabling (in the switch container, which shares the engine\'s PID namespace)',
-    scriptBlock(renderSwitchScript(lab, dryRunPid)),
-    '# 3. wiring (one script per container, in parallel)',
-    ...renderNodeScripts(lab).map(scriptBlock),
+    `# lab ${lab.name}: underlay ${lab.underlay.subnet}, ${lab.hosts.length} hosts` + (lab.description ? ` — ${commentText(lab.description)}` : ''),
+    '# 1. the underlay switch first: a container with one Linux bridge',
+    dockerRunLine(switchSpec, false),
+    planBlock(renderSwitchPlan(lab)),
+    `# 2. its network namespace, bound read-only into every other node at ${UNDERLAY_NETNS} (the switch shares no PID namespace)`,
+    `${UNDERLAY_VARIABLE}=$(docker inspect -f '{{.NetworkSettings.SandboxKey}}' ${shellQuote(switchSpec.name)})`,
+    '# 3. the other containers (in parallel)',
+    ...specs.filter((s) => s !== switchSpec).map((s) => dockerRunLine(s, true)),
+    '# 4. wiring (one exec per container, in parallel): each node makes its own cable to the switch',
+    ...renderNodePlans(lab).map(planBlock),
+    ...etcdBlock(lab),
+    ...agentBlocks(lab),
   ];
-  if (labUsesAgents(lab)) {
-    const start = lab.networks.filter(usesAgent).map((n) => agentStartLine(lab, n));
-    blocks.push(
-      `# 4. agents (after etcd answers): copy dist/agent and tun-open to ${AGENT_DIR} in every host, then start them`,
-      ...lab.hosts.map((h) => [`# ---- ${h.name}: docker exec ${h.container} sh -c '…' ----`, ...start].join('\n')),
-    );
-  }
   return blocks.join('\n\n') + '\n';
 }

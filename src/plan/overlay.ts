@@ -1,20 +1,22 @@
 // Pure: what an overlay network (host-gw, vxlan, udp) adds to a lab — the flannel state a static
 // control plane programs itself, or the etcd config, agent configs and start commands of the
 // etcd control plane. Kernel state comes from the agent's own pure functions, so both control
-// planes produce the same routes, neighbours and FDB entries by construction.
+// planes produce the same routes, neighbours and FDB entries by construction. Every command is
+// an argv array.
 import {
   desiredLocalState,
   desiredPeerState,
+  localCommandsArgv,
   mtuFor,
-  renderLocalCommands,
-  renderPeerCommands,
-  renderPeerRemovalCommands,
+  peerCommandsArgv,
+  peerRemovalArgv,
   type PeerStateBackend,
 } from '../agent/peer-state.js';
 import { renderNetworkConfig } from '../agent/lease.js';
 import { renderSubnetEnv } from '../agent/subnet-env.js';
 import { macForIp } from './addressing.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
+import { comment, command, type PlanLine } from './node-plan.js';
 
 export const ETCD_CLIENT_PORT = 2379;
 export const AGENT_DIR = '/opt/overlab/agent';
@@ -79,7 +81,7 @@ export function etcdEndpoint(lab: ResolvedLab): string {
 }
 
 /** Static control plane: the device and every peer's routes/neighbours/FDB, as flannel would. */
-export function staticOverlayLines(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork): string[] {
+export function staticOverlayPlan(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork): PlanLine[] {
   const backend = backendOf(network);
   const self = { subnet: hostSubnet(host, network), publicIp: host.underlayIp, underlayIface: 'eth0' };
   const peers = lab.hosts
@@ -90,13 +92,13 @@ export function staticOverlayLines(lab: ResolvedLab, host: ResolvedHost, network
     underlayMtu: lab.underlay.mtu,
     ...(backend.type === 'vxlan' ? { vtepMac: vtepMac(host, network) } : {}),
   });
-  const lines: string[] = [];
-  const device = renderLocalCommands(local);
-  if (device.length) lines.push(`# ${network.backend}: the flannel device, programmed statically (no etcd, no agent)`, ...device);
-  const peerLines = renderPeerCommands(desiredPeerState(backend, self, peers));
-  if (peerLines.length) {
+  const lines: PlanLine[] = [];
+  const device = localCommandsArgv(local);
+  if (device.length) lines.push(comment(`${network.backend}: the flannel device, programmed statically (no etcd, no agent)`), ...device.map((argv) => command(...argv)));
+  const peerCommands = peerCommandsArgv(desiredPeerState(backend, self, peers));
+  if (peerCommands.length) {
     const what = network.backend === 'vxlan' ? 'a permanent neighbour, an FDB entry and an onlink route' : 'a route via its host';
-    lines.push(`# ${network.backend}: per remote host, ${what}`, ...peerLines);
+    lines.push(comment(`${network.backend}: per remote host, ${what}`), ...peerCommands.map((argv) => command(...argv)));
   }
   return lines;
 }
@@ -133,12 +135,11 @@ export function agentConfig(lab: ResolvedLab, host: ResolvedHost, network: Resol
   };
 }
 
-const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
-
-/** Etcd control plane, in the host before its agent starts: the agent config, and subnet.env
- * seeded with the planned subnet — flannel reuses the subnet of a previous subnet.env, so the
- * lease the agent takes is the one the plan (and the pods) expect. */
-export function agentPreparationLines(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, options: AgentConfigOptions = {}): string[] {
+/** The files an agent needs before it starts (written through the engine's archive API, no
+ * process): its config, and subnet.env seeded with the planned subnet — flannel reuses the
+ * subnet of a previous subnet.env, so the lease the agent takes is the one the plan (and the
+ * pods) expect. */
+export function agentInputFiles(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, options: AgentConfigOptions = {}): { path: string; content: string }[] {
   const files = agentFiles(lab, network);
   const subnet = hostSubnet(host, network);
   const len = subnet.split('/')[1];
@@ -150,40 +151,43 @@ export function agentPreparationLines(lab: ResolvedLab, host: ResolvedHost, netw
     ipMasq: network.nat,
   });
   return [
-    `# ${network.backend} via etcd: the agent's config, and the subnet it should lease (as a previous subnet.env)`,
-    `mkdir -p /etc/overlab /run/flannel /run/overlab`,
-    `printf '%s\\n' ${shellQuote(JSON.stringify(agentConfig(lab, host, network, options)))} > ${files.config}`,
-    `printf '%s\\n' ${env.trim().split('\n').map(shellQuote).join(' ')} > ${files.subnetEnv}`,
+    { path: files.config, content: `${JSON.stringify(agentConfig(lab, host, network, options))}\n` },
+    { path: files.subnetEnv, content: env.endsWith('\n') ? env : `${env}\n` },
   ];
 }
 
-export function agentStartLine(lab: ResolvedLab, network: ResolvedNetwork): string {
-  const files = agentFiles(lab, network);
-  return `nohup node ${AGENT_DIR}/main.js --config ${files.config} >>${files.log.replace(/\.log$/, '.out')} 2>&1 &`;
+/** The agent's command line; its stdout and stderr go to agentOutput(). */
+export function agentArgv(lab: ResolvedLab, network: ResolvedNetwork): string[] {
+  return ['node', `${AGENT_DIR}/main.js`, '--config', agentFiles(lab, network).config];
 }
 
-export function etcdStartLines(lab: ResolvedLab): string[] {
-  const etcd = etcdNode(lab);
-  if (!etcd) return [];
-  const lines = [
-    `# etcd: flannel's subnet → host map lives here`,
-    `nohup etcd --name ${lab.name} --data-dir /var/lib/overlab-etcd --listen-client-urls http://0.0.0.0:${ETCD_CLIENT_PORT} --advertise-client-urls ${etcdEndpoint(lab)} --listen-peer-urls http://127.0.0.1:2380 >/var/log/etcd.log 2>&1 &`,
-    `# wait until etcd answers (retry, not a fixed sleep)`,
-    `i=0; until etcdctl endpoint health >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 200 ] || { tail -5 /var/log/etcd.log >&2; exit 1; }; sleep 0.1; done`,
+/** Where the agent's own stdout/stderr go (crashes before its log is open). */
+export function agentOutput(lab: ResolvedLab, network: ResolvedNetwork): string {
+  return agentFiles(lab, network).log.replace(/\.log$/, '.out');
+}
+
+export const ETCD_LOG = '/var/log/etcd.log';
+
+export function etcdArgv(lab: ResolvedLab): string[] {
+  return [
+    'etcd', '--name', lab.name, '--data-dir', '/var/lib/overlab-etcd',
+    '--listen-client-urls', `http://0.0.0.0:${ETCD_CLIENT_PORT}`, '--advertise-client-urls', etcdEndpoint(lab),
+    '--listen-peer-urls', 'http://127.0.0.1:2380',
   ];
-  for (const network of lab.networks.filter(usesAgent)) {
-    lines.push(
-      `# the network config every agent reads (${network.name})`,
-      `etcdctl put ${etcdPrefix(lab, network)}/config ${shellQuote(networkConfigValue(network))}`,
-    );
-  }
-  return lines;
+}
+
+/** Succeeds once etcd answers: the readiness probe `up` polls. */
+export const ETCD_HEALTH_ARGV: readonly string[] = ['etcdctl', 'endpoint', 'health'];
+
+/** The network config every agent reads, one put per etcd-backed network. */
+export function etcdConfigPuts(lab: ResolvedLab): { network: string; argv: string[] }[] {
+  return lab.networks.filter(usesAgent).map((network) => ({ network: network.name, argv: ['etcdctl', 'put', `${etcdPrefix(lab, network)}/config`, networkConfigValue(network)] }));
 }
 
 /** Static control plane, for peers of a host that joins or leaves: only the per-peer entries. */
-export function staticPeerChangeLines(lab: ResolvedLab, self: ResolvedHost, network: ResolvedNetwork, changed: ResolvedHost, change: 'add' | 'remove'): string[] {
+export function staticPeerChangeCommands(lab: ResolvedLab, self: ResolvedHost, network: ResolvedNetwork, changed: ResolvedHost, change: 'add' | 'remove'): string[][] {
   const state = desiredPeerState(backendOf(network), { subnet: hostSubnet(self, network), publicIp: self.underlayIp, underlayIface: 'eth0' }, [
     { subnet: hostSubnet(changed, network), publicIp: changed.underlayIp, vtepMac: vtepMac(changed, network) },
   ]);
-  return change === 'add' ? renderPeerCommands(state) : renderPeerRemovalCommands(state);
+  return change === 'add' ? peerCommandsArgv(state) : peerRemovalArgv(state);
 }

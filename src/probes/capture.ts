@@ -3,6 +3,9 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import { decodeCapture } from '../pcap/decode.js';
 import type { CapturedPacket } from '../pcap/packet.js';
 import { inEndpoint, type Endpoint } from './endpoint.js';
+import { announcedPid, bounded, PROBE_PID_DIR, recordingPid } from './process-argv.js';
+import { nameProblem } from '../spec/names.js';
+import { inputError } from '../core/errors.js';
 
 export interface CaptureTarget extends Endpoint {
   iface: string;
@@ -40,27 +43,50 @@ function waitUntilListening(stderr: NodeJS.ReadableStream, exited: Promise<numbe
   });
 }
 
-export function tcpdumpArgv(target: CaptureTarget): string[] {
-  // `exec` keeps the shell's PID for tcpdump, so it can be stopped by PID, never by name.
-  const tcpdump = inEndpoint(target, ['tcpdump', '-i', target.iface, '--immediate-mode', '-U', '-n', '-s', String(SNAPLEN), '-w', '-']).join(' ');
-  return ['sh', '-c', `echo "pid $$" >&2; exec ${tcpdump}`];
+/** A capture that nobody stops (its CLI was killed) ends by itself this long after it started,
+ * when its caller does not say how long its `during` action may take. */
+export const DEFAULT_CAPTURE_DEADLINE_SECONDS = 60;
+/** Room around the `during` action: tcpdump's own start, the execs before and after. */
+const CAPTURE_MARGIN_SECONDS = 10;
+
+/** The deadline of a capture whose `during` action is itself bounded by `duringSeconds`. */
+export function captureDeadlineSeconds(duringSeconds: number): number {
+  return Math.ceil(READY_TIMEOUT_MS / 1000 + duringSeconds + CAPTURE_MARGIN_SECONDS);
+}
+
+export interface CaptureOptions {
+  /** Seconds after which tcpdump stops inside the container whatever happens to this process:
+   * longer than tcpdump's start plus the whole `during` action. */
+  deadlineSeconds?: number;
+}
+
+/** tcpdump as an argv: a PID file and the PID on stderr (stopped by PID, never by name), a
+ * deadline (timeout), then tcpdump in the endpoint's namespace. No shell reads any value. */
+export function tcpdumpArgv(target: CaptureTarget, deadlineSeconds: number = DEFAULT_CAPTURE_DEADLINE_SECONDS): string[] {
+  const problem = nameProblem('iface', target.iface);
+  if (problem) throw inputError(`cannot capture on ${target.label}:${target.iface}: ${problem}`);
+  const tcpdump = ['tcpdump', '-i', target.iface, '--immediate-mode', '-U', '-n', '-s', String(SNAPLEN), '-w', '-'];
+  return recordingPid(PROBE_PID_DIR, bounded(inEndpoint(target, tcpdump), deadlineSeconds));
 }
 
 export async function captureWhile<T>(
   runtime: ContainerRuntime,
   target: CaptureTarget,
   during: () => Promise<T>,
+  options: CaptureOptions = {},
 ): Promise<CaptureResult<T>> {
   const label = `${target.label}:${target.iface}`;
-  const proc = await runtime.execStream(target.container, tcpdumpArgv(target));
+  const proc = await runtime.execStream(target.container, tcpdumpArgv(target, options.deadlineSeconds));
   const chunks: Buffer[] = [];
   proc.stdout.on('data', (chunk: Buffer) => chunks.push(Buffer.from(chunk)));
-  let pid: string | undefined;
+  let announced = '';
   proc.stderr.on('data', (chunk: Buffer) => {
-    pid ??= /pid (\d+)/.exec(chunk.toString('utf8'))?.[1];
+    if (announced.length < 64) announced += chunk.toString('utf8');
   });
+  // SIGINT to `timeout` (the announced PID) is passed on to tcpdump, which flushes and exits.
   const stop = async () => {
-    if (pid) await runtime.exec(target.container, ['kill', '-INT', pid]);
+    const pid = announcedPid(announced);
+    if (pid) await runtime.exec(target.container, ['kill', '-INT', String(pid)]);
   };
   try {
     await waitUntilListening(proc.stderr, proc.exited, label);

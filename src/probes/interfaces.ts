@@ -1,5 +1,7 @@
 // Kernel state probe: every interface of a container and of its pods, from `ip -j -d addr`.
 import type { ContainerRuntime } from '../runtime/runtime.js';
+import { runnerErrors, toRunnerSteps } from '../plan/step-runner.js';
+import { runSteps } from '../core/run-steps.js';
 
 export interface InterfaceState {
   node: string;
@@ -13,13 +15,14 @@ export interface InterfaceState {
   addresses: string[]; // "172.16.1.2/24"
 }
 
-const NETNS_MARK = '@@netns ';
+/** What `ip -all netns exec` prints before each namespace's output. */
+const NETNS_MARK = 'netns: ';
 
-export const INTERFACES_SCRIPT = [
-  `echo '${NETNS_MARK}-'`,
-  'ip -j -d addr',
-  `for ns in $(ip netns list | cut -d' ' -f1); do echo "${NETNS_MARK}$ns"; ip -n "$ns" -j -d addr; done`,
-].join('; ');
+/** Two argv commands, no shell: the container's own interfaces, then every namespace's. */
+export const INTERFACE_COMMANDS: readonly string[][] = [
+  ['ip', '-j', '-d', 'addr'],
+  ['ip', '-all', 'netns', 'exec', 'ip', '-j', '-d', 'addr'],
+];
 
 interface IpAddrJson {
   ifname: string;
@@ -32,14 +35,14 @@ interface IpAddrJson {
   addr_info?: { family: string; local: string; prefixlen: number }[];
 }
 
-/** Pure: parse the output of INTERFACES_SCRIPT. */
+/** Pure: parse the output of INTERFACE_COMMANDS (the container's JSON first, then each
+ * namespace's after its "netns: <name>" line). */
 export function parseInterfaces(node: string, output: string): InterfaceState[] {
   const result: InterfaceState[] = [];
   let netns: string | undefined;
   for (const line of output.split('\n')) {
     if (line.startsWith(NETNS_MARK)) {
-      const name = line.slice(NETNS_MARK.length).trim();
-      netns = name === '-' ? undefined : name;
+      netns = line.slice(NETNS_MARK.length).trim();
       continue;
     }
     if (!line.trim().startsWith('[')) continue;
@@ -61,7 +64,7 @@ export function parseInterfaces(node: string, output: string): InterfaceState[] 
 }
 
 export async function readInterfaces(runtime: ContainerRuntime, container: string, node: string): Promise<InterfaceState[]> {
-  const result = await runtime.exec(container, ['sh', '-c', INTERFACES_SCRIPT]);
-  if (result.exitCode !== 0) throw new Error(`reading interfaces of ${node} failed: ${result.stderr.trim()}`);
+  const result = await runSteps(runtime, container, toRunnerSteps(INTERFACE_COMMANDS));
+  if (result.exitCode !== 0) throw new Error(`reading interfaces of ${node} failed: ${runnerErrors(result.stderr).join('; ')}`);
   return parseInterfaces(node, result.stdout);
 }

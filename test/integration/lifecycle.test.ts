@@ -120,6 +120,75 @@ describe('bad input and broken environments', () => {
   });
 });
 
+describe('the underlay switch', () => {
+  it('sees only its own processes: nodes cable themselves through its bound network namespace', async () => {
+    const spec = `${dir}/pidview.yaml`;
+    await writeFile(spec, 'name: pidview\nnetwork: { backend: host-gw }\nhosts:\n  - name: host1\n    pods: [pod1]\n  - name: host2\n    pods: [pod1]\nchecks:\n  - name: across\n    ping: { from: host1/pod1, to: host2/pod1 }\n');
+    expect((await overlab(['up', spec])).exitCode).toBe(0);
+    const pidMode = await execa('docker', ['inspect', '-f', '{{.HostConfig.PidMode}}', 'overlab-pidview-switch']);
+    expect(pidMode.stdout.trim()).toBe('');
+    // docker-init, sleep and ps itself: nothing of the machine's.
+    const ps = await execa('docker', ['exec', 'overlab-pidview-switch', 'ps', '-e', '-o', 'comm=']);
+    expect(ps.stdout.split('\n').map((l) => l.trim()).sort()).toEqual(['docker-init', 'ps', 'sleep']);
+    const ports = await execa('docker', ['exec', 'overlab-pidview-switch', 'ip', '-j', 'link', 'show', 'master', 'underlay']);
+    expect((JSON.parse(ports.stdout) as { ifname: string }[]).map((l) => l.ifname.replace(/@.*/, '')).sort()).toEqual(['host1', 'host2']);
+    const mount = await execa('docker', ['inspect', '-f', '{{range .Mounts}}{{.Destination}} {{.RW}}{{end}}', 'overlab-pidview-host1']);
+    expect(mount.stdout.trim()).toBe('/run/overlab/underlay.netns false');
+    expect((await overlab(['verify', 'pidview'])).exitCode).toBe(0);
+    expect((await overlab(['down', 'pidview'])).exitCode).toBe(0);
+  });
+});
+
+describe('probes never outlive their CLI', () => {
+  const tcpdumps = async (container: string) => {
+    const r = await execa('docker', ['exec', container, 'ps', '-C', 'tcpdump', '-o', 'pid='], { reject: false });
+    return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  };
+  /** Start verify, wait (polling the container) until its capture runs, then SIGKILL it. */
+  const killVerifyMidCapture = async () => {
+    const child = execa('node', [CLI, 'verify', 'orphans'], { cwd: ROOT, reject: false });
+    let seen: string[] = [];
+    for (let i = 0; i < 400 && seen.length === 0; i++) {
+      seen = await tcpdumps('overlab-orphans-host1');
+      if (seen.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await child;
+    return seen;
+  };
+
+  it('a SIGKILLed verify leaves a capture that the next verify reaps, and that ends by itself at its deadline', async () => {
+    const spec = `${dir}/orphans.yaml`;
+    // count 20 at 0.2 s: the capture runs ~4 s, time enough to kill verify in the middle of it.
+    await writeFile(
+      spec,
+      'name: orphans\nnetwork: { backend: host-gw }\nhosts:\n  - name: host1\n    pods: [pod1]\n  - name: host2\n    pods: [pod1]\nchecks:\n' +
+        '  - name: on the wire\n    capture:\n      on: host1:eth0\n      during: { ping: { from: host1/pod1, to: host2/pod1, count: 20 } }\n' +
+        '      expect: [{ proto: icmp, src: host1/pod1, dst: host2/pod1 }]\n',
+    );
+    expect((await overlab(['up', spec])).exitCode).toBe(0);
+
+    expect(await killVerifyMidCapture()).not.toEqual([]);
+    expect(await tcpdumps('overlab-orphans-host1')).not.toEqual([]); // orphaned, for now
+    const again = await overlab(['verify', 'orphans']);
+    expect(again.exitCode).toBe(0);
+    expect(await tcpdumps('overlab-orphans-host1')).toEqual([]); // reaped by PID file, and this run's own capture stopped
+
+    // Nobody reaps this time: the deadline inside the container ends it. 10 s for tcpdump's
+    // start + the ping's own bound (ceil(19 × 0.2 + 1 + 3) = 8 s) + 10 s margin = 28 s.
+    expect(await killVerifyMidCapture()).not.toEqual([]);
+    const killedAt = Date.now();
+    let left = await tcpdumps('overlab-orphans-host1');
+    while (left.length > 0 && Date.now() - killedAt < 40_000) {
+      await new Promise((r) => setTimeout(r, 500));
+      left = await tcpdumps('overlab-orphans-host1');
+    }
+    expect(left).toEqual([]);
+    expect(Date.now() - killedAt).toBeLessThan(31_000);
+    expect((await overlab(['down', 'orphans'])).exitCode).toBe(0);
+  }, 180_000);
+});
+
 describe('doctor', () => {
   it('finds the engine, the image and every kernel feature a lab needs', async () => {
     const r = await overlabJson<{ check: string; ok: boolean; detail: string }[]>(['doctor']);

@@ -87,8 +87,13 @@ describe('running checks', () => {
     const r = await runCheck(runtime, new LabNames(hostGw), pingCheck, new AbortController().signal);
     expect(r).toMatchObject({ name: 'p', kind: 'ping', status: 'pass' });
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.argv.slice(0, 4)).toEqual(['ip', 'netns', 'exec', 'pod1']);
-    expect(calls[0]!.argv).not.toContain('sh');
+    // bounded by a deadline inside the container (timeout …), then in the pod's namespace
+    const argv = calls[0]!.argv;
+    expect(argv[0]).toBe('timeout');
+    const inPod = argv.indexOf('ip');
+    expect(argv.slice(inPod, inPod + 4)).toEqual(['ip', 'netns', 'exec', 'pod1']);
+    expect(argv).toContain('ping');
+    expect(argv).not.toContain('sh');
   });
 
   it('reads kernel state with three argv execs, never a shell', async () => {

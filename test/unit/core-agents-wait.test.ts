@@ -3,25 +3,28 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveLab } from '../../src/plan/addressing.js';
 import { waitForAgents } from '../../src/core/agents.js';
-import { hostSubnet } from '../../src/plan/overlay.js';
+import { agentFiles, hostSubnet } from '../../src/plan/overlay.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 import { network, twoHostSpec } from './lab-fixture.js';
 
 const lab = resolveLab(twoHostSpec({ networks: [network({ backend: 'vxlan', controlPlane: 'etcd', cidr: '10.244.0.0/16' })] }), { takenSubnets: [] });
 const net = lab.networks[0]!;
 
-/** What `ip -j route; cat stats` prints on a host once `programmed` peers are routed. */
-function agentState(container: string, programmed: boolean): string {
+/** What `ip -j route` prints on a host once its peers are programmed. */
+function routesOf(container: string, programmed: boolean): string {
   const host = lab.hosts.find((h) => h.container === container)!;
   const peers = lab.hosts.filter((h) => h !== host);
-  const routes = programmed ? peers.map((p) => ({ dst: hostSubnet(p, net), dev: 'flannel.1' })) : [];
-  return `${JSON.stringify(routes)}\n@@stats\n${JSON.stringify({ subnet: hostSubnet(host, net), peers: [] })}`;
+  return JSON.stringify(programmed ? peers.map((p) => ({ dst: hostSubnet(p, net), dev: 'flannel.1' })) : []);
 }
 
-function runtimeWithHosts(): FakeRuntime {
+/** Hosts whose agents hold their lease (the stats file says so), routes answered by `route`. */
+function runtimeWithHosts(route: (container: string) => string): FakeRuntime {
   const runtime = new FakeRuntime();
-  for (const h of lab.hosts) runtime.addContainer(h.container, { 'overlab.lab': lab.name });
-  return runtime;
+  for (const h of lab.hosts) {
+    const c = runtime.addContainer(h.container, { 'overlab.lab': lab.name });
+    c.files.set(agentFiles(lab, net).stats, Buffer.from(JSON.stringify({ subnet: hostSubnet(h, net), peers: [] })));
+  }
+  return runtime.onExec(({ container, command }) => (command.join(' ') === 'ip -j route' ? { stdout: route(container) } : undefined));
 }
 
 beforeEach(() => {
@@ -33,13 +36,11 @@ afterEach(() => {
 
 describe('waitForAgents', () => {
   it('returns once every host has programmed every peer', async () => {
-    const runtime = runtimeWithHosts();
     const polls = new Map<string, number>();
-    runtime.onExec(({ container, command }) => {
-      if (!command.join(' ').includes('@@stats')) return undefined;
+    const runtime = runtimeWithHosts((container) => {
       const n = (polls.get(container) ?? 0) + 1;
       polls.set(container, n);
-      return { stdout: agentState(container, container.endsWith('host1') ? n >= 2 : n >= 4) };
+      return routesOf(container, container.endsWith('host1') ? n >= 2 : n >= 4);
     });
     const waiting = waitForAgents(runtime, lab, new AbortController().signal);
     await vi.advanceTimersByTimeAsync(1000);
@@ -50,11 +51,8 @@ describe('waitForAgents', () => {
   });
 
   it('gives up after 30 s naming the host that did not converge and its log', async () => {
-    const runtime = runtimeWithHosts().onExec(({ container, command }) => {
-      if (command.join(' ').includes('@@stats')) return { stdout: agentState(container, !container.endsWith('host2')) };
-      if (command.join(' ').includes('tail')) return { stdout: 'lease added: 10.244.1.0/24' };
-      return undefined;
-    });
+    const runtime = runtimeWithHosts((container) => routesOf(container, !container.endsWith('host2')));
+    runtime.containers.get('overlab-demo-host2')!.files.set(agentFiles(lab, net).log, Buffer.from('lease added: 10.244.1.0/24\n'));
     const waiting = waitForAgents(runtime, lab, new AbortController().signal).catch((e: unknown) => e as Error & { hint?: string });
     await vi.advanceTimersByTimeAsync(31_000);
     const error = await waiting;

@@ -48,7 +48,7 @@ describe('parseInterfaces', () => {
       { ifname: 'veth-pod1', operstate: 'UP', address: '7a:00:00:00:00:01', mtu: 1500, master: 'docker0', linkinfo: { info_kind: 'veth' } },
     ]);
     const pod = JSON.stringify([{ ifname: 'eth0', operstate: 'UP', address: '02:42:ac:10:01:02', mtu: 1500, linkinfo: { info_kind: 'veth' }, addr_info: [{ family: 'inet', local: '172.16.1.2', prefixlen: 24 }] }]);
-    const parsed = parseInterfaces('host1', `@@netns -\n${host}\n@@netns pod1\n${pod}\n`);
+    const parsed = parseInterfaces('host1', `${host}\n\nnetns: pod1\n${pod}\n`);
     expect(parsed.map((i) => [i.netns ?? '-', i.name, i.kind, i.master ?? '', i.addresses.join(' ')])).toEqual([
       ['-', 'lo', 'loopback', '', '127.0.0.1/8'],
       ['-', 'docker0', 'bridge', '', '172.16.1.1/24'],

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { allocateJoiningHost, resolveLab } from '../../src/plan/addressing.js';
 import { logTime } from '../../src/core/node-membership.js';
-import { staticPeerChangeLines } from '../../src/plan/overlay.js';
+import { staticPeerChangeCommands } from '../../src/plan/overlay.js';
+import { shellCommand } from '../../src/plan/shell-quote.js';
 import { network, twoHostSpec } from './lab-fixture.js';
 
 describe('allocateJoiningHost', () => {
@@ -25,12 +26,13 @@ describe('static peer changes', () => {
     const spec = twoHostSpec({ networks: [network({ backend: 'vxlan', controlPlane: 'static', cidr: '10.244.0.0/16' })] });
     const lab = resolveLab(spec, { takenSubnets: [] });
     const [host1, host2] = lab.hosts;
-    expect(staticPeerChangeLines(lab, host1!, lab.networks[0]!, host2!, 'add')).toEqual([
+    const lines = (change: 'add' | 'remove') => staticPeerChangeCommands(lab, host1!, lab.networks[0]!, host2!, change).map(shellCommand);
+    expect(lines('add')).toEqual([
       'ip neigh replace 10.244.2.0 lladdr 02:42:0a:f4:02:00 dev flannel.1 nud permanent',
       'bridge fdb replace 02:42:0a:f4:02:00 dev flannel.1 dst 192.168.50.3 self permanent',
       'ip route replace 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink',
     ]);
-    expect(staticPeerChangeLines(lab, host1!, lab.networks[0]!, host2!, 'remove')[0]).toBe('ip route del 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink');
+    expect(lines('remove')[0]).toBe('ip route del 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink');
   });
 });
 

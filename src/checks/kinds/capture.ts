@@ -53,8 +53,13 @@ export const captureKind = defineCheckKind({
     const target = names.captureTarget(spec.on);
     names.endpoint(spec.during.ping.from);
     names.probeTarget(spec.during.ping.to);
-    const [{ captureWhile }, { describePacket }] = await Promise.all([import('../../probes/capture.js'), import('../../pcap/describe.js')]);
-    const captured = await captureWhile(runtime, target, () => runPing(context, spec.during.ping, signal));
+    const [{ captureWhile, captureDeadlineSeconds }, { pingDeadlineSeconds }, { describePacket }] = await Promise.all([
+      import('../../probes/capture.js'),
+      import('../../probes/ping.js'),
+      import('../../pcap/describe.js'),
+    ]);
+    const deadlineSeconds = captureDeadlineSeconds(pingDeadlineSeconds(spec.during.ping));
+    const captured = await captureWhile(runtime, target, () => runPing(context, spec.during.ping, signal), { deadlineSeconds });
     return { expect, absent, captured, summaries: captured.packets.map((p) => describePacket(p.packet)) };
   },
   verdict: (_spec, { expect, absent, captured, summaries }) => {

@@ -8,6 +8,7 @@ import { saveLabModel } from '../../core/lab-model.js';
 import { collisionError, nameCollisions } from '../../core/lab-up.js';
 import { containerName } from '../../plan/naming.js';
 import { renderMembership } from '../../report/membership.js';
+import { assertName } from '../../spec/name-input.js';
 
 export default class NodeAdd extends BaseCommand<MembershipResult> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
@@ -26,7 +27,11 @@ export default class NodeAdd extends BaseCommand<MembershipResult> {
   protected async execute(): Promise<MembershipResult> {
     const { args, flags } = await this.parse(NodeAdd);
     this.labInScope = args.lab;
-    const pods = flags.pods.split(',').map((p) => p.trim()).filter(Boolean);
+    // Every name is checked before the engine is even asked.
+    assertName('lab', args.lab, 'lab');
+    assertName('node', args.host, 'host');
+    const pods = flags.pods.split(',').map((p) => p.trim());
+    for (const pod of pods) assertName('pod', pod, '--pods');
     return withLabLock(this.runtime, args.lab, this.abort.signal, async () => {
       const lab = await requireRunningLab(this.runtime, args.lab, { acceptDegraded: true, holdsLock: true });
       const collisions = await nameCollisions(this.runtime, lab, [{ node: args.host, container: containerName(lab.name, args.host) }]);

@@ -6,6 +6,7 @@ import { removeHost, type MembershipResult } from '../../core/node-membership.js
 import { withLabLock } from '../../core/lab-lock.js';
 import { saveLabModel } from '../../core/lab-model.js';
 import { renderMembership } from '../../report/membership.js';
+import { assertName } from '../../spec/name-input.js';
 
 export default class NodeRm extends BaseCommand<MembershipResult> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
@@ -20,6 +21,8 @@ export default class NodeRm extends BaseCommand<MembershipResult> {
   protected async execute(): Promise<MembershipResult> {
     const { args } = await this.parse(NodeRm);
     this.labInScope = args.lab;
+    assertName('lab', args.lab, 'lab');
+    assertName('node', args.host, 'host');
     return withLabLock(this.runtime, args.lab, this.abort.signal, async () => {
       const lab = await requireRunningLab(this.runtime, args.lab, { acceptDegraded: true, holdsLock: true });
       const result = await removeHost(this.runtime, lab, args.host, this.abort.signal);
