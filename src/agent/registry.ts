@@ -1,7 +1,7 @@
 // flannel's subnet registry on top of an EtcdClient: network config, leases, acquisition, renewal.
 
-import { type EtcdClient, type KeyValue, type WatchEvent } from './etcd/types.js';
-import { type Ip4Net, compareNets, formatCidr, netEqual } from './ip4.js';
+import type { EtcdClient, KeyValue } from './etcd/types.js';
+import { type Ip4Net, compareNets, formatCidr } from './ip4.js';
 import {
   type Lease,
   type NetworkConfig,
@@ -12,6 +12,7 @@ import {
   configKey,
   decodeLeaseValue,
   encodeLeaseValue,
+  findOwnLease,
   isValidLeaseSubnet,
   leaseKey,
   parseNetworkConfig as parseNetworkConfigText,
@@ -39,8 +40,6 @@ export interface AcquireRequest {
   preferred?: Ip4Net | null;
 }
 
-export type LeaseEvent = { kind: 'put'; lease: StoredLease } | { kind: 'delete'; subnet: Ip4Net; key: string };
-
 export class NetworkFullError extends Error {}
 
 export class SubnetRegistry {
@@ -57,6 +56,7 @@ export class SubnetRegistry {
     return parseNetworkConfigFromKv(kv);
   }
 
+  /** A lease key-value decoded leniently (for finding this host's own lease), or null. */
   decodeKv(kv: KeyValue): StoredLease | null {
     const subnet = subnetFromKey(this.prefix, kv.key);
     if (!subnet) return null;
@@ -64,16 +64,16 @@ export class SubnetRegistry {
       const l = decodeLeaseValue(subnet, kv.value);
       return { ...l, key: kv.key, etcdLease: kv.lease, modRevision: kv.modRevision };
     } catch (e) {
-      if (e instanceof LeaseDecodeError) {
-        this.log.warn(`ignoring malformed lease ${kv.key}: ${e.message}`);
-        return null;
-      }
+      if (e instanceof LeaseDecodeError) return null;
       throw e;
     }
   }
 
-  /** All leases (valid ones decoded) plus every subnet key present (for allocation), and the revision. */
-  async listLeases(): Promise<{ leases: StoredLease[]; taken: Ip4Net[]; revision: number }> {
+  /**
+   * Every key-value under <prefix>/subnets/, the leases among them that decode, every subnet key
+   * present (taken, for allocation, readable or not), and the revision.
+   */
+  async listLeases(): Promise<{ kvs: KeyValue[]; leases: StoredLease[]; taken: Ip4Net[]; revision: number }> {
     const r = await this.etcd.range(subnetsPrefix(this.prefix), { prefix: true });
     const leases: StoredLease[] = [];
     const taken: Ip4Net[] = [];
@@ -84,15 +84,7 @@ export class SubnetRegistry {
       if (l) leases.push(l);
     }
     leases.sort((a, b) => compareNets(a.subnet, b.subnet));
-    return { leases, taken, revision: r.revision };
-  }
-
-  decodeEvent(ev: WatchEvent): LeaseEvent | null {
-    const subnet = subnetFromKey(this.prefix, ev.kv.key);
-    if (!subnet) return null;
-    if (ev.type === 'DELETE') return { kind: 'delete', subnet, key: ev.kv.key };
-    const lease = this.decodeKv(ev.kv);
-    return lease ? { kind: 'put', lease } : null;
+    return { kvs: r.kvs, leases, taken, revision: r.revision };
   }
 
   /**
@@ -113,14 +105,8 @@ export class SubnetRegistry {
       return g.id;
     };
     for (let attempt = 0; attempt < 20; attempt++) {
-      const { leases, taken } = await this.listLeases();
-      const mine = leases
-        .filter((l) => l.publicIp === req.publicIp && isValidLeaseSubnet(cfg, l.subnet))
-        .sort((a, b) => {
-          const pa = req.preferred && netEqual(a.subnet, req.preferred) ? 0 : 1;
-          const pb = req.preferred && netEqual(b.subnet, req.preferred) ? 0 : 1;
-          return pa - pb || compareNets(a.subnet, b.subnet);
-        })[0];
+      const { kvs, leases, taken } = await this.listLeases();
+      const mine = findOwnLease(cfg, leases, req.publicIp, req.preferred);
       if (mine) {
         const value = encodeLeaseValue(want(mine.subnet));
         let leaseId = mine.etcdLease;
@@ -146,6 +132,20 @@ export class SubnetRegistry {
         }
         if (!alive) spareLease = leaseId;
         this.log.info(`lease ${mine.key} changed while reusing it; retrying`);
+        continue;
+      }
+      // The previous subnet's key holds something unreadable (garbage written over this host's
+      // lease while it was down): take it back rather than move to another subnet.
+      const prev = req.preferred && isValidLeaseSubnet(cfg, req.preferred) ? kvs.find((kv) => kv.key === leaseKey(this.prefix, req.preferred as Ip4Net)) : undefined;
+      if (prev && req.preferred && !this.decodeKv(prev)) {
+        const subnet = req.preferred;
+        const leaseId = await grant();
+        const t = await this.etcd.txn([{ key: prev.key, target: 'MOD', result: 'EQUAL', revision: prev.modRevision }], [{ put: { key: prev.key, value: encodeLeaseValue(want(subnet)), lease: leaseId } }], []);
+        if (t.succeeded) {
+          this.log.warn(`lease ${prev.key} held an unreadable value; took it back for this host`);
+          return { subnet, key: prev.key, etcdLease: leaseId, lease: want(subnet), reused: true };
+        }
+        spareLease = leaseId;
         continue;
       }
       const subnet = allocateSubnet(cfg, taken, req.preferred);

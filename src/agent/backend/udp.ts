@@ -10,11 +10,11 @@ import dgram from 'node:dgram';
 import { formatCidr, formatIp, netAddr, netContains, parseIp, type Ip4Net } from '../ip4.js';
 import { mustRun, readQuiet } from '../kernel.js';
 import { parseLink } from '../kernel-state.js';
-import type { Lease } from '../lease.js';
+import type { PeerLease } from '../lease-rules.js';
 import { UDP_TUN_NAME, desiredLocalState, desiredPeerState, routeArgs } from '../peer-state.js';
 import { SubnetTable } from '../packet.js';
 import { type TunDevice, findHelper, findTunOpen, openTun, tunDevice } from '../tun.js';
-import type { Backend, BackendDeps } from './types.js';
+import type { Backend, BackendDeps, SyncResult } from './types.js';
 import { ensureAddress } from './kernel-sync.js';
 import { ensureAcceptLocal } from '../pod-side.js';
 import { type Endpoint, type ForwardContext, decideTunPacket, decideUdpPacket } from './udp-forward.js';
@@ -297,7 +297,7 @@ export class UdpBackend implements Backend {
     );
   }
 
-  async syncPeers(peers: readonly Lease[]): Promise<{ changed: number }> {
+  async syncPeers(peers: readonly PeerLease[]): Promise<SyncResult> {
     const { cfg, net, log } = this.d;
     const self = this.ctx?.self;
     if (!self) throw new Error('udp: configure() before syncPeers()');
@@ -330,7 +330,7 @@ export class UdpBackend implements Backend {
     // the proxy's table follows the Map (a respawned proxy gets the whole Map in feedProxy)
     const proxy = this.proxy;
     if (proxy && cmds.length > 0) await Promise.all(cmds.map((c) => proxy.command(c)));
-    return { changed };
+    return { changed, failed: 0, processes: 0 };
   }
 
   stats(): Record<string, unknown> {

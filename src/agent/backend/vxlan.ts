@@ -4,10 +4,10 @@
 import { formatCidr, formatIp, netAddr, type Ip4Net, parseIp, netContains } from '../ip4.js';
 import { mustRun, readQuiet } from '../kernel.js';
 import { actualPeerState, parseFdb, parseLink, parseNeighbours, parseRoutes, type LinkInfo } from '../kernel-state.js';
-import { type Lease, vtepMacOf } from '../lease.js';
+import type { PeerLease } from '../lease-rules.js';
 import { desiredLocalState, desiredPeerState, linkAddArgv } from '../peer-state.js';
-import type { Backend, BackendDeps } from './types.js';
-import { applyPeerState, ensureAddress } from './kernel-sync.js';
+import type { Backend, BackendDeps, SyncMode, SyncResult } from './types.js';
+import { KernelPeerSync, ensureAddress } from './kernel-sync.js';
 
 export class VxlanBackend implements Backend {
   readonly type = 'vxlan' as const;
@@ -15,9 +15,11 @@ export class VxlanBackend implements Backend {
   private subnet: Ip4Net | null = null;
   private mac = '';
   private peers = 0;
+  private readonly kernel: KernelPeerSync;
 
   constructor(private readonly d: BackendDeps) {
     this.device = `flannel.${d.net.backend.vni}`;
+    this.kernel = new KernelPeerSync(d.runner, d.log);
   }
 
   private async readLink(): Promise<LinkInfo | null> {
@@ -82,32 +84,30 @@ export class VxlanBackend implements Backend {
     }
   }
 
-  async syncPeers(peers: readonly Lease[]): Promise<{ changed: number }> {
-    const { cfg, net, runner, log } = this.d;
+  async syncPeers(peers: readonly PeerLease[], mode: SyncMode): Promise<SyncResult> {
+    const { cfg, net, runner } = this.d;
     if (!this.subnet) throw new Error('vxlan: configure() before syncPeers()');
     const desired = desiredPeerState(
       { type: 'vxlan', vni: net.backend.vni, port: net.backend.port },
       { subnet: formatCidr(this.subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
-      peers.map((p) => {
-        const mac = vtepMacOf(p);
-        if (!mac) log.warn(`lease ${formatCidr(p.subnet)} (${p.publicIp}) has no VtepMAC; skipping it`);
-        return { subnet: formatCidr(p.subnet), publicIp: p.publicIp, ...(mac ? { vtepMac: mac } : {}) };
-      }),
+      peers.map((p) => ({ subnet: formatCidr(p.subnet), publicIp: p.publicIp, ...(p.vtepMac ? { vtepMac: p.vtepMac } : {}) })),
     );
     const dev = this.device;
-    const [routes, neigh, fdb] = await Promise.all([
-      readQuiet(runner, ['ip', '-j', 'route', 'show', 'dev', dev]),
-      readQuiet(runner, ['ip', '-j', 'neigh', 'show', 'dev', dev]),
-      readQuiet(runner, ['bridge', '-j', 'fdb', 'show', 'dev', dev]),
-    ]);
-    const actual = actualPeerState({
-      routes: parseRoutes(routes, dev, net.network),
-      neighbours: parseNeighbours(neigh, dev, net.network),
-      fdb: parseFdb(fdb, dev),
+    const result = await this.kernel.converge(desired, mode, async () => {
+      const [routes, neigh, fdb] = await Promise.all([
+        readQuiet(runner, ['ip', '-j', 'route', 'show', 'dev', dev]),
+        readQuiet(runner, ['ip', '-j', 'neigh', 'show', 'dev', dev]),
+        readQuiet(runner, ['bridge', '-j', 'fdb', 'show', 'dev', dev]),
+      ]);
+      const state = actualPeerState({
+        routes: parseRoutes(routes, dev, net.network),
+        neighbours: parseNeighbours(neigh, dev, net.network),
+        fdb: parseFdb(fdb, dev),
+      });
+      return { state, processes: 3 };
     });
-    const changed = await applyPeerState(runner, log, desired, actual);
     this.peers = desired.routes.length;
-    return { changed };
+    return result;
   }
 
   stats(): Record<string, unknown> {
