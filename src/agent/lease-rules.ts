@@ -50,7 +50,7 @@ export interface LeaseVerdicts {
 
 const MAC_RE = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
 const IPV4_CANONICAL_RE = /^(?:0|[1-9]\d{0,2})(?:\.(?:0|[1-9]\d{0,2})){3}$/;
-const MAX_SHOWN = 60;
+const MAX_SHOWN = 120;
 
 /** An untrusted value as it may appear in a reason: JSON-quoted, control characters escaped, cut short. */
 export function shown(v: unknown): string {
