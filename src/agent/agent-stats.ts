@@ -90,7 +90,7 @@ export interface AgentStats {
   /** The leases it refused, each with its reason (also logged once). */
   rejectedLeases: RejectedLeaseStats[];
   peerSync: PeerSyncStats;
-  /** Event-loop delay over the last stats interval (ms beyond the sampling tick), and the worst since start. */
+  /** Event-loop delay since the previous write (ms beyond the sampling tick), and the worst since start. */
   eventLoopDelayMs: EventLoopDelayStats | null;
   /** Backend-specific counters. */
   device: Record<string, unknown>;

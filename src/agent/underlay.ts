@@ -3,16 +3,13 @@
 
 import type { AgentConfig } from './config.js';
 import { type Ip4Net, formatCidr, parseCidr } from './ip4.js';
-import { type CommandRunner, readQuiet } from './kernel.js';
-import { parseLink } from './kernel-state.js';
+import type { CommandRunner } from './kernel.js';
+import { readLink } from './links.js';
 import type { Logger } from './log.js';
 
 export async function underlayNet(cfg: AgentConfig, runner: CommandRunner, log: Logger): Promise<Ip4Net | null> {
   if (cfg.underlayCidr) return parseCidr(cfg.underlayCidr, false);
-  const link = parseLink(
-    await readQuiet(runner, ['ip', '-j', 'link', 'show', 'dev', cfg.underlayIface]),
-    await readQuiet(runner, ['ip', '-j', 'addr', 'show', 'dev', cfg.underlayIface]),
-  );
+  const link = await readLink(runner, cfg.underlayIface);
   const a = link?.addresses.find((x) => x.ip === cfg.publicIp);
   if (!a) {
     log.warn(`the underlay subnet is unknown (no underlayCidr in the config, and ${cfg.publicIp} is not on ${cfg.underlayIface}); a peer's PublicIP is only checked to be unicast`);

@@ -6,7 +6,7 @@
 // next sync a full one. Only commands whose every word passed the batch token check are run.
 
 import { type BatchResult, runBatch } from '../kernel-batch.js';
-import { type CommandRunner, mustRun } from '../kernel.js';
+import type { CommandRunner } from '../kernel.js';
 import type { Logger } from '../log.js';
 import { type PeerState, diffPeerState, isEmptyPeerState, peerCommandsArgv, peerRemovalArgv } from '../peer-state.js';
 import type { SyncMode, SyncResult } from './types.js';
@@ -72,30 +72,4 @@ export class KernelPeerSync {
 export interface ActualRead {
   state: PeerState;
   processes: number;
-}
-
-/** Ensures `ip addr` on dev holds exactly `want` among addresses inside `isManaged` (plus any others untouched). */
-export async function ensureAddress(
-  runner: CommandRunner,
-  log: Logger,
-  dev: string,
-  have: { ip: string; prefixLen: number }[],
-  want: string,
-  isManaged: (ip: string) => boolean,
-): Promise<number> {
-  let n = 0;
-  for (const a of have) {
-    const s = `${a.ip}/${a.prefixLen}`;
-    if (s !== want && isManaged(a.ip)) {
-      await mustRun(runner, ['ip', 'addr', 'del', s, 'dev', dev]);
-      log.info(`removed stale address: ip addr del ${s} dev ${dev}`);
-      n++;
-    }
-  }
-  if (!have.some((a) => `${a.ip}/${a.prefixLen}` === want)) {
-    await mustRun(runner, ['ip', 'addr', 'replace', want, 'dev', dev]);
-    log.info(`configured: ip addr replace ${want} dev ${dev}`);
-    n++;
-  }
-  return n;
 }
