@@ -148,9 +148,12 @@ export class Agent {
   private async applyOwn(own: OwnLease): Promise<void> {
     const { cfg, log } = this;
     const { net, backend } = this.r as Running;
-    await backend.configure(own.subnet);
-    await ensureBridge(this.runner, log, cfg.bridge, own.subnet, net.network);
-    if (cfg.ipMasq) await ensureMasquerade(this.runner, log, net.network);
+    // three independent pieces of kernel state: set them side by side
+    await Promise.all([
+      backend.configure(own.subnet),
+      ensureBridge(this.runner, log, cfg.bridge, own.subnet, net.network),
+      cfg.ipMasq ? ensureMasquerade(this.runner, log, net.network) : undefined,
+    ]);
     const env = renderSubnetEnv(subnetEnvFor(net.network, own.subnet, mtuFor(net.backend.type, cfg.underlayMtu), cfg.ipMasq));
     let prev = '';
     try {

@@ -105,7 +105,17 @@ export class SubnetRegistry {
       return g.id;
     };
     for (let attempt = 0; attempt < 20; attempt++) {
-      const { kvs, leases, taken } = await this.listLeases();
+      // The first round asks for an etcd lease alongside the listing: a new host (the common case
+      // when a lab comes up) needs one, and one round trip less matters when 64 hosts ask at once.
+      // A host that finds its lease alive gives the spare back.
+      const early: Promise<{ id: string } | null> = attempt === 0 && !spareLease ? this.etcd.leaseGrant(req.ttlSeconds) : Promise.resolve(null);
+      const [listed, granted] = await Promise.allSettled([this.listLeases(), early]);
+      if (granted.status === 'fulfilled' && granted.value) spareLease = granted.value.id;
+      if (listed.status === 'rejected' || granted.status === 'rejected') {
+        if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+        throw listed.status === 'rejected' ? listed.reason : (granted as PromiseRejectedResult).reason;
+      }
+      const { kvs, leases, taken } = listed.value;
       const mine = findOwnLease(cfg, leases, req.publicIp, req.preferred);
       if (mine) {
         const value = encodeLeaseValue(want(mine.subnet));
@@ -149,7 +159,10 @@ export class SubnetRegistry {
         continue;
       }
       const subnet = allocateSubnet(cfg, taken, req.preferred);
-      if (!subnet) throw new NetworkFullError(`no free /${cfg.subnetLen} subnet left in ${formatCidr(cfg.network)}`);
+      if (!subnet) {
+        if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+        throw new NetworkFullError(`no free /${cfg.subnetLen} subnet left in ${formatCidr(cfg.network)}`);
+      }
       const key = leaseKey(this.prefix, subnet);
       const leaseId = await grant();
       const t = await this.etcd.txn(
