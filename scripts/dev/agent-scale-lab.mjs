@@ -64,7 +64,7 @@ if (!up.ok) {
 }
 
 // per host: the agent log, its stats, its RSS and descriptor count (a fixed script, no input)
-const PROBE = 'cat /var/log/overlab-agent.log; echo @@; cat /run/overlab/agent-stats.json; echo @@; p=$(cat /run/overlab/agent.pid); grep VmRSS /proc/$p/status; ls /proc/$p/fd | wc -l';
+const PROBE = 'cat /var/log/overlab-agent.log; echo @@; cat /run/overlab/agent-stats.json; echo @@; p=$(cat /run/overlab/agent.pid); grep VmRSS /proc/$p/status; cut -d" " -f14-17 /proc/$p/stat; ls /proc/$p/fd | wc -l';
 const hosts = await Promise.all(
   Array.from({ length: HOSTS }, async (_, i) => {
     const host = `host${i + 1}`;
@@ -75,7 +75,11 @@ const hosts = await Promise.all(
     const done = lines.find((l) => /peers in sync .*: (\d+) peer\(s\)/.test(l) && Number(/: (\d+) peer\(s\)/.exec(l)[1]) === HOSTS - 1 && !/failed/.test(l));
     const stats = JSON.parse(statsText || '{}');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(proc ?? '')?.[1] ?? NaN);
-    const fds = Number((proc ?? '').trim().split('\n').at(-1));
+    const procLines = (proc ?? '').trim().split('\n');
+    const fds = Number(procLines.at(-1));
+    // CPU the agent and the processes it waited for (ip, bridge, iptables) used, in clock ticks (1/100 s)
+    const [ut, st, cut, cst] = (procLines.at(-2) ?? '').split(' ').map(Number);
+    const cpu = { own: (ut + st) * 10, children: (cut + cst) * 10 };
     // the start-up phases, as the log marks their ends
     const at = (re) => {
       const l = lines.find((x) => re.test(x));
@@ -83,7 +87,7 @@ const hosts = await Promise.all(
     };
     const marks = [at(/overlab agent starting/), at(/network config:/), at(/(created|reusing) flannel|attached TUN|previous subnet|(acquired|reusing) lease/), at(/(acquired|reusing) lease/), at(/watching .* from revision/), at(/agent ready/)];
     const phases = marks.slice(1).map((m, k) => m - marks[k]);
-    return { host, start: start ? ts(start) : NaN, done: done ? ts(done) : NaN, stats, rssKb, fds, phases };
+    return { host, start: start ? ts(start) : NaN, done: done ? ts(done) : NaN, stats, rssKb, fds, phases, cpu };
   }),
 );
 const lastStart = Math.max(...hosts.map((h) => h.start));
@@ -97,6 +101,7 @@ console.log(
   `per agent: syncs median ${median(syncs.map((s) => s.syncs))} (max ${Math.max(...syncs.map((s) => s.syncs))}), processes median ${median(syncs.map((s) => s.processes))} (max ${Math.max(...syncs.map((s) => s.processes))}), changes median ${median(syncs.map((s) => s.changes))}, failures ${syncs.reduce((n, s) => n + (s.failures ?? 0), 0)}; rejected leases ${hosts.reduce((n, h) => n + (h.stats.rejectedLeases?.length ?? 0), 0)}`,
 );
 console.log(`agent RSS median ${(median(hosts.map((h) => h.rssKb)) / 1024).toFixed(1)} MiB (max ${(Math.max(...hosts.map((h) => h.rssKb)) / 1024).toFixed(1)}), descriptors median ${median(hosts.map((h) => h.fds))} (max ${Math.max(...hosts.map((h) => h.fds))})`);
+console.log(`agent CPU since start: own median ${median(hosts.map((h) => h.cpu.own))} ms (max ${Math.max(...hosts.map((h) => h.cpu.own))}), its ip/bridge/iptables processes median ${median(hosts.map((h) => h.cpu.children))} ms (max ${Math.max(...hosts.map((h) => h.cpu.children))})`);
 const loop = hosts.map((h) => h.stats.eventLoopDelayMs?.maxSinceStart ?? 0);
 console.log(`agent event-loop delay, worst since start: median ${median(loop)} ms, max ${Math.max(...loop)} ms`);
 
@@ -119,7 +124,8 @@ const metric = (re) =>
     .join('; ');
 console.log(`etcd: ${metric(/^etcd_debugging_mvcc_(watcher_total|watch_stream_total|events_total|pending_events_total)\b/)}`);
 console.log(`etcd requests: ${metric(/^grpc_server_handled_total\{.*grpc_code="OK"/)}`);
-console.log(`etcd process: ${metric(/^process_(open_fds|resident_memory_bytes)\b/)}`);
+console.log(`etcd process: ${metric(/^process_(open_fds|resident_memory_bytes|cpu_seconds_total)\b/)}`);
+console.log(`etcd disk: ${metric(/^etcd_disk_(wal_fsync|backend_commit)_duration_seconds_(sum|count)\b/)}`);
 
 const verify = await cli(['verify', name]);
 console.log(`verify: ${verify.ok ? 'passed' : 'FAILED'} in ${fmt(verify.ms)}`);
