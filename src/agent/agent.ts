@@ -126,7 +126,7 @@ export class Agent {
     r.book = book;
     r.sync = new PeerSync(backend, () => book.peers, log);
 
-    await watch.start();
+    await watch.start(own.listing);
     await r.sync.settled();
     keeper.startRenewing();
     await this.stats.write();

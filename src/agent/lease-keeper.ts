@@ -91,7 +91,8 @@ export class LeaseKeeper {
     this.expected = encodeLeaseValue(own.lease);
     this.etcdLeaseLost = false;
     this.seen = undefined;
-    this.seenRevision = 0;
+    // what was seen before the lease was written says nothing about it
+    this.seenRevision = own.revision;
     this.createRevision = 0;
   }
 

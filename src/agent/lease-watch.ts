@@ -2,7 +2,7 @@
 // then one prefix watch from the listing's revision + 1. When the watch breaks (etcd gone, the
 // revision compacted) or the caller asks (etcd came back), it lists again — with backoff while
 // etcd is away — and watches from there. It asks etcd nothing per event: each watch event carries
-// the key-value it is about.
+// the key-value it is about. At start it reuses the listing the lease keeper just made.
 
 import { type EtcdClient, type KeyValue, type WatchEvent, type Watcher, WatchCompactedError } from './etcd/types.js';
 import { subnetsPrefix } from './lease.js';
@@ -37,8 +37,18 @@ export class LeaseWatch {
     return this.watcher !== null;
   }
 
-  /** The first listing (retried until etcd answers), then the watch. */
-  async start(): Promise<void> {
+  /**
+   * The first listing (retried until etcd answers), then the watch. With `seed` (a listing made
+   * moments ago, while acquiring the lease) it starts from that one and asks etcd only for the
+   * watch: the watch from its revision + 1 brings everything written since.
+   */
+  async start(seed?: { kvs: KeyValue[]; revision: number }): Promise<void> {
+    if (seed) {
+      this.lastRevision = Math.max(this.lastRevision, seed.revision);
+      this.handlers.onSnapshot(seed.kvs, seed.revision, 'start');
+      this.watchFrom(seed.revision + 1);
+      return;
+    }
     await retryForever('listing leases', () => this.listAndWatch('start'), this.log, () => this.stopped);
   }
 

@@ -29,6 +29,13 @@ export interface OwnLease {
   lease: Lease;
   /** True when an existing lease of this host was reused (restart). */
   reused: boolean;
+  /** The etcd revision at which the key held this lease (the txn that wrote it, or the listing). */
+  revision: number;
+  /**
+   * The last listing of <prefix>/subnets/ made while acquiring (before the lease's own write):
+   * the lease watch starts from it instead of listing again.
+   */
+  listing: { kvs: KeyValue[]; revision: number };
 }
 
 export interface AcquireRequest {
@@ -115,7 +122,8 @@ export class SubnetRegistry {
         if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
         throw listed.status === 'rejected' ? listed.reason : (granted as PromiseRejectedResult).reason;
       }
-      const { kvs, leases, taken } = listed.value;
+      const { kvs, leases, taken, revision: listRevision } = listed.value;
+      const listing = { kvs, revision: listRevision };
       const mine = findOwnLease(cfg, leases, req.publicIp, req.preferred);
       if (mine) {
         const value = encodeLeaseValue(want(mine.subnet));
@@ -130,7 +138,7 @@ export class SubnetRegistry {
         if (alive && current === value) {
           await this.etcd.leaseKeepAlive(leaseId);
           if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
-          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true };
+          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true, revision: listRevision, listing };
         }
         const oldLease = leaseId;
         if (!alive) leaseId = await grant();
@@ -138,7 +146,7 @@ export class SubnetRegistry {
         if (t.succeeded) {
           if (oldLease !== '0' && oldLease !== leaseId) await this.etcd.leaseRevoke(oldLease).catch(() => undefined);
           if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
-          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true };
+          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true, revision: t.revision, listing };
         }
         if (!alive) spareLease = leaseId;
         this.log.info(`lease ${mine.key} changed while reusing it; retrying`);
@@ -153,7 +161,7 @@ export class SubnetRegistry {
         const t = await this.etcd.txn([{ key: prev.key, target: 'MOD', result: 'EQUAL', revision: prev.modRevision }], [{ put: { key: prev.key, value: encodeLeaseValue(want(subnet)), lease: leaseId } }], []);
         if (t.succeeded) {
           this.log.warn(`lease ${prev.key} held an unreadable value; took it back for this host`);
-          return { subnet, key: prev.key, etcdLease: leaseId, lease: want(subnet), reused: true };
+          return { subnet, key: prev.key, etcdLease: leaseId, lease: want(subnet), reused: true, revision: t.revision, listing };
         }
         spareLease = leaseId;
         continue;
@@ -170,7 +178,7 @@ export class SubnetRegistry {
         [{ put: { key, value: encodeLeaseValue(want(subnet)), lease: leaseId } }],
         [],
       );
-      if (t.succeeded) return { subnet, key, etcdLease: leaseId, lease: want(subnet), reused: false };
+      if (t.succeeded) return { subnet, key, etcdLease: leaseId, lease: want(subnet), reused: false, revision: t.revision, listing };
       spareLease = leaseId;
       this.log.info(`subnet ${formatCidr(subnet)} was taken concurrently; retrying`);
     }
