@@ -39,7 +39,7 @@ build() {
   # elsewhere in src/ cannot break the harness.
   npx tsc --target ES2022 --module NodeNext --moduleResolution NodeNext --rootDir src --outDir dist \
     --strict --noUncheckedIndexedAccess --noImplicitOverride --skipLibCheck --esModuleInterop --types node \
-    src/agent/main.ts src/agent/index.ts >&2
+    src/agent/main.ts >&2
   bash scripts/build-native.sh >&2
 }
 

@@ -1,12 +1,17 @@
 // The agent's own config file (/etc/overlab/agent.json): validated strictly, with clear errors.
 
-import { isIp } from './ip4.js';
+import { isIp, netContains, parseCidr, parseIp } from './ip4.js';
 
 export interface AgentConfig {
   /** Host name (for logs and stats). */
   host: string;
   /** Underlay address this host is reached on; becomes the lease's PublicIP. */
   publicIp: string;
+  /**
+   * The underlay's subnet, e.g. "192.168.50.0/24": a peer lease's PublicIP must lie in it. Unset:
+   * the subnet of the underlay interface's address that is publicIp.
+   */
+  underlayCidr?: string;
   underlayIface: string;
   underlayMtu: number;
   /** e.g. ["http://192.168.50.250:2379"] — etcd v3 JSON gateway. */
@@ -59,6 +64,7 @@ const DEFAULTS = {
 const KNOWN = new Set([
   'host',
   'publicIp',
+  'underlayCidr',
   'underlayIface',
   'underlayMtu',
   'etcdEndpoints',
@@ -108,6 +114,18 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
   const host = str('host');
   const publicIp = str('publicIp');
   if (publicIp && !isIp(publicIp)) errs.push(`"publicIp" ${JSON.stringify(publicIp)} is not an IPv4 address`);
+  let underlayCidr: string | undefined;
+  if (o.underlayCidr !== undefined) {
+    const v = str('underlayCidr');
+    try {
+      const n = parseCidr(v, false);
+      if (n.prefixLen < 8 || n.prefixLen > 30) errs.push(`"underlayCidr" ${JSON.stringify(v)} must have a prefix length in [8, 30]`);
+      else if (publicIp && isIp(publicIp) && !netContains(n, parseIp(publicIp))) errs.push(`"publicIp" ${publicIp} is outside "underlayCidr" ${v}`);
+      else underlayCidr = v;
+    } catch {
+      if (v) errs.push(`"underlayCidr" ${JSON.stringify(v)} is not an IPv4 CIDR like "192.168.50.0/24"`);
+    }
+  }
   const underlayIface = str('underlayIface', DEFAULTS.underlayIface);
   if (underlayIface && !IFNAME_RE.test(underlayIface)) errs.push(`"underlayIface" ${JSON.stringify(underlayIface)} is not an interface name`);
   const underlayMtu = int('underlayMtu', DEFAULTS.underlayMtu, 576, 65535);
@@ -154,6 +172,7 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
   return {
     host,
     publicIp,
+    ...(underlayCidr ? { underlayCidr } : {}),
     underlayIface,
     underlayMtu,
     etcdEndpoints,

@@ -188,16 +188,6 @@ export function decodeLeaseValue(subnet: Ip4Net, value: string): Lease {
   return { subnet, publicIp: o.PublicIP, backendType, backendData };
 }
 
-export function vtepMacOf(l: Lease): string | undefined {
-  const m = l.backendData.VtepMAC;
-  return typeof m === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(m) ? m.toLowerCase() : undefined;
-}
-
-/** Same holder, same backend, same backend data: re-putting would change nothing. */
-export function sameLeaseValue(a: Lease, b: Lease): boolean {
-  return encodeLeaseValue(a) === encodeLeaseValue(b);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Allocation
 
@@ -221,9 +211,13 @@ export function isValidLeaseSubnet(cfg: NetworkConfig, n: Ip4Net): boolean {
   return n.prefixLen === cfg.subnetLen && netContainsNet(cfg.network, n) && n.ip >= cfg.subnetMin.ip && n.ip <= cfg.subnetMax.ip;
 }
 
-/** The lease this host already holds (restart case): same PublicIP, valid subnet; lowest subnet wins. */
-export function findOwnLease<T extends Lease>(cfg: NetworkConfig, leases: readonly T[], publicIp: string): T | undefined {
+/**
+ * The lease this host already holds (restart case): same PublicIP, valid subnet; the preferred
+ * subnet (from the previous subnet.env) first, else the lowest.
+ */
+export function findOwnLease<T extends Lease>(cfg: NetworkConfig, leases: readonly T[], publicIp: string, preferred?: Ip4Net | null): T | undefined {
+  const rank = (l: T): number => (preferred && l.subnet.ip === preferred.ip && l.subnet.prefixLen === preferred.prefixLen ? 0 : 1);
   return [...leases]
     .filter((l) => l.publicIp === publicIp && isValidLeaseSubnet(cfg, l.subnet))
-    .sort((a, b) => compareNets(a.subnet, b.subnet))[0];
+    .sort((a, b) => rank(a) - rank(b) || compareNets(a.subnet, b.subnet))[0];
 }

@@ -4,6 +4,7 @@
 // Exit codes: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad config or arguments.
 
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
 import { ConfigError, parseAgentConfig } from './config.js';
 import { formatLogLine } from './log.js';
@@ -15,33 +16,36 @@ function die(code: number, msg: string): never {
   process.exit(code);
 }
 
-function parseArgs(argv: string[]): { config: string; tunFd?: number } {
-  let config: string | undefined;
-  let tunFd: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) die(2, `${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (a === '--config' || a === '-c') config = val();
-    else if (a.startsWith('--config=')) config = a.slice('--config='.length);
-    else if (a === '--tun-fd') {
-      const v = val();
-      if (!/^\d+$/.test(v)) die(2, `--tun-fd must be a descriptor number\n${USAGE}`);
-      tunFd = Number(v);
-    } else if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE + '\n');
-      process.exit(0);
-    } else die(2, `unknown argument ${a}\n${USAGE}`);
+interface Args {
+  config: string;
+  tunFd?: number;
+}
+
+function parseArguments(argv: string[]): Args {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, 'tun-fd': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    die(2, `${(e as Error).message}\n${USAGE}`);
   }
-  if (!config) die(2, `--config is required\n${USAGE}`);
-  return tunFd === undefined ? { config } : { config, tunFd };
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  if (!values.config) die(2, `--config is required\n${USAGE}`);
+  const fd = values['tun-fd'];
+  if (fd === undefined) return { config: values.config };
+  if (!/^\d+$/.test(fd)) die(2, `--tun-fd must be a descriptor number\n${USAGE}`);
+  return { config: values.config, tunFd: Number(fd) };
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseArguments(process.argv.slice(2));
   let text: string;
   try {
     text = readFileSync(args.config, 'utf8');

@@ -3,40 +3,59 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type Ip4Net, formatCidr, netContains, parseIp } from './ip4.js';
-import { type CommandRunner, mustRun, readQuiet } from './kernel.js';
-import { parseLink } from './kernel-state.js';
+import type { CommandRunner } from './kernel.js';
+import { configure, deviceCommands, readLink } from './links.js';
 import type { Logger } from './log.js';
-import { bridgeAddress, masqRules } from './peer-state.js';
-import { ensureAddress } from './backend/kernel-sync.js';
+import { type IptablesRule, bridgeAddress, masqRules } from './peer-state.js';
 
 export async function ensureBridge(runner: CommandRunner, log: Logger, bridge: string, subnet: Ip4Net, network: Ip4Net): Promise<void> {
-  let link = parseLink(await readQuiet(runner, ['ip', '-j', '-d', 'link', 'show', 'dev', bridge]), await readQuiet(runner, ['ip', '-j', 'addr', 'show', 'dev', bridge]));
+  const link = await readLink(runner, bridge);
   if (link && link.kind !== 'bridge') throw new Error(`${bridge} exists but is a ${link.kind || 'non-bridge'} device`);
-  if (!link) {
-    await mustRun(runner, ['ip', 'link', 'add', bridge, 'type', 'bridge']);
-    log.info(`created: ip link add ${bridge} type bridge`);
-    link = parseLink(await readQuiet(runner, ['ip', '-j', '-d', 'link', 'show', 'dev', bridge]), '');
-    if (!link) throw new Error(`${bridge} did not appear`);
-  }
-  await ensureAddress(runner, log, bridge, link.addresses, bridgeAddress(formatCidr(subnet)), (ip) => netContains(network, parseIp(ip)));
-  if (!link.up) {
-    await mustRun(runner, ['ip', 'link', 'set', bridge, 'up']);
-    log.info(`configured: ip link set ${bridge} up`);
-  }
+  const address = bridgeAddress(formatCidr(subnet));
+  // absent: create it, address it and bring it up in the same batch
+  const commands = link
+    ? deviceCommands(link, { address, isManaged: (ip) => netContains(network, parseIp(ip)), up: true })
+    : [['ip', 'link', 'add', bridge, 'type', 'bridge'], ['ip', 'addr', 'replace', address, 'dev', bridge], ['ip', 'link', 'set', bridge, 'up']];
+  await configure(runner, log, commands);
 }
 
+/**
+ * The rules in one read (`iptables-save`) and, when some are missing, one write
+ * (`iptables-restore --noflush`, which appends and leaves every other rule alone). iptables-save
+ * prints a rule as `-A <chain> <spec>` in the form masqRules() writes it.
+ */
 export async function ensureMasquerade(runner: CommandRunner, log: Logger, network: Ip4Net): Promise<void> {
-  for (const r of masqRules(formatCidr(network))) {
-    const check = await runner.run(['iptables', '-t', r.table, '-C', r.chain, ...r.spec]);
-    if (check.code === 0) continue;
-    if (check.code === 127) {
-      log.warn('iptables not found; skipping the ipMasq rules');
-      return;
-    }
-    const argv = ['iptables', '-t', r.table, '-A', r.chain, ...r.spec];
-    await mustRun(runner, argv);
-    log.info(`configured: ${argv.join(' ')}`);
+  const rules = masqRules(formatCidr(network));
+  const saved = await runner.run(['iptables-save']);
+  if (saved.code === 127) {
+    log.warn('iptables not found; skipping the ipMasq rules');
+    return;
   }
+  if (saved.code !== 0) throw new Error(`iptables-save: exit ${saved.code}: ${saved.stderr.trim()}`);
+  const present = savedRules(saved.stdout);
+  const missing = rules.filter((r) => !present.has(ruleLine(r)));
+  if (missing.length === 0) return;
+  const tables = [...new Set(missing.map((r) => r.table))];
+  const input = tables.flatMap((t) => [`*${t}`, ...missing.filter((r) => r.table === t).map((r) => `-A ${r.chain} ${r.spec.join(' ')}`), 'COMMIT']).join('\n') + '\n';
+  const restored = await runner.run(['iptables-restore', '--noflush'], { input });
+  if (restored.code !== 0) throw new Error(`iptables-restore: exit ${restored.code}: ${restored.stderr.trim()}`);
+  for (const r of missing) log.info(`configured: iptables -t ${r.table} -A ${r.chain} ${r.spec.join(' ')}`);
+}
+
+function ruleLine(r: IptablesRule): string {
+  return `${r.table} -A ${r.chain} ${r.spec.join(' ')}`;
+}
+
+/** `<table> -A <chain> <spec>` for every rule in iptables-save output. */
+export function savedRules(text: string): Set<string> {
+  const out = new Set<string>();
+  let table = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith('-A ')) out.add(`${table} ${line.replace(/\s+/g, ' ')}`);
+  }
+  return out;
 }
 
 /** Packets must be routed between bridge, flannel device and eth0. */

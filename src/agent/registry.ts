@@ -1,7 +1,7 @@
 // flannel's subnet registry on top of an EtcdClient: network config, leases, acquisition, renewal.
 
-import { type EtcdClient, type KeyValue, type WatchEvent } from './etcd/types.js';
-import { type Ip4Net, compareNets, formatCidr, netEqual } from './ip4.js';
+import type { EtcdClient, KeyValue } from './etcd/types.js';
+import { type Ip4Net, compareNets, formatCidr } from './ip4.js';
 import {
   type Lease,
   type NetworkConfig,
@@ -12,6 +12,7 @@ import {
   configKey,
   decodeLeaseValue,
   encodeLeaseValue,
+  findOwnLease,
   isValidLeaseSubnet,
   leaseKey,
   parseNetworkConfig as parseNetworkConfigText,
@@ -28,6 +29,13 @@ export interface OwnLease {
   lease: Lease;
   /** True when an existing lease of this host was reused (restart). */
   reused: boolean;
+  /** The etcd revision at which the key held this lease (the txn that wrote it, or the listing). */
+  revision: number;
+  /**
+   * The last listing of <prefix>/subnets/ made while acquiring (before the lease's own write):
+   * the lease watch starts from it instead of listing again.
+   */
+  listing: { kvs: KeyValue[]; revision: number };
 }
 
 export interface AcquireRequest {
@@ -38,8 +46,6 @@ export interface AcquireRequest {
   /** Try this subnet first (e.g. the one in the previous subnet.env). */
   preferred?: Ip4Net | null;
 }
-
-export type LeaseEvent = { kind: 'put'; lease: StoredLease } | { kind: 'delete'; subnet: Ip4Net; key: string };
 
 export class NetworkFullError extends Error {}
 
@@ -57,6 +63,7 @@ export class SubnetRegistry {
     return parseNetworkConfigFromKv(kv);
   }
 
+  /** A lease key-value decoded leniently (for finding this host's own lease), or null. */
   decodeKv(kv: KeyValue): StoredLease | null {
     const subnet = subnetFromKey(this.prefix, kv.key);
     if (!subnet) return null;
@@ -64,16 +71,16 @@ export class SubnetRegistry {
       const l = decodeLeaseValue(subnet, kv.value);
       return { ...l, key: kv.key, etcdLease: kv.lease, modRevision: kv.modRevision };
     } catch (e) {
-      if (e instanceof LeaseDecodeError) {
-        this.log.warn(`ignoring malformed lease ${kv.key}: ${e.message}`);
-        return null;
-      }
+      if (e instanceof LeaseDecodeError) return null;
       throw e;
     }
   }
 
-  /** All leases (valid ones decoded) plus every subnet key present (for allocation), and the revision. */
-  async listLeases(): Promise<{ leases: StoredLease[]; taken: Ip4Net[]; revision: number }> {
+  /**
+   * Every key-value under <prefix>/subnets/, the leases among them that decode, every subnet key
+   * present (taken, for allocation, readable or not), and the revision.
+   */
+  async listLeases(): Promise<{ kvs: KeyValue[]; leases: StoredLease[]; taken: Ip4Net[]; revision: number }> {
     const r = await this.etcd.range(subnetsPrefix(this.prefix), { prefix: true });
     const leases: StoredLease[] = [];
     const taken: Ip4Net[] = [];
@@ -84,15 +91,7 @@ export class SubnetRegistry {
       if (l) leases.push(l);
     }
     leases.sort((a, b) => compareNets(a.subnet, b.subnet));
-    return { leases, taken, revision: r.revision };
-  }
-
-  decodeEvent(ev: WatchEvent): LeaseEvent | null {
-    const subnet = subnetFromKey(this.prefix, ev.kv.key);
-    if (!subnet) return null;
-    if (ev.type === 'DELETE') return { kind: 'delete', subnet, key: ev.kv.key };
-    const lease = this.decodeKv(ev.kv);
-    return lease ? { kind: 'put', lease } : null;
+    return { kvs: r.kvs, leases, taken, revision: r.revision };
   }
 
   /**
@@ -113,14 +112,19 @@ export class SubnetRegistry {
       return g.id;
     };
     for (let attempt = 0; attempt < 20; attempt++) {
-      const { leases, taken } = await this.listLeases();
-      const mine = leases
-        .filter((l) => l.publicIp === req.publicIp && isValidLeaseSubnet(cfg, l.subnet))
-        .sort((a, b) => {
-          const pa = req.preferred && netEqual(a.subnet, req.preferred) ? 0 : 1;
-          const pb = req.preferred && netEqual(b.subnet, req.preferred) ? 0 : 1;
-          return pa - pb || compareNets(a.subnet, b.subnet);
-        })[0];
+      // The first round asks for an etcd lease alongside the listing: a new host (the common case
+      // when a lab comes up) needs one, and one round trip less matters when 64 hosts ask at once.
+      // A host that finds its lease alive gives the spare back.
+      const early: Promise<{ id: string } | null> = attempt === 0 && !spareLease ? this.etcd.leaseGrant(req.ttlSeconds) : Promise.resolve(null);
+      const [listed, granted] = await Promise.allSettled([this.listLeases(), early]);
+      if (granted.status === 'fulfilled' && granted.value) spareLease = granted.value.id;
+      if (listed.status === 'rejected' || granted.status === 'rejected') {
+        if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+        throw listed.status === 'rejected' ? listed.reason : (granted as PromiseRejectedResult).reason;
+      }
+      const { kvs, leases, taken, revision: listRevision } = listed.value;
+      const listing = { kvs, revision: listRevision };
+      const mine = findOwnLease(cfg, leases, req.publicIp, req.preferred);
       if (mine) {
         const value = encodeLeaseValue(want(mine.subnet));
         let leaseId = mine.etcdLease;
@@ -134,7 +138,7 @@ export class SubnetRegistry {
         if (alive && current === value) {
           await this.etcd.leaseKeepAlive(leaseId);
           if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
-          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true };
+          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true, revision: listRevision, listing };
         }
         const oldLease = leaseId;
         if (!alive) leaseId = await grant();
@@ -142,14 +146,31 @@ export class SubnetRegistry {
         if (t.succeeded) {
           if (oldLease !== '0' && oldLease !== leaseId) await this.etcd.leaseRevoke(oldLease).catch(() => undefined);
           if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
-          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true };
+          return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true, revision: t.revision, listing };
         }
         if (!alive) spareLease = leaseId;
         this.log.info(`lease ${mine.key} changed while reusing it; retrying`);
         continue;
       }
+      // The previous subnet's key holds something unreadable (garbage written over this host's
+      // lease while it was down): take it back rather than move to another subnet.
+      const prev = req.preferred && isValidLeaseSubnet(cfg, req.preferred) ? kvs.find((kv) => kv.key === leaseKey(this.prefix, req.preferred as Ip4Net)) : undefined;
+      if (prev && req.preferred && !this.decodeKv(prev)) {
+        const subnet = req.preferred;
+        const leaseId = await grant();
+        const t = await this.etcd.txn([{ key: prev.key, target: 'MOD', result: 'EQUAL', revision: prev.modRevision }], [{ put: { key: prev.key, value: encodeLeaseValue(want(subnet)), lease: leaseId } }], []);
+        if (t.succeeded) {
+          this.log.warn(`lease ${prev.key} held an unreadable value; took it back for this host`);
+          return { subnet, key: prev.key, etcdLease: leaseId, lease: want(subnet), reused: true, revision: t.revision, listing };
+        }
+        spareLease = leaseId;
+        continue;
+      }
       const subnet = allocateSubnet(cfg, taken, req.preferred);
-      if (!subnet) throw new NetworkFullError(`no free /${cfg.subnetLen} subnet left in ${formatCidr(cfg.network)}`);
+      if (!subnet) {
+        if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+        throw new NetworkFullError(`no free /${cfg.subnetLen} subnet left in ${formatCidr(cfg.network)}`);
+      }
       const key = leaseKey(this.prefix, subnet);
       const leaseId = await grant();
       const t = await this.etcd.txn(
@@ -157,7 +178,7 @@ export class SubnetRegistry {
         [{ put: { key, value: encodeLeaseValue(want(subnet)), lease: leaseId } }],
         [],
       );
-      if (t.succeeded) return { subnet, key, etcdLease: leaseId, lease: want(subnet), reused: false };
+      if (t.succeeded) return { subnet, key, etcdLease: leaseId, lease: want(subnet), reused: false, revision: t.revision, listing };
       spareLease = leaseId;
       this.log.info(`subnet ${formatCidr(subnet)} was taken concurrently; retrying`);
     }

@@ -18,6 +18,8 @@ const NATIVE = fileURLToPath(new URL('../native/', import.meta.url));
  * data path in C, as flannel's own proxy.c is. */
 const NATIVE_HELPERS = ['tun-open', 'udp-proxy'];
 const READY_TIMEOUT_MS = 30_000;
+/** Per agent started: 64 agents starting together on a small machine need more than 30 s. */
+const READY_MS_PER_AGENT = 500;
 const POLL_MS = 200;
 
 function agentEntries(directory: string, prefix: string): TarEntry[] {
@@ -137,19 +139,20 @@ export async function agentLogTail(runtime: ContainerRuntime, lab: ResolvedLab, 
 
 export async function waitForAgents(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
   const pending = hosts.flatMap((host) => lab.networks.filter(usesAgent).map((network) => ({ host, network })));
+  const timeoutMs = READY_TIMEOUT_MS + READY_MS_PER_AGENT * pending.length;
   const ready = await pollUntil(
     async () => {
       const states = await Promise.all(pending.map(async (p) => ({ p, state: await readAgentState(runtime, lab, p.host, p.network) })));
       for (const { p, state } of states) if (agentReady(lab, p.host, p.network, state.routes, state.stats)) pending.splice(pending.indexOf(p), 1);
       return pending.length === 0;
     },
-    { timeoutMs: READY_TIMEOUT_MS, intervalMs: POLL_MS, signal },
+    { timeoutMs, intervalMs: POLL_MS, signal },
   );
   if (ready) return;
   const { host, network } = pending[0]!;
   const tail = await agentLogTail(runtime, lab, host, network).catch(() => '');
   throw environmentError(
-    `the agent on ${host.name} (${network.name}) did not program its peers within ${READY_TIMEOUT_MS / 1000} s` + (tail ? `; its log ends:\n${tail}` : ''),
+    `the agent on ${host.name} (${network.name}) did not program its peers within ${timeoutMs / 1000} s` + (tail ? `; its log ends:\n${tail}` : ''),
     `overlab logs ${lab.name} ${host.name}`,
   );
 }

@@ -119,6 +119,7 @@ export function agentConfig(lab: ResolvedLab, host: ResolvedHost, network: Resol
   return {
     host: host.name,
     publicIp: host.underlayIp,
+    underlayCidr: lab.underlay.subnet,
     underlayIface: 'eth0',
     underlayMtu: lab.underlay.mtu,
     etcdEndpoints: [etcdEndpoint(lab)],

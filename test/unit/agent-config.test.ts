@@ -48,6 +48,16 @@ describe('agent config', () => {
   });
 });
 
+describe('agent config: the underlay', () => {
+  it('takes an optional underlayCidr that must hold publicIp', () => {
+    expect(validateAgentConfig({ ...GOOD, underlayCidr: '192.168.50.0/24' }).underlayCidr).toBe('192.168.50.0/24');
+    expect(validateAgentConfig(GOOD).underlayCidr).toBeUndefined();
+    expect(() => validateAgentConfig({ ...GOOD, underlayCidr: '10.0.0.0/24' })).toThrow(/"publicIp" 192.168.50.2 is outside "underlayCidr" 10.0.0.0\/24/);
+    expect(() => validateAgentConfig({ ...GOOD, underlayCidr: '192.168.50.0' })).toThrow(/"underlayCidr" "192.168.50.0" is not an IPv4 CIDR/);
+    expect(() => validateAgentConfig({ ...GOOD, underlayCidr: '0.0.0.0/0' })).toThrow(/prefix length in \[8, 30\]/);
+  });
+});
+
 describe('agent packaging', () => {
   // The agent is copied alone into the lab hosts (Node 18): only node built-ins and files under src/agent.
   const root = resolve(dirname(new URL(import.meta.url).pathname), '../../src/agent');

@@ -9,7 +9,6 @@ import {
   parseNetworkConfig,
   renderNetworkConfig,
   subnetFromKey,
-  vtepMacOf,
   type Lease,
 } from '../../src/agent/lease.js';
 import { parseSubnetEnv, renderSubnetEnv, subnetEnvFor } from '../../src/agent/subnet-env.js';
@@ -91,10 +90,9 @@ describe('lease key/value', () => {
   it('decodes values, tolerating missing BackendData', () => {
     const l = decodeLeaseValue(sn, '{"PublicIP":"192.168.50.2","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"AA:BB:CC:DD:EE:FF"}}');
     expect(l.publicIp).toBe('192.168.50.2');
-    expect(vtepMacOf(l)).toBe('aa:bb:cc:dd:ee:ff');
+    expect(l.backendData).toEqual({ VNI: 1, VtepMAC: 'AA:BB:CC:DD:EE:FF' });
     const u = decodeLeaseValue(sn, '{"PublicIP":"192.168.50.2","BackendType":"udp","BackendData":null}');
     expect(u.backendData).toEqual({});
-    expect(vtepMacOf(u)).toBeUndefined();
     expect(() => decodeLeaseValue(sn, 'nope')).toThrow(/not JSON/);
     expect(() => decodeLeaseValue(sn, '{"PublicIP":"x"}')).toThrow(/PublicIP/);
     // round trip
@@ -133,6 +131,7 @@ describe('subnet allocation', () => {
     ];
     expect(formatCidr(findOwnLease(cfg, leases, '192.168.50.2')!.subnet)).toBe('10.244.3.0/24');
     expect(findOwnLease(cfg, leases, '192.168.50.9')).toBeUndefined();
+    expect(formatCidr(findOwnLease(cfg, leases, '192.168.50.2', parseCidr('10.244.4.0/24'))!.subnet)).toBe('10.244.4.0/24');
   });
 });
 

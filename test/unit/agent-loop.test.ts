@@ -3,132 +3,31 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
+import { parseAgentStats } from '../../src/agent/agent-stats.js';
 import { validateAgentConfig } from '../../src/agent/config.js';
 import { MemoryEtcd } from '../../src/agent/etcd/memory.js';
-import type { CommandRunner, RunResult } from '../../src/agent/kernel.js';
-import { silentLogger } from '../../src/agent/log.js';
-
-interface Link {
-  name: string;
-  kind: string;
-  mac: string;
-  mtu: number;
-  up: boolean;
-  addrs: string[];
-  info?: Record<string, unknown>;
-}
-
-class FakeKernel implements CommandRunner {
-  links = new Map<string, Link>();
-  routes = new Map<string, { dst: string; via?: string; dev: string; onlink: boolean }>();
-  neigh = new Map<string, { ip: string; lladdr: string; dev: string }>();
-  fdb = new Map<string, { mac: string; dst: string; dev: string }>();
-  ipt = new Set<string>();
-  mutations: string[] = [];
-  private macs = 0;
-
-  constructor() {
-    this.links.set('eth0', { name: 'eth0', kind: 'veth', mac: '02:00:00:00:00:aa', mtu: 1500, up: true, addrs: ['192.168.50.2/24'] });
-  }
-
-  private ok(stdout = ''): RunResult {
-    return { code: 0, stdout, stderr: '' };
-  }
-  private fail(msg: string): RunResult {
-    return { code: 1, stdout: '', stderr: msg };
-  }
-
-  async run(argv: string[]): Promise<RunResult> {
-    const a = [...argv];
-    const line = a.join(' ');
-    const cmd = a.shift();
-    if (cmd === 'iptables') {
-      const op = a[2];
-      const rule = [a[1], ...a.slice(3)].join(' ');
-      if (op === '-C') return this.ipt.has(rule) ? this.ok() : this.fail('no rule');
-      this.ipt.add(rule);
-      this.mutations.push(line);
-      return this.ok();
-    }
-    if (cmd === 'bridge') {
-      // bridge -j fdb show dev X | bridge fdb replace MAC dev X dst IP self permanent | bridge fdb del ...
-      if (a[0] === '-j') {
-        const dev = a[4] as string;
-        return this.ok(JSON.stringify([...this.fdb.values()].filter((f) => f.dev === dev).map((f) => ({ mac: f.mac, dst: f.dst, flags: ['self'], state: 'permanent' }))));
-      }
-      const [, verb, mac, , dev, , dst] = a;
-      const k = `${dev} ${mac} ${dst}`;
-      if (verb === 'replace') this.fdb.set(k, { mac: mac!, dst: dst!, dev: dev! });
-      else if (!this.fdb.delete(k)) return this.fail('no entry');
-      this.mutations.push(line);
-      return this.ok();
-    }
-    if (cmd !== 'ip') return { code: 127, stdout: '', stderr: 'not found' };
-    const json = a[0] === '-j';
-    if (json) a.shift();
-    if (a[0] === '-d') a.shift();
-    const [obj, verb] = a;
-    if (obj === 'link') {
-      if (verb === 'show') {
-        const l = this.links.get(a[3] as string);
-        if (!l) return this.fail(`Device "${a[3]}" does not exist.`);
-        return this.ok(JSON.stringify([{ ifname: l.name, ifindex: 1, flags: l.up ? ['UP'] : [], mtu: l.mtu, address: l.mac, linkinfo: { info_kind: l.kind, info_data: l.info } }]));
-      }
-      if (verb === 'add') {
-        const name = a[2] as string;
-        const kind = a[a.indexOf('type') + 1] as string;
-        const info = kind === 'vxlan' ? { id: Number(a[a.indexOf('id') + 1]), local: a[a.indexOf('local') + 1], link: a[a.indexOf('dev') + 1], port: Number(a[a.indexOf('dstport') + 1]), learning: false } : {};
-        this.links.set(name, { name, kind, mac: `0a:00:00:00:01:0${++this.macs}`, mtu: 1500, up: false, addrs: [], info });
-      } else if (verb === 'set') {
-        const l = this.links.get(a[2] as string)!;
-        if (a[3] === 'mtu') l.mtu = Number(a[4]);
-        if (a[3] === 'up') l.up = true;
-      } else if (verb === 'del') this.links.delete(a[2] as string);
-      this.mutations.push(line);
-      return this.ok();
-    }
-    if (obj === 'addr') {
-      const l = this.links.get(a[a.indexOf('dev') + 1] as string);
-      if (!l) return this.fail('no device');
-      if (verb === 'show') return this.ok(JSON.stringify([{ ifname: l.name, addr_info: l.addrs.map((x) => ({ family: 'inet', local: x.split('/')[0], prefixlen: Number(x.split('/')[1]) })) }]));
-      if (verb === 'replace' && !l.addrs.includes(a[2] as string)) l.addrs.push(a[2] as string);
-      if (verb === 'del') l.addrs = l.addrs.filter((x) => x !== a[2]);
-      this.mutations.push(line);
-      return this.ok();
-    }
-    if (obj === 'route') {
-      if (verb === 'show') {
-        const dev = a[3];
-        return this.ok(JSON.stringify([...this.routes.values()].filter((r) => r.dev === dev).map((r) => ({ dst: r.dst, ...(r.via ? { gateway: r.via } : {}), flags: r.onlink ? ['onlink'] : [] }))));
-      }
-      const dst = a[2] as string;
-      if (verb === 'replace') this.routes.set(dst, { dst, ...(a.includes('via') ? { via: a[a.indexOf('via') + 1] } : {}), dev: a[a.indexOf('dev') + 1] as string, onlink: a.includes('onlink') });
-      else if (!this.routes.delete(dst)) return this.fail('no route');
-      this.mutations.push(line);
-      return this.ok();
-    }
-    if (obj === 'neigh') {
-      if (verb === 'show') {
-        const dev = a[3];
-        return this.ok(JSON.stringify([...this.neigh.values()].filter((n) => n.dev === dev).map((n) => ({ dst: n.ip, lladdr: n.lladdr, state: ['PERMANENT'] }))));
-      }
-      const ip = a[2] as string;
-      const dev = a[a.indexOf('dev') + 1] as string;
-      if (verb === 'replace') this.neigh.set(`${dev} ${ip}`, { ip, lladdr: a[4] as string, dev });
-      else if (!this.neigh.delete(`${dev} ${ip}`)) return this.fail('no neigh');
-      this.mutations.push(line);
-      return this.ok();
-    }
-    return this.fail(`fake kernel: unsupported ${line}`);
-  }
-}
+import { type Logger, silentLogger } from '../../src/agent/log.js';
+import { FakeKernel } from './agent-fake-kernel.js';
 
 const CFG = '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472}}';
 const agents: Agent[] = [];
 
-function agentFor(etcd: MemoryEtcd, kernel: FakeKernel, host: string, ip: string, dir: string): Agent {
+/** Log lines by host (and echoed with AGENT_TEST_LOG=1). */
+const logs = new Map<string, string[]>();
+
+function loggerFor(host: string): Logger {
+  const lines: string[] = [];
+  logs.set(host, lines);
+  const at = (level: string) => (m: string) => {
+    lines.push(`${level} ${m}`);
+    if (process.env.AGENT_TEST_LOG) console.log(host, level, m);
+  };
+  return { info: at('info'), warn: at('warn'), error: at('error'), debug() {} };
+}
+
+function agentFor(etcd: MemoryEtcd, kernel: FakeKernel, host: string, ip: string, dir: string, extra: Record<string, unknown> = {}): Agent {
   const cfg = validateAgentConfig({
     host,
     publicIp: ip,
@@ -139,13 +38,15 @@ function agentFor(etcd: MemoryEtcd, kernel: FakeKernel, host: string, ip: string
     subnetEnvFile: join(dir, 'subnet.env'),
     statsFile: join(dir, 'stats.json'),
     pidFile: join(dir, 'agent.pid'),
+    ...extra,
   });
-  const a = new Agent(cfg, { etcd, runner: kernel, log: process.env.AGENT_TEST_LOG ? { info: (m) => console.log(host, m), warn: (m) => console.log(host, 'WARN', m), error: (m) => console.log(host, 'ERROR', m), debug() {} } : silentLogger, skipSysctl: true });
+  const a = new Agent(cfg, { etcd, runner: kernel, log: loggerFor(host) ?? silentLogger, skipSysctl: true });
   agents.push(a);
   return a;
 }
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const a of agents.splice(0)) await a.stop();
 });
 
@@ -228,14 +129,196 @@ describe('agent control loop (vxlan, in-memory etcd, fake kernel)', () => {
     await etcd.put('/coreos.com/network/subnets/10.244.5.0-24', '{"PublicIP":"192.168.50.5","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"0a:00:00:00:00:05"}}');
     await a1.settled();
     expect(k1.routes.has('10.244.5.0/24')).toBe(true);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     etcd.down = true;
     etcd.dropWatches();
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(1500); // the re-list at 1 s fails (etcd down); the next is due at 2 s
     expect(k1.routes.has('10.244.5.0/24')).toBe(true); // data plane untouched
     etcd.down = false;
     await etcd.put('/coreos.com/network/subnets/10.244.6.0-24', '{"PublicIP":"192.168.50.6","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"0a:00:00:00:00:06"}}');
-    await new Promise((r) => setTimeout(r, 1300)); // first re-list after 1 s backoff
+    expect(k1.routes.has('10.244.6.0/24')).toBe(false);
+    await vi.advanceTimersByTimeAsync(1000);
     await a1.settled();
     expect([...k1.routes.keys()].sort()).toEqual(['10.244.5.0/24', '10.244.6.0/24']);
+  });
+});
+
+const PREFIX = '/coreos.com/network';
+const lease = (n: number, ip = `192.168.50.${n + 1}`, mac = `0a:00:00:00:00:${n.toString(16).padStart(2, '0')}`) =>
+  JSON.stringify({ PublicIP: ip, BackendType: 'vxlan', BackendData: { VNI: 1, VtepMAC: mac } });
+
+async function oneAgent(extra: Record<string, unknown> = { underlayCidr: '192.168.50.0/24' }) {
+  const etcd = new MemoryEtcd();
+  await etcd.put(`${PREFIX}/config`, CFG);
+  const kernel = new FakeKernel();
+  const dir = mkdtempSync(join(tmpdir(), 'agent-'));
+  const agent = agentFor(etcd, kernel, 'host1', '192.168.50.2', dir, extra);
+  await agent.start();
+  await agent.settled();
+  const stats = async () => {
+    await agent.stop();
+    return parseAgentStats(readFileSync(join(dir, 'stats.json'), 'utf8'))!;
+  };
+  return { etcd, kernel, agent, dir, stats, log: logs.get('host1')! };
+}
+
+/** Everything the kernel holds for peers, as text. */
+function peerState(k: FakeKernel): string[] {
+  return [
+    ...[...k.routes.values()].map((r) => `route ${r.dst} via ${r.via}`),
+    ...[...k.neigh.values()].map((n) => `neigh ${n.ip} ${n.lladdr}`),
+    ...[...k.fdb.values()].map((f) => `fdb ${f.mac} ${f.dst}`),
+  ].sort();
+}
+
+describe('leases the agent refuses', () => {
+  it('programs none of the hostile leases, logs each once with its reason, and lists them in the stats', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { etcd, kernel, agent, stats, log } = await oneAgent();
+    await etcd.put(`${PREFIX}/subnets/10.244.2.0-24`, lease(2));
+    await etcd.put(`${PREFIX}/subnets/10.244.0.0-16`, lease(9));
+    await etcd.put(`${PREFIX}/subnets/10.244.8.0-24`, lease(8, '8.8.8.8'));
+    await etcd.put(`${PREFIX}/subnets/10.244.9.0-24`, lease(9, '192.168.50.10', 'zz;reboot'));
+    await agent.settled();
+    // a re-list (the watch broke) judges everything again, but logs nothing again
+    etcd.dropWatches();
+    await vi.advanceTimersByTimeAsync(1000);
+    await agent.settled();
+    expect(log.filter((l) => l.includes('re-syncing with etcd'))).toHaveLength(1);
+
+    expect(peerState(kernel)).toEqual(['fdb 0a:00:00:00:00:02 192.168.50.3', 'neigh 10.244.2.0 0a:00:00:00:00:02', 'route 10.244.2.0/24 via 10.244.2.0']);
+    expect(kernel.processes.flatMap((p) => p.batch).join('\n')).not.toMatch(/zz|reboot|8\.8\.8\.8|10\.244\.0\.0\/16|10\.244\.[89]\./);
+    const refusals = log.filter((l) => l.includes('refused ('));
+    expect(refusals).toEqual([
+      `warn lease "${PREFIX}/subnets/10.244.0.0-16" refused (subnet): subnet 10.244.0.0/16 is not a /24 subnet of 10.244.0.0/16; not programming it`,
+      `warn lease "${PREFIX}/subnets/10.244.8.0-24" refused (public-ip): PublicIP 8.8.8.8 is outside the underlay 192.168.50.0/24; not programming it`,
+      `warn lease "${PREFIX}/subnets/10.244.9.0-24" refused (vtep-mac): BackendData.VtepMAC "zz;reboot" is not a MAC address; not programming it`,
+    ]);
+    const s = await stats();
+    expect(s.peers).toEqual([{ subnet: '10.244.2.0/24', publicIp: '192.168.50.3', backendType: 'vxlan' }]);
+    expect(s.rejectedLeases?.map((r) => [r.key.slice(PREFIX.length), r.code])).toEqual([
+      ['/subnets/10.244.0.0-16', 'subnet'],
+      ['/subnets/10.244.8.0-24', 'public-ip'],
+      ['/subnets/10.244.9.0-24', 'vtep-mac'],
+    ]);
+    expect(s.rejectedLeases?.[1]?.reason).toBe('PublicIP 8.8.8.8 is outside the underlay 192.168.50.0/24');
+  });
+
+  it('without underlayCidr in the config, takes the underlay from the underlay interface', async () => {
+    const { etcd, kernel, agent } = await oneAgent({});
+    await etcd.put(`${PREFIX}/subnets/10.244.8.0-24`, lease(8, '8.8.8.8'));
+    await agent.settled();
+    expect(peerState(kernel)).toEqual([]);
+    expect(agent.peerLeases).toEqual([]);
+  });
+
+  it('unprograms a peer whose lease turns bad', async () => {
+    const { etcd, kernel, agent } = await oneAgent();
+    await etcd.put(`${PREFIX}/subnets/10.244.2.0-24`, lease(2));
+    await agent.settled();
+    expect(kernel.routes.has('10.244.2.0/24')).toBe(true);
+    await etcd.put(`${PREFIX}/subnets/10.244.2.0-24`, lease(2, '192.168.50.3', '01:00:5e:00:00:01'));
+    await agent.settled();
+    expect(peerState(kernel)).toEqual([]);
+  });
+});
+
+describe('the agent keeps its own lease', () => {
+  it('rewrites it when garbage, another value or no etcd lease is put over it', async () => {
+    const { etcd, agent, stats, log } = await oneAgent();
+    const own = agent.ownLease!;
+    const want = etcd.peek(own.key)!.value;
+    for (const [value, leaseId] of [
+      ['garbage', undefined],
+      [lease(1, '192.168.50.77'), undefined],
+      [want, undefined],
+    ] as const) {
+      await etcd.put(own.key, value, leaseId);
+      await agent.settled();
+      expect(etcd.peek(own.key)).toMatchObject({ value: want, lease: own.etcdLease });
+    }
+    expect(log.filter((l) => l.startsWith('warn own lease'))).toEqual([
+      `warn own lease ${own.key} holds an unreadable value "garbage"; rewriting it`,
+      `warn own lease ${own.key} was changed (it names PublicIP 192.168.50.77, BackendData {"VNI":1,"VtepMAC":"0a:00:00:00:00:01"}); rewriting it`,
+      `warn own lease ${own.key} is no longer attached to etcd lease ${own.etcdLease}; rewriting it`,
+    ]);
+    expect((await stats()).lease?.rewrites).toBe(3);
+  });
+
+  it('re-creates it under a new etcd lease when the old one is revoked, on the same subnet', async () => {
+    const { etcd, agent } = await oneAgent();
+    const { key, etcdLease } = agent.ownLease!;
+    await etcd.leaseRevoke(etcdLease);
+    await agent.settled();
+    expect(agent.ownLease!.key).toBe(key);
+    expect(agent.ownLease!.etcdLease).not.toBe(etcdLease);
+    expect(etcd.peek(key)!.lease).toBe(agent.ownLease!.etcdLease);
+  });
+
+  it('yields the subnet to another host that re-created the key with a lease of its own', async () => {
+    const { etcd, agent, dir } = await oneAgent();
+    const { key } = agent.ownLease!;
+    const other = await etcd.leaseGrant(60);
+    await etcd.txn([], [{ delete: { key } }, { put: { key, value: lease(1, '192.168.50.9'), lease: other.id } }], []);
+    await agent.settled();
+    expect(agent.ownLease!.key).not.toBe(key);
+    expect(etcd.peek(key)!.value).toContain('192.168.50.9');
+    expect(readFileSync(join(dir, 'subnet.env'), 'utf8')).toContain(`FLANNEL_SUBNET=${formatGateway(agent.ownLease!.key)}`);
+  });
+});
+
+function formatGateway(key: string): string {
+  const m = /subnets\/(\d+\.\d+\.\d+)\.0-(\d+)$/.exec(key)!;
+  return `${m[1]}.1/${m[2]}`;
+}
+
+describe('peer sync cost', () => {
+  it('a burst of 63 joins is one sync: one bridge and one ip process', async () => {
+    const { etcd, kernel, agent, stats } = await oneAgent();
+    kernel.resetCounters();
+    await Promise.all(Array.from({ length: 63 }, (_, i) => etcd.put(`${PREFIX}/subnets/10.244.${i + 2}.0-24`, lease(i + 2))));
+    await agent.settled();
+    expect(kernel.routes.size).toBe(63);
+    expect(kernel.processes.map((p) => [p.argv.join(' '), p.batch.length])).toEqual([
+      ['bridge -force -batch -', 63],
+      ['ip -force -batch -', 126],
+    ]);
+    const s = await stats();
+    expect(s.peerSync).toMatchObject({ syncs: 2, fullSyncs: 1, changes: 189, failures: 0, inSync: true });
+  });
+
+  it('a full re-sync reads the kernel once and repairs only what drifted, in one batch', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { etcd, kernel, agent } = await oneAgent();
+    for (let i = 2; i <= 64; i++) await etcd.put(`${PREFIX}/subnets/10.244.${i}.0-24`, lease(i));
+    await agent.settled();
+    kernel.routes.delete('10.244.7.0/24'); // drift behind the agent's back
+    kernel.routes.delete('10.244.9.0/24');
+    kernel.resetCounters();
+    etcd.dropWatches();
+    await vi.advanceTimersByTimeAsync(1000);
+    await agent.settled();
+    expect(kernel.processes.map((p) => p.argv.join(' ')).sort()).toEqual([
+      'bridge -j fdb show dev flannel.1',
+      'ip -force -batch -',
+      'ip -j neigh show dev flannel.1',
+      'ip -j route show dev flannel.1',
+    ]);
+    expect(kernel.mutations).toEqual(['ip route replace 10.244.7.0/24 via 10.244.7.0 dev flannel.1 onlink', 'ip route replace 10.244.9.0/24 via 10.244.9.0 dev flannel.1 onlink']);
+  });
+
+  it('retries a sync with a failed command as a full one', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { etcd, kernel, agent, log } = await oneAgent();
+    kernel.failWhen = (line) => line.includes('route replace 10.244.3.0/24');
+    await etcd.put(`${PREFIX}/subnets/10.244.2.0-24`, lease(2));
+    await etcd.put(`${PREFIX}/subnets/10.244.3.0-24`, lease(3));
+    await agent.settled();
+    expect([...kernel.routes.keys()]).toEqual(['10.244.2.0/24']);
+    expect(log.some((l) => l.startsWith('error program failed: ip route replace 10.244.3.0/24') && l.includes('injected'))).toBe(true);
+    kernel.failWhen = null;
+    await vi.advanceTimersByTimeAsync(1000);
+    await agent.settled();
+    expect([...kernel.routes.keys()].sort()).toEqual(['10.244.2.0/24', '10.244.3.0/24']);
   });
 });

@@ -6,6 +6,8 @@ import { decodeKv } from '../../src/agent/etcd/http.js';
 import { formatCidr, parseCidr } from '../../src/agent/ip4.js';
 import { parseNetworkConfig } from '../../src/agent/lease.js';
 import { SubnetRegistry } from '../../src/agent/registry.js';
+import { LeaseBook } from '../../src/agent/lease-book.js';
+import { silentLogger } from '../../src/agent/log.js';
 
 const PREFIX = '/coreos.com/network';
 const CFG = '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472}}';
@@ -96,22 +98,31 @@ describe('SubnetRegistry', () => {
     expect(await reg.renew(a)).toBe(false);
   });
 
-  it('decodes watch events into lease puts and deletes', async () => {
+  it('feeds watch events into the lease book: a lease comes, then goes with its etcd lease', async () => {
     const { etcd, reg } = await setup();
-    const events: string[] = [];
+    const self = await reg.acquireLease(net, req('192.168.50.2', '0a:00:00:00:00:02', 60));
+    const book = new LeaseBook({ prefix: PREFIX, net, underlay: parseCidr('192.168.50.0/24'), self: { key: self.key, subnet: self.subnet, publicIp: '192.168.50.2' } }, silentLogger);
+    const seen: string[][] = [];
     etcd.watch(`${PREFIX}/subnets/`, { prefix: true }, {
       onEvents: (evs) => {
-        for (const e of evs) {
-          const d = reg.decodeEvent(e);
-          if (d) events.push(d.kind === 'put' ? `put ${formatCidr(d.lease.subnet)} ${d.lease.publicIp}` : `delete ${formatCidr(d.subnet)}`);
-        }
+        book.apply(evs);
+        seen.push(book.peers.map((p) => `${formatCidr(p.subnet)} ${p.publicIp} ${p.vtepMac}`));
       },
       onEnd: () => undefined,
     });
-    const a = await reg.acquireLease(net, req('192.168.50.5', undefined, 10));
+    const a = await reg.acquireLease(net, req('192.168.50.5', '0A:00:00:00:00:05', 10));
     etcd.advance(11_000);
-    expect(events).toEqual([`put 10.244.1.0/24 192.168.50.5`, `delete 10.244.1.0/24`]);
-    expect(a.key).toBe(`${PREFIX}/subnets/10.244.1.0-24`);
+    expect(seen).toEqual([['10.244.2.0/24 192.168.50.5 0a:00:00:00:00:05'], []]);
+    expect(a.key).toBe(`${PREFIX}/subnets/10.244.2.0-24`);
+  });
+
+  it('takes back its previous subnet when garbage was written over it while the host was down', async () => {
+    const { etcd, reg } = await setup();
+    await etcd.put(`${PREFIX}/subnets/10.244.7.0-24`, 'zz;reboot');
+    const a = await reg.acquireLease(net, { ...req('192.168.50.2'), preferred: parseCidr('10.244.7.0/24') });
+    expect(formatCidr(a.subnet)).toBe('10.244.7.0/24');
+    expect(etcd.peek(a.key)!.value).toContain('"PublicIP":"192.168.50.2"');
+    expect(etcd.peek(a.key)!.lease).toBe(a.etcdLease);
   });
 });
 

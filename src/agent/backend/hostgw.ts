@@ -4,18 +4,21 @@
 import { formatCidr, type Ip4Net } from '../ip4.js';
 import { readQuiet } from '../kernel.js';
 import { actualPeerState, parseRoutes } from '../kernel-state.js';
-import type { Lease } from '../lease.js';
+import type { PeerLease } from '../lease-rules.js';
 import { desiredPeerState } from '../peer-state.js';
-import type { Backend, BackendDeps } from './types.js';
-import { applyPeerState } from './kernel-sync.js';
+import type { Backend, BackendDeps, SyncMode, SyncResult } from './types.js';
+import { KernelPeerSync } from './kernel-sync.js';
 
 export class HostGwBackend implements Backend {
   readonly type = 'host-gw' as const;
   readonly device = null;
   private subnet: Ip4Net | null = null;
   private peers = 0;
+  private readonly kernel: KernelPeerSync;
 
-  constructor(private readonly d: BackendDeps) {}
+  constructor(private readonly d: BackendDeps) {
+    this.kernel = new KernelPeerSync(d.runner, d.log);
+  }
 
   async prepare(): Promise<Record<string, unknown>> {
     return {};
@@ -25,8 +28,8 @@ export class HostGwBackend implements Backend {
     this.subnet = subnet;
   }
 
-  async syncPeers(peers: readonly Lease[]): Promise<{ changed: number }> {
-    const { cfg, net, runner, log } = this.d;
+  async syncPeers(peers: readonly PeerLease[], mode: SyncMode): Promise<SyncResult> {
+    const { cfg, net, runner } = this.d;
     if (!this.subnet) throw new Error('host-gw: configure() before syncPeers()');
     const desired = desiredPeerState(
       { type: 'host-gw' },
@@ -34,12 +37,13 @@ export class HostGwBackend implements Backend {
       peers.map((p) => ({ subnet: formatCidr(p.subnet), publicIp: p.publicIp })),
     );
     const dev = cfg.underlayIface;
-    const routes = await readQuiet(runner, ['ip', '-j', 'route', 'show', 'dev', dev]);
-    // manage only routes with a gateway (ours); the underlay's own connected route is left alone
-    const actual = actualPeerState({ routes: parseRoutes(routes, dev, net.network).filter((r) => r.via) });
-    const changed = await applyPeerState(runner, log, desired, actual);
+    const result = await this.kernel.converge(desired, mode, async () => {
+      const routes = await readQuiet(runner, ['ip', '-j', 'route', 'show', 'dev', dev]);
+      // manage only routes with a gateway (ours); the underlay's own connected route is left alone
+      return { state: actualPeerState({ routes: parseRoutes(routes, dev, net.network).filter((r) => r.via) }), processes: 1 };
+    });
     this.peers = desired.routes.length;
-    return { changed };
+    return result;
   }
 
   stats(): Record<string, unknown> {

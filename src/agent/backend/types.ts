@@ -1,7 +1,8 @@
 import type { AgentConfig } from '../config.js';
 import type { Ip4Net } from '../ip4.js';
 import type { CommandRunner } from '../kernel.js';
-import type { BackendType, Lease, NetworkConfig } from '../lease.js';
+import type { BackendType, NetworkConfig } from '../lease.js';
+import type { PeerLease } from '../lease-rules.js';
 import type { Logger } from '../log.js';
 
 export interface BackendDeps {
@@ -9,6 +10,18 @@ export interface BackendDeps {
   net: NetworkConfig;
   runner: CommandRunner;
   log: Logger;
+}
+
+/** full: read the kernel and diff; incremental: diff against what the last sync left. */
+export type SyncMode = 'full' | 'incremental';
+
+export interface SyncResult {
+  /** Entries added, replaced or removed. */
+  changed: number;
+  /** Commands that failed. */
+  failed: number;
+  /** Processes started (reads and batches). */
+  processes: number;
 }
 
 export interface Backend {
@@ -19,8 +32,8 @@ export interface Backend {
   prepare(): Promise<Record<string, unknown>>;
   /** Configures the device for this host's subnet (MTU, <subnet>.0/32, up, whole-network routes). */
   configure(subnet: Ip4Net): Promise<void>;
-  /** Converges peer state to exactly these leases (other hosts' leases of the same backend type). */
-  syncPeers(peers: readonly Lease[]): Promise<{ changed: number }>;
+  /** Converges peer state to exactly these peers (accepted leases of other hosts). */
+  syncPeers(peers: readonly PeerLease[], mode: SyncMode): Promise<SyncResult>;
   /** Backend-specific counters for the stats file. */
   stats(): Record<string, unknown>;
   /** Optional: refreshes counters kept elsewhere (the udp backend's native proxy) before stats(). */

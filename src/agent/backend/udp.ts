@@ -8,14 +8,12 @@
 
 import dgram from 'node:dgram';
 import { formatCidr, formatIp, netAddr, netContains, parseIp, type Ip4Net } from '../ip4.js';
-import { mustRun, readQuiet } from '../kernel.js';
-import { parseLink } from '../kernel-state.js';
-import type { Lease } from '../lease.js';
+import { configure, deviceCommands, readLink } from '../links.js';
+import type { PeerLease } from '../lease-rules.js';
 import { UDP_TUN_NAME, desiredLocalState, desiredPeerState, routeArgs } from '../peer-state.js';
 import { SubnetTable } from '../packet.js';
 import { type TunDevice, findHelper, findTunOpen, openTun, tunDevice } from '../tun.js';
-import type { Backend, BackendDeps } from './types.js';
-import { ensureAddress } from './kernel-sync.js';
+import type { Backend, BackendDeps, SyncResult } from './types.js';
 import { ensureAcceptLocal } from '../pod-side.js';
 import { type Endpoint, type ForwardContext, decideTunPacket, decideUdpPacket } from './udp-forward.js';
 import { FAILED, QUEUED, fastUdp } from './udp-socket.js';
@@ -107,23 +105,13 @@ export class UdpBackend implements Backend {
     );
     const dev = local.device;
     if (!dev) throw new Error('udp: no device in local state');
-    const link = parseLink(await readQuiet(runner, ['ip', '-j', '-d', 'link', 'show', 'dev', UDP_TUN_NAME]), await readQuiet(runner, ['ip', '-j', 'addr', 'show', 'dev', UDP_TUN_NAME]));
+    const link = await readLink(runner, UDP_TUN_NAME);
     if (!link) throw new Error(`${UDP_TUN_NAME} is missing after attaching the TUN`);
-    if (link.mtu !== dev.mtu) {
-      await mustRun(runner, ['ip', 'link', 'set', UDP_TUN_NAME, 'mtu', String(dev.mtu)]);
-      log.info(`configured: ip link set ${UDP_TUN_NAME} mtu ${dev.mtu}`);
-    }
-    await ensureAddress(runner, log, UDP_TUN_NAME, link.addresses, dev.address, (ip) => netContains(net.network, parseIp(ip)));
-    if (!link.up) {
-      await mustRun(runner, ['ip', 'link', 'set', UDP_TUN_NAME, 'up']);
-      log.info(`configured: ip link set ${UDP_TUN_NAME} up`);
-    }
     ensureAcceptLocal(log, UDP_TUN_NAME);
-    for (const r of local.routes) {
-      const argv = ['ip', 'route', 'replace', ...routeArgs(r)];
-      await mustRun(runner, argv);
-      log.info(`configured: ${argv.join(' ')}`);
-    }
+    await configure(runner, log, [
+      ...deviceCommands(link, { mtu: dev.mtu, address: dev.address, isManaged: (ip) => netContains(net.network, parseIp(ip)), up: true }),
+      ...local.routes.map((r) => ['ip', 'route', 'replace', ...routeArgs(r)]),
+    ]);
     this.ctx = { network: net.network, self: subnet, selfAddr: netAddr(subnet, 0), table: this.table };
     if (this.proxy) await this.proxy.command(`net ${formatCidr(net.network)} own ${formatCidr(subnet)}`);
     else if (!this.sock && !this.respawnTimer) await this.startForwarding();
@@ -297,7 +285,7 @@ export class UdpBackend implements Backend {
     );
   }
 
-  async syncPeers(peers: readonly Lease[]): Promise<{ changed: number }> {
+  async syncPeers(peers: readonly PeerLease[]): Promise<SyncResult> {
     const { cfg, net, log } = this.d;
     const self = this.ctx?.self;
     if (!self) throw new Error('udp: configure() before syncPeers()');
@@ -330,7 +318,7 @@ export class UdpBackend implements Backend {
     // the proxy's table follows the Map (a respawned proxy gets the whole Map in feedProxy)
     const proxy = this.proxy;
     if (proxy && cmds.length > 0) await Promise.all(cmds.map((c) => proxy.command(c)));
-    return { changed };
+    return { changed, failed: 0, processes: 0 };
   }
 
   stats(): Record<string, unknown> {

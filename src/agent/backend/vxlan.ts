@@ -3,11 +3,12 @@
 
 import { formatCidr, formatIp, netAddr, type Ip4Net, parseIp, netContains } from '../ip4.js';
 import { mustRun, readQuiet } from '../kernel.js';
-import { actualPeerState, parseFdb, parseLink, parseNeighbours, parseRoutes, type LinkInfo } from '../kernel-state.js';
-import { type Lease, vtepMacOf } from '../lease.js';
+import { actualPeerState, parseFdb, parseNeighbours, parseRoutes, type LinkInfo } from '../kernel-state.js';
+import { configure, deviceCommands, readLink } from '../links.js';
+import type { PeerLease } from '../lease-rules.js';
 import { desiredLocalState, desiredPeerState, linkAddArgv } from '../peer-state.js';
-import type { Backend, BackendDeps } from './types.js';
-import { applyPeerState, ensureAddress } from './kernel-sync.js';
+import type { Backend, BackendDeps, SyncMode, SyncResult } from './types.js';
+import { KernelPeerSync } from './kernel-sync.js';
 
 export class VxlanBackend implements Backend {
   readonly type = 'vxlan' as const;
@@ -15,16 +16,17 @@ export class VxlanBackend implements Backend {
   private subnet: Ip4Net | null = null;
   private mac = '';
   private peers = 0;
+  private readonly kernel: KernelPeerSync;
+  /** The device as prepare() left it, for the configure() that follows. */
+  private prepared: LinkInfo | null = null;
 
   constructor(private readonly d: BackendDeps) {
     this.device = `flannel.${d.net.backend.vni}`;
+    this.kernel = new KernelPeerSync(d.runner, d.log);
   }
 
-  private async readLink(): Promise<LinkInfo | null> {
-    const link = await readQuiet(this.d.runner, ['ip', '-j', '-d', 'link', 'show', 'dev', this.device]);
-    if (!link.trim()) return null;
-    const addr = await readQuiet(this.d.runner, ['ip', '-j', 'addr', 'show', 'dev', this.device]);
-    return parseLink(link, addr);
+  private readLink(): Promise<LinkInfo | null> {
+    return readLink(this.d.runner, this.device);
   }
 
   async prepare(): Promise<Record<string, unknown>> {
@@ -61,53 +63,45 @@ export class VxlanBackend implements Backend {
       if (!link) throw new Error(`${this.device} did not appear after ip link add`);
     }
     this.mac = link.mac;
+    this.prepared = link;
     return { VNI: net.backend.vni, VtepMAC: this.mac };
   }
 
   async configure(subnet: Ip4Net): Promise<void> {
     const { cfg, net, runner, log } = this.d;
     this.subnet = subnet;
-    const link = await this.readLink();
+    // right after prepare() the device is as prepare() read it; later (a new subnet) read it again
+    const link = this.prepared ?? (await this.readLink());
+    this.prepared = null;
     if (!link) throw new Error(`${this.device} disappeared`);
-    const mtu = cfg.underlayMtu - 50;
-    if (link.mtu !== mtu) {
-      await mustRun(runner, ['ip', 'link', 'set', this.device, 'mtu', String(mtu)]);
-      log.info(`configured: ip link set ${this.device} mtu ${mtu}`);
-    }
-    const want = `${formatIp(netAddr(subnet, 0))}/32`;
-    await ensureAddress(runner, log, this.device, link.addresses, want, (ip) => netContains(net.network, parseIp(ip)));
-    if (!link.up) {
-      await mustRun(runner, ['ip', 'link', 'set', this.device, 'up']);
-      log.info(`configured: ip link set ${this.device} up`);
-    }
+    const address = `${formatIp(netAddr(subnet, 0))}/32`;
+    await configure(runner, log, deviceCommands(link, { mtu: cfg.underlayMtu - 50, address, isManaged: (ip) => netContains(net.network, parseIp(ip)), up: true }));
   }
 
-  async syncPeers(peers: readonly Lease[]): Promise<{ changed: number }> {
-    const { cfg, net, runner, log } = this.d;
+  async syncPeers(peers: readonly PeerLease[], mode: SyncMode): Promise<SyncResult> {
+    const { cfg, net, runner } = this.d;
     if (!this.subnet) throw new Error('vxlan: configure() before syncPeers()');
     const desired = desiredPeerState(
       { type: 'vxlan', vni: net.backend.vni, port: net.backend.port },
       { subnet: formatCidr(this.subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
-      peers.map((p) => {
-        const mac = vtepMacOf(p);
-        if (!mac) log.warn(`lease ${formatCidr(p.subnet)} (${p.publicIp}) has no VtepMAC; skipping it`);
-        return { subnet: formatCidr(p.subnet), publicIp: p.publicIp, ...(mac ? { vtepMac: mac } : {}) };
-      }),
+      peers.map((p) => ({ subnet: formatCidr(p.subnet), publicIp: p.publicIp, ...(p.vtepMac ? { vtepMac: p.vtepMac } : {}) })),
     );
     const dev = this.device;
-    const [routes, neigh, fdb] = await Promise.all([
-      readQuiet(runner, ['ip', '-j', 'route', 'show', 'dev', dev]),
-      readQuiet(runner, ['ip', '-j', 'neigh', 'show', 'dev', dev]),
-      readQuiet(runner, ['bridge', '-j', 'fdb', 'show', 'dev', dev]),
-    ]);
-    const actual = actualPeerState({
-      routes: parseRoutes(routes, dev, net.network),
-      neighbours: parseNeighbours(neigh, dev, net.network),
-      fdb: parseFdb(fdb, dev),
+    const result = await this.kernel.converge(desired, mode, async () => {
+      const [routes, neigh, fdb] = await Promise.all([
+        readQuiet(runner, ['ip', '-j', 'route', 'show', 'dev', dev]),
+        readQuiet(runner, ['ip', '-j', 'neigh', 'show', 'dev', dev]),
+        readQuiet(runner, ['bridge', '-j', 'fdb', 'show', 'dev', dev]),
+      ]);
+      const state = actualPeerState({
+        routes: parseRoutes(routes, dev, net.network),
+        neighbours: parseNeighbours(neigh, dev, net.network),
+        fdb: parseFdb(fdb, dev),
+      });
+      return { state, processes: 3 };
     });
-    const changed = await applyPeerState(runner, log, desired, actual);
     this.peers = desired.routes.length;
-    return { changed };
+    return result;
   }
 
   stats(): Record<string, unknown> {

@@ -125,7 +125,7 @@ export class HttpEtcdClient implements EtcdClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => reject(new EtcdUnavailableError(`etcd ${endpoint}${path}: ${e.message}`)));
+          res.on('error', (e) => reject(new EtcdUnavailableError(`etcd ${endpoint}/${path}: ${e.message}`)));
           res.on('end', () => {
             this.open.delete(req);
             const text = Buffer.concat(chunks).toString('utf8');
@@ -133,16 +133,16 @@ export class HttpEtcdClient implements EtcdClient {
             try {
               j = text ? (JSON.parse(text) as Record<string, unknown>) : {};
             } catch {
-              reject(new EtcdRequestError(`etcd ${endpoint}${path}: response is not JSON: ${text.slice(0, 200)}`, res.statusCode));
+              reject(new EtcdRequestError(`etcd ${endpoint}/${path}: response is not JSON: ${text.slice(0, 200)}`, res.statusCode));
               return;
             }
             if ((res.statusCode ?? 0) >= 500 && (res.statusCode ?? 0) !== 501) {
               // 503 "etcdserver: no leader" and friends: treat like unavailable (retry elsewhere/later)
-              reject(new EtcdUnavailableError(`etcd ${endpoint}${path}: HTTP ${res.statusCode}: ${String(j.error ?? j.message ?? text.slice(0, 200))}`));
+              reject(new EtcdUnavailableError(`etcd ${endpoint}/${path}: HTTP ${res.statusCode}: ${String(j.error ?? j.message ?? text.slice(0, 200))}`));
               return;
             }
             if ((res.statusCode ?? 0) !== 200) {
-              reject(new EtcdRequestError(`etcd ${endpoint}${path}: HTTP ${res.statusCode}: ${String(j.error ?? j.message ?? text.slice(0, 200))}`, res.statusCode));
+              reject(new EtcdRequestError(`etcd ${endpoint}/${path}: HTTP ${res.statusCode}: ${String(j.error ?? j.message ?? text.slice(0, 200))}`, res.statusCode));
               return;
             }
             resolve(j);
@@ -153,7 +153,7 @@ export class HttpEtcdClient implements EtcdClient {
       req.on('timeout', () => req.destroy(new Error(`timeout after ${this.timeoutMs} ms`)));
       req.on('error', (e) => {
         this.open.delete(req);
-        reject(new EtcdUnavailableError(`etcd ${endpoint}${path}: ${e.message}`));
+        reject(new EtcdUnavailableError(`etcd ${endpoint}/${path}: ${e.message}`));
       });
       req.end(payload);
     });

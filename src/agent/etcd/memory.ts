@@ -30,11 +30,28 @@ export class MemoryEtcd implements EtcdClient {
     return prefix ? k.startsWith(key) : k === key;
   }
 
+  private pending: { events: WatchEvent[]; revision: number }[] = [];
+  private emitting = false;
+
+  /**
+   * Delivers events to the watchers in revision order, like etcd: a write made by a watcher while
+   * it handles an event is delivered to everyone after that event, never before it.
+   */
   private emit(events: WatchEvent[]): void {
     this.history.push(...events);
-    for (const w of this.watchers) {
-      const mine = events.filter((e) => this.matches(e.kv.key, w.key, w.prefix));
-      if (mine.length > 0) w.cb.onEvents(mine, this.revision);
+    this.pending.push({ events, revision: this.revision });
+    if (this.emitting) return;
+    this.emitting = true;
+    try {
+      for (let next = this.pending.shift(); next; next = this.pending.shift()) {
+        for (const w of [...this.watchers]) {
+          if (!this.watchers.has(w)) continue;
+          const mine = next.events.filter((e) => this.matches(e.kv.key, w.key, w.prefix));
+          if (mine.length > 0) w.cb.onEvents(mine, next.revision);
+        }
+      }
+    } finally {
+      this.emitting = false;
     }
   }
 
