@@ -50,13 +50,13 @@ describe('waitForAgents', () => {
     expect(polls.get('overlab-demo-host2')).toBe(4);
   });
 
-  it('gives up after 30 s naming the host that did not converge and its log', async () => {
+  it('gives up after 30 s + 0.5 s per agent, naming the host that did not converge and its log', async () => {
     const runtime = runtimeWithHosts((container) => routesOf(container, !container.endsWith('host2')));
     runtime.containers.get('overlab-demo-host2')!.files.set(agentFiles(lab, net).log, Buffer.from('lease added: 10.244.1.0/24\n'));
     const waiting = waitForAgents(runtime, lab, new AbortController().signal).catch((e: unknown) => e as Error & { hint?: string });
-    await vi.advanceTimersByTimeAsync(31_000);
+    await vi.advanceTimersByTimeAsync(32_000); // 30 s + 0.5 s per agent (2 agents)
     const error = await waiting;
-    expect(error.message).toMatch(/^the agent on host2 \(default\) did not program its peers within 30 s; its log ends:\nlease added/);
+    expect(error.message).toMatch(/^the agent on host2 \(default\) did not program its peers within 31 s; its log ends:\nlease added/);
     expect(error.hint).toBe('overlab logs demo host2');
   });
 });
