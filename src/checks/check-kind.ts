@@ -27,11 +27,19 @@ export interface Verdict {
   details: Record<string, unknown>;
 }
 
-/** The lab nodes a check needs running (names as in the lab: hosts, external nodes, "etcd"), and
- * the interfaces it captures on (for a planner: a capture must not see another check's traffic). */
+/** The lab nodes a check needs running (names as in the lab: hosts, external nodes, "etcd"), the
+ * interfaces it captures on, the traffic it sends and the processes it measures — what the
+ * planner (src/checks/check-plan.ts) needs to run together only checks that cannot see each
+ * other's traffic. */
 export interface Footprint {
   nodes: string[];
+  /** Interfaces as references ("host1:eth0", "host1/pod1:eth0"); "*" for every interface. */
   captures: string[];
+  /** Every probe it sends, by its references. Absent means "not known": the check runs alone. */
+  traffic?: { from: string; to: string }[];
+  /** Nodes whose own processes it measures (the agent's context switches): traffic through one
+   * of them would change what it measures. */
+  measures?: string[];
 }
 
 export interface CheckKind<K extends string = string, S extends TSchema = TSchema, Spec = unknown, Observation = unknown>

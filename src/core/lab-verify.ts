@@ -1,5 +1,6 @@
 // Verify a running lab: find which of its nodes are running, read what only the running lab knows
-// (the agents' leases), then run the checks group by group (today: one at a time) and summarise.
+// (the agents' leases), then run the checks group by group — the checks of a group together
+// (src/checks/check-plan.ts says which may) — and summarise, in the spec's order.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { CheckSpec } from '../spec/model.js';
@@ -14,7 +15,10 @@ export interface VerifyOptions {
   /** Only the checks with these names (all when empty). */
   only?: string[];
   signal: AbortSignal;
+  /** Called for each result, in the spec's order. */
   onResult?: (result: CheckResult) => void;
+  /** At most this many checks of one group at once (default DEFAULT_CHECK_CONCURRENCY). */
+  concurrency?: number;
 }
 
 export function selectChecks(checks: CheckSpec[], only: string[] | undefined): CheckSpec[] {
@@ -39,20 +43,51 @@ export async function unavailableNodes(runtime: ContainerRuntime, lab: ResolvedL
   return out;
 }
 
+/** How many checks of one group run at once at most (the machine's cores are shared with the
+ * lab itself; a group is usually a handful of pings and kernel reads). */
+export const DEFAULT_CHECK_CONCURRENCY = 8;
+
 export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, checks: CheckSpec[], options: VerifyOptions): Promise<VerifyReport> {
-  const results: CheckResult[] = [];
   const selected = selectChecks(checks.map(withKind), options.only);
   const unavailable = await unavailableNodes(runtime, lab);
   // Probes a killed run left behind (by their PID files) must not outlive it into this one.
   await reapProbes(runtime, [...lab.hosts, ...lab.externals].filter((n) => !unavailable.has(n.name)).map((n) => n.container));
   const names = new LabNames(lab, await readLabFacts(runtime, lab, unavailable));
-  for (const group of planChecks(selected)) {
-    for (const check of group) {
-      if (options.signal.aborted) throw interruptedError();
-      const result = await runCheck(runtime, names, check, options.signal, unavailable);
-      results.push(result);
-      options.onResult?.(result);
+  // Results are reported in the spec's order, each as soon as every check before it has one.
+  const results: (CheckResult | undefined)[] = selected.map(() => undefined);
+  const position = new Map(selected.map((c, i) => [c, i]));
+  let reported = 0;
+  const report = () => {
+    while (reported < results.length && results[reported] !== undefined) {
+      const next = results[reported++]!;
+      options.onResult?.(next);
     }
+  };
+  for (const group of planChecks(selected, names)) {
+    await eachLimited(group, options.concurrency ?? DEFAULT_CHECK_CONCURRENCY, async (check) => {
+      if (options.signal.aborted) throw interruptedError();
+      results[position.get(check)!] = await runCheck(runtime, names, check, options.signal, unavailable);
+      report();
+    });
   }
-  return summarize(lab.name, results);
+  return summarize(lab.name, results as CheckResult[]);
+}
+
+/** `work` for every item, at most `limit` at a time; the first failure is thrown once every
+ * started item has settled (nothing is left running behind the caller's back). */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
 }
