@@ -10,6 +10,7 @@ import { LabNames } from '../checks/lab-names.js';
 import { readLabFacts } from './lab-facts.js';
 import { LABEL_LAB, LABEL_NODE } from '../plan/naming.js';
 import { reapProbes } from '../probes/probe-reaper.js';
+import { eachLimited } from './each-limited.js';
 
 export interface VerifyOptions {
   /** Only the checks with these names (all when empty). */
@@ -71,23 +72,4 @@ export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, che
     });
   }
   return summarize(lab.name, results as CheckResult[]);
-}
-
-/** `work` for every item, at most `limit` at a time; the first failure is thrown once every
- * started item has settled (nothing is left running behind the caller's back). */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !failure) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure) throw failure.error;
 }
