@@ -22,6 +22,9 @@ export interface CheckReach {
   disturbs: Set<string>;
   /** Runs alone: it captures everywhere (trace), or its kind does not say what it sends. */
   alone: boolean;
+  /** Checks with the same key watch the very same traffic, sent once for all of them when they
+   * share a group (the runner gives them one probe): they do not disturb each other. */
+  shareKey?: string;
 }
 
 /** The node a probe endpoint stands on, or EVERYWHERE for an address no node owns (its packets
@@ -56,7 +59,8 @@ export function capturePlaces(on: string, names: LabNames): string[] {
 export function reachOf(footprint: Footprint, names: LabNames): CheckReach {
   const observes = new Set<string>([...footprint.captures.flatMap((c) => capturePlaces(c, names)), ...(footprint.measures ?? [])]);
   const disturbs = new Set<string>((footprint.traffic ?? []).flatMap((t) => trafficPlaces(t.from, t.to, names)));
-  return { observes, disturbs, alone: footprint.traffic === undefined || footprint.captures.includes(EVERYWHERE) };
+  const shareKey = footprint.shared && footprint.traffic?.length === 1 ? JSON.stringify(footprint.traffic[0]) : undefined;
+  return { observes, disturbs, alone: footprint.traffic === undefined || footprint.captures.includes(EVERYWHERE), ...(shareKey ? { shareKey } : {}) };
 }
 
 function meets(a: Set<string>, b: Set<string>): boolean {
@@ -68,7 +72,9 @@ function meets(a: Set<string>, b: Set<string>): boolean {
 
 /** Could the two checks change what the other sees, were they run together? */
 export function interferes(x: CheckReach, y: CheckReach): boolean {
-  return x.alone || y.alone || meets(x.observes, y.disturbs) || meets(y.observes, x.disturbs);
+  if (x.alone || y.alone) return true;
+  if (x.shareKey !== undefined && x.shareKey === y.shareKey) return false;
+  return meets(x.observes, y.disturbs) || meets(y.observes, x.disturbs);
 }
 
 /** Groups of indexes into `reaches`: the groups run one after another, the checks of one group
@@ -84,4 +90,44 @@ export function planGroups(reaches: readonly CheckReach[]): number[][] {
   const groups: number[][] = [];
   level.forEach((l, i) => (groups[l] ??= []).push(i));
   return groups.filter((g) => g !== undefined);
+}
+
+/** A unit of the schedule: one check, or several that watch the same traffic and share its probe
+ * (they start together). It may start once every unit in `after` has finished. */
+export interface PlannedUnit {
+  /** Indexes of its checks, in the spec's order. */
+  checks: number[];
+  /** Indexes (into the unit list) of the units that must have finished first. */
+  after: number[];
+  /** True when the checks share one probe (two or more of them). */
+  shared: boolean;
+}
+
+/** The schedule: a check waits only for the checks before it in the spec that it interferes with
+ * (not for a whole group: a slow kernel read never holds back an unrelated capture). Checks with
+ * the same shareKey in the same group of planGroups form one unit. */
+export function planUnits(reaches: readonly CheckReach[]): PlannedUnit[] {
+  const groups = planGroups(reaches);
+  const unitOf = new Map<number, number>();
+  const units: PlannedUnit[] = [];
+  for (const group of groups) {
+    const byKey = new Map<string, number[]>();
+    for (const i of group) {
+      const key = reaches[i]!.shareKey;
+      if (key !== undefined) byKey.set(key, [...(byKey.get(key) ?? []), i]);
+    }
+    for (const i of group) {
+      if (unitOf.has(i)) continue;
+      const key = reaches[i]!.shareKey;
+      const members = key !== undefined && byKey.get(key)!.length > 1 ? byKey.get(key)! : [i];
+      for (const m of members) unitOf.set(m, units.length);
+      units.push({ checks: members, after: [], shared: members.length > 1 });
+    }
+  }
+  units.forEach((unit, u) => {
+    const after = new Set<number>();
+    for (const i of unit.checks) for (let j = 0; j < i; j++) if (unitOf.get(j) !== u && interferes(reaches[j]!, reaches[i]!)) after.add(unitOf.get(j)!);
+    unit.after = [...after].sort((a, b) => a - b);
+  });
+  return units;
 }

@@ -67,6 +67,7 @@ export async function runCheck(
   check: CheckSpec,
   signal: AbortSignal,
   unavailable: NodeAvailability = new Map(),
+  probe?: CheckContext['probe'],
 ): Promise<CheckResult> {
   const started = Date.now();
   const label = checkKind(check);
@@ -88,7 +89,7 @@ export async function runCheck(
       .nodes.map((n) => unavailable.get(n) ?? (members.has(n) ? undefined : `${n} is not in lab ${lab.name} (removed with \`overlab node rm\`, or its container is gone)`))
       .filter((r): r is string => r !== undefined);
     if (reasons.length) return error(reasons.join('; '));
-    const context: CheckContext = { runtime, lab: names.lab, names };
+    const context: CheckContext = { runtime, lab: names.lab, names, ...(probe ? { probe } : {}) };
     const observation = await kind.run(spec, context, signal);
     const verdict: Verdict = kind.verdict(spec, observation as never);
     return { name: check.name, kind: label, ...verdict, durationMs: Date.now() - started };
@@ -103,14 +104,19 @@ export async function runCheck(
  * that could see each other's traffic never share a group and keep the spec's order
  * (src/checks/check-plan.ts); a check whose footprint cannot be worked out runs alone. */
 export function planChecks(checks: readonly CheckSpec[], names: LabNames): CheckSpec[][] {
-  const reaches = checks.map((check): CheckReach => {
+  const reaches = reachesOf(checks, names);
+  return planGroups(reaches).map((group) => group.map((i) => checks[i]!));
+}
+
+/** Every check's reach (a check whose footprint cannot be worked out runs alone). */
+export function reachesOf(checks: readonly CheckSpec[], names: LabNames): CheckReach[] {
+  return checks.map((check): CheckReach => {
     try {
       return reachOf(footprintOf(check, names), names);
     } catch {
       return { observes: new Set(), disturbs: new Set(), alone: true };
     }
   });
-  return planGroups(reaches).map((group) => group.map((i) => checks[i]!));
 }
 
 export function summarize(lab: string, checks: CheckResult[]): VerifyReport {

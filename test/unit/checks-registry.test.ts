@@ -75,7 +75,7 @@ describe('the check-kind registry', () => {
     expect(fp(pingCheck).nodes).toEqual(['host1', 'host2']);
     expect(fp(kernelCheck).nodes).toEqual(['host1', 'host2', 'etcd']);
     expect(fp(leaseCheck).nodes).toEqual(['host2', 'etcd']);
-    expect(fp(captureCheck)).toEqual({ nodes: ['host1', 'host2'], captures: ['host1:eth0'], traffic: [{ from: 'host1/pod1', to: 'host2/pod1' }] });
+    expect(fp(captureCheck)).toEqual({ nodes: ['host1', 'host2'], captures: ['host1:eth0'], traffic: [pingCheck.ping], shared: true });
     expect(new LabNames(hostGw).overlayNodes('default', 'host1')).toEqual(['host1']);
     expect(names.nodesOf(vxlan.hosts[1]!.pods[0]!.ip, '02:42:00:00:00:01', 'outside')).toEqual(['host2', 'outside']);
   });

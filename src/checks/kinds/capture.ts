@@ -47,7 +47,8 @@ export const captureKind = defineCheckKind({
   footprint: (spec, names) => ({
     nodes: names.nodesOf(spec.on, spec.during.ping.from, spec.during.ping.to),
     captures: [spec.on],
-    traffic: [{ from: spec.during.ping.from, to: spec.during.ping.to }],
+    traffic: [spec.during.ping],
+    shared: true,
   }),
   run: async (spec, context, signal): Promise<CaptureObservation> => {
     const { names, runtime } = context;

@@ -8,6 +8,7 @@ import { evaluatePing } from '../ping-verdict.js';
 /** Runs a check's ping where the spec says (shared by the kinds that generate traffic). */
 export async function runPing(context: CheckContext, spec: PingSpec, signal?: AbortSignal): Promise<PingResult> {
   const { runtime, names } = context;
+  if (context.probe) return context.probe(spec, signal);
   const { ping } = await import('../../probes/ping.js');
   return ping(runtime, names.endpoint(spec.from), names.probeTarget(spec.to), { count: spec.count, expect: spec.expect, ...(signal ? { signal } : {}) });
 }
