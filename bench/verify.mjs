@@ -8,6 +8,8 @@
 //   node bench/verify.mjs --out after.json
 //   node bench/verify.mjs --cli /path/to/other/checkout/bin/run.js --out before.json
 //   node bench/verify.mjs --compare before.json after.json     # same verdicts? (exit 1 if not)
+//   node bench/verify.mjs --against /path/to/other/checkout/bin/run.js --rounds 3
+//       # both builds on the same labs, alternating: a comparison the machine's load hits alike
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -41,12 +43,15 @@ if (args[0] === '--compare') {
 }
 
 const CLI = option('--cli', `${ROOT}bin/run.js`);
+/** Another build to time on the same labs, alternating with this one (a paired comparison). */
+const AGAINST = option('--against', undefined);
 const OUT = option('--out', undefined);
 const ROUNDS = Number(option('--rounds', process.env.BENCH_ROUNDS ?? 1));
 const LABS = (option('--labs', undefined)?.split(',') ?? readdirSync(`${ROOT}labs`).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''))).sort();
+const CLIS = [CLI, ...(AGAINST ? [AGAINST] : [])];
 
-function cli(argv, { check = true } = {}) {
-  const r = spawnSync('node', [CLI, ...argv], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
+function cli(argv, { check = true, using = CLI } = {}) {
+  const r = spawnSync('node', [using, ...argv], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 });
   if (check && r.status !== 0) throw new Error(`overlab ${argv.join(' ')} exited ${r.status}:\n${r.stderr}`);
   return r;
 }
@@ -60,34 +65,39 @@ const startUp = median(Array.from({ length: 3 }, () => {
   return performance.now() - t;
 }));
 
-const results = {};
+const results = CLIS.map(() => ({}));
 let maxRttMs = 0;
 for (const lab of LABS) {
   cli(['down', lab]);
   cli(['up', `${ROOT}labs/${lab}.yaml`, '--json']);
-  const times = [];
-  let verdicts = {};
+  const times = CLIS.map(() => []);
+  const verdicts = CLIS.map(() => ({}));
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      const t = performance.now();
-      const r = cli(['verify', lab, '--json'], { check: false });
-      times.push(performance.now() - t);
-      const report = JSON.parse(r.stdout).result;
-      verdicts = Object.fromEntries(report.checks.map((c) => [c.name, c.status]));
-      for (const c of report.checks) {
-        const pings = [c.details?.ping, c.details?.ping?.during].filter((p) => p && typeof p.rttAvgMs === 'number');
-        for (const p of pings) maxRttMs = Math.max(maxRttMs, p.rttAvgMs);
-      }
+      CLIS.forEach((using, k) => {
+        const t = performance.now();
+        const r = cli(['verify', lab, '--json'], { check: false, using });
+        times[k].push(performance.now() - t);
+        const report = JSON.parse(r.stdout).result;
+        verdicts[k] = Object.fromEntries(report.checks.map((c) => [c.name, c.status]));
+        for (const c of report.checks) if (typeof c.details?.ping?.rttAvgMs === 'number') maxRttMs = Math.max(maxRttMs, c.details.ping.rttAvgMs);
+      });
     }
   } finally {
     cli(['down', lab]);
   }
-  results[lab] = { verifyMs: median(times), verdicts };
-  const failed = Object.entries(verdicts).filter(([, s]) => s !== 'pass');
-  console.log(`${lab.padEnd(14)} ${fmt(median(times)).padStart(8)}  ${Object.keys(verdicts).length} checks${failed.length ? `, not passed: ${failed.map(([n, s]) => `${n} (${s})`).join('; ')}` : ', all passed'}`);
+  CLIS.forEach((_, k) => (results[k][lab] = { verifyMs: median(times[k]), verdicts: verdicts[k] }));
+  const failed = Object.entries(verdicts[0]).filter(([, s]) => s !== 'pass');
+  const same = CLIS.length > 1 ? (JSON.stringify(verdicts[0]) === JSON.stringify(verdicts[1]) ? ', same verdicts' : ', VERDICTS DIFFER') : '';
+  const other = CLIS.length > 1 ? `  against ${fmt(median(times[1])).padStart(8)}` : '';
+  console.log(`${lab.padEnd(14)} ${fmt(median(times[0])).padStart(8)}${other}  ${Object.keys(verdicts[0]).length} checks${failed.length ? `, not passed: ${failed.map(([n, st]) => `${n} (${st})`).join('; ')}` : ', all passed'}${same}`);
 }
-const total = Object.values(results).reduce((s, r) => s + r.verifyMs, 0);
+const total = (r) => Object.values(r).reduce((sum, x) => sum + x.verifyMs, 0);
 console.log(`overlab verify of ${LABS.length} labs (${CLI}), median of ${ROUNDS} round(s) per lab`);
-console.log(`total ${fmt(total)}; floor: CLI start-up (overlab --version) ${fmt(startUp)} per run, ${fmt(startUp * LABS.length)} for ${LABS.length} runs (${(total / (startUp * LABS.length)).toFixed(1)}× that)`);
+console.log(`total ${fmt(total(results[0]))}${AGAINST ? `; against ${AGAINST}: ${fmt(total(results[1]))} (${(total(results[0]) / total(results[1])).toFixed(2)}×)` : ''}`);
+console.log(`floor: CLI start-up (overlab --version) ${fmt(startUp)} per run, ${fmt(startUp * LABS.length)} for ${LABS.length} runs (the total is ${(total(results[0]) / (startUp * LABS.length)).toFixed(1)}× that)`);
 console.log(`largest average ping round trip seen: ${maxRttMs.toFixed(3)} ms`);
-if (OUT) writeFileSync(OUT, JSON.stringify({ cli: CLI, startUpMs: startUp, maxRttMs, labs: results }, null, 2) + '\n');
+if (OUT) {
+  writeFileSync(OUT, JSON.stringify({ cli: CLI, startUpMs: startUp, maxRttMs, labs: results[0] }, null, 2) + '\n');
+  if (AGAINST) writeFileSync(OUT.replace(/\.json$/, '') + '.against.json', JSON.stringify({ cli: AGAINST, labs: results[1] }, null, 2) + '\n');
+}
