@@ -1,11 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+// Test files run side by side, integration files too: each builds labs under names of its own and
+// takes down only those (test/integration/harness.ts: seedAs, downLabs), so several share one
+// engine. What needs the whole engine to itself (`down --all`) is its own project, run after the
+// others have finished (a later sequence group).
+//
+// How many files at once: OVERLAB_TEST_WORKERS, else 4 — measured fastest on a 2-core machine
+// (the integration files mostly wait on containers and probes, not the CPU).
+const workers = Number(process.env.OVERLAB_TEST_WORKERS ?? 4);
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
-    // Integration tests share one Docker engine; run files one after another.
-    fileParallelism: false,
+    maxWorkers: workers,
+    minWorkers: 1,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'side-by-side', include: ['test/**/*.test.ts'], exclude: ['test/integration/engine-wide/**'], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'engine-wide', include: ['test/integration/engine-wide/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

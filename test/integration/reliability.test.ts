@@ -5,13 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import net from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { CLI, containersWithLabel, overlab, overlabJson, ROOT } from './harness.js';
+import { CLI, containersWithLabel, downLabs, overlab, overlabJson, ROOT, seedAs } from './harness.js';
 
-const LAB = 'k8s-cni0';
-const SPEC = `labs/${LAB}.yaml`;
+// Copies of seed labs under names of their own (other test files run beside this one); the spec
+// files are written in beforeAll.
+const LAB = 'r-k8s-cni0';
+let SPEC = '';
 /** The races need many trials, not many phases: a lab that comes up quickly. */
-const RACE_LAB = 'host-gw';
-const RACE_SPEC = `labs/${RACE_LAB}.yaml`;
+const RACE_LAB = 'r-host-gw';
+let RACE_SPEC = '';
+const MODEL_LAB = 'r-same-host';
+const LABS = [LAB, RACE_LAB, MODEL_LAB, 'hx-a', 'hx-a-b'];
 const TRIALS = Number(process.env.OVERLAB_TRIALS ?? 5);
 
 interface LsRow {
@@ -35,9 +39,9 @@ async function labRow(lab = LAB): Promise<LsRow | undefined> {
 }
 
 /** Milliseconds a whole `up` of the lab takes on this machine now (the range kills are drawn from). */
-async function upDuration(lab = LAB): Promise<number> {
+async function upDuration(lab = LAB, spec = SPEC): Promise<number> {
   const started = Date.now();
-  expect((await overlab(['up', `labs/${lab}.yaml`])).exitCode).toBe(0);
+  expect((await overlab(['up', spec])).exitCode).toBe(0);
   const ms = Date.now() - started;
   expect((await overlab(['down', lab])).exitCode).toBe(0);
   return ms;
@@ -50,11 +54,13 @@ const tally = (counts: Record<string, number>) =>
 
 beforeAll(async () => {
   dir = await mkdtemp('/tmp/overlab-reliability-');
-  await overlab(['down', '--all']);
+  SPEC = await seedAs('k8s-cni0', LAB);
+  RACE_SPEC = await seedAs('host-gw', RACE_LAB);
+  await downLabs(LABS);
 });
 
 afterAll(async () => {
-  await overlab(['down', '--all']);
+  await downLabs(LABS);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -124,7 +130,7 @@ describe('two ups of the same lab at once', () => {
 
 describe('up racing down', () => {
   it('is serialised: the end state is what one order of the two gives, never a partial lab', async () => {
-    const full = await upDuration(RACE_LAB);
+    const full = await upDuration(RACE_LAB, RACE_SPEC);
     const counts: Record<string, number> = {};
     for (let trial = 0; trial < TRIALS; trial++) {
       const wasUp = trial % 2 === 0;
@@ -227,14 +233,14 @@ describe('names and the lab model', () => {
   });
 
   it('keeps the resolved lab in a file inside the switch, and only small values in labels', async () => {
-    const up = await overlabJson<{ resolved: unknown }>(['up', 'labs/same-host.yaml']);
+    const up = await overlabJson<{ resolved: unknown }>(['up', await seedAs('same-host', MODEL_LAB)]);
     expect(up.exitCode).toBe(0);
-    const file = await execa('docker', ['exec', 'overlab-same-host-switch', 'cat', '/etc/overlab/lab.json']);
+    const file = await execa('docker', ['exec', 'overlab-r-same-host-switch', 'cat', '/etc/overlab/lab.json']);
     expect(JSON.parse(file.stdout)).toEqual(up.body.result.resolved);
-    const labels = JSON.parse((await execa('docker', ['inspect', '-f', '{{json .Config.Labels}}', 'overlab-same-host-switch'])).stdout) as Record<string, string>;
+    const labels = JSON.parse((await execa('docker', ['inspect', '-f', '{{json .Config.Labels}}', 'overlab-r-same-host-switch'])).stdout) as Record<string, string>;
     // (overlab.image.* come from the image's own labels)
     expect(Object.keys(labels).filter((k) => k.startsWith('overlab.') && !k.startsWith('overlab.image.')).sort()).toEqual(['overlab.fingerprint', 'overlab.lab', 'overlab.node', 'overlab.role', 'overlab.run', 'overlab.spec', 'overlab.underlay']);
     expect(Math.max(...Object.values(labels).map((v) => v.length))).toBeLessThan(256);
-    expect((await overlab(['down', 'same-host'])).exitCode).toBe(0);
+    expect((await overlab(['down', MODEL_LAB])).exitCode).toBe(0);
   });
 });
