@@ -196,7 +196,6 @@ export class DockerRuntime implements ContainerRuntime {
           Devices: spec.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' })),
           Sysctls: spec.sysctls,
           Init: true,
-          ...(spec.hostPid ? { PidMode: 'host' } : {}),
           ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
         },
       },
@@ -209,13 +208,6 @@ export class DockerRuntime implements ContainerRuntime {
     return created.Id;
   }
 
-  async pidOf(container: string, options: CallOptions = {}): Promise<number> {
-    const details = await this.inspectContainer(container, options);
-    if (!details.running || !details.pid) {
-      throw engineError('conflict', { engine: this.endpoint, operation: 'find the main process of', subject: containerSubject(container), detail: `the container is ${details.state}` });
-    }
-    return details.pid;
-  }
 
   async inspectContainer(container: string, options: CallOptions = {}): Promise<ContainerDetails> {
     const c = await this.json<RawInspect>({ method: 'GET', path: `/containers/${enc(container)}/json`, operation: 'inspect', subject: containerSubject(container), signal: options.signal });

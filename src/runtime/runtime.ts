@@ -62,9 +62,6 @@ export interface ContainerSpec {
   capAdd: string[];
   devices: string[];
   sysctls: Record<string, string>;
-  /** Share the engine's PID namespace: only the lab's underlay switch needs this (to reach the
-   * other nodes' network namespaces by PID when it wires veth pairs). */
-  hostPid?: boolean;
   mounts?: BindMount[];
 }
 
@@ -101,7 +98,6 @@ export interface ContainerRuntime {
   tagImage(source: string, target: string, options?: CallOptions): Promise<void>;
   createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string>;
   /** The PID of a running container's init (used only by the switch's cabling via --pid host). */
-  pidOf(container: string, options?: CallOptions): Promise<number>;
   inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails>;
   list(labelFilter: Record<string, string | true>, options?: CallOptions): Promise<ContainerSummary[]>;
   /** The containers with exactly these names, whoever made them (name collisions). */

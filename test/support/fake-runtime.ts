@@ -150,10 +150,6 @@ export class FakeRuntime implements ContainerRuntime {
     return c.id;
   }
 
-  async pidOf(container: string, options?: CallOptions): Promise<number> {
-    await this.enter('pidOf', [container], options);
-    return this.running(container, 'find the main process of').pid;
-  }
 
   async inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails> {
     await this.enter('inspectContainer', [container], options);

@@ -40,10 +40,6 @@ export class RecordingRuntime implements ContainerRuntime {
     this.record('createAndStart', spec);
     return spec.name;
   }
-  async pidOf(container: string) {
-    this.record('pidOf', container);
-    return 1;
-  }
   async inspectContainer(container: string): Promise<ContainerDetails> {
     this.record('inspectContainer', container);
     return { id: container, name: container, state: 'running', running: true, pid: 1, sandboxKey: `/var/run/docker/netns/${container}`, labels: {} };
