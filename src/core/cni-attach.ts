@@ -104,10 +104,10 @@ async function runHostSteps(runtime: ContainerRuntime, host: ResolvedHost, what:
 
 /** Attach one host's pods: files, sandboxes, then ADD per pod in order (host-local hands out
  * addresses in that order). Returns what the plugins chose. */
-export async function attachHostPods(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, signal: AbortSignal): Promise<AttachedPod[]> {
+export async function attachHostPods(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, signal: AbortSignal, options: AttachOptions = {}): Promise<AttachedPod[]> {
   throwIfAborted(signal);
   const bridge = host.networks.find((n) => n.network === cniNetwork(lab).name)!.bridge;
-  await runtime.putTar(host.container, '/', cniTar(lab, host), { signal });
+  await runtime.putTar(host.container, '/', cniTar(lab, host, options.shim), { signal });
   const sandboxes = podSandboxes(lab, host);
   await runHostSteps(runtime, host, 'creating the pod sandboxes (netns, loopback ADD)', sandboxSteps(sandboxes), signal);
   const attached: AttachedPod[] = [];
@@ -132,9 +132,14 @@ function cacheEntry(sandbox: PodSandbox, result: JsonObject): TarEntry {
   return { name: path.replace(/^\//, ''), content: Buffer.from(resultCache(FLANNEL_CONFLIST, FLANNEL_CONFLIST_TEXT, sandbox, POD_IFNAME, result)), mode: 0o600 };
 }
 
+export interface AttachOptions {
+  /** The shim's files (default: the built dist/agent/cni-*.js). */
+  shim?: TarEntry[];
+}
+
 /** Attach every CNI host's pods (hosts in parallel) and write what the plugins chose into `lab`. */
-export async function attachCniPods(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, hosts: readonly ResolvedHost[] = lab.hosts): Promise<AttachedPod[]> {
-  const settled = await Promise.allSettled(cniHosts(lab, hosts).map((host) => attachHostPods(runtime, lab, host, signal)));
+export async function attachCniPods(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, hosts: readonly ResolvedHost[] = lab.hosts, options: AttachOptions = {}): Promise<AttachedPod[]> {
+  const settled = await Promise.allSettled(cniHosts(lab, hosts).map((host) => attachHostPods(runtime, lab, host, signal, options)));
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const attached = settled.flatMap((r) => (r as PromiseFulfilledResult<AttachedPod[]>).value);
