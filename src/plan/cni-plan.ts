@@ -7,7 +7,7 @@
 import { mtuFor } from '../agent/peer-state.js';
 import { renderSubnetEnv } from '../agent/subnet-env.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
-import { toRunnerSteps, type RunnerStep } from './step-runner.js';
+import { assertBatchToken, toRunnerSteps, type RunnerStep } from './step-runner.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
 import { AGENT_DIR, agentFiles, backendOf, usesAgent } from './overlay.js';
 import { FLANNEL_CONFLIST, FLANNEL_CONFLIST_PATH, FLANNEL_CONFLIST_TEXT, LOOPBACK_CONFLIST, type ConfList, type JsonObject } from './cni-conflist.js';
@@ -109,17 +109,20 @@ export function cacheFiles(sandbox: PodSandbox): string[] {
 }
 
 /** Pod removal, as the kubelet tears a sandbox down: every list's DEL with its plugins in
- * reverse, the libcni cache entries removed, then the namespace. One runner exec per host; DEL
- * needs no result (0.3.1 lists get no prevResult on DEL). */
+ * reverse (0.3.1 lists get no prevResult on DEL), then libcni's cache entries and the
+ * namespaces — last, in one `ip -force -batch` that removes every namespace even when one is
+ * already gone. One runner exec per host. */
 export function detachSteps(sandboxes: readonly PodSandbox[]): RunnerStep[] {
+  if (sandboxes.length === 0) return [];
   const steps: RunnerStep[] = [];
   for (const s of [...sandboxes].reverse()) {
     for (let i = FLANNEL_CONFLIST.plugins.length - 1; i >= 0; i--) steps.push(feedStep(networkInvocation('DEL', s, i)));
     steps.push(feedStep(loopbackInvocation('DEL', s)));
-    const rm = ['rm', '-f', ...cacheFiles(s)];
-    const del = ['ip', 'netns', 'del', s.pod];
-    steps.push({ argv: rm, commands: [rm] }, { argv: del, commands: [del] });
   }
+  const rm = ['rm', '-f', ...sandboxes.flatMap(cacheFiles)];
+  const netns = sandboxes.map((s) => ['ip', 'netns', 'del', s.pod]);
+  for (const argv of netns) for (const token of argv.slice(1)) assertBatchToken(token, argv);
+  steps.push({ argv: rm, commands: [rm] }, { argv: ['ip', '-force', '-batch', '-'], input: netns.map((a) => a.slice(1).join(' ')).join('\n') + '\n', commands: netns });
   return steps;
 }
 

@@ -164,18 +164,22 @@ describe('a CNI host\'s plan', () => {
     expect(steps[1]!.argv.slice(0, 6)).toEqual(['timeout', '-k', '2', '-s', 'TERM', '30']);
   });
 
-  it('tears a pod down as the kubelet does: the list\'s DEL in reverse, loopback, the cache entry, then the namespace', () => {
+  it('tears a pod down as the kubelet does: the list\'s DEL in reverse, loopback, then the cache entries and the namespaces', () => {
     const steps = detachSteps(podSandboxes(lab, host));
     const what = steps.map((s) => {
       const cmd = s.argv.find((a) => a.startsWith('CNI_COMMAND='));
       const pod = s.argv.find((a) => a.startsWith('CNI_NETNS='))?.split('/').at(-1);
-      return cmd ? `${cmd.slice(12)} ${s.argv.at(-1)!.split('/').at(-1)} ${pod}` : s.argv.slice(0, 3).join(' ') + (s.argv[0] === 'ip' ? ` ${s.argv[3]}` : '');
+      return cmd ? `${cmd.slice(12)} ${s.argv.at(-1)!.split('/').at(-1)} ${pod}` : `${s.argv.join(' ')}${s.input ? ` < ${s.input.trim().replace(/\n/g, '; ')}` : ''}`;
     });
+    const cache = (pod: string) => `/var/lib/cni/results/cbr0-${sandboxId('demo', 'host1', pod)}-eth0`;
     expect(what).toEqual([
-      'DEL portmap pod2', 'DEL flannel pod2', 'DEL loopback pod2', 'rm -f /var/lib/cni/results/cbr0-' + sandboxId('demo', 'host1', 'pod2') + '-eth0', 'ip netns del pod2',
-      'DEL portmap pod1', 'DEL flannel pod1', 'DEL loopback pod1', 'rm -f /var/lib/cni/results/cbr0-' + sandboxId('demo', 'host1', 'pod1') + '-eth0', 'ip netns del pod1',
+      'DEL portmap pod2', 'DEL flannel pod2', 'DEL loopback pod2',
+      'DEL portmap pod1', 'DEL flannel pod1', 'DEL loopback pod1',
+      `rm -f ${cache('pod1')} ${cache('pod2')}`,
+      'ip -force -batch - < netns del pod1; netns del pod2',
     ]);
-    for (const s of steps.filter((x) => x.input !== undefined)) expect(JSON.parse(s.input!).prevResult).toBeUndefined(); // 0.3.1: no prevResult on DEL
+    for (const s of steps.filter((x) => x.input !== undefined && x.argv[0] !== 'ip')) expect(JSON.parse(s.input!).prevResult).toBeUndefined(); // 0.3.1: no prevResult on DEL
+    expect(detachSteps([])).toEqual([]);
   });
 
   it('shows every CNI step in --dry-run, as commands a student can type', () => {
