@@ -60,7 +60,18 @@ export function cniTar(lab: ResolvedLab, host: ResolvedHost, shim: TarEntry[] = 
   return tarEntries([...parentDirectories(entries.map((e) => e.name)), ...entries]);
 }
 
+/** `timeout` (and `exec --`) answer 127 when the program is not there. */
+const NOT_FOUND = 127;
+
+function missingPlugins(host: ResolvedHost, what: string): Error {
+  return environmentError(
+    `${what} on ${host.name}: the host image has no CNI plugins (/usr/lib/cni from Debian's containernetworking-plugins)`,
+    'rebuild the host image: `overlab image build` (podAttach: cni needs an image built by this version)',
+  );
+}
+
 function pluginFailure(lab: ResolvedLab, host: ResolvedHost, sandbox: PodSandbox, invocation: PluginInvocation, stdout: string, stderr: string, exitCode: number): Error {
+  if (exitCode === NOT_FOUND) return missingPlugins(host, `CNI ${invocation.command} of ${host.name}/${sandbox.pod} (plugin ${invocation.type})`);
   let message = stderr.trim().split('\n').slice(-2).join('; ') || `exit ${exitCode}`;
   try {
     const e = JSON.parse(stdout) as { code?: unknown; msg?: unknown; details?: unknown };
@@ -94,6 +105,7 @@ async function runHostSteps(runtime: ContainerRuntime, host: ResolvedHost, what:
   throwIfAborted(signal);
   const r = await runSteps(runtime, host.container, steps, signal);
   if (r.exitCode === 0) return;
+  if (r.exitCode === NOT_FOUND) throw missingPlugins(host, what);
   const failed = failedCommand(steps, r.stderr);
   const detail = runnerErrors(r.stderr).slice(-3).join('; ');
   throw environmentError(

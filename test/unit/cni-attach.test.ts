@@ -103,6 +103,17 @@ describe('attaching pods through CNI', () => {
     expect(error.message).toMatch(/^CNI ADD of host\d\/pod1: plugin flannel \(network cbr0\) failed: failed to load flannel 'subnet.env' file: nope \(CNI error 999\)$/);
   });
 
+  it('says the image lacks the plugins when a plugin is not there (exit 127 from env), with the fix', async () => {
+    const lab = cniLab();
+    const runtime = new FakeRuntime();
+    withHosts(runtime, lab);
+    runtime.onExec((call) => (call.command[0] === 'bash' ? { exitCode: 127, stderr: "env: '/usr/lib/cni/loopback': No such file or directory" } : undefined));
+    const error = await attachCniPods(runtime, lab, new AbortController().signal, lab.hosts, { shim: SHIM }).catch((e: unknown) => e as Error & { hint?: string });
+    expect(exitCodeFor(error)).toBe(3);
+    expect(error.message).toMatch(/the host image has no CNI plugins/);
+    expect(error.hint).toMatch(/overlab image build/);
+  });
+
   it('refuses an address host-local did not plan with (a bug, exit 70) rather than a lab whose checks lie', async () => {
     const lab = cniLab();
     const runtime = new FakeRuntime();
