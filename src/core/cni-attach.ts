@@ -110,7 +110,7 @@ async function runHostSteps(runtime: ContainerRuntime, host: ResolvedHost, what:
   const detail = runnerErrors(r.stderr).slice(-3).join('; ');
   throw environmentError(
     `${what} on ${host.name} failed at \`${failed ? shellCommand(failed) : '(unknown command)'}\`: ${detail || `exit ${r.exitCode}`}`,
-    '`overlab up --dry-run` shows the CNI steps; `overlab doctor` checks the host image',
+    '`overlab up --dry-run` prints the CNI steps as commands to run by hand (`overlab exec <lab> <host> -- …`)',
   );
 }
 
