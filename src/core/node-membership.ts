@@ -16,6 +16,8 @@ import { bringUpNode, runningSwitch } from './node-bringup.js';
 import { compilePlan, runPlan } from './run-steps.js';
 import { startAgents, waitForAgents } from './agents.js';
 import { readLeases } from './lab-facts.js';
+import { usesCni } from '../plan/cni-plan.js';
+import { attachCniPods, detachHostPods } from './cni-attach.js';
 
 export interface MembershipResult {
   lab: string;
@@ -78,6 +80,7 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
       await startAgents(runtime, grown, [host]);
       await waitForAgents(runtime, grown, signal);
     }
+    if (usesCni(host)) await attachCniPods(runtime, grown, signal, [host]); // its pods, as its kubelet would
   } catch (error) {
     await runtime.remove(host.container).catch(() => undefined);
     throw error;
@@ -109,6 +112,7 @@ export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, na
   const propagation: MembershipResult['propagation'] = [];
   const etcd = etcdNode(lab);
   const deletedAt = new Map<string, number>();
+  if (usesCni(host)) await detachHostPods(runtime, lab, host, signal); // drained first: DEL for every pod
   for (const network of lab.networks.filter(usesAgent)) {
     // The agent is stopped first (flannel keeps its lease on exit), then its lease is deleted —
     // what removing a node does; peers see the delete in their watch.

@@ -16,6 +16,9 @@ export const HOST_PACKAGES = [
   'etcd-server',
   'etcd-client',
   'nodejs',
+  // the reference CNI plugins (bridge, host-local, loopback, portmap, …) in /usr/lib/cni: hosts
+  // with `podAttach: cni` attach their pods through them, as a kubelet does (docs/cni.md)
+  'containernetworking-plugins',
 ];
 
 export function packageVersion(): string {

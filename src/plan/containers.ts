@@ -1,7 +1,7 @@
 // Pure: which containers a lab needs and how they are configured.
 import type { ContainerSpec } from '../runtime/runtime.js';
 import type { ResolvedLab } from './resolved-lab.js';
-import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './naming.js';
+import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_POD_ATTACH, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './naming.js';
 import { createHash } from 'node:crypto';
 
 /** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
@@ -42,7 +42,8 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
   // accept_local the kernel drops them as martians (and /proc/sys is read-only inside).
   const hostSysctls = lab.networks.some((n) => n.backend === 'udp') ? { ...forwarding, 'net.ipv4.conf.all.accept_local': '1' } : forwarding;
   for (const host of lab.hosts) {
-    specs.push({ ...base, name: host.container, hostname: host.name, labels: labels(lab, host.name, 'host', run), sysctls: hostSysctls });
+    const attach: Record<string, string> = host.podAttach === 'cni' ? { [LABEL_POD_ATTACH]: 'cni' } : {};
+    specs.push({ ...base, name: host.container, hostname: host.name, labels: { ...labels(lab, host.name, 'host', run), ...attach }, sysctls: hostSysctls });
   }
   for (const node of lab.externals) {
     const sysctls = node.role === 'router' ? forwarding : {};

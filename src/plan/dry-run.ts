@@ -6,6 +6,7 @@ import { commentText, renderPlanLines, type NodePlan } from './node-plan.js';
 import type { ResolvedLab } from './resolved-lab.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
 import type { ContainerSpec } from '../runtime/runtime.js';
+import { cniDryRunLines, cniHosts } from './cni-plan.js';
 import {
   AGENT_DIR,
   agentArgv,
@@ -78,6 +79,15 @@ function agentBlocks(lab: ResolvedLab): string[] {
   ];
 }
 
+function cniBlocks(lab: ResolvedLab): string[] {
+  const hosts = cniHosts(lab);
+  if (hosts.length === 0) return [];
+  return [
+    `# ${labUsesAgents(lab) ? 6 : 5}. pods attached through CNI (after /run/flannel/subnet.env exists), as a kubelet with flannel's config would; hosts in parallel, pods in order`,
+    ...hosts.map((host) => [`# ---- ${host.name}: inside ${host.container} ----`, ...cniDryRunLines(lab, host)].join('\n')),
+  ];
+}
+
 export function renderDryRun(lab: ResolvedLab): string {
   const specs = containerSpecs(lab);
   const switchSpec = specs.find((s) => s.name === lab.underlay.switchContainer)!;
@@ -94,6 +104,7 @@ export function renderDryRun(lab: ResolvedLab): string {
     ...renderNodePlans(lab).map(planBlock),
     ...etcdBlock(lab),
     ...agentBlocks(lab),
+    ...cniBlocks(lab),
   ];
   return blocks.join('\n\n') + '\n';
 }

@@ -32,6 +32,7 @@ export function networkSpec(raw: RawNetwork, index: number, single: boolean): Po
     port: raw.port ?? defaultPort(backend),
     nat: raw.nat ?? true,
     leaseTtl: raw.leaseTtl ?? DEFAULT_LEASE_TTL,
+    podAttach: raw.podAttach ?? 'ip',
   };
 }
 
@@ -45,6 +46,7 @@ export function rawNetworks(lab: DraftLab): { single: boolean; raws: (RawNetwork
 export function hostSpec(raw: DraftHost, firstNetwork: string, multi: boolean): HostSpec {
   const host: HostSpec = { name: raw.name, subnets: {}, pods: [] };
   if (raw.underlayIp !== undefined) host.underlayIp = raw.underlayIp;
+  if (raw.podAttach !== undefined) host.podAttach = raw.podAttach;
   if (raw.subnet !== undefined && !multi) host.subnets[firstNetwork] = raw.subnet;
   for (const [net, cidr] of Object.entries(raw.subnets ?? {})) host.subnets[net] = cidr;
   for (const p of raw.pods ?? []) {

@@ -10,6 +10,7 @@ import { labSpec } from './lab-model.js';
 import { checkGateway, checkHosts, checkNames, checkUnderlayIps } from './member-rules.js';
 import type { CheckSpec, LabSpec } from './model.js';
 import { checkNetworks, checkUnderlaySubnet } from './network-rules.js';
+import { checkPodAttach } from './pod-attach-rules.js';
 import { RuleState } from './rule-state.js';
 import { formatPath, type PathSeg, type SpecSource } from './source.js';
 import { SpecScope } from './spec-scope.js';
@@ -22,6 +23,7 @@ export function checkLab(draft: Draft, src: SpecSource, file: string): { lab: La
   const hosts = checkHosts(st);
   checkUnderlayIps(st);
   checkGateway(st);
+  checkPodAttach(st);
   const scope = new SpecScope(
     src,
     st.issues,

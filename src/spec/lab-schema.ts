@@ -156,6 +156,11 @@ const kit = makeKit();
 // ---------------------------------------------------------------- the lab
 
 const BACKENDS = ['none', 'host-gw', 'vxlan', 'udp'] as const;
+export const POD_ATTACH_MODES = ['ip', 'cni'] as const;
+const podAttach = (text: string) =>
+  stringEnum(POD_ATTACH_MODES, {
+    description: `${text} ip: overlab wires each pod itself with ip commands (a veth pair into the bridge, address, default route). cni: as a kubelet does, through real CNI plugins: /etc/cni/net.d/10-flannel.conflist, flannel's plugin reading /run/flannel/subnet.env and delegating to bridge with host-local IPAM, then portmap (one pod network, bridge cni0; docs/cni.md).`,
+  });
 function podNetworkFields() {
   return {
     cidr: cidr('The whole pod network (flannel "Network"). Each host gets a subnetLen-sized slice of it.'),
@@ -192,6 +197,7 @@ function podNetworkFields() {
       T.Integer({ minimum: 1, maximum: 65535, description: 'UDP port of the overlay: default 8472 for vxlan, 8285 for udp. Only for backends vxlan and udp.' }),
     ),
     nat: T.Optional(T.Boolean({ default: true, description: 'Masquerade pod traffic that leaves the pod network (flannel --ip-masq).' })),
+    podAttach: T.Optional(podAttach('How the hosts attach their pods (each host may override it).')),
     leaseTtl: T.Optional(
       T.Integer({
         minimum: 5,
@@ -258,6 +264,7 @@ const host = T.Object(
     ),
     underlayIp: T.Optional(ipv4("This host's address on the underlay; allocated when absent. Must lie inside underlay.subnet.")),
     pods: T.Optional(T.Array(pod, { description: 'Pods (network namespaces) in this host: a name, or a mapping with name, ip and network.' })),
+    podAttach: T.Optional(podAttach("How this host attaches its pods (default: the network's podAttach).")),
   },
   { additionalProperties: false, description: 'One host.' },
 );

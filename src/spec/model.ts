@@ -13,6 +13,9 @@ export interface SourcePosition {
 export type Backend = 'none' | 'host-gw' | 'vxlan' | 'udp';
 export type ControlPlane = 'static' | 'etcd';
 export type ExternalRole = 'outside' | 'router';
+/** How a host attaches its pods: overlab's own `ip` commands, or real CNI plugins as a kubelet
+ * runs them (docs/cni.md). */
+export type PodAttach = 'ip' | 'cni';
 
 /** One pod network (flannel's "Network"). Most labs have one; the tenants lab has two. */
 export interface PodNetworkSpec {
@@ -26,6 +29,7 @@ export interface PodNetworkSpec {
   port: number; // vxlan default 8472, udp default 8285
   nat: boolean; // masquerade pod traffic leaving the pod network
   leaseTtl: number; // seconds an agent's subnet lease lives without renewal (flannel: 24 h)
+  podAttach: PodAttach; // the hosts' default (default ip)
 }
 
 export interface PodSpec {
@@ -40,6 +44,8 @@ export interface HostSpec {
   subnets: Record<string, string>;
   underlayIp?: string;
   pods: PodSpec[];
+  /** Overrides the network's podAttach for this host. */
+  podAttach?: PodAttach;
 }
 
 export interface ExternalNodeSpec {

@@ -15,6 +15,7 @@
 //   gateway ............... gateway-not-router, gateway-is-host, gateway-unknown
 //   overlay options ....... udp-static, vni-range, backend-options, vni-clash, port-clash, shared-bridge
 //   capacity .............. too-many-hosts (cidr /24, subnetLen 24, 2 hosts), subnet-len, underlay-full
+//   pod attachment ........ pod-attach-bridge, pod-attach-networks, pod-attach-value
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +25,26 @@ import { parseLabSpec } from '../../src/spec/load.js';
 const DIR = 'test/fixtures/specs/bad';
 
 const cases: [file: string, expected: string[]][] = [
+  [
+    'pod-attach-bridge.yaml',
+    [
+      `pod-attach-bridge.yaml:4:14 network.podAttach: podAttach: cni puts pods on cni0 (flannel's CNI config leaves the bridge to the bridge plugin, whose default it is), but this lab's pod network uses bridge "docker0" (the default). Set bridge: cni0 on the network (network).`,
+      `pod-attach-bridge.yaml:9:16 hosts[1].podAttach: podAttach: cni puts pods on cni0 (flannel's CNI config leaves the bridge to the bridge plugin, whose default it is), but this lab's pod network uses bridge "docker0" (the default). Set bridge: cni0 on the network (network).`,
+    ],
+  ],
+  [
+    'pod-attach-networks.yaml',
+    [
+      `pod-attach-networks.yaml:7:16 hosts[0].podAttach: podAttach: cni attaches pods as a kubelet does, through one CNI network (the first config in /etc/cni/net.d, flannel's 10-flannel.conflist); this lab has 2 pod networks. Use podAttach: cni in a lab with a single network, or podAttach: ip here.`,
+    ],
+  ],
+  [
+    'pod-attach-value.yaml',
+    [
+      `pod-attach-value.yaml:2:37 network.podAttach: "kubelet" is not one of ip, cni.`,
+      `pod-attach-value.yaml:4:31 hosts[0].podAttach: "CNI" is not one of ip, cni. Did you mean "cni"?`,
+    ],
+  ],
   [
     'aliases.yaml',
     [
