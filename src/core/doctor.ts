@@ -3,12 +3,15 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../plan/containers.js';
 import { hostImageTags } from '../image/host-image.js';
 import { OverlabError } from './errors.js';
+import { FAULT_FEATURE_PROBES } from '../faults/feature-probes.js';
 
 export interface Finding {
   check: string;
   ok: boolean;
   detail: string;
   fix?: string;
+  /** Only some fault kinds need it: reported, but a lab builds without it. */
+  optional?: boolean;
 }
 
 /** Kernel features a lab needs, each tried for real inside a throwaway lab-like container. */
@@ -62,6 +65,11 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
       const result = await runtime.exec(name, ['sh', '-c', probe.script]);
       const ok = result.exitCode === 0;
       findings.push({ check: probe.check, ok, detail: ok ? 'works' : result.stderr.trim().split('\n').at(-1) ?? `exit ${result.exitCode}`, ...(ok ? {} : { fix: probe.fix }) });
+    }
+    for (const probe of FAULT_FEATURE_PROBES) {
+      const result = await runtime.exec(name, ['sh', '-c', probe.script]);
+      const ok = result.exitCode === 0;
+      findings.push({ check: probe.check, ok, optional: true, detail: ok ? 'works' : `missing: ${result.stderr.trim().split('\n').at(-1) ?? `exit ${result.exitCode}`}`, ...(ok ? {} : { fix: probe.fix }) });
     }
   } catch (error) {
     findings.push({ check: 'capabilities', ok: false, detail: error instanceof Error ? error.message : String(error), fix: 'the engine must allow NET_ADMIN, SYS_ADMIN, NET_RAW and /dev/net/tun' });

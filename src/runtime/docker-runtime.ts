@@ -197,6 +197,7 @@ export class DockerRuntime implements ContainerRuntime {
           Sysctls: spec.sysctls,
           Init: true,
           ...(spec.hostPid ? { PidMode: 'host' } : {}),
+          ...(spec.readonlyPaths ? { ReadonlyPaths: spec.readonlyPaths } : {}),
           ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
         },
       },

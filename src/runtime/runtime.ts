@@ -66,6 +66,9 @@ export interface ContainerSpec {
    * other nodes' network namespaces by PID when it wires veth pairs). */
   hostPid?: boolean;
   mounts?: BindMount[];
+  /** Paths of /proc the engine mounts read-only (its HostConfig.ReadonlyPaths); absent: the
+   * engine's default list, which includes all of /proc/sys. */
+  readonlyPaths?: string[];
 }
 
 export interface ContainerSummary {

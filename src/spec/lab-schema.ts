@@ -20,6 +20,7 @@ import {
   type TextKind,
 } from './names.js';
 import { CHECK_KINDS } from '../checks/kinds/registry.js';
+import { FAULT_KINDS } from '../faults/kinds/registry.js';
 import { keyedUnionSchema, type KeyedRaw } from './keyed-kinds.js';
 
 const IPV4 = '(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
@@ -54,6 +55,8 @@ const nodeName = define(
     description: `A host or external node name: ${NAME_RULES.node.rule} (it also names the node's port on the underlay switch); not ${Object.keys(RESERVED_NODE_NAMES).join(', ')} (overlab's own).`,
   }),
 );
+/** A node a fault may name: hosts and external nodes, and overlab's own etcd node. */
+const memberName = define('memberName', nameSchema('node', `A lab node: a host, an external node, or etcd (${NAME_RULES.node.rule}).`));
 const podName = define('podName', nameSchema('pod', `A pod name: ${NAME_RULES.pod.rule} (it names the pod's network namespace).`));
 const networkName = define('networkName', nameSchema('network', `A pod network name: ${NAME_RULES.network.rule}.`));
 const ifaceName = define('ifaceName', nameSchema('iface', `A Linux interface name: ${NAME_RULES.iface.rule}.`));
@@ -148,7 +151,7 @@ const during = (text: string) =>
 
 /** What a check (or fault) kind's schema fragment may use: the builder and the shared formats. */
 function makeKit() {
-  return { T, ref, nodeName, networkName, ifaceName, ping, packetMatch, port, during };
+  return { T, ref, nodeName, memberName, networkName, ifaceName, ping, packetMatch, port, during, cidr, ipv4 };
 }
 export type SchemaKit = ReturnType<typeof makeKit>;
 const kit = makeKit();
@@ -282,6 +285,14 @@ const checkDefinition = define(
   }, 'One check: exactly one of ' + CHECK_KINDS.map((k) => k.key).join(', ') + '.'),
 );
 
+export type RawFault = KeyedRaw<typeof FAULT_KINDS, { description?: string }>;
+const faultDefinition = define(
+  'fault',
+  keyedUnionSchema(kit, FAULT_KINDS, {
+    description: T.Optional(description('Why the fault is there, for the people who read the spec.')),
+  }, 'One fault that `up` applies after wiring: exactly one of ' + FAULT_KINDS.map((k) => k.key).join(', ') + '.'),
+);
+
 export const LabSchema = T.Object(
   {
     name: labName(),
@@ -306,6 +317,12 @@ export const LabSchema = T.Object(
       T.Array(externalNode, { maxItems: 64, description: 'External nodes on the underlay: a machine "outside" the cluster, or a router.' }),
     ),
     checks: T.Optional(T.Array(T.Unsafe<RawCheck>(checkDefinition()), { maxItems: 500, description: 'Checks to run against the built lab.' })),
+    faults: T.Optional(
+      T.Array(T.Unsafe<RawFault>(faultDefinition()), {
+        maxItems: 50,
+        description: 'Faults `up` applies, in order, once the lab is wired (a broken lab on purpose); `overlab fault ls` shows them and `overlab fault clear` mends them.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
