@@ -6,7 +6,7 @@ import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { SpecIssue } from '../spec/errors.js';
 import { ipToInt, parseCidr } from '../spec/ipv4-cidr.js';
 import { resolveKeyed } from '../spec/keyed-kinds.js';
-import type { FaultSpec } from '../spec/model.js';
+import type { FaultSpec, LabSpec } from '../spec/model.js';
 import { SpecSource } from '../spec/source.js';
 import { SpecScope, type ScopeMember, type ScopeNetwork } from '../spec/spec-scope.js';
 import { FAULT_KINDS } from './kinds/registry.js';
@@ -39,4 +39,21 @@ export function faultFromArgs(lab: ResolvedLab, kindName: string, args: readonly
     throw inputError(`fault ${kind.key}: ${text || 'cannot be resolved'}`, `overlab fault add ${lab.name} ${kind.key} ${kind.args}`);
   }
   return { kind: resolved.kind, [resolved.kind]: resolved.spec } as unknown as FaultSpec;
+}
+
+/** A SpecScope over a checked lab spec (a workshop exercise's lab): for resolving the exercise's
+ * own checks, faults and solution targets, with problems reported at `src` (the exercise file). */
+export function scopeOfSpec(spec: LabSpec, src: SpecSource, issues: SpecIssue[]): SpecScope {
+  const members = new Map<string, ScopeMember>();
+  for (const h of spec.hosts) members.set(h.name, { kind: 'host', path: [], pods: h.pods.map((p) => p.name) });
+  for (const e of spec.externals) members.set(e.name, { kind: 'node', path: [], role: e.role, pods: [] });
+  const networks: ScopeNetwork[] = spec.networks.map((n) => {
+    const cidr = parseCidr(n.cidr);
+    return { name: n.name, backend: n.backend, controlPlane: n.controlPlane, ...(cidr ? { cidr } : {}) };
+  });
+  const known = new Set<number>([
+    ...[...spec.hosts, ...spec.externals].flatMap((m) => (m.underlayIp ? [ipToInt(m.underlayIp)] : [])),
+    ...spec.hosts.flatMap((h) => h.pods.flatMap((p) => (p.ip ? [ipToInt(p.ip)] : []))),
+  ]);
+  return new SpecScope(src, issues, members, networks, spec.underlay.subnet ? parseCidr(spec.underlay.subnet) : undefined, known);
 }

@@ -5,6 +5,7 @@
 import { CHECK_KINDS } from '../checks/kinds/registry.js';
 import { FAULT_KINDS } from '../faults/kinds/registry.js';
 import type { Draft } from './draft.js';
+import type { RawCheck } from './lab-schema.js';
 import type { SpecIssue } from './errors.js';
 import { resolveKeyed } from './keyed-kinds.js';
 import { labSpec } from './lab-model.js';
@@ -57,11 +58,16 @@ export function resolveFaults(raws: readonly (Record<string, unknown> | undefine
 }
 
 function resolveChecks(draft: Draft, scope: SpecScope): CheckSpec[] {
+  return resolveCheckList(draft.lab.checks ?? [], scope);
+}
+
+/** Each check through its kind's `resolve`; names unique; `at` is where the list sits. */
+export function resolveCheckList(raws: readonly (RawCheck | undefined)[], scope: SpecScope, at: PathSeg[] = ['checks']): CheckSpec[] {
   const seen = new Map<string, PathSeg[]>();
   const out: CheckSpec[] = [];
-  (draft.lab.checks ?? []).forEach((c, i) => {
+  raws.forEach((c, i) => {
     if (c === undefined) return;
-    const path: PathSeg[] = ['checks', i];
+    const path: PathSeg[] = [...at, i];
     const first = seen.get(c.name);
     if (first) scope.err([...path, 'name'], `duplicate check name "${c.name}"; ${formatPath(first)} already uses it.`);
     else seen.set(c.name, path);

@@ -114,6 +114,14 @@ export interface AgentCostSpec {
   during: { ping: PingSpec };
 }
 
+/** One interface's state: each given field must match (`ip -j link`). */
+export interface LinkCheckSpec {
+  on: Ref; // host:iface, host/pod:iface or node:iface
+  up?: boolean;
+  mtu?: number;
+  master?: string;
+}
+
 /** The fields every check has, whatever its kind. */
 export interface CheckCommon {
   name: string;

@@ -4,9 +4,10 @@ import { agentCostKind } from './agent-cost.js';
 import { captureKind } from './capture.js';
 import { kernelKind } from './kernel.js';
 import { leaseKind } from './lease.js';
+import { linkKind } from './link.js';
 import { pingKind } from './ping.js';
 
-export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind] as const;
+export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind, linkKind] as const;
 
 export type CheckKindEntry = (typeof CHECK_KINDS)[number];
 export type CheckKey = CheckKindEntry['key'];
