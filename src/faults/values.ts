@@ -36,7 +36,7 @@ export function intArg(kind: string, what: string, text: string, min: number, ma
 export function percentArg(kind: string, text: string): number {
   const t = text.endsWith('%') ? text.slice(0, -1) : text;
   const n = Number(t);
-  if (!/^[0-9]+(?:\.[0-9]+)?$/.test(t) || !(n > 0 && n <= 100)) throw inputError(`${kind}: the percentage must be more than 0 and at most 100, got "${text}"`, 'e.g. 30 or 30%');
+  if (!/^[0-9]+(?:\.[0-9]+)?$/.test(t) || !(n >= 0.01 && n <= 100)) throw inputError(`${kind}: the percentage must be between 0.01 and 100, got "${text}"`, 'e.g. 30 or 30%');
   return n;
 }
 

@@ -68,7 +68,8 @@ async function exerciseLab(data: Record<string, unknown>, file: string, src: Spe
   const view = prefixed(src, ['lab']);
   const errors = schemaErrors(labData);
   const before = issues.length;
-  issues.push(...schemaIssues(labData, errors, view));
+  // (the schema's mapper names paths itself, from the lab's root)
+  issues.push(...schemaIssues(labData, errors, view).map((i) => ({ ...i, path: i.path ? `lab.${i.path}` : 'lab' })));
   const draft = draftFrom(labData, errors);
   if (!draft) return undefined;
   const checked = checkLab(draft, view, file);

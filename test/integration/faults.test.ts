@@ -194,7 +194,7 @@ describe('faults that make no sense, or that the kernel cannot do', () => {
     [['link-down', 'host1:eth0;reboot'], /not a valid reference|is not a valid/],
     [['stop-agent', 'host1'], /this lab has no agents/],
     [['stop-etcd'], /this lab has no etcd/],
-    [['loss', 'host1:eth0', '0'], /more than 0 and at most 100/],
+    [['loss', 'host1:eth0', '0'], /between 0.01 and 100/],
     [['rate', 'host1:eth0', 'fast'], /not a rate/],
     [['del-route', 'host1', '10.99.0.0/16'], /host1 has no route to 10\.99\.0\.0\/16/],
     [['partition', 'host1', 'host1'], /cannot be cut off from itself/],

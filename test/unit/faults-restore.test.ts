@@ -187,7 +187,7 @@ describe('fault kinds', () => {
     const block = FAULT_KINDS.find((k) => k.key === 'block')!;
     expect(() => block.fromArgs(['host2', '8285'])).toThrow(/not <proto>\/<port>/);
     expect(() => block.fromArgs(['host2', 'udp/70000'])).toThrow(/from 1 to 65535/);
-    expect(() => FAULT_KINDS.find((k) => k.key === 'loss')!.fromArgs(['host1:eth0', '101'])).toThrow(/at most 100/);
+    expect(() => FAULT_KINDS.find((k) => k.key === 'loss')!.fromArgs(['host1:eth0', '101'])).toThrow(/between 0.01 and 100/);
     expect(() => FAULT_KINDS.find((k) => k.key === 'rate')!.fromArgs(['host1:eth0', '1 mbit'])).toThrow(/not a rate/);
     let hint = '';
     try {

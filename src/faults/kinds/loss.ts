@@ -31,7 +31,7 @@ export const lossKind = defineFaultKind({
     k.T.Object(
       {
         on: k.ref('The interface: host:iface, host/pod:iface or node:iface.'),
-        percent: k.T.Number({ exclusiveMinimum: 0, maximum: 100, description: 'Share of the packets leaving the interface that are dropped, in percent.' }),
+        percent: k.T.Number({ minimum: 0.01, maximum: 100, description: 'Share of the packets leaving the interface that are dropped, in percent.' }),
       },
       { additionalProperties: false, description: 'Drop a share of the packets leaving an interface.' },
     ),
