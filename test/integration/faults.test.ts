@@ -148,46 +148,48 @@ const CASES: Case[] = [
   },
 ];
 
-describe('every fault kind on a running lab', () => {
-  it.each(CASES.map((c) => [c.args.join(' '), c] as const))('%s: recorded, in effect, and cleared byte for byte', async (_name, c) => {
-    const before = await labKernelState(LAB, { ignoreIfindexOf: c.ignoreIfindexOf ?? [] });
-    const fault = await add(LAB, c.args);
-    try {
-      expect(fault.kind).toBe(c.args[0]);
-      for (const pattern of c.changed) expect(fault.changed, `${pattern} in ${JSON.stringify(fault.changed)}`).toEqual(expect.arrayContaining([expect.stringMatching(pattern)]));
-      if (c.effect) await c.effect();
-    } finally {
-      await clear(LAB, fault.id);
-    }
-    expect(stateDifferences(before, await labKernelState(LAB, { ignoreIfindexOf: c.ignoreIfindexOf ?? [] }))).toEqual([]);
+// Three labs at once: the kinds on one lab (in order: they share it), a spec's faults, the
+// control plane.
+describe.concurrent('faults', () => {
+  describe.sequential('every fault kind on a running lab', () => {
+    it.each(CASES.map((c) => [c.args.join(' '), c] as const))('%s: recorded, in effect, and cleared byte for byte', async (_name, c) => {
+      const before = await labKernelState(LAB, { ignoreIfindexOf: c.ignoreIfindexOf ?? [] });
+      const fault = await add(LAB, c.args);
+      try {
+        expect(fault.kind).toBe(c.args[0]);
+        for (const pattern of c.changed) expect(fault.changed, `${pattern} in ${JSON.stringify(fault.changed)}`).toEqual(expect.arrayContaining([expect.stringMatching(pattern)]));
+        if (c.effect) await c.effect();
+      } finally {
+        await clear(LAB, fault.id);
+      }
+      expect(stateDifferences(before, await labKernelState(LAB, { ignoreIfindexOf: c.ignoreIfindexOf ?? [] }))).toEqual([]);
+    });
+
+    it('clears several faults at once, newest first, back to the very same state', async () => {
+      const before = await labKernelState(LAB);
+      for (const args of [['link-down', 'host1:flannel.1'], ['del-route', 'host2', '10.244.1.0/24'], ['block', 'host1', 'tcp/80'], ['partition', 'host2', 'router'], ['mtu', 'host2:eth0', '1400']]) await add(LAB, args);
+      const ls = await overlabJson<{ faults: FaultView[] }>(['fault', 'ls', LAB]);
+      expect(ls.body.result.faults.map((f) => f.kind)).toEqual(['link-down', 'del-route', 'block', 'partition', 'mtu']);
+      const cleared = await overlabJson<{ cleared: { id: number }[] }>(['fault', 'clear', LAB, '--all']);
+      expect(cleared.exitCode).toBe(0);
+      expect(cleared.body.result.cleared.map((c) => c.id)).toEqual([...ls.body.result.faults.map((f) => f.id)].reverse());
+      expect(stateDifferences(before, await labKernelState(LAB))).toEqual([]);
+      expect((await overlabJson<{ faults: FaultView[] }>(['fault', 'ls', LAB])).body.result.faults).toEqual([]);
+    });
+
+    it('`inspect` shows the active faults', async () => {
+      const f = await add(LAB, ['del-neigh', 'host1', 'host2']);
+      try {
+        const inspect = await overlab(['inspect', LAB]);
+        expect(inspect.stdout).toContain(`fault ${f.id}`);
+        expect(inspect.stdout).toContain("host1 has no neighbour entry for host2's VTEP");
+      } finally {
+        await clear(LAB, f.id);
+      }
+    });
   });
 
-  it('clears several faults at once, newest first, back to the very same state', async () => {
-    const before = await labKernelState(LAB);
-    for (const args of [['link-down', 'host1:flannel.1'], ['del-route', 'host2', '10.244.1.0/24'], ['block', 'host1', 'tcp/80'], ['partition', 'host2', 'router'], ['mtu', 'host2:eth0', '1400']]) await add(LAB, args);
-    const ls = await overlabJson<{ faults: FaultView[] }>(['fault', 'ls', LAB]);
-    expect(ls.body.result.faults.map((f) => f.kind)).toEqual(['link-down', 'del-route', 'block', 'partition', 'mtu']);
-    const cleared = await overlabJson<{ cleared: { id: number }[] }>(['fault', 'clear', LAB, '--all']);
-    expect(cleared.exitCode).toBe(0);
-    expect(cleared.body.result.cleared.map((c) => c.id)).toEqual([...ls.body.result.faults.map((f) => f.id)].reverse());
-    expect(stateDifferences(before, await labKernelState(LAB))).toEqual([]);
-    expect((await overlabJson<{ faults: FaultView[] }>(['fault', 'ls', LAB])).body.result.faults).toEqual([]);
-  });
-
-  it('`inspect` shows the active faults', async () => {
-    const f = await add(LAB, ['del-neigh', 'host1', 'host2']);
-    try {
-      const inspect = await overlab(['inspect', LAB]);
-      expect(inspect.stdout).toContain(`fault ${f.id}`);
-      expect(inspect.stdout).toContain("host1 has no neighbour entry for host2's VTEP");
-    } finally {
-      await clear(LAB, f.id);
-    }
-  });
-});
-
-describe('faults that make no sense, or that the kernel cannot do', () => {
-  it.each([
+  const REFUSED: [string[], RegExp][] = [
     [['no-such-kind', 'host1'], /"no-such-kind" is not a fault kind/],
     [['link-down', 'host1:eth9'], /host1 has no interface eth9 .*its interfaces: .*eth0/],
     [['link-down', 'host9:eth0'], /unknown host or node "host9"/],
@@ -199,99 +201,106 @@ describe('faults that make no sense, or that the kernel cannot do', () => {
     [['del-route', 'host1', '10.99.0.0/16'], /host1 has no route to 10\.99\.0\.0\/16/],
     [['partition', 'host1', 'host1'], /cannot be cut off from itself/],
     [['mtu', 'host1:eth0'], /mtu takes 2 arguments/],
-  ] as const)('%j is refused with exit 2', async (args, message) => {
-    const before = await labKernelState(LAB);
-    const r = await overlabJson(['fault', 'add', LAB, ...args]);
-    expect(r.exitCode).toBe(2);
-    expect(`${r.body.message} ${(r.body as { hint?: string }).hint ?? ''}`).toMatch(message);
-    expect(stateDifferences(before, await labKernelState(LAB))).toEqual([]);
-    expect((await overlabJson<{ faults: unknown[] }>(['fault', 'ls', LAB])).body.result.faults).toEqual([]);
+    [['del-fdb', 'host1', 'router'], /"router" is an external node|needs a host|not a host/],
+  ];
+
+  describe.sequential('faults that make no sense, or that the kernel cannot do', () => {
+    it('are refused with exit 2, saying why, and change nothing', async () => {
+      const before = await labKernelState(LAB);
+      for (const [args, message] of REFUSED) {
+        const r = await overlabJson(['fault', 'add', LAB, ...args]);
+        expect(r.exitCode, args.join(' ')).toBe(2);
+        expect(`${r.body.message} ${(r.body as { hint?: string }).hint ?? ''}`, args.join(' ')).toMatch(message);
+      }
+      expect(stateDifferences(before, await labKernelState(LAB))).toEqual([]);
+      expect((await overlabJson<{ faults: unknown[] }>(['fault', 'ls', LAB])).body.result.faults).toEqual([]);
+    });
+
+    it('delay and jitter need netem, which this kernel lacks: exit 3 saying so, nothing changed; doctor lists it', async () => {
+      const before = await labKernelState(LAB);
+      for (const args of [['delay', 'host1:eth0', '100ms'], ['jitter', 'host1:eth0', '100ms', '20ms']]) {
+        const r = await overlabJson(['fault', 'add', LAB, ...args]);
+        expect(r.exitCode).toBe(3);
+        expect(r.body.message).toMatch(/needs the netem qdisc .* this kernel has none/);
+      }
+      expect(await labKernelState(LAB)).toEqual(before);
+      const doctor = await overlabJson<{ check: string; ok: boolean; optional?: boolean }[]>(['doctor']);
+      expect(doctor.exitCode).toBe(0);
+      expect(doctor.body.result.find((f) => f.check.startsWith('qdisc netem'))).toMatchObject({ ok: false, optional: true });
+      expect(doctor.body.result.find((f) => f.check.startsWith('qdisc tbf'))).toMatchObject({ ok: true });
+    });
+
+    it('clearing a fault that is not there is bad input', async () => {
+      const r = await overlabJson(['fault', 'clear', LAB, '99']);
+      expect(r.exitCode).toBe(2);
+      expect(r.body.message).toContain('no active fault 99');
+    });
   });
 
-  it('delay and jitter need netem, which this kernel lacks: exit 3 saying so, nothing changed; doctor lists it', async () => {
-    const before = await labKernelState(LAB);
-    for (const args of [['delay', 'host1:eth0', '100ms'], ['jitter', 'host1:eth0', '100ms', '20ms']]) {
-      const r = await overlabJson(['fault', 'add', LAB, ...args]);
-      expect(r.exitCode).toBe(3);
-      expect(r.body.message).toMatch(/needs the netem qdisc .* this kernel has none/);
-    }
-    expect(await labKernelState(LAB)).toEqual(before);
-    const doctor = await overlabJson<{ check: string; ok: boolean; optional?: boolean }[]>(['doctor']);
-    expect(doctor.exitCode).toBe(0);
-    expect(doctor.body.result.find((f) => f.check.startsWith('qdisc netem'))).toMatchObject({ ok: false, optional: true });
-    expect(doctor.body.result.find((f) => f.check.startsWith('qdisc tbf'))).toMatchObject({ ok: true });
+  describe.sequential('network sysctls in lab containers', () => {
+    it('are the container\'s own and writable; the rest of /proc/sys stays read-only and the machine is untouched', async () => {
+      const machineForward = (await execa('cat', ['/proc/sys/net/ipv4/ip_forward'])).stdout;
+      expect((await execa('docker', ['exec', h1, 'sysctl', '-w', 'net.ipv4.conf.all.accept_redirects=1'], { reject: false })).exitCode).toBe(0);
+      expect((await execa('docker', ['exec', h1, 'sysctl', '-w', 'net.ipv4.conf.all.accept_redirects=0'], { reject: false })).exitCode).toBe(0);
+      for (const key of ['kernel.domainname=x', 'vm.swappiness=1', 'fs.file-max=1000']) {
+        const r = await execa('docker', ['exec', h1, 'sysctl', '-w', key], { reject: false });
+        expect(r.exitCode, key).not.toBe(0);
+      }
+      const tops = (await execa('docker', ['exec', h1, 'ls', '/proc/sys'])).stdout.split('\n').filter(Boolean);
+      const mounts = (await execa('docker', ['exec', h1, 'cat', '/proc/mounts'])).stdout.split('\n').map((l) => l.split(' '));
+      for (const top of tops.filter((t) => t !== 'net')) {
+        expect(mounts.find((m) => m[1] === `/proc/sys/${top}`)?.[3], top).toMatch(/^ro,/);
+      }
+      expect(mounts.some((m) => m[1] === '/proc/sys')).toBe(false);
+      expect((await execa('cat', ['/proc/sys/net/ipv4/ip_forward'])).stdout).toBe(machineForward);
+    });
   });
 
-  it('clearing a fault that is not there is bad input', async () => {
-    const r = await overlabJson(['fault', 'clear', LAB, '99']);
-    expect(r.exitCode).toBe(2);
-    expect(r.body.message).toContain('no active fault 99');
+  describe.concurrent('a spec with faults', () => {
+    it('`up` applies them after wiring; `fault ls` shows them; `clear --all` mends the lab', async () => {
+      const up = await overlab(['up', `${dir}/fk-spec.yaml`]);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const ls = await overlabJson<{ faults: FaultView[] }>(['fault', 'ls', 'fk-spec']);
+      expect(ls.body.result.faults.map((f) => [f.kind, f.source])).toEqual([
+        ['del-fdb', 'spec'],
+        ['link-down', 'spec'],
+      ]);
+      expect((await overlab(['verify', 'fk-spec'])).exitCode).toBe(1);
+      expect((await overlab(['fault', 'clear', 'fk-spec', '--all'])).exitCode).toBe(0);
+      expect((await overlab(['verify', 'fk-spec'])).exitCode).toBe(0);
+      expect((await overlab(['down', 'fk-spec'])).exitCode).toBe(0);
+    });
   });
-});
 
-describe('network sysctls in lab containers', () => {
-  it('are the container\'s own and writable; the rest of /proc/sys stays read-only and the machine is untouched', async () => {
-    const machineForward = (await execa('cat', ['/proc/sys/net/ipv4/ip_forward'])).stdout;
-    expect((await execa('docker', ['exec', h1, 'sysctl', '-w', 'net.ipv4.conf.all.accept_redirects=1'], { reject: false })).exitCode).toBe(0);
-    expect((await execa('docker', ['exec', h1, 'sysctl', '-w', 'net.ipv4.conf.all.accept_redirects=0'], { reject: false })).exitCode).toBe(0);
-    for (const key of ['kernel.domainname=x', 'vm.swappiness=1', 'fs.file-max=1000']) {
-      const r = await execa('docker', ['exec', h1, 'sysctl', '-w', key], { reject: false });
-      expect(r.exitCode, key).not.toBe(0);
-    }
-    const tops = (await execa('docker', ['exec', h1, 'ls', '/proc/sys'])).stdout.split('\n').filter(Boolean);
-    const mounts = (await execa('docker', ['exec', h1, 'cat', '/proc/mounts'])).stdout.split('\n').map((l) => l.split(' '));
-    for (const top of tops.filter((t) => t !== 'net')) {
-      expect(mounts.find((m) => m[1] === `/proc/sys/${top}`)?.[3], top).toMatch(/^ro,/);
-    }
-    expect(mounts.some((m) => m[1] === '/proc/sys')).toBe(false);
-    expect((await execa('cat', ['/proc/sys/net/ipv4/ip_forward'])).stdout).toBe(machineForward);
-  });
-});
-
-describe('a spec with faults', () => {
-  it('`up` applies them after wiring; `fault ls` shows them; `clear --all` mends the lab', async () => {
-    const up = await overlab(['up', `${dir}/fk-spec.yaml`]);
-    expect(up.exitCode, up.stderr).toBe(0);
-    const ls = await overlabJson<{ faults: FaultView[] }>(['fault', 'ls', 'fk-spec']);
-    expect(ls.body.result.faults.map((f) => [f.kind, f.source])).toEqual([
-      ['del-fdb', 'spec'],
-      ['link-down', 'spec'],
-    ]);
-    expect((await overlab(['verify', 'fk-spec'])).exitCode).toBe(1);
-    expect((await overlab(['fault', 'clear', 'fk-spec', '--all'])).exitCode).toBe(0);
-    expect((await overlab(['verify', 'fk-spec'])).exitCode).toBe(0);
-    expect((await overlab(['down', 'fk-spec'])).exitCode).toBe(0);
-  });
-});
-
-describe('the control plane (etcd and agents)', () => {
-  it('stop-agent on a udp host takes flannel0 with it; clear starts the agent with its own command line and the state comes back', async () => {
-    const spec = `name: fk-udp
+  describe.concurrent('the control plane (etcd and agents)', () => {
+    it('stop-agent on a udp host takes flannel0 with it; clear starts the agent with its own command line and the state comes back', async () => {
+      const spec = `name: fk-udp
 network: { cidr: 10.244.0.0/16, backend: udp }
 hosts:
   - { name: host1, pods: [pod1] }
   - { name: host2, pods: [pod1] }
   - { name: host3, pods: [pod1] }
 `;
-    await writeFile(`${dir}/fk-udp.yaml`, spec);
-    const up = await overlab(['up', `${dir}/fk-udp.yaml`]);
-    expect(up.exitCode, up.stderr).toBe(0);
-    const u1 = 'overlab-fk-udp-host1';
-    const u2 = 'overlab-fk-udp-host2';
-    const before = await labKernelState('fk-udp', { ignoreIfindexOf: ['flannel0'] });
-    const stop = await add('fk-udp', ['stop-agent', 'host2']);
-    expect(stop.changed).toEqual(expect.arrayContaining([expect.stringMatching(/host2: link flannel0 \(tun\) removed/), expect.stringMatching(/host2: route 10\.244\.0\.0\/16 dev flannel0/)]));
-    expect(await pings(u1, await addressOf(u2, 'eth0', 'pod1'), 'pod1')).toBe(false);
-    await clear('fk-udp', stop.id);
-    expect(await pings(u1, await addressOf(u2, 'eth0', 'pod1'), 'pod1')).toBe(true);
-    expect(await labKernelState('fk-udp', { ignoreIfindexOf: ['flannel0'] })).toEqual(before);
+      await writeFile(`${dir}/fk-udp.yaml`, spec);
+      const up = await overlab(['up', `${dir}/fk-udp.yaml`]);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const u1 = 'overlab-fk-udp-host1';
+      const u2 = 'overlab-fk-udp-host2';
+      const before = await labKernelState('fk-udp', { ignoreIfindexOf: ['flannel0'] });
+      const stop = await add('fk-udp', ['stop-agent', 'host2']);
+      expect(stop.changed).toEqual(expect.arrayContaining([expect.stringMatching(/host2: link flannel0 \(tun\) removed/), expect.stringMatching(/host2: route 10\.244\.0\.0\/16 dev flannel0/)]));
+      expect(await pings(u1, await addressOf(u2, 'eth0', 'pod1'), 'pod1')).toBe(false);
+      await clear('fk-udp', stop.id);
+      expect(await pings(u1, await addressOf(u2, 'eth0', 'pod1'), 'pod1')).toBe(true);
+      expect(await labKernelState('fk-udp', { ignoreIfindexOf: ['flannel0'] })).toEqual(before);
 
-    // etcd down while host3 (re)joins: its lease is gone and nobody routes to it until etcd is back.
-    const etcd = await add('fk-udp', ['stop-etcd', 'host3']);
-    expect((await execa('docker', ['exec', 'overlab-fk-udp-etcd', 'etcdctl', 'endpoint', 'health'], { reject: false })).exitCode).not.toBe(0);
-    expect(await pings(u1, await addressOf('overlab-fk-udp-host3', 'eth0', 'pod1'), 'pod1')).toBe(false);
-    await clear('fk-udp', etcd.id);
-    expect(await pings(u1, await addressOf('overlab-fk-udp-host3', 'eth0', 'pod1'), 'pod1')).toBe(true);
-    expect(await labKernelState('fk-udp', { ignoreIfindexOf: ['flannel0'] })).toEqual(before);
+      // etcd down while host3 (re)joins: its lease is gone and nobody routes to it until etcd is back.
+      const etcd = await add('fk-udp', ['stop-etcd', 'host3']);
+      expect((await execa('docker', ['exec', 'overlab-fk-udp-etcd', 'etcdctl', 'endpoint', 'health'], { reject: false })).exitCode).not.toBe(0);
+      expect(await pings(u1, await addressOf('overlab-fk-udp-host3', 'eth0', 'pod1'), 'pod1')).toBe(false);
+      await clear('fk-udp', etcd.id);
+      expect(await pings(u1, await addressOf('overlab-fk-udp-host3', 'eth0', 'pod1'), 'pod1')).toBe(true);
+      expect(await labKernelState('fk-udp', { ignoreIfindexOf: ['flannel0'] })).toEqual(before);
+    });
   });
 });

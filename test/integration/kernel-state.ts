@@ -67,20 +67,23 @@ export async function labKernelState(lab: string, options: { ignoreIfindexOf?: s
   }
 }
 
+/** Constant text: the state of the container's own namespace, then of each of its pods'. */
+const PER_CONTAINER = `read_ns() { ${SCRIPT.split('\n').join('; ')}; }
+echo @@ns; read_ns
+for ns in $(ip netns list 2>/dev/null | cut -d' ' -f1); do echo "@@ns $ns"; ip netns exec "$ns" sh -c "$0"; done`;
+
 async function readLabKernelState(lab: string, options: { ignoreIfindexOf?: string[] } = {}): Promise<Record<string, Record<string, string>>> {
   const containers = (await execa('docker', ['ps', '--filter', `label=overlab.lab=${lab}`, '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean).sort();
   const out: Record<string, Record<string, string>> = {};
   await Promise.all(
     containers.map(async (c) => {
-      const netns = (await execa('docker', ['exec', c, 'ip', 'netns', 'list'], { reject: false })).stdout
-        .split('\n')
-        .map((l) => l.split(' ')[0]!)
-        .filter(Boolean);
-      const read = async (ns?: string) => {
-        const argv = ns ? ['exec', c, 'ip', 'netns', 'exec', ns, 'sh', '-c', SCRIPT] : ['exec', c, 'sh', '-c', SCRIPT];
-        out[ns ? `${c}/${ns}` : c] = normalise((await execa('docker', argv)).stdout, options.ignoreIfindexOf ?? []);
-      };
-      await Promise.all([read(), ...netns.map((ns) => read(ns))]);
+      // One exec per container: $0 is the per-namespace script, run again inside each pod.
+      const text = (await execa('docker', ['exec', c, 'sh', '-c', PER_CONTAINER, SCRIPT])).stdout;
+      for (const part of text.split(/^@@ns ?/m).slice(1)) {
+        const newline = part.indexOf('\n');
+        const ns = part.slice(0, newline).trim();
+        out[ns ? `${c}/${ns}` : c] = normalise(part.slice(newline + 1), options.ignoreIfindexOf ?? []);
+      }
     }),
   );
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
