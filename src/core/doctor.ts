@@ -8,12 +8,15 @@ import { shellCommand } from '../plan/shell-quote.js';
 import { captureWhile } from '../probes/capture.js';
 import { ping } from '../probes/ping.js';
 import { runSteps } from './run-steps.js';
+import { FAULT_FEATURE_PROBES, type FeatureProbe } from '../faults/feature-probes.js';
 
 export interface Finding {
   check: string;
   ok: boolean;
   detail: string;
   fix?: string;
+  /** Only some fault kinds need it: reported, but a lab builds without it. */
+  optional?: boolean;
 }
 
 /** Kernel features a lab needs, each tried for real inside a throwaway lab-like container: argv
@@ -38,12 +41,19 @@ export const KERNEL_PROBES: { check: string; commands: string[][]; fix: string }
 const TCPDUMP_CHECK = 'tcpdump capture';
 const TCPDUMP_FIX = 'the container needs NET_RAW (overlab grants it)';
 
-async function kernelProbe(runtime: ContainerRuntime, container: string, probe: (typeof KERNEL_PROBES)[number]): Promise<Finding> {
+async function kernelProbe(runtime: ContainerRuntime, container: string, probe: { check: string; commands: string[][]; fix: string }): Promise<Finding> {
   const result = await runSteps(runtime, container, toRunnerSteps(probe.commands));
   if (result.exitCode === 0) return { check: probe.check, ok: true, detail: 'works' };
   const failed = failedCommand(toRunnerSteps(probe.commands), result.stderr);
   const said = runnerErrors(result.stderr).at(-1) ?? `exit ${result.exitCode}`;
   return { check: probe.check, ok: false, detail: failed ? `\`${shellCommand(failed)}\`: ${said}` : said, fix: probe.fix };
+}
+
+/** A feature only some fault kinds need: reported as optional, and cleaned up either way. */
+async function featureProbe(runtime: ContainerRuntime, container: string, probe: FeatureProbe): Promise<Finding> {
+  const found = await kernelProbe(runtime, container, probe);
+  await runSteps(runtime, container, toRunnerSteps(probe.cleanup));
+  return { ...found, optional: true, ...(found.ok ? {} : { detail: `missing: ${found.detail}` }) };
 }
 
 /** A real capture (the probe `verify` uses, deadline and all) on lo while one ping crosses it. */
@@ -90,6 +100,7 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
     findings.push({ check: 'capabilities', ok: true, detail: `a container with ${NODE_CAPABILITIES.join(', ')} and ${NODE_DEVICES.join(', ')} starts (without privileged mode)` });
     for (const probe of KERNEL_PROBES) findings.push(await kernelProbe(runtime, name, probe));
     findings.push(await tcpdumpProbe(runtime, name));
+    for (const probe of FAULT_FEATURE_PROBES) findings.push(await featureProbe(runtime, name, probe));
   } catch (error) {
     findings.push({ check: 'capabilities', ok: false, detail: error instanceof Error ? error.message : String(error), fix: 'the engine must allow NET_ADMIN, SYS_ADMIN, NET_RAW and /dev/net/tun' });
   } finally {

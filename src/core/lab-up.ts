@@ -61,11 +61,30 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
         ]
       : []),
     ...cniPhases(runtime, lab),
+    ...faultPhase(runtime, lab),
     {
       title: 'Mark the lab complete',
       async run(signal) {
         throwIfAborted(signal);
         await markComplete(runtime, lab, { run, fingerprint, completedAt: new Date().toISOString() }, { signal });
+      },
+    },
+  ];
+}
+
+/** A spec's `faults:` (or a workshop exercise's), applied once the lab is wired and its agents
+ * have converged; an exercise's are not named (they are the puzzle). */
+function faultPhase(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[] {
+  const faults = lab.faults ?? [];
+  if (!faults.length) return [];
+  const fromExercise = faults.some((f) => f.source === 'exercise');
+  return [
+    {
+      title: fromExercise ? `Break the lab for the exercise (${faults.length} fault${faults.length === 1 ? '' : 's'})` : `Apply ${faults.length} fault${faults.length === 1 ? '' : 's'} from the spec`,
+      async run(signal) {
+        throwIfAborted(signal);
+        const { applyFaults } = await import('../faults/fault-engine.js');
+        await applyFaults({ runtime, lab, signal }, faults, 'spec');
       },
     },
   ];

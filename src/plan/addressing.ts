@@ -234,6 +234,7 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
     hosts,
     externals,
     checks: spec.checks,
+    ...(spec.faults?.length ? { faults: spec.faults } : {}),
   };
 }
 

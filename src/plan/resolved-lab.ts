@@ -1,7 +1,7 @@
 // A lab with every address, MAC and name decided: what `up` builds and what checks resolve
 // names against. Produced by resolveLab() (addressing.ts); serialised into a container label so
 // `verify`, `inspect` and `down` work without the spec file.
-import type { Backend, CheckSpec, ControlPlane, ExternalRole, PodAttach } from '../spec/model.js';
+import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach } from '../spec/model.js';
 
 export interface ResolvedNetwork {
   name: string;
@@ -80,4 +80,6 @@ export interface ResolvedLab {
   hosts: ResolvedHost[];
   externals: ResolvedExternal[];
   checks: CheckSpec[];
+  /** Faults `up` applies after wiring; absent when the spec has none. */
+  faults?: FaultSpec[];
 }

@@ -196,6 +196,7 @@ export class DockerRuntime implements ContainerRuntime {
           Devices: spec.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' })),
           Sysctls: spec.sysctls,
           Init: true,
+          ...(spec.readonlyPaths ? { ReadonlyPaths: spec.readonlyPaths } : {}),
           ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
         },
       },

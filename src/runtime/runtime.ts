@@ -63,6 +63,9 @@ export interface ContainerSpec {
   devices: string[];
   sysctls: Record<string, string>;
   mounts?: BindMount[];
+  /** Paths of /proc the engine mounts read-only (its HostConfig.ReadonlyPaths); absent: the
+   * engine's default list, which includes all of /proc/sys. */
+  readonlyPaths?: string[];
 }
 
 export interface ContainerSummary {
