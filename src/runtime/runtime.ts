@@ -32,6 +32,13 @@ export interface BindMount {
   readonly: boolean;
 }
 
+/** A memory-backed directory (tmpfs) inside a container: data that needs no disk (etcd's). */
+export interface TmpfsMount {
+  target: string;
+  /** mount(8) options, e.g. `size=64m,mode=0700`. */
+  options?: string;
+}
+
 export interface ContainerDetails {
   id: string;
   name: string;
@@ -66,6 +73,7 @@ export interface ContainerSpec {
    * other nodes' network namespaces by PID when it wires veth pairs). */
   hostPid?: boolean;
   mounts?: BindMount[];
+  tmpfs?: TmpfsMount[];
 }
 
 export interface ContainerSummary {
