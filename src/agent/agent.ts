@@ -248,6 +248,7 @@ export class Agent {
     await this.stats.stop();
     await this.status?.stop();
     await r?.backend.stop();
+    this.runner.close?.();
     if (this.ownsEtcd) this.etcd.close();
     try {
       unlinkSync(this.cfg.pidFile);
