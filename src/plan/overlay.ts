@@ -186,6 +186,13 @@ export const ETCD_DATA_DIR = '/var/lib/overlab-etcd';
  * etcd wants for its data directory. */
 export const ETCD_DATA_TMPFS_OPTIONS = 'size=256m,mode=0700';
 
+/** etcd's CPU weight: a host's (the engine's default, 1024) per host, so that when every agent of a
+ * big lab starts at once on a small machine etcd still answers them (each lease is a few ms of
+ * etcd's CPU, but it waited seconds for its turn among 64 starting agents). */
+export function etcdCpuShares(lab: ResolvedLab): number {
+  return Math.min(262_144, 1024 * Math.max(2, lab.hosts.length));
+}
+
 export function etcdArgv(lab: ResolvedLab): string[] {
   return [
     'etcd', '--name', lab.name, '--data-dir', ETCD_DATA_DIR,

@@ -199,6 +199,7 @@ export class DockerRuntime implements ContainerRuntime {
           ...(spec.hostPid ? { PidMode: 'host' } : {}),
           ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
           ...(spec.tmpfs?.length ? { Tmpfs: Object.fromEntries(spec.tmpfs.map((t) => [t.target, t.options ?? ''])) } : {}),
+          ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
         },
       },
       operation: 'create',

@@ -74,6 +74,8 @@ export interface ContainerSpec {
   hostPid?: boolean;
   mounts?: BindMount[];
   tmpfs?: TmpfsMount[];
+  /** Relative CPU weight when the machine is busy (the engine's default: 1024). */
+  cpuShares?: number;
 }
 
 export interface ContainerSummary {

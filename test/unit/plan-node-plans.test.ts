@@ -129,6 +129,9 @@ describe('the switch and the containers', () => {
     const specs = containerSpecs(etcdLab);
     expect(specs.find((s) => s.name === 'overlab-demo-etcd')!.tmpfs).toEqual([{ target: '/var/lib/overlab-etcd', options: 'size=256m,mode=0700' }]);
     expect(specs.filter((s) => s.tmpfs).map((s) => s.name)).toEqual(['overlab-demo-etcd']);
+    // and a host's CPU weight per host (two at least), so it answers a crowd of starting agents
+    expect(specs.find((s) => s.name === 'overlab-demo-etcd')!.cpuShares).toBe(2048);
+    expect(specs.filter((s) => s.cpuShares).map((s) => s.name)).toEqual(['overlab-demo-etcd']);
   });
 
   it('a description cannot end the comment it is shown in', () => {
