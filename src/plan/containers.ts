@@ -3,6 +3,7 @@ import type { ContainerSpec } from '../runtime/runtime.js';
 import type { ResolvedLab } from './resolved-lab.js';
 import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_POD_ATTACH, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './naming.js';
 import { createHash } from 'node:crypto';
+import { ETCD_DATA_DIR, ETCD_DATA_TMPFS_OPTIONS, etcdCpuShares } from './overlay.js';
 
 /** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
@@ -63,7 +64,8 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
   }
   for (const node of lab.externals) {
     const sysctls = node.role === 'router' ? forwarding : {};
-    specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls, readonlyPaths: NODE_READONLY_PATHS });
+    const etcd = node.role === 'etcd' ? { tmpfs: [{ target: ETCD_DATA_DIR, options: ETCD_DATA_TMPFS_OPTIONS }], cpuShares: etcdCpuShares(lab) } : {};
+    specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls, readonlyPaths: NODE_READONLY_PATHS, ...etcd });
   }
   return specs;
 }

@@ -29,6 +29,8 @@ function dockerRunLine(spec: ContainerSpec, withUnderlay: boolean): string {
   for (const cap of spec.capAdd) parts.push(`--cap-add ${shellQuote(cap)}`);
   for (const device of spec.devices) parts.push(`--device ${shellQuote(device)}`);
   for (const [key, value] of Object.entries(spec.sysctls)) parts.push(`--sysctl ${shellQuote(`${key}=${value}`)}`);
+  for (const t of spec.tmpfs ?? []) parts.push(`--tmpfs ${shellQuote(t.options ? `${t.target}:${t.options}` : t.target)}`);
+  if (spec.cpuShares) parts.push(`--cpu-shares ${spec.cpuShares}`);
   for (const [key, value] of Object.entries(spec.labels)) parts.push(`--label ${shellQuote(`${key}=${value}`)}`);
   if (withUnderlay) parts.push(`--mount type=bind,source="$${UNDERLAY_VARIABLE}",${shellQuote(`target=${UNDERLAY_NETNS},readonly`)}`);
   parts.push(shellCommand([spec.image, ...spec.command]));

@@ -198,6 +198,8 @@ export class DockerRuntime implements ContainerRuntime {
           Init: true,
           ...(spec.readonlyPaths ? { ReadonlyPaths: spec.readonlyPaths } : {}),
           ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
+          ...(spec.tmpfs?.length ? { Tmpfs: Object.fromEntries(spec.tmpfs.map((t) => [t.target, t.options ?? ''])) } : {}),
+          ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
         },
       },
       operation: 'create',

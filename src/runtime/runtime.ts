@@ -32,6 +32,13 @@ export interface BindMount {
   readonly: boolean;
 }
 
+/** A memory-backed directory (tmpfs) inside a container: data that needs no disk (etcd's). */
+export interface TmpfsMount {
+  target: string;
+  /** mount(8) options, e.g. `size=64m,mode=0700`. */
+  options?: string;
+}
+
 export interface ContainerDetails {
   id: string;
   name: string;
@@ -66,6 +73,9 @@ export interface ContainerSpec {
   /** Paths of /proc the engine mounts read-only (its HostConfig.ReadonlyPaths); absent: the
    * engine's default list, which includes all of /proc/sys. */
   readonlyPaths?: string[];
+  tmpfs?: TmpfsMount[];
+  /** Relative CPU weight when the machine is busy (the engine's default: 1024). */
+  cpuShares?: number;
 }
 
 export interface ContainerSummary {
