@@ -1,7 +1,7 @@
 // `overlab doctor`: can this machine run labs? Each finding says how to fix it.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../plan/containers.js';
-import { hostImageTags } from '../image/host-image.js';
+import { hostImageTags, missingPackages } from '../image/host-image.js';
 import { OverlabError } from './errors.js';
 import { failedCommand, runnerErrors, toRunnerSteps } from '../plan/step-runner.js';
 import { shellCommand } from '../plan/shell-quote.js';
@@ -81,9 +81,12 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
   }
   const [tag] = hostImageTags();
   const image = tag!;
-  const hasImage = await runtime.imageExists(image);
-  findings.push({ check: 'host image', ok: hasImage, detail: hasImage ? image : `${image} is missing`, ...(hasImage ? {} : { fix: 'overlab image build' }) });
-  if (!hasImage) return findings;
+  const labels = await runtime.imageLabels(image);
+  const lacks = labels ? missingPackages(labels) : [];
+  if (!labels) findings.push({ check: 'host image', ok: false, detail: `${image} is missing`, fix: 'overlab image build' });
+  else if (lacks.length > 0) findings.push({ check: 'host image', ok: false, detail: `${image} was built without ${lacks.join(', ')}`, fix: 'overlab image build (builds it again with every package)' });
+  else findings.push({ check: 'host image', ok: true, detail: image });
+  if (!labels) return findings;
 
   const name = `overlab-doctor-${process.pid}`;
   try {

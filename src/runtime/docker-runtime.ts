@@ -122,6 +122,16 @@ export class DockerRuntime implements ContainerRuntime {
     };
   }
 
+  async imageLabels(ref: string, options: CallOptions = {}): Promise<Record<string, string> | undefined> {
+    try {
+      const image = await this.client.json<{ Config?: { Labels?: Record<string, string> | null } }>({ method: 'GET', path: `/images/${enc(ref)}/json`, operation: 'look up', subject: `image ${ref}`, signal: options.signal });
+      return image?.Config?.Labels ?? {};
+    } catch (error) {
+      if (isEngineFailure(error, 'not-found')) return undefined;
+      throw error;
+    }
+  }
+
   async imageExists(ref: string, options: CallOptions = {}): Promise<boolean> {
     try {
       await this.client.buffered({ method: 'GET', path: `/images/${enc(ref)}/json`, operation: 'look up', subject: `image ${ref}`, signal: options.signal });

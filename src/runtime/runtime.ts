@@ -104,6 +104,8 @@ export interface ContainerRuntime {
   readonly endpoint: string;
   info(options?: CallOptions): Promise<EngineInfo>;
   imageExists(ref: string, options?: CallOptions): Promise<boolean>;
+  /** The image's labels; undefined when there is no such image. */
+  imageLabels(ref: string, options?: CallOptions): Promise<Record<string, string> | undefined>;
   /** A root filesystem tar becomes image `ref` (`docker import`). */
   importImage(tar: Readable, ref: string, changes: string[], options?: ImageOptions): Promise<void>;
   /** A build context tar (with its Dockerfile) becomes an image with these tags (`docker build`). */

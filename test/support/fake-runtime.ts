@@ -122,6 +122,14 @@ export class FakeRuntime implements ContainerRuntime {
     return this.images.has(ref);
   }
 
+  /** Labels of images in `images`, when a test gives them some. */
+  readonly imageLabelsOf = new Map<string, Record<string, string>>();
+
+  async imageLabels(ref: string, options?: CallOptions): Promise<Record<string, string> | undefined> {
+    await this.enter('imageLabels', [ref], options);
+    return this.images.has(ref) ? (this.imageLabelsOf.get(ref) ?? {}) : undefined;
+  }
+
   async importImage(tar: Readable, ref: string, changes: string[], options?: ImageOptions): Promise<void> {
     await this.enter('importImage', [ref, changes], options);
     for await (const _ of tar) void _;
