@@ -26,6 +26,7 @@ import { ensureBridge, ensureIpForward, ensureMasquerade } from './pod-side.js';
 import { type OwnLease, SubnetRegistry } from './registry.js';
 import { retryForever } from './retry.js';
 import { type StatsBody, StatsWriter } from './stats-writer.js';
+import { StatusServer } from './status-server.js';
 import { leaseSubnetOf, parseSubnetEnv, renderSubnetEnv, subnetEnvFor } from './subnet-env.js';
 import { underlayNet } from './underlay.js';
 import type { Backend, BackendDeps } from './backend/types.js';
@@ -71,6 +72,7 @@ export class Agent {
   private readonly runner: CommandRunner;
   private readonly registry: SubnetRegistry;
   private readonly stats: StatsWriter;
+  private readonly status: StatusServer | null;
   private r: Running | null = null;
   private stopped = false;
 
@@ -84,6 +86,7 @@ export class Agent {
     this.runner = deps.runner ?? new ExecRunner();
     this.registry = new SubnetRegistry(this.etcd, cfg.prefix, this.log);
     this.stats = new StatsWriter(cfg.statsFile, cfg.statsIntervalMs, this.log, () => this.statsBody(), () => this.r?.backend.refreshStats?.());
+    this.status = cfg.statusPort === undefined ? null : new StatusServer(cfg.publicIp, cfg.statusPort, () => JSON.stringify(this.statsBody()), this.log);
   }
 
   get ownLease(): OwnLease | null {
@@ -99,6 +102,7 @@ export class Agent {
     log.info(`overlab agent starting: host ${cfg.host}, public IP ${cfg.publicIp}, etcd ${cfg.etcdEndpoints.join(',')}, prefix ${cfg.prefix}, pid ${process.pid}, node ${process.version}`);
     writeFileAtomic(cfg.pidFile, `${process.pid}\n`);
     this.stats.enable();
+    await this.status?.start();
     if (!this.deps.skipSysctl) ensureIpForward(log);
 
     const net = await retryForever('reading the network config', () => this.registry.getNetworkConfig(), log, () => this.stopped);
@@ -242,7 +246,9 @@ export class Agent {
     r?.watch.stop();
     await r?.sync?.stop().catch(() => undefined);
     await this.stats.stop();
+    await this.status?.stop();
     await r?.backend.stop();
+    this.runner.close?.();
     if (this.ownsEtcd) this.etcd.close();
     try {
       unlinkSync(this.cfg.pidFile);

@@ -31,6 +31,8 @@ export interface AgentConfig {
   statsIntervalMs: number;
   /** Default /run/overlab/agent.pid */
   pidFile: string;
+  /** TCP port on publicIp answering `GET /status` (status-server.ts); unset: no listener. */
+  statusPort?: number;
   /** Path of the tun-open helper (udp backend). Default: next to main.js, then /opt/overlab/bin/tun-open, then PATH. */
   tunOpen?: string;
   /** How the udp backend reads the TUN: "poll" (epoll via a libuv pipe handle, default) or "threadpool" (blocking fs.read). */
@@ -77,6 +79,7 @@ const KNOWN = new Set([
   'statsFile',
   'statsIntervalMs',
   'pidFile',
+  'statusPort',
   'tunOpen',
   'tunIo',
   'udpDataPath',
@@ -154,6 +157,7 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
   const statsFile = str('statsFile', DEFAULTS.statsFile);
   const statsIntervalMs = int('statsIntervalMs', DEFAULTS.statsIntervalMs, 100, 3_600_000);
   const pidFile = str('pidFile', DEFAULTS.pidFile);
+  const statusPort = o.statusPort === undefined ? undefined : int('statusPort', undefined, 1, 65535);
   let tunOpen: string | undefined;
   if (o.tunOpen !== undefined) tunOpen = str('tunOpen');
   let tunIo: AgentConfig['tunIo'] = DEFAULTS.tunIo;
@@ -185,6 +189,7 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
     statsFile,
     statsIntervalMs,
     pidFile,
+    ...(statusPort !== undefined ? { statusPort } : {}),
     ...(tunOpen ? { tunOpen } : {}),
     tunIo,
     ...(udpDataPath ? { udpDataPath } : {}),

@@ -34,10 +34,14 @@ export interface BatchResult {
   processes: number;
 }
 
-/** Runs argv lists of one tool in one process; reports per command what failed. */
-export async function runBatch(runner: CommandRunner, tool: BatchTool, commands: readonly string[][]): Promise<BatchResult> {
+/** Runs argv lists of one tool in one process — the runner's long-lived one when it keeps one
+ * (batch-session.ts) and `persistent` is asked for, else a new one; reports per command what failed. */
+export async function runBatch(runner: CommandRunner, tool: BatchTool, commands: readonly string[][], options: { persistent?: boolean } = {}): Promise<BatchResult> {
   if (commands.length === 0) return { done: [], failed: [], processes: 0 };
   const lines = commands.map((argv) => batchLine(tool, argv));
+  const session = options.persistent ? runner.batchSession?.(tool) : undefined;
+  const kept = session ? await session.run(lines) : null;
+  if (kept) return split(commands, kept.failedAt, kept.processes);
   const r = await runner.run([tool, '-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
   if (r.code === 0) return { done: [...commands], failed: [], processes: 1 };
   // stderr: the error text of a failing line, then "Command failed -:<line>"
@@ -55,6 +59,10 @@ export async function runBatch(runner: CommandRunner, tool: BatchTool, commands:
     const error = r.stderr.trim() || r.stdout.trim() || `exit ${r.code}`;
     return { done: [], failed: commands.map((argv) => ({ argv: [...argv], error })), processes: 1 };
   }
+  return split(commands, failedAt, 1);
+}
+
+function split(commands: readonly string[][], failedAt: Map<number, string>, processes: number): BatchResult {
   const done: string[][] = [];
   const failed: BatchFailure[] = [];
   commands.forEach((argv, i) => {
@@ -62,5 +70,5 @@ export async function runBatch(runner: CommandRunner, tool: BatchTool, commands:
     if (error === undefined) done.push([...argv]);
     else failed.push({ argv: [...argv], error });
   });
-  return { done, failed, processes: 1 };
+  return { done, failed, processes };
 }

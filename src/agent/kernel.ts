@@ -1,6 +1,8 @@
 // Running `ip` / `bridge` / `iptables` (the only side effects on kernel state), behind an interface.
 
 import { execFile } from 'node:child_process';
+import { BatchSession } from './batch-session.js';
+import type { BatchTool } from './kernel-batch.js';
 
 export interface RunResult {
   code: number;
@@ -10,9 +12,29 @@ export interface RunResult {
 
 export interface CommandRunner {
   run(argv: string[], opts?: { input?: string }): Promise<RunResult>;
+  /** A long-lived `<tool> -force -batch -` for frequent batches (peer syncs); optional. */
+  batchSession?(tool: BatchTool): BatchSession;
+  /** Ends what the runner keeps running. */
+  close?(): void;
 }
 
 export class ExecRunner implements CommandRunner {
+  private readonly sessions = new Map<BatchTool, BatchSession>();
+
+  batchSession(tool: BatchTool): BatchSession {
+    let session = this.sessions.get(tool);
+    if (!session) {
+      session = new BatchSession(tool);
+      this.sessions.set(tool, session);
+    }
+    return session;
+  }
+
+  close(): void {
+    for (const session of this.sessions.values()) session.close();
+    this.sessions.clear();
+  }
+
   run(argv: string[], opts: { input?: string } = {}): Promise<RunResult> {
     const [cmd, ...args] = argv;
     if (!cmd) return Promise.resolve({ code: 2, stdout: '', stderr: 'empty command' });

@@ -142,6 +142,7 @@ export class SubnetRegistry {
         }
         const oldLease = leaseId;
         if (!alive) leaseId = await grant();
+        this.log.info(`writing lease ${mine.key}`);
         const t = await this.etcd.txn([{ key: mine.key, target: 'MOD', result: 'EQUAL', revision: mine.modRevision }], [{ put: { key: mine.key, value, lease: leaseId } }], []);
         if (t.succeeded) {
           if (oldLease !== '0' && oldLease !== leaseId) await this.etcd.leaseRevoke(oldLease).catch(() => undefined);
@@ -173,6 +174,9 @@ export class SubnetRegistry {
       }
       const key = leaseKey(this.prefix, subnet);
       const leaseId = await grant();
+      // Logged before the write: peers may see the lease before this agent hears etcd's answer,
+      // so this line, not "acquired lease", is when a new lease can first reach them.
+      this.log.info(`writing lease ${key}`);
       const t = await this.etcd.txn(
         [{ key, target: 'CREATE', result: 'EQUAL', revision: 0 }],
         [{ put: { key, value: encodeLeaseValue(want(subnet)), lease: leaseId } }],

@@ -8,7 +8,8 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import { palette, shouldUseColour, type Palette } from '../report/colour.js';
 import { terminalSafeKeepingColour } from '../report/terminal-text.js';
 import { successEnvelope } from './envelope.js';
-import { EXIT_INTERRUPTED, EXIT_TERMINATED, InterruptedError, type StopSignal } from '../core/errors.js';
+import { InterruptedError, type StopSignal } from '../core/errors.js';
+import { exitCodeOfSignal, onStopSignals } from './stop-signals.js';
 import { writeError } from './error-output.js';
 import { readLabArgument, type LabArgument } from './lab-argument.js';
 import { listLabs } from '../core/lab-registry.js';
@@ -63,31 +64,16 @@ export abstract class BaseCommand<TResult> extends Command {
   }
 
   private installSignalHandlers(): () => void {
-    let interrupts = 0;
-    const onSignal = (signal: StopSignal) => {
-      interrupts++;
-      if (interrupts > 1) process.exit(signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED);
+    return onStopSignals((signal) => {
       this.stopSignal = signal;
       process.stderr.write(`\n${signal === 'SIGTERM' ? 'terminated' : 'interrupted'}: cleaning up (press Ctrl-C again to stop at once)\n`);
       this.abort.abort(new InterruptedError(signal));
       // Clean-up talks to the engine; if that hangs, do not hang with it.
       setTimeout(() => {
         process.stderr.write(`clean-up did not finish within ${CLEANUP_GRACE_MS / 1000} s; ${this.downHint()}\n`);
-        process.exit(signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED);
+        process.exit(exitCodeOfSignal(signal));
       }, CLEANUP_GRACE_MS).unref();
-    };
-    const onInt = () => onSignal('SIGINT');
-    const onTerm = () => onSignal('SIGTERM');
-    // bin/run.js ends the process on a signal that arrives before any command runs; from here on
-    // the command handles it, so it can roll back what it made.
-    process.removeAllListeners('SIGINT');
-    process.removeAllListeners('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    return () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-    };
+    });
   }
 
   private downHint(): string {

@@ -2,7 +2,8 @@
 // spec, and validate is what an editor or a pre-commit hook runs on every save. Same output,
 // envelope and exit codes as the oclif command (src/commands/validate.ts), which still answers
 // every other form (help, unknown flags).
-import { EXIT_INTERRUPTED, EXIT_TERMINATED, InterruptedError, type StopSignal } from '../core/errors.js';
+import { InterruptedError, type StopSignal } from '../core/errors.js';
+import { onStopSignals } from './stop-signals.js';
 import { loadLabSpec } from '../spec/load.js';
 import { renderValidateResult, validateSummary } from '../spec/validate-summary.js';
 import { palette, shouldUseColour } from '../report/colour.js';
@@ -19,17 +20,10 @@ export async function validateFast(args: string[]): Promise<boolean> {
   const file = rest[0]!;
   const abort = new AbortController();
   let stopped: StopSignal | undefined;
-  const onSignal = (signal: StopSignal) => {
-    if (stopped) process.exit(signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED);
+  const uninstall = onStopSignals((signal) => {
     stopped = signal;
     abort.abort();
-  };
-  const onInt = () => onSignal('SIGINT');
-  const onTerm = () => onSignal('SIGTERM');
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  });
   try {
     const result = validateSummary(file, await loadLabSpec(file, abort.signal));
     if (json) process.stdout.write(JSON.stringify(successEnvelope(result, 0), null, 2) + '\n');
@@ -39,8 +33,7 @@ export async function validateFast(args: string[]): Promise<boolean> {
     const error = stopped ? new InterruptedError(stopped) : e instanceof Error ? e : new Error(String(e));
     process.exitCode = writeError(error, { json, argv: args });
   } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    uninstall();
   }
   return true;
 }

@@ -8,12 +8,16 @@ import { renderTable } from '../report/table.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
 import { renderMermaid } from '../report/mermaid.js';
+import { readFaultBook } from '../faults/fault-store.js';
+import { viewOf, type FaultView } from '../faults/fault-view.js';
 
 interface InspectResult {
   lab: ResolvedLab;
   /** complete or degraded (which nodes are missing or stopped; their interfaces are not read). */
   state: LabState;
   interfaces: InterfaceState[];
+  /** The lab's active faults (an exercise's hidden). */
+  faults: FaultView[];
 }
 
 export default class Inspect extends BaseCommand<InspectResult> {
@@ -37,17 +41,27 @@ export default class Inspect extends BaseCommand<InspectResult> {
     const nodes = [...lab.hosts.map((h) => ({ name: h.name, container: h.container })), ...lab.externals.map((e) => ({ name: e.name, container: e.container }))].filter((n) =>
       running.has(n.container),
     );
-    const interfaces = (await Promise.all(nodes.map((n) => readInterfaces(this.runtime, n.container, n.name)))).flat();
-    return { lab, state, interfaces: interfaces.filter((i) => i.kind !== 'loopback') };
+    const [interfaces, book] = await Promise.all([
+      Promise.all(nodes.map((n) => readInterfaces(this.runtime, n.container, n.name))).then((all) => all.flat()),
+      readFaultBook(this.runtime, lab.underlay.switchContainer).catch(() => undefined),
+    ]);
+    return { lab, state, interfaces: interfaces.filter((i) => i.kind !== 'loopback'), faults: (book?.faults ?? []).map((f) => viewOf(f, false)) };
   }
 
   protected renderHuman(r: InspectResult): string {
     if (this.mermaid) return renderMermaid(r.lab);
     const status = r.state.status === 'complete' ? this.colours.green('complete') : `${this.colours.yellow(r.state.status)}: ${r.state.detail}`;
-    if (this.tree) return [`status: ${status}`, renderLabDiagram(r.lab)].join('\n');
+    const faults = r.faults.length
+      ? [
+          `${this.colours.yellow(`faults: ${r.faults.length} active`)} (\`overlab fault ls ${r.lab.name}\` says what each changed, \`overlab fault clear\` mends it)`,
+          ...r.faults.map((f) => `  fault ${f.id}  ${f.hidden ? 'hidden' : f.kind}  ${f.summary}`),
+        ]
+      : [];
+    if (this.tree) return [`status: ${status}`, ...faults, renderLabDiagram(r.lab)].join('\n');
     return [
       `lab ${r.lab.name}: underlay ${r.lab.underlay.subnet}` + (r.lab.underlay.gateway ? `, gateway ${r.lab.underlay.gateway}` : ''),
       `status: ${status}`,
+      ...faults,
       '',
       renderTable(r.interfaces, [
         { header: 'NODE', value: (i) => (i.netns ? `${i.node}/${i.netns}` : i.node) },

@@ -1,19 +1,22 @@
 // `overlab doctor`: can this machine run labs? Each finding says how to fix it.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../plan/containers.js';
-import { hostImageTags } from '../image/host-image.js';
+import { hostImageTags, missingPackages } from '../image/host-image.js';
 import { OverlabError } from './errors.js';
 import { failedCommand, runnerErrors, toRunnerSteps } from '../plan/step-runner.js';
 import { shellCommand } from '../plan/shell-quote.js';
 import { captureWhile } from '../probes/capture.js';
 import { ping } from '../probes/ping.js';
 import { runSteps } from './run-steps.js';
+import { FAULT_FEATURE_PROBES, type FeatureProbe } from '../faults/feature-probes.js';
 
 export interface Finding {
   check: string;
   ok: boolean;
   detail: string;
   fix?: string;
+  /** Only some fault kinds need it: reported, but a lab builds without it. */
+  optional?: boolean;
 }
 
 /** Kernel features a lab needs, each tried for real inside a throwaway lab-like container: argv
@@ -38,12 +41,19 @@ export const KERNEL_PROBES: { check: string; commands: string[][]; fix: string }
 const TCPDUMP_CHECK = 'tcpdump capture';
 const TCPDUMP_FIX = 'the container needs NET_RAW (overlab grants it)';
 
-async function kernelProbe(runtime: ContainerRuntime, container: string, probe: (typeof KERNEL_PROBES)[number]): Promise<Finding> {
+async function kernelProbe(runtime: ContainerRuntime, container: string, probe: { check: string; commands: string[][]; fix: string }): Promise<Finding> {
   const result = await runSteps(runtime, container, toRunnerSteps(probe.commands));
   if (result.exitCode === 0) return { check: probe.check, ok: true, detail: 'works' };
   const failed = failedCommand(toRunnerSteps(probe.commands), result.stderr);
   const said = runnerErrors(result.stderr).at(-1) ?? `exit ${result.exitCode}`;
   return { check: probe.check, ok: false, detail: failed ? `\`${shellCommand(failed)}\`: ${said}` : said, fix: probe.fix };
+}
+
+/** A feature only some fault kinds need: reported as optional, and cleaned up either way. */
+async function featureProbe(runtime: ContainerRuntime, container: string, probe: FeatureProbe): Promise<Finding> {
+  const found = await kernelProbe(runtime, container, probe);
+  await runSteps(runtime, container, toRunnerSteps(probe.cleanup));
+  return { ...found, optional: true, ...(found.ok ? {} : { detail: `missing: ${found.detail}` }) };
 }
 
 /** A real capture (the probe `verify` uses, deadline and all) on lo while one ping crosses it. */
@@ -71,9 +81,12 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
   }
   const [tag] = hostImageTags();
   const image = tag!;
-  const hasImage = await runtime.imageExists(image);
-  findings.push({ check: 'host image', ok: hasImage, detail: hasImage ? image : `${image} is missing`, ...(hasImage ? {} : { fix: 'overlab image build' }) });
-  if (!hasImage) return findings;
+  const labels = await runtime.imageLabels(image);
+  const lacks = labels ? missingPackages(labels) : [];
+  if (!labels) findings.push({ check: 'host image', ok: false, detail: `${image} is missing`, fix: 'overlab image build' });
+  else if (lacks.length > 0) findings.push({ check: 'host image', ok: false, detail: `${image} was built without ${lacks.join(', ')}`, fix: 'overlab image build (builds it again with every package)' });
+  else findings.push({ check: 'host image', ok: true, detail: image });
+  if (!labels) return findings;
 
   const name = `overlab-doctor-${process.pid}`;
   try {
@@ -90,6 +103,7 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
     findings.push({ check: 'capabilities', ok: true, detail: `a container with ${NODE_CAPABILITIES.join(', ')} and ${NODE_DEVICES.join(', ')} starts (without privileged mode)` });
     for (const probe of KERNEL_PROBES) findings.push(await kernelProbe(runtime, name, probe));
     findings.push(await tcpdumpProbe(runtime, name));
+    for (const probe of FAULT_FEATURE_PROBES) findings.push(await featureProbe(runtime, name, probe));
   } catch (error) {
     findings.push({ check: 'capabilities', ok: false, detail: error instanceof Error ? error.message : String(error), fix: 'the engine must allow NET_ADMIN, SYS_ADMIN, NET_RAW and /dev/net/tun' });
   } finally {

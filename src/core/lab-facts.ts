@@ -22,16 +22,32 @@ interface EtcdGetJson {
 
 const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 
+/** A key under …/subnets/ whose value is not a flannel lease (garbage, or not a JSON object). */
+export interface UnreadableLease {
+  key: string;
+  problem: string;
+}
+
 /** Pure: `etcdctl get --prefix … -w json` output → leases. Keys look like …/subnets/10.244.1.0-24. */
 export function parseLeases(output: string): LeaseRecord[] {
+  return parseLeaseEntries(output).leases;
+}
+
+/** Pure: the leases, and the keys whose values are not leases (a lease problem to report as one). */
+export function parseLeaseEntries(output: string): { leases: LeaseRecord[]; unreadable: UnreadableLease[] } {
   const parsed = JSON.parse(output || '{}') as EtcdGetJson;
   const leases: LeaseRecord[] = [];
+  const unreadable: UnreadableLease[] = [];
   for (const kv of parsed.kvs ?? []) {
     const key = b64(kv.key);
     const m = /\/subnets\/(\d+\.\d+\.\d+\.\d+)-(\d+)$/.exec(key);
     if (!m) continue;
     try {
-      const value = JSON.parse(b64(kv.value)) as { PublicIP?: string; BackendType?: string; BackendData?: { VtepMAC?: string } };
+      const value = JSON.parse(b64(kv.value)) as { PublicIP?: string; BackendType?: string; BackendData?: { VtepMAC?: string } } | null;
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        unreadable.push({ key, problem: 'its value is JSON but not an object' });
+        continue;
+      }
       leases.push({
         key,
         subnet: `${m[1]}/${m[2]}`,
@@ -42,15 +58,20 @@ export function parseLeases(output: string): LeaseRecord[] {
         raw: value,
       });
     } catch {
-      // a value that is not JSON is not a flannel lease
+      unreadable.push({ key, problem: 'its value is not JSON' });
     }
   }
-  return leases;
+  return { leases, unreadable };
 }
 
 /** Reads a network's leases from the lab's etcd node (`etcdctl … -w json`, an argv exec). Throws
  * LabPartMissing when the lab has no etcd node or etcd cannot answer. */
 export async function readLeases(runtime: ContainerRuntime, lab: ResolvedLab, network: ResolvedNetwork): Promise<LeaseRecord[]> {
+  return (await readLeaseEntries(runtime, lab, network)).leases;
+}
+
+/** readLeases, with the keys under …/subnets/ whose values are not leases. */
+export async function readLeaseEntries(runtime: ContainerRuntime, lab: ResolvedLab, network: ResolvedNetwork): Promise<ReturnType<typeof parseLeaseEntries>> {
   const etcd = etcdNode(lab);
   if (!etcd) throw new LabPartMissing(`lab ${lab.name} has no etcd node, so network ${network.name} has no leases to read`);
   let r;
@@ -61,7 +82,7 @@ export async function readLeases(runtime: ContainerRuntime, lab: ResolvedLab, ne
   }
   if (r.exitCode !== 0) throw new LabPartMissing(`reading leases from etcd (container ${etcd.container}) failed: ${r.stderr.trim().split('\n')[0]}`);
   try {
-    return parseLeases(r.stdout);
+    return parseLeaseEntries(r.stdout);
   } catch (e) {
     throw new LabPartMissing(`etcd (container ${etcd.container}) answered with something that is not etcdctl JSON: ${firstLine(e)}`);
   }

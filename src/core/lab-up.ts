@@ -13,6 +13,7 @@ import { bringUpLab, throwIfAborted } from './node-bringup.js';
 import { markComplete, saveLabModel } from './lab-model.js';
 import { groupLabs, openLab } from './lab-registry.js';
 import { downLab } from './lab-down.js';
+import { cniPhases } from './cni-phase.js';
 import type { LabState } from './lab-state.js';
 
 export interface UpPhase {
@@ -27,6 +28,7 @@ export function newRunId(): string {
 
 export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: string = newRunId()): UpPhase[] {
   const specs = containerSpecs(lab, run);
+  const fingerprint = labFingerprint(lab); // of the plan, before CNI fills in what the kernel chose
   return [
     {
       title: `Check the host image ${lab.image} and that no other container holds this lab's names`,
@@ -58,11 +60,31 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
           },
         ]
       : []),
+    ...cniPhases(runtime, lab),
+    ...faultPhase(runtime, lab),
     {
       title: 'Mark the lab complete',
       async run(signal) {
         throwIfAborted(signal);
-        await markComplete(runtime, lab, { run, fingerprint: labFingerprint(lab), completedAt: new Date().toISOString() }, { signal });
+        await markComplete(runtime, lab, { run, fingerprint, completedAt: new Date().toISOString() }, { signal });
+      },
+    },
+  ];
+}
+
+/** A spec's `faults:` (or a workshop exercise's), applied once the lab is wired and its agents
+ * have converged; an exercise's are not named (they are the puzzle). */
+function faultPhase(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[] {
+  const faults = lab.faults ?? [];
+  if (!faults.length) return [];
+  const fromExercise = faults.some((f) => f.source === 'exercise');
+  return [
+    {
+      title: fromExercise ? `Break the lab for the exercise (${faults.length} fault${faults.length === 1 ? '' : 's'})` : `Apply ${faults.length} fault${faults.length === 1 ? '' : 's'} from the spec`,
+      async run(signal) {
+        throwIfAborted(signal);
+        const { applyFaults } = await import('../faults/fault-engine.js');
+        await applyFaults({ runtime, lab, signal }, faults, 'spec');
       },
     },
   ];

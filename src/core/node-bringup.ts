@@ -35,7 +35,9 @@ async function netnsFileOf(runtime: ContainerRuntime, container: string): Promis
 export function startSwitch(runtime: ContainerRuntime, spec: ContainerSpec, plan: CompiledPlan, signal: AbortSignal, onStarted?: () => Promise<void>): UnderlaySwitch {
   const netnsFile = (async () => {
     throwIfAborted(signal);
-    await runtime.createAndStart(spec, { signal });
+    // Not aborted half-way: a create the engine finishes after we stopped listening would be a
+    // container no rollback saw. It is bounded by the engine client's deadline instead.
+    await runtime.createAndStart(spec);
     await onStarted?.();
     return netnsFileOf(runtime, spec.name);
   })();
@@ -53,7 +55,7 @@ export async function runningSwitch(runtime: ContainerRuntime, lab: ResolvedLab)
 export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, plan: CompiledPlan, underlay: UnderlaySwitch, signal: AbortSignal): Promise<void> {
   const netnsFile = await underlay.netnsFile;
   throwIfAborted(signal);
-  await runtime.createAndStart({ ...spec, mounts: [...(spec.mounts ?? []), underlayMount(netnsFile)] }, { signal });
+  await runtime.createAndStart({ ...spec, mounts: [...(spec.mounts ?? []), underlayMount(netnsFile)] }); // not aborted: see startSwitch
   throwIfAborted(signal);
   await underlay.bridged;
   await runPlan(runtime, plan, signal);

@@ -14,8 +14,10 @@ import { environmentError, inputError } from './errors.js';
 import { pollUntil } from './poll.js';
 import { bringUpNode, runningSwitch } from './node-bringup.js';
 import { compilePlan, runPlan } from './run-steps.js';
-import { startAgents, waitForAgents } from './agents.js';
+import { agentDropped, startAgents, waitForAgents, watchAgents } from './agents.js';
 import { readLeases } from './lab-facts.js';
+import { usesCni } from '../plan/cni-plan.js';
+import { attachCniPods, detachHostPods } from './cni-attach.js';
 
 export interface MembershipResult {
   lab: string;
@@ -40,15 +42,22 @@ function peerChangePlan(peer: ResolvedHost, commands: string[][]): NodePlan {
   return { node: peer.name, container: peer.container, lines: commands.map((argv) => command(...argv)) };
 }
 
-/** Pure: the first timestamp of an agent log line matching `pattern`. */
-export function logTime(log: string, pattern: RegExp): number | undefined {
+/** Pure: the timestamp of the first agent log line matching `pattern` logged at or after `since`
+ * (ms). A log holds a whole history: a host removed and added again under the same name has the
+ * same subnet, so its peers' logs already hold a line for it from the first time. */
+export function logTime(log: string, pattern: RegExp, since = -Infinity): number | undefined {
   for (const line of log.split('\n')) {
     if (!pattern.test(line)) continue;
     const t = Date.parse(line.split(' ')[0] ?? '');
-    if (!Number.isNaN(t)) return t;
+    if (!Number.isNaN(t) && t >= since) return t;
   }
   return undefined;
 }
+
+/** Log timestamps have millisecond resolution; the CLI's clock is read between two of them. */
+const LOG_CLOCK_SLACK_MS = 1;
+
+const DROP_TIMEOUT_MS = 30_000;
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -69,15 +78,18 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   const grown: ResolvedLab = { ...lab, hosts: [...lab.hosts, host] };
   const spec = containerSpecs(grown).find((s) => s.name === host.container)!;
   const plan = compilePlan(renderHostPlan(grown, host)); // refused before anything is created
+  let agentsFrom = Date.now();
   try {
     await bringUpNode(runtime, grown, spec, plan, await runningSwitch(runtime, lab), signal);
     for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
       await Promise.all(lab.hosts.map((peer) => runPlan(runtime, peerChangePlan(peer, staticPeerChangeCommands(grown, peer, network, host, 'add')), signal)));
     }
     if (grown.networks.some(usesAgent)) {
+      agentsFrom = Date.now() - LOG_CLOCK_SLACK_MS;
       await startAgents(runtime, grown, [host]);
       await waitForAgents(runtime, grown, signal);
     }
+    if (usesCni(host)) await attachCniPods(runtime, grown, signal, [host]); // its pods, as its kubelet would
   } catch (error) {
     await runtime.remove(host.container).catch(() => undefined);
     throw error;
@@ -85,10 +97,13 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   const propagation: MembershipResult['propagation'] = [];
   for (const network of grown.networks.filter(usesAgent)) {
     const subnet = hostSubnet(host, network);
-    const leased = logTime(await agentLog(runtime, grown, host, network), /\b(acquired|reusing) lease /);
-    const programmed = await Promise.all(lab.hosts.map(async (peer) => logTime(await agentLog(runtime, grown, peer, network), peerEvent(network, subnet, 'add'))));
+    // From the moment the new agent sent its lease to etcd (an agent that reused a live lease wrote
+    // nothing: then from its "reusing" line).
+    const joinerLog = await agentLog(runtime, grown, host, network);
+    const leased = logTime(joinerLog, /\bwriting lease /, agentsFrom) ?? logTime(joinerLog, /\b(acquired|reusing) lease /, agentsFrom);
+    const programmed = await Promise.all(lab.hosts.map(async (peer) => logTime(await agentLog(runtime, grown, peer, network), peerEvent(network, subnet, 'add'), agentsFrom)));
     if (leased !== undefined && programmed.every((t) => t !== undefined)) {
-      propagation.push({ network: network.name, ms: Math.max(...(programmed as number[])) - leased, peers: lab.hosts.length, measuredFrom: 'agent logs: lease acquired → last peer programmed' });
+      propagation.push({ network: network.name, ms: Math.max(...(programmed as number[])) - leased, peers: lab.hosts.length, measuredFrom: 'agent logs: lease write sent → last peer programmed' });
     }
   }
   return { lab: lab.name, host, change: 'add', propagation };
@@ -109,6 +124,7 @@ export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, na
   const propagation: MembershipResult['propagation'] = [];
   const etcd = etcdNode(lab);
   const deletedAt = new Map<string, number>();
+  if (usesCni(host)) await detachHostPods(runtime, lab, host, signal); // drained first: DEL for every pod
   for (const network of lab.networks.filter(usesAgent)) {
     // The agent is stopped first (flannel keeps its lease on exit), then its lease is deleted —
     // what removing a node does; peers see the delete in their watch.
@@ -126,17 +142,24 @@ export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, na
   }
   for (const network of lab.networks.filter(isOverlay)) {
     const subnet = hostSubnet(host, network);
-    const dropped = await pollUntil(
-      async () => {
-        const routes = await Promise.all(peers.map(async (p) => (await runtime.exec(p.container, ['ip', '-j', 'route'])).stdout));
-        return routes.every((r) => !r.includes(`"dst":"${subnet}"`));
-      },
-      { timeoutMs: 30_000, signal },
-    );
-    if (!dropped) throw environmentError(`a peer still routes ${subnet} 30 s after ${name} left`, `overlab logs ${lab.name} ${peers[0]!.name}`);
+    let dropped: boolean;
+    if (usesAgent(network)) {
+      // the agents say when they dropped it: one collector process, not a process per peer per round
+      const targets = peers.map((peer) => ({ host: peer, network }));
+      dropped = (await watchAgents(runtime, lab, targets, (_t, stats) => agentDropped(stats, subnet), { timeoutMs: DROP_TIMEOUT_MS, signal })).pending.length === 0;
+    } else {
+      dropped = await pollUntil(
+        async () => {
+          const routes = await Promise.all(peers.map(async (p) => (await runtime.exec(p.container, ['ip', '-j', 'route'])).stdout));
+          return routes.every((r) => !r.includes(`"dst":"${subnet}"`));
+        },
+        { timeoutMs: DROP_TIMEOUT_MS, signal },
+      );
+    }
+    if (!dropped) throw environmentError(`a peer still routes ${subnet} ${DROP_TIMEOUT_MS / 1000} s after ${name} left`, `overlab logs ${lab.name} ${peers[0]!.name}`);
     const start = deletedAt.get(network.name);
     if (start !== undefined) {
-      const removed = await Promise.all(peers.map(async (peer) => logTime(await agentLog(runtime, lab, peer, network), peerEvent(network, subnet, 'remove'))));
+      const removed = await Promise.all(peers.map(async (peer) => logTime(await agentLog(runtime, lab, peer, network), peerEvent(network, subnet, 'remove'), start - LOG_CLOCK_SLACK_MS)));
       if (removed.every((t) => t !== undefined)) {
         propagation.push({ network: network.name, ms: Math.max(...(removed as number[])) - start, peers: peers.length, measuredFrom: 'etcdctl del → last peer logged the removal' });
       }

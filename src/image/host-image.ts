@@ -16,6 +16,9 @@ export const HOST_PACKAGES = [
   'etcd-server',
   'etcd-client',
   'nodejs',
+  // the reference CNI plugins (bridge, host-local, loopback, portmap, …) in /usr/lib/cni: hosts
+  // with `podAttach: cni` attach their pods through them, as a kubelet does (docs/cni.md)
+  'containernetworking-plugins',
 ];
 
 export function packageVersion(): string {
@@ -27,11 +30,20 @@ export function hostImageTags(): string[] {
   return [`${HOST_IMAGE_REPO}:${packageVersion()}`, `${HOST_IMAGE_REPO}:latest`];
 }
 
+export const PACKAGES_LABEL = 'overlab.image.packages';
+
+/** An image built before HOST_PACKAGES last changed lacks something a lab needs (e.g. the CNI
+ * plugins): the packages it was built with, as its label says, must be exactly today's. */
+export function missingPackages(labels: Record<string, string>): string[] {
+  const has = new Set((labels[PACKAGES_LABEL] ?? '').split(',').filter(Boolean));
+  return HOST_PACKAGES.filter((p) => !has.has(p));
+}
+
 /** Image config for `docker import`: what a Dockerfile's CMD/LABEL would set. */
 export function importChanges(): string[] {
   return [
     'CMD ["sleep", "infinity"]',
-    `LABEL org.opencontainers.image.title="overlab host" overlab.image.packages="${HOST_PACKAGES.join(',')}"`,
+    `LABEL org.opencontainers.image.title="overlab host" ${PACKAGES_LABEL}="${HOST_PACKAGES.join(',')}"`,
     'ENV LC_ALL=C.UTF-8',
   ];
 }

@@ -15,6 +15,10 @@ import type {
 
 export const DEFAULT_IMAGE = 'overlab/host:latest';
 
+/** A MAC or interface name the plan cannot know: on a CNI host the kernel and the bridge plugin
+ * choose them, and `up` fills them in from the plugin's result (src/plan/cni-result.ts). */
+export const KERNEL_CHOOSES = '';
+
 /** Docker-style locally administered MAC derived from an IPv4 address (02:42:a.b.c.d in hex). */
 export function macForIp(ip: string): string {
   const bytes = ip.split('.').map((part) => Number(part).toString(16).padStart(2, '0'));
@@ -151,10 +155,12 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
 
   const hosts: ResolvedHost[] = spec.hosts.map((host) => {
     const underlayIp = hostIps.get(host.name)!;
+    const podAttach = host.podAttach ?? networks[0]?.podAttach ?? 'ip';
+    const cni = podAttach === 'cni';
     const hostNetworks: ResolvedHostNetwork[] = networks.map((network) => {
       const subnet = hostSubnets.get(network.name)!.get(host.name)!;
       const bridgeIp = addressIn(subnet, 1);
-      return { network: network.name, subnet, bridge: network.bridge, bridgeIp, bridgeMac: macForIp(bridgeIp) };
+      return { network: network.name, subnet, bridge: network.bridge, bridgeIp, bridgeMac: cni ? KERNEL_CHOOSES : macForIp(bridgeIp) };
     });
     const pools = new Map(
       hostNetworks.map((hn) => {
@@ -173,9 +179,9 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
         network: pod.network,
         ip,
         prefixLen: mustParse(hostNetwork.subnet).prefix,
-        mac: macForIp(ip),
+        mac: cni ? KERNEL_CHOOSES : macForIp(ip),
         gateway: hostNetwork.bridgeIp,
-        hostVeth: hostVethName(pod.name),
+        hostVeth: cni ? KERNEL_CHOOSES : hostVethName(pod.name),
       };
     });
     return {
@@ -185,6 +191,7 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
       underlayMac: macForIp(underlayIp),
       networks: hostNetworks,
       pods,
+      podAttach,
     };
   });
 
@@ -227,12 +234,15 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
     hosts,
     externals,
     checks: spec.checks,
+    ...(spec.faults?.length ? { faults: spec.faults } : {}),
   };
 }
 
 /** A host joining a running lab: the next free underlay address and, per network, the first
  * subnet no host holds; pods numbered from .2 as at `up`. Pure. */
 export function allocateJoiningHost(lab: ResolvedLab, name: string, podNames: string[]): ResolvedHost {
+  const podAttach = lab.networks[0]?.podAttach ?? 'ip';
+  const cni = podAttach === 'cni';
   const pool = new AddressPool(lab.underlay.subnet, 'the underlay');
   for (const ip of [...lab.hosts.map((h) => h.underlayIp), ...lab.externals.map((e) => e.underlayIp)]) pool.reserve(ip);
   const underlayIp = pool.nextFromBottom(2);
@@ -242,7 +252,7 @@ export function allocateJoiningHost(lab: ResolvedLab, name: string, podNames: st
     let subnet = nthSubnet(network.cidr, network.subnetLen, index);
     while (held.some((s) => cidrsOverlap(s, subnet))) subnet = nthSubnet(network.cidr, network.subnetLen, ++index);
     const bridgeIp = addressIn(subnet, 1);
-    return { network: network.name, subnet, bridge: network.bridge, bridgeIp, bridgeMac: macForIp(bridgeIp) };
+    return { network: network.name, subnet, bridge: network.bridge, bridgeIp, bridgeMac: cni ? KERNEL_CHOOSES : macForIp(bridgeIp) };
   });
   const first = networks[0]!;
   const podPool = new AddressPool(first.subnet, `the pods of ${name}`);
@@ -255,10 +265,10 @@ export function allocateJoiningHost(lab: ResolvedLab, name: string, podNames: st
       network: first.network,
       ip,
       prefixLen: mustParse(first.subnet).prefix,
-      mac: macForIp(ip),
+      mac: cni ? KERNEL_CHOOSES : macForIp(ip),
       gateway: first.bridgeIp,
-      hostVeth: hostVethName(pod),
+      hostVeth: cni ? KERNEL_CHOOSES : hostVethName(pod),
     };
   });
-  return { name, container: containerName(lab.name, name), underlayIp, underlayMac: macForIp(underlayIp), networks, pods };
+  return { name, container: containerName(lab.name, name), underlayIp, underlayMac: macForIp(underlayIp), networks, pods, podAttach };
 }

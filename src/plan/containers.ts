@@ -1,13 +1,30 @@
 // Pure: which containers a lab needs and how they are configured.
 import type { ContainerSpec } from '../runtime/runtime.js';
 import type { ResolvedLab } from './resolved-lab.js';
-import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './naming.js';
+import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_POD_ATTACH, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './naming.js';
 import { createHash } from 'node:crypto';
+import { ETCD_DATA_DIR, ETCD_DATA_TMPFS_OPTIONS, etcdCpuShares } from './overlay.js';
 
 /** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
 export const NODE_DEVICES = ['/dev/net/tun'];
 const KEEP_RUNNING = ['sleep', 'infinity'];
+
+/**
+ * The engine's read-only /proc paths, with /proc/sys narrowed to everything but /proc/sys/net.
+ * A node's network sysctls belong to its own network namespace (the kernel shows a namespace
+ * only its own net.*, and refuses writes to the few global ones there), so a student can run
+ * `sysctl -w net.ipv4.ip_forward=1` in a lab host — and a fault can turn it off — while kernel.*,
+ * vm.*, fs.* and the rest of the machine's settings stay read-only, as the engine's default has
+ * them. Paths the kernel lacks are skipped by the runtime. Never privileged mode.
+ */
+export const NODE_READONLY_PATHS = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sysrq-trigger',
+  ...['abi', 'crypto', 'debug', 'dev', 'fs', 'kernel', 'sunrpc', 'user', 'vm'].map((d) => `/proc/sys/${d}`),
+];
 
 export function labFingerprint(lab: ResolvedLab): string {
   return createHash('sha256').update(JSON.stringify(lab)).digest('hex').slice(0, 16);
@@ -42,11 +59,13 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
   // accept_local the kernel drops them as martians (and /proc/sys is read-only inside).
   const hostSysctls = lab.networks.some((n) => n.backend === 'udp') ? { ...forwarding, 'net.ipv4.conf.all.accept_local': '1' } : forwarding;
   for (const host of lab.hosts) {
-    specs.push({ ...base, name: host.container, hostname: host.name, labels: labels(lab, host.name, 'host', run), sysctls: hostSysctls });
+    const attach: Record<string, string> = host.podAttach === 'cni' ? { [LABEL_POD_ATTACH]: 'cni' } : {};
+    specs.push({ ...base, name: host.container, hostname: host.name, labels: { ...labels(lab, host.name, 'host', run), ...attach }, sysctls: hostSysctls, readonlyPaths: NODE_READONLY_PATHS });
   }
   for (const node of lab.externals) {
     const sysctls = node.role === 'router' ? forwarding : {};
-    specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls });
+    const etcd = node.role === 'etcd' ? { tmpfs: [{ target: ETCD_DATA_DIR, options: ETCD_DATA_TMPFS_OPTIONS }], cpuShares: etcdCpuShares(lab) } : {};
+    specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls, readonlyPaths: NODE_READONLY_PATHS, ...etcd });
   }
   return specs;
 }

@@ -6,6 +6,7 @@ import { commentText, renderPlanLines, type NodePlan } from './node-plan.js';
 import type { ResolvedLab } from './resolved-lab.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
 import type { ContainerSpec } from '../runtime/runtime.js';
+import { cniDryRunLines, cniHosts } from './cni-plan.js';
 import {
   AGENT_DIR,
   agentArgv,
@@ -28,6 +29,8 @@ function dockerRunLine(spec: ContainerSpec, withUnderlay: boolean): string {
   for (const cap of spec.capAdd) parts.push(`--cap-add ${shellQuote(cap)}`);
   for (const device of spec.devices) parts.push(`--device ${shellQuote(device)}`);
   for (const [key, value] of Object.entries(spec.sysctls)) parts.push(`--sysctl ${shellQuote(`${key}=${value}`)}`);
+  for (const t of spec.tmpfs ?? []) parts.push(`--tmpfs ${shellQuote(t.options ? `${t.target}:${t.options}` : t.target)}`);
+  if (spec.cpuShares) parts.push(`--cpu-shares ${spec.cpuShares}`);
   for (const [key, value] of Object.entries(spec.labels)) parts.push(`--label ${shellQuote(`${key}=${value}`)}`);
   if (withUnderlay) parts.push(`--mount type=bind,source="$${UNDERLAY_VARIABLE}",${shellQuote(`target=${UNDERLAY_NETNS},readonly`)}`);
   parts.push(shellCommand([spec.image, ...spec.command]));
@@ -78,6 +81,15 @@ function agentBlocks(lab: ResolvedLab): string[] {
   ];
 }
 
+function cniBlocks(lab: ResolvedLab): string[] {
+  const hosts = cniHosts(lab);
+  if (hosts.length === 0) return [];
+  return [
+    `# ${labUsesAgents(lab) ? 6 : 5}. pods attached through CNI (after /run/flannel/subnet.env exists), as a kubelet with flannel's config would; hosts in parallel, pods in order`,
+    ...hosts.map((host) => [`# ---- ${host.name}: inside ${host.container} ----`, ...cniDryRunLines(lab, host)].join('\n')),
+  ];
+}
+
 export function renderDryRun(lab: ResolvedLab): string {
   const specs = containerSpecs(lab);
   const switchSpec = specs.find((s) => s.name === lab.underlay.switchContainer)!;
@@ -94,6 +106,7 @@ export function renderDryRun(lab: ResolvedLab): string {
     ...renderNodePlans(lab).map(planBlock),
     ...etcdBlock(lab),
     ...agentBlocks(lab),
+    ...cniBlocks(lab),
   ];
   return blocks.join('\n\n') + '\n';
 }

@@ -11,6 +11,8 @@ export const LABEL_FINGERPRINT = 'overlab.fingerprint';
 /** On every container: the id of the `up` (or `node add`) that made it, so a rollback removes
  * only what its own run made, never a concurrent run's containers. */
 export const LABEL_RUN = 'overlab.run';
+/** On a host whose pods are attached through CNI (`cni`): `down` runs their DEL first. */
+export const LABEL_POD_ATTACH = 'overlab.pod-attach';
 
 /** Inside the switch container: the resolved lab (every address and MAC, the current members),
  * written during `up` and rewritten by `node add|rm`, read through the archive API. Labels keep

@@ -11,6 +11,7 @@ import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedNetwork } fro
 import { mtuFor } from '../agent/peer-state.js';
 import { isOverlay, staticOverlayPlan, usesAgent } from './overlay.js';
 import { comment, command, type NodePlan, type PlanLine } from './node-plan.js';
+import { usesCni } from './cni-plan.js';
 
 /** Where the switch's network namespace file is bound in every other node of the lab. */
 export const UNDERLAY_NETNS = '/run/overlab/underlay.netns';
@@ -119,7 +120,10 @@ export function renderHostPlan(lab: ResolvedLab, host: ResolvedHost): NodePlan {
     lines.push(comment(`default route: the underlay router`), command('ip', 'route', 'add', 'default', 'via', lab.underlay.gateway));
   }
   for (const network of lab.networks) {
-    lines.push(...bridgeLines(host, network), ...podLines(lab, host, network), ...controlPlaneLines(lab, host, network));
+    // A CNI host's bridge and pods come from the plugins, after this plan (src/plan/cni-plan.ts).
+    if (!usesCni(host)) lines.push(...bridgeLines(host, network), ...podLines(lab, host, network));
+    else lines.push(comment(`${network.bridge} and the pods: attached through CNI once ${usesAgent(network) ? 'the agent has written' : 'overlab has written'} /run/flannel/subnet.env (see below)`));
+    lines.push(...controlPlaneLines(lab, host, network));
   }
   lines.push(...tenantIsolationLines(lab));
   return { node: host.name, container: host.container, lines };

@@ -52,6 +52,14 @@ export function agentFiles(lab: ResolvedLab, network: ResolvedNetwork) {
   };
 }
 
+/** The agent's status listener (TCP, on the host's underlay address; src/agent/status-server.ts):
+ * 8471 for the first etcd-backed network, the next port for each further one. */
+export const AGENT_STATUS_PORT = 8471;
+
+export function agentStatusPort(lab: ResolvedLab, network: ResolvedNetwork): number {
+  return AGENT_STATUS_PORT + Math.max(0, lab.networks.filter(usesAgent).findIndex((n) => n.name === network.name));
+}
+
 export function backendOf(network: ResolvedNetwork): PeerStateBackend {
   const type = network.backend as PeerStateBackend['type'];
   return { type, ...(type === 'vxlan' ? { vni: network.vni } : {}), ...(type !== 'host-gw' ? { port: network.port } : {}) };
@@ -132,6 +140,7 @@ export function agentConfig(lab: ResolvedLab, host: ResolvedHost, network: Resol
     statsFile: files.stats,
     statsIntervalMs: 500,
     pidFile: files.pid,
+    statusPort: agentStatusPort(lab, network),
     tunOpen: `${AGENT_DIR}/tun-open`,
   };
 }
@@ -168,10 +177,25 @@ export function agentOutput(lab: ResolvedLab, network: ResolvedNetwork): string 
 }
 
 export const ETCD_LOG = '/var/log/etcd.log';
+/** etcd's data directory: a tmpfs in the etcd container (containers.ts). A lab's etcd lives as
+ * long as its container and holds nothing worth a disk; on disk, every lease write waited for a
+ * WAL fsync (66–118 ms with 64 hosts, 198 ms with 128, on a shared machine), which made the agents'
+ * lease acquisition the slowest step of a big lab's `up`. */
+export const ETCD_DATA_DIR = '/var/lib/overlab-etcd';
+/** Room for etcd's two preallocated 64 MiB WAL segments and its (small) database; mode 0700 as
+ * etcd wants for its data directory. */
+export const ETCD_DATA_TMPFS_OPTIONS = 'size=256m,mode=0700';
+
+/** etcd's CPU weight: a host's (the engine's default, 1024) per host, so that when every agent of a
+ * big lab starts at once on a small machine etcd still answers them (each lease is a few ms of
+ * etcd's CPU, but it waited seconds for its turn among 64 starting agents). */
+export function etcdCpuShares(lab: ResolvedLab): number {
+  return Math.min(262_144, 1024 * Math.max(2, lab.hosts.length));
+}
 
 export function etcdArgv(lab: ResolvedLab): string[] {
   return [
-    'etcd', '--name', lab.name, '--data-dir', '/var/lib/overlab-etcd',
+    'etcd', '--name', lab.name, '--data-dir', ETCD_DATA_DIR,
     '--listen-client-urls', `http://0.0.0.0:${ETCD_CLIENT_PORT}`, '--advertise-client-urls', etcdEndpoint(lab),
     '--listen-peer-urls', 'http://127.0.0.1:2380',
   ];

@@ -1,7 +1,7 @@
 // A lab with every address, MAC and name decided: what `up` builds and what checks resolve
 // names against. Produced by resolveLab() (addressing.ts); serialised into a container label so
 // `verify`, `inspect` and `down` work without the spec file.
-import type { Backend, CheckSpec, ControlPlane, ExternalRole } from '../spec/model.js';
+import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach } from '../spec/model.js';
 
 export interface ResolvedNetwork {
   name: string;
@@ -14,6 +14,8 @@ export interface ResolvedNetwork {
   port: number;
   nat: boolean;
   leaseTtl: number;
+  /** The hosts' default; absent in models written before podAttach existed (= ip). */
+  podAttach?: PodAttach;
 }
 
 export interface ResolvedPod {
@@ -22,9 +24,13 @@ export interface ResolvedPod {
   network: string;
   ip: string;
   prefixLen: number;
+  /** eth0's MAC. A CNI-attached pod's is the kernel's choice: empty in the plan, filled in from
+   * the bridge plugin's result when `up` attached it (src/plan/cni-result.ts). */
   mac: string;
   gateway: string; // the bridge address in the host
-  hostVeth: string; // the veth end in the host's namespace, attached to the bridge
+  /** The veth end in the host's namespace, attached to the bridge; a CNI-attached pod's is the
+   * bridge plugin's vethXXXXXXXX, known (like its MAC) once attached. */
+  hostVeth: string;
 }
 
 export interface ResolvedHostNetwork {
@@ -32,6 +38,7 @@ export interface ResolvedHostNetwork {
   subnet: string; // e.g. 172.16.1.0/24
   bridge: string;
   bridgeIp: string; // .1
+  /** Pinned by overlab's own wiring; on a CNI host the bridge plugin's (filled in once attached). */
   bridgeMac: string;
 }
 
@@ -42,6 +49,8 @@ export interface ResolvedHost {
   underlayMac: string;
   networks: ResolvedHostNetwork[];
   pods: ResolvedPod[];
+  /** How its pods are attached; absent in models written before podAttach existed (= ip). */
+  podAttach?: PodAttach;
 }
 
 export interface ResolvedExternal {
@@ -71,4 +80,6 @@ export interface ResolvedLab {
   hosts: ResolvedHost[];
   externals: ResolvedExternal[];
   checks: CheckSpec[];
+  /** Faults `up` applies after wiring; absent when the spec has none. */
+  faults?: FaultSpec[];
 }

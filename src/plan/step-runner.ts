@@ -73,7 +73,8 @@ export function assertBatchToken(token: string, command: readonly string[]): voi
 }
 
 /** `[prefix…, ip|bridge, (-n ns)?, rest…]` → the batch's argv prefix and the line; undefined
- * when the command is not one an `-batch -` can run. */
+ * when the command is not one an `-batch -` can run (`ip netns exec` starts another program,
+ * whose own options a batch line cannot carry). */
 function batchParts(argv: readonly string[]): { prefix: string[]; rest: string[] } | undefined {
   let i = 0;
   if (argv[0] === 'nsenter') {
@@ -86,6 +87,7 @@ function batchParts(argv: readonly string[]): { prefix: string[]; rest: string[]
   if (tool === 'ip' && argv[j] === '-n') j += 2;
   const rest = argv.slice(j);
   if (j > argv.length || rest.length === 0 || rest[0]!.startsWith('-')) return undefined;
+  if (tool === 'ip' && rest[0] === 'netns' && rest[1] === 'exec') return undefined;
   return { prefix: argv.slice(0, j), rest };
 }
 

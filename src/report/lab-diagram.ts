@@ -2,6 +2,7 @@
 // the bridge and the pods hanging off it by their veth pairs. Pure.
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { isOverlay, vxlanDevice } from '../plan/overlay.js';
+import { macLabel, vethLabel } from '../plan/cni-result.js';
 
 function branch(items: string[][], indent: string): string[] {
   const lines: string[] = [];
@@ -23,7 +24,7 @@ export function renderLabDiagram(lab: ResolvedLab): string {
       const prefix = hn.subnet.split('/')[1];
       const pods = host.pods
         .filter((p) => p.network === hn.network)
-        .map((p) => [`${p.hostVeth} ══ ${p.name}:eth0 ${p.ip}/${p.prefixLen}  ${p.mac}`]);
+        .map((p) => [`${vethLabel(p.hostVeth)} ══ ${p.name}:eth0 ${p.ip}/${p.prefixLen}  ${macLabel(p.mac)}`]);
       parts.push([`${hn.bridge} ${hn.bridgeIp}/${prefix} (bridge, the pods' gateway)`, ...branch(pods, '')]);
       if (isOverlay(network)) {
         const via = network.controlPlane === 'etcd' ? 'agent + etcd' : 'static';

@@ -3,6 +3,7 @@
 // Pure.
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { isOverlay, vxlanDevice } from '../plan/overlay.js';
+import { vethLabel } from '../plan/cni-result.js';
 
 /** Mermaid ids: letters, digits and "_" only. */
 function id(...parts: string[]): string {
@@ -31,7 +32,7 @@ export function renderMermaid(lab: ResolvedLab): string {
       out.push(`    ${h(hn.bridge)}[${label(hn.bridge, `${hn.bridgeIp}/${hn.subnet.split('/')[1]} · bridge`)}]`);
       for (const pod of host.pods.filter((p) => p.network === hn.network)) {
         out.push(`    ${h('pod', pod.name)}([${label(pod.name, `${pod.ip}/${pod.prefixLen}`)}])`);
-        out.push(`    ${h('pod', pod.name)} ---|${label(pod.hostVeth)}| ${h(hn.bridge)}`);
+        out.push(`    ${h('pod', pod.name)} ---|${label(vethLabel(pod.hostVeth))}| ${h(hn.bridge)}`);
       }
       if (network.backend === 'vxlan') {
         const dev = vxlanDevice(network);

@@ -122,6 +122,16 @@ export class DockerRuntime implements ContainerRuntime {
     };
   }
 
+  async imageLabels(ref: string, options: CallOptions = {}): Promise<Record<string, string> | undefined> {
+    try {
+      const image = await this.client.json<{ Config?: { Labels?: Record<string, string> | null } }>({ method: 'GET', path: `/images/${enc(ref)}/json`, operation: 'look up', subject: `image ${ref}`, signal: options.signal });
+      return image?.Config?.Labels ?? {};
+    } catch (error) {
+      if (isEngineFailure(error, 'not-found')) return undefined;
+      throw error;
+    }
+  }
+
   async imageExists(ref: string, options: CallOptions = {}): Promise<boolean> {
     try {
       await this.client.buffered({ method: 'GET', path: `/images/${enc(ref)}/json`, operation: 'look up', subject: `image ${ref}`, signal: options.signal });
@@ -196,8 +206,10 @@ export class DockerRuntime implements ContainerRuntime {
           Devices: spec.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' })),
           Sysctls: spec.sysctls,
           Init: true,
-          ...(spec.hostPid ? { PidMode: 'host' } : {}),
+          ...(spec.readonlyPaths ? { ReadonlyPaths: spec.readonlyPaths } : {}),
           ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
+          ...(spec.tmpfs?.length ? { Tmpfs: Object.fromEntries(spec.tmpfs.map((t) => [t.target, t.options ?? ''])) } : {}),
+          ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
         },
       },
       operation: 'create',
@@ -209,13 +221,6 @@ export class DockerRuntime implements ContainerRuntime {
     return created.Id;
   }
 
-  async pidOf(container: string, options: CallOptions = {}): Promise<number> {
-    const details = await this.inspectContainer(container, options);
-    if (!details.running || !details.pid) {
-      throw engineError('conflict', { engine: this.endpoint, operation: 'find the main process of', subject: containerSubject(container), detail: `the container is ${details.state}` });
-    }
-    return details.pid;
-  }
 
   async inspectContainer(container: string, options: CallOptions = {}): Promise<ContainerDetails> {
     const c = await this.json<RawInspect>({ method: 'GET', path: `/containers/${enc(container)}/json`, operation: 'inspect', subject: containerSubject(container), signal: options.signal });

@@ -32,6 +32,13 @@ export interface BindMount {
   readonly: boolean;
 }
 
+/** A memory-backed directory (tmpfs) inside a container: data that needs no disk (etcd's). */
+export interface TmpfsMount {
+  target: string;
+  /** mount(8) options, e.g. `size=64m,mode=0700`. */
+  options?: string;
+}
+
 export interface ContainerDetails {
   id: string;
   name: string;
@@ -62,10 +69,13 @@ export interface ContainerSpec {
   capAdd: string[];
   devices: string[];
   sysctls: Record<string, string>;
-  /** Share the engine's PID namespace: only the lab's underlay switch needs this (to reach the
-   * other nodes' network namespaces by PID when it wires veth pairs). */
-  hostPid?: boolean;
   mounts?: BindMount[];
+  /** Paths of /proc the engine mounts read-only (its HostConfig.ReadonlyPaths); absent: the
+   * engine's default list, which includes all of /proc/sys. */
+  readonlyPaths?: string[];
+  tmpfs?: TmpfsMount[];
+  /** Relative CPU weight when the machine is busy (the engine's default: 1024). */
+  cpuShares?: number;
 }
 
 export interface ContainerSummary {
@@ -94,6 +104,8 @@ export interface ContainerRuntime {
   readonly endpoint: string;
   info(options?: CallOptions): Promise<EngineInfo>;
   imageExists(ref: string, options?: CallOptions): Promise<boolean>;
+  /** The image's labels; undefined when there is no such image. */
+  imageLabels(ref: string, options?: CallOptions): Promise<Record<string, string> | undefined>;
   /** A root filesystem tar becomes image `ref` (`docker import`). */
   importImage(tar: Readable, ref: string, changes: string[], options?: ImageOptions): Promise<void>;
   /** A build context tar (with its Dockerfile) becomes an image with these tags (`docker build`). */
@@ -101,7 +113,6 @@ export interface ContainerRuntime {
   tagImage(source: string, target: string, options?: CallOptions): Promise<void>;
   createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string>;
   /** The PID of a running container's init (used only by the switch's cabling via --pid host). */
-  pidOf(container: string, options?: CallOptions): Promise<number>;
   inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails>;
   list(labelFilter: Record<string, string | true>, options?: CallOptions): Promise<ContainerSummary[]>;
   /** The containers with exactly these names, whoever made them (name collisions). */

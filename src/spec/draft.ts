@@ -3,7 +3,7 @@
 // once, like a compiler — without a malformed part causing follow-on errors elsewhere: a broken
 // declaration is left out (a hole), and its name is remembered so references to it stay quiet.
 import type { ErrorObject } from 'ajv';
-import type { RawCheck, RawHost, RawLab, RawNetwork, RawNode, RawPod } from './lab-schema.js';
+import type { RawCheck, RawFault, RawHost, RawLab, RawNetwork, RawNode, RawPod } from './lab-schema.js';
 import { noGaps, type ScopeGaps } from './spec-scope.js';
 import { pointerToPath } from './schema-issues.js';
 import type { PathSeg } from './source.js';
@@ -21,6 +21,7 @@ export interface DraftLab {
   hosts: (DraftHost | undefined)[];
   nodes?: (RawNode | undefined)[];
   checks?: (RawCheck | undefined)[];
+  faults?: (RawFault | undefined)[];
 }
 
 export interface Draft {
@@ -98,8 +99,8 @@ export function draftFrom(data: unknown, errors: readonly ErrorObject[]): Draft 
         brokenMember((list as unknown[])[b]);
         holes.push([a, b]);
       }
-    } else if (a === 'checks') {
-      holes.push(typeof b === 'number' ? ['checks', b] : ['checks']);
+    } else if (a === 'checks' || a === 'faults') {
+      holes.push(typeof b === 'number' ? [a, b] : [a]);
     }
   }
   for (const hole of holes) punch(lab, hole);

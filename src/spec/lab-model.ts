@@ -2,7 +2,7 @@
 // No validation here (src/spec/lab-rules.ts does that); these functions only say what a spec means.
 import type { DraftHost, DraftLab } from './draft.js';
 import type { RawNetwork, RawNode } from './lab-schema.js';
-import type { Backend, CheckSpec, ExternalNodeSpec, HostSpec, LabSpec, PodNetworkSpec, PodSpec } from './model.js';
+import type { Backend, CheckSpec, ExternalNodeSpec, FaultSpec, HostSpec, LabSpec, PodNetworkSpec, PodSpec } from './model.js';
 
 export const DEFAULT_POD_CIDR = '172.16.0.0/16';
 export const DEFAULT_SUBNET_LEN = 24;
@@ -32,6 +32,7 @@ export function networkSpec(raw: RawNetwork, index: number, single: boolean): Po
     port: raw.port ?? defaultPort(backend),
     nat: raw.nat ?? true,
     leaseTtl: raw.leaseTtl ?? DEFAULT_LEASE_TTL,
+    podAttach: raw.podAttach ?? 'ip',
   };
 }
 
@@ -45,6 +46,7 @@ export function rawNetworks(lab: DraftLab): { single: boolean; raws: (RawNetwork
 export function hostSpec(raw: DraftHost, firstNetwork: string, multi: boolean): HostSpec {
   const host: HostSpec = { name: raw.name, subnets: {}, pods: [] };
   if (raw.underlayIp !== undefined) host.underlayIp = raw.underlayIp;
+  if (raw.podAttach !== undefined) host.podAttach = raw.podAttach;
   if (raw.subnet !== undefined && !multi) host.subnets[firstNetwork] = raw.subnet;
   for (const [net, cidr] of Object.entries(raw.subnets ?? {})) host.subnets[net] = cidr;
   for (const p of raw.pods ?? []) {
@@ -70,7 +72,7 @@ export function externalSpec(raw: RawNode): ExternalNodeSpec {
 export function labSpec(
   lab: DraftLab,
   file: string,
-  parts: { networks: PodNetworkSpec[]; hosts: HostSpec[]; externals: ExternalNodeSpec[]; checks: CheckSpec[] },
+  parts: { networks: PodNetworkSpec[]; hosts: HostSpec[]; externals: ExternalNodeSpec[]; checks: CheckSpec[]; faults: FaultSpec[] },
 ): LabSpec {
   const spec: LabSpec = {
     name: lab.name ?? '',
@@ -80,6 +82,7 @@ export function labSpec(
     hosts: parts.hosts,
     externals: parts.externals,
     checks: parts.checks,
+    ...(parts.faults.length ? { faults: parts.faults } : {}),
   };
   if (lab.description !== undefined) spec.description = lab.description;
   if (lab.image !== undefined) spec.image = lab.image;

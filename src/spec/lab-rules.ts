@@ -3,13 +3,16 @@
 // and the typed LabSpec built from it. Networks and the underlay: network-rules.ts; hosts and
 // nodes: member-rules.ts; each check through its kind's `resolve` (src/checks/kinds/).
 import { CHECK_KINDS } from '../checks/kinds/registry.js';
+import { FAULT_KINDS } from '../faults/kinds/registry.js';
 import type { Draft } from './draft.js';
+import type { RawCheck } from './lab-schema.js';
 import type { SpecIssue } from './errors.js';
 import { resolveKeyed } from './keyed-kinds.js';
 import { labSpec } from './lab-model.js';
 import { checkGateway, checkHosts, checkNames, checkUnderlayIps } from './member-rules.js';
-import type { CheckSpec, LabSpec } from './model.js';
+import type { CheckSpec, FaultSpec, LabSpec } from './model.js';
 import { checkNetworks, checkUnderlaySubnet } from './network-rules.js';
+import { checkPodAttach } from './pod-attach-rules.js';
 import { RuleState } from './rule-state.js';
 import { formatPath, type PathSeg, type SpecSource } from './source.js';
 import { SpecScope } from './spec-scope.js';
@@ -22,6 +25,7 @@ export function checkLab(draft: Draft, src: SpecSource, file: string): { lab: La
   const hosts = checkHosts(st);
   checkUnderlayIps(st);
   checkGateway(st);
+  checkPodAttach(st);
   const scope = new SpecScope(
     src,
     st.issues,
@@ -32,16 +36,40 @@ export function checkLab(draft: Draft, src: SpecSource, file: string): { lab: La
     draft.gaps,
   );
   const checks = resolveChecks(draft, scope);
-  const lab = labSpec(draft.lab, file, { networks: st.nets.map((n) => n.spec), hosts, externals, checks });
+  const faults = resolveFaults(draft.lab.faults ?? [], scope);
+  const lab = labSpec(draft.lab, file, { networks: st.nets.map((n) => n.spec), hosts, externals, checks, faults });
   return { lab, issues: st.issues };
 }
 
+/** Each fault through its kind's `resolve` (src/faults/kinds/); `at` is where the list sits. */
+export function resolveFaults(raws: readonly (Record<string, unknown> | undefined)[], scope: SpecScope, at: PathSeg[] = ['faults']): FaultSpec[] {
+  const out: FaultSpec[] = [];
+  raws.forEach((f, i) => {
+    if (f === undefined) return;
+    const path: PathSeg[] = [...at, i];
+    const resolved = resolveKeyed(FAULT_KINDS, f, scope, path);
+    if (!resolved) return;
+    out.push({
+      kind: resolved.kind,
+      ...(typeof f.description === 'string' ? { description: f.description } : {}),
+      position: scope.position(path),
+      [resolved.kind]: resolved.spec,
+    } as FaultSpec);
+  });
+  return out;
+}
+
 function resolveChecks(draft: Draft, scope: SpecScope): CheckSpec[] {
+  return resolveCheckList(draft.lab.checks ?? [], scope);
+}
+
+/** Each check through its kind's `resolve`; names unique; `at` is where the list sits. */
+export function resolveCheckList(raws: readonly (RawCheck | undefined)[], scope: SpecScope, at: PathSeg[] = ['checks']): CheckSpec[] {
   const seen = new Map<string, PathSeg[]>();
   const out: CheckSpec[] = [];
-  (draft.lab.checks ?? []).forEach((c, i) => {
+  raws.forEach((c, i) => {
     if (c === undefined) return;
-    const path: PathSeg[] = ['checks', i];
+    const path: PathSeg[] = [...at, i];
     const first = seen.get(c.name);
     if (first) scope.err([...path, 'name'], `duplicate check name "${c.name}"; ${formatPath(first)} already uses it.`);
     else seen.set(c.name, path);

@@ -20,6 +20,7 @@ import {
   type TextKind,
 } from './names.js';
 import { CHECK_KINDS } from '../checks/kinds/registry.js';
+import { FAULT_KINDS } from '../faults/kinds/registry.js';
 import { keyedUnionSchema, type KeyedRaw } from './keyed-kinds.js';
 
 const IPV4 = '(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
@@ -54,6 +55,8 @@ const nodeName = define(
     description: `A host or external node name: ${NAME_RULES.node.rule} (it also names the node's port on the underlay switch); not ${Object.keys(RESERVED_NODE_NAMES).join(', ')} (overlab's own).`,
   }),
 );
+/** A node a fault may name: hosts and external nodes, and overlab's own etcd node. */
+const memberName = define('memberName', nameSchema('node', `A lab node: a host, an external node, or etcd (${NAME_RULES.node.rule}).`));
 const podName = define('podName', nameSchema('pod', `A pod name: ${NAME_RULES.pod.rule} (it names the pod's network namespace).`));
 const networkName = define('networkName', nameSchema('network', `A pod network name: ${NAME_RULES.network.rule}.`));
 const ifaceName = define('ifaceName', nameSchema('iface', `A Linux interface name: ${NAME_RULES.iface.rule}.`));
@@ -148,7 +151,7 @@ const during = (text: string) =>
 
 /** What a check (or fault) kind's schema fragment may use: the builder and the shared formats. */
 function makeKit() {
-  return { T, ref, nodeName, networkName, ifaceName, ping, packetMatch, port, during };
+  return { T, ref, nodeName, memberName, networkName, ifaceName, ping, packetMatch, port, during, cidr, ipv4 };
 }
 export type SchemaKit = ReturnType<typeof makeKit>;
 const kit = makeKit();
@@ -156,6 +159,11 @@ const kit = makeKit();
 // ---------------------------------------------------------------- the lab
 
 const BACKENDS = ['none', 'host-gw', 'vxlan', 'udp'] as const;
+export const POD_ATTACH_MODES = ['ip', 'cni'] as const;
+const podAttach = (text: string) =>
+  stringEnum(POD_ATTACH_MODES, {
+    description: `${text} ip: overlab wires each pod itself with ip commands (a veth pair into the bridge, address, default route). cni: as a kubelet does, through real CNI plugins: /etc/cni/net.d/10-flannel.conflist, flannel's plugin reading /run/flannel/subnet.env and delegating to bridge with host-local IPAM, then portmap (one pod network, bridge cni0; docs/cni.md).`,
+  });
 function podNetworkFields() {
   return {
     cidr: cidr('The whole pod network (flannel "Network"). Each host gets a subnetLen-sized slice of it.'),
@@ -192,6 +200,7 @@ function podNetworkFields() {
       T.Integer({ minimum: 1, maximum: 65535, description: 'UDP port of the overlay: default 8472 for vxlan, 8285 for udp. Only for backends vxlan and udp.' }),
     ),
     nat: T.Optional(T.Boolean({ default: true, description: 'Masquerade pod traffic that leaves the pod network (flannel --ip-masq).' })),
+    podAttach: T.Optional(podAttach('How the hosts attach their pods (each host may override it).')),
     leaseTtl: T.Optional(
       T.Integer({
         minimum: 5,
@@ -258,6 +267,7 @@ const host = T.Object(
     ),
     underlayIp: T.Optional(ipv4("This host's address on the underlay; allocated when absent. Must lie inside underlay.subnet.")),
     pods: T.Optional(T.Array(pod, { description: 'Pods (network namespaces) in this host: a name, or a mapping with name, ip and network.' })),
+    podAttach: T.Optional(podAttach("How this host attaches its pods (default: the network's podAttach).")),
   },
   { additionalProperties: false, description: 'One host.' },
 );
@@ -280,6 +290,14 @@ const checkDefinition = define(
     name: checkName('Check name, unique in the lab.'),
     description: T.Optional(description('What the check shows.')),
   }, 'One check: exactly one of ' + CHECK_KINDS.map((k) => k.key).join(', ') + '.'),
+);
+
+export type RawFault = KeyedRaw<typeof FAULT_KINDS, { description?: string }>;
+const faultDefinition = define(
+  'fault',
+  keyedUnionSchema(kit, FAULT_KINDS, {
+    description: T.Optional(description('Why the fault is there, for the people who read the spec.')),
+  }, 'One fault that `up` applies after wiring: exactly one of ' + FAULT_KINDS.map((k) => k.key).join(', ') + '.'),
 );
 
 export const LabSchema = T.Object(
@@ -306,6 +324,12 @@ export const LabSchema = T.Object(
       T.Array(externalNode, { maxItems: 64, description: 'External nodes on the underlay: a machine "outside" the cluster, or a router.' }),
     ),
     checks: T.Optional(T.Array(T.Unsafe<RawCheck>(checkDefinition()), { maxItems: 500, description: 'Checks to run against the built lab.' })),
+    faults: T.Optional(
+      T.Array(T.Unsafe<RawFault>(faultDefinition()), {
+        maxItems: 50,
+        description: 'Faults `up` applies, in order, once the lab is wired (a broken lab on purpose); `overlab fault ls` shows them and `overlab fault clear` mends them.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -331,6 +355,90 @@ export function labJsonSchema(): Record<string, unknown> {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: SCHEMA_ID,
     title: 'overlab lab spec',
+    ...body,
+    definitions: Object.fromEntries(Object.entries(DEFINITIONS).map(([k, v]) => [k, plain(v)])),
+  };
+}
+
+// ---------------------------------------------------------------- workshop exercises
+// An exercise (src/workshop/) is a lab — a reference to a spec file, or a lab inline — plus the
+// faults that break it, the task, the checks that define "solved", hints and a reference
+// solution. Its schema is this file's lab schema extended: same definitions, one document.
+
+export const EXERCISE_SCHEMA_ID = 'https://github.com/overlab/overlab/schema/exercise.schema.json';
+export const EXERCISE_LEVELS = ['beginner', 'intermediate', 'advanced'] as const;
+/** A solution line in `overlab exec` form: the words after `--` are the argv (no shell). */
+export const EXEC_LINE_PATTERN = '^overlab exec <lab> [a-z][a-z0-9-]*(?:/[a-z][a-z0-9-]*)? -- \\S.*$';
+/** Words of a solution command: no control characters; placeholders like <ip:host2> allowed. */
+const ARGV_WORD = '^[^\\u0000-\\u001f\\u007f]{1,200}$';
+
+const exerciseText = (max: number, what: string) => T.String({ minLength: 1, maxLength: max, pattern: '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$', description: what });
+
+const solutionStep = T.Union(
+  [
+    T.Object(
+      {
+        on: ref('Where the command runs: a host, host/pod or external node (etcd too).'),
+        run: T.Array(T.String({ pattern: ARGV_WORD }), {
+          minItems: 1,
+          maxItems: 64,
+          description: 'The command as an argv list — never a shell string. Words may hold placeholders: <ip:REF>, <mac:REF>, <subnet:HOST>, <gateway:HOST>, <lab>.',
+        }),
+      },
+      { additionalProperties: false, description: 'Run one command on a lab node.' },
+    ),
+    T.String({ pattern: EXEC_LINE_PATTERN, maxLength: 400, description: 'An `overlab exec <lab> <target> -- <argv…>` line: words split at spaces, no quoting, no shell.' }),
+  ],
+  { description: 'One step of the reference solution.' },
+);
+
+const exerciseLab = T.Unsafe<Record<string, unknown>>({
+  ...(plain(LabSchema) as Record<string, unknown>),
+  required: (LabSchema.required ?? []).filter((k) => k !== 'name'),
+  description: 'The lab, inline (its name is the exercise\'s: ex<id>).',
+});
+
+export const ExerciseSchema = T.Object(
+  {
+    id: T.Integer({ minimum: 1, maximum: 999, description: 'The exercise\'s number: `overlab workshop start <id>`. Its lab is named ex<id>.' }),
+    title: exerciseText(80, 'One line: what is broken, without giving it away.'),
+    level: stringEnum(EXERCISE_LEVELS, { description: 'beginner, intermediate or advanced.' }),
+    story: T.Optional(T.String({ pattern: '^[a-z][a-z0-9-]*$', maxLength: 40, description: 'The step of the story it belongs to (a lab of labs/, e.g. host-gw).' })),
+    lab: T.Union([T.String({ pattern: '^[A-Za-z0-9_./-]+\\.ya?ml$', maxLength: 200, description: 'A lab spec file, relative to the exercise file (e.g. ../labs/host-gw.yaml).' }), exerciseLab], {
+      description: 'The lab: a spec file (relative to this file) or a lab inline.',
+    }),
+    faults: T.Optional(
+      T.Array(T.Unsafe<RawFault>({ $ref: '#/definitions/fault' }), { minItems: 1, maxItems: 20, description: 'What breaks the lab, applied by `workshop start` and `reset` after wiring; hidden from `fault ls`.' }),
+    ),
+    task: exerciseText(4000, 'What the student reads: the symptom and the goal, not the cause.'),
+    commands: T.Optional(
+      T.Array(exerciseText(200, 'A command line; <lab> stands for the exercise\'s lab.'), { maxItems: 12, description: 'Commands worth knowing for this exercise, shown with the task.' }),
+    ),
+    checks: T.Array(T.Unsafe<RawCheck>({ $ref: '#/definitions/check' }), {
+      minItems: 1,
+      maxItems: 50,
+      description: 'What "solved" means: every check passes. Pin the path (captures on the right interface, kernel state), so a way around the fault is not taken for a fix.',
+    }),
+    hints: T.Array(exerciseText(1000, 'One hint: it leads, it does not give the answer.'), { minItems: 1, maxItems: 5, description: 'Hints in order, one per `overlab workshop hint`.' }),
+    solution: T.Array(solutionStep, { minItems: 1, maxItems: 30, description: 'The reference solution: commands `overlab workshop solve` runs and `workshop solution` shows.' }),
+    explanation: T.Optional(exerciseText(4000, 'Why the solution works, shown with it.')),
+  },
+  {
+    additionalProperties: false,
+    description: 'A workshop exercise: a lab broken on purpose, the task, the checks that say it is fixed, hints and a reference solution.',
+  },
+);
+
+export type RawExercise = Static<typeof ExerciseSchema>;
+export type RawSolutionStep = Static<typeof solutionStep>;
+
+/** The exercise JSON Schema as shipped in schema/exercise.schema.json: the lab's definitions plus the exercise. */
+export function exerciseJsonSchema(): Record<string, unknown> {
+  const { $schema: _s, $id: _i, title: _t, ...body } = plain(ExerciseSchema) as Record<string, unknown>;
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: EXERCISE_SCHEMA_ID,
+    title: 'overlab workshop exercise',
     ...body,
     definitions: Object.fromEntries(Object.entries(DEFINITIONS).map(([k, v]) => [k, plain(v)])),
   };

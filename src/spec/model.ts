@@ -1,6 +1,7 @@
 // The typed lab model: what a YAML spec means once parsed and checked.
 // Addresses the user left out are still undefined here; src/plan/addressing.ts fills them in.
 import type { CHECK_KINDS } from '../checks/kinds/registry.js';
+import type { FAULT_KINDS } from '../faults/kinds/registry.js';
 import type { KeyedSpec } from './keyed-kinds.js';
 
 /** Where a value sits in the spec file, for error messages. */
@@ -13,6 +14,9 @@ export interface SourcePosition {
 export type Backend = 'none' | 'host-gw' | 'vxlan' | 'udp';
 export type ControlPlane = 'static' | 'etcd';
 export type ExternalRole = 'outside' | 'router';
+/** How a host attaches its pods: overlab's own `ip` commands, or real CNI plugins as a kubelet
+ * runs them (docs/cni.md). */
+export type PodAttach = 'ip' | 'cni';
 
 /** One pod network (flannel's "Network"). Most labs have one; the tenants lab has two. */
 export interface PodNetworkSpec {
@@ -26,6 +30,7 @@ export interface PodNetworkSpec {
   port: number; // vxlan default 8472, udp default 8285
   nat: boolean; // masquerade pod traffic leaving the pod network
   leaseTtl: number; // seconds an agent's subnet lease lives without renewal (flannel: 24 h)
+  podAttach: PodAttach; // the hosts' default (default ip)
 }
 
 export interface PodSpec {
@@ -40,6 +45,8 @@ export interface HostSpec {
   subnets: Record<string, string>;
   underlayIp?: string;
   pods: PodSpec[];
+  /** Overrides the network's podAttach for this host. */
+  podAttach?: PodAttach;
 }
 
 export interface ExternalNodeSpec {
@@ -127,6 +134,14 @@ export interface TraceCheckSpec {
   size?: number;
 }
 
+/** One interface's state: each given field must match (`ip -j link`). */
+export interface LinkCheckSpec {
+  on: Ref; // host:iface, host/pod:iface or node:iface
+  up?: boolean;
+  mtu?: number;
+  master?: string;
+}
+
 /** The fields every check has, whatever its kind. */
 export interface CheckCommon {
   name: string;
@@ -140,6 +155,18 @@ export interface CheckCommon {
 export type CheckSpec = KeyedSpec<typeof CHECK_KINDS, CheckCommon>;
 export type CheckKindKey = CheckSpec['kind'];
 
+/** The fields every fault has, whatever its kind. */
+export interface FaultCommon {
+  description?: string;
+  position?: SourcePosition;
+  /** Who asked for it: the lab spec (default) or a workshop exercise (src/workshop/). */
+  source?: 'spec' | 'exercise';
+}
+
+/** One fault `up` applies after wiring, as checks: `{ kind: 'link-down', 'link-down': {...} }`.
+ * The kinds are src/faults/kinds/registry.ts. */
+export type FaultSpec = KeyedSpec<typeof FAULT_KINDS, FaultCommon>;
+
 export interface LabSpec {
   name: string; // [a-z0-9][a-z0-9-]*, used in container names
   description?: string;
@@ -150,4 +177,6 @@ export interface LabSpec {
   hosts: HostSpec[];
   externals: ExternalNodeSpec[];
   checks: CheckSpec[];
+  /** Faults `up` applies once the lab is wired (absent for most labs). */
+  faults?: FaultSpec[];
 }

@@ -154,7 +154,9 @@ class ErrorMapper {
       const v = this.valueOf(e);
       const isMapping = v !== null && typeof v === 'object' && !Array.isArray(v);
       const { definition, rest } = definitionOf(e.schemaPath);
-      const checkOneOf = definition === 'check' && rest === 'oneOf';
+      // Checks and faults are keyed kinds (src/spec/keyed-kinds.ts): exactly one kind key each.
+      const checkOneOf = (definition === 'check' || definition === 'fault') && rest === 'oneOf';
+      const entry = definition === 'fault' ? 'fault' : 'check';
       const captureAnyOf = definition === 'check' && rest === 'properties/capture/anyOf';
       if ((checkOneOf || captureAnyOf) && !isMapping) {
         // `required` holds vacuously for non-mappings; the type error says what is wrong.
@@ -173,14 +175,14 @@ class ErrorMapper {
           this.out.push({
             path: [...path, present[1]!],
             anchor: 'key',
-            message: `a check has one kind, but this one has ${present.map((k) => `"${k}"`).join(' and ')}.`,
-            hint: 'Split it into one check per kind.',
+            message: `a ${entry} has one kind, but this one has ${present.map((k) => `"${k}"`).join(' and ')}.`,
+            hint: `Split it into one ${entry} per kind.`,
           });
         } else {
           this.out.push({
             path,
-            message: `a check needs one of ${kinds.map((k) => `"${k}"`).join(', ')}.`,
-            hint: 'Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.',
+            message: `a ${entry} needs one of ${kinds.map((k) => `"${k}"`).join(', ')}.`,
+            hint: entry === 'check' ? 'Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.' : 'Add e.g. link-down: {on: host1:eth0} (`overlab fault add --help` lists what each kind takes).',
           });
         }
       } else if (captureAnyOf) {

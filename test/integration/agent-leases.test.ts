@@ -169,4 +169,35 @@ describe('hostile leases in etcd (flannel-vxlan)', () => {
     const ping = await overlab(['exec', LAB, 'host1/pod1', '--', 'ping', '-c', '2', '-i', '0.2', '-W', '1', '10.244.2.2']);
     expect(ping.exitCode, ping.stdout + ping.stderr).toBe(0);
   });
+
+  it('verify reports a lease problem as a lease problem: what sits at the key, and why the peer refused it', async () => {
+    const host2 = `overlab-${LAB}-host2`;
+    const key2 = `${SUBNETS}10.244.2.0-24`;
+    const agentPid = (await sh(host2, ['cat', '/run/overlab/agent.pid'])).stdout.trim();
+    expect(agentPid).toMatch(/^\d+$/);
+    // host2's agent is frozen, so nobody puts its lease back while we look.
+    await sh(host2, ['kill', '-STOP', agentPid]);
+    try {
+      expect((await etcdctl('put', key2, vxlan('8.8.8.8', '0a:00:00:00:00:08'))).exitCode).toBe(0);
+      await until('host1 to refuse host2\'s lease', async () =>
+        ((await stats('host1')).rejectedLeases ?? []).some((r) => r.key === key2 && r.code === 'public-ip') ? true : undefined,
+      );
+      const moved = await overlab(['verify', LAB, '--json', '--check', "host2's lease too", '--check', "host1's kernel has host2's VTEP (neighbour, FDB, onlink route) as host2's lease says"]);
+      const checks = (JSON.parse(moved.stdout) as { result: { checks: { name: string; status: string; reason?: string }[] } }).result.checks;
+      expect(moved.exitCode).toBe(1);
+      expect(checks.find((c) => c.name === "host2's lease too")?.reason).toBe(`host2's lease: the key ${key2} names PublicIP 8.8.8.8, not host2's 192.168.50.3`);
+      expect(checks.find((c) => c.name.startsWith("host1's kernel"))?.reason).toContain(`host1's agent refused "${key2}": PublicIP 8.8.8.8 is outside the underlay 192.168.50.0/24`);
+
+      expect((await etcdctl('put', key2, 'not json')).exitCode).toBe(0);
+      const garbage = await overlab(['verify', LAB, '--json', '--check', "host2's lease too"]);
+      expect((JSON.parse(garbage.stdout) as { result: { checks: { reason?: string }[] } }).result.checks[0]?.reason).toBe(
+        `host2's lease: the key ${key2} holds no flannel lease: its value is not JSON`,
+      );
+    } finally {
+      await sh(host2, ['kill', '-CONT', agentPid]);
+    }
+    // host2's agent puts its own lease back, and the lab is whole again.
+    await until('host2 to rewrite its lease', async () => ((await etcdctl('get', '--print-value-only', key2)).stdout.includes('"PublicIP":"192.168.50.3"') ? true : undefined));
+    await until('every check to pass again', async () => ((await overlab(['verify', LAB])).exitCode === 0 ? true : undefined), 30_000);
+  });
 });

@@ -73,7 +73,7 @@ describe('names', () => {
       { args: ['node', 'add', LAB, 'h-3', '--pods', 'ｐod1'], message: /--pods: .*only ASCII/ },
       { args: ['node', 'add', LAB, `h$(${touch})`], message: /host: / },
       { args: ['node', 'add', LAB, '../h-3'], message: /host: / },
-      { args: ['node', 'add', LAB, 'switch'], message: /overlab gives its own nodes/ },
+      { args: ['node', 'add', LAB, 'switch'], message: /is reserved: overlab names/ },
       { args: ['node', 'rm', LAB, `h-1;touch ${CANARY}`], message: /host: / },
       { args: ['exec', LAB, `h-1/p$(${touch})`, '--', 'true'], message: /target: / },
       { args: ['exec', LAB, '../../h-1', '--', 'true'], message: /target: / },

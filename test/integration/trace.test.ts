@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { ROOT, downLabs, overlab, overlabJson, seedAs } from './harness.js';
 import type { TraceResult } from '../../src/trace/model.js';
+import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 
 // Each seed lab as a copy named t-<seed>: other test files run beside this one.
 const labsUp = new Set<string>();
@@ -281,11 +282,17 @@ describe('vxlan-static', () => {
 });
 
 describe('k8s-cni0', () => {
-  it('goes node1 → node3 over cni0 and VXLAN, and never through node2', async () => {
+  it('goes node1 → node3 over cni0 and VXLAN, through the veths the CNI bridge plugin made, and never through node2', async () => {
     await up('k8s-cni0');
+    // Its pods are attached by real CNI: the host veths are the bridge plugin's vethXXXXXXXX, as the lab's model records them.
+    const lab = (await overlabJson<{ lab: ResolvedLab }>(['inspect', 't-k8s-cni0'])).body.result.lab;
+    const veth = (host: string, pod: string) => lab.hosts.find((h) => h.name === host)!.pods.find((p) => p.name === pod)!.hostVeth;
+    expect([veth('node1', 'web'), veth('node3', 'db')]).toEqual([expect.stringMatching(/^veth[0-9a-f]{8}$/), expect.stringMatching(/^veth[0-9a-f]{8}$/)]);
     const { exitCode, result } = await trace(['t-k8s-cni0', 'node1/web', 'node3/db']);
     expect(exitCode).toBe(0);
-    expect(path(result)).toEqual(VXLAN_PATH('node1', 'node3', 'cni0', 'web', 'db'));
+    expect(path(result)).toEqual(
+      VXLAN_PATH('node1', 'node3', 'cni0', 'web', 'db').map((h) => h.replace('node1:veth-web:', `node1:${veth('node1', 'web')}:`).replace('node3:veth-db:', `node3:${veth('node3', 'db')}:`)),
+    );
     expect(result.hops.some((h) => h.node.startsWith('node2'))).toBe(false);
   });
 });

@@ -122,6 +122,14 @@ export class FakeRuntime implements ContainerRuntime {
     return this.images.has(ref);
   }
 
+  /** Labels of images in `images`, when a test gives them some. */
+  readonly imageLabelsOf = new Map<string, Record<string, string>>();
+
+  async imageLabels(ref: string, options?: CallOptions): Promise<Record<string, string> | undefined> {
+    await this.enter('imageLabels', [ref], options);
+    return this.images.has(ref) ? (this.imageLabelsOf.get(ref) ?? {}) : undefined;
+  }
+
   async importImage(tar: Readable, ref: string, changes: string[], options?: ImageOptions): Promise<void> {
     await this.enter('importImage', [ref, changes], options);
     for await (const _ of tar) void _;
@@ -150,10 +158,6 @@ export class FakeRuntime implements ContainerRuntime {
     return c.id;
   }
 
-  async pidOf(container: string, options?: CallOptions): Promise<number> {
-    await this.enter('pidOf', [container], options);
-    return this.running(container, 'find the main process of').pid;
-  }
 
   async inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails> {
     await this.enter('inspectContainer', [container], options);

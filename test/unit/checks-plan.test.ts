@@ -112,7 +112,7 @@ describe('the plan', () => {
   it('puts the pings and kernel reads of the k8s lab in one group', async () => {
     const k8s = resolveLab(await loadLabSpec('labs/k8s-cni0.yaml'), { takenSubnets: [] });
     const groups = planChecks(k8s.checks, new LabNames(k8s));
-    expect(groups.map((g) => g.map((c) => c.kind))).toEqual([['ping', 'ping', 'ping', 'ping', 'ping', 'ping', 'kernel', 'kernel', 'kernel'], ['capture'], ['capture']]);
+    expect(groups.map((g) => g.map((c) => c.kind))).toEqual([['ping', 'ping', 'ping', 'ping', 'ping', 'ping', 'kernel', 'kernel', 'kernel'], ['capture'], ['capture'], ['trace']]);
   });
 
   it('an empty spec plans nothing', () => {

@@ -3,7 +3,7 @@ import { runPlan } from '../../src/core/run-steps.js';
 import { command, comment } from '../../src/plan/node-plan.js';
 import { RUNNER_ARGV } from '../../src/plan/step-runner.js';
 import { OverlabError } from '../../src/core/errors.js';
-import { RecordingRuntime } from './recording-runtime.js';
+import { FakeRuntime } from '../support/fake-runtime.js';
 
 const plan = {
   node: 'host1',
@@ -16,26 +16,33 @@ const plan = {
   ],
 };
 
+/** The engine with the one running container the plan is for. */
+function withHost(): FakeRuntime {
+  const runtime = new FakeRuntime();
+  runtime.addContainer(plan.container, {});
+  return runtime;
+}
+
 describe('runPlan', () => {
   it('runs the whole plan with one exec of the constant runner, the commands on its stdin', async () => {
-    const runtime = new RecordingRuntime();
+    const runtime = withHost();
     await runPlan(runtime, plan);
-    expect(runtime.effects.map((c) => c.method)).toEqual(['exec']);
-    const [container, argv, stdin] = runtime.effects[0]!.args as [string, string[], string];
+    expect(runtime.calls.map((c) => c.method)).toEqual(['exec']);
+    const [container, argv, stdin] = runtime.calls[0]!.args as [string, string[], string];
     expect(container).toBe('overlab-demo-host1');
     expect(argv).toEqual([...RUNNER_ARGV]);
     expect(stdin.split('\0')).toContain('link set dev lo up\naddr add 10.0.0.1/24 dev eth0\n');
   });
 
   it('names the failed command as a student would type it, inside a batch too', async () => {
-    const runtime = new RecordingRuntime();
-    runtime.execResult = () => ({ stdout: '', stderr: '@@overlab-step 0\nError: any valid prefix is expected rather than "x".\nCommand failed -:2\n', exitCode: 1 });
+    let answer = { stdout: '', stderr: '@@overlab-step 0\nError: any valid prefix is expected rather than "x".\nCommand failed -:2\n', exitCode: 1 };
+    const runtime = withHost().onExec(() => answer);
     const error = await runPlan(runtime, plan).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OverlabError);
     expect((error as OverlabError).kind).toBe('environment');
     expect((error as Error).message).toBe('wiring host1 failed at `ip addr add 10.0.0.1/24 dev eth0`: Error: any valid prefix is expected rather than "x".');
 
-    runtime.execResult = () => ({ stdout: '', stderr: '@@overlab-step 0\n@@overlab-step 1\niptables: No chain/target/match by that name.\n', exitCode: 1 });
+    answer = { stdout: '', stderr: '@@overlab-step 0\n@@overlab-step 1\niptables: No chain/target/match by that name.\n', exitCode: 1 };
     await expect(runPlan(runtime, plan)).rejects.toThrow("wiring host1 failed at `iptables -t nat -A POSTROUTING -s 10.1.0.0/16 '!' -d 10.1.0.0/16 -j MASQUERADE`: iptables: No chain");
   });
 });

@@ -16,7 +16,11 @@ import { addHost, removeHost } from '../../src/core/node-membership.js';
 import { bringUpLab } from '../../src/core/node-bringup.js';
 import { compilePlan } from '../../src/core/run-steps.js';
 import { EXIT_BAD_INPUT, exitCodeFor, OverlabError } from '../../src/core/errors.js';
-import { RecordingRuntime } from './recording-runtime.js';
+import { FakeRuntime } from '../support/fake-runtime.js';
+
+/** Calls that create something or run a process. */
+const effects = (runtime: FakeRuntime) =>
+  runtime.calls.filter((c) => ['createAndStart', 'exec', 'execStream', 'execDetached', 'putTar', 'importImage', 'buildImage'].includes(c.method));
 import { twoHostSpec } from './lab-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'overlab-hostile-'));
@@ -82,12 +86,12 @@ describe('names entering from the command line', () => {
   it('node add and node rm refuse them before the engine is asked anything', async () => {
     for (const value of HOSTILE_NAMES) {
       for (const attempt of [
-        (runtime: RecordingRuntime) => addHost(runtime, lab, value, ['pod1'], signal),
-        (runtime: RecordingRuntime) => addHost(runtime, lab, 'host3', [value], signal),
-        (runtime: RecordingRuntime) => addHost(runtime, lab, 'host3', ['pod1', value], signal),
-        (runtime: RecordingRuntime) => removeHost(runtime, lab, value, signal),
+        (runtime: FakeRuntime) => addHost(runtime, lab, value, ['pod1'], signal),
+        (runtime: FakeRuntime) => addHost(runtime, lab, 'host3', [value], signal),
+        (runtime: FakeRuntime) => addHost(runtime, lab, 'host3', ['pod1', value], signal),
+        (runtime: FakeRuntime) => removeHost(runtime, lab, value, signal),
       ]) {
-        const runtime = new RecordingRuntime();
+        const runtime = new FakeRuntime();
         const error = await attempt(runtime).catch((e: unknown) => e);
         expect(exitCodeFor(error), `${JSON.stringify(value)}: ${String(error)}`).toBe(EXIT_BAD_INPUT);
         expect(runtime.calls).toEqual([]);
@@ -105,7 +109,7 @@ describe('names entering from the command line', () => {
       ['host3', ['pod1', 'pod1'], /"pod1" is given twice/],
       ['host3', [], /no pod name/],
     ] as const) {
-      const runtime = new RecordingRuntime();
+      const runtime = new FakeRuntime();
       await expect(addHost(runtime, lab, host, [...pods], signal)).rejects.toThrow(message);
       expect(runtime.calls).toEqual([]);
     }
@@ -119,12 +123,12 @@ describe('a hostile name that got past validation', () => {
         twoHostSpec({ networks: [{ ...twoHostSpec().networks[0]!, bridge: value }] }),
         twoHostSpec({ hosts: [{ name: 'host1', subnets: {}, pods: [{ name: value, network: 'default' }] }] }),
       ]) {
-        const runtime = new RecordingRuntime();
+        const runtime = new FakeRuntime();
         const error = await bringUpLab(runtime, resolveLab(spec, { takenSubnets: [] }), signal).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(OverlabError);
         expect((error as OverlabError).kind).toBe('internal');
         expect((error as Error).message).toMatch(/refusing to put .* on an iproute2 batch line/);
-        expect(runtime.effects).toEqual([]);
+        expect(effects(runtime)).toEqual([]);
       }
     }
   });

@@ -42,6 +42,15 @@ describe('logTime', () => {
     expect(logTime(log, /programmed: ip route replace 10\.244\.2\.0\/24 /)).toBe(Date.parse('2026-11-25T19:42:10.496Z'));
     expect(logTime(log, /nothing/)).toBeUndefined();
   });
+
+  it('skips what a peer logged for an earlier member of the same name and subnet', () => {
+    const route = '2026-11-25T19:42:10.496Z INFO  programmed: ip route replace 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink';
+    const again = '2026-11-25T19:50:01.120Z INFO  programmed: ip route replace 10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink';
+    const log = [route, '2026-11-25T19:45:00.000Z INFO  lease removed: 10.244.2.0/24', again].join('\n');
+    const pattern = /programmed: ip route replace 10\.244\.2\.0\/24 /;
+    expect(logTime(log, pattern, Date.parse('2026-11-25T19:50:00.000Z'))).toBe(Date.parse('2026-11-25T19:50:01.120Z'));
+    expect(logTime(log, pattern, Date.parse('2026-11-25T19:51:00.000Z'))).toBeUndefined();
+  });
 });
 
 describe('context switches', () => {

@@ -96,7 +96,7 @@ describe('the switch and the containers', () => {
       expect(spec.labels['overlab.lab']).toBe('demo');
       expect(spec.labels['overlab.node']).toBeTruthy();
       expect(spec.capAdd).toEqual(['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW']);
-      expect(spec.hostPid).toBeFalsy();
+      expect(spec.mounts?.some((m) => m.source === '/proc' || m.source.startsWith('/proc/'))).toBeFalsy();
     }
     // The model lives in a file in the switch (lab-model.ts), never in a label (labels stay small).
     expect(specs.every((s) => Object.values(s.labels).every((v) => v.length < 256))).toBe(true);
@@ -121,6 +121,17 @@ describe('the switch and the containers', () => {
     expect(text).toContain(`etcdctl put /coreos.com/network/config '{"Network":"10.244.0.0/16",`);
     expect(text).toMatch(/^printf '%s\\n' '\{"host":"host1",.*' > \/etc\/overlab\/agent\.json$/m);
     expect(text).toContain('nohup node /opt/overlab/agent/main.js --config /etc/overlab/agent.json >>/var/log/overlab-agent.out 2>&1 </dev/null &');
+    expect(text).toMatch(/--name overlab-demo-etcd .*\n(.*\n)*? +--tmpfs \/var\/lib\/overlab-etcd:size=256m,mode=0700 /);
+  });
+
+  it("gives etcd's data directory, and only it, a tmpfs", () => {
+    const etcdLab = resolveLab(twoHostSpec({ networks: [network({ backend: 'vxlan', controlPlane: 'etcd', cidr: '10.244.0.0/16' })] }), { takenSubnets: [] });
+    const specs = containerSpecs(etcdLab);
+    expect(specs.find((s) => s.name === 'overlab-demo-etcd')!.tmpfs).toEqual([{ target: '/var/lib/overlab-etcd', options: 'size=256m,mode=0700' }]);
+    expect(specs.filter((s) => s.tmpfs).map((s) => s.name)).toEqual(['overlab-demo-etcd']);
+    // and a host's CPU weight per host (two at least), so it answers a crowd of starting agents
+    expect(specs.find((s) => s.name === 'overlab-demo-etcd')!.cpuShares).toBe(2048);
+    expect(specs.filter((s) => s.cpuShares).map((s) => s.name)).toEqual(['overlab-demo-etcd']);
   });
 
   it('a description cannot end the comment it is shown in', () => {

@@ -142,6 +142,15 @@ describe('batching', () => {
     expect(toRunnerSteps([['ip', 'link', 'set', 'a b', 'up']])[0]!.input).toBeUndefined();
   });
 
+  it('runs `ip netns exec` on its own: the program it starts has options a batch line cannot carry', () => {
+    const commands = [
+      ['ip', 'netns', 'add', 'n1'],
+      ['ip', 'netns', 'exec', 'n1', 'iptables', '-I', 'OUTPUT', '-j', 'DROP'],
+      ['ip', 'netns', 'del', 'n1'],
+    ];
+    expect(toRunnerSteps(commands).map((s) => s.argv)).toEqual(commands);
+  });
+
   it('refuses a NUL byte, which no argv can carry', () => {
     expect(() => encodeSteps([{ argv: ['echo', 'a\0b'], commands: [] }])).toThrow(/NUL/);
   });

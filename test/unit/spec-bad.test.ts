@@ -15,6 +15,7 @@
 //   gateway ............... gateway-not-router, gateway-is-host, gateway-unknown
 //   overlay options ....... udp-static, vni-range, backend-options, vni-clash, port-clash, shared-bridge
 //   capacity .............. too-many-hosts (cidr /24, subnetLen 24, 2 hosts), subnet-len, underlay-full
+//   pod attachment ........ pod-attach-bridge, pod-attach-networks, pod-attach-value
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +25,26 @@ import { parseLabSpec } from '../../src/spec/load.js';
 const DIR = 'test/fixtures/specs/bad';
 
 const cases: [file: string, expected: string[]][] = [
+  [
+    'pod-attach-bridge.yaml',
+    [
+      `pod-attach-bridge.yaml:4:14 network.podAttach: podAttach: cni puts pods on cni0 (flannel's CNI config leaves the bridge to the bridge plugin, whose default it is), but this lab's pod network uses bridge "docker0" (the default). Set bridge: cni0 on the network (network).`,
+      `pod-attach-bridge.yaml:9:16 hosts[1].podAttach: podAttach: cni puts pods on cni0 (flannel's CNI config leaves the bridge to the bridge plugin, whose default it is), but this lab's pod network uses bridge "docker0" (the default). Set bridge: cni0 on the network (network).`,
+    ],
+  ],
+  [
+    'pod-attach-networks.yaml',
+    [
+      `pod-attach-networks.yaml:7:16 hosts[0].podAttach: podAttach: cni attaches pods as a kubelet does, through one CNI network (the first config in /etc/cni/net.d, flannel's 10-flannel.conflist); this lab has 2 pod networks. Use podAttach: cni in a lab with a single network, or podAttach: ip here.`,
+    ],
+  ],
+  [
+    'pod-attach-value.yaml',
+    [
+      `pod-attach-value.yaml:2:37 network.podAttach: "kubelet" is not one of ip, cni.`,
+      `pod-attach-value.yaml:4:31 hosts[0].podAttach: "CNI" is not one of ip, cni. Did you mean "cni"?`,
+    ],
+  ],
   [
     'aliases.yaml',
     [
@@ -57,7 +78,7 @@ const cases: [file: string, expected: string[]][] = [
     [
       `capture-shape.yaml:8:7 checks[0].capture: a capture needs at least one "expect" or "absent" entry. Add expect: [{...}] (packets that must be seen) or absent: [{...}] (packets that must not).`,
       `capture-shape.yaml:13:5 checks[1].capture: a check has one kind, but this one has "ping" and "capture". Split it into one check per kind.`,
-      `capture-shape.yaml:17:5 checks[2]: a check needs one of "ping", "capture", "kernel", "lease", "agentCost", "trace". Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.`,
+      `capture-shape.yaml:17:5 checks[2]: a check needs one of "ping", "capture", "kernel", "lease", "agentCost", "trace", "link". Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.`,
       `capture-shape.yaml:21:7 checks[3].capture.during: "during" is required.`,
     ],
   ],

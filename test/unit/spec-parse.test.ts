@@ -36,6 +36,7 @@ describe('parseLabSpec: defaults', () => {
           port: 0,
           nat: true,
           leaseTtl: 86_400,
+          podAttach: 'ip',
         },
       ],
       underlay: { mtu: 1500 },
@@ -71,7 +72,7 @@ describe('parseLabSpec: defaults', () => {
     expect(lab.description).toBe('all the knobs');
     expect(lab.image).toBe('overlab/host:dev');
     expect(lab.networks).toEqual([
-      { name: 'default', cidr: '10.244.0.0/16', subnetLen: 26, bridge: 'cni0', backend: 'vxlan', controlPlane: 'static', vni: 42, port: 4789, nat: false, leaseTtl: 30 },
+      { name: 'default', cidr: '10.244.0.0/16', subnetLen: 26, bridge: 'cni0', backend: 'vxlan', controlPlane: 'static', vni: 42, port: 4789, nat: false, leaseTtl: 30, podAttach: 'ip' },
     ]);
     expect(lab.underlay).toEqual({ subnet: '192.168.7.0/24', mtu: 9000, gateway: 'gw' });
     expect(lab.hosts).toEqual([{ name: 'host1', underlayIp: '192.168.7.10', subnets: { default: '10.244.0.64/26' }, pods: [] }]);
@@ -191,7 +192,7 @@ describe('parseLabSpec: things that are fine', () => {
   it('comments, anchors and aliases', () => {
     const text = ['# a lab', 'name: alias # trailing', 'x-ping: &p', 'hosts: [{name: host1}]'].join('\n');
     // x-ping is not a known key: aliases are fine, unknown keys are not
-    expect(issuesOf(text)).toEqual(['x.yaml:3:1 x-ping: unknown key "x-ping". Allowed here: name, description, image, network, networks, underlay, hosts, nodes, checks.']);
+    expect(issuesOf(text)).toEqual(['x.yaml:3:1 x-ping: unknown key "x-ping". Allowed here: name, description, image, network, networks, underlay, hosts, nodes, checks, faults.']);
     const ok = ['name: alias', 'hosts:', '  - name: host1', '    pods: &pods [pod1, pod2]', '  - name: host2', '    pods: *pods'].join('\n');
     expect(parseLabSpec(ok, '<inline>').hosts[1]?.pods.map((p) => p.name)).toEqual(['pod1', 'pod2']);
   });
@@ -206,7 +207,7 @@ describe('good fixtures', () => {
       description: 'Two pods on one bridge reach each other at layer 2.',
       file: resolve(file),
       networks: [
-        { name: 'default', cidr: '172.16.0.0/16', subnetLen: 24, bridge: 'docker0', backend: 'none', controlPlane: 'static', vni: 1, port: 0, nat: true, leaseTtl: 86_400 },
+        { name: 'default', cidr: '172.16.0.0/16', subnetLen: 24, bridge: 'docker0', backend: 'none', controlPlane: 'static', vni: 1, port: 0, nat: true, leaseTtl: 86_400, podAttach: 'ip' },
       ],
       underlay: { mtu: 1500 },
       hosts: [
@@ -367,7 +368,7 @@ describe('odd documents', () => {
       ['x.yaml:3:10 checks[0]: expected a mapping, found the number 5.', 'x.yaml:3:32 checks[1].capture: expected a mapping, found a list.'],
     ],
     ['name: x\nnetwork:\nhosts: [{name: h}]\n', ['x.yaml:2:1 network: expected a mapping, found nothing.']],
-    ['name: x\r\nhosts: [{name: h, foo: 1}]\r\n', ['x.yaml:2:19 hosts[0].foo: unknown key "foo". Allowed here: name, subnet, subnets, underlayIp, pods.']],
+    ['name: x\r\nhosts: [{name: h, foo: 1}]\r\n', ['x.yaml:2:19 hosts[0].foo: unknown key "foo". Allowed here: name, subnet, subnets, underlayIp, pods, podAttach.']],
     ['name: !!binary aGVsbG8=\nhosts: [{name: h}]\n', ['x.yaml:1:16 name: expected a string, found binary data.']],
     [
       'name: x\nhosts:\n  - name: h\n    subnets: {"a/b": 10.0.0.0/24, 1: 1}\n',

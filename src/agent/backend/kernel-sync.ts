@@ -1,6 +1,7 @@
 // Shared by the kernel-programmed backends (vxlan, host-gw): converge the per-peer kernel state —
 // desired (from the accepted leases) against actual — and apply only the difference, in batches:
-// one `bridge -batch -` and one `ip -batch -` per sync, however many peers changed. A full sync
+// one `bridge -batch -` and one `ip -batch -` per sync, however many peers changed — written to
+// long-lived batch processes where the runner keeps them (batch-session.ts). A full sync
 // reads the kernel (`ip -j`, `bridge -j`); an incremental one (a lease came or went) diffs against
 // what the last successful sync left, so a watch event costs no reads. A failed command makes the
 // next sync a full one. Only commands whose every word passed the batch token check are run.
@@ -39,8 +40,8 @@ export class KernelPeerSync {
     // The two batches run side by side: a packet to a peer is dropped until both are in, in
     // either order (no route yet, or a route to a VTEP with no FDB entry yet).
     const [bridge, ip] = await Promise.all([
-      runBatch(this.runner, 'bridge', [...removals.filter(isTool('bridge')), ...additions.filter(isTool('bridge'))]),
-      runBatch(this.runner, 'ip', [...removals.filter(isTool('ip')), ...additions.filter(isTool('ip'))]),
+      runBatch(this.runner, 'bridge', [...removals.filter(isTool('bridge')), ...additions.filter(isTool('bridge'))], { persistent: true }),
+      runBatch(this.runner, 'ip', [...removals.filter(isTool('ip')), ...additions.filter(isTool('ip'))], { persistent: true }),
     ]);
     const removed = new Set(removals.map((argv) => argv.join(' ')));
     let changed = 0;

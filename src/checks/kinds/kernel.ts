@@ -57,10 +57,27 @@ export async function readKernelPeerState(runtime: ContainerRuntime, container: 
   });
 }
 
+/** What the host's own agent said about the peer's lease when it refused it (its stats file). */
+interface Refusal {
+  key: string;
+  reason: string;
+}
+
 type KernelObservation =
-  | { kind: 'no-lease'; peer: string; peerIp: string; prefix: string }
-  | { kind: 'udp'; self: string; network: ResolvedNetwork; facts: PeerFacts; desired: PeerState; routes: RouteJson[]; stats?: AgentStats }
-  | { kind: 'kernel'; self: string; peer: string; facts: PeerFacts; desired: PeerState; actual: PeerState };
+  | { kind: 'no-lease'; self: string; peer: string; peerIp: string; prefix: string; refusals: Refusal[] }
+  | { kind: 'udp'; self: string; network: ResolvedNetwork; facts: PeerFacts; desired: PeerState; routes: RouteJson[]; stats?: AgentStats; refusals: Refusal[] }
+  | { kind: 'kernel'; self: string; peer: string; facts: PeerFacts; desired: PeerState; actual: PeerState; refusals: Refusal[] };
+
+/** Pure: the refusals of the peer's lease among an agent's rejected leases (by the peer's key). */
+export function refusalsOf(stats: AgentStats | undefined, peerKey: string): Refusal[] {
+  const rejected = (stats as { rejectedLeases?: { key?: unknown; reason?: unknown }[] } | undefined)?.rejectedLeases ?? [];
+  return rejected
+    .filter((r) => r.key === peerKey && typeof r.reason === 'string')
+    .map((r) => ({ key: peerKey, reason: r.reason as string }));
+}
+
+const refusalText = (self: string, refusals: Refusal[]) =>
+  refusals.length ? `; ${self}'s agent refused ${JSON.stringify(refusals[0]!.key)}: ${refusals[0]!.reason}` : '';
 
 export const kernelKind = defineCheckKind({
   key: 'kernel',
@@ -88,7 +105,7 @@ export const kernelKind = defineCheckKind({
   },
   footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.on, spec.peer), captures: [], traffic: [] }),
   run: async (spec, { runtime, lab }): Promise<KernelObservation> => {
-    const [{ labHost, labNetwork, peerFacts }, { desiredPeerState }, { readAgentState }, { backendOf, etcdPrefix, hostSubnet }] = await Promise.all([
+    const [{ labHost, labNetwork, peerFacts }, { desiredPeerState }, { readAgentState }, { backendOf, etcdPrefix, hostSubnet, usesAgent }] = await Promise.all([
       import('../overlay-facts.js'),
       import('../../agent/peer-state.js'),
       import('../../core/agents.js'),
@@ -98,7 +115,11 @@ export const kernelKind = defineCheckKind({
     const self = labHost(lab, spec.on);
     const peer = labHost(lab, spec.peer);
     const facts = await peerFacts(runtime, lab, net, peer);
-    if (!facts) return { kind: 'no-lease', peer: peer.name, peerIp: peer.underlayIp, prefix: etcdPrefix(lab, net) };
+    // Why the host's agent did not program the peer, when it refused the peer's lease.
+    const peerKey = `${etcdPrefix(lab, net)}/subnets/${hostSubnet(peer, net).replace('/', '-')}`;
+    const agentState = usesAgent(net) ? await readAgentState(runtime, lab, self, net) : undefined;
+    const refusals = refusalsOf(agentState?.stats, peerKey);
+    if (!facts) return { kind: 'no-lease', self: self.name, peer: peer.name, peerIp: peer.underlayIp, prefix: etcdPrefix(lab, net), refusals };
     const backend = backendOf(net);
     const desired = desiredPeerState(
       backend,
@@ -108,15 +129,15 @@ export const kernelKind = defineCheckKind({
     if (backend.type === 'udp') {
       // The kernel only routes the whole network into flannel0; the peer lives in the agent's table.
       desired.routes = [{ dst: net.cidr, dev: 'flannel0' }];
-      const { routes, stats } = await readAgentState(runtime, lab, self, net);
-      return { kind: 'udp', self: self.name, network: net, facts, desired, routes, ...(stats ? { stats } : {}) };
+      const { routes, stats } = agentState ?? (await readAgentState(runtime, lab, self, net));
+      return { kind: 'udp', self: self.name, network: net, facts, desired, routes, ...(stats ? { stats } : {}), refusals };
     }
     const actual = await readKernelPeerState(runtime, self.container, net);
-    return { kind: 'kernel', self: self.name, peer: peer.name, facts, desired, actual };
+    return { kind: 'kernel', self: self.name, peer: peer.name, facts, desired, actual, refusals };
   },
   verdict: (_spec, o): Verdict => {
     if (o.kind === 'no-lease') {
-      return { status: 'fail', seen: `no lease for ${o.peer} in etcd`, reason: `${o.peer} (${o.peerIp}) holds no lease under ${o.prefix}/subnets/`, details: {} };
+      return { status: 'fail', seen: `no lease for ${o.peer} in etcd`, reason: `${o.peer} (${o.peerIp}) holds no lease under ${o.prefix}/subnets/${refusalText(o.self, o.refusals)}`, details: { refusals: o.refusals } };
     }
     if (o.kind === 'udp') {
       const peers = o.stats?.peers ?? [];
@@ -126,7 +147,7 @@ export const kernelKind = defineCheckKind({
       const seen = `${o.self}: ${o.desired.routes.map(describeRoute).join(', ')}; agent knows ${peers.length} peer(s)`;
       const details = { desired: o.desired, peers };
       return missing.length
-        ? { status: 'fail', seen, reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source})`, details }
+        ? { status: 'fail', seen, reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source})${refusalText(o.self, o.refusals)}`, details }
         : { status: 'pass', seen: `${seen}, incl. ${o.facts.subnet} → ${o.facts.publicIp} (${o.facts.source})`, details };
     }
     const missing = missingEntries(o.desired, o.actual);
@@ -136,7 +157,7 @@ export const kernelKind = defineCheckKind({
       ? {
           status: 'fail',
           seen: `${o.self} has ${o.actual.routes.length} routes, ${o.actual.neighbours.length} neighbours, ${o.actual.fdb.length} fdb entries for the overlay`,
-          reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source} of ${o.peer})`,
+          reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source} of ${o.peer})${refusalText(o.self, o.refusals)}`,
           details,
         }
       : { status: 'pass', seen: `${o.self}: ${expected.join('; ')} — as ${o.facts.source} says`, details };

@@ -1,5 +1,5 @@
 // lease: the host's subnet lease exists in etcd with flannel's key and value layout, under an etcd lease.
-import type { LeaseRecord } from '../../core/lab-facts.js';
+import type { LeaseRecord, UnreadableLease } from '../../core/lab-facts.js';
 import type { ResolvedNetwork } from '../../plan/resolved-lab.js';
 import type { LeaseCheckSpec } from '../../spec/model.js';
 import { defineCheckKind } from '../check-kind.js';
@@ -11,8 +11,11 @@ export interface LeaseExpectation {
   subnet: string;
 }
 
-/** Pure: is this lease what flannel would have written for the host? */
-export function leaseProblems(lease: LeaseRecord | undefined, h: LeaseExpectation, net: ResolvedNetwork): string[] {
+/** Pure: is this lease what flannel would have written for the host? `atItsKey` is what sits at
+ * the host's own key when that is not a lease at all (garbage written over it). */
+export function leaseProblems(lease: LeaseRecord | undefined, h: LeaseExpectation, net: ResolvedNetwork, atItsKey?: UnreadableLease | LeaseRecord): string[] {
+  if (!lease && atItsKey && 'problem' in atItsKey) return [`the key ${atItsKey.key} holds no flannel lease: ${atItsKey.problem}`];
+  if (!lease && atItsKey && 'publicIp' in atItsKey) return [`the key ${atItsKey.key} names PublicIP ${atItsKey.publicIp || '(none)'}, not ${h.host}'s ${h.underlayIp}`];
   if (!lease) return [`no lease with PublicIP ${h.underlayIp}`];
   const problems: string[] = [];
   if (lease.subnet !== h.subnet) problems.push(`subnet ${lease.subnet}, expected ${h.subnet}`);
@@ -49,19 +52,22 @@ export const leaseKind = defineCheckKind({
   },
   footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.host), captures: [], traffic: [] }),
   run: async (spec, { runtime, lab }) => {
-    const [{ labHost, labNetwork }, { readLeases }, { hostSubnet }] = await Promise.all([
+    const [{ labHost, labNetwork }, { readLeaseEntries }, { hostSubnet, etcdPrefix }] = await Promise.all([
       import('../overlay-facts.js'),
       import('../../core/lab-facts.js'),
       import('../../plan/overlay.js'),
     ]);
     const net = labNetwork(lab, spec.network);
     const h = labHost(lab, spec.host);
-    const lease = (await readLeases(runtime, lab, net)).find((l) => l.publicIp === h.underlayIp);
+    const { leases, unreadable } = await readLeaseEntries(runtime, lab, net);
+    const lease = leases.find((l) => l.publicIp === h.underlayIp);
     const host: LeaseExpectation = { host: h.name, underlayIp: h.underlayIp, subnet: hostSubnet(h, net) };
-    return { host, net, lease };
+    const ownKey = `${etcdPrefix(lab, net)}/subnets/${host.subnet.replace('/', '-')}`;
+    const atItsKey = unreadable.find((u) => u.key === ownKey) ?? leases.find((l) => l.key === ownKey);
+    return { host, net, lease, ...(atItsKey ? { atItsKey } : {}) };
   },
-  verdict: (_spec, { host, net, lease }) => {
-    const problems = leaseProblems(lease, host, net);
+  verdict: (_spec, { host, net, lease, atItsKey }) => {
+    const problems = leaseProblems(lease, host, net, atItsKey);
     const seen = lease ? `${lease.key} = ${JSON.stringify(lease.raw)} (etcd lease ${lease.leaseId ?? 'none'})` : `no lease for ${host.host}`;
     return problems.length
       ? { status: 'fail', seen, reason: `${host.host}'s lease: ${problems.join('; ')}`, details: { lease } }

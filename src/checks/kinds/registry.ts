@@ -4,10 +4,11 @@ import { agentCostKind } from './agent-cost.js';
 import { captureKind } from './capture.js';
 import { kernelKind } from './kernel.js';
 import { leaseKind } from './lease.js';
+import { linkKind } from './link.js';
 import { pingKind } from './ping.js';
 import { traceKind } from './trace.js';
 
-export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind, traceKind] as const;
+export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind, traceKind, linkKind] as const;
 
 export type CheckKindEntry = (typeof CHECK_KINDS)[number];
 export type CheckKey = CheckKindEntry['key'];

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { buildOffline } from '../../image/offline-build.js';
 import { buildWithDockerfile } from '../../image/dockerfile-build.js';
-import { hostImageTags } from '../../image/host-image.js';
+import { hostImageTags, missingPackages } from '../../image/host-image.js';
 
 interface ImageBuildResult {
   tags: string[];
@@ -18,7 +18,7 @@ export default class ImageBuild extends BaseCommand<ImageBuildResult> {
   static override examples = ['<%= config.bin %> image build', '<%= config.bin %> image build --if-missing', '<%= config.bin %> image build --method dockerfile'];
   static override flags = {
     method: Flags.string({ options: ['offline', 'dockerfile'], default: 'offline', description: 'How to build.' }),
-    'if-missing': Flags.boolean({ description: 'Do nothing when the image is already there.', default: false }),
+    'if-missing': Flags.boolean({ description: 'Do nothing when the image is already there with every package this version needs.', default: false }),
   };
 
   protected async execute(): Promise<ImageBuildResult> {
@@ -26,8 +26,11 @@ export default class ImageBuild extends BaseCommand<ImageBuildResult> {
     const tags = hostImageTags();
     const method = flags.method as 'offline' | 'dockerfile';
     const started = Date.now();
-    if (flags['if-missing'] && (await Promise.all(tags.map((t) => this.runtime.imageExists(t)))).every(Boolean)) {
-      return { tags, method, status: 'present', durationMs: 0 };
+    if (flags['if-missing']) {
+      const labels = await Promise.all(tags.map((t) => this.runtime.imageLabels(t, { signal: this.abort.signal })));
+      const stale = labels.flatMap((l) => (l ? missingPackages(l) : []));
+      if (labels.every((l) => l !== undefined) && stale.length === 0) return { tags, method, status: 'present', durationMs: 0 };
+      if (stale.length > 0) this.note(`the image there lacks ${[...new Set(stale)].join(', ')}: building it again`);
     }
     const log = (line: string) => {
       this.note(this.colours.dim(line));
