@@ -7,7 +7,7 @@ import { loadLabSpec } from '../spec/load.js';
 import { resolveLab } from '../plan/addressing.js';
 import { existingLab, rollbackLab } from '../core/lab-up.js';
 import { withLabLock } from '../core/lab-lock.js';
-import { takenSubnets } from '../core/taken-subnets.js';
+import { chooseUnderlay } from '../core/underlay-choice.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { inputError, interruptedError } from '../core/errors.js';
 import { eachLimited } from '../core/each-limited.js';
@@ -47,15 +47,6 @@ export default class Run extends BaseCommand<RunResult> {
     assertJunitWritable(flags.junit);
     const specs = await Promise.all(files.map((f) => loadLabSpec(f))); // all valid before anything starts
     const parallel = Math.min(flags.parallel, specs.length);
-    // Underlay subnets are chosen here, one lab after another, so labs built at the same time
-    // never pick the same one.
-    const taken = parallel > 1 ? await takenSubnets(this.runtime, undefined, this.abort.signal) : [];
-    const labs = specs.map((spec) => {
-      if (parallel === 1) return undefined;
-      const lab = resolveLab(spec, { takenSubnets: taken });
-      taken.push(lab.underlay.subnet);
-      return lab;
-    });
     const reports: (VerifyReport | undefined)[] = specs.map(() => undefined);
     // Specs of the same lab name run one after another (they would need the same lock).
     const byName = new Map<string, { spec: LabSpec; i: number }[]>();
@@ -64,7 +55,7 @@ export default class Run extends BaseCommand<RunResult> {
     await eachLimited(jobs, parallel, async (job) => {
       for (const { spec, i } of job) {
         if (this.abort.signal.aborted) throw interruptedError();
-        reports[i] = await this.runOne(spec, labs[i], flags.keep, parallel > 1);
+        reports[i] = await this.runOne(spec, flags.keep, parallel > 1);
       }
     });
     const done = reports as VerifyReport[];
@@ -75,20 +66,29 @@ export default class Run extends BaseCommand<RunResult> {
 
   /** up → verify → down of one lab, holding its lock. With `tagged`, every progress line names the
    * lab (labs run at the same time) and the up phases print one line each instead of listr2's. */
-  private async runOne(spec: LabSpec, resolved: ResolvedLab | undefined, keep: boolean, tagged: boolean): Promise<VerifyReport> {
+  private async runOne(spec: LabSpec, keep: boolean, tagged: boolean): Promise<VerifyReport> {
     const signal = this.abort.signal;
     const tag = tagged ? `${this.colours.bold(spec.name)} ` : '';
     return withLabLock(this.runtime, spec.name, signal, async () => {
-      const lab = resolved ?? resolveLab(spec, { takenSubnets: await takenSubnets(this.runtime, spec.name) });
-      if ((await existingLab(this.runtime, lab)).kind !== 'absent') {
-        throw inputError(`lab "${lab.name}" is already up`, `run \`overlab down ${lab.name}\` first, or \`overlab verify ${lab.name}\``);
+      // The underlay is chosen holding the engine-wide choice until this lab's switch has started,
+      // so labs built at the same time (here or by another process) never share one.
+      const choice = await chooseUnderlay(this.runtime, spec.name, signal);
+      let lab: ResolvedLab;
+      try {
+        lab = resolveLab(spec, { takenSubnets: choice.taken });
+        if ((await existingLab(this.runtime, lab)).kind !== 'absent') {
+          throw inputError(`lab "${lab.name}" is already up`, `run \`overlab down ${lab.name}\` first, or \`overlab verify ${lab.name}\``);
+        }
+      } catch (error) {
+        await choice.release();
+        throw error;
       }
       this.labInScope = spec.name;
       const headline = tagged ? `${tag}▶ up` : this.colours.bold(`\n▶ ${spec.name}`);
       this.note(headline + (spec.description ? ` — ${terminalSafe(spec.description)}` : ''));
       try {
         const started = Date.now();
-        await upWithRollback(this.runtime, lab, signal, tagged ? 'silent' : rendererFromProcess(this.json));
+        await upWithRollback(this.runtime, lab, signal, tagged ? 'silent' : rendererFromProcess(this.json), undefined, { switchStarted: choice.release }).finally(choice.release);
         if (tagged) this.note(`${tag}${this.colours.green('✓')} up (${((Date.now() - started) / 1000).toFixed(1)} s), verifying`);
         return await verifyLab(this.runtime, lab, lab.checks, {
           signal,
