@@ -2,8 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Test files run side by side, integration files too: each builds labs under names of its own and
 // takes down only those (test/integration/harness.ts: seedAs, downLabs), so several share one
-// engine. What needs the whole engine to itself (`down --all`) is its own project, run after the
-// others have finished (a later sequence group).
+// engine. What needs the engine or the machine to itself — `down --all`, and the hung-engine
+// timings (one Ctrl-C ends a command within 1 s) that labs built on both cores would skew — is
+// test/integration/engine-wide/, its own project, run after the others have finished.
 //
 // How many files at once: OVERLAB_TEST_WORKERS, else 4 — measured fastest on a 2-core machine
 // (the integration files mostly wait on containers and probes, not the CPU).

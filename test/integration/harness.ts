@@ -26,8 +26,9 @@ export async function overlabJson<T>(args: string[]): Promise<{ exitCode: number
   }
 }
 
-export async function containersWithLabel(label: string): Promise<string[]> {
-  const r = await execa('docker', ['ps', '-a', '--filter', `label=${label}`, '--format', '{{.Names}}']);
+/** Containers carrying every one of `labels` (name=value or name). */
+export async function containersWithLabel(...labels: string[]): Promise<string[]> {
+  const r = await execa('docker', ['ps', '-a', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{.Names}}']);
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 

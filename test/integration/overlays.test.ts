@@ -148,7 +148,7 @@ describe('joining and leaving (flannel-vxlan)', () => {
 
     const rm = await overlabJson<{ propagation: { ms: number }[] }>(['node', 'rm', 'o-flannel-vxlan', 'host3']);
     expect(rm.exitCode, JSON.stringify(rm.body)).toBe(0);
-    expect(await containersWithLabel('overlab.node=host3')).toEqual([]);
+    expect(await containersWithLabel('overlab.lab=o-flannel-vxlan', 'overlab.node=host3')).toEqual([]);
     for (const host of ['host1', 'host2']) {
       expect((await sh(`overlab-o-flannel-vxlan-${host}`, 'ip -j route show dev flannel.1')).stdout).not.toContain('10.244.3.0/24');
     }
