@@ -50,17 +50,19 @@ export default class Up extends BaseCommand<UpResult> {
     const signal = this.abort.signal;
     // The underlay is chosen holding the engine-wide choice until this lab's switch has started:
     // a lab built at the same time never gets the same one (src/core/underlay-choice.ts).
-    return withLabLock(this.runtime, spec.name, signal, () => withUnderlayChoice(this.runtime, spec.name, signal, async ({ taken, current, release }) => {
-      const lab = resolve(taken, current);
-      const existing = await existingLab(this.runtime, lab);
-      if (existing.kind === 'same') return { lab: lab.name, status: 'unchanged' as const, durationMs: Date.now() - started, resolved: lab };
-      if (existing.kind !== 'absent') {
-        if (!flags.recreate) throw existingLabError(lab, existing, args.spec);
-        await downLab(this.runtime, lab.name);
-      }
-      await upWithRollback(this.runtime, lab, signal, rendererFromProcess(this.json), undefined, { switchStarted: release });
-      return { lab: lab.name, status: 'created' as const, durationMs: Date.now() - started, resolved: lab };
-    }));
+    return withLabLock(this.runtime, spec.name, signal, () =>
+      withUnderlayChoice(this.runtime, spec.name, signal, async ({ taken, current, release }) => {
+        const lab = resolve(taken, current);
+        const existing = await existingLab(this.runtime, lab);
+        if (existing.kind === 'same') return { lab: lab.name, status: 'unchanged' as const, durationMs: Date.now() - started, resolved: lab };
+        if (existing.kind !== 'absent') {
+          if (!flags.recreate) throw existingLabError(lab, existing, args.spec);
+          await downLab(this.runtime, lab.name);
+        }
+        await upWithRollback(this.runtime, lab, signal, rendererFromProcess(this.json), undefined, { switchStarted: release });
+        return { lab: lab.name, status: 'created' as const, durationMs: Date.now() - started, resolved: lab };
+      }),
+    );
   }
 
   protected renderHuman(r: UpResult): string {
