@@ -11,7 +11,7 @@ import { renderVerifyReport } from '../report/verify-report.js';
 export default class Verify extends BaseCommand<VerifyReport> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
   static completion: ArgCompletion[] = ['lab-or-spec'];
-  static override summary = 'Run a lab\'s checks (ping, capture) and report what was seen.';
+  static override summary = 'Run a lab\'s checks (ping, capture, kernel, lease, agentCost, trace, link) and report what was seen.';
   static override description =
     'Exit 0 when every check passes, 1 when any fails. With a spec path, the checks are read from the file (so they can be edited without rebuilding the lab); with a lab name, the checks the lab was built with are used.';
   static override examples = ['<%= config.bin %> verify same-host', '<%= config.bin %> verify labs/host-gw.yaml --junit results.xml --json'];

@@ -1,5 +1,5 @@
-// One writer per lab across processes. `up`, `down`, `node add|rm` (and later `fault`,
-// `workshop`) hold the lab's lock while they change it.
+// One writer per lab across processes. `up`, `down`, `node add|rm`, `fault` and
+// `workshop` hold the lab's lock while they change it.
 //
 // The lock is a listening socket in Linux's abstract unix namespace, named after the engine's
 // socket and the lab: binding a name is atomic (a second bind fails with EADDRINUSE) and the

@@ -38,8 +38,9 @@ export function startSwitch(runtime: ContainerRuntime, spec: ContainerSpec, plan
     // Not aborted half-way: a create the engine finishes after we stopped listening would be a
     // container no rollback saw. It is bounded by the engine client's deadline instead.
     await runtime.createAndStart(spec);
-    await onStarted?.();
-    return netnsFileOf(runtime, spec.name);
+    // Both before any node is created; neither needs the other.
+    const [, file] = await Promise.all([onStarted?.(), netnsFileOf(runtime, spec.name)]);
+    return file;
   })();
   const bridged = netnsFile.then(() => runPlan(runtime, plan, signal));
   return { netnsFile, bridged };

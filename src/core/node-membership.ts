@@ -13,6 +13,7 @@ import { assertName, assertNewNodeName } from '../spec/name-input.js';
 import { environmentError, inputError } from './errors.js';
 import { pollUntil } from './poll.js';
 import { bringUpNode, runningSwitch } from './node-bringup.js';
+import { newRunId, rollbackRun } from './lab-up.js';
 import { compilePlan, runPlan } from './run-steps.js';
 import { agentDropped, startAgents, waitForAgents, watchAgents } from './agents.js';
 import { readLeases } from './lab-facts.js';
@@ -76,7 +77,10 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   checkJoiningNames(lab, name, pods);
   const host = allocateJoiningHost(lab, name, pods);
   const grown: ResolvedLab = { ...lab, hosts: [...lab.hosts, host] };
-  const spec = containerSpecs(grown).find((s) => s.name === host.container)!;
+  // Labelled with a run id of its own: a failed join removes only what this run made, never a
+  // container of that name someone else's run made meanwhile.
+  const run = newRunId();
+  const spec = containerSpecs(grown, run).find((s) => s.name === host.container)!;
   const plan = compilePlan(renderHostPlan(grown, host)); // refused before anything is created
   let agentsFrom = Date.now();
   try {
@@ -91,7 +95,7 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
     }
     if (usesCni(host)) await attachCniPods(runtime, grown, signal, [host]); // its pods, as its kubelet would
   } catch (error) {
-    await runtime.remove(host.container).catch(() => undefined);
+    await rollbackRun(runtime, lab.name, run);
     throw error;
   }
   const propagation: MembershipResult['propagation'] = [];

@@ -121,17 +121,8 @@ interface RawAddr {
   addr_info?: { family: string; local: string; prefixlen: number; scope?: string; broadcast?: string; label?: string }[];
 }
 
-interface RawRoute {
-  type?: string;
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  protocol?: string;
-  scope?: string;
-  prefsrc?: string;
-  metric?: number;
-  flags?: string[];
-}
+/** What `ip -j route` prints: flags may be absent. */
+type RawRoute = Omit<RouteEntry, 'flags'> & { flags?: string[] };
 
 interface RawFdb {
   mac: string;

@@ -1,6 +1,6 @@
 // A lab with every address, MAC and name decided: what `up` builds and what checks resolve
-// names against. Produced by resolveLab() (addressing.ts); serialised into a container label so
-// `verify`, `inspect` and `down` work without the spec file.
+// names against. Produced by resolveLab() (addressing.ts); kept in the switch as /etc/overlab/lab.json
+// (core/lab-model.ts) so `verify`, `inspect` and `down` work without the spec file.
 import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach } from '../spec/model.js';
 
 export interface ResolvedNetwork {

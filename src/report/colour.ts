@@ -1,4 +1,4 @@
-// Colour only when a person is watching: a TTY, no NO_COLOR, not --json (DESIGN.md output rules).
+// Colour only when a person is watching: a TTY, no NO_COLOR, not --json (docs/architecture.md, "The command layer").
 export interface ColourDecisionInput {
   isTTY: boolean;
   env: Record<string, string | undefined>;

@@ -112,7 +112,7 @@ export interface ContainerRuntime {
   buildImage(context: Buffer | Readable, tags: string[], options?: ImageOptions): Promise<void>;
   tagImage(source: string, target: string, options?: CallOptions): Promise<void>;
   createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string>;
-  /** The PID of a running container's init (used only by the switch's cabling via --pid host). */
+  /** A container's state and its sandbox key (the switch's network namespace file, bound into every node). */
   inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails>;
   list(labelFilter: Record<string, string | true>, options?: CallOptions): Promise<ContainerSummary[]>;
   /** The containers with exactly these names, whoever made them (name collisions). */

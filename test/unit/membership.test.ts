@@ -69,3 +69,25 @@ describe('forwardingSwitches', () => {
     expect(forwardingSwitches({ switches: 0, ms: 0 }, { switches: 40, ms: 2000 })).toBe(40);
   });
 });
+
+describe('a join that fails', () => {
+  it('removes the container its own run made, by run id, and nothing else', async () => {
+    const { FakeRuntime } = await import('../support/fake-runtime.js');
+    const { bringUpLab } = await import('../../src/core/node-bringup.js');
+    const { addHost } = await import('../../src/core/node-membership.js');
+    const { LABEL_RUN } = await import('../../src/plan/naming.js');
+    const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
+    const runtime = new FakeRuntime();
+    const signal = new AbortController().signal;
+    await bringUpLab(runtime, lab, signal);
+    const before = runtime.names();
+    // A bystander of the joiner's name-to-be would be someone else's; the join fails half-way.
+    runtime.onExec((call) => (call.container === 'overlab-demo-host3' ? { stderr: 'RTNETLINK answers: Operation not permitted\n', exitCode: 2 } : undefined));
+    await expect(addHost(runtime, lab, 'host3', ['pod1'], signal)).rejects.toThrow();
+    const created = runtime.calls.find((c) => c.method === 'createAndStart' && (c.args[0] as { name: string }).name === 'overlab-demo-host3');
+    const run = (created!.args[0] as { labels: Record<string, string> }).labels[LABEL_RUN];
+    expect(run).toMatch(/^\S+$/);
+    expect(runtime.calls.filter((c) => c.method === 'list').map((c) => c.args[0])).toContainEqual(expect.objectContaining({ [LABEL_RUN]: run }));
+    expect(runtime.names()).toEqual(before);
+  });
+});

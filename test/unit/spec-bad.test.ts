@@ -282,9 +282,9 @@ const cases: [file: string, expected: string[]][] = [
     ],
   ],
   [
-    'too-many-hosts-65.yaml',
+    'too-many-hosts-129.yaml',
     [
-      `too-many-hosts-65.yaml:4:3 hosts: 65 hosts are too many; a lab has at most 64.`,
+      `too-many-hosts-129.yaml:4:3 hosts: 129 hosts are too many; a lab has at most 128.`,
     ],
   ],
   [
