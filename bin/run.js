@@ -9,10 +9,19 @@ const early = (code, what) => () => {
 process.on('SIGINT', early(130, 'interrupted'));
 process.on('SIGTERM', early(143, 'terminated (SIGTERM)'));
 
-// `overlab validate <spec>` is answered without loading oclif (src/cli/validate-fast.ts); every
-// other command, and every other form of validate, goes through oclif.
+// `overlab validate <spec>` is answered without loading oclif (src/cli/validate-fast.ts), from the
+// one-file bundle `npm run build` makes of it (scripts/bundle-cli.mjs); every other command, and
+// every other form of validate, goes through oclif.
 const args = process.argv.slice(2);
-const answered = args[0] === 'validate' && (await (await import('../dist/cli/validate-fast.js')).validateFast(args.slice(1)));
+const validateModule = async () => {
+  try {
+    return await import('../dist/spec/validate-bundle.js');
+  } catch (error) {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('validate-bundle.js')) throw error;
+    return import('../dist/cli/validate-fast.js');
+  }
+};
+const answered = args[0] === 'validate' && (await (await validateModule()).validateFast(args.slice(1)));
 if (!answered) {
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });

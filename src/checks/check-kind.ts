@@ -11,11 +11,16 @@ import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { KeyedKind } from '../spec/keyed-kinds.js';
 import type { LabNames } from './lab-names.js';
+import type { PingSpec } from '../spec/model.js';
+import type { PingResult } from '../probes/ping.js';
 
 export interface CheckContext {
   runtime: ContainerRuntime;
   lab: ResolvedLab;
   names: LabNames;
+  /** Sends a check's traffic instead of the kind itself (runPing uses it when set): checks that
+   * watch the very same traffic (a footprint with `shared`) run together and see one probe. */
+  probe?: (ping: PingSpec, signal?: AbortSignal) => Promise<PingResult>;
 }
 
 export interface Verdict {
@@ -27,11 +32,23 @@ export interface Verdict {
   details: Record<string, unknown>;
 }
 
-/** The lab nodes a check needs running (names as in the lab: hosts, external nodes, "etcd"), and
- * the interfaces it captures on (for a planner: a capture must not see another check's traffic). */
+/** The lab nodes a check needs running (names as in the lab: hosts, external nodes, "etcd"), the
+ * interfaces it captures on, the traffic it sends and the processes it measures — what the
+ * planner (src/checks/check-plan.ts) needs to run together only checks that cannot see each
+ * other's traffic. */
 export interface Footprint {
   nodes: string[];
+  /** Interfaces as references ("host1:eth0", "host1/pod1:eth0"); "*" for every interface. */
   captures: string[];
+  /** Every probe it sends, by its references. Absent means "not known": the check runs alone. */
+  traffic?: { from: string; to: string }[];
+  /** Nodes whose own processes it measures (the agent's context switches): traffic through one
+   * of them would change what it measures. */
+  measures?: string[];
+  /** Its traffic is one ping (the `traffic` entry, the whole PingSpec) sent through
+   * `context.probe` when the runner gives one: checks whose traffic is the very same may then
+   * watch one probe together (two captures of one ping on two interfaces). */
+  shared?: boolean;
 }
 
 export interface CheckKind<K extends string = string, S extends TSchema = TSchema, Spec = unknown, Observation = unknown>

@@ -1,4 +1,5 @@
 // Run a lab's checks and say, for each, what was seen and — when it failed — why, in one line.
+// planChecks says which may run together (src/checks/check-plan.ts).
 // Dispatch is a registry lookup (src/checks/kinds/registry.ts). A check whose lab part is gone
 // (a stopped or removed node, an unreadable etcd) gets status "error" with the reason, never a
 // pass or fail verdict drawn from missing evidence.
@@ -8,6 +9,7 @@ import { OverlabError } from '../core/errors.js';
 import type { CheckContext, Footprint, Verdict } from './check-kind.js';
 import { CHECK_KINDS, checkKindOf } from './kinds/registry.js';
 import type { LabNames } from './lab-names.js';
+import { planGroups, reachOf, type CheckReach } from './check-plan.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'error';
 /** The kind as reports name it ("ping", "capture", "kernel", "lease", "agent-cost"). */
@@ -65,6 +67,7 @@ export async function runCheck(
   check: CheckSpec,
   signal: AbortSignal,
   unavailable: NodeAvailability = new Map(),
+  probe?: CheckContext['probe'],
 ): Promise<CheckResult> {
   const started = Date.now();
   const label = checkKind(check);
@@ -86,7 +89,7 @@ export async function runCheck(
       .nodes.map((n) => unavailable.get(n) ?? (members.has(n) ? undefined : `${n} is not in lab ${lab.name} (removed with \`overlab node rm\`, or its container is gone)`))
       .filter((r): r is string => r !== undefined);
     if (reasons.length) return error(reasons.join('; '));
-    const context: CheckContext = { runtime, lab: names.lab, names };
+    const context: CheckContext = { runtime, lab: names.lab, names, ...(probe ? { probe } : {}) };
     const observation = await kind.run(spec, context, signal);
     const verdict: Verdict = kind.verdict(spec, observation as never);
     return { name: check.name, kind: label, ...verdict, durationMs: Date.now() - started };
@@ -97,11 +100,23 @@ export async function runCheck(
   }
 }
 
-/** The order checks run in: groups run one after another, the checks of a group may run together.
- * Today every group holds one check (a capture must not see another check's ping); a planner that
- * groups checks whose footprints do not meet can replace this without touching the kinds. */
-export function planChecks(checks: readonly CheckSpec[]): CheckSpec[][] {
-  return checks.map((c) => [c]);
+/** The order checks run in: groups run one after another, the checks of a group together. Checks
+ * that could see each other's traffic never share a group and keep the spec's order
+ * (src/checks/check-plan.ts); a check whose footprint cannot be worked out runs alone. */
+export function planChecks(checks: readonly CheckSpec[], names: LabNames): CheckSpec[][] {
+  const reaches = reachesOf(checks, names);
+  return planGroups(reaches).map((group) => group.map((i) => checks[i]!));
+}
+
+/** Every check's reach (a check whose footprint cannot be worked out runs alone). */
+export function reachesOf(checks: readonly CheckSpec[], names: LabNames): CheckReach[] {
+  return checks.map((check): CheckReach => {
+    try {
+      return reachOf(footprintOf(check, names), names);
+    } catch {
+      return { observes: new Set(), disturbs: new Set(), alone: true };
+    }
+  });
 }
 
 export function summarize(lab: string, checks: CheckResult[]): VerifyReport {

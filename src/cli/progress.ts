@@ -1,7 +1,7 @@
 // listr2 progress whose renderer is a pure function of flags, environment and TTY (after
 // lint-staged): silent for --json (stdout is the envelope), plain lines for CI and pipes.
 import { Listr } from 'listr2';
-import { newRunId, rollbackRun, upPhases, type UpPhase } from '../core/lab-up.js';
+import { newRunId, rollbackRun, upPhases, type UpHooks, type UpPhase } from '../core/lab-up.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { OverlabError } from '../core/errors.js';
@@ -49,9 +49,9 @@ function interrupted(lab: string, clean: boolean): OverlabError {
 
 /** Bring a lab up with progress; a failure or Ctrl-C removes everything this run made (and only
  * that: containers carrying its run id). Call it holding the lab's lock. */
-export async function upWithRollback(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, renderer: RendererName, run: string = newRunId()): Promise<void> {
+export async function upWithRollback(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, renderer: RendererName, run: string = newRunId(), hooks: UpHooks = {}): Promise<void> {
   try {
-    await runPhases(upPhases(runtime, lab, run), signal, renderer);
+    await runPhases(upPhases(runtime, lab, run, hooks), signal, renderer);
     if (signal.aborted) throw interrupted(lab.name, false);
   } catch (error) {
     const { clean } = await rollbackRun(runtime, lab.name, run);

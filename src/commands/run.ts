@@ -7,9 +7,12 @@ import { loadLabSpec } from '../spec/load.js';
 import { resolveLab } from '../plan/addressing.js';
 import { existingLab, rollbackLab } from '../core/lab-up.js';
 import { withLabLock } from '../core/lab-lock.js';
-import { takenSubnets } from '../core/taken-subnets.js';
+import { chooseUnderlay } from '../core/underlay-choice.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { inputError, interruptedError } from '../core/errors.js';
+import { eachLimited } from '../core/each-limited.js';
+import type { LabSpec } from '../spec/model.js';
+import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { VerifyReport } from '../checks/run-checks.js';
 import { renderVerifyReport } from '../report/verify-report.js';
 import { terminalSafe } from '../report/terminal-text.js';
@@ -30,6 +33,12 @@ export default class Run extends BaseCommand<RunResult> {
   static override flags = {
     junit: Flags.string({ description: 'Also write JUnit XML to this file.' }),
     keep: Flags.boolean({ description: 'Leave the labs up afterwards.', default: false }),
+    parallel: Flags.integer({
+      description: 'Run up to N labs at the same time (labs share nothing: each has its own containers, underlay and lock). Progress lines then start with the lab\'s name; the results, JSON and JUnit are the same, in the order of the specs.',
+      default: 1,
+      min: 1,
+      max: 64,
+    }),
   };
 
   protected async execute(): Promise<RunResult> {
@@ -37,33 +46,60 @@ export default class Run extends BaseCommand<RunResult> {
     const files = argv as string[];
     assertJunitWritable(flags.junit);
     const specs = await Promise.all(files.map((f) => loadLabSpec(f))); // all valid before anything starts
-    const reports: VerifyReport[] = [];
-    for (const spec of specs) {
-      if (this.abort.signal.aborted) throw interruptedError();
-      await withLabLock(this.runtime, spec.name, this.abort.signal, async () => {
-        const lab = resolveLab(spec, { takenSubnets: await takenSubnets(this.runtime, spec.name) });
+    const parallel = Math.min(flags.parallel, specs.length);
+    const reports: (VerifyReport | undefined)[] = specs.map(() => undefined);
+    // Specs of the same lab name run one after another (they would need the same lock).
+    const byName = new Map<string, { spec: LabSpec; i: number }[]>();
+    specs.forEach((spec, i) => byName.set(spec.name, [...(byName.get(spec.name) ?? []), { spec, i }]));
+    const jobs = [...byName.values()];
+    await eachLimited(jobs, parallel, async (job) => {
+      for (const { spec, i } of job) {
+        if (this.abort.signal.aborted) throw interruptedError();
+        reports[i] = await this.runOne(spec, flags.keep, parallel > 1);
+      }
+    });
+    const done = reports as VerifyReport[];
+    await writeJunitIfAsked(flags.junit, done);
+    this.resultExitCode = done.some((r) => r.failed > 0) ? 1 : 0;
+    return { reports: done, kept: flags.keep };
+  }
+
+  /** up → verify → down of one lab, holding its lock. With `tagged`, every progress line names the
+   * lab (labs run at the same time) and the up phases print one line each instead of listr2's. */
+  private async runOne(spec: LabSpec, keep: boolean, tagged: boolean): Promise<VerifyReport> {
+    const signal = this.abort.signal;
+    const tag = tagged ? `${this.colours.bold(spec.name)} ` : '';
+    return withLabLock(this.runtime, spec.name, signal, async () => {
+      // The underlay is chosen holding the engine-wide choice until this lab's switch has started,
+      // so labs built at the same time (here or by another process) never share one.
+      const choice = await chooseUnderlay(this.runtime, spec.name, signal);
+      let lab: ResolvedLab;
+      try {
+        lab = resolveLab(spec, { takenSubnets: choice.taken });
         if ((await existingLab(this.runtime, lab)).kind !== 'absent') {
           throw inputError(`lab "${lab.name}" is already up`, `run \`overlab down ${lab.name}\` first, or \`overlab verify ${lab.name}\``);
         }
-        this.labInScope = spec.name;
-        this.note(this.colours.bold(`\n▶ ${spec.name}`) + (spec.description ? ` — ${terminalSafe(spec.description)}` : ''));
-        try {
-          await upWithRollback(this.runtime, lab, this.abort.signal, rendererFromProcess(this.json));
-          const report = await verifyLab(this.runtime, lab, lab.checks, {
-            signal: this.abort.signal,
-            onResult: (r) => {
-              this.note(progressLine(r, this.colours));
-            },
-          });
-          reports.push(report);
-        } finally {
-          if (!flags.keep || this.abort.signal.aborted) await rollbackLab(this.runtime, lab.name);
-        }
-      });
-    }
-    await writeJunitIfAsked(flags.junit, reports);
-    this.resultExitCode = reports.some((r) => r.failed > 0) ? 1 : 0;
-    return { reports, kept: flags.keep };
+      } catch (error) {
+        await choice.release();
+        throw error;
+      }
+      this.labInScope = spec.name;
+      const headline = tagged ? `${tag}▶ up` : this.colours.bold(`\n▶ ${spec.name}`);
+      this.note(headline + (spec.description ? ` — ${terminalSafe(spec.description)}` : ''));
+      try {
+        const started = Date.now();
+        await upWithRollback(this.runtime, lab, signal, tagged ? 'silent' : rendererFromProcess(this.json), undefined, { switchStarted: choice.release }).finally(choice.release);
+        if (tagged) this.note(`${tag}${this.colours.green('✓')} up (${((Date.now() - started) / 1000).toFixed(1)} s), verifying`);
+        return await verifyLab(this.runtime, lab, lab.checks, {
+          signal,
+          onResult: (r) => {
+            this.note(tag + progressLine(r, this.colours));
+          },
+        });
+      } finally {
+        if (!keep || signal.aborted) await rollbackLab(this.runtime, lab.name);
+      }
+    });
   }
 
   protected renderHuman(result: RunResult): string {

@@ -7,6 +7,7 @@ import { resolveLab } from '../plan/addressing.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { existingLab, existingLabError } from '../core/lab-up.js';
 import { takenSubnets } from '../core/taken-subnets.js';
+import { withUnderlayChoice } from '../core/underlay-choice.js';
 import { downLab } from '../core/lab-down.js';
 import { withLabLock } from '../core/lab-lock.js';
 import { renderDryRun } from '../plan/dry-run.js';
@@ -40,24 +41,28 @@ export default class Up extends BaseCommand<UpResult> {
     this.labInScope = spec.name;
     const started = Date.now();
     const image = flags.image;
-    const resolve = (taken: string[]) => resolveLab(spec, { takenSubnets: taken, ...(image ? { image } : {}) });
+    const resolve = (taken: string[], current?: string) => resolveLab(spec, { takenSubnets: taken, ...(current ? { currentUnderlay: current } : {}), ...(image ? { image } : {}) });
     if (flags['dry-run']) {
       const taken = await takenSubnets(this.runtime, spec.name).catch(() => []); // a dry run works without an engine
       const lab = resolve(taken);
       return { lab: lab.name, status: 'dry-run', durationMs: Date.now() - started, resolved: lab, script: renderDryRun(lab) };
     }
     const signal = this.abort.signal;
-    return withLabLock(this.runtime, spec.name, signal, async () => {
-      const lab = resolve(await takenSubnets(this.runtime, spec.name, signal));
-      const existing = await existingLab(this.runtime, lab);
-      if (existing.kind === 'same') return { lab: lab.name, status: 'unchanged' as const, durationMs: Date.now() - started, resolved: lab };
-      if (existing.kind !== 'absent') {
-        if (!flags.recreate) throw existingLabError(lab, existing, args.spec);
-        await downLab(this.runtime, lab.name);
-      }
-      await upWithRollback(this.runtime, lab, signal, rendererFromProcess(this.json));
-      return { lab: lab.name, status: 'created' as const, durationMs: Date.now() - started, resolved: lab };
-    });
+    // The underlay is chosen holding the engine-wide choice until this lab's switch has started:
+    // a lab built at the same time never gets the same one (src/core/underlay-choice.ts).
+    return withLabLock(this.runtime, spec.name, signal, () =>
+      withUnderlayChoice(this.runtime, spec.name, signal, async ({ taken, current, release }) => {
+        const lab = resolve(taken, current);
+        const existing = await existingLab(this.runtime, lab);
+        if (existing.kind === 'same') return { lab: lab.name, status: 'unchanged' as const, durationMs: Date.now() - started, resolved: lab };
+        if (existing.kind !== 'absent') {
+          if (!flags.recreate) throw existingLabError(lab, existing, args.spec);
+          await downLab(this.runtime, lab.name);
+        }
+        await upWithRollback(this.runtime, lab, signal, rendererFromProcess(this.json), undefined, { switchStarted: release });
+        return { lab: lab.name, status: 'created' as const, durationMs: Date.now() - started, resolved: lab };
+      }),
+    );
   }
 
   protected renderHuman(r: UpResult): string {

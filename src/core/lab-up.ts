@@ -26,7 +26,12 @@ export function newRunId(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: string = newRunId()): UpPhase[] {
+export interface UpHooks {
+  /** Once the lab's switch has started (its underlay is then visible to others). */
+  switchStarted?: () => Promise<void>;
+}
+
+export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: string = newRunId(), hooks: UpHooks = {}): UpPhase[] {
   const specs = containerSpecs(lab, run);
   const fingerprint = labFingerprint(lab); // of the plan, before CNI fills in what the kernel chose
   return [
@@ -46,7 +51,14 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
     },
     {
       title: `Start the underlay switch (${lab.underlay.subnet}), ${lab.hosts.length} hosts and ${lab.externals.length} other nodes; cable and wire each (bridges, veth pairs, pods, routes)`,
-      run: (signal) => bringUpLab(runtime, lab, signal, { specs, onSwitchStarted: () => saveLabModel(runtime, lab, { signal }) }),
+      run: (signal) =>
+        bringUpLab(runtime, lab, signal, {
+          specs,
+          onSwitchStarted: async () => {
+            await saveLabModel(runtime, lab, { signal });
+            await hooks.switchStarted?.();
+          },
+        }),
     },
     ...(labUsesAgents(lab)
       ? [

@@ -1,20 +1,29 @@
 // Verify a running lab: find which of its nodes are running, read what only the running lab knows
-// (the agents' leases), then run the checks group by group (today: one at a time) and summarise.
+// (the agents' leases), then run the checks — each as soon as the checks before it that could see
+// its traffic (or whose traffic it could see) have finished (src/checks/check-plan.ts) — and
+// report them in the spec's order.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import type { CheckSpec } from '../spec/model.js';
-import { planChecks, runCheck, summarize, withKind, type CheckResult, type NodeAvailability, type VerifyReport } from '../checks/run-checks.js';
+import type { CheckSpec, PingSpec } from '../spec/model.js';
+import { reachesOf, runCheck, summarize, withKind, type CheckResult, type NodeAvailability, type VerifyReport } from '../checks/run-checks.js';
 import { inputError, interruptedError } from './errors.js';
 import { LabNames } from '../checks/lab-names.js';
 import { readLabFacts } from './lab-facts.js';
 import { LABEL_LAB, LABEL_NODE } from '../plan/naming.js';
 import { reapProbes } from '../probes/probe-reaper.js';
+import { planUnits, type PlannedUnit } from '../checks/check-plan.js';
+import { SharedProbe } from '../checks/shared-probe.js';
+import { runPing } from '../checks/kinds/ping.js';
+
 
 export interface VerifyOptions {
   /** Only the checks with these names (all when empty). */
   only?: string[];
   signal: AbortSignal;
+  /** Called for each result, in the spec's order. */
   onResult?: (result: CheckResult) => void;
+  /** At most this many checks at once (default DEFAULT_CHECK_CONCURRENCY). */
+  concurrency?: number;
 }
 
 export function selectChecks(checks: CheckSpec[], only: string[] | undefined): CheckSpec[] {
@@ -39,20 +48,76 @@ export async function unavailableNodes(runtime: ContainerRuntime, lab: ResolvedL
   return out;
 }
 
+/** How many checks (or sets of checks sharing a probe) run at once at most: the machine's cores
+ * are shared with the lab itself. */
+export const DEFAULT_CHECK_CONCURRENCY = 8;
+
 export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, checks: CheckSpec[], options: VerifyOptions): Promise<VerifyReport> {
-  const results: CheckResult[] = [];
   const selected = selectChecks(checks.map(withKind), options.only);
   const unavailable = await unavailableNodes(runtime, lab);
-  // Probes a killed run left behind (by their PID files) must not outlive it into this one.
-  await reapProbes(runtime, [...lab.hosts, ...lab.externals].filter((n) => !unavailable.has(n.name)).map((n) => n.container));
-  const names = new LabNames(lab, await readLabFacts(runtime, lab, unavailable));
-  for (const group of planChecks(selected)) {
-    for (const check of group) {
-      if (options.signal.aborted) throw interruptedError();
-      const result = await runCheck(runtime, names, check, options.signal, unavailable);
-      results.push(result);
-      options.onResult?.(result);
+  const running = [...lab.hosts, ...lab.externals].filter((n) => !unavailable.has(n.name)).map((n) => n.container);
+  // Probes a killed run left behind (by their PID files) must not outlive it into this one; the
+  // leases are read meanwhile.
+  const [, facts] = await Promise.all([reapProbes(runtime, running), readLabFacts(runtime, lab, unavailable)]);
+  const names = new LabNames(lab, facts);
+  // Results are reported in the spec's order, each as soon as every check before it has one.
+  const results: (CheckResult | undefined)[] = selected.map(() => undefined);
+  let reported = 0;
+  const report = () => {
+    while (reported < results.length && results[reported] !== undefined) {
+      const next = results[reported++]!;
+      options.onResult?.(next);
     }
-  }
-  return summarize(lab.name, results);
+  };
+  const runOne = async (i: number, probe?: SharedProbe) => {
+    let arrived = false;
+    const share = probe ? () => ((arrived = true), probe.arrive()) : undefined;
+    try {
+      results[i] = await runCheck(runtime, names, selected[i]!, options.signal, unavailable, share);
+    } finally {
+      if (probe && !arrived) probe.leave();
+    }
+    report();
+  };
+  const reaches = reachesOf(selected, names);
+  const units = planUnits(reaches);
+  await runUnits(units, options.concurrency ?? DEFAULT_CHECK_CONCURRENCY, options.signal, async (unit) => {
+    // A shared unit's traffic is one ping, the same for each of its checks (its share key).
+    const key = unit.shared ? reaches[unit.checks[0]!]!.shareKey : undefined;
+    const ping = key !== undefined ? (JSON.parse(key) as PingSpec) : undefined;
+    const probe = ping ? new SharedProbe(unit.checks.length, () => runPing({ runtime, lab, names }, ping, options.signal)) : undefined;
+    await Promise.all(unit.checks.map((i) => runOne(i, probe)));
+  });
+  return summarize(lab.name, results as CheckResult[]);
+}
+
+/** Start every unit once the units it comes after have finished, at most `limit` at once (a
+ * unit's checks start together); the first failure is thrown once every started unit has ended. */
+async function runUnits(units: PlannedUnit[], limit: number, signal: AbortSignal, run: (unit: PlannedUnit) => Promise<void>): Promise<void> {
+  const done = new Set<number>();
+  const started = new Set<number>();
+  let failure: { error: unknown } | undefined;
+  await new Promise<void>((resolve) => {
+    let active = 0;
+    const next = () => {
+      if (failure === undefined && signal.aborted) failure = { error: interruptedError() };
+      for (let u = 0; u < units.length && active < limit && failure === undefined; u++) {
+        if (started.has(u) || !units[u]!.after.every((a) => done.has(a))) continue;
+        started.add(u);
+        active++;
+        run(units[u]!)
+          .catch((error: unknown) => {
+            failure ??= { error };
+          })
+          .finally(() => {
+            active--;
+            done.add(u);
+            next();
+          });
+      }
+      if (active === 0) resolve();
+    };
+    next();
+  });
+  if (failure) throw failure.error;
 }

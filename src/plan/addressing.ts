@@ -107,6 +107,9 @@ class AddressPool {
 export interface ResolveOptions {
   /** CIDRs already in use on this engine/machine (Docker networks, other labs' underlays, routes). */
   takenSubnets: string[];
+  /** The underlay of this lab as it is up now: kept while nothing else takes it, so that `up` of
+   * a lab that is up finds it unchanged even after a lower subnet has become free. */
+  currentUnderlay?: string;
   image?: string;
   /** Add an etcd node (labs whose overlay uses the etcd control plane). */
   withEtcd?: boolean;
@@ -119,7 +122,10 @@ export function needsEtcd(spec: LabSpec): boolean {
 export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab {
   const networks: ResolvedNetwork[] = spec.networks.map((n) => ({ ...n }));
   const podCidrs = networks.map((n) => n.cidr);
-  const underlaySubnet = spec.underlay.subnet ?? chooseUnderlaySubnet([...options.takenSubnets, ...podCidrs]);
+  const taken = [...options.takenSubnets, ...podCidrs];
+  const current = options.currentUnderlay;
+  const keepCurrent = current !== undefined && !taken.some((cidr) => cidrsOverlap(current, cidr));
+  const underlaySubnet = spec.underlay.subnet ?? (keepCurrent ? current : chooseUnderlaySubnet(taken));
   const underlayPrefix = mustParse(underlaySubnet).prefix;
   const underlayPool = new AddressPool(underlaySubnet, 'the underlay');
   for (const node of [...spec.hosts, ...spec.externals]) if (node.underlayIp) underlayPool.reserve(node.underlayIp);

@@ -4,6 +4,7 @@ import { inEndpoint, type Endpoint } from './endpoint.js';
 import { bounded } from './process-argv.js';
 import { isValidIpv4 } from '../spec/ipv4-cidr.js';
 import { inputError } from '../core/errors.js';
+import type { PingExpectation } from '../spec/model.js';
 
 export interface PingResult {
   from: string;
@@ -30,22 +31,37 @@ export function parsePingStatistics(output: string): { transmitted: number; rece
 export interface PingOptions {
   count: number;
   intervalSeconds?: number;
+  /** How long ping waits for a reply after its last probe (iputils -W). */
   timeoutSeconds?: number;
+  /** What the check expects: decides how long "no reply" takes to be sure of (see replyWaitSeconds). */
+  expect?: PingExpectation;
   signal?: AbortSignal;
 }
 
-const DEFAULT_INTERVAL_SECONDS = 0.2;
-const DEFAULT_REPLY_TIMEOUT_SECONDS = 1;
+/** Probes follow each other quickly: a lab's round trips are well under a millisecond to a few
+ * milliseconds, and the kernel queues a probe while it resolves the next hop's MAC. */
+const DEFAULT_INTERVAL_SECONDS = 0.05;
+/** Waiting for a reply that should come: generous, since it only costs time when the check fails. */
+const REACHABLE_REPLY_WAIT_SECONDS = 1;
+/** Deciding "unreachable": every probe sent, then this long for a late reply. Round trips inside
+ * a lab on one machine stay in milliseconds even under load (bench/verify.mjs prints the largest
+ * seen), so this is still a hundred times the slowest. An ICMP error (net or host unreachable)
+ * ends ping at once: iputils stops when every probe has a reply or an error. */
+export const UNREACHABLE_REPLY_WAIT_SECONDS = 0.5;
 /** Room for the exec and ping's own start on a busy machine. */
 const DEADLINE_MARGIN_SECONDS = 3;
+
+/** How long ping waits after its last probe for a reply. */
+export function replyWaitSeconds(options: Pick<PingOptions, 'timeoutSeconds' | 'expect'>): number {
+  return options.timeoutSeconds ?? (options.expect === 'unreachable' ? UNREACHABLE_REPLY_WAIT_SECONDS : REACHABLE_REPLY_WAIT_SECONDS);
+}
 
 /** How long a ping runs at most: every interval, the last reply's wait, and a margin. Inside the
  * container it is stopped then, whatever happens to overlab (a probe never outlives its CLI by
  * more than this). */
-export function pingDeadlineSeconds(options: Pick<PingOptions, 'count' | 'intervalSeconds' | 'timeoutSeconds'>): number {
+export function pingDeadlineSeconds(options: Pick<PingOptions, 'count' | 'intervalSeconds' | 'timeoutSeconds' | 'expect'>): number {
   const interval = options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS;
-  const wait = options.timeoutSeconds ?? DEFAULT_REPLY_TIMEOUT_SECONDS;
-  return Math.ceil(Math.max(0, options.count - 1) * interval + wait + DEADLINE_MARGIN_SECONDS);
+  return Math.ceil(Math.max(0, options.count - 1) * interval + replyWaitSeconds(options) + DEADLINE_MARGIN_SECONDS);
 }
 
 export function pingArgv(target: string, options: PingOptions): string[] {
@@ -54,7 +70,7 @@ export function pingArgv(target: string, options: PingOptions): string[] {
     'env', 'LC_ALL=C', 'ping', '-n',
     '-c', String(options.count),
     '-i', String(options.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS),
-    '-W', String(options.timeoutSeconds ?? DEFAULT_REPLY_TIMEOUT_SECONDS),
+    '-W', String(replyWaitSeconds(options)),
     target,
   ];
 }

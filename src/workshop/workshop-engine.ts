@@ -12,7 +12,7 @@ import { readCompletion } from '../core/lab-model.js';
 import { findLab, openLab } from '../core/lab-registry.js';
 import { downLab } from '../core/lab-down.js';
 import { unavailableNodes, verifyLab } from '../core/lab-verify.js';
-import { takenSubnets } from '../core/taken-subnets.js';
+import { withUnderlayChoice } from '../core/underlay-choice.js';
 import { pollUntil } from '../core/poll.js';
 import { upWithRollback, type RendererName } from '../cli/progress.js';
 import { resolveLab } from '../plan/addressing.js';
@@ -43,7 +43,7 @@ export async function buildExerciseLab(
   const started = Date.now();
   return withLabLock(runtime, labName, signal, async () => {
     const spec = { ...exercise.lab, name: labName };
-    const [taken, existing] = await Promise.all([takenSubnets(runtime, labName, signal), findLab(runtime, labName)]);
+    const existing = await findLab(runtime, labName);
     if (existing && existing.specFile !== exercise.file && !options.replaceOthers) {
       throw inputError(
         `a lab named ${labName} is up, built from ${existing.specFile || 'another spec'}, not by this exercise`,
@@ -51,8 +51,13 @@ export async function buildExerciseLab(
       );
     }
     if (existing) await downLab(runtime, labName);
-    const lab = resolveLab(spec, { takenSubnets: taken });
-    await upWithRollback(runtime, lab, signal, renderer);
+    // The underlay is chosen holding the engine-wide choice until the switch has started
+    // (src/core/underlay-choice.ts): exercises built side by side never share one.
+    const lab = await withUnderlayChoice(runtime, labName, signal, async ({ taken, release }) => {
+      const resolved = resolveLab(spec, { takenSubnets: taken });
+      await upWithRollback(runtime, resolved, signal, renderer, undefined, { switchStarted: release });
+      return resolved;
+    });
     const marker = await readCompletion(runtime, lab.underlay.switchContainer, { signal });
     if (!marker) throw environmentError(`lab ${labName} was built but has no completion marker`);
     return { lab, run: marker.run, durationMs: Date.now() - started };

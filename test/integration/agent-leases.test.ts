@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { parseAgentStats, type AgentStats } from '../../src/agent/agent-stats.js';
-import { overlab } from './harness.js';
+import { overlab, seedAs } from './harness.js';
 
-const LAB = 'flannel-vxlan';
+// A copy of labs/flannel-vxlan.yaml of its own (other test files run beside this one), on the
+// underlay the literal addresses below are in.
+const LAB = 'a-flannel-vxlan';
 const HOSTS = ['host1', 'host2'] as const;
 const ETCD = `overlab-${LAB}-etcd`;
 const SUBNETS = '/coreos.com/network/subnets/';
@@ -79,7 +81,7 @@ let ownValue = '';
 
 beforeAll(async () => {
   await overlab(['down', LAB]);
-  const up = await overlab(['up', `labs/${LAB}.yaml`]);
+  const up = await overlab(['up', await seedAs('flannel-vxlan', LAB, (t) => `${t}underlay:\n  subnet: 192.168.50.0/24\n`)]);
   expect(up.exitCode, up.stderr).toBe(0);
   ownKey = `${SUBNETS}10.244.1.0-24`;
   ownValue = (await etcdctl('get', '--print-value-only', ownKey)).stdout.trim();

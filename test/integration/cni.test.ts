@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { containersWithLabel, overlab, overlabJson } from './harness.js';
+import { containersWithLabel, downLabs, overlab, overlabJson } from './harness.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
@@ -92,7 +92,7 @@ async function hostState(container: string, pods: string[]): Promise<HostState> 
 
 beforeAll(async () => {
   dir = await mkdtemp('/tmp/overlab-cni-');
-  await overlab(['down', '--all']);
+  await downLabs([OWN, REAL]);
   for (const [name, attach] of [[OWN, 'ip'], [REAL, 'cni']] as const) {
     await writeFile(`${dir}/${name}.yaml`, spec(name, attach));
     const up = await overlab(['up', `${dir}/${name}.yaml`]);
@@ -101,7 +101,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await overlab(['down', '--all']);
+  await downLabs([OWN, REAL]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -198,6 +198,6 @@ describe('real CNI and overlab\'s own wiring, same pods', () => {
     expect(await sh(`overlab-${REAL}-node3`, 'ls /var/lib/cni/networks/cbr0')).toContain('10.244.3.2');
     const rm = await overlab(['node', 'rm', REAL, 'node3']);
     expect(rm.exitCode, rm.stderr).toBe(0);
-    expect(await containersWithLabel('overlab.node=node3')).toEqual([]);
+    expect(await containersWithLabel(`overlab.lab=${REAL}`, 'overlab.node=node3')).toEqual([]);
   });
 });

@@ -26,8 +26,9 @@ export async function overlabJson<T>(args: string[]): Promise<{ exitCode: number
   }
 }
 
-export async function containersWithLabel(label: string): Promise<string[]> {
-  const r = await execa('docker', ['ps', '-a', '--filter', `label=${label}`, '--format', '{{.Names}}']);
+/** Containers carrying every one of `labels` (name=value or name). */
+export async function containersWithLabel(...labels: string[]): Promise<string[]> {
+  const r = await execa('docker', ['ps', '-a', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{.Names}}']);
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 
@@ -47,4 +48,23 @@ export async function machineNetworkState(): Promise<{ links: string[]; routes: 
     .map((l) => l.replace(/\[\d+:\d+\]/, ''))
     .join('\n');
   return { links: links.map((l) => l.ifname).sort(), routes, rules };
+}
+
+let copies: string | undefined;
+
+/** labs/<seed>.yaml as lab `name` (a file in a temporary directory), so that test files running
+ * at the same time on one engine never build, change or remove the same lab. `edit` may change
+ * the text further (e.g. pin the underlay). */
+export async function seedAs(seed: string, name: string, edit: (text: string) => string = (t) => t): Promise<string> {
+  const { mkdtemp, readFile, writeFile } = await import('node:fs/promises');
+  copies ??= await mkdtemp('/tmp/overlab-seed-copies-');
+  const text = (await readFile(`${ROOT}labs/${seed}.yaml`, 'utf8')).replace(/^name: .*$/m, `name: ${name}`);
+  const file = `${copies}/${name}.yaml`;
+  await writeFile(file, edit(text));
+  return file;
+}
+
+/** Take down the labs a test file made (never `down --all`: other files' labs run beside them). */
+export async function downLabs(names: Iterable<string>): Promise<void> {
+  await Promise.all([...new Set(names)].map((name) => overlab(['down', name])));
 }

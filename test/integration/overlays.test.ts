@@ -4,18 +4,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { containersWithLabel, overlab, overlabJson } from './harness.js';
+import { containersWithLabel, downLabs, overlab, overlabJson, seedAs } from './harness.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 
 let dir: string;
 
+// Copies of the seed labs under names of their own: other test files run beside this one.
+const LABS = ['o-flannel-vxlan', 'o-vxlan-static', 'expiry'];
+
 beforeAll(async () => {
   dir = await mkdtemp('/tmp/overlab-overlays-');
-  await overlab(['down', '--all']);
+  await downLabs(LABS);
 });
 
 afterAll(async () => {
-  await overlab(['down', '--all']);
+  await downLabs(LABS);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -53,8 +56,9 @@ async function vtepMacs(lab: string, hosts: string[]) {
 describe('static and etcd control planes', () => {
   it('program identical routes, neighbours and FDB entries', async () => {
     const states = [];
-    for (const lab of ['flannel-vxlan', 'vxlan-static']) {
-      const up = await overlab(['up', `labs/${lab}.yaml`]);
+    for (const seed of ['flannel-vxlan', 'vxlan-static']) {
+      const lab = `o-${seed}`;
+      const up = await overlab(['up', await seedAs(seed, lab)]);
       expect(up.exitCode, up.stderr).toBe(0);
       const owners = await vtepMacs(lab, ['host1', 'host2']);
       states.push({ host1: await vxlanState(`overlab-${lab}-host1`, owners), host2: await vxlanState(`overlab-${lab}-host2`, owners) });
@@ -70,18 +74,18 @@ describe('static and etcd control planes', () => {
 });
 
 describe('faults the data plane survives (flannel-vxlan)', () => {
-  const host1 = 'overlab-flannel-vxlan-host1';
-  const etcd = 'overlab-flannel-vxlan-etcd';
-  const pingAcross = () => overlab(['exec', 'flannel-vxlan', 'host1/pod1', '--', 'ping', '-c', '3', '-i', '0.2', '-W', '1', '10.244.2.2']);
+  const host1 = 'overlab-o-flannel-vxlan-host1';
+  const etcd = 'overlab-o-flannel-vxlan-etcd';
+  const pingAcross = () => overlab(['exec', 'o-flannel-vxlan', 'host1/pod1', '--', 'ping', '-c', '3', '-i', '0.2', '-W', '1', '10.244.2.2']);
   const kernelState = () => sh(host1, 'ip -j route show dev flannel.1; ip -j neigh show dev flannel.1; bridge -j fdb show dev flannel.1; ip -d -j link show flannel.1');
 
   beforeAll(async () => {
-    const up = await overlab(['up', 'labs/flannel-vxlan.yaml']);
+    const up = await overlab(['up', await seedAs('flannel-vxlan', 'o-flannel-vxlan')]);
     expect(up.exitCode, up.stderr).toBe(0);
   });
 
   afterAll(async () => {
-    await overlab(['down', 'flannel-vxlan']);
+    await overlab(['down', 'o-flannel-vxlan']);
   });
 
   it('keeps forwarding while the agent is dead, and the restarted agent re-syncs without changes', async () => {
@@ -92,13 +96,13 @@ describe('faults the data plane survives (flannel-vxlan)', () => {
     // Ready again when the agent logs its re-sync; poll the log, do not guess a delay.
     let log = '';
     for (let i = 0; i < 100; i++) {
-      log = (await overlab(['logs', 'flannel-vxlan', 'host1'])).stdout;
+      log = (await overlab(['logs', 'o-flannel-vxlan', 'host1'])).stdout;
       if ((log.match(/agent ready/g) ?? []).length >= 2) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     expect((log.match(/agent ready/g) ?? []).length).toBeGreaterThanOrEqual(2);
     expect((await kernelState()).stdout).toBe(before);
-    const verify = await overlabJson<VerifyReport>(['verify', 'flannel-vxlan']);
+    const verify = await overlabJson<VerifyReport>(['verify', 'o-flannel-vxlan']);
     expect(verify.body.result.failed).toBe(0);
   });
 
@@ -109,7 +113,7 @@ describe('faults the data plane survives (flannel-vxlan)', () => {
     expect((await pingAcross()).exitCode).toBe(0);
     await sh(
       etcd,
-      "nohup etcd --name flannel-vxlan --data-dir /var/lib/overlab-etcd --listen-client-urls http://0.0.0.0:2379 --advertise-client-urls http://$(ip -j -4 addr show eth0 | sed -n 's/.*\"local\":\"\\([0-9.]*\\)\".*/\\1/p'):2379 --listen-peer-urls http://127.0.0.1:2380 >>/var/log/etcd.log 2>&1 &",
+      "nohup etcd --name o-flannel-vxlan --data-dir /var/lib/overlab-etcd --listen-client-urls http://0.0.0.0:2379 --advertise-client-urls http://$(ip -j -4 addr show eth0 | sed -n 's/.*\"local\":\"\\([0-9.]*\\)\".*/\\1/p'):2379 --listen-peer-urls http://127.0.0.1:2380 >>/var/log/etcd.log 2>&1 &",
     );
     let reachable = false;
     for (let i = 0; i < 150 && !reachable; i++) {
@@ -123,36 +127,36 @@ describe('faults the data plane survives (flannel-vxlan)', () => {
       if (!reachable) await new Promise((r) => setTimeout(r, 200));
     }
     expect(reachable).toBe(true);
-    const verify = await overlabJson<VerifyReport>(['verify', 'flannel-vxlan']);
+    const verify = await overlabJson<VerifyReport>(['verify', 'o-flannel-vxlan']);
     expect(verify.body.result.checks.filter((c) => c.status !== 'pass').map((c) => c.reason)).toEqual([]);
   });
 });
 
 describe('joining and leaving (flannel-vxlan)', () => {
   it('programs a new host on every peer, and drops it again on node rm', async () => {
-    expect((await overlab(['up', 'labs/flannel-vxlan.yaml'])).exitCode).toBe(0);
-    const add = await overlabJson<{ host: { underlayIp: string; networks: { subnet: string }[] }; propagation: { ms: number; peers: number }[] }>(['node', 'add', 'flannel-vxlan', 'host3', '--pods', 'pod1']);
+    expect((await overlab(['up', await seedAs('flannel-vxlan', 'o-flannel-vxlan')])).exitCode).toBe(0);
+    const add = await overlabJson<{ host: { underlayIp: string; networks: { subnet: string }[] }; propagation: { ms: number; peers: number }[] }>(['node', 'add', 'o-flannel-vxlan', 'host3', '--pods', 'pod1']);
     expect(add.exitCode, JSON.stringify(add.body)).toBe(0);
     expect(add.body.result.host.networks[0]!.subnet).toBe('10.244.3.0/24');
     expect(add.body.result.propagation).toEqual([expect.objectContaining({ peers: 2 })]);
     expect(add.body.result.propagation[0]!.ms).toBeGreaterThanOrEqual(0);
     for (const from of ['host1/pod1', 'host2/pod1']) {
-      expect((await overlab(['exec', 'flannel-vxlan', from, '--', 'ping', '-c', '1', '-W', '2', '10.244.3.2'])).exitCode).toBe(0);
+      expect((await overlab(['exec', 'o-flannel-vxlan', from, '--', 'ping', '-c', '1', '-W', '2', '10.244.3.2'])).exitCode).toBe(0);
     }
-    const inspect = await overlabJson<{ lab: { hosts: { name: string }[] } }>(['inspect', 'flannel-vxlan']);
+    const inspect = await overlabJson<{ lab: { hosts: { name: string }[] } }>(['inspect', 'o-flannel-vxlan']);
     expect(inspect.body.result.lab.hosts.map((h) => h.name)).toEqual(['host1', 'host2', 'host3']);
 
-    const rm = await overlabJson<{ propagation: { ms: number }[] }>(['node', 'rm', 'flannel-vxlan', 'host3']);
+    const rm = await overlabJson<{ propagation: { ms: number }[] }>(['node', 'rm', 'o-flannel-vxlan', 'host3']);
     expect(rm.exitCode, JSON.stringify(rm.body)).toBe(0);
-    expect(await containersWithLabel('overlab.node=host3')).toEqual([]);
+    expect(await containersWithLabel('overlab.lab=o-flannel-vxlan', 'overlab.node=host3')).toEqual([]);
     for (const host of ['host1', 'host2']) {
-      expect((await sh(`overlab-flannel-vxlan-${host}`, 'ip -j route show dev flannel.1')).stdout).not.toContain('10.244.3.0/24');
+      expect((await sh(`overlab-o-flannel-vxlan-${host}`, 'ip -j route show dev flannel.1')).stdout).not.toContain('10.244.3.0/24');
     }
-    const leases = (await sh('overlab-flannel-vxlan-etcd', 'etcdctl get --prefix --keys-only /coreos.com/network/subnets/')).stdout;
+    const leases = (await sh('overlab-o-flannel-vxlan-etcd', 'etcdctl get --prefix --keys-only /coreos.com/network/subnets/')).stdout;
     expect(leases).not.toContain('10.244.3.0-24');
-    const verify = await overlabJson<VerifyReport>(['verify', 'flannel-vxlan']);
+    const verify = await overlabJson<VerifyReport>(['verify', 'o-flannel-vxlan']);
     expect(verify.body.result.failed).toBe(0);
-    expect((await overlab(['down', 'flannel-vxlan'])).exitCode).toBe(0);
+    expect((await overlab(['down', 'o-flannel-vxlan'])).exitCode).toBe(0);
   });
 });
 

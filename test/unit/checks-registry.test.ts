@@ -65,8 +65,8 @@ describe('the check-kind registry', () => {
     expect(checkKindOf('no-such-kind')).toBeUndefined();
   });
 
-  it('plans one check per step today (a planner may group later)', () => {
-    expect(planChecks([pingCheck, kernelCheck])).toEqual([[pingCheck], [kernelCheck]]);
+  it('plans a ping and a kernel read together, a capture of that ping after it', () => {
+    expect(planChecks([pingCheck, kernelCheck, captureCheck], new LabNames(hostGw))).toEqual([[pingCheck, kernelCheck], [captureCheck]]);
   });
 
   it('footprints name the lab nodes a check needs, etcd included when the state lives there', () => {
@@ -75,7 +75,7 @@ describe('the check-kind registry', () => {
     expect(fp(pingCheck).nodes).toEqual(['host1', 'host2']);
     expect(fp(kernelCheck).nodes).toEqual(['host1', 'host2', 'etcd']);
     expect(fp(leaseCheck).nodes).toEqual(['host2', 'etcd']);
-    expect(fp(captureCheck)).toEqual({ nodes: ['host1', 'host2'], captures: ['host1:eth0'] });
+    expect(fp(captureCheck)).toEqual({ nodes: ['host1', 'host2'], captures: ['host1:eth0'], traffic: [pingCheck.ping], shared: true });
     expect(new LabNames(hostGw).overlayNodes('default', 'host1')).toEqual(['host1']);
     expect(names.nodesOf(vxlan.hosts[1]!.pods[0]!.ip, '02:42:00:00:00:01', 'outside')).toEqual(['host2', 'outside']);
   });

@@ -86,7 +86,12 @@ export const agentCostKind = defineCheckKind({
     scope.hostRef(raw.on, [...at, 'on']);
     return { on: raw.on, network, during: { ping: scope.ping(raw.during.ping, [...at, 'during', 'ping']) } };
   },
-  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.on, spec.during.ping.from, spec.during.ping.to), captures: [] }),
+  footprint: (spec, names) => ({
+    nodes: names.nodesOf(spec.on, spec.during.ping.from, spec.during.ping.to),
+    captures: [],
+    traffic: [{ from: spec.during.ping.from, to: spec.during.ping.to }],
+    measures: [spec.on],
+  }),
   run: async (spec, { runtime, lab, names }, signal): Promise<AgentCostObservation> => {
     const [{ labHost, labNetwork }, { pollUntil }, { ping }] = await Promise.all([
       import('../overlay-facts.js'),

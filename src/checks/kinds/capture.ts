@@ -44,7 +44,12 @@ export const captureKind = defineCheckKind({
       absent: (raw.absent ?? []).map((m, j) => scope.match(m, [...at, 'absent', j])),
     };
   },
-  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.on, spec.during.ping.from, spec.during.ping.to), captures: [spec.on] }),
+  footprint: (spec, names) => ({
+    nodes: names.nodesOf(spec.on, spec.during.ping.from, spec.during.ping.to),
+    captures: [spec.on],
+    traffic: [spec.during.ping],
+    shared: true,
+  }),
   run: async (spec, context, signal): Promise<CaptureObservation> => {
     const { names, runtime } = context;
     // Resolve every name before starting tcpdump: a name the lab cannot resolve is an error, not "not seen".

@@ -103,7 +103,7 @@ export const kernelKind = defineCheckKind({
     if (raw.on === raw.peer) scope.err([...at, 'peer'], 'a host holds no peer state for itself.', 'Name another host as peer.');
     return { on: raw.on, peer: raw.peer, network };
   },
-  footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.on, spec.peer), captures: [] }),
+  footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.on, spec.peer), captures: [], traffic: [] }),
   run: async (spec, { runtime, lab }): Promise<KernelObservation> => {
     const [{ labHost, labNetwork, peerFacts }, { desiredPeerState }, { readAgentState }, { backendOf, etcdPrefix, hostSubnet, usesAgent }] = await Promise.all([
       import('../overlay-facts.js'),

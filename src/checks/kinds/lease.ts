@@ -50,7 +50,7 @@ export const leaseKind = defineCheckKind({
     scope.hostRef(raw.host, [...at, 'host']);
     return { host: raw.host, network };
   },
-  footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.host), captures: [] }),
+  footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.host), captures: [], traffic: [] }),
   run: async (spec, { runtime, lab }) => {
     const [{ labHost, labNetwork }, { readLeaseEntries }, { hostSubnet, etcdPrefix }] = await Promise.all([
       import('../overlay-facts.js'),

@@ -8,8 +8,9 @@ import { evaluatePing } from '../ping-verdict.js';
 /** Runs a check's ping where the spec says (shared by the kinds that generate traffic). */
 export async function runPing(context: CheckContext, spec: PingSpec, signal?: AbortSignal): Promise<PingResult> {
   const { runtime, names } = context;
+  if (context.probe) return context.probe(spec, signal);
   const { ping } = await import('../../probes/ping.js');
-  return ping(runtime, names.endpoint(spec.from), names.probeTarget(spec.to), { count: spec.count, ...(signal ? { signal } : {}) });
+  return ping(runtime, names.endpoint(spec.from), names.probeTarget(spec.to), { count: spec.count, expect: spec.expect, ...(signal ? { signal } : {}) });
 }
 
 export const pingKind = defineCheckKind({
@@ -18,7 +19,7 @@ export const pingKind = defineCheckKind({
   summary: 'ping: {from, to}',
   schema: (k) => k.ping(),
   resolve: (raw, scope, at) => scope.ping(raw, at),
-  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.from, spec.to), captures: [] }),
+  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.from, spec.to), captures: [], traffic: [{ from: spec.from, to: spec.to }] }),
   run: (spec, context, signal) => runPing(context, spec, signal),
   verdict: (spec, result) => {
     const v = evaluatePing(result, spec.expect);

@@ -46,7 +46,7 @@ export const traceKind = defineCheckKind({
       ...(raw.size !== undefined ? { size: raw.size } : {}),
     };
   },
-  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.from, spec.to), captures: ['*'] }),
+  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.from, spec.to), captures: ['*'], traffic: [{ from: spec.from, to: spec.to }] }),
   run: async (spec, { runtime, lab }, signal): Promise<TraceResult> => {
     const { traceLab, DEFAULT_TRACE_OPTIONS } = await import('../../trace/trace-lab.js');
     const run = await traceLab(

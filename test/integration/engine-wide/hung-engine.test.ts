@@ -1,0 +1,81 @@
+// A hung engine (a socket that accepts and never answers): overlab gives up at its deadline and
+// one Ctrl-C ends it at once. These measure how fast overlab answers, so they run after the
+// side-by-side files, with the machine to themselves (vitest.config.ts), not beside labs being
+// built on both cores. No lab is built: the engine never answers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa, type ResultPromise } from 'execa';
+import net from 'node:net';
+import { mkdtemp } from 'node:fs/promises';
+import { CLI, ROOT, overlab } from '../harness.js';
+
+const SPEC = 'labs/k8s-cni0.yaml';
+let dir: string;
+
+function start(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
+  return execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', ...env } });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp('/tmp/overlab-hung-');
+});
+
+describe('a hung engine (a socket that accepts and never answers)', () => {
+  let server: net.Server;
+  let socketPath: string;
+  let connections = 0;
+
+  beforeAll(async () => {
+    socketPath = `${dir}/hung.sock`;
+    server = net.createServer((socket) => {
+      connections++;
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  });
+
+  afterAll(async () => {
+    server.close();
+  });
+
+  it.each([['ls'], ['doctor'], ['up', SPEC]])('%s exits 3 within the deadline, naming the socket', async (...args) => {
+    const started = Date.now();
+    const r = await overlab([...args, '--json'], { DOCKER_HOST: `unix://${socketPath}`, OVERLAB_ENGINE_TIMEOUT_MS: '1500' });
+    const took = Date.now() - started;
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toContain(`the Docker engine at ${socketPath} does not answer within 1.5 s`);
+    // It waited the configured deadline and gave up there, long before the default (10 s); the
+    // rest is Node and oclif starting on a machine that may be very busy.
+    expect(took).toBeGreaterThanOrEqual(1500);
+    expect(took).toBeLessThan(8000);
+    console.log(`hung engine: overlab ${args.join(' ')} exit ${r.exitCode} after ${took} ms (deadline 1.5 s)`);
+  });
+
+  it('ls gives up at the default deadline (10 s) by itself', async () => {
+    const started = Date.now();
+    const r = await overlab(['ls'], { DOCKER_HOST: `unix://${socketPath}` });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('does not answer within 10 s');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it.each([['ls'], ['doctor'], ['up', SPEC]])('one Ctrl-C ends %s within 1 s while its request hangs', async (...args) => {
+    const before = connections;
+    const child = start(args, { DOCKER_HOST: `unix://${socketPath}` });
+    for (let i = 0; i < 200 && connections === before; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(connections).toBeGreaterThan(before); // its request is in flight
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const r = await child;
+    const took = Date.now() - sent;
+    expect(r.exitCode).toBe(130);
+    expect(took).toBeLessThan(1000);
+    console.log(`hung engine: overlab ${args.join(' ')} ended ${took} ms after one SIGINT (exit ${r.exitCode})`);
+  });
+
+  it('refuses a DOCKER_HOST that is not a unix socket (exit 3)', async () => {
+    const r = await overlab(['ls'], { DOCKER_HOST: 'tcp://127.0.0.1:2375' });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('only over a local unix socket');
+  });
+});
