@@ -102,7 +102,7 @@ export const agentCostKind = defineCheckKind({
     const h = labHost(lab, spec.on);
     const from = names.endpoint(spec.during.ping.from);
     const target = names.probeTarget(spec.during.ping.to);
-    const intervalSeconds = 0.01; // a dense burst, so forwarding dominates the agent's idle timers
+    const intervalSeconds = 0.005; // a dense burst (root may ping every 5 ms), so forwarding dominates the agent's idle timers
     const pingMs = spec.during.ping.count * intervalSeconds * 1000;
     // The idle window is the measurement's baseline (the agent's timers), not a wait for readiness.
     const idleStart = await agentSample(runtime, h.container, lab, net);
