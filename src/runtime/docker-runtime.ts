@@ -133,13 +133,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async imageExists(ref: string, options: CallOptions = {}): Promise<boolean> {
-    try {
-      await this.client.buffered({ method: 'GET', path: `/images/${enc(ref)}/json`, operation: 'look up', subject: `image ${ref}`, signal: options.signal });
-      return true;
-    } catch (error) {
-      if (isEngineFailure(error, 'not-found')) return false;
-      throw error;
-    }
+    return (await this.imageLabels(ref, options)) !== undefined;
   }
 
   async importImage(tar: Readable, ref: string, changes: string[], options: ImageOptions = {}): Promise<void> {
