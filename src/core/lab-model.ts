@@ -23,14 +23,37 @@ async function writeStateFile(runtime: ContainerRuntime, container: string, path
   await runtime.putTar(container, parent, tar, options);
 }
 
-/** A state file's JSON, or undefined when it is not there (or not readable as JSON). */
-async function readStateFile<T>(runtime: ContainerRuntime, container: string, path: string, options: CallOptions): Promise<T | undefined> {
-  let raw: Buffer;
+/** States in which the engine is taking a container apart: its files may vanish under a read. */
+const GOING_STATES = new Set(['removing', 'dead']);
+
+/** Did a failed read hit a container another process is removing (its `down`, a rollback)? The
+ * engine then answers 500 ("no such file or directory" from a root filesystem already gone). */
+async function containerIsGoing(runtime: ContainerRuntime, container: string, options: CallOptions): Promise<boolean> {
   try {
-    raw = await runtime.readFile(container, path, options);
+    return GOING_STATES.has((await runtime.inspectContainer(container, options)).state);
   } catch (error) {
-    if (isEngineFailure(error, 'not-found')) return undefined;
+    if (isEngineFailure(error, 'not-found')) return true;
     throw error;
+  }
+}
+
+/** Reads made when the engine fails on a container that is not going away: a container being
+ * created or started by another process can fail one read the same way. */
+const READ_ATTEMPTS = 3;
+
+/** A state file's JSON, or undefined when it is not there (or not readable as JSON, or its
+ * container is being removed as we read). */
+async function readStateFile<T>(runtime: ContainerRuntime, container: string, path: string, options: CallOptions): Promise<T | undefined> {
+  let raw: Buffer | undefined;
+  for (let attempt = 1; !raw; attempt++) {
+    try {
+      raw = await runtime.readFile(container, path, options);
+    } catch (error) {
+      if (isEngineFailure(error, 'not-found')) return undefined;
+      if (!isEngineFailure(error, 'server')) throw error;
+      if (await containerIsGoing(runtime, container, options)) return undefined;
+      if (attempt === READ_ATTEMPTS) throw error;
+    }
   }
   try {
     return JSON.parse(raw.toString('utf8')) as T;

@@ -118,7 +118,12 @@ describe('hostile leases in etcd (flannel-vxlan)', () => {
       return kv && Buffer.from(kv.value, 'base64').toString() === ownValue ? kv : undefined;
     });
     expect(rewritten.lease ?? 0).not.toBe(0);
-    expect((await stats('host1')).lease?.rewrites).toBeGreaterThanOrEqual(1);
+    // the stats file follows at its next write (every statsIntervalMs), not with the etcd write
+    const rewrites = await until('host1\'s stats to count the rewrite', async () => {
+      const n = (await stats('host1')).lease?.rewrites ?? 0;
+      return n >= 1 ? n : undefined;
+    });
+    expect(rewrites).toBeGreaterThanOrEqual(1);
     expect(await agentLog('host1')).toMatch(/own lease \/coreos.com\/network\/subnets\/10\.244\.1\.0-24 holds an unreadable value "garbage;touch/);
 
     // a re-list after an etcd restart judges everything again but logs nothing again
