@@ -9,6 +9,7 @@ import { renderHostPlan } from '../plan/node-plans.js';
 import { command, type NodePlan } from '../plan/node-plan.js';
 import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeCommands, usesAgent } from '../plan/overlay.js';
 import { NAME_RULES } from '../spec/names.js';
+import { MAX_HOSTS } from '../spec/limits.js';
 import { assertName, assertNewNodeName } from '../spec/name-input.js';
 import { environmentError, inputError } from './errors.js';
 import { pollUntil } from './poll.js';
@@ -32,6 +33,9 @@ export interface MembershipResult {
 export function checkJoiningNames(lab: ResolvedLab, name: string, pods: string[]): void {
   assertNewNodeName(name, 'host');
   if ([...lab.hosts, ...lab.externals].some((n) => n.name === name)) throw inputError(`lab ${lab.name} already has a node "${name}"`);
+  if (lab.hosts.length >= MAX_HOSTS) {
+    throw inputError(`lab ${lab.name} already has ${lab.hosts.length} hosts, the most a lab may have (${MAX_HOSTS})`, `remove one first with \`overlab node rm ${lab.name} <host>\`, or split the hosts over two labs`);
+  }
   if (pods.length === 0) throw inputError('--pods: no pod name given', `e.g. --pods ${NAME_RULES.pod.example}`);
   for (const pod of pods) assertName('pod', pod, '--pods');
   const twice = pods.find((pod, i) => pods.indexOf(pod) !== i);

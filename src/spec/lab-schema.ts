@@ -22,6 +22,7 @@ import {
 import { CHECK_KINDS } from '../checks/kinds/registry.js';
 import { FAULT_KINDS } from '../faults/kinds/registry.js';
 import { keyedUnionSchema, type KeyedRaw } from './keyed-kinds.js';
+import { MAX_HOSTS } from './limits.js';
 
 const IPV4 = '(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const PREFIX = '(?:3[0-2]|[12]?[0-9])';
@@ -319,7 +320,7 @@ export const LabSchema = T.Object(
         { additionalProperties: false, description: 'The underlay network that connects hosts and external nodes (a bridge in the lab\'s switch container).' },
       ),
     ),
-    hosts: T.Array(host, { minItems: 1, maxItems: 128, description: 'The hosts (one container each) on the underlay; 1 to 128 (bench/scale.mjs measures 128 on a 2-core machine).' }),
+    hosts: T.Array(host, { minItems: 1, maxItems: MAX_HOSTS, description: `The hosts (one container each) on the underlay; 1 to ${MAX_HOSTS} (bench/scale.mjs measures ${MAX_HOSTS} on a 2-core machine).` }),
     nodes: T.Optional(
       T.Array(externalNode, { maxItems: 64, description: 'External nodes on the underlay: a machine "outside" the cluster, or a router.' }),
     ),

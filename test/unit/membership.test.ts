@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { allocateJoiningHost, resolveLab } from '../../src/plan/addressing.js';
-import { logTime } from '../../src/core/node-membership.js';
+import { checkJoiningNames, logTime } from '../../src/core/node-membership.js';
+import { exitCodeFor } from '../../src/core/errors.js';
+import { MAX_HOSTS } from '../../src/spec/limits.js';
 import { staticPeerChangeCommands } from '../../src/plan/overlay.js';
 import { shellCommand } from '../../src/plan/shell-quote.js';
 import { network, twoHostSpec } from './lab-fixture.js';
@@ -89,5 +91,29 @@ describe('a join that fails', () => {
     expect(run).toMatch(/^\S+$/);
     expect(runtime.calls.filter((c) => c.method === 'list').map((c) => c.args[0])).toContainEqual(expect.objectContaining({ [LABEL_RUN]: run }));
     expect(runtime.names()).toEqual(before);
+  });
+});
+
+describe('node add into a lab at the host limit', () => {
+  const labOf = (hosts: number) =>
+    resolveLab(
+      twoHostSpec({
+        networks: [network({ backend: 'host-gw', cidr: '10.244.0.0/16' })],
+        hosts: Array.from({ length: hosts }, (_, i) => ({ name: `host${i + 1}`, subnets: {}, pods: [{ name: 'pod1', network: 'default' }] })),
+      }),
+      { takenSubnets: [] },
+    );
+
+  it('accepts the last host that fits and refuses the one after, with exit 2 and the way out', () => {
+    expect(() => checkJoiningNames(labOf(MAX_HOSTS - 1), 'joiner', ['pod1'])).not.toThrow();
+    let error: unknown;
+    try {
+      checkJoiningNames(labOf(MAX_HOSTS), 'joiner', ['pod1']);
+    } catch (e) {
+      error = e;
+    }
+    expect(exitCodeFor(error)).toBe(2);
+    expect((error as Error).message).toBe(`lab demo already has ${MAX_HOSTS} hosts, the most a lab may have (${MAX_HOSTS})`);
+    expect((error as { hint?: string }).hint).toContain('overlab node rm demo <host>');
   });
 });
