@@ -1,5 +1,5 @@
 // One writer per lab across processes. `up`, `down`, `node add|rm`, `fault` and
-// `workshop` hold the lab's lock while they change it.
+// `workshop` hold the lab's lock while they change it; a verify holds its probe lock.
 //
 // The lock is a listening socket in Linux's abstract unix namespace, named after the engine's
 // socket and the lab: binding a name is atomic (a second bind fails with EADDRINUSE) and the
@@ -38,19 +38,36 @@ export interface LockOptions {
   clock?: Clock;
   /** How this process describes itself to a contender. */
   command?: string;
+  /** Which of the lab's locks: the writers' (default) or the probers' (LockScope). */
+  scope?: LockScope;
 }
 
-export const DEFAULT_LOCK_WAIT_MS = 5_000;
+/** A lab has two locks. `lab`: one writer at a time (up, down, node, fault, workshop, run).
+ * `probes`: one verify at a time — two verifies of one lab would see each other's traffic, and
+ * each would stop the other's captures as leftovers of a killed run (probe-reaper.ts). */
+export type LockScope = 'lab' | 'probes';
 
-export function lockWaitMs(env: Record<string, string | undefined> = process.env): number {
-  const value = Number(env.OVERLAB_LOCK_WAIT_MS);
-  return env.OVERLAB_LOCK_WAIT_MS !== undefined && Number.isFinite(value) && value >= 0 ? value : DEFAULT_LOCK_WAIT_MS;
+const ACTIVITY: Record<LockScope, string> = { lab: 'changed', probes: 'verified' };
+
+export const DEFAULT_LOCK_WAIT_MS = 5_000;
+/** A verify waits longer for another verify of the same lab: it will end by itself, soon. */
+export const DEFAULT_PROBE_LOCK_WAIT_MS = 120_000;
+
+const WAIT_VARIABLE: Record<LockScope, [name: string, fallback: number]> = {
+  lab: ['OVERLAB_LOCK_WAIT_MS', DEFAULT_LOCK_WAIT_MS],
+  probes: ['OVERLAB_PROBE_LOCK_WAIT_MS', DEFAULT_PROBE_LOCK_WAIT_MS],
+};
+
+export function lockWaitMs(env: Record<string, string | undefined> = process.env, scope: LockScope = 'lab'): number {
+  const [name, fallback] = WAIT_VARIABLE[scope];
+  const value = Number(env[name]);
+  return env[name] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
 /** The abstract socket name (leading NUL) of a lab's lock on one engine. */
-export function lockAddress(engine: string, lab: string): string {
+export function lockAddress(engine: string, lab: string, scope: LockScope = 'lab'): string {
   const key = createHash('sha256').update(engine).digest('hex').slice(0, 16);
-  const name = `overlab-lock/${key}/${lab}`;
+  const name = `overlab-lock/${key}/${lab}${scope === 'lab' ? '' : `/${scope}`}`;
   return `\0${name.length <= 100 ? name : createHash('sha256').update(name).digest('hex')}`;
 }
 
@@ -80,9 +97,9 @@ function tryBind(address: string, holder: LockHolder): Promise<net.Server | unde
 }
 
 /** Who holds the lock, or undefined when nobody does. */
-export function lockHolder(engine: string, lab: string, timeoutMs = 500): Promise<LockHolder | undefined> {
+export function lockHolder(engine: string, lab: string, timeoutMs = 500, scope: LockScope = 'lab'): Promise<LockHolder | undefined> {
   return new Promise((resolve) => {
-    const socket = net.connect({ path: lockAddress(engine, lab) });
+    const socket = net.connect({ path: lockAddress(engine, lab, scope) });
     let text = '';
     const unknown: LockHolder = { pid: 0, command: 'another overlab process', since: '' };
     const timer = setTimeout(() => {
@@ -108,12 +125,12 @@ export function lockHolder(engine: string, lab: string, timeoutMs = 500): Promis
   });
 }
 
-export function heldMessage(lab: string, holder: LockHolder, now = Date.now()): { message: string; hint: string } {
+export function heldMessage(lab: string, holder: LockHolder, now = Date.now(), scope: LockScope = 'lab'): { message: string; hint: string } {
   const since = Date.parse(holder.since);
   const age = Number.isNaN(since) ? '' : `, for ${Math.max(0, Math.round((now - since) / 1000))} s`;
   const who = holder.pid ? `pid ${holder.pid}: \`${holder.command}\`${age}` : holder.command;
   return {
-    message: `lab "${lab}" is being changed by another overlab process (${who})`,
+    message: `lab "${lab}" is being ${ACTIVITY[scope]} by another overlab process (${who})`,
     hint: holder.pid
       ? `wait until it has finished and try again, or stop it (kill ${holder.pid}); \`overlab ls\` shows the lab's state`
       : 'wait until it has finished and try again; `overlab ls` shows the lab\'s state',
@@ -121,8 +138,8 @@ export function heldMessage(lab: string, holder: LockHolder, now = Date.now()): 
 }
 
 export async function acquireLabLock(options: LockOptions): Promise<LabLock> {
-  const { engine, lab, signal, clock = realClock } = options;
-  const address = lockAddress(engine, lab);
+  const { engine, lab, signal, clock = realClock, scope = 'lab' } = options;
+  const address = lockAddress(engine, lab, scope);
   const me: LockHolder = { pid: process.pid, command: options.command ?? describeThisProcess(), since: new Date(clock.now()).toISOString() };
   let server: net.Server | undefined;
   const got = await pollUntil(
@@ -130,12 +147,12 @@ export async function acquireLabLock(options: LockOptions): Promise<LabLock> {
       server = await tryBind(address, me);
       return server !== undefined;
     },
-    { timeoutMs: options.waitMs ?? lockWaitMs(), intervalMs: options.intervalMs ?? 100, signal, clock },
+    { timeoutMs: options.waitMs ?? lockWaitMs(process.env, scope), intervalMs: options.intervalMs ?? 100, signal, clock },
   );
   if (!got || !server) {
     if (signal.aborted) throw interruptedError();
-    const holder = (await lockHolder(engine, lab)) ?? { pid: 0, command: 'another overlab process', since: '' };
-    const { message, hint } = heldMessage(lab, holder, clock.now());
+    const holder = (await lockHolder(engine, lab, undefined, scope)) ?? { pid: 0, command: 'another overlab process', since: '' };
+    const { message, hint } = heldMessage(lab, holder, clock.now(), scope);
     throw environmentError(message, hint);
   }
   const held = server;

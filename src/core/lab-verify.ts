@@ -11,6 +11,7 @@ import { LabNames } from '../checks/lab-names.js';
 import { readLabFacts } from './lab-facts.js';
 import { LABEL_LAB, LABEL_NODE } from '../plan/naming.js';
 import { reapProbes } from '../probes/probe-reaper.js';
+import { withLabLock } from './lab-lock.js';
 import { planUnits, type PlannedUnit } from '../checks/check-plan.js';
 import { SharedProbe } from '../checks/shared-probe.js';
 import { runPing } from '../checks/kinds/ping.js';
@@ -54,6 +55,11 @@ export const DEFAULT_CHECK_CONCURRENCY = 8;
 
 export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, checks: CheckSpec[], options: VerifyOptions): Promise<VerifyReport> {
   const selected = selectChecks(checks.map(withKind), options.only);
+  // One verify of a lab at a time: its reap below would stop another verify's captures.
+  return withLabLock(runtime, lab.name, options.signal, () => verifySelected(runtime, lab, selected, options), { scope: 'probes' });
+}
+
+async function verifySelected(runtime: ContainerRuntime, lab: ResolvedLab, selected: CheckSpec[], options: VerifyOptions): Promise<VerifyReport> {
   const unavailable = await unavailableNodes(runtime, lab);
   const running = [...lab.hosts, ...lab.externals].filter((n) => !unavailable.has(n.name)).map((n) => n.container);
   // Probes a killed run left behind (by their PID files) must not outlive it into this one; the

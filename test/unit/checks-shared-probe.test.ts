@@ -14,6 +14,7 @@ import { LABEL_LAB, LABEL_NODE } from '../../src/plan/naming.js';
 import type { PingResult } from '../../src/probes/ping.js';
 import type { CheckSpec } from '../../src/spec/model.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
+import { REAP_SCRIPT } from '../../src/probes/probe-reaper.js';
 import { twoHostSpec } from './lab-fixture.js';
 
 const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
@@ -182,5 +183,22 @@ describe('verifyLab with a shared probe', () => {
       ['at-host1', 'pass'],
       ['at-host2', 'error'],
     ]);
+  });
+});
+
+describe('two verifies of one lab at once', () => {
+  it('run one after the other: the second reaps leftovers only once the first has stopped its captures', async () => {
+    const { runtime, order } = labRuntime(() => true);
+    runtime.onExec(({ container, command }) => {
+      if (command[2] === REAP_SCRIPT) order.push(`reap@${container}`);
+      return undefined;
+    });
+    const one = [capture('at-host1', 'host1:eth0', 'host1/pod1', 'host2/pod1')];
+    const signal = new AbortController().signal;
+    const reports = await Promise.all([verifyLab(runtime, lab, one, { signal }), verifyLab(runtime, lab, one, { signal })]);
+    expect(reports.map((r) => r.checks[0]!.status)).toEqual(['pass', 'pass']);
+    const host1 = lab.hosts[0]!.container;
+    const mine = order.filter((o) => o.endsWith(`@${host1}`)).map((o) => o.split('@')[0]);
+    expect(mine).toEqual(['reap', 'tcpdump', 'ping', 'reap', 'tcpdump', 'ping']);
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { acquireLabLock, heldMessage, lockAddress, lockHolder, withLabLock } from '../../src/core/lab-lock.js';
+import { acquireLabLock, heldMessage, lockAddress, lockHolder, lockWaitMs, withLabLock } from '../../src/core/lab-lock.js';
 import { manualClock } from '../../src/core/poll.js';
 import { exitCodeFor } from '../../src/core/errors.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
@@ -107,5 +107,34 @@ describe('lab lock', () => {
       message: 'lab "k8s" is being changed by another overlab process (pid 42: `overlab up labs/k8s.yaml`, for 3 s)',
       hint: "wait until it has finished and try again, or stop it (kill 42); `overlab ls` shows the lab's state",
     });
+  });
+});
+
+describe('probe lock', () => {
+  it('is a lock of its own: a writer and a verify of one lab hold theirs side by side', async () => {
+    const e = engine();
+    const writer = await acquireLabLock({ engine: e, lab: 'demo', signal: signal(), waitMs: 0 });
+    const prober = await acquireLabLock({ engine: e, lab: 'demo', signal: signal(), waitMs: 0, scope: 'probes' });
+    expect(lockAddress(e, 'demo', 'probes')).not.toBe(lockAddress(e, 'demo'));
+    expect(await lockHolder(e, 'demo', undefined, 'probes')).toMatchObject({ pid: process.pid });
+    await writer.release();
+    expect(await lockHolder(e, 'demo')).toBeUndefined();
+    expect(await lockHolder(e, 'demo', undefined, 'probes')).toBeDefined();
+    await prober.release();
+  });
+
+  it('tells a second verify of the same lab who is verifying it (exit 3)', async () => {
+    const e = engine();
+    const held = await acquireLabLock({ engine: e, lab: 'demo', signal: signal(), scope: 'probes', command: 'overlab verify demo' });
+    const error = await acquireLabLock({ engine: e, lab: 'demo', signal: signal(), waitMs: 0, scope: 'probes' }).catch((x: unknown) => x);
+    expect(exitCodeFor(error)).toBe(3);
+    expect((error as Error).message).toMatch(new RegExp(`^lab "demo" is being verified by another overlab process \\(pid ${process.pid}: \`overlab verify demo\`, for \\d+ s\\)$`));
+    await held.release();
+  });
+
+  it('waits two minutes by default, OVERLAB_PROBE_LOCK_WAIT_MS otherwise; writers keep their 5 s', () => {
+    expect(lockWaitMs({}, 'probes')).toBe(120_000);
+    expect(lockWaitMs({ OVERLAB_PROBE_LOCK_WAIT_MS: '900' }, 'probes')).toBe(900);
+    expect(lockWaitMs({ OVERLAB_PROBE_LOCK_WAIT_MS: '900' })).toBe(5_000);
   });
 });
