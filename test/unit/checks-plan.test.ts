@@ -63,6 +63,14 @@ describe('which checks interfere', () => {
     expect(interferes(reach(trace), reach(kernel))).toBe(true);
   });
 
+  it('a ping check and a capture of that very ping share it; of another ping (another count) they do not', () => {
+    const watched = capture('host1:eth0', 'host1/pod1', 'host2/pod1');
+    expect(interferes(reach(ping('host1/pod1', 'host2/pod1')), reach(watched))).toBe(false);
+    const three: CheckSpec = { kind: 'ping', name: 'three', ping: { from: 'host1/pod1', to: 'host2/pod1', count: 3, expect: 'reachable' } };
+    expect(interferes(reach(three), reach(watched))).toBe(true);
+    expect(interferes(reach(ping('host1/pod1', 'host2/pod1', 'unreachable')), reach(watched))).toBe(true);
+  });
+
   it('a kind that does not say what traffic it sends runs alone', () => {
     const unknown: CheckReach = reachOf({ nodes: ['host1'], captures: [] }, names);
     expect(unknown.alone).toBe(true);
@@ -82,9 +90,9 @@ describe('the plan', () => {
       ping('host2', 'host1'),
     ];
     expect(groupsOf(checks)).toEqual([
-      ['host1/pod1>host2/pod1', 'k'],
-      ['@host1:eth0'],
-      // The capture on host1's eth0 would see this probe: it waits for it.
+      // The capture watches the very ping the first check sends: they share it (one probe).
+      ['host1/pod1>host2/pod1', '@host1:eth0', 'k'],
+      // The capture on host1's eth0 would see this probe: it waits for the capture.
       ['host1/pod2>host2/pod1'],
       // host2's bridge sees the probes to host2/pod1 of every check before it.
       ['@host2:docker0'],

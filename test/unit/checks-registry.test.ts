@@ -1,13 +1,15 @@
 // Check kinds as a registry: dispatch by lookup, argv-only probes, and a check whose lab part is
 // gone reports "error" with the reason — never a pass or fail drawn from missing evidence.
 import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { CHECK_KINDS, checkKindOf } from '../../src/checks/kinds/registry.js';
 import { KERNEL_STATE_ARGVS } from '../../src/checks/kinds/kernel.js';
 import { taskStatusArgv } from '../../src/checks/kinds/agent-cost.js';
 import { leaseProblems } from '../../src/checks/kinds/lease.js';
 import { LabNames } from '../../src/checks/lab-names.js';
 import { LabPartMissing } from '../../src/checks/check-kind.js';
-import { planChecks, runCheck } from '../../src/checks/run-checks.js';
+import { planChecks, reachesOf, runCheck } from '../../src/checks/run-checks.js';
+import { planUnits } from '../../src/checks/check-plan.js';
 import { unavailableNodes, verifyLab } from '../../src/core/lab-verify.js';
 import { readLabFacts } from '../../src/core/lab-facts.js';
 import { resolveLab } from '../../src/plan/addressing.js';
@@ -21,6 +23,7 @@ type Answer = (container: string, argv: string[]) => ExecResult | Error;
 function fakeRuntime(answer: Answer, containers: ContainerSummary[] = []) {
   const calls: { container: string; argv: string[] }[] = [];
   const runtime = {
+    endpoint: `fake:${randomUUID()}`,
     async exec(container: string, argv: string[]): Promise<ExecResult> {
       calls.push({ container, argv });
       const r = answer(container, argv);
@@ -65,8 +68,12 @@ describe('the check-kind registry', () => {
     expect(checkKindOf('no-such-kind')).toBeUndefined();
   });
 
-  it('plans a ping and a kernel read together, a capture of that ping after it', () => {
-    expect(planChecks([pingCheck, kernelCheck, captureCheck], new LabNames(hostGw))).toEqual([[pingCheck, kernelCheck], [captureCheck]]);
+  it('plans a ping, a kernel read and a capture of that very ping together; a capture of another ping after them', () => {
+    const otherPing: CheckSpec = { ...captureCheck, name: 'c2', capture: { ...captureCheck.capture, during: { ping: { ...pingCheck.ping, count: 1 } } } } as CheckSpec;
+    expect(planChecks([pingCheck, kernelCheck, captureCheck, otherPing], new LabNames(hostGw))).toEqual([[pingCheck, kernelCheck, captureCheck], [otherPing]]);
+    const units = planUnits(reachesOf([pingCheck, kernelCheck, captureCheck, otherPing], new LabNames(hostGw)));
+    expect(units.map((u) => u.checks)).toEqual([[0, 2], [1], [3]]);
+    expect(units[0]!.shared).toBe(true);
   });
 
   it('footprints name the lab nodes a check needs, etcd included when the state lives there', () => {

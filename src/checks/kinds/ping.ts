@@ -19,7 +19,9 @@ export const pingKind = defineCheckKind({
   summary: 'ping: {from, to}',
   schema: (k) => k.ping(),
   resolve: (raw, scope, at) => scope.ping(raw, at),
-  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.from, spec.to), captures: [], traffic: [{ from: spec.from, to: spec.to }] }),
+  // Shared: a capture whose `during` is this very ping watches this check's traffic, so the two
+  // run together on one probe instead of one after the other.
+  footprint: (spec, names) => ({ nodes: names.nodesOf(spec.from, spec.to), captures: [], traffic: [spec], shared: true }),
   run: (spec, context, signal) => runPing(context, spec, signal),
   verdict: (spec, result) => {
     const v = evaluatePing(result, spec.expect);
