@@ -28,20 +28,34 @@ async function sh(container: string, script: string): Promise<{ exitCode: number
 }
 
 /** flannel.1's settings and the per-peer entries on a host, with the VTEP MACs (random in etcd
- * mode, pinned in static mode) replaced by the peer they belong to. */
-async function vxlanState(container: string, macOwners: Record<string, string>) {
+ * mode, pinned in static mode) and the underlay addresses (each lab gets a free underlay subnet,
+ * which differs when other labs are up meanwhile) replaced by the host they belong to. */
+async function vxlanState(container: string, macOwners: Record<string, string>, ipOwners: Record<string, string>) {
   const link = JSON.parse((await sh(container, 'ip -d -j link show flannel.1')).stdout)[0];
   const routes = JSON.parse((await sh(container, 'ip -j route show dev flannel.1')).stdout);
   const neigh = JSON.parse((await sh(container, 'ip -j neigh show dev flannel.1')).stdout);
   const fdb = JSON.parse((await sh(container, 'bridge -j fdb show dev flannel.1')).stdout);
   const owner = (mac: string) => macOwners[mac.toLowerCase()] ?? `unknown ${mac}`;
+  const at = (ip: string) => ipOwners[ip] ?? `unknown ${ip}`;
   const data = link.linkinfo.info_data;
   return {
-    device: { mtu: link.mtu, vni: data.id, port: data.port, learning: data.learning, local: data.local },
+    device: { mtu: link.mtu, vni: data.id, port: data.port, learning: data.learning, local: at(data.local) },
     routes: routes.map((r: { dst: string; gateway: string; flags: string[] }) => `${r.dst} via ${r.gateway} onlink=${r.flags.includes('onlink')}`).sort(),
     neighbours: neigh.map((n: { dst: string; lladdr: string; state: string[] }) => `${n.dst} ${owner(n.lladdr)} ${n.state.join(',')}`).sort(),
-    fdb: fdb.filter((f: { dst?: string }) => f.dst).map((f: { mac: string; dst: string }) => `${owner(f.mac)} dst ${f.dst}`).sort(),
+    fdb: fdb.filter((f: { dst?: string }) => f.dst).map((f: { mac: string; dst: string }) => `${owner(f.mac)} dst ${at(f.dst)}`).sort(),
   };
+}
+
+/** Each host's underlay address, checked to be .2, .3, … of the lab's underlay /24. */
+async function underlayAddresses(lab: string, hosts: string[]) {
+  const owners: Record<string, string> = {};
+  for (const [i, host] of hosts.entries()) {
+    const addr = JSON.parse((await sh(`overlab-${lab}-${host}`, 'ip -j -4 addr show dev eth0')).stdout)[0];
+    const ip: string = addr.addr_info[0].local;
+    expect(ip).toMatch(new RegExp(`^192\\.168\\.\\d+\\.${i + 2}$`));
+    owners[ip] = `underlay(${host})`;
+  }
+  return owners;
 }
 
 async function vtepMacs(lab: string, hosts: string[]) {
@@ -61,14 +75,15 @@ describe('static and etcd control planes', () => {
       const up = await overlab(['up', await seedAs(seed, lab)]);
       expect(up.exitCode, up.stderr).toBe(0);
       const owners = await vtepMacs(lab, ['host1', 'host2']);
-      states.push({ host1: await vxlanState(`overlab-${lab}-host1`, owners), host2: await vxlanState(`overlab-${lab}-host2`, owners) });
+      const addresses = await underlayAddresses(lab, ['host1', 'host2']);
+      states.push({ host1: await vxlanState(`overlab-${lab}-host1`, owners, addresses), host2: await vxlanState(`overlab-${lab}-host2`, owners, addresses) });
       expect((await overlab(['down', lab])).exitCode).toBe(0);
     }
     const [viaEtcd, viaStatic] = states;
     expect(viaEtcd!.host1.routes).toEqual(['10.244.2.0/24 via 10.244.2.0 onlink=true']);
     expect(viaEtcd!.host1.neighbours).toEqual(['10.244.2.0 vtep(host2) PERMANENT']);
-    expect(viaEtcd!.host1.fdb).toEqual([expect.stringMatching(/^vtep\(host2\) dst 192\.168\.\d+\.3$/)]);
-    expect(viaEtcd!.host1.device).toMatchObject({ mtu: 1450, vni: 1, port: 8472, learning: false });
+    expect(viaEtcd!.host1.fdb).toEqual(['vtep(host2) dst underlay(host2)']);
+    expect(viaEtcd!.host1.device).toMatchObject({ mtu: 1450, vni: 1, port: 8472, learning: false, local: 'underlay(host1)' });
     expect(viaStatic).toEqual(viaEtcd);
   });
 });
