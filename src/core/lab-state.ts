@@ -63,9 +63,10 @@ export function labState({ containers, model, marker, holder }: LabStateInput): 
   const base = { missing, stopped, extra, ...(holder ? { heldBy: holder } : {}) };
   const switchRun = model ? byName.get(model.underlay.switchContainer)?.labels[LABEL_RUN] : undefined;
   const finished = marker !== undefined && (switchRun === undefined || marker.run === switchRun);
+  const building = (by: LockHolder): LabState => ({ status: 'building', detail: `being changed by pid ${by.pid} (\`${by.command}\`)`, ...base });
 
   if (!finished) {
-    if (holder) return { status: 'building', detail: `being changed by pid ${holder.pid} (\`${holder.command}\`)`, ...base };
+    if (holder) return building(holder);
     const why = !model
       ? containers.some((c) => c.labels[LABEL_NODE] === SWITCH_NODE)
         ? 'an `up` did not finish: the switch holds no lab model'
@@ -73,7 +74,12 @@ export function labState({ containers, model, marker, holder }: LabStateInput): 
       : 'an `up` did not finish: no completion marker';
     return { status: 'incomplete', detail: [why, ...found].join('; '), ...base };
   }
-  if (!model) return { status: 'incomplete', detail: 'the switch\'s lab model is missing or unreadable', ...base };
+  if (!model) {
+    // `node add|rm` rewrites the model holding the lock; the engine replaces the file (removes,
+    // then writes it), so a read meanwhile may find it missing or short.
+    if (holder) return building(holder);
+    return { status: 'incomplete', detail: 'the switch\'s lab model is missing or unreadable', ...base };
+  }
   if (found.length) return { status: 'degraded', detail: found.join('; '), ...base };
   return { status: 'complete', detail: `every node is running (${expected.length} containers)`, ...base };
 }

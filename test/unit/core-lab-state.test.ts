@@ -24,6 +24,9 @@ describe('labState', () => {
     ['incomplete', { containers: containers((n) => (n === 'router' ? 'created' : 'running')) }, 'an `up` did not finish: the switch holds no lab model'],
     ['incomplete', { containers: containers((n) => (n === 'switch' ? undefined : 'running')) }, 'an `up` did not finish: the switch container is missing'],
     ['incomplete', { containers: containers(), model: lab, marker: { ...marker, run: 'r0' } }, 'an `up` did not finish: no completion marker'],
+    ['incomplete', { containers: containers(), marker }, "the switch's lab model is missing or unreadable"],
+    // node add rewriting the model: a read in the middle of it finds no model
+    ['building', { containers: containers(), marker, holder }, 'being changed by pid 7 (`overlab up labs/demo.yaml`)'],
   ] as const)('%s: %s', (status, input, detail) => {
     const state = labState(input);
     expect(state.status).toBe(status);
