@@ -13,7 +13,7 @@ export default class Verify extends BaseCommand<VerifyReport> {
   static completion: ArgCompletion[] = ['lab-or-spec'];
   static override summary = 'Run a lab\'s checks (ping, capture, kernel, lease, agentCost, trace, link) and report what was seen.';
   static override description =
-    'Exit 0 when every check passes, 1 when any fails. With a spec path, the checks are read from the file (so they can be edited without rebuilding the lab); with a lab name, the checks the lab was built with are used.';
+    'Exit 0 when every check passes, 1 when any fails. With a spec path, the checks are read from the file (so they can be edited without rebuilding the lab); with a lab name, the checks the lab was built with are used. Checks that cannot see each other\'s traffic run at the same time; two verifies of one lab take turns (the second waits up to OVERLAB_PROBE_LOCK_WAIT_MS, 120 s, then names the first).';
   static override examples = ['<%= config.bin %> verify same-host', '<%= config.bin %> verify labs/host-gw.yaml --junit results.xml --json'];
   static override args = { lab: Args.string({ description: 'Lab name or spec path.', required: true }) };
   static override flags = {
