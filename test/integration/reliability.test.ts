@@ -15,7 +15,8 @@ let SPEC = '';
 const RACE_LAB = 'r-host-gw';
 let RACE_SPEC = '';
 const MODEL_LAB = 'r-same-host';
-const LABS = [LAB, RACE_LAB, MODEL_LAB, 'hx-a', 'hx-a-b'];
+const VERIFY_LAB = 'r-two-verifies';
+const LABS = [LAB, RACE_LAB, MODEL_LAB, VERIFY_LAB, 'hx-a', 'hx-a-b'];
 const TRIALS = Number(process.env.OVERLAB_TRIALS ?? 5);
 
 interface LsRow {
@@ -163,6 +164,46 @@ describe('up racing down', () => {
     }
     console.log(`up racing down (${RACE_LAB}): ${tally(counts)} (of ${TRIALS})`);
   }, 600_000);
+});
+
+describe('two verifies of one lab at once', () => {
+  it('take turns: both pass every check (neither stops the other\'s captures), and no probe is left', async () => {
+    // A capture that listens for about 3 s (15 pings, 0.2 s apart): long enough for a second
+    // verify to start, reap what it takes for leftovers, and stop it, were the two not to take turns.
+    const spec = `${dir}/${VERIFY_LAB}.yaml`;
+    await writeFile(spec, [
+      `name: ${VERIFY_LAB}`,
+      'hosts:',
+      '  - name: host1',
+      '    pods: [pod1, pod2]',
+      'checks:',
+      '  - name: the pods talk over the bridge',
+      '    capture:',
+      '      on: host1:docker0',
+      '      during: { ping: { from: host1/pod1, to: host1/pod2, count: 15 } }',
+      '      expect: [{ proto: icmp, icmpType: echo-request, src: host1/pod1, dst: host1/pod2 }]',
+      '',
+    ].join('\n'));
+    expect((await overlab(['up', spec])).exitCode).toBe(0);
+    const host = `overlab-${VERIFY_LAB}-host1`;
+    const first = start(['verify', VERIFY_LAB, '--json']);
+    let capturing = false;
+    for (const deadline = Date.now() + 20_000; !capturing && Date.now() < deadline && first.exitCode === null; ) {
+      capturing = (await execa('docker', ['exec', host, 'pgrep', '-x', 'tcpdump'], { reject: false })).exitCode === 0;
+    }
+    expect(capturing, 'the first verify started its capture').toBe(true);
+    const runs = await Promise.all([first, start(['verify', VERIFY_LAB, '--json'])]);
+    for (const r of runs) {
+      const body = JSON.parse(r.stdout) as { result: { checks: { name: string; status: string; reason?: string; details?: { packets?: { summary: string }[] } }[] } };
+      expect(body.result.checks.map((c) => `${c.name}: ${c.status}${c.reason ? ` (${c.reason})` : ''}`)).toEqual(['the pods talk over the bridge: pass']);
+      // A capture stopped half-way would still have seen the first requests: count them all.
+      const requests = body.result.checks[0]!.details?.packets?.filter((p) => p.summary.includes('echo-request')) ?? [];
+      expect(requests.length, 'echo requests the capture saw').toBeGreaterThanOrEqual(15);
+      expect(r.exitCode).toBe(0);
+    }
+    expect((await execa('docker', ['exec', host, 'pgrep', '-x', 'tcpdump'], { reject: false })).stdout, 'tcpdump left running').toBe('');
+    expect((await overlab(['down', VERIFY_LAB])).exitCode).toBe(0);
+  }, 120_000);
 });
 
 describe('names and the lab model', () => {
