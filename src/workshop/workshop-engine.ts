@@ -5,12 +5,13 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LabNames } from '../checks/lab-names.js';
 import { summarize, type CheckResult, type VerifyReport } from '../checks/run-checks.js';
-import { environmentError, inputError, OverlabError } from '../core/errors.js';
+import { inputError, OverlabError } from '../core/errors.js';
 import { readLabFacts } from '../core/lab-facts.js';
 import { withLabLock } from '../core/lab-lock.js';
 import { readCompletion } from '../core/lab-model.js';
 import { findLab, openLab } from '../core/lab-registry.js';
 import { downLab } from '../core/lab-down.js';
+import { newRunId } from '../core/lab-up.js';
 import { unavailableNodes, verifyLab } from '../core/lab-verify.js';
 import { withUnderlayChoice } from '../core/underlay-choice.js';
 import { pollUntil } from '../core/poll.js';
@@ -53,14 +54,14 @@ export async function buildExerciseLab(
     if (existing) await downLab(runtime, labName);
     // The underlay is chosen holding the engine-wide choice until the switch has started
     // (src/core/underlay-choice.ts): exercises built side by side never share one.
+    // The run id the completion marker will carry: upWithRollback returns only once it is written.
+    const run = newRunId();
     const lab = await withUnderlayChoice(runtime, labName, signal, async ({ taken, release }) => {
       const resolved = resolveLab(spec, { takenSubnets: taken });
-      await upWithRollback(runtime, resolved, signal, renderer, undefined, { switchStarted: release });
+      await upWithRollback(runtime, resolved, signal, renderer, run, { switchStarted: release });
       return resolved;
     });
-    const marker = await readCompletion(runtime, lab.underlay.switchContainer, { signal });
-    if (!marker) throw environmentError(`lab ${labName} was built but has no completion marker`);
-    return { lab, run: marker.run, durationMs: Date.now() - started };
+    return { lab, run, durationMs: Date.now() - started };
   });
 }
 
