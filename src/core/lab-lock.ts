@@ -131,9 +131,9 @@ export function heldMessage(lab: string, holder: LockHolder, now = Date.now(), s
   const who = holder.pid ? `pid ${holder.pid}: \`${holder.command}\`${age}` : holder.command;
   return {
     message: `lab "${lab}" is being ${ACTIVITY[scope]} by another overlab process (${who})`,
-    hint: holder.pid
-      ? `wait until it has finished and try again, or stop it (kill ${holder.pid}); \`overlab ls\` shows the lab's state`
-      : 'wait until it has finished and try again; `overlab ls` shows the lab\'s state',
+    hint:
+      (holder.pid ? `wait until it has finished and try again, or stop it (kill ${holder.pid})` : 'wait until it has finished and try again') +
+      (scope === 'lab' ? '; `overlab ls` shows the lab\'s state' : ''),
   };
 }
 

@@ -129,6 +129,7 @@ describe('probe lock', () => {
     const error = await acquireLabLock({ engine: e, lab: 'demo', signal: signal(), waitMs: 0, scope: 'probes' }).catch((x: unknown) => x);
     expect(exitCodeFor(error)).toBe(3);
     expect((error as Error).message).toMatch(new RegExp(`^lab "demo" is being verified by another overlab process \\(pid ${process.pid}: \`overlab verify demo\`, for \\d+ s\\)$`));
+    expect((error as { hint?: string }).hint).toBe(`wait until it has finished and try again, or stop it (kill ${process.pid})`);
     await held.release();
   });
 
