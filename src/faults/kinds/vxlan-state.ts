@@ -60,48 +60,61 @@ function peerArgs(kind: string, args: readonly string[]): PeerFaultSpec {
   return { on: args[0]!, peer: args[1]!, ...(args[2] ? { network: args[2] } : {}) };
 }
 
-export const delFdbKind = defineFaultKind({
-  key: 'del-fdb',
-  summary: 'del-fdb: {on, peer}',
-  args: '<host> <peer>',
-  help: "delete the FDB entry that sends a peer's VTEP traffic to the peer's host (VXLAN)",
-  schema: (k) => peerSchema(k, "Delete the FDB entry VtepMAC → PublicIP for a peer (VXLAN)."),
-  fromArgs: (args) => peerArgs('del-fdb', args),
-  resolve: resolvePeer,
-  describe: (spec) => `${spec.on} has no FDB entry for ${spec.peer}`,
-  nodes: (spec) => [spec.on],
-  namespaces: (spec, lab) => [nodeNamespace(lab, spec.on)!],
-  apply: async (spec, context) => {
-    const { ns, dev, peer } = peerTarget(context.lab, spec, 'del-fdb');
-    linkOf(context, ns, dev);
-    const entries = stateOf(context, ns).fdb.filter((f) => f.ifname === dev && f.dst === peer.underlayIp);
-    if (!entries.length) throw inputError(`${spec.on} has no FDB entry for ${spec.peer} (${peer.underlayIp}) on ${dev}`, 'is the peer programmed? `overlab verify <lab>` runs the kernel checks');
-    for (const f of entries) await run(context, ns, ['bridge', 'fdb', 'del', f.mac, 'dev', dev, 'dst', f.dst!, ...(f.self ? ['self'] : [])]);
-    return undefined;
-  },
-});
+type PeerTarget = ReturnType<typeof peerTarget>;
 
-export const delNeighKind = defineFaultKind({
-  key: 'del-neigh',
-  summary: 'del-neigh: {on, peer}',
-  args: '<host> <peer>',
-  help: "delete the permanent neighbour entry of a peer's VTEP (VXLAN)",
-  schema: (k) => peerSchema(k, "Delete the permanent neighbour <peer subnet>.0 → VtepMAC (VXLAN)."),
-  fromArgs: (args) => peerArgs('del-neigh', args),
-  resolve: resolvePeer,
-  describe: (spec) => `${spec.on} has no neighbour entry for ${spec.peer}'s VTEP`,
-  nodes: (spec) => [spec.on],
-  namespaces: (spec, lab) => [nodeNamespace(lab, spec.on)!],
-  apply: async (spec, context) => {
-    const { ns, dev, peer, net } = peerTarget(context.lab, spec, 'del-neigh');
-    linkOf(context, ns, dev);
+/** A fault that deletes one peer's entry from a host's VXLAN state: all but what it deletes and
+ * how it says so is the same for each. */
+function peerEntryKind<K extends string>(key: K, text: { help: string; schema: string; describe: (spec: PeerFaultSpec) => string }, remove: (target: PeerTarget, spec: PeerFaultSpec, context: ApplyContext) => Promise<void>) {
+  return defineFaultKind({
+    key,
+    summary: `${key}: {on, peer}`,
+    args: '<host> <peer>',
+    help: text.help,
+    schema: (k) => peerSchema(k, text.schema),
+    fromArgs: (args) => peerArgs(key, args),
+    resolve: resolvePeer,
+    describe: text.describe,
+    nodes: (spec) => [spec.on],
+    namespaces: (spec, lab) => [nodeNamespace(lab, spec.on)!],
+    apply: async (spec, context) => {
+      const target = peerTarget(context.lab, spec, key);
+      linkOf(context, target.ns, target.dev);
+      await remove(target, spec, context);
+      return undefined;
+    },
+  });
+}
+
+const NOT_PROGRAMMED_HINT = 'is the peer programmed? `overlab verify <lab>` runs the kernel checks';
+
+export const delFdbKind = peerEntryKind(
+  'del-fdb',
+  {
+    help: "delete the FDB entry that sends a peer's VTEP traffic to the peer's host (VXLAN)",
+    schema: 'Delete the FDB entry VtepMAC → PublicIP for a peer (VXLAN).',
+    describe: (spec) => `${spec.on} has no FDB entry for ${spec.peer}`,
+  },
+  async ({ ns, dev, peer }, spec, context) => {
+    const entries = stateOf(context, ns).fdb.filter((f) => f.ifname === dev && f.dst === peer.underlayIp);
+    if (!entries.length) throw inputError(`${spec.on} has no FDB entry for ${spec.peer} (${peer.underlayIp}) on ${dev}`, NOT_PROGRAMMED_HINT);
+    for (const f of entries) await run(context, ns, ['bridge', 'fdb', 'del', f.mac, 'dev', dev, 'dst', f.dst!, ...(f.self ? ['self'] : [])]);
+  },
+);
+
+export const delNeighKind = peerEntryKind(
+  'del-neigh',
+  {
+    help: "delete the permanent neighbour entry of a peer's VTEP (VXLAN)",
+    schema: 'Delete the permanent neighbour <peer subnet>.0 → VtepMAC (VXLAN).',
+    describe: (spec) => `${spec.on} has no neighbour entry for ${spec.peer}'s VTEP`,
+  },
+  async ({ ns, dev, peer, net }, spec, context) => {
     const vtepIp = hostSubnet(peer, net).split('/')[0]!;
     const entries = stateOf(context, ns).neighbours.filter((n) => n.dev === dev && n.dst === vtepIp);
-    if (!entries.length) throw inputError(`${spec.on} has no permanent neighbour ${vtepIp} (${spec.peer}'s VTEP) on ${dev}`, 'is the peer programmed? `overlab verify <lab>` runs the kernel checks');
+    if (!entries.length) throw inputError(`${spec.on} has no permanent neighbour ${vtepIp} (${spec.peer}'s VTEP) on ${dev}`, NOT_PROGRAMMED_HINT);
     await run(context, ns, ['ip', 'neigh', 'del', vtepIp, 'dev', dev]);
-    return undefined;
   },
-});
+);
 
 /** Recreate a VXLAN device as it was (MAC, MTU, local, dev, port, learning) with `id`, then put
  * back its addresses, neighbours, FDB entries and routes from `state`. */
