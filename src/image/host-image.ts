@@ -19,6 +19,11 @@ export const HOST_PACKAGES = [
   // the reference CNI plugins (bridge, host-local, loopback, portmap, …) in /usr/lib/cni: hosts
   // with `podAttach: cni` attach their pods through them, as a kubelet does (docs/cni.md)
   'containernetworking-plugins',
+  // BIRD 2 (bird, birdc): `backend: bgp` routes pod blocks the Calico way, one BIRD per host
+  'bird2',
+  // conntrack and nft: Services (kube-proxy's rules) and the proof of their translation
+  'conntrack',
+  'nftables',
 ];
 
 export function packageVersion(): string {
