@@ -72,7 +72,8 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
   const findings: Finding[] = [];
   try {
     const info = await runtime.info();
-    findings.push({ check: 'Docker engine', ok: true, detail: `${info.serverVersion} (API ${info.apiVersion}), kernel ${info.kernelVersion}` });
+    const kind = info.kind === 'podman' ? 'Podman' : 'Docker';
+    findings.push({ check: 'Docker engine', ok: true, detail: `${kind} ${info.serverVersion} at ${runtime.endpoint} (API ${info.apiVersion}), kernel ${info.kernelVersion}` });
   } catch (error) {
     if (error instanceof OverlabError && error.kind === 'interrupted') throw error;
     const fix = error instanceof OverlabError && error.hint ? error.hint : 'bash scripts/setup.sh (installs docker.io and starts dockerd --bridge=none)';

@@ -1,4 +1,6 @@
-// ContainerRuntime on a Docker engine: the Engine API over its unix socket (engine-client.ts).
+// ContainerRuntime on a Docker engine, or Podman's Docker-compatible service: the Engine API over
+// whichever transport reaches it (engine-client.ts). Where Podman's answers differ from Docker's,
+// the difference is handled here and says so.
 import { PassThrough, type Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { interruptedError } from '../core/errors.js';
@@ -6,6 +8,7 @@ import { pollUntil } from '../core/poll.js';
 import { EngineClient, type EngineClientOptions, type EngineConnection, type EngineRequest, type EngineStream } from './engine-client.js';
 import { engineError, isEngineFailure } from './engine-errors.js';
 import { FrameDemuxer, STDERR, STDOUT } from './stream-demux.js';
+import { engineKind, type VersionAnswer } from './api-version.js';
 import { firstRegularFile } from './tar.js';
 import type {
   CallOptions,
@@ -101,7 +104,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   get endpoint(): string {
-    return this.client.socketPath;
+    return this.client.endpoint;
   }
 
   private json<T>(request: EngineRequest): Promise<T> {
@@ -110,13 +113,16 @@ export class DockerRuntime implements ContainerRuntime {
 
   async info(options: CallOptions = {}): Promise<EngineInfo> {
     const base = { method: 'GET' as const, operation: 'describe itself', signal: options.signal };
-    const [info, version] = await Promise.all([
+    const [info, version, negotiated] = await Promise.all([
       this.json<{ ServerVersion?: string; KernelVersion?: string; OperatingSystem?: string }>({ ...base, path: '/info' }),
-      this.json<{ Version?: string; ApiVersion?: string }>({ ...base, path: '/version' }),
+      this.json<VersionAnswer>({ ...base, path: '/version' }),
+      this.client.negotiatedApiVersion(options.signal ? { signal: options.signal } : {}),
     ]);
+    const { kind, version: kindVersion } = engineKind(version);
     return {
-      serverVersion: String(info.ServerVersion ?? version.Version ?? ''),
-      apiVersion: String(version.ApiVersion ?? ''),
+      kind,
+      serverVersion: String(kind === 'podman' ? kindVersion : (info.ServerVersion ?? version.Version ?? '')),
+      apiVersion: negotiated,
       kernelVersion: String(info.KernelVersion ?? ''),
       operatingSystem: String(info.OperatingSystem ?? ''),
     };
@@ -150,11 +156,17 @@ export class DockerRuntime implements ContainerRuntime {
       signal: options.signal,
     });
     let failure: string | undefined;
+    let imported: string | undefined;
     await followProgress(stream, (m) => {
       if (m.error) failure ??= m.error;
-      else if (m.status) options.onLog?.(m.status);
+      else if (m.status) {
+        if (/^sha256:[0-9a-f]{64}$/.test(m.status.trim())) imported = m.status.trim();
+        options.onLog?.(m.status);
+      }
     });
     if (failure) throw engineError('server', { engine: this.endpoint, operation: 'import', subject: `image ${ref}`, detail: failure });
+    // Podman's import ignores `tag` (it names the image <repo>:latest): tag what it made.
+    if (imported && !(await this.imageExists(ref, options))) await this.tagImage(imported, ref, options);
   }
 
   async buildImage(context: Buffer | Readable, tags: string[], options: ImageOptions = {}): Promise<void> {
@@ -224,7 +236,9 @@ export class DockerRuntime implements ContainerRuntime {
       state: c.State.Status,
       running: Boolean(c.State.Running),
       pid: c.State.Pid ?? 0,
-      sandboxKey: c.NetworkSettings?.SandboxKey ?? '',
+      // Podman names no sandbox for a container without a network; its process's namespace
+      // file is the same namespace, on the engine's machine as a sandbox key would be.
+      sandboxKey: c.NetworkSettings?.SandboxKey || (c.State.Running && c.State.Pid ? `/proc/${c.State.Pid}/ns/net` : ''),
       labels: c.Config?.Labels ?? {},
     };
   }
@@ -246,7 +260,8 @@ export class DockerRuntime implements ContainerRuntime {
     const raw = await this.json<RawContainer[]>({
       method: 'GET',
       path: '/containers/json',
-      query: { all: true, filters: JSON.stringify({ name: names.map((n) => `^/${escapeRegExp(n)}$`) }) },
+      // `/?`: Docker matches the name with its leading slash, Podman without.
+      query: { all: true, filters: JSON.stringify({ name: names.map((n) => `^/?${escapeRegExp(n)}$`) }) },
       operation: 'list containers by name',
       signal: options.signal,
     });

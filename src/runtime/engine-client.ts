@@ -1,11 +1,16 @@
-// The Docker Engine API over HTTP on a unix socket (node:http, no client library). Every request
-// has a deadline for the engine's answer and an abort: the client's own signal (the command's
-// Ctrl-C) reaches every request in flight, and each call may add a signal of its own.
+// The Docker Engine API over HTTP (node:http, no client library) on whichever transport reaches
+// the engine (engine-transport.ts: unix socket, TCP, TLS, ssh). Every request has a deadline for
+// the engine's answer and an abort: the client's own signal (the command's Ctrl-C) reaches every
+// request in flight, and each call may add a signal of its own. The API version is negotiated
+// once per client, on its first request (api-version.ts), and named in every path after it.
 import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { interruptedError } from '../core/errors.js';
-import { engineDeadlines, engineSocketPath, type EngineDeadlines } from './engine-endpoint.js';
+import { engineDeadlines, resolveEngineTarget, type EngineDeadlines } from './engine-endpoint.js';
+import { displayAddress, type EngineAddress } from './engine-address.js';
+import { engineTransport, type EngineTransport } from './engine-transport.js';
+import { negotiateApiVersion, type VersionAnswer } from './api-version.js';
 import { engineError, failureForStatus, failureForSocketError, type EngineError } from './engine-errors.js';
 
 /** Which deadline applies: a class from EngineDeadlines, or milliseconds. */
@@ -48,8 +53,13 @@ export interface EngineConnection {
 }
 
 export interface EngineClientOptions {
-  /** Defaults to DOCKER_HOST (unix://…) or /var/run/docker.sock. */
+  /** The engine; defaults to the docker CLI's choice (--context, DOCKER_HOST, DOCKER_CONTEXT,
+   * the current context, /var/run/docker.sock). */
+  address?: EngineAddress;
+  /** Shorthand for a unix socket address. */
   socketPath?: string;
+  /** A Docker context to use instead of the environment's choice (`--context`). */
+  context?: string;
   deadlines?: Partial<EngineDeadlines>;
   /** Aborts every request in flight when it fires (the command's Ctrl-C). Requests started after
    * it fired are not aborted by it (clean-up must still work) but first make sure the engine
@@ -86,28 +96,61 @@ function anySignal(signals: AbortSignal[]): AbortSignal {
   return controller.signal;
 }
 
+/** Paths answered the same by every API version: they come before (or without) negotiation. */
+const UNVERSIONED = new Set(['/_ping', '/version']);
+
 export class EngineClient {
-  readonly socketPath: string;
+  /** How messages and lab locks name the engine: a socket path, tcp://host:port or ssh://user@host. */
+  readonly endpoint: string;
+  /** The Docker context the engine was chosen by, if any. */
+  readonly context?: string;
+  readonly address?: EngineAddress;
   private readonly endpointError?: unknown;
   private readonly deadlines: EngineDeadlines;
   private readonly signal?: AbortSignal;
-  private readonly agent = new http.Agent({ keepAlive: false });
+  private readonly transport?: EngineTransport;
   private liveness?: Promise<boolean>;
+  private apiVersion?: Promise<string>;
 
   constructor(options: EngineClientOptions = {}) {
     const env = options.env ?? process.env;
-    let socketPath = options.socketPath;
-    if (socketPath === undefined) {
-      try {
-        socketPath = engineSocketPath(env);
-      } catch (error) {
-        this.endpointError = error;
-        socketPath = env.DOCKER_HOST ?? '';
+    let address = options.address ?? (options.socketPath !== undefined ? { kind: 'unix' as const, path: options.socketPath } : undefined);
+    let endpoint = address ? displayAddress(address) : '';
+    try {
+      if (!address) {
+        const target = resolveEngineTarget(env, options.context ? { context: options.context } : {});
+        address = target.address;
+        if (target.context) this.context = target.context;
+        endpoint = displayAddress(address);
       }
+      this.transport = engineTransport(address, endpoint, env);
+    } catch (error) {
+      this.endpointError = error;
+      endpoint ||= env.DOCKER_HOST ?? options.context ?? '';
     }
-    this.socketPath = socketPath;
+    this.endpoint = endpoint;
+    if (address) this.address = address;
     this.deadlines = { ...engineDeadlines(env), ...options.deadlines };
     if (options.signal) this.signal = options.signal;
+  }
+
+  /** `/v1.41` for this engine, asked once (a failure is not remembered: the next call asks again). */
+  private versionPrefix(request: EngineRequest): Promise<string> {
+    if (!this.apiVersion) {
+      const asking = this.json<VersionAnswer>({ method: 'GET', path: '/version', operation: request.operation, ...(request.subject ? { subject: request.subject } : {}), ...(request.signal ? { signal: request.signal } : {}) }).then((answer) =>
+        negotiateApiVersion(answer ?? {}, this.endpoint),
+      );
+      this.apiVersion = asking;
+      asking.catch(() => {
+        if (this.apiVersion === asking) this.apiVersion = undefined;
+      });
+    }
+    return this.apiVersion.then((v) => `/v${v}`);
+  }
+
+  /** The negotiated Engine API version (asking the engine if not yet asked). */
+  async negotiatedApiVersion(options: { signal?: AbortSignal } = {}): Promise<string> {
+    return (await this.versionPrefix({ method: 'GET', path: '/version', operation: 'say which API version it speaks', ...(options.signal ? { signal: options.signal } : {}) })).slice(2);
   }
 
   async json<T>(request: EngineRequest): Promise<T> {
@@ -149,7 +192,7 @@ export class EngineClient {
   }
 
   private call(request: EngineRequest) {
-    return { engine: this.socketPath, operation: request.operation, ...(request.subject ? { subject: request.subject } : {}) };
+    return { engine: this.endpoint, operation: request.operation, ...(request.subject ? { subject: request.subject } : {}) };
   }
 
   private deadlineMs(deadline: Deadline | undefined): number {
@@ -175,11 +218,14 @@ export class EngineClient {
 
   private async open(request: EngineRequest, mode: Mode, probing = false): Promise<Opened> {
     if (this.endpointError) throw this.endpointError;
+    const transport = this.transport!;
     const signal = this.signalFor(request.signal);
     if (signal?.aborted) throw interruptedError();
     if (!probing && this.signal?.aborted && !(await this.answersAfterAbort())) {
       throw engineError('timeout', { ...this.call(request), timeoutMs: this.deadlines.livenessMs });
     }
+    const prefix = UNVERSIONED.has(request.path) ? '' : await this.versionPrefix(request);
+    if (signal?.aborted) throw interruptedError();
     const deadlineMs = this.deadlineMs(request.deadline);
     const headers: http.OutgoingHttpHeaders = { Host: 'docker' };
     let payload: Buffer | Readable | undefined;
@@ -200,12 +246,10 @@ export class EngineClient {
     return new Promise<Opened>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      const req = http.request({
-        socketPath: this.socketPath,
+      const req = transport.request({
         method: request.method,
-        path: request.path + queryString(request.query),
+        path: prefix + request.path + queryString(request.query),
         headers,
-        agent: this.agent,
       });
       const stopListening = () => {
         if (timer) clearTimeout(timer);

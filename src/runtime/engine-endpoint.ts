@@ -1,21 +1,51 @@
-// Where the Docker engine listens and how long overlab waits for it. overlab speaks the Engine
-// API over a local unix socket only: no TCP, TLS or SSH transports (and none of their libraries).
+// Which engine a command talks to and how long overlab waits for it. The choice follows the
+// docker CLI: `--context NAME`, else DOCKER_HOST (with DOCKER_TLS_VERIFY / DOCKER_TLS and
+// DOCKER_CERT_PATH for tcp://), else DOCKER_CONTEXT, else the current context of the Docker
+// configuration, else the local socket.
+import { join } from 'node:path';
 import { environmentError } from '../core/errors.js';
+import { DEFAULT_CONTEXT, currentContext, dockerConfigDir, readDockerContext } from './docker-context.js';
+import { DEFAULT_SOCKET, parseEngineAddress, type EngineAddress, type EngineTls } from './engine-address.js';
 
-export const DEFAULT_SOCKET = '/var/run/docker.sock';
+export { DEFAULT_SOCKET };
 
-/** DOCKER_HOST → the socket path; anything but unix://… is an environment error (exit 3). */
-export function engineSocketPath(env: Record<string, string | undefined> = process.env): string {
+type Env = Record<string, string | undefined>;
+
+/** An engine to talk to, and the Docker context it came from (if any). */
+export interface EngineTarget {
+  address: EngineAddress;
+  context?: string;
+}
+
+/** DOCKER_TLS_VERIFY / DOCKER_TLS and DOCKER_CERT_PATH, as the docker CLI reads them. */
+export function tlsFromEnv(env: Env): EngineTls | undefined {
+  const verify = Boolean(env.DOCKER_TLS_VERIFY);
+  if (!verify && !env.DOCKER_TLS) return undefined;
+  const certDir = env.DOCKER_CERT_PATH?.trim() || dockerConfigDir(env);
+  return { verify, certDir };
+}
+
+function fromContext(name: string, env: Env, what: string, kind: 'input' | 'environment'): EngineTarget {
+  if (name === DEFAULT_CONTEXT) return fromHost(env);
+  const { context, address } = readDockerContext(name, env, { what, kind });
+  return { address, context };
+}
+
+function fromHost(env: Env): EngineTarget {
   const host = env.DOCKER_HOST?.trim();
-  if (!host) return DEFAULT_SOCKET;
-  if (host.startsWith('unix://')) {
-    const path = host.slice('unix://'.length);
-    if (path.startsWith('/')) return path;
-  }
-  throw environmentError(
-    `DOCKER_HOST=${JSON.stringify(host).slice(1, -1).slice(0, 200)} is not a unix socket; overlab talks to the Docker engine only over a local unix socket`,
-    `unset DOCKER_HOST to use ${DEFAULT_SOCKET}, or set DOCKER_HOST=unix:///path/to/docker.sock (a remote engine's socket can be forwarded with \`ssh -L /tmp/docker.sock:/var/run/docker.sock <host>\`)`,
-  );
+  if (!host) return { address: { kind: 'unix', path: DEFAULT_SOCKET } };
+  return { address: parseEngineAddress(host, { what: 'DOCKER_HOST', kind: 'environment' }, tlsFromEnv(env)) };
+}
+
+/** The engine a command talks to when no lab names engines of its own. */
+export function resolveEngineTarget(env: Env = process.env, options: { context?: string } = {}): EngineTarget {
+  if (options.context) return fromContext(options.context, env, '--context', 'input');
+  if (env.DOCKER_HOST?.trim()) return fromHost(env);
+  const named = env.DOCKER_CONTEXT?.trim();
+  if (named) return fromContext(named, env, 'DOCKER_CONTEXT', 'environment');
+  const current = currentContext(env);
+  if (current) return fromContext(current, env, `currentContext in ${join(dockerConfigDir(env), 'config.json')}`, 'environment');
+  return fromHost(env);
 }
 
 /** How long one request may wait for the engine's answer (connect + response headers). */

@@ -6,7 +6,7 @@ export type EngineFailure = 'not-found' | 'conflict' | 'timeout' | 'unreachable'
 
 /** What overlab was doing when the engine failed, for the sentence: "create container x". */
 export interface EngineCall {
-  /** The engine's socket path. */
+  /** The engine: its socket path, tcp://host:port or ssh://user@host. */
   engine: string;
   /** A verb phrase: "create", "run a command in", "read a file from". */
   operation: string;
@@ -72,6 +72,32 @@ interface Mapping {
 
 const START_ENGINE = 'start one: `bash scripts/setup.sh` installs docker.io and starts dockerd, or run `dockerd --bridge=none &` as root; or point DOCKER_HOST at the engine\'s socket (unix:///…)';
 
+const START_REMOTE_ENGINE = 'check that dockerd runs on that machine and listens there (`dockerd -H tcp://0.0.0.0:2376 --tlsverify …`), and that no firewall drops the port';
+
+/** Node's and OpenSSL's names for a failed TLS handshake or certificate check. */
+function isTlsCode(code: string): boolean {
+  return /^(ERR_SSL_|ERR_TLS_|EPROTO$)/.test(code) || /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|LEAF_SIGNATURE/.test(code);
+}
+
+/** ssh failed before the engine was reached: what ssh said decides the advice. */
+function sshFailure(facts: EngineFailureFacts, detail: string | undefined): Mapping {
+  const said = detail ?? 'ssh failed';
+  const base = `overlab could not reach the Docker engine at ${facts.engine} over ssh: ${said}`;
+  if (/permission denied|no more authentication methods|too many authentication failures/i.test(said)) {
+    return { kind: 'environment', message: base, hint: 'overlab runs ssh with BatchMode=yes, so it never asks for a password: load a key into your agent (`ssh-add`) or name one for that host in ~/.ssh/config, and check it is in the remote user\'s authorized_keys' };
+  }
+  if (/host key verification failed|remote host identification has changed/i.test(said)) {
+    return { kind: 'environment', message: base, hint: 'ssh does not know (or no longer trusts) that machine\'s host key, and overlab never answers ssh\'s question for you: connect once by hand (`ssh user@host true`) and check the fingerprint' };
+  }
+  if (/command not found|no such file|not recognized|unknown command|dial-stdio/i.test(said)) {
+    return { kind: 'environment', message: `ssh reached ${facts.engine}, but \`docker system dial-stdio\` does not work there: ${said}`, hint: 'the docker CLI must be installed on that machine (Debian: docker.io or docker-ce-cli) for the remote user, able to reach its engine (DOCKER_HOST there, or its default socket)' };
+  }
+  if (/could not resolve|name or service not known|connection refused|timed out|no route/i.test(said)) {
+    return { kind: 'environment', message: base, hint: 'check the host name and port, that sshd runs there, and that no firewall drops it' };
+  }
+  return { kind: 'environment', message: base, hint: 'try `ssh -o BatchMode=yes user@host docker version` by hand: it must work without a prompt' };
+}
+
 function mapping(failure: EngineFailure, facts: EngineFailureFacts): Mapping {
   const detail = engineDetail(facts.detail);
   switch (failure) {
@@ -85,7 +111,24 @@ function mapping(failure: EngineFailure, facts: EngineFailureFacts): Mapping {
       }
       if (facts.code === 'ENOENT' || facts.code === 'ECONNREFUSED' || facts.code === 'ENOTSOCK') {
         const why = facts.code === 'ENOENT' ? 'the socket does not exist' : facts.code === 'ENOTSOCK' ? 'that path is not a socket' : 'nothing listens on it';
-        return { kind: 'environment', message: `no Docker engine answers at ${facts.engine} (${why})`, hint: START_ENGINE };
+        return { kind: 'environment', message: `no Docker engine answers at ${facts.engine} (${why})`, hint: facts.engine.startsWith('/') ? START_ENGINE : START_REMOTE_ENGINE };
+      }
+      if (facts.code === 'ENOTFOUND' || facts.code === 'EAI_AGAIN' || facts.code === 'EHOSTUNREACH' || facts.code === 'ENETUNREACH') {
+        const why = facts.code === 'ENOTFOUND' || facts.code === 'EAI_AGAIN' ? 'no such host name' : 'no route to that host';
+        return { kind: 'environment', message: `no Docker engine answers at ${facts.engine} (${why})`, hint: 'check the address (`overlab doctor` tries every engine); a name must resolve on this machine' };
+      }
+      if (facts.code === 'ESSH_MISSING') {
+        return { kind: 'environment', message: `overlab cannot reach ${facts.engine}: there is no \`ssh\` program on this machine`, hint: 'install the OpenSSH client (Debian: apt-get install openssh-client)' };
+      }
+      if (facts.code === 'ESSH') {
+        return sshFailure(facts, detail);
+      }
+      if (facts.code && isTlsCode(facts.code)) {
+        return {
+          kind: 'environment',
+          message: `the TLS handshake with the Docker engine at ${facts.engine} failed${detail ? `: ${detail}` : ` (${facts.code})`}`,
+          hint: 'DOCKER_CERT_PATH (or the engine\'s certPath) must hold the ca.pem that signed the engine\'s certificate and a client cert.pem/key.pem the engine trusts; the engine\'s certificate must name the host or address overlab dials',
+        };
       }
       return {
         kind: 'environment',
@@ -115,6 +158,13 @@ function mapping(failure: EngineFailure, facts: EngineFailureFacts): Mapping {
         hint: 'a container may be stopped or paused, or its name taken by another: `overlab ls` shows the labs and their state; `overlab up <spec> --recreate` rebuilds one',
       };
     case 'bad-request':
+      if (detail && /HTTP request to an HTTPS server/i.test(detail)) {
+        return {
+          kind: 'environment',
+          message: `the Docker engine at ${facts.engine} speaks TLS, and overlab connected without it`,
+          hint: 'set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory with ca.pem, cert.pem and key.pem (or give the engine a context with its TLS material)',
+        };
+      }
       return {
         kind: 'input',
         message: withDetail(`the Docker engine rejected the request to ${what(facts)} as invalid`, detail),

@@ -1,5 +1,5 @@
 // The only contract the rest of overlab has with a container engine. One implementation per
-// engine (docker-runtime.ts: the Engine API over its unix socket); unit tests use the in-memory
+// engine API (docker-runtime.ts: the Engine API of Docker or Podman, over any transport); unit tests use the in-memory
 // fake in test/support/fake-runtime.ts. Every call takes an optional last `options` with an
 // AbortSignal; the implementation also aborts every call in flight on the command's Ctrl-C and
 // gives each a deadline, so no call waits forever on a hung engine.
@@ -93,7 +93,11 @@ export interface NetworkSummary {
 }
 
 export interface EngineInfo {
+  /** Docker, or Podman's Docker-compatible service. */
+  kind?: 'docker' | 'podman';
+  /** The engine's own version (Docker's or Podman's, not the API's). */
   serverVersion: string;
+  /** The Engine API version overlab speaks to it (negotiated). */
   apiVersion: string;
   kernelVersion: string;
   operatingSystem: string;

@@ -2,6 +2,8 @@
 // needs (routes given by the test), including the hijacked exec connection. For the engine
 // client's unit tests: real sockets, real HTTP parsing, no Docker.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,14 +20,25 @@ export type Route = (req: RecordedRequest, res: ServerResponse) => void | Promis
 /** Called with the raw socket after the 101 answer: write frames, read stdin. */
 export type UpgradeRoute = (req: RecordedRequest, socket: Duplex) => void | Promise<void>;
 
+export interface FakeEngineOptions {
+  /** Listen on 127.0.0.1 (a free port) with TLS instead of on a unix socket. */
+  tls?: https.ServerOptions;
+}
+
 export interface FakeEngine {
   socketPath: string;
+  /** The TCP port, when listening with TLS. */
+  port?: number;
   requests: RecordedRequest[];
   /** `${method} ${pathname}` → handler; unmatched requests get 404 with a Docker-style message. */
   routes: Map<string, Route>;
   upgrades: Map<string, UpgradeRoute>;
   /** Sockets accepted and never answered (the hung engine). */
   hang: boolean;
+  /** How often the default /version route answered (API negotiation). */
+  versionAsked: number;
+  /** The version prefixes requests came with (`/v1.41`), in order. */
+  prefixes: string[];
   close(): Promise<void>;
 }
 
@@ -35,7 +48,17 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function startFakeEngine(): Promise<FakeEngine> {
+export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<FakeEngine> {
+  /** The request's URL with its API version prefix (`/v1.41`) taken off and remembered. */
+  const unversioned = (raw: string | undefined): URL => {
+    const url = new URL(raw ?? '/', 'http://docker');
+    const m = /^\/v\d+\.\d+(?=\/)/.exec(url.pathname);
+    if (m) {
+      engine.prefixes.push(m[0]);
+      url.pathname = url.pathname.slice(m[0].length);
+    }
+    return url;
+  };
   const dir = mkdtempSync(join(tmpdir(), 'overlab-fake-engine-'));
   const socketPath = join(dir, 'docker.sock');
   const sockets = new Set<Duplex>();
@@ -45,15 +68,23 @@ export async function startFakeEngine(): Promise<FakeEngine> {
     routes: new Map(),
     upgrades: new Map(),
     hang: false,
+    versionAsked: 0,
+    prefixes: [],
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  const server = http.createServer(async (req, res) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     if (engine.hang) return; // accept, never answer
-    const recorded: RecordedRequest = { method: req.method ?? '', url: new URL(req.url ?? '/', 'http://docker'), body: await readBody(req), headers: req.headers };
+    const recorded: RecordedRequest = { method: req.method ?? '', url: unversioned(req.url), body: await readBody(req), headers: req.headers };
+    if (recorded.method === 'GET' && recorded.url.pathname === '/version' && !engine.routes.has('GET /version')) {
+      // The client asks once which API version to speak; tests that do not care get a 20.10 answer.
+      engine.versionAsked += 1;
+      json(res, 200, { Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12' });
+      return;
+    }
     engine.requests.push(recorded);
     const route = engine.routes.get(`${recorded.method} ${recorded.url.pathname}`);
     if (!route) {
@@ -61,14 +92,15 @@ export async function startFakeEngine(): Promise<FakeEngine> {
       return;
     }
     await route(recorded, res);
-  });
-  server.on('connection', (socket) => {
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (engine.hang) return;
-    const url = new URL(req.url ?? '/', 'http://docker');
+    const url = unversioned(req.url);
     const length = Number(req.headers['content-length'] ?? 0);
     // The JSON body of the start request arrives before the connection is handed over.
     let body = head;
@@ -83,7 +115,12 @@ export async function startFakeEngine(): Promise<FakeEngine> {
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     await route(recorded, socket);
   });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  if (options.tls) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    engine.port = (server.address() as AddressInfo).port;
+  } else {
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  }
   return engine;
 }
 

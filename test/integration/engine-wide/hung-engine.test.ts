@@ -73,9 +73,12 @@ describe('a hung engine (a socket that accepts and never answers)', () => {
     console.log(`hung engine: overlab ${args.join(' ')} ended ${took} ms after one SIGINT (exit ${r.exitCode})`);
   });
 
-  it('refuses a DOCKER_HOST that is not a unix socket (exit 3)', async () => {
-    const r = await overlab(['ls'], { DOCKER_HOST: 'tcp://127.0.0.1:2375' });
-    expect(r.exitCode).toBe(3);
-    expect(r.stderr).toContain('only over a local unix socket');
+  it('refuses a DOCKER_HOST no engine can be reached by, and says when nothing listens on a tcp:// one (exit 3)', async () => {
+    const pipe = await overlab(['ls'], { DOCKER_HOST: 'npipe:////./pipe/docker_engine' });
+    expect(pipe.exitCode).toBe(3);
+    expect(pipe.stderr).toContain('is not an engine address overlab can reach');
+    const tcp = await overlab(['ls'], { DOCKER_HOST: 'tcp://127.0.0.1:1' });
+    expect(tcp.exitCode).toBe(3);
+    expect(tcp.stderr).toContain('no Docker engine answers at tcp://127.0.0.1:1 (nothing listens on it)');
   });
 });

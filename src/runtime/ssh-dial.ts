@@ -1,0 +1,158 @@
+// ssh://user@host as the docker CLI reaches it: every connection is `ssh … -- host docker system
+// dial-stdio`, the remote docker CLI relaying the bytes to its engine's socket. BatchMode=yes: no
+// prompt ever waits for a password or a host key (a missing key fails at once, and says so).
+// The user's ssh config and agent apply as for any ssh they run. Connections to one host share
+// one ssh session (ControlMaster, in a private directory, closing itself 10 s after the last
+// use), so an exec costs a channel, not a handshake.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { lstatSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+
+type Env = Record<string, string | undefined>;
+
+export interface SshDestination {
+  host: string;
+  user?: string;
+  port?: number;
+}
+
+/** How long the shared ssh session outlives its last connection. */
+const CONTROL_PERSIST = '10s';
+
+/** A directory only we may use for ControlMaster sockets, or none (then each connection is its own session). */
+function controlDirectory(env: Env): string | undefined {
+  if (env.OVERLAB_SSH_MULTIPLEX === '0') return undefined;
+  const uid = process.getuid?.() ?? 0;
+  const dir = join(tmpdir(), `overlab-ssh-${uid}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // exists (checked below) or cannot be made
+  }
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The argv of one ssh connection (no shell: the remote command is constant text). */
+export function sshDialArgv(destination: SshDestination, env: Env = process.env): string[] {
+  const argv = ['-o', 'BatchMode=yes', '-T'];
+  if (env.OVERLAB_SSH_CONFIG) argv.push('-F', env.OVERLAB_SSH_CONFIG);
+  const control = controlDirectory(env);
+  if (control) argv.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${join(control, '%C')}`, '-o', `ControlPersist=${CONTROL_PERSIST}`);
+  if (destination.port !== undefined) argv.push('-p', String(destination.port));
+  if (destination.user !== undefined) argv.push('-l', destination.user);
+  // `--` and a host that never starts with `-` (engine-address.ts): the host is never an option.
+  argv.push('--', destination.host.replace(/^\[(.*)\]$/, '$1'), 'docker', 'system', 'dial-stdio');
+  return argv;
+}
+
+/** Raised when ssh itself fails (code ESSH): `stderr` is what ssh (or the remote shell) said. */
+export class SshDialError extends Error {
+  readonly code = 'ESSH';
+  readonly exitCode: number | null;
+  readonly stderr: string;
+  constructor(exitCode: number | null, stderr: string) {
+    const said = stderr.trim().split('\n').filter((l) => l.trim()).at(-1) ?? '';
+    super(said || `ssh exited with ${exitCode ?? 'a signal'}`);
+    this.name = 'SshDialError';
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** The bytes of one ssh dial-stdio process as a socket-like stream for node:http. */
+export class SshDialStream extends Duplex {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private stderr = '';
+  private received = false;
+
+  constructor(destination: SshDestination, env: Env = process.env) {
+    super({ allowHalfOpen: true });
+    this.child = spawn('ssh', sshDialArgv(destination, env), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } as NodeJS.ProcessEnv });
+    const { child } = this;
+    let stdoutEnded = false;
+    let exit: number | null | undefined;
+    let stderrEnded = false;
+    // ssh that failed before relaying a byte is an error with ssh's own words; otherwise the end
+    // of its output is the end of the connection.
+    const settle = () => {
+      if (!stdoutEnded || exit === undefined || this.destroyed) return;
+      if (this.received || exit === 0) {
+        this.push(null);
+        return;
+      }
+      const fail = () => {
+        if (!this.destroyed) this.destroy(new SshDialError(exit ?? null, this.stderr));
+      };
+      if (stderrEnded) fail();
+      else setTimeout(fail, 100).unref();
+      child.stderr.once('end', fail);
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      this.received = true;
+      if (!this.push(chunk)) child.stdout.pause();
+    });
+    child.stdout.on('end', () => {
+      stdoutEnded = true;
+      if (this.received) this.push(null);
+      else settle();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (this.stderr.length < 8192) this.stderr += chunk.toString('utf8');
+    });
+    child.stderr.on('end', () => {
+      stderrEnded = true;
+    });
+    child.stdin.on('error', () => undefined); // ssh gone: its exit says why
+    child.on('error', (error) => this.destroy(Object.assign(new SshDialError(null, error.message), { code: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'ESSH_MISSING' : 'ESSH' })));
+    child.on('exit', (code) => {
+      exit = code;
+      // A shared ssh session keeps ssh's stderr open after this client has gone: stop reading it
+      // soon, so nothing holds the command's event loop for the session's lifetime.
+      setTimeout(() => child.stderr.destroy(), 150).unref();
+      if (!this.received) settle();
+    });
+  }
+
+  override _read(): void {
+    this.child.stdout.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.child.stdin.write(chunk, (error) => callback(error ?? null));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.child.stdin.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    this.child.stdout.destroy();
+    callback(error);
+  }
+
+  // node:http treats its connection as a net.Socket; these have no meaning for a pipe.
+  setTimeout(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
