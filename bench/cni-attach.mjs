@@ -8,11 +8,11 @@ import { performance } from 'node:perf_hooks';
 import { setMaxListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { DockerRuntime } from '../dist/runtime/docker-runtime.js';
-import { loadLabSpec } from '../dist/spec/load.js';
-import { resolveLab } from '../dist/plan/addressing.js';
+import { loadLabSpec } from '../dist/lab-loader/load.js';
+import { resolveLab } from '../dist/plan/resolve-lab.js';
 import { upPhases } from '../dist/core/lab-up.js';
 import { downLab } from '../dist/core/lab-down.js';
-import { takenSubnets } from '../dist/core/taken-subnets.js';
+import { takenSubnets } from '../dist/lab/taken-subnets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { setMaxListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { DockerRuntime } from '../dist/runtime/docker-runtime.js';
-import { requireRunningLab } from '../dist/core/lab-registry.js';
-import { LabNames } from '../dist/checks/lab-names.js';
-import { readLabFacts } from '../dist/core/lab-facts.js';
+import { requireRunningLab } from '../dist/lab/engine-labs.js';
+import { LabReferences } from '../dist/lab/lab-references.js';
+import { readLabFacts } from '../dist/lab/etcd-leases.js';
 import { runCheck } from '../dist/checks/run-checks.js';
 import { traceLab, DEFAULT_TRACE_OPTIONS } from '../dist/trace/trace-lab.js';
 
@@ -44,7 +44,7 @@ cli(['up', `labs/${LAB}.yaml`]);
 const lab = await requireRunningLab(runtime, LAB);
 
 try {
-  const names = new LabNames(lab, await readLabFacts(runtime, lab));
+  const names = new LabReferences(lab, await readLabFacts(runtime, lab));
   const capture = lab.checks.find((c) => c.capture && c.capture.on === 'host1:eth0');
   const trace = [];
   const check = [];

@@ -15,7 +15,7 @@ process.on('SIGTERM', early(143, 'terminated (SIGTERM)'));
 const args = process.argv.slice(2);
 const validateModule = async () => {
   try {
-    return await import('../dist/spec/validate-bundle.js');
+    return await import('../dist/lab-loader/validate-bundle.js');
   } catch (error) {
     if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('validate-bundle.js')) throw error;
     return import('../dist/cli/validate-fast.js');

@@ -1,15 +1,16 @@
 // Build step: the CLI's hottest path, `overlab validate <spec>` (what an editor or a pre-commit
-// hook runs on every save), as one ES module: dist/spec/validate-bundle.js, made by esbuild from
-// the compiled dist/cli/validate-fast.js with the yaml package inside. Node then reads one file
-// instead of ~110 modules. It sits in dist/spec/ so that the paths its code finds beside itself
-// (lab-validator.cjs, parse-worker.js, ../../schema/) are the same as in the unbundled module.
+// hook runs on every save), as one ES module: dist/lab-loader/validate-bundle.js, made by esbuild
+// from the compiled dist/cli/validate-fast.js with the yaml package inside. Node then reads one
+// file instead of ~110 modules. It sits in dist/lab-loader/ so that the paths its code finds
+// beside itself (lab-validator.cjs, parse-worker.js, ../../schema/) are the same as in the
+// unbundled modules.
 // bin/run.js falls back to the unbundled module when the bundle is missing.
 import { build } from 'esbuild';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outDir = `${root}dist/spec`;
+const outDir = `${root}dist/lab-loader`;
 
 /** What the code imports only when it needs it (`await import(...)`: a check kind's probes) stays
  * a module of its own, loaded from dist/ if ever needed — except what validating itself may load
@@ -46,4 +47,4 @@ const result = await build({
 });
 const inputs = Object.keys(result.metafile.inputs).length;
 const bytes = Object.values(result.metafile.outputs)[0].bytes;
-console.error(`dist/spec/validate-bundle.js: ${inputs} modules in one file (${Math.round(bytes / 1024)} KiB)`);
+console.error(`dist/lab-loader/validate-bundle.js: ${inputs} modules in one file (${Math.round(bytes / 1024)} KiB)`);

@@ -9,7 +9,7 @@
 #   scripts/dev/agent-harness.sh state <host>                            ip -j route / neigh, bridge -j fdb, stats
 #   scripts/dev/agent-harness.sh ping <from-host> <to-host> [count]      pod -> pod ping across hosts
 #   scripts/dev/agent-harness.sh pod-ip <host>                           the pod's address
-#   scripts/dev/agent-harness.sh update-agent                            copy a fresh dist/agent into the hosts
+#   scripts/dev/agent-harness.sh update-agent                            copy a fresh dist/host/agent into the hosts
 #   scripts/dev/agent-harness.sh set-config <key> <json-value|->         set (or with "-" remove) one key in both agents' config
 # Env: TUNIO=poll|threadpool and UDPDATAPATH=native|node go into the agents' config at `up`.
 #
@@ -53,7 +53,7 @@ wire() { # wire <container> <ip>
 install_agent() { # install_agent <host>
   local h="$1"
   dx "$P-$h" mkdir -p /opt/overlab/agent /etc/overlab /run/overlab
-  docker cp dist/agent/. "$P-$h:/opt/overlab/agent/" >/dev/null
+  docker cp dist/host/agent/. "$P-$h:/opt/overlab/agent/" >/dev/null
   docker cp dist/native/tun-open "$P-$h:/opt/overlab/agent/tun-open" >/dev/null
   docker cp dist/native/udp-proxy "$P-$h:/opt/overlab/agent/udp-proxy" >/dev/null
   dx "$P-$h" sh -c 'printf "{\"type\":\"module\"}\n" > /opt/overlab/agent/package.json; find /opt/overlab/agent -name "*.map" -delete'

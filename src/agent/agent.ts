@@ -12,22 +12,22 @@ import type { AgentConfig } from './config.js';
 import { HttpEtcdClient } from './etcd/http.js';
 import type { EtcdClient, KeyValue, WatchEvent } from './etcd/types.js';
 import { writeFileAtomic } from './files.js';
-import { type Ip4Net, formatCidr } from './ip4.js';
+import { type Ip4Net, formatNet } from '../shared/ipv4.js';
 import { type CommandRunner, ExecRunner } from './kernel.js';
-import type { NetworkConfig } from './lease.js';
+import type { NetworkConfig } from '../shared/flannel-lease.js';
 import { LeaseBook } from './lease-book.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { PeerLease } from './lease-rules.js';
 import { LeaseWatch } from './lease-watch.js';
 import { FileLogger, type Logger } from './log.js';
-import { mtuFor } from './peer-state.js';
+import { mtuFor } from '../shared/peer-state.js';
 import { PeerSync } from './peer-sync.js';
 import { ensureBridge, ensureIpForward, ensureMasquerade } from './pod-side.js';
-import { type OwnLease, SubnetRegistry } from './registry.js';
+import { type OwnLease, SubnetRegistry } from './lease-store.js';
 import { retryForever } from './retry.js';
 import { type StatsBody, StatsWriter } from './stats-writer.js';
 import { StatusServer } from './status-server.js';
-import { leaseSubnetOf, parseSubnetEnv, renderSubnetEnv, subnetEnvFor } from './subnet-env.js';
+import { leaseSubnetOf, parseSubnetEnv, renderSubnetEnv, subnetEnvFor } from '../shared/subnet-env.js';
 import { underlayNet } from './underlay.js';
 import type { Backend, BackendDeps } from './backend/types.js';
 import { VxlanBackend } from './backend/vxlan.js';
@@ -106,7 +106,7 @@ export class Agent {
     if (!this.deps.skipSysctl) ensureIpForward(log);
 
     const net = await retryForever('reading the network config', () => this.registry.getNetworkConfig(), log, () => this.stopped);
-    log.info(`network config: Network ${formatCidr(net.network)}, SubnetLen ${net.subnetLen}, Backend ${net.backend.type}${net.backend.type === 'vxlan' ? ` VNI ${net.backend.vni}` : ''}${net.backend.port ? ` port ${net.backend.port}` : ''}`);
+    log.info(`network config: Network ${formatNet(net.network)}, SubnetLen ${net.subnetLen}, Backend ${net.backend.type}${net.backend.type === 'vxlan' ? ` VNI ${net.backend.vni}` : ''}${net.backend.port ? ` port ${net.backend.port}` : ''}`);
     const underlay = await underlayNet(cfg, this.runner, log);
     const backend = createBackend({ cfg, net, runner: this.runner, log }, this.deps.tunFd);
     const backendData = await backend.prepare();
@@ -123,7 +123,7 @@ export class Agent {
     this.r = r;
 
     const preferred = this.previousSubnet(net);
-    if (preferred) log.info(`previous subnet from ${cfg.subnetEnvFile}: ${formatCidr(preferred)}`);
+    if (preferred) log.info(`previous subnet from ${cfg.subnetEnvFile}: ${formatNet(preferred)}`);
     const own = await keeper.acquire(preferred);
     await this.applyOwn(own);
     const book = new LeaseBook({ prefix: cfg.prefix, net, underlay, self: { key: own.key, subnet: own.subnet, publicIp: cfg.publicIp } }, log);
@@ -135,13 +135,13 @@ export class Agent {
     keeper.startRenewing();
     await this.stats.write();
     this.stats.start();
-    log.info(`agent ready: subnet ${formatCidr(own.subnet)}, ${book.peers.length} peer lease(s), ${book.rejected.length} refused`);
+    log.info(`agent ready: subnet ${formatNet(own.subnet)}, ${book.peers.length} peer lease(s), ${book.rejected.length} refused`);
   }
 
   private previousSubnet(net: NetworkConfig): Ip4Net | null {
     try {
       const env = parseSubnetEnv(readFileSync(this.cfg.subnetEnvFile, 'utf8'));
-      if (!env || env.network !== formatCidr(net.network)) return null;
+      if (!env || env.network !== formatNet(net.network)) return null;
       return leaseSubnetOf(env);
     } catch {
       return null;
@@ -220,10 +220,10 @@ export class Agent {
       host: this.cfg.host,
       backend: r?.backend.type ?? null,
       publicIp: this.cfg.publicIp,
-      subnet: own ? formatCidr(own.subnet) : null,
+      subnet: own ? formatNet(own.subnet) : null,
       lease: own && r ? { key: own.key, etcdLease: own.etcdLease, ttlSeconds: this.cfg.leaseTtlSeconds, renewals: r.keeper.renewals, rewrites: r.keeper.rewrites } : null,
       etcd: { reachable: (r?.keeper.etcdDownSince ?? 0) === 0, watching: r?.watch.watching ?? false, lastRevision: r?.watch.lastRevision ?? 0 },
-      peers: (r?.book?.peers ?? []).map((l) => ({ subnet: formatCidr(l.subnet), publicIp: l.publicIp, backendType: l.backendType })),
+      peers: (r?.book?.peers ?? []).map((l) => ({ subnet: formatNet(l.subnet), publicIp: l.publicIp, backendType: l.backendType })),
       rejectedLeases: [...(r?.book?.rejected ?? [])],
       peerSync: r?.sync?.stats() ?? { syncs: 0, fullSyncs: 0, changes: 0, failures: 0, processes: 0, lastDurationMs: null, lastAt: null, inSync: false },
       device,

@@ -12,7 +12,8 @@
 // in a fresh one-shot process instead.
 
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import type { BatchTool } from './kernel-batch.js';
+/** The iproute2 tools that read a batch on stdin. */
+export type BatchTool = 'ip' | 'bridge';
 
 export const SENTINEL: Record<BatchTool, string> = {
   ip: 'link show dev overlab-sentinel',

@@ -1,6 +1,7 @@
 // The agent's own config file (/etc/overlab/agent.json): validated strictly, with clear errors.
 
-import { isIp, netContains, parseCidr, parseIp } from './ip4.js';
+import { isIp, netContains, parseNet, parseIp } from '../shared/ipv4.js';
+import { linuxIfnameProblem } from '../shared/interface-names.js';
 
 export interface AgentConfig {
   /** Host name (for logs and stats). */
@@ -86,7 +87,8 @@ const KNOWN = new Set([
   'udpProxy',
 ]);
 
-const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
+/** Linux's rule (src/shared/interface-names.ts), narrowed to plain words for `ip`. */
+const isIfname = (name: string) => /^[A-Za-z0-9_.-]+$/.test(name) && linuxIfnameProblem(name) === undefined;
 
 /** Validates a parsed JSON value; throws ConfigError listing every problem. */
 export function validateAgentConfig(raw: unknown): AgentConfig {
@@ -121,7 +123,7 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
   if (o.underlayCidr !== undefined) {
     const v = str('underlayCidr');
     try {
-      const n = parseCidr(v, false);
+      const n = parseNet(v, false);
       if (n.prefixLen < 8 || n.prefixLen > 30) errs.push(`"underlayCidr" ${JSON.stringify(v)} must have a prefix length in [8, 30]`);
       else if (publicIp && isIp(publicIp) && !netContains(n, parseIp(publicIp))) errs.push(`"publicIp" ${publicIp} is outside "underlayCidr" ${v}`);
       else underlayCidr = v;
@@ -130,7 +132,7 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
     }
   }
   const underlayIface = str('underlayIface', DEFAULTS.underlayIface);
-  if (underlayIface && !IFNAME_RE.test(underlayIface)) errs.push(`"underlayIface" ${JSON.stringify(underlayIface)} is not an interface name`);
+  if (underlayIface && !isIfname(underlayIface)) errs.push(`"underlayIface" ${JSON.stringify(underlayIface)} is not an interface name`);
   const underlayMtu = int('underlayMtu', DEFAULTS.underlayMtu, 576, 65535);
   let etcdEndpoints: string[] = [];
   const ep = o.etcdEndpoints;
@@ -147,7 +149,7 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
   const leaseTtlSeconds = int('leaseTtlSeconds', DEFAULTS.leaseTtlSeconds, 5, 10 * 365 * 86400);
   const logFile = str('logFile', DEFAULTS.logFile);
   const bridge = str('bridge', DEFAULTS.bridge);
-  if (bridge && !IFNAME_RE.test(bridge)) errs.push(`"bridge" ${JSON.stringify(bridge)} is not an interface name`);
+  if (bridge && !isIfname(bridge)) errs.push(`"bridge" ${JSON.stringify(bridge)} is not an interface name`);
   let ipMasq = DEFAULTS.ipMasq;
   if (o.ipMasq !== undefined) {
     if (typeof o.ipMasq !== 'boolean') errs.push('"ipMasq" must be true or false');

@@ -3,10 +3,10 @@
 // The argv of the process is fixed; only the batch text varies, and every token of it must be a
 // plain word (no blanks, quotes, `;`, `#`, newlines), so no value can split a line or start another.
 
+import type { BatchTool } from './batch-session.js';
 import type { CommandRunner } from './kernel.js';
 import { shown } from './lease-rules.js';
 
-export type BatchTool = 'ip' | 'bridge';
 
 const TOKEN_RE = /^[A-Za-z0-9_.:/-]+$/;
 

@@ -2,7 +2,7 @@
 
 import { execFile } from 'node:child_process';
 import { BatchSession } from './batch-session.js';
-import type { BatchTool } from './kernel-batch.js';
+import type { BatchTool } from './batch-session.js';
 
 export interface RunResult {
   code: number;

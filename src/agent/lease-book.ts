@@ -4,7 +4,7 @@
 // re-sync.
 
 import type { KeyValue, WatchEvent } from './etcd/types.js';
-import { formatCidr } from './ip4.js';
+import { formatNet } from '../shared/ipv4.js';
 import { type LeaseRulesContext, type LeaseVerdicts, type PeerLease, type RejectedLease, judgeLeases, shown } from './lease-rules.js';
 import type { Logger } from './log.js';
 
@@ -83,7 +83,7 @@ export class LeaseBook {
     const acceptedNow = new Set<string>();
     for (const p of v.accepted) {
       acceptedNow.add(p.key);
-      const text = `${formatCidr(p.subnet)} -> ${p.publicIp}${p.vtepMac ? ` (VTEP ${p.vtepMac})` : ''}`;
+      const text = `${formatNet(p.subnet)} -> ${p.publicIp}${p.vtepMac ? ` (VTEP ${p.vtepMac})` : ''}`;
       const before = this.announced.get(p.key);
       if (before === text) continue;
       this.announced.set(p.key, text);

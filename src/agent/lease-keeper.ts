@@ -7,11 +7,11 @@
 
 import type { AgentConfig } from './config.js';
 import type { EtcdClient, KeyValue } from './etcd/types.js';
-import { type Ip4Net, formatCidr } from './ip4.js';
-import { type NetworkConfig, decodeLeaseValue, encodeLeaseValue } from './lease.js';
+import { type Ip4Net, formatNet } from '../shared/ipv4.js';
+import { type NetworkConfig, decodeLeaseValue, encodeLeaseValue } from '../shared/flannel-lease.js';
 import { shown } from './lease-rules.js';
 import type { Logger } from './log.js';
-import { type OwnLease, type SubnetRegistry } from './registry.js';
+import { type OwnLease, type SubnetRegistry } from './lease-store.js';
 import { retryForever } from './retry.js';
 
 export interface LeaseKeeperDeps {
@@ -265,11 +265,11 @@ export class LeaseKeeper {
 
   private async moveSubnet(): Promise<void> {
     const old = this.mustOwn();
-    this.d.log.error(`own subnet ${formatCidr(old.subnet)} was taken by another host (${shown(this.seen?.value)}); acquiring another one`);
+    this.d.log.error(`own subnet ${formatNet(old.subnet)} was taken by another host (${shown(this.seen?.value)}); acquiring another one`);
     const own = await this.acquireOnce(null);
     this.adopt(own);
     if (own.etcdLease !== old.etcdLease) await this.d.etcd.leaseRevoke(old.etcdLease).catch(() => undefined);
-    this.d.log.error(`subnet changed from ${formatCidr(old.subnet)} to ${formatCidr(own.subnet)}: pods on the old subnet must be re-addressed`);
+    this.d.log.error(`subnet changed from ${formatNet(old.subnet)} to ${formatNet(own.subnet)}: pods on the old subnet must be re-addressed`);
     await this.hooks.onSubnetChanged(own, old);
   }
 

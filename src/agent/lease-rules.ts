@@ -11,10 +11,10 @@
 //   - BackendType is the network's backend; vxlan: BackendData.VNI (when present) is the network's
 //     VNI and BackendData.VtepMAC is a unicast MAC address.
 
-import type { LeaseRejectionCode, RejectedLeaseStats } from './agent-stats.js';
+import type { LeaseRejectionCode, RejectedLeaseStats } from '../shared/agent-stats.js';
 import type { KeyValue } from './etcd/types.js';
-import { type Ip4Net, compareNets, formatCidr, formatIp, netContains, netContainsNet, parseIp, parseSubnetKey, subnetKey } from './ip4.js';
-import { type BackendType, type NetworkConfig, subnetsPrefix } from './lease.js';
+import { type Ip4Net, compareNets, formatNet, formatIp, netContains, netContainsNet, parseIp, parseSubnetKey, subnetKey } from '../shared/ipv4.js';
+import { type BackendType, type NetworkConfig, subnetsPrefix } from '../shared/flannel-lease.js';
 
 declare const checked: unique symbol;
 
@@ -97,10 +97,10 @@ function checkPublicIp(ctx: LeaseRulesContext, v: unknown): string {
   const ip = canonicalIp(v, 'PublicIP');
   const text = formatIp(ip);
   if (!isUnicast(ip)) reject('public-ip', `PublicIP ${text} is not a unicast address`);
-  if (netContains(ctx.net.network, ip)) reject('public-ip', `PublicIP ${text} lies inside the flannel network ${formatCidr(ctx.net.network)}`);
+  if (netContains(ctx.net.network, ip)) reject('public-ip', `PublicIP ${text} lies inside the flannel network ${formatNet(ctx.net.network)}`);
   const u = ctx.underlay;
   if (u) {
-    if (!netContains(u, ip)) reject('public-ip', `PublicIP ${text} is outside the underlay ${formatCidr(u)}`);
+    if (!netContains(u, ip)) reject('public-ip', `PublicIP ${text} is outside the underlay ${formatNet(u)}`);
     const broadcast = (u.ip + 2 ** (32 - u.prefixLen) - 1) >>> 0;
     if (u.prefixLen < 31 && (ip === u.ip || ip === broadcast)) reject('public-ip', `PublicIP ${text} is the underlay's network or broadcast address`);
   }
@@ -124,7 +124,7 @@ function checkOne(ctx: LeaseRulesContext, kv: KeyValue): Omit<PeerLease, typeof 
   const subnet = parseSubnetKey(tail);
   if (!subnet || subnetKey(subnet) !== tail) reject('key', `the key is not ${p}<a.b.c.d>-<len> (flannel's form)`);
   if (subnet.prefixLen !== net.subnetLen || !netContainsNet(net.network, subnet)) {
-    reject('subnet', `subnet ${formatCidr(subnet)} is not a /${net.subnetLen} subnet of ${formatCidr(net.network)}`);
+    reject('subnet', `subnet ${formatNet(subnet)} is not a /${net.subnetLen} subnet of ${formatNet(net.network)}`);
   }
   let j: unknown;
   try {
@@ -170,7 +170,7 @@ export function judgeLeases(ctx: LeaseRulesContext, kvs: Iterable<KeyValue>): Le
     const clash = taken.find((t) => netContainsNet(t.subnet, c.subnet) || netContainsNet(c.subnet, t.subnet));
     if (clash) {
       const whose = clash.key === ctx.self.key ? "this host's subnet" : `the lease ${shown(clash.key)}`;
-      rejected.push({ key: c.key, code: 'overlap', reason: `subnet ${formatCidr(c.subnet)} overlaps ${whose} (${formatCidr(clash.subnet)})`, modRevision: c.modRevision });
+      rejected.push({ key: c.key, code: 'overlap', reason: `subnet ${formatNet(c.subnet)} overlaps ${whose} (${formatNet(clash.subnet)})`, modRevision: c.modRevision });
       continue;
     }
     taken.push(c);

@@ -5,7 +5,7 @@
 // the key-value it is about. At start it reuses the listing the lease keeper just made.
 
 import { type EtcdClient, type KeyValue, type WatchEvent, type Watcher, WatchCompactedError } from './etcd/types.js';
-import { subnetsPrefix } from './lease.js';
+import { subnetsPrefix } from '../shared/flannel-lease.js';
 import type { Logger } from './log.js';
 import { FIRST_BACKOFF_MS, nextBackoff, retryForever } from './retry.js';
 

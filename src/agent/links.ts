@@ -5,7 +5,7 @@
 
 import { runBatch } from './kernel-batch.js';
 import { type CommandRunner, CommandError, readQuiet } from './kernel.js';
-import { type LinkInfo, parseLink } from './kernel-state.js';
+import { type LinkInfo, parseLink } from '../shared/kernel-state.js';
 import type { Logger } from './log.js';
 
 /** The device with its IPv4 addresses, or null when it does not exist. */

@@ -1,6 +1,6 @@
 // Pure IPv4/ICMP helpers for the udp backend's userspace forwarder (what flannel's proxy.c does).
 
-import { type Ip4Net, maskOf } from './ip4.js';
+import { type Ip4Net, maskOf } from '../shared/ipv4.js';
 
 export const IPPROTO_ICMP = 1;
 

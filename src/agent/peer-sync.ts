@@ -4,7 +4,7 @@
 // with a failed command is retried as a full one, with backoff (1 s up to 10 s).
 
 import type { Backend, SyncMode } from './backend/types.js';
-import type { PeerSyncStats } from './agent-stats.js';
+import type { PeerSyncStats } from '../shared/agent-stats.js';
 import type { PeerLease } from './lease-rules.js';
 import type { Logger } from './log.js';
 import { FIRST_BACKOFF_MS, nextBackoff } from './retry.js';

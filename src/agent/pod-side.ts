@@ -2,16 +2,16 @@
 // <subnet>.1/<len>, and with ipMasq the FORWARD accepts + MASQUERADE for traffic leaving the network.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { type Ip4Net, formatCidr, netContains, parseIp } from './ip4.js';
+import { type Ip4Net, formatNet, netContains, parseIp } from '../shared/ipv4.js';
 import type { CommandRunner } from './kernel.js';
 import { configure, deviceCommands, readLink } from './links.js';
 import type { Logger } from './log.js';
-import { type IptablesRule, bridgeAddress, masqRules } from './peer-state.js';
+import { type IptablesRule, bridgeAddress, masqRules } from '../shared/peer-state.js';
 
 export async function ensureBridge(runner: CommandRunner, log: Logger, bridge: string, subnet: Ip4Net, network: Ip4Net): Promise<void> {
   const link = await readLink(runner, bridge);
   if (link && link.kind !== 'bridge') throw new Error(`${bridge} exists but is a ${link.kind || 'non-bridge'} device`);
-  const address = bridgeAddress(formatCidr(subnet));
+  const address = bridgeAddress(formatNet(subnet));
   // absent: create it, address it and bring it up in the same batch
   const commands = link
     ? deviceCommands(link, { address, isManaged: (ip) => netContains(network, parseIp(ip)), up: true })
@@ -25,7 +25,7 @@ export async function ensureBridge(runner: CommandRunner, log: Logger, bridge: s
  * prints a rule as `-A <chain> <spec>` in the form masqRules() writes it.
  */
 export async function ensureMasquerade(runner: CommandRunner, log: Logger, network: Ip4Net): Promise<void> {
-  const rules = masqRules(formatCidr(network));
+  const rules = masqRules(formatNet(network));
   const saved = await runner.run(['iptables-save']);
   if (saved.code === 127) {
     log.warn('iptables not found; skipping the ipMasq rules');

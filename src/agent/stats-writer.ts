@@ -6,7 +6,7 @@
 // start and write times, the event-loop delay since the last write — to what the agent reports.
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { AgentStats, EventLoopDelayStats } from './agent-stats.js';
+import type { AgentStats, EventLoopDelayStats } from '../shared/agent-stats.js';
 import { writeFileAtomic } from './files.js';
 import type { Logger } from './log.js';
 

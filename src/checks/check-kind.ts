@@ -1,6 +1,6 @@
-// What a check kind is: a keyed kind (schema fragment + resolve, src/spec/keyed-kinds.ts) that
+// What a check kind is: a keyed kind (schema fragment + resolve, src/lab-spec/keyed-kinds.ts) that
 // can also run against a running lab. Each kind is one module in src/checks/kinds/; the runner
-// looks the kind up in the registry (src/checks/kinds/registry.ts) — no chain of ifs.
+// looks the kind up in the registry (src/checks/check-kinds.ts) — no chain of ifs.
 //
 //   footprint  which lab nodes it touches (the runner refuses to run a check whose nodes are
 //              gone, and a planner can group checks whose footprints do not meet)
@@ -9,15 +9,15 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import type { KeyedKind } from '../spec/keyed-kinds.js';
-import type { LabNames } from './lab-names.js';
-import type { PingSpec } from '../spec/model.js';
+import type { KeyedKind } from '../lab-spec/keyed-kinds.js';
+import type { LabReferences } from '../lab/lab-references.js';
+import type { PingSpec } from '../lab-spec/lab-spec.js';
 import type { PingResult } from '../probes/ping.js';
 
 export interface CheckContext {
   runtime: ContainerRuntime;
   lab: ResolvedLab;
-  names: LabNames;
+  names: LabReferences;
   /** Sends a check's traffic instead of the kind itself (runPing uses it when set): checks that
    * watch the very same traffic (a footprint with `shared`) run together and see one probe. */
   probe?: (ping: PingSpec, signal?: AbortSignal) => Promise<PingResult>;
@@ -55,7 +55,7 @@ export interface CheckKind<K extends string = string, S extends TSchema = TSchem
   extends KeyedKind<K, S, Spec> {
   /** The kind as reports and JSON name it ("ping", "agent-cost"). */
   readonly label: string;
-  footprint(spec: Spec, names: LabNames): Footprint;
+  footprint(spec: Spec, names: LabReferences): Footprint;
   run(spec: Spec, context: CheckContext, signal: AbortSignal): Promise<Observation>;
   verdict(spec: Spec, observation: Observation): Verdict;
 }
@@ -65,10 +65,4 @@ export function defineCheckKind<K extends string, S extends TSchema, Spec, Obser
   kind: CheckKind<K, S, Spec, Observation>,
 ): CheckKind<K, S, Spec, Observation> {
   return kind;
-}
-
-/** A check that cannot be judged because part of the lab it needs is missing or unreadable:
- * reported with status "error", never as a pass or a fail. */
-export class LabPartMissing extends Error {
-  override readonly name = 'LabPartMissing';
 }

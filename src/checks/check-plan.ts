@@ -8,8 +8,8 @@
 // eth0); UNDERLAY for the lab's shared wire (the switch floods ARP and unknown unicast to every
 // port, so a capture on any node's underlay side may see any traffic between two nodes).
 import type { Footprint } from './check-kind.js';
-import type { LabNames } from './lab-names.js';
-import { parseRef } from '../spec/refs.js';
+import type { LabReferences } from '../lab/lab-references.js';
+import { parseRef } from '../lab-spec/refs.js';
 
 export const UNDERLAY = '(underlay)';
 export const EVERYWHERE = '*';
@@ -29,13 +29,13 @@ export interface CheckReach {
 
 /** The node a probe endpoint stands on, or EVERYWHERE for an address no node owns (its packets
  * may go anywhere). */
-function placeOf(ref: string, names: LabNames): string {
+function placeOf(ref: string, names: LabReferences): string {
   const [node] = names.nodesOf(ref);
   return node ?? EVERYWHERE;
 }
 
 /** The places one probe from `from` to `to` crosses. */
-export function trafficPlaces(from: string, to: string, names: LabNames): string[] {
+export function trafficPlaces(from: string, to: string, names: LabReferences): string[] {
   const a = placeOf(from, names);
   const b = placeOf(to, names);
   if (a === EVERYWHERE || b === EVERYWHERE) return [EVERYWHERE];
@@ -44,7 +44,7 @@ export function trafficPlaces(from: string, to: string, names: LabNames): string
 
 /** The places a capture on this interface sees: the node, and the underlay when the interface is
  * a node's own side of the wire (a host's eth0, any interface of an external node). */
-export function capturePlaces(on: string, names: LabNames): string[] {
+export function capturePlaces(on: string, names: LabReferences): string[] {
   if (on === EVERYWHERE) return [EVERYWHERE];
   const externals = names.lab.externals.map((e) => e.name);
   const r = parseRef(on, externals);
@@ -56,7 +56,7 @@ export function capturePlaces(on: string, names: LabNames): string[] {
   return pod === undefined && (external || iface === 'eth0') ? [node, UNDERLAY] : [node];
 }
 
-export function reachOf(footprint: Footprint, names: LabNames): CheckReach {
+export function reachOf(footprint: Footprint, names: LabReferences): CheckReach {
   const observes = new Set<string>([...footprint.captures.flatMap((c) => capturePlaces(c, names)), ...(footprint.measures ?? [])]);
   const disturbs = new Set<string>((footprint.traffic ?? []).flatMap((t) => trafficPlaces(t.from, t.to, names)));
   const shareKey = footprint.shared && footprint.traffic?.length === 1 ? JSON.stringify(footprint.traffic[0]) : undefined;

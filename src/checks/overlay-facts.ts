@@ -3,8 +3,8 @@
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { hostSubnet, usesAgent, vtepMac } from '../plan/overlay.js';
-import { readLeases } from '../core/lab-facts.js';
-import { LabPartMissing } from './check-kind.js';
+import { readLeases } from '../lab/etcd-leases.js';
+import { LabPartMissing } from '../lab/lab-part-missing.js';
 
 export function labHost(lab: ResolvedLab, name: string): ResolvedHost {
   const found = lab.hosts.find((h) => h.name === name);

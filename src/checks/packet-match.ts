@@ -1,12 +1,12 @@
 // Does a decoded packet meet a check's expectation? Pure.
 import type { DecodedPacket } from '../pcap/packet.js';
-import type { PacketMatchSpec, PacketProto } from '../spec/model.js';
-import type { LabNames } from './lab-names.js';
+import type { PacketMatchSpec, PacketProto } from '../lab-spec/lab-spec.js';
+import type { LabReferences } from '../lab/lab-references.js';
 
 /** A PacketMatchSpec with every name turned into an address or MAC (same shape, resolved values). */
 export type PacketMatch = PacketMatchSpec;
 
-export function resolvePacketMatch(spec: PacketMatchSpec, names: LabNames): PacketMatch {
+export function resolvePacketMatch(spec: PacketMatchSpec, names: LabReferences): PacketMatch {
   const match: PacketMatch = {};
   if (spec.proto !== undefined) match.proto = spec.proto;
   if (spec.src !== undefined) match.src = names.ip(spec.src);

@@ -1,5 +1,5 @@
 // Pure: a ping result against what the check expected.
-import type { PingExpectation } from '../spec/model.js';
+import type { PingExpectation } from '../lab-spec/lab-spec.js';
 import type { PingResult } from '../probes/ping.js';
 
 export interface PingVerdict {

@@ -1,15 +1,16 @@
 // Run a lab's checks and say, for each, what was seen and — when it failed — why, in one line.
 // planChecks says which may run together (src/checks/check-plan.ts).
-// Dispatch is a registry lookup (src/checks/kinds/registry.ts). A check whose lab part is gone
+// Dispatch is a registry lookup (src/checks/check-kinds.ts). A check whose lab part is gone
 // (a stopped or removed node, an unreadable etcd) gets status "error" with the reason, never a
 // pass or fail verdict drawn from missing evidence.
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import type { CheckSpec } from '../spec/model.js';
-import { OverlabError } from '../core/errors.js';
+import type { CheckSpec } from '../lab-spec/lab-spec.js';
+import { OverlabError } from '../base/errors.js';
 import type { CheckContext, Footprint, Verdict } from './check-kind.js';
-import { CHECK_KINDS, checkKindOf } from './kinds/registry.js';
-import type { LabNames } from './lab-names.js';
+import { CHECK_KINDS, checkKindOf } from './check-kinds.js';
+import type { LabReferences } from '../lab/lab-references.js';
 import { planGroups, reachOf, type CheckReach } from './check-plan.js';
+import type { NodeAvailability } from '../lab/node-availability.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'error';
 /** The kind as reports name it ("ping", "capture", "kernel", "lease", "agent-cost"). */
@@ -53,17 +54,15 @@ function kindAndSpec(check: CheckSpec) {
   return { kind, spec: (check as unknown as Record<string, unknown>)[check.kind] as never };
 }
 
-export function footprintOf(check: CheckSpec, names: LabNames): Footprint {
+export function footprintOf(check: CheckSpec, names: LabReferences): Footprint {
   const { kind, spec } = kindAndSpec(check);
   return kind.footprint(spec, names);
 }
 
-/** Nodes of the lab that are not running, with why (from one listing of the lab's containers). */
-export type NodeAvailability = ReadonlyMap<string, string>;
 
 export async function runCheck(
   runtime: ContainerRuntime,
-  names: LabNames,
+  names: LabReferences,
   check: CheckSpec,
   signal: AbortSignal,
   unavailable: NodeAvailability = new Map(),
@@ -103,13 +102,13 @@ export async function runCheck(
 /** The order checks run in: groups run one after another, the checks of a group together. Checks
  * that could see each other's traffic never share a group and keep the spec's order
  * (src/checks/check-plan.ts); a check whose footprint cannot be worked out runs alone. */
-export function planChecks(checks: readonly CheckSpec[], names: LabNames): CheckSpec[][] {
+export function planChecks(checks: readonly CheckSpec[], names: LabReferences): CheckSpec[][] {
   const reaches = reachesOf(checks, names);
   return planGroups(reaches).map((group) => group.map((i) => checks[i]!));
 }
 
 /** Every check's reach (a check whose footprint cannot be worked out runs alone). */
-export function reachesOf(checks: readonly CheckSpec[], names: LabNames): CheckReach[] {
+export function reachesOf(checks: readonly CheckSpec[], names: LabReferences): CheckReach[] {
   return checks.map((check): CheckReach => {
     try {
       return reachOf(footprintOf(check, names), names);

@@ -5,14 +5,14 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { palette, shouldUseColour, type Palette } from '../report/colour.js';
-import { terminalSafeKeepingColour } from '../report/terminal-text.js';
+import { palette, shouldUseColour, type Palette } from '../text/colour.js';
+import { terminalSafeKeepingColour } from '../text/terminal-text.js';
 import { successEnvelope } from './envelope.js';
-import { InterruptedError, type StopSignal } from '../core/errors.js';
+import { InterruptedError, type StopSignal } from '../base/errors.js';
 import { exitCodeOfSignal, onStopSignals } from './stop-signals.js';
 import { writeError } from './error-output.js';
 import { readLabArgument, type LabArgument } from './lab-argument.js';
-import { listLabs } from '../core/lab-registry.js';
+import { listLabs } from '../lab/engine-labs.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 

@@ -1,6 +1,6 @@
 // The JSON envelope every command prints with --json, and the human form of errors. Pure.
-import { OverlabError } from '../core/errors.js';
-import type { Palette } from '../report/colour.js';
+import { OverlabError } from '../base/errors.js';
+import type { Palette } from '../text/colour.js';
 
 export interface SuccessEnvelope<T> {
   status: number;

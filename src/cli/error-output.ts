@@ -1,9 +1,9 @@
 // How an error leaves overlab: the exit code, and either the JSON envelope on stdout or the
 // human lines on stderr (internal errors as a bug report, stacks on request). Shared by the base
 // command and the oclif-free validate path, so both answer the same way.
-import { EXIT_BAD_INPUT, exitCodeFor, isInternal, OverlabError } from '../core/errors.js';
-import { palette, shouldUseColour } from '../report/colour.js';
-import { terminalSafeKeepingColour } from '../report/terminal-text.js';
+import { EXIT_BAD_INPUT, exitCodeFor, isInternal, OverlabError } from '../base/errors.js';
+import { palette, shouldUseColour } from '../text/colour.js';
+import { terminalSafeKeepingColour } from '../text/terminal-text.js';
 import { debugRequested } from './debug.js';
 import { errorEnvelope, renderErrorForHuman } from './envelope.js';
 

@@ -1,11 +1,11 @@
 // `<lab|spec>` arguments: a spec only when it is a file that parses as one; otherwise the name
 // of a lab. Anything else is bad input that says which labs are up.
 import { stat } from 'node:fs/promises';
-import { loadLabSpec } from '../spec/load.js';
-import type { LabSpec } from '../spec/model.js';
-import { nameProblem } from '../spec/names.js';
-import { inputError } from '../core/errors.js';
-import { labsUpText } from '../core/lab-not-up.js';
+import { loadLabSpec } from '../lab-loader/load.js';
+import type { LabSpec } from '../lab-spec/lab-spec.js';
+import { nameProblem } from '../lab-spec/name-rules.js';
+import { inputError } from '../base/errors.js';
+import { labsUpText } from '../lab/lab-not-up.js';
 
 export type LabArgument = { kind: 'spec'; path: string; spec: LabSpec } | { kind: 'name'; name: string };
 

@@ -1,10 +1,7 @@
 // listr2 progress whose renderer is a pure function of flags, environment and TTY (after
 // lint-staged): silent for --json (stdout is the envelope), plain lines for CI and pipes.
 import { Listr } from 'listr2';
-import { newRunId, rollbackRun, upPhases, type UpHooks, type UpPhase } from '../core/lab-up.js';
-import type { ContainerRuntime } from '../runtime/runtime.js';
-import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { OverlabError } from '../core/errors.js';
+import type { PhaseRunner, UpPhase } from '../core/lab-up.js';
 
 export type RendererName = 'default' | 'simple' | 'silent';
 
@@ -39,23 +36,7 @@ export function rendererFromProcess(json: boolean): RendererName {
   return chooseRenderer({ json, isTTY: Boolean(process.stderr.isTTY), env: process.env });
 }
 
-function interrupted(lab: string, clean: boolean): OverlabError {
-  return new OverlabError(
-    'interrupted',
-    'interrupted',
-    clean ? `nothing of lab ${lab} was left behind` : `the engine did not answer the clean-up: once it does, run \`overlab down ${lab}\``,
-  );
-}
-
-/** Bring a lab up with progress; a failure or Ctrl-C removes everything this run made (and only
- * that: containers carrying its run id). Call it holding the lab's lock. */
-export async function upWithRollback(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, renderer: RendererName, run: string = newRunId(), hooks: UpHooks = {}): Promise<void> {
-  try {
-    await runPhases(upPhases(runtime, lab, run, hooks), signal, renderer);
-    if (signal.aborted) throw interrupted(lab.name, false);
-  } catch (error) {
-    const { clean } = await rollbackRun(runtime, lab.name, run);
-    if (signal.aborted) throw interrupted(lab.name, clean);
-    throw error;
-  }
+/** The phases shown as listr2 tasks with this renderer (what core's bring-up takes as its progress). */
+export function listrProgress(renderer: RendererName): PhaseRunner {
+  return (phases, signal) => runPhases(phases, signal, renderer);
 }

@@ -1,7 +1,7 @@
 // SIGINT and SIGTERM while a command runs: the first one asks the command to stop (it rolls back
 // what it made); a second one ends the process at once with the conventional code. Replaces the
 // early handlers bin/run.js installs for the time before any command runs.
-import { EXIT_INTERRUPTED, EXIT_TERMINATED, type StopSignal } from '../core/errors.js';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, type StopSignal } from '../base/errors.js';
 
 export function exitCodeOfSignal(signal: StopSignal): number {
   return signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;

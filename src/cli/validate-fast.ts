@@ -2,14 +2,14 @@
 // spec, and validate is what an editor or a pre-commit hook runs on every save. Same output,
 // envelope and exit codes as the oclif command (src/commands/validate.ts), which still answers
 // every other form (help, unknown flags).
-import { InterruptedError, type StopSignal } from '../core/errors.js';
+import { InterruptedError, type StopSignal } from '../base/errors.js';
 import { onStopSignals } from './stop-signals.js';
-import { loadLabSpec } from '../spec/load.js';
-import { renderValidateResult, validateSummary } from '../spec/validate-summary.js';
-import { palette, shouldUseColour } from '../report/colour.js';
+import { loadLabSpec } from '../lab-loader/load.js';
+import { renderValidateResult, validateSummary } from '../report/validate-summary.js';
+import { palette, shouldUseColour } from '../text/colour.js';
 import { successEnvelope } from './envelope.js';
 import { writeError } from './error-output.js';
-import { terminalSafeKeepingColour } from '../report/terminal-text.js';
+import { terminalSafeKeepingColour } from '../text/terminal-text.js';
 
 /** Runs validate when `args` (after "validate") is a plain `<spec>` with an optional `--json`;
  * returns false, having done nothing, for any other form. */

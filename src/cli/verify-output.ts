@@ -4,9 +4,9 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { CheckResult, VerifyReport } from '../checks/run-checks.js';
 import { renderJunit } from '../report/junit.js';
-import type { Palette } from '../report/colour.js';
-import { terminalSafe } from '../report/terminal-text.js';
-import { environmentError, inputError } from '../core/errors.js';
+import type { Palette } from '../text/colour.js';
+import { terminalSafe } from '../text/terminal-text.js';
+import { environmentError, inputError } from '../base/errors.js';
 
 export function progressLine(result: CheckResult, colours: Palette): string {
   const mark = result.status === 'pass' ? colours.green('✓') : colours.red('✗');

@@ -5,7 +5,7 @@ import { Command } from '@oclif/core';
 import { readFile, readdir } from 'node:fs/promises';
 import { commandsFromManifest, complete, type LabWorld } from '../cli/completion.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
-import { listLabs, requireRunningLab } from '../core/lab-registry.js';
+import { listLabs, requireRunningLab } from '../lab/engine-labs.js';
 
 const ENGINE_PATIENCE_MS = 1500;
 

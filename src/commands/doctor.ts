@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js';
 import { runDoctor, type Finding } from '../core/doctor.js';
-import { renderTable } from '../report/table.js';
+import { renderTable } from '../text/table.js';
 
 export default class Doctor extends BaseCommand<Finding[]> {
   static override summary = 'Check the engine, the host image, capabilities and kernel features (veth, bridge, TUN, VXLAN).';

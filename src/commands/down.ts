@@ -3,10 +3,10 @@ import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { labNameOf } from '../cli/lab-argument.js';
 import { downLab, type DownResult } from '../core/lab-down.js';
-import { withLabLock } from '../core/lab-lock.js';
-import { inputError } from '../core/errors.js';
-import { listLabs } from '../core/lab-registry.js';
-import { labsUpText } from '../core/lab-not-up.js';
+import { withLabLock } from '../lab/lab-lock.js';
+import { inputError } from '../base/errors.js';
+import { listLabs } from '../lab/engine-labs.js';
+import { labsUpText } from '../lab/lab-not-up.js';
 
 export default class Down extends BaseCommand<DownResult[]> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */

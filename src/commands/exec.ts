@@ -1,12 +1,11 @@
 import { Args } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireRunningLab } from '../core/lab-registry.js';
-import { LabNames } from '../checks/lab-names.js';
+import { requireRunningLab } from '../lab/engine-labs.js';
+import { LabReferences } from '../lab/lab-references.js';
 import { inEndpoint } from '../probes/endpoint.js';
-import { inputError } from '../core/errors.js';
-import { assertName } from '../spec/name-input.js';
-import { checkedTarget } from '../core/checked-names.js';
+import { inputError } from '../base/errors.js';
+import { assertName, checkedTarget } from '../lab-spec/name-assert.js';
 import type { ExecResult } from '../runtime/runtime.js';
 
 export default class Exec extends BaseCommand<ExecResult & { target: string; command: string[] }> {
@@ -30,7 +29,7 @@ export default class Exec extends BaseCommand<ExecResult & { target: string; com
     checkedTarget(args.target);
     if (command.length === 0) throw inputError('no command given', `overlab exec ${args.lab} ${args.target} -- ip addr`);
     const lab = await requireRunningLab(this.runtime, args.lab);
-    const endpoint = new LabNames(lab).endpoint(args.target);
+    const endpoint = new LabReferences(lab).endpoint(args.target);
     const result = await this.runtime.exec(endpoint.container, inEndpoint(endpoint, command), { signal: this.abort.signal });
     this.resultExitCode = result.exitCode;
     return { ...result, target: args.target, command };

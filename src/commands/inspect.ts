@@ -1,15 +1,15 @@
 import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireLab } from '../core/lab-registry.js';
-import type { LabState } from '../core/lab-state.js';
-import { readInterfaces, type InterfaceState } from '../probes/interfaces.js';
-import { renderTable } from '../report/table.js';
+import { requireLab } from '../lab/engine-labs.js';
+import type { LabState } from '../lab/lab-state.js';
+import { readInterfaces, type InterfaceState } from '../core/lab-interfaces.js';
+import { renderTable } from '../text/table.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
 import { renderMermaid } from '../report/mermaid.js';
 import { readFaultBook } from '../faults/fault-store.js';
-import { viewOf, type FaultView } from '../faults/fault-view.js';
+import { viewOf, type FaultView } from '../report/fault-table.js';
 
 interface InspectResult {
   lab: ResolvedLab;

@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireRunningLab } from '../core/lab-registry.js';
+import { requireRunningLab } from '../lab/engine-labs.js';
 import { agentFiles, usesAgent } from '../plan/overlay.js';
-import { inputError } from '../core/errors.js';
-import { assertName } from '../spec/name-input.js';
+import { inputError } from '../base/errors.js';
+import { assertName } from '../lab-spec/name-assert.js';
 
 interface LogsResult {
   lab: string;

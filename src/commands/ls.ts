@@ -1,7 +1,7 @@
 import { BaseCommand } from '../cli/base-command.js';
-import { listLabStates } from '../core/lab-registry.js';
-import type { LabState, LabStatus } from '../core/lab-state.js';
-import { renderTable } from '../report/table.js';
+import { listLabStates } from '../lab/engine-labs.js';
+import type { LabState, LabStatus } from '../lab/lab-state.js';
+import { renderTable } from '../text/table.js';
 
 interface LsRow {
   lab: string;

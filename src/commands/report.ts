@@ -1,14 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireRunningLab } from '../core/lab-registry.js';
-import { inputError } from '../core/errors.js';
+import { requireRunningLab } from '../lab/engine-labs.js';
+import { inputError } from '../base/errors.js';
 import { verifyLab } from '../core/lab-verify.js';
-import { readLeases } from '../core/lab-facts.js';
+import { readLeases } from '../lab/etcd-leases.js';
 import { usesAgent } from '../plan/overlay.js';
 import { readSnapshot, traceLab, DEFAULT_TRACE_OPTIONS } from '../trace/trace-lab.js';
 import { renderReportHtml, type ReportData } from '../report/html/report-page.js';
-import { outcomeLine } from '../trace/render-trace.js';
+import { outcomeLine } from '../trace/trace-text.js';
 
 interface ReportResult {
   out: string;

@@ -1,21 +1,21 @@
 import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { rendererFromProcess, upWithRollback } from '../cli/progress.js';
+import { listrProgress, rendererFromProcess } from '../cli/progress.js';
 import { assertJunitWritable, progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
-import { loadLabSpec } from '../spec/load.js';
-import { resolveLab } from '../plan/addressing.js';
-import { existingLab, rollbackLab } from '../core/lab-up.js';
-import { withLabLock } from '../core/lab-lock.js';
-import { chooseUnderlay } from '../core/underlay-choice.js';
+import { loadLabSpec } from '../lab-loader/load.js';
+import { resolveLab } from '../plan/resolve-lab.js';
+import { existingLab, rollbackLab, upWithRollback } from '../core/lab-up.js';
+import { withLabLock } from '../lab/lab-lock.js';
+import { chooseUnderlay } from '../lab/underlay-choice.js';
 import { verifyLab } from '../core/lab-verify.js';
-import { inputError, interruptedError } from '../core/errors.js';
-import { eachLimited } from '../core/each-limited.js';
-import type { LabSpec } from '../spec/model.js';
+import { inputError, interruptedError } from '../base/errors.js';
+import { eachLimited } from '../base/each-limited.js';
+import type { LabSpec } from '../lab-spec/lab-spec.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { VerifyReport } from '../checks/run-checks.js';
 import { renderVerifyReport } from '../report/verify-report.js';
-import { terminalSafe } from '../report/terminal-text.js';
+import { terminalSafe } from '../text/terminal-text.js';
 
 interface RunResult {
   reports: VerifyReport[];
@@ -88,7 +88,7 @@ export default class Run extends BaseCommand<RunResult> {
       this.note(headline + (spec.description ? ` — ${terminalSafe(spec.description)}` : ''));
       try {
         const started = Date.now();
-        await upWithRollback(this.runtime, lab, signal, tagged ? 'silent' : rendererFromProcess(this.json), undefined, { switchStarted: choice.release }).finally(choice.release);
+        await upWithRollback(this.runtime, lab, signal, listrProgress(tagged ? 'silent' : rendererFromProcess(this.json)), undefined, { switchStarted: choice.release }).finally(choice.release);
         if (tagged) this.note(`${tag}${this.colours.green('✓')} up (${((Date.now() - started) / 1000).toFixed(1)} s), verifying`);
         return await verifyLab(this.runtime, lab, lab.checks, {
           signal,

@@ -1,11 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireRunningLab } from '../core/lab-registry.js';
-import { inputError } from '../core/errors.js';
+import { requireRunningLab } from '../lab/engine-labs.js';
+import { inputError } from '../base/errors.js';
 import { DEFAULT_TRACE_OPTIONS, traceLab, type TraceRun } from '../trace/trace-lab.js';
-import type { TraceResult } from '../trace/model.js';
-import { renderMinimal, renderTrace } from '../trace/render-trace.js';
+import type { TraceResult } from '../trace/trace-result.js';
+import { renderMinimal, renderTrace } from '../trace/trace-text.js';
 import { tracePcapng } from '../trace/trace-pcapng.js';
 
 export default class Trace extends BaseCommand<TraceResult> {

@@ -1,15 +1,15 @@
 import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { rendererFromProcess, upWithRollback } from '../cli/progress.js';
-import { loadLabSpec } from '../spec/load.js';
-import { resolveLab } from '../plan/addressing.js';
+import { listrProgress, rendererFromProcess } from '../cli/progress.js';
+import { loadLabSpec } from '../lab-loader/load.js';
+import { resolveLab } from '../plan/resolve-lab.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { existingLab, existingLabError } from '../core/lab-up.js';
-import { takenSubnets } from '../core/taken-subnets.js';
-import { withUnderlayChoice } from '../core/underlay-choice.js';
+import { existingLab, existingLabError, upWithRollback } from '../core/lab-up.js';
+import { takenSubnets } from '../lab/taken-subnets.js';
+import { withUnderlayChoice } from '../lab/underlay-choice.js';
 import { downLab } from '../core/lab-down.js';
-import { withLabLock } from '../core/lab-lock.js';
+import { withLabLock } from '../lab/lab-lock.js';
 import { renderDryRun } from '../plan/dry-run.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
 
@@ -49,7 +49,7 @@ export default class Up extends BaseCommand<UpResult> {
     }
     const signal = this.abort.signal;
     // The underlay is chosen holding the engine-wide choice until this lab's switch has started:
-    // a lab built at the same time never gets the same one (src/core/underlay-choice.ts).
+    // a lab built at the same time never gets the same one (src/lab/underlay-choice.ts).
     return withLabLock(this.runtime, spec.name, signal, () =>
       withUnderlayChoice(this.runtime, spec.name, signal, async ({ taken, current, release }) => {
         const lab = resolve(taken, current);
@@ -59,7 +59,7 @@ export default class Up extends BaseCommand<UpResult> {
           if (!flags.recreate) throw existingLabError(lab, existing, args.spec);
           await downLab(this.runtime, lab.name);
         }
-        await upWithRollback(this.runtime, lab, signal, rendererFromProcess(this.json), undefined, { switchStarted: release });
+        await upWithRollback(this.runtime, lab, signal, listrProgress(rendererFromProcess(this.json)), undefined, { switchStarted: release });
         return { lab: lab.name, status: 'created' as const, durationMs: Date.now() - started, resolved: lab };
       }),
     );

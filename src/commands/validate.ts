@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { loadLabSpec } from '../spec/load.js';
-import { renderValidateResult, validateSummary, type ValidateResult } from '../spec/validate-summary.js';
+import { loadLabSpec } from '../lab-loader/load.js';
+import { renderValidateResult, validateSummary, type ValidateResult } from '../report/validate-summary.js';
 
 // `overlab validate <spec> [--json]` usually never reaches this class: bin/run.js answers it
 // without loading oclif (src/cli/validate-fast.ts). Help, unknown flags and odd forms come here.

@@ -3,7 +3,7 @@ import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { labNameOf } from '../cli/lab-argument.js';
 import { assertJunitWritable, progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
-import { requireRunningLab } from '../core/lab-registry.js';
+import { requireRunningLab } from '../lab/engine-labs.js';
 import { verifyLab } from '../core/lab-verify.js';
 import type { VerifyReport } from '../checks/run-checks.js';
 import { renderVerifyReport } from '../report/verify-report.js';

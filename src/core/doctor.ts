@@ -2,12 +2,12 @@
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../plan/containers.js';
 import { hostImageTags, missingPackages } from '../image/host-image.js';
-import { OverlabError } from './errors.js';
+import { OverlabError } from '../base/errors.js';
 import { failedCommand, runnerErrors, toRunnerSteps } from '../plan/step-runner.js';
 import { shellCommand } from '../plan/shell-quote.js';
 import { captureWhile } from '../probes/capture.js';
 import { ping } from '../probes/ping.js';
-import { runSteps } from './run-steps.js';
+import { runSteps } from '../deploy/run-steps.js';
 import { FAULT_FEATURE_PROBES, type FeatureProbe } from '../faults/feature-probes.js';
 
 export interface Finding {

@@ -1,7 +1,7 @@
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { LABEL_LAB, LABEL_POD_ATTACH, switchContainerName } from '../plan/naming.js';
-import { detachForDown, type DetachOutcome } from './cni-attach.js';
-import { loadLabModel } from './lab-model.js';
+import { LABEL_LAB, LABEL_POD_ATTACH, switchContainerName } from '../plan/container-names.js';
+import { detachForDown, type DetachOutcome } from '../deploy/cni-attach.js';
+import { loadLabModel } from '../lab/lab-files.js';
 
 export interface DownResult {
   lab: string;

@@ -5,16 +5,16 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
 import { containerSpecs, labFingerprint } from '../plan/containers.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN } from '../plan/naming.js';
-import { startAgents, waitForAgents } from './agents.js';
+import { LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN } from '../plan/container-names.js';
+import { startAgents, waitForAgents } from '../deploy/agents.js';
 import { labUsesAgents, usesAgent } from '../plan/overlay.js';
-import { environmentError, inputError, OverlabError } from './errors.js';
-import { bringUpLab, throwIfAborted } from './node-bringup.js';
-import { markComplete, saveLabModel } from './lab-model.js';
-import { groupLabs, openLab } from './lab-registry.js';
+import { environmentError, inputError, OverlabError } from '../base/errors.js';
+import { bringUpLab, throwIfAborted } from '../deploy/node-bringup.js';
+import { markComplete, saveLabModel } from '../lab/lab-files.js';
+import { groupLabs, openLab } from '../lab/engine-labs.js';
 import { downLab } from './lab-down.js';
-import { cniPhases } from './cni-phase.js';
-import type { LabState } from './lab-state.js';
+import { cniPhases } from '../deploy/cni-phase.js';
+import type { LabState } from '../lab/lab-state.js';
 
 export interface UpPhase {
   title: string;
@@ -222,5 +222,35 @@ export async function rollbackRun(runtime: ContainerRuntime, lab: string, run: s
     return { removed: [...new Set(removed)].sort(), clean: true };
   } catch {
     return { removed: [...new Set(removed)].sort(), clean: false };
+  }
+}
+
+/** Runs the phases in order and shows them (the CLI's listr2 progress, src/cli/progress.ts); the
+ * orchestration stays here, the presentation is handed in. */
+export type PhaseRunner = (phases: UpPhase[], signal: AbortSignal) => Promise<void>;
+
+/** The phases one after the other, showing nothing. */
+export const quietPhases: PhaseRunner = async (phases, signal) => {
+  for (const phase of phases) await phase.run(signal);
+};
+
+function interrupted(lab: string, clean: boolean): OverlabError {
+  return new OverlabError(
+    'interrupted',
+    'interrupted',
+    clean ? `nothing of lab ${lab} was left behind` : `the engine did not answer the clean-up: once it does, run \`overlab down ${lab}\``,
+  );
+}
+
+/** Bring a lab up with progress; a failure or Ctrl-C removes everything this run made (and only
+ * that: containers carrying its run id). Call it holding the lab's lock. */
+export async function upWithRollback(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, progress: PhaseRunner = quietPhases, run: string = newRunId(), hooks: UpHooks = {}): Promise<void> {
+  try {
+    await progress(upPhases(runtime, lab, run, hooks), signal);
+    if (signal.aborted) throw interrupted(lab.name, false);
+  } catch (error) {
+    const { clean } = await rollbackRun(runtime, lab.name, run);
+    if (signal.aborted) throw interrupted(lab.name, clean);
+    throw error;
   }
 }

@@ -4,14 +4,14 @@
 // report them in the spec's order.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import type { CheckSpec, PingSpec } from '../spec/model.js';
-import { reachesOf, runCheck, summarize, withKind, type CheckResult, type NodeAvailability, type VerifyReport } from '../checks/run-checks.js';
-import { inputError, interruptedError } from './errors.js';
-import { LabNames } from '../checks/lab-names.js';
-import { readLabFacts } from './lab-facts.js';
-import { LABEL_LAB, LABEL_NODE } from '../plan/naming.js';
+import type { CheckSpec, PingSpec } from '../lab-spec/lab-spec.js';
+import { reachesOf, runCheck, summarize, withKind, type CheckResult, type VerifyReport } from '../checks/run-checks.js';
+import { inputError, interruptedError } from '../base/errors.js';
+import { LabReferences } from '../lab/lab-references.js';
+import { readLabFacts } from '../lab/etcd-leases.js';
+import { unavailableNodes } from '../lab/node-availability.js';
 import { reapProbes } from '../probes/probe-reaper.js';
-import { withLabLock } from './lab-lock.js';
+import { withLabLock } from '../lab/lab-lock.js';
 import { planUnits, type PlannedUnit } from '../checks/check-plan.js';
 import { SharedProbe } from '../checks/shared-probe.js';
 import { runPing } from '../checks/kinds/ping.js';
@@ -36,19 +36,6 @@ export function selectChecks(checks: CheckSpec[], only: string[] | undefined): C
   return checks.filter((c) => only.includes(c.name));
 }
 
-/** Every node of the lab that is not running, with a sentence saying so (one engine listing). */
-export async function unavailableNodes(runtime: ContainerRuntime, lab: ResolvedLab): Promise<NodeAvailability> {
-  const listed = await runtime.list({ [LABEL_LAB]: lab.name });
-  const state = new Map(listed.map((c) => [c.labels[LABEL_NODE] ?? '', c.state]));
-  const out = new Map<string, string>();
-  for (const node of [...lab.hosts, ...lab.externals]) {
-    const s = state.get(node.name);
-    if (s === undefined) out.set(node.name, `${node.name} (container ${node.container}) is gone from the lab`);
-    else if (s !== 'running') out.set(node.name, `${node.name} (container ${node.container}) is ${s}, not running`);
-  }
-  return out;
-}
-
 /** How many checks (or sets of checks sharing a probe) run at once at most: the machine's cores
  * are shared with the lab itself. */
 export const DEFAULT_CHECK_CONCURRENCY = 8;
@@ -65,7 +52,7 @@ async function verifySelected(runtime: ContainerRuntime, lab: ResolvedLab, selec
   // Probes a killed run left behind (by their PID files) must not outlive it into this one; the
   // leases are read meanwhile.
   const [, facts] = await Promise.all([reapProbes(runtime, running), readLabFacts(runtime, lab, unavailable)]);
-  const names = new LabNames(lab, facts);
+  const names = new LabReferences(lab, facts);
   // Results are reported in the spec's order, each as soon as every check before it has one.
   const results: (CheckResult | undefined)[] = selected.map(() => undefined);
   let reported = 0;

@@ -3,23 +3,23 @@
 // how long the change took to reach the last peer.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
-import { allocateJoiningHost } from '../plan/addressing.js';
+import { allocateJoiningHost } from '../plan/resolve-lab.js';
 import { containerSpecs } from '../plan/containers.js';
 import { renderHostPlan } from '../plan/node-plans.js';
 import { command, type NodePlan } from '../plan/node-plan.js';
 import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeCommands, usesAgent } from '../plan/overlay.js';
-import { NAME_RULES } from '../spec/names.js';
-import { MAX_HOSTS } from '../spec/limits.js';
-import { assertName, assertNewNodeName } from '../spec/name-input.js';
-import { environmentError, inputError } from './errors.js';
-import { pollUntil } from './poll.js';
-import { bringUpNode, runningSwitch } from './node-bringup.js';
+import { NAME_RULES } from '../lab-spec/name-rules.js';
+import { MAX_HOSTS } from '../lab-spec/limits.js';
+import { assertName, assertNewNodeName } from '../lab-spec/name-assert.js';
+import { environmentError, inputError } from '../base/errors.js';
+import { pollUntil } from '../base/poll.js';
+import { bringUpNode, runningSwitch } from '../deploy/node-bringup.js';
 import { newRunId, rollbackRun } from './lab-up.js';
-import { compilePlan, runPlan } from './run-steps.js';
-import { agentDropped, startAgents, waitForAgents, watchAgents } from './agents.js';
-import { readLeases } from './lab-facts.js';
+import { compilePlan, runPlan } from '../deploy/run-steps.js';
+import { agentDropped, startAgents, waitForAgents, watchAgents } from '../deploy/agents.js';
+import { readLeases } from '../lab/etcd-leases.js';
 import { usesCni } from '../plan/cni-plan.js';
-import { attachCniPods, detachHostPods } from './cni-attach.js';
+import { attachCniPods, detachHostPods } from '../deploy/cni-attach.js';
 
 export interface MembershipResult {
   lab: string;

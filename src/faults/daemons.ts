@@ -4,8 +4,8 @@
 // exactly the command line it had, read from /proc/<pid>/cmdline, its output appended to the
 // same file — the argv travels as arguments of a constant shell text, never inside it.
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { environmentError } from '../core/errors.js';
-import { pollUntil } from '../core/poll.js';
+import { environmentError } from '../base/errors.js';
+import { pollUntil } from '../base/poll.js';
 
 export interface DaemonRecord {
   container: string;

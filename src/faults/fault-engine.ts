@@ -10,14 +10,14 @@
 //        is left.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import type { FaultSpec } from '../spec/model.js';
-import { LabNames } from '../checks/lab-names.js';
-import { environmentError, inputError, InternalError } from '../core/errors.js';
-import { describeThisProcess } from '../core/lab-lock.js';
-import { unavailableNodes } from '../core/lab-verify.js';
+import type { FaultSpec } from '../lab-spec/lab-spec.js';
+import { LabReferences } from '../lab/lab-references.js';
+import { environmentError, inputError, InternalError } from '../base/errors.js';
+import { describeThisProcess } from '../lab/lab-lock.js';
+import { unavailableNodes } from '../lab/node-availability.js';
 import type { FaultContext } from './fault-kind.js';
 import { readFaultBook, writeFaultBook, type FaultBook, type FaultRecord, type FaultSource } from './fault-store.js';
-import { faultKindOf } from './kinds/registry.js';
+import { faultKindOf } from './fault-kinds.js';
 import { describeChange, diffState, type KernelChange } from './kernel-change.js';
 import { namespaceKey, uniqueNamespaces, inNamespace, type Namespace } from './namespace.js';
 import { deleteEmptyTable } from './nft-table.js';
@@ -32,7 +32,7 @@ export interface EngineOptions {
 }
 
 function context(options: EngineOptions): FaultContext {
-  return { runtime: options.runtime, lab: options.lab, names: new LabNames(options.lab), signal: options.signal };
+  return { runtime: options.runtime, lab: options.lab, names: new LabReferences(options.lab), signal: options.signal };
 }
 
 function kindAndSpec(fault: { kind: string } & Record<string, unknown>) {

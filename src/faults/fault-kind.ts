@@ -1,4 +1,4 @@
-// What a fault kind is: a keyed kind (schema fragment + resolve, src/spec/keyed-kinds.ts) — the
+// What a fault kind is: a keyed kind (schema fragment + resolve, src/lab-spec/keyed-kinds.ts) — the
 // same machinery as check kinds — that can also break a running lab and say how to mend it.
 // Each kind is one module in src/faults/kinds/; `registry.ts` lists them.
 //
@@ -11,17 +11,17 @@
 //   undo             what the generic kernel restore cannot do (restart a process, unpause a
 //                    container, recreate a device); runs first on `clear`
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { LabNames } from '../checks/lab-names.js';
+import type { LabReferences } from '../lab/lab-references.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import type { KeyedKind } from '../spec/keyed-kinds.js';
+import type { KeyedKind } from '../lab-spec/keyed-kinds.js';
 import type { Namespace } from './namespace.js';
 import type { NetnsState } from './snapshot.js';
 
 export interface FaultContext {
   runtime: ContainerRuntime;
   lab: ResolvedLab;
-  names: LabNames;
+  names: LabReferences;
   signal: AbortSignal;
 }
 

@@ -1,9 +1,9 @@
 // The lab's record of its active faults: /etc/overlab/faults.json in the lab's switch container,
-// beside the lab's model (src/core/lab-model.ts) and written the same way (the engine's archive
+// beside the lab's model (src/lab/lab-files.ts) and written the same way (the engine's archive
 // API, no process). So `fault ls` and `fault clear` work from any process, without the spec, and
 // the record goes with the lab: `down` removes it, a rebuilt lab starts without it.
 import type { CallOptions, ContainerRuntime } from '../runtime/runtime.js';
-import { environmentError } from '../core/errors.js';
+import { environmentError } from '../base/errors.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
 import { tarEntries } from '../runtime/tar.js';
 import type { KernelChange } from './kernel-change.js';

@@ -1,15 +1,15 @@
 // A fault typed on the command line meets the same `resolve` as one in a spec: its kind checks
 // names against a SpecScope, here built from the running lab's model instead of a spec draft.
 // Problems become one input error (exit 2) that names each argument and what would be right.
-import { inputError } from '../core/errors.js';
+import { inputError } from '../base/errors.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import type { SpecIssue } from '../spec/errors.js';
-import { ipToInt, parseCidr } from '../spec/ipv4-cidr.js';
-import { resolveKeyed } from '../spec/keyed-kinds.js';
-import type { FaultSpec, LabSpec } from '../spec/model.js';
-import { SpecSource } from '../spec/source.js';
-import { SpecScope, type ScopeMember, type ScopeNetwork } from '../spec/spec-scope.js';
-import { FAULT_KINDS } from './kinds/registry.js';
+import type { SpecIssue } from '../lab-spec/spec-error.js';
+import { ipToInt, parseCidr } from '../shared/ipv4.js';
+import { resolveKeyed } from '../lab-spec/keyed-kinds.js';
+import type { FaultSpec, LabSpec } from '../lab-spec/lab-spec.js';
+import { SpecSource } from '../lab-spec/yaml-source.js';
+import { SpecScope, type ScopeMember, type ScopeNetwork } from '../lab-spec/spec-scope.js';
+import { FAULT_KINDS } from './fault-kinds.js';
 
 /** A SpecScope over a running lab: its hosts (with pods), external nodes and networks. */
 export function scopeOfLab(lab: ResolvedLab, src: SpecSource, issues: SpecIssue[]): SpecScope {

@@ -6,7 +6,7 @@
 // against fixed lists here and again by the script. The caller first checks that the table is
 // empty: the kernel would delete a table with its rules.
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { environmentError } from '../core/errors.js';
+import { environmentError } from '../base/errors.js';
 import { inNamespace, namespaceKey, type Namespace } from './namespace.js';
 
 const TABLES = new Set(['filter', 'nat', 'mangle', 'raw', 'security', 'broute']);

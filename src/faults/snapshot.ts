@@ -3,7 +3,7 @@
 // forwarding sysctls — every part as the kernel's tools print it (`ip -j`, `bridge -j`, `tc -j`,
 // `*-save`), so a fault records exactly what changed and `clear` can compare and restore it.
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { environmentError } from '../core/errors.js';
+import { environmentError } from '../base/errors.js';
 import { parseSave, type SavedTables } from './iptables-save.js';
 import { inNamespace, namespaceKey, type Namespace } from './namespace.js';
 

@@ -1,7 +1,7 @@
 // Value formats of fault arguments, shared by the schema (YAML) and the command line, so both
 // accept exactly the same words.
-import { inputError } from '../core/errors.js';
-import { isValidCidr, isValidIpv4 } from '../spec/ipv4-cidr.js';
+import { inputError } from '../base/errors.js';
+import { isValidCidr, isValidIpv4 } from '../shared/ipv4.js';
 
 /** tc's rate words: 500kbit, 1mbit, 2.5gbit, 100kbps (bytes), 8000bit. */
 export const RATE_PATTERN = '^[1-9][0-9]{0,9}(?:\\.[0-9]{1,3})?(?:bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { tarEntries, type TarEntry } from '../runtime/tar.js';
 import { EngineError } from '../runtime/engine-errors.js';
-import { environmentError } from '../core/errors.js';
+import { environmentError } from '../base/errors.js';
 
 export const DOCKERFILE_DIR = fileURLToPath(new URL('../../image/', import.meta.url));
 

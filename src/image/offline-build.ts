@@ -3,7 +3,7 @@
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { environmentError } from '../core/errors.js';
+import { environmentError } from '../base/errors.js';
 import { HOST_PACKAGES, importChanges } from './host-image.js';
 
 export interface OfflineBuildOptions {

@@ -5,7 +5,7 @@
 // round; an address asked for with CNI_ARGS IP= is reserved as is and becomes the last reserved
 // one too. A pod whose planned address host-local would not pick by itself (a fixed `ip:` in
 // the spec, or one that comes after it) gets IP= — as a runtime can ask for one.
-import { cidrContains, intToIp, ipToInt, parseCidr } from '../spec/ipv4-cidr.js';
+import { cidrContains, intToIp, ipToInt, parseCidr } from '../shared/ipv4.js';
 
 export interface HostLocalRange {
   subnet: string;

@@ -2,10 +2,10 @@
 // plugin found in CNI_PATH, the CNI_* environment, the network config on stdin. Rendered as an
 // argv (`env K=V … /usr/lib/cni/<plugin>`), never as shell text with values in it.
 import { createHash } from 'node:crypto';
-import { OverlabError } from '../core/errors.js';
+import { OverlabError } from '../base/errors.js';
 import type { ResolvedPod } from './resolved-lab.js';
 import { pluginStdin, type ConfList, type JsonObject, type PluginConf } from './cni-conflist.js';
-import { bounded } from '../probes/process-argv.js';
+import { bounded } from './process-argv.js';
 
 /** Where kube-flannel's install step puts the flannel plugin (here: overlab's shim). */
 export const CNI_BIN_DIR = '/opt/cni/bin';

@@ -4,8 +4,8 @@
 // plan's /run/flannel/subnet.env. Then per pod, in order: its network namespace, the loopback
 // network (as containerd's CRI does), and the conflist's plugins with ADD, each given the
 // previous one's result. DEL runs the same lists backwards, then the namespace goes.
-import { mtuFor } from '../agent/peer-state.js';
-import { renderSubnetEnv } from '../agent/subnet-env.js';
+import { mtuFor } from '../shared/peer-state.js';
+import { renderSubnetEnv } from '../shared/subnet-env.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
 import { assertBatchToken, toRunnerSteps, type RunnerStep } from './step-runner.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
@@ -14,7 +14,7 @@ import { FLANNEL_CONFLIST, FLANNEL_CONFLIST_PATH, FLANNEL_CONFLIST_TEXT, LOOPBAC
 import { boundedArgv, CNI_BIN_DIR, pluginInvocation, podSandbox, POD_IFNAME, resultCachePath, type CniCommand, type PluginInvocation, type PodSandbox } from './cni-invocation.js';
 import { addressRequests } from './cni-host-local.js';
 
-/** The flannel plugin: a constant wrapper that runs overlab's shim (src/agent/cni-flannel.ts). */
+/** The flannel plugin: a constant wrapper that runs overlab's shim (src/cni-plugin/flannel-plugin.ts). */
 export const FLANNEL_PLUGIN = `${CNI_BIN_DIR}/flannel`;
 export const FLANNEL_SHIM = `${AGENT_DIR}/cni-flannel-main.js`;
 /** Constant text: no value of any lab is in it; the plugin reads CNI_* and stdin. */

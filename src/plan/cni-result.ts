@@ -2,9 +2,9 @@
 // random one), the host-side veth name (vethXXXXXXXX) and, when it made the bridge, leaves the
 // bridge with its own MAC; host-local picks the address. The rest of overlab reads those from the
 // lab model, so `up` writes them there (applyAttachments) once the pods are attached.
-import { OverlabError } from '../core/errors.js';
-import { isValidMac } from '../spec/ipv4-cidr.js';
-import { isValidName } from '../spec/names.js';
+import { OverlabError } from '../base/errors.js';
+import { isValidMac } from '../shared/ipv4.js';
+import { isValidName } from '../lab-spec/name-rules.js';
 import type { JsonObject } from './cni-conflist.js';
 import type { ResolvedHost, ResolvedLab } from './resolved-lab.js';
 

@@ -69,7 +69,7 @@ function agentBlocks(lab: ResolvedLab): string[] {
   if (!labUsesAgents(lab)) return [];
   const networks = lab.networks.filter(usesAgent);
   return [
-    `# 5. agents (after etcd answers): dist/agent and tun-open copied to ${AGENT_DIR} and these files written (the engine's archive API, no process), then each agent started`,
+    `# 5. agents (after etcd answers): the agent (one bundled file) and tun-open copied to ${AGENT_DIR} and these files written (the engine's archive API, no process), then each agent started`,
     ...lab.hosts.map((host) =>
       [
         `# ---- ${host.name}: inside ${host.container} ----`,

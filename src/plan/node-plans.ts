@@ -8,7 +8,7 @@
 // no exec in the switch and no shared PID namespace: `ps` in the switch shows only the switch.
 import type { BindMount } from '../runtime/runtime.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
-import { mtuFor } from '../agent/peer-state.js';
+import { mtuFor } from '../shared/peer-state.js';
 import { isOverlay, staticOverlayPlan, usesAgent } from './overlay.js';
 import { comment, command, type NodePlan, type PlanLine } from './node-plan.js';
 import { usesCni } from './cni-plan.js';

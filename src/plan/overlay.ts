@@ -11,10 +11,10 @@ import {
   peerCommandsArgv,
   peerRemovalArgv,
   type PeerStateBackend,
-} from '../agent/peer-state.js';
-import { renderNetworkConfig } from '../agent/lease.js';
-import { renderSubnetEnv } from '../agent/subnet-env.js';
-import { macForIp } from './addressing.js';
+} from '../shared/peer-state.js';
+import { renderNetworkConfig } from '../shared/flannel-lease.js';
+import { renderSubnetEnv } from '../shared/subnet-env.js';
+import { macForIp } from './resolve-lab.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
 import { comment, command, type PlanLine } from './node-plan.js';
 

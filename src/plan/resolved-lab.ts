@@ -1,7 +1,7 @@
 // A lab with every address, MAC and name decided: what `up` builds and what checks resolve
-// names against. Produced by resolveLab() (addressing.ts); kept in the switch as /etc/overlab/lab.json
-// (core/lab-model.ts) so `verify`, `inspect` and `down` work without the spec file.
-import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach } from '../spec/model.js';
+// names against. Produced by resolveLab() (resolve-lab.ts); kept in the switch as /etc/overlab/lab.json
+// (lab/lab-files.ts) so `verify`, `inspect` and `down` work without the spec file.
+import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach } from '../lab-spec/lab-spec.js';
 
 export interface ResolvedNetwork {
   name: string;

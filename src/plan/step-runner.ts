@@ -9,7 +9,7 @@
 // (one process instead of dozens). Batch lines are parsed by iproute2's own tokenizer (which
 // knows quotes, `#` comments and `\` continuations), so every token of a batch line is checked
 // against a safe alphabet before it is written.
-import { OverlabError } from '../core/errors.js';
+import { OverlabError } from '../base/errors.js';
 import { shellCommand } from './shell-quote.js';
 
 export interface RunnerStep {

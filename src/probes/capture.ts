@@ -3,9 +3,9 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import { decodeCapture } from '../pcap/decode.js';
 import type { CapturedPacket } from '../pcap/packet.js';
 import { inEndpoint, type Endpoint } from './endpoint.js';
-import { announcedPid, bounded, PROBE_PID_DIR, recordingPid } from './process-argv.js';
-import { nameProblem } from '../spec/names.js';
-import { inputError } from '../core/errors.js';
+import { announcedPid, bounded, PROBE_PID_DIR, recordingPid } from '../plan/process-argv.js';
+import { nameProblem } from '../lab-spec/name-rules.js';
+import { inputError } from '../base/errors.js';
 
 export interface CaptureTarget extends Endpoint {
   iface: string;

@@ -1,10 +1,10 @@
 // The ping probe: exit status and counters from iputils ping, run where the check says.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { inEndpoint, type Endpoint } from './endpoint.js';
-import { bounded } from './process-argv.js';
-import { isValidIpv4 } from '../spec/ipv4-cidr.js';
-import { inputError } from '../core/errors.js';
-import type { PingExpectation } from '../spec/model.js';
+import { bounded } from '../plan/process-argv.js';
+import { isValidIpv4 } from '../shared/ipv4.js';
+import { inputError } from '../base/errors.js';
+import type { PingExpectation } from '../lab-spec/lab-spec.js';
 
 export interface PingResult {
   from: string;

@@ -2,7 +2,7 @@
 // files recordingPid() leaves — never by a name match. A PID file holds the process's start
 // time too, so a number the kernel has since given to another process is never signalled.
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { PROBE_PID_DIR } from './process-argv.js';
+import { PROBE_PID_DIR } from '../plan/process-argv.js';
 
 /** Constant shell text; the directory is $1 (data). For every `<pid>` file: signal the process
  * only when its start time is the one recorded, then drop the file. Prints "reaped <pid>". */

@@ -1,5 +1,5 @@
 import type { MembershipResult } from '../core/node-membership.js';
-import type { Palette } from './colour.js';
+import type { Palette } from '../text/colour.js';
 
 export function renderMembership(r: MembershipResult, colours: Palette): string {
   const subnets = r.host.networks.map((n) => `${n.network} ${n.subnet}`).join(', ');

@@ -1,6 +1,6 @@
 import type { VerifyReport } from '../checks/run-checks.js';
-import type { Palette } from './colour.js';
-import { renderTable } from './table.js';
+import type { Palette } from '../text/colour.js';
+import { renderTable } from '../text/table.js';
 
 export function renderVerifyReport(report: VerifyReport, colours: Palette): string {
   const status = (s: string) => (s === 'pass' ? colours.green('PASS') : s === 'fail' ? colours.red('FAIL') : colours.yellow('ERROR'));

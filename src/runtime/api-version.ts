@@ -2,7 +2,7 @@
 // than the newest overlab knows (so a newer engine answers as the one overlab was written for),
 // and no older than the engine accepts. An engine whose newest is older than what overlab uses
 // (HostConfig.ReadonlyPaths, Mounts, Init, exec hijack, the archive API) is refused by name.
-import { OverlabError } from '../core/errors.js';
+import { OverlabError } from '../base/errors.js';
 
 /** Docker 19.03; Podman 3+ serves 1.40 or newer on its compatible API. */
 export const OLDEST_API = '1.40';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { OverlabError } from '../core/errors.js';
+import { OverlabError } from '../base/errors.js';
 import { parseEngineAddress, type AddressSource, type EngineAddress } from './engine-address.js';
 
 type Env = Record<string, string | undefined>;

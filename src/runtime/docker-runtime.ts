@@ -3,8 +3,8 @@
 // the difference is handled here and says so.
 import { PassThrough, type Readable } from 'node:stream';
 import type { Socket } from 'node:net';
-import { interruptedError } from '../core/errors.js';
-import { pollUntil } from '../core/poll.js';
+import { interruptedError } from '../base/errors.js';
+import { pollUntil } from '../base/poll.js';
 import { EngineClient, type EngineClientOptions, type EngineConnection, type EngineRequest, type EngineStream } from './engine-client.js';
 import { engineError, isEngineFailure } from './engine-errors.js';
 import { FrameDemuxer, STDERR, STDOUT } from './stream-demux.js';

@@ -1,7 +1,7 @@
 // Where an engine is and how to reach it, as the docker CLI spells it: `unix:///path`,
 // `tcp://host[:port]` (plain, or TLS with certificates), `ssh://[user@]host[:port]`. Pure: files
 // (certificates, contexts) are only named here and read when a connection is made.
-import { OverlabError, type ErrorKind } from '../core/errors.js';
+import { OverlabError, type ErrorKind } from '../base/errors.js';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 

@@ -6,7 +6,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { interruptedError } from '../core/errors.js';
+import { interruptedError } from '../base/errors.js';
 import { engineDeadlines, resolveEngineTarget, type EngineDeadlines } from './engine-endpoint.js';
 import { displayAddress, type EngineAddress } from './engine-address.js';
 import { engineTransport, type EngineTransport } from './engine-transport.js';

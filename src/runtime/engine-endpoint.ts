@@ -3,7 +3,7 @@
 // DOCKER_CERT_PATH for tcp://), else DOCKER_CONTEXT, else the current context of the Docker
 // configuration, else the local socket.
 import { join } from 'node:path';
-import { environmentError } from '../core/errors.js';
+import { environmentError } from '../base/errors.js';
 import { DEFAULT_CONTEXT, currentContext, dockerConfigDir, readDockerContext } from './docker-context.js';
 import { DEFAULT_SOCKET, parseEngineAddress, type EngineAddress, type EngineTls } from './engine-address.js';
 

@@ -1,6 +1,6 @@
 // Engine failures as typed errors, each mapped onto overlab's exit codes with a sentence of our
 // own and a fix. The engine's text is kept as `detail` and shown only after our sentence.
-import { OverlabError, type ErrorKind } from '../core/errors.js';
+import { OverlabError, type ErrorKind } from '../base/errors.js';
 
 export type EngineFailure = 'not-found' | 'conflict' | 'timeout' | 'unreachable' | 'server' | 'bad-request';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { OverlabError } from '../core/errors.js';
+import { OverlabError } from '../base/errors.js';
 import type { EngineAddress, EngineTls } from './engine-address.js';
 import { SshDialStream } from './ssh-dial.js';
 

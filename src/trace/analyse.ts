@@ -5,14 +5,14 @@ import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { ContainerState } from './kernel-snapshot.js';
 import { TraceWorld } from './trace-world.js';
 import { predictPath, type ProbeShape, type WalkResult } from './predict-path.js';
-import type { RouteDecision } from './route-lookup.js';
+import type { RouteDecision } from './route-get.js';
 import type { CaptureOutput, CapturePoint } from './capture-session.js';
 import { localProbeError, type Probe } from './probe.js';
 import { correlate, isAstray, type Sighting } from './correlate.js';
 import { buildHops, type TimedObservation } from './hops.js';
 import { liveVerdict } from './verdict.js';
 import type { ChangeFact } from './change-facts.js';
-import type { TraceHop, TraceOptions, TraceResult } from './model.js';
+import type { TraceHop, TraceOptions, TraceResult } from './trace-result.js';
 
 /** One captured copy of the probe at a hop: what `--pcap` writes. */
 export interface HopPacket {

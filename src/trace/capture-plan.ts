@@ -2,7 +2,7 @@
 // source and the destination (pod eth0, host veth, bridge, flannel device, eth0), every port of
 // the underlay switch and the underlay bridge itself, and the routers — the places a packet could
 // go astray. Pure.
-import { SWITCH_NODE } from '../plan/naming.js';
+import { SWITCH_NODE } from '../plan/container-names.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { vxlanDevice } from '../plan/overlay.js';
 import type { CapturePoint } from './capture-session.js';

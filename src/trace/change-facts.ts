@@ -1,7 +1,7 @@
 // What changed between two sightings of the probe, as facts (TTL, MACs, addresses, wrapping)
 // and then in words for a person and in tokens for the minimal one-line-per-host form. Pure.
 import type { DecodedPacket } from '../pcap/packet.js';
-import type { Encapsulation, HopDirection } from './model.js';
+import type { Encapsulation, HopDirection } from './trace-result.js';
 
 export interface Observation {
   /** Namespace key: "host1", "host1/pod1", "switch". */

@@ -6,10 +6,10 @@ import { decodePacket } from '../pcap/decode.js';
 import type { DecodedPacket } from '../pcap/packet.js';
 import { LINKTYPE_ETHERNET } from '../pcap/packet.js';
 import { parsePcapFile } from '../pcap/pcap-file.js';
-import { cidrContains, cidrOf } from '../spec/ipv4-cidr.js';
+import { cidrContains, cidrOf } from '../shared/ipv4.js';
 import { probeOf, type Observation } from './change-facts.js';
 import type { CaptureOutput, CapturePoint } from './capture-session.js';
-import type { HopDirection } from './model.js';
+import type { HopDirection } from './trace-result.js';
 import type { TraceWorld } from './trace-world.js';
 
 export interface ProbeIdentity {

@@ -2,7 +2,7 @@
 // headers in one line and what changed since the previous hop. Pure; shared by live and static.
 import { describePacket } from '../pcap/describe.js';
 import { changeFacts, changeWords, encapsulationOf, firstFacts, type ChangeContext, type ChangeFact, type Observation } from './change-facts.js';
-import type { TraceHop } from './model.js';
+import type { TraceHop } from './trace-result.js';
 import type { TraceWorld } from './trace-world.js';
 
 export interface TimedObservation extends Observation {

@@ -1,7 +1,7 @@
 // iptables-save -c, read as data: rules with their packet counters, a simple first-match
 // evaluation for a static trace (addresses, interfaces, protocol, ports, conntrack NEW) and the
 // rules whose counters grew while the probe travelled. Pure.
-import { cidrContains } from '../spec/ipv4-cidr.js';
+import { cidrContains } from '../shared/ipv4.js';
 
 export interface IptablesRule {
   table: string;

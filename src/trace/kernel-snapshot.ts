@@ -5,7 +5,7 @@
 // lookups a trace will need (`ip route get` for the destination, from the source through every
 // interface, and for every peer host). The script is a fixed text: addresses and namespace names
 // only ever arrive as "$@", never inside the text.
-import { parseRouteGet, type RouteDecision } from './route-lookup.js';
+import { parseRouteGet, type RouteDecision } from './route-get.js';
 
 /** Arguments: destination or "-" (no route lookups), source or "-", the number of peer
  * addresses, the peers, then the pods' netns names. */

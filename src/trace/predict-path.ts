@@ -4,12 +4,13 @@
 // at every interface what it would look like, or where and why it would stop. Pure. The live trace
 // uses the same walk to choose where to listen, and to say when the packet did something else.
 import type { DecodedPacket } from '../pcap/packet.js';
-import { cidrContains, cidrOf, formatCidr } from '../spec/ipv4-cidr.js';
+import { cidrContains, cidrOf, formatCidr } from '../shared/ipv4.js';
 import type { Observation } from './change-facts.js';
 import { evaluateChain, isDropTarget, parseIptablesSave, type IptablesState, type PacketFacts } from './iptables-rules.js';
 import type { LinkState } from './kernel-snapshot.js';
-import type { HopDirection, TraceDrop, TraceProto } from './model.js';
-import { describeRouteQuery, lookupRoute, routeQueryKey, type RouteDecision, type RouteQuery } from './route-lookup.js';
+import type { HopDirection, TraceDrop, TraceProto } from './trace-result.js';
+import { describeRouteQuery, routeQueryKey, type RouteDecision, type RouteQuery } from './route-get.js';
+import { lookupRoute } from './route-lookup.js';
 import type { TraceWorld } from './trace-world.js';
 
 export interface ProbeShape {

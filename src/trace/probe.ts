@@ -2,9 +2,9 @@
 // (ping -p), a UDP datagram carrying a random text, or a TCP SYN from a random source port — so
 // every copy of it, wrapped or not, masqueraded or not, can be told from any other packet.
 import { randomBytes, randomInt } from 'node:crypto';
-import { inputError } from '../core/errors.js';
-import { bounded } from '../probes/process-argv.js';
-import type { TraceOptions } from './model.js';
+import { inputError } from '../base/errors.js';
+import { bounded } from '../plan/process-argv.js';
+import type { TraceOptions } from './trace-result.js';
 
 export const IPV4_HEADER = 20;
 export const ICMP_ECHO_HEADER = 8;

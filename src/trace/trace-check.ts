@@ -1,7 +1,7 @@
 // A verify check kind in one line — `trace: {from, to, expect: delivered|dropped, via: [...],
 // dropAt: router}` — evaluated against a trace's result. Pure; the runner calls traceLab().
-import type { TraceResult } from './model.js';
-import { outcomeLine } from './render-trace.js';
+import type { TraceResult } from './trace-result.js';
+import { outcomeLine } from './trace-text.js';
 
 export interface TraceExpectation {
   from: string;

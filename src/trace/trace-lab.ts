@@ -4,19 +4,19 @@
 // counters again, and correlate the probe hop by hop; say where it died and why when it did.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { LabNames } from '../checks/lab-names.js';
+import { LabReferences } from '../lab/lab-references.js';
 import { inEndpoint } from '../probes/endpoint.js';
-import { environmentError, inputError, interruptedError, OverlabError } from '../core/errors.js';
-import { SWITCH_NODE } from '../plan/naming.js';
+import { environmentError, inputError, interruptedError, OverlabError } from '../base/errors.js';
+import { SWITCH_NODE } from '../plan/container-names.js';
 import { ETCD_CLIENT_PORT } from '../plan/overlay.js';
 import { parseSnapshot, SNAPSHOT_SCRIPT, snapshotArgs, type ContainerState } from './kernel-snapshot.js';
 import { nsKey, TraceWorld } from './trace-world.js';
-import { parseRouteGetOutput, ROUTE_GET_SCRIPT, routeGetArgs, routeQueryKey, type RouteDecision, type RouteQuery } from './route-lookup.js';
+import { parseRouteGetOutput, ROUTE_GET_SCRIPT, routeGetArgs, routeQueryKey, type RouteDecision, type RouteQuery } from './route-get.js';
 import { planCaptures, plannedCaptures, plannedOwnerOfIp } from './capture-plan.js';
 import { CaptureSession, type CapturePoint } from './capture-session.js';
 import { buildProbe, type Probe } from './probe.js';
 import { analyseLive, analyseStatic, probeShape, walkWithKernel, type TraceAnalysis } from './analyse.js';
-import type { TraceOptions } from './model.js';
+import type { TraceOptions } from './trace-result.js';
 
 export type { HopPacket } from './analyse.js';
 
@@ -115,7 +115,7 @@ async function askKernel(runtime: ContainerRuntime, world: TraceWorld, queries: 
 }
 
 export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from: string, to: string, options: TraceOptions, signal?: AbortSignal): Promise<TraceRun> {
-  const names = new LabNames(lab);
+  const names = new LabReferences(lab);
   if (/^\d+\.\d+\.\d+\.\d+$/.test(from)) throw inputError(`the probe starts at a lab node or pod, not at an address (${from})`, 'use <host>, <host>/<pod> or <node>');
   const source = names.endpoint(from);
   const fromNs = nsKey(from.split('/')[0]!, source.netns);
@@ -162,7 +162,7 @@ interface TraceState {
   to: string;
   fromNs: string;
   dst: string;
-  source: ReturnType<LabNames['endpoint']>;
+  source: ReturnType<LabReferences['endpoint']>;
   probe: Probe;
   shape: ReturnType<typeof probeShape>;
   options: TraceOptions;

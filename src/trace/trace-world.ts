@@ -3,7 +3,7 @@
 // switch port) and who owns which address and MAC. Pure: built from the resolved lab and the
 // snapshots.
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { SWITCH_NODE } from '../plan/naming.js';
+import { SWITCH_NODE } from '../plan/container-names.js';
 import type { ContainerState, LinkState, NamespaceState } from './kernel-snapshot.js';
 
 export interface NsView {

@@ -6,7 +6,7 @@ import { probeOf } from './change-facts.js';
 import { counterGrowth, droppingRules, evidenceLines, type NamespaceGrowth } from './counters.js';
 import type { Sighting } from './correlate.js';
 import type { ContainerState } from './kernel-snapshot.js';
-import type { TraceDrop } from './model.js';
+import type { TraceDrop } from './trace-result.js';
 import type { WalkResult } from './predict-path.js';
 import type { TraceWorld } from './trace-world.js';
 

@@ -2,9 +2,9 @@
 // issue per problem at its position. The lab inside, the checks and the faults are reported by
 // the lab's own rules instead (exercise-load.ts), with the same words as in a lab spec.
 import type { ErrorObject } from 'ajv';
-import type { SpecIssue } from '../spec/errors.js';
-import { pointerToPath, getAt } from '../spec/schema-issues.js';
-import type { PathSeg, SpecSource } from '../spec/source.js';
+import type { SpecIssue } from '../lab-spec/spec-error.js';
+import { pointerToPath, getAt } from '../lab-spec/schema-issues.js';
+import type { PathSeg, SpecSource } from '../lab-spec/yaml-source.js';
 import { exerciseSchema } from './exercise-validate.js';
 
 /** Paths the lab's rules report on. */

@@ -5,20 +5,21 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inputError } from '../core/errors.js';
+import { inputError } from '../base/errors.js';
 import { scopeOfSpec } from '../faults/lab-scope.js';
-import { SpecError, sortIssues, type SpecIssue } from '../spec/errors.js';
-import type { RawCheck, RawFault } from '../spec/lab-schema.js';
-import { checkLab, resolveCheckList, resolveFaults } from '../spec/lab-rules.js';
-import { loadLabSpec } from '../spec/load.js';
-import type { LabSpec } from '../spec/model.js';
-import { draftFrom } from '../spec/draft.js';
-import { parseRef } from '../spec/refs.js';
-import { schemaIssues } from '../spec/schema-issues.js';
-import { schemaErrors } from '../spec/schema-validate.js';
-import { readSpecFile } from '../spec/spec-file.js';
-import { SpecSource, type PathSeg } from '../spec/source.js';
-import type { SpecScope } from '../spec/spec-scope.js';
+import { SpecError, sortIssues, type SpecIssue } from '../lab-spec/spec-error.js';
+import type { RawCheck, RawFault } from '../lab-spec/lab-schema.js';
+import { checkLab, resolveCheckList, resolveFaults } from '../lab-spec/lab-rules.js';
+import { LAB_KINDS } from '../lab-loader/lab-kinds.js';
+import { loadLabSpec } from '../lab-loader/load.js';
+import type { LabSpec } from '../lab-spec/lab-spec.js';
+import { draftFrom } from '../lab-spec/draft.js';
+import { parseRef } from '../lab-spec/refs.js';
+import { schemaIssues } from '../lab-spec/schema-issues.js';
+import { schemaErrors } from '../lab-loader/lab-validator.js';
+import { readSpecFile } from '../lab-spec/spec-file.js';
+import { SpecSource, type PathSeg } from '../lab-spec/yaml-source.js';
+import type { SpecScope } from '../lab-spec/spec-scope.js';
 import { exerciseIssues } from './exercise-issues.js';
 import { exerciseSchemaErrors } from './exercise-validate.js';
 import { exerciseLabName, type Exercise, type Level, type SolutionStep } from './exercise.js';
@@ -72,7 +73,7 @@ async function exerciseLab(data: Record<string, unknown>, file: string, src: Spe
   issues.push(...schemaIssues(labData, errors, view).map((i) => ({ ...i, path: i.path ? `lab.${i.path}` : 'lab' })));
   const draft = draftFrom(labData, errors);
   if (!draft) return undefined;
-  const checked = checkLab(draft, view, file);
+  const checked = checkLab(draft, view, file, LAB_KINDS);
   issues.push(...checked.issues);
   return issues.length === before ? checked.lab : undefined;
 }
@@ -133,8 +134,8 @@ export async function loadExercise(file: string, collection: string): Promise<Ex
     const broken = new Set(errors.map((e) => e.instancePath.split('/').slice(1, 3).join('/')));
     const clean = <T>(list: unknown, key: string) => (Array.isArray(list) ? list.map((x, i) => (broken.has(`${key}/${i}`) ? undefined : (x as T))) : []);
     const scope = scopeOfSpec(spec, src, issues);
-    checks = resolveCheckList(clean<RawCheck>(data.checks, 'checks'), scope, ['checks']);
-    faults = resolveFaults(clean<RawFault>(data.faults, 'faults') as (Record<string, unknown> | undefined)[], scope, ['faults']);
+    checks = resolveCheckList(LAB_KINDS, clean<RawCheck>(data.checks, 'checks'), scope, ['checks']);
+    faults = resolveFaults(LAB_KINDS, clean<RawFault>(data.faults, 'faults') as (Record<string, unknown> | undefined)[], scope, ['faults']);
     (Array.isArray(data.solution) ? data.solution : []).forEach((raw, i) => {
       const step = typeof raw === 'string' && /^overlab exec <lab> \S+ -- \S/.test(raw) ? execLine(raw) : isObject(raw) && typeof raw.on === 'string' && Array.isArray(raw.run) ? { on: raw.on, argv: raw.run.map(String) } : undefined;
       if (!step) return;

@@ -1,6 +1,6 @@
 // What an exercise is once loaded: the lab it builds (a checked LabSpec, named ex<id>, with the
 // exercise's faults and checks), the words the student reads, and the reference solution as argv.
-import type { LabSpec } from '../spec/model.js';
+import type { LabSpec } from '../lab-spec/lab-spec.js';
 
 export type Level = 'beginner' | 'intermediate' | 'advanced';
 

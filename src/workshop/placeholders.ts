@@ -8,8 +8,8 @@
 //   <vtep:HOST>      the host's VTEP address <subnet>.0 (first network)
 // Each value comes out of the lab's model through the same name resolution checks use; the
 // result is one argv word, never shell text.
-import type { LabNames } from '../checks/lab-names.js';
-import { inputError } from '../core/errors.js';
+import type { LabReferences } from '../lab/lab-references.js';
+import { inputError } from '../base/errors.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 
 export const PLACEHOLDER = /<(lab|ip|mac|subnet|gateway|vtep)(?::([A-Za-z0-9_.:/-]+))?>/g;
@@ -31,7 +31,7 @@ function hostOf(lab: ResolvedLab, ref: string) {
   return host;
 }
 
-export function fillPlaceholders(word: string, lab: ResolvedLab, names: LabNames): string {
+export function fillPlaceholders(word: string, lab: ResolvedLab, names: LabReferences): string {
   return word.replace(PLACEHOLDER, (_all, kind: string, ref: string | undefined) => {
     if (kind === 'lab') return lab.name;
     if (!ref) throw inputError(`placeholder <${kind}> needs a name: <${kind}:host1>`);

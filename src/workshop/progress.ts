@@ -5,7 +5,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir, hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { environmentError } from '../core/errors.js';
+import { environmentError } from '../base/errors.js';
 
 export const PROGRESS_VERSION = 1;
 

@@ -1,5 +1,5 @@
 // What the workshop commands print for a person: the task, a check's verdict, hints, the solution.
-import type { Palette } from '../report/colour.js';
+import type { Palette } from '../text/colour.js';
 import type { Exercise } from './exercise.js';
 
 export function indent(text: string, by = '  '): string {

@@ -2,7 +2,7 @@
 // workshop/) for list/start/solve/selftest, and the active exercise (from the progress file) for
 // check/hint/reset/solution/stop.
 import { resolve } from 'node:path';
-import { inputError } from '../core/errors.js';
+import { inputError } from '../base/errors.js';
 import { BUILTIN_DIR, findExercise, loadExercises } from './exercise-load.js';
 import type { Exercise } from './exercise.js';
 import { readProgress, type ActiveExercise, type Progress } from './progress.js';

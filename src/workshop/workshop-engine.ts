@@ -3,21 +3,21 @@
 // reference solution, take it down, and the selftest that runs them all for an exercise author.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { LabNames } from '../checks/lab-names.js';
+import { LabReferences } from '../lab/lab-references.js';
 import { summarize, type CheckResult, type VerifyReport } from '../checks/run-checks.js';
-import { inputError, OverlabError } from '../core/errors.js';
-import { readLabFacts } from '../core/lab-facts.js';
-import { withLabLock } from '../core/lab-lock.js';
-import { readCompletion } from '../core/lab-model.js';
-import { findLab, openLab } from '../core/lab-registry.js';
+import { inputError, OverlabError } from '../base/errors.js';
+import { readLabFacts } from '../lab/etcd-leases.js';
+import { withLabLock } from '../lab/lab-lock.js';
+import { readCompletion } from '../lab/lab-files.js';
+import { findLab, openLab } from '../lab/engine-labs.js';
 import { downLab } from '../core/lab-down.js';
-import { newRunId } from '../core/lab-up.js';
-import { unavailableNodes, verifyLab } from '../core/lab-verify.js';
-import { withUnderlayChoice } from '../core/underlay-choice.js';
-import { pollUntil } from '../core/poll.js';
-import { upWithRollback, type RendererName } from '../cli/progress.js';
-import { resolveLab } from '../plan/addressing.js';
-import { LABEL_LAB } from '../plan/naming.js';
+import { newRunId, quietPhases, upWithRollback, type PhaseRunner } from '../core/lab-up.js';
+import { verifyLab } from '../core/lab-verify.js';
+import { unavailableNodes } from '../lab/node-availability.js';
+import { withUnderlayChoice } from '../lab/underlay-choice.js';
+import { pollUntil } from '../base/poll.js';
+import { resolveLab } from '../plan/resolve-lab.js';
+import { LABEL_LAB } from '../plan/container-names.js';
 import { inEndpoint } from '../probes/endpoint.js';
 import { readFaultBook } from '../faults/fault-store.js';
 import { fillPlaceholders } from './placeholders.js';
@@ -38,7 +38,7 @@ export async function buildExerciseLab(
   exercise: Exercise,
   labName: string,
   signal: AbortSignal,
-  renderer: RendererName,
+  progress: PhaseRunner,
   options: { replaceOthers?: boolean } = {},
 ): Promise<BuiltLab> {
   const started = Date.now();
@@ -53,12 +53,12 @@ export async function buildExerciseLab(
     }
     if (existing) await downLab(runtime, labName);
     // The underlay is chosen holding the engine-wide choice until the switch has started
-    // (src/core/underlay-choice.ts): exercises built side by side never share one.
+    // (src/lab/underlay-choice.ts): exercises built side by side never share one.
     // The run id the completion marker will carry: upWithRollback returns only once it is written.
     const run = newRunId();
     const lab = await withUnderlayChoice(runtime, labName, signal, async ({ taken, release }) => {
       const resolved = resolveLab(spec, { takenSubnets: taken });
-      await upWithRollback(runtime, resolved, signal, renderer, run, { switchStarted: release });
+      await upWithRollback(runtime, resolved, signal, progress, run, { switchStarted: release });
       return resolved;
     });
     return { lab, run, durationMs: Date.now() - started };
@@ -127,7 +127,7 @@ export async function checkExercise(
 }
 
 /** The solution's steps with the lab's own addresses filled in (placeholders left when it is not up). */
-export function solutionCommands(exercise: Exercise, lab?: ResolvedLab, names?: LabNames): { on: string; argv: string[]; text: string }[] {
+export function solutionCommands(exercise: Exercise, lab?: ResolvedLab, names?: LabReferences): { on: string; argv: string[]; text: string }[] {
   return exercise.solution.map((step) => {
     const argv = lab && names ? step.argv.map((w) => fillPlaceholders(w, lab, names)) : step.argv;
     return { on: step.on, argv, text: `overlab exec ${lab?.name ?? '<lab>'} ${step.on} -- ${argv.map(shellWord).join(' ')}` };
@@ -141,10 +141,10 @@ function shellWord(w: string): string {
 
 /** Names for filling placeholders; the VTEP MACs the agents chose are read from etcd only when
  * a solution asks for one (etcd may be the thing that is down). */
-export async function labNames(runtime: ContainerRuntime, lab: ResolvedLab, exercise?: Exercise): Promise<LabNames> {
+export async function labNames(runtime: ContainerRuntime, lab: ResolvedLab, exercise?: Exercise): Promise<LabReferences> {
   const needsFacts = !exercise || exercise.solution.some((s) => s.argv.some((w) => w.includes('<mac:')));
-  if (!needsFacts) return new LabNames(lab);
-  return new LabNames(lab, await readLabFacts(runtime, lab, await unavailableNodes(runtime, lab)).catch(() => ({ vtepMacs: {} })));
+  if (!needsFacts) return new LabReferences(lab);
+  return new LabReferences(lab, await readLabFacts(runtime, lab, await unavailableNodes(runtime, lab)).catch(() => ({ vtepMacs: {} })));
 }
 
 export interface SolveStepResult {
@@ -232,7 +232,7 @@ export async function selftest(runtime: ContainerRuntime, exercise: Exercise, si
   try {
     const ok =
       (await step('start', async () => {
-        built = await buildExerciseLab(runtime, exercise, labName, signal, 'silent');
+        built = await buildExerciseLab(runtime, exercise, labName, signal, quietPhases);
         return { ok: true, detail: `${labName} up in ${(built.durationMs / 1000).toFixed(1)} s` };
       })) &&
       (await step('check fails', check(false))) &&
@@ -242,7 +242,7 @@ export async function selftest(runtime: ContainerRuntime, exercise: Exercise, si
       })) &&
       (await step('check passes', solvedSoon)) &&
       (await step('reset', async () => {
-        built = await buildExerciseLab(runtime, exercise, labName, signal, 'silent');
+        built = await buildExerciseLab(runtime, exercise, labName, signal, quietPhases);
         return { ok: true, detail: `rebuilt in ${(built.durationMs / 1000).toFixed(1)} s` };
       })) &&
       (await step('check fails again', check(false)));

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { parseAgentStats, type AgentStats } from '../../src/agent/agent-stats.js';
+import { parseAgentStats, type AgentStats } from '../../src/shared/agent-stats.js';
 import { overlab, seedAs } from './harness.js';
 
 // A copy of labs/flannel-vxlan.yaml of its own (other test files run beside this one), on the

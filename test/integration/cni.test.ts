@@ -10,8 +10,8 @@ import { containersWithLabel, downLabs, overlab, overlabJson } from './harness.j
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
-import { loadLabModel } from '../../src/core/lab-model.js';
-import { detachHostPods } from '../../src/core/cni-attach.js';
+import { loadLabModel } from '../../src/lab/lab-files.js';
+import { detachHostPods } from '../../src/deploy/cni-attach.js';
 import { sandboxId } from '../../src/plan/cni-invocation.js';
 
 const spec = (name: string, attach: 'ip' | 'cni') => `name: ${name}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containersWithLabel, downLabs, machineNetworkState, networksWithLabel, overlab, overlabJson } from './harness.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
-import type { InterfaceState } from '../../src/probes/interfaces.js';
+import type { InterfaceState } from '../../src/core/lab-interfaces.js';
 
 // The seed labs under their own names: this file is the only one that builds them so (the others
 // build copies named after themselves), so it may run beside them.

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { overlab, overlabJson } from './harness.js';
-import { parseAgentStats } from '../../src/agent/agent-stats.js';
+import { parseAgentStats } from '../../src/shared/agent-stats.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 
 const LAB = 'scale-ci';

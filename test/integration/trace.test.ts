@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { ROOT, downLabs, overlab, overlabJson, seedAs } from './harness.js';
-import type { TraceResult } from '../../src/trace/model.js';
+import type { TraceResult } from '../../src/trace/trace-result.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 
 // Each seed lab as a copy named t-<seed>: other test files run beside this one.

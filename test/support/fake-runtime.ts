@@ -4,7 +4,7 @@
 // with the same typed errors the Docker runtime raises (engine-errors.ts).
 import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { interruptedError } from '../../src/core/errors.js';
+import { interruptedError } from '../../src/base/errors.js';
 import { engineError } from '../../src/runtime/engine-errors.js';
 import { readTar } from '../../src/runtime/tar.js';
 import type {

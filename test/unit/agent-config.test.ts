@@ -59,8 +59,10 @@ describe('agent config: the underlay', () => {
 });
 
 describe('agent packaging', () => {
-  // The agent is copied alone into the lab hosts (Node 18): only node built-ins and files under src/agent.
+  // The agent is bundled alone into the lab hosts (Node 18): only node built-ins, files under
+  // src/agent and the pure modules it shares with the CLI and the CNI plugin (src/shared).
   const root = resolve(dirname(new URL(import.meta.url).pathname), '../../src/agent');
+  const shared = resolve(root, '../shared');
   const files: string[] = [];
   const walk = (d: string): void => {
     for (const f of readdirSync(d)) {
@@ -71,7 +73,7 @@ describe('agent packaging', () => {
   };
   walk(root);
 
-  it('imports only node built-ins and files under src/agent', () => {
+  it('imports only node built-ins and files under src/agent and src/shared', () => {
     expect(files.length).toBeGreaterThan(10);
     const bad: string[] = [];
     for (const f of files) {
@@ -88,7 +90,7 @@ describe('agent packaging', () => {
         }
         if (!spec.endsWith('.js')) bad.push(`${relative(root, f)}: ${spec} (relative imports end in .js)`);
         const target = resolve(dirname(f), spec);
-        if (!target.startsWith(root)) bad.push(`${relative(root, f)}: ${spec} (outside src/agent)`);
+        if (!target.startsWith(root + '/') && !target.startsWith(shared + '/')) bad.push(`${relative(root, f)}: ${spec} (outside src/agent and src/shared)`);
       }
     }
     expect(bad).toEqual([]);

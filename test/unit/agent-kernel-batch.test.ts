@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchTokenError, batchLine, runBatch } from '../../src/agent/kernel-batch.js';
 import type { CommandRunner, RunResult } from '../../src/agent/kernel.js';
-import { peerCommandsArgv, peerRemovalArgv } from '../../src/agent/peer-state.js';
+import { peerCommandsArgv, peerRemovalArgv } from '../../src/shared/peer-state.js';
 
 class Recorder implements CommandRunner {
   calls: { argv: string[]; input?: string }[] = [];

@@ -2,16 +2,16 @@
 // and that each refusal is logged once.
 import { describe, expect, it } from 'vitest';
 import type { KeyValue } from '../../src/agent/etcd/types.js';
-import { formatCidr, parseCidr } from '../../src/agent/ip4.js';
-import { parseNetworkConfig } from '../../src/agent/lease.js';
+import { formatNet, parseNet } from '../../src/shared/ipv4.js';
+import { parseNetworkConfig } from '../../src/shared/flannel-lease.js';
 import { LeaseBook } from '../../src/agent/lease-book.js';
 import { type LeaseRulesContext, judgeLeases, shown } from '../../src/agent/lease-rules.js';
 import type { Logger } from '../../src/agent/log.js';
 
 const PREFIX = '/coreos.com/network';
 const VXLAN = parseNetworkConfig('{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472}}');
-const SELF = { key: `${PREFIX}/subnets/10.244.1.0-24`, subnet: parseCidr('10.244.1.0/24'), publicIp: '192.168.50.2' };
-const ctx = (over: Partial<LeaseRulesContext> = {}): LeaseRulesContext => ({ prefix: PREFIX, net: VXLAN, underlay: parseCidr('192.168.50.0/24'), self: SELF, ...over });
+const SELF = { key: `${PREFIX}/subnets/10.244.1.0-24`, subnet: parseNet('10.244.1.0/24'), publicIp: '192.168.50.2' };
+const ctx = (over: Partial<LeaseRulesContext> = {}): LeaseRulesContext => ({ prefix: PREFIX, net: VXLAN, underlay: parseNet('192.168.50.0/24'), self: SELF, ...over });
 
 let rev = 10;
 function kv(tail: string, value: unknown): KeyValue {
@@ -22,7 +22,7 @@ const vx = (ip: unknown, mac: unknown = '0a:00:00:00:00:05', extra: Record<strin
 function verdicts(kvs: KeyValue[], c = ctx()) {
   const v = judgeLeases(c, kvs);
   return {
-    accepted: v.accepted.map((p) => `${formatCidr(p.subnet)} ${p.publicIp} ${p.vtepMac ?? '-'}`),
+    accepted: v.accepted.map((p) => `${formatNet(p.subnet)} ${p.publicIp} ${p.vtepMac ?? '-'}`),
     rejected: Object.fromEntries(v.rejected.map((r) => [r.key.slice(`${PREFIX}/subnets/`.length), `${r.code}: ${r.reason}`])),
   };
 }
@@ -100,9 +100,9 @@ describe('lease rules', () => {
 
   it('refuses a subnet that overlaps this host\'s (a rule the length rule already implies; kept as a second line)', () => {
     const wide = parseNetworkConfig('{"Network":"10.0.0.0/8","SubnetLen":16,"Backend":{"Type":"vxlan","VNI":1}}');
-    const self = { key: `${PREFIX}/subnets/10.0.0.0-16`, subnet: parseCidr('10.0.0.0/15'), publicIp: '192.168.50.2' };
+    const self = { key: `${PREFIX}/subnets/10.0.0.0-16`, subnet: parseNet('10.0.0.0/15'), publicIp: '192.168.50.2' };
     const v = judgeLeases({ ...ctx({ net: wide }), self }, [kv('10.1.0.0-16', vx('192.168.50.3')), kv('10.2.0.0-16', vx('192.168.50.4'))]);
-    expect(v.accepted.map((p) => formatCidr(p.subnet))).toEqual(['10.2.0.0/16']);
+    expect(v.accepted.map((p) => formatNet(p.subnet))).toEqual(['10.2.0.0/16']);
     expect(v.rejected.map((r) => `${r.code}: ${r.reason}`)).toEqual(["overlap: subnet 10.1.0.0/16 overlaps this host's subnet (10.0.0.0/15)"]);
   });
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
-import { parseAgentStats } from '../../src/agent/agent-stats.js';
+import { parseAgentStats } from '../../src/shared/agent-stats.js';
 import { validateAgentConfig } from '../../src/agent/config.js';
-import { MemoryEtcd } from '../../src/agent/etcd/memory.js';
+import { MemoryEtcd } from '../support/etcd-memory.js';
 import { type Logger, silentLogger } from '../../src/agent/log.js';
 import { FakeKernel } from './agent-fake-kernel.js';
 

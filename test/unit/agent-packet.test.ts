@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCidr, parseIp } from '../../src/agent/ip4.js';
+import { parseNet, parseIp } from '../../src/shared/ipv4.js';
 import {
   SubnetTable,
   buildNetUnreachable,
@@ -108,15 +108,15 @@ describe('ICMP errors', () => {
 describe('subnet lookup', () => {
   it('finds the owner of a destination', () => {
     const t = new SubnetTable<string>();
-    t.set(parseCidr('10.244.2.0/24'), 'host2');
-    t.set(parseCidr('10.244.3.0/24'), 'host3');
+    t.set(parseNet('10.244.2.0/24'), 'host2');
+    t.set(parseNet('10.244.3.0/24'), 'host3');
     expect(t.lookup(parseIp('10.244.2.77'))).toBe('host2');
     expect(t.lookup(parseIp('10.244.3.255'))).toBe('host3');
     expect(t.lookup(parseIp('10.244.4.1'))).toBeUndefined();
-    t.set(parseCidr('10.244.3.128/25'), 'longer');
+    t.set(parseNet('10.244.3.128/25'), 'longer');
     expect(t.lookup(parseIp('10.244.3.200'))).toBe('longer');
     expect(t.lookup(parseIp('10.244.3.1'))).toBe('host3');
-    expect(t.delete(parseCidr('10.244.2.0/24'))).toBe(true);
+    expect(t.delete(parseNet('10.244.2.0/24'))).toBe(true);
     expect(t.lookup(parseIp('10.244.2.77'))).toBeUndefined();
     expect(t.size).toBe(2);
   });
@@ -124,8 +124,8 @@ describe('subnet lookup', () => {
 
 describe('udp forwarding decisions', () => {
   const table = new SubnetTable<Endpoint>();
-  table.set(parseCidr('10.244.2.0/24'), { address: '192.168.50.3', port: 8285 });
-  const ctx: ForwardContext = { network: parseCidr('10.244.0.0/16'), self: parseCidr('10.244.1.0/24'), selfAddr: parseIp('10.244.1.0'), table };
+  table.set(parseNet('10.244.2.0/24'), { address: '192.168.50.3', port: 8285 });
+  const ctx: ForwardContext = { network: parseNet('10.244.0.0/16'), self: parseNet('10.244.1.0/24'), selfAddr: parseIp('10.244.1.0'), table };
 
   it('TUN -> UDP: known subnet goes to its owner on 8285', () => {
     expect(decideTunPacket(ctx, echo('10.244.2.2'))).toEqual({ action: 'send', to: { address: '192.168.50.3', port: 8285 } });

@@ -1,6 +1,6 @@
 // The pod side of a host: the masquerade rules in one read and at most one write.
 import { describe, expect, it } from 'vitest';
-import { parseCidr } from '../../src/agent/ip4.js';
+import { parseNet } from '../../src/shared/ipv4.js';
 import type { CommandRunner, RunResult } from '../../src/agent/kernel.js';
 import { silentLogger } from '../../src/agent/log.js';
 import { ensureMasquerade, savedRules } from '../../src/agent/pod-side.js';
@@ -34,7 +34,7 @@ class Replies implements CommandRunner {
   }
 }
 
-const net = parseCidr('10.244.0.0/16');
+const net = parseNet('10.244.0.0/16');
 
 describe('masquerade rules', () => {
   it('reads iptables-save per table', () => {

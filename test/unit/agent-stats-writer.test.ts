@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseAgentStats } from '../../src/agent/agent-stats.js';
+import { parseAgentStats } from '../../src/shared/agent-stats.js';
 import { silentLogger } from '../../src/agent/log.js';
 import { type StatsBody, StatsWriter } from '../../src/agent/stats-writer.js';
 

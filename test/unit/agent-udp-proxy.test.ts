@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UdpProxy, parseProxyStats } from '../../src/agent/backend/udp-proxy.js';
 import { type Endpoint, type ForwardContext, decideTunPacket, decideUdpPacket } from '../../src/agent/backend/udp-forward.js';
-import { parseCidr, parseIp } from '../../src/agent/ip4.js';
+import { parseNet, parseIp } from '../../src/shared/ipv4.js';
 import type { Logger } from '../../src/agent/log.js';
 import { SubnetTable, fixIpv4Checksum, internetChecksum } from '../../src/agent/packet.js';
 
@@ -114,8 +114,8 @@ describe.skipIf(!existsSync(BIN))('udp-proxy (native data path)', () => {
     await expect(proxy.command('add nonsense')).rejects.toThrow(/usage/);
 
     const table = new SubnetTable<Endpoint>();
-    table.set(parseCidr('10.244.2.0/24'), { address: '127.0.0.1', port: port(peer) });
-    const ctx: ForwardContext = { network: parseCidr('10.244.0.0/16'), self: parseCidr('10.244.1.0/24'), selfAddr: parseIp('10.244.1.0'), table };
+    table.set(parseNet('10.244.2.0/24'), { address: '127.0.0.1', port: port(peer) });
+    const ctx: ForwardContext = { network: parseNet('10.244.0.0/16'), self: parseNet('10.244.1.0/24'), selfAddr: parseIp('10.244.1.0'), table };
     const toTun = (p: Uint8Array): Promise<void> => new Promise((r) => kernel.send(p, port(tunSide), '127.0.0.1', () => r()));
 
     // TUN -> UDP, known subnet: the bytes unchanged at the peer

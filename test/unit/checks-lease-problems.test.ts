@@ -1,10 +1,10 @@
 // A lease problem is reported as one: what sits at the host's key, and why a peer refused it.
 import { describe, expect, it } from 'vitest';
-import { parseLeaseEntries } from '../../src/core/lab-facts.js';
+import { parseLeaseEntries } from '../../src/lab/etcd-leases.js';
 import { leaseProblems } from '../../src/checks/kinds/lease.js';
 import { refusalsOf } from '../../src/checks/kinds/kernel.js';
 import type { ResolvedNetwork } from '../../src/plan/resolved-lab.js';
-import type { AgentStats } from '../../src/agent/agent-stats.js';
+import type { AgentStats } from '../../src/shared/agent-stats.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const kv = (key: string, value: string, lease?: number) => ({ key: b64(key), value: b64(value), ...(lease ? { lease } : {}) });

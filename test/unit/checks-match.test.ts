@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveLab } from '../../src/plan/addressing.js';
-import { LabNames } from '../../src/checks/lab-names.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
+import { LabReferences } from '../../src/lab/lab-references.js';
 import { describeMatch, matchesPacket, resolvePacketMatch } from '../../src/checks/packet-match.js';
 import { evaluatePing } from '../../src/checks/ping-verdict.js';
 import { parsePingStatistics } from '../../src/probes/ping.js';
@@ -8,7 +8,7 @@ import type { DecodedPacket } from '../../src/pcap/packet.js';
 import { twoHostSpec } from './lab-fixture.js';
 
 const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
-const names = new LabNames(lab);
+const names = new LabReferences(lab);
 
 const echo: DecodedPacket = {
   eth: { src: '02:42:c0:a8:32:02', dst: '02:42:c0:a8:32:03', etherType: 0x0800 },
@@ -25,7 +25,7 @@ const vxlan: DecodedPacket = {
   inner: echo,
 };
 
-describe('LabNames', () => {
+describe('LabReferences', () => {
   it('resolves hosts, pods, nodes, interfaces and literals', () => {
     expect(names.ip('host1/pod1')).toBe('172.16.1.2');
     expect(names.ip('host2')).toBe('192.168.50.3');

@@ -4,14 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { capturePlaces, EVERYWHERE, interferes, planGroups, reachOf, trafficPlaces, UNDERLAY, type CheckReach } from '../../src/checks/check-plan.js';
 import { footprintOf, planChecks } from '../../src/checks/run-checks.js';
-import { LabNames } from '../../src/checks/lab-names.js';
-import { loadLabSpec } from '../../src/spec/load.js';
-import { resolveLab } from '../../src/plan/addressing.js';
-import type { CheckSpec } from '../../src/spec/model.js';
+import { LabReferences } from '../../src/lab/lab-references.js';
+import { loadLabSpec } from '../../src/lab-loader/load.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
+import type { CheckSpec } from '../../src/lab-spec/lab-spec.js';
 import { twoHostSpec } from './lab-fixture.js';
 
 const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
-const names = new LabNames(lab);
+const names = new LabReferences(lab);
 const ping = (from: string, to: string, expect: 'reachable' | 'unreachable' = 'reachable'): CheckSpec => ({ kind: 'ping', name: `${from}>${to}`, ping: { from, to, count: 1, expect } });
 const capture = (on: string, from: string, to: string): CheckSpec => ({
   kind: 'capture',
@@ -104,7 +104,7 @@ describe('the plan', () => {
   it('never puts two interfering checks in one group, nor reverses them (every seed lab)', async () => {
     for (const file of readdirSync('labs').filter((f) => f.endsWith('.yaml'))) {
       const seed = resolveLab(await loadLabSpec(`labs/${file}`), { takenSubnets: [] });
-      const seedNames = new LabNames(seed);
+      const seedNames = new LabReferences(seed);
       const groups = planChecks(seed.checks, seedNames);
       expect(groups.flat().length, file).toBe(seed.checks.length);
       const groupOf = new Map(groups.flatMap((g, i) => g.map((c) => [c, i] as const)));
@@ -119,7 +119,7 @@ describe('the plan', () => {
 
   it('puts the pings and kernel reads of the k8s lab in one group', async () => {
     const k8s = resolveLab(await loadLabSpec('labs/k8s-cni0.yaml'), { takenSubnets: [] });
-    const groups = planChecks(k8s.checks, new LabNames(k8s));
+    const groups = planChecks(k8s.checks, new LabReferences(k8s));
     expect(groups.map((g) => g.map((c) => c.kind))).toEqual([['ping', 'ping', 'ping', 'ping', 'ping', 'ping', 'kernel', 'kernel', 'kernel'], ['capture'], ['capture'], ['trace']]);
   });
 

@@ -2,19 +2,20 @@
 // gone reports "error" with the reason — never a pass or fail drawn from missing evidence.
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { CHECK_KINDS, checkKindOf } from '../../src/checks/kinds/registry.js';
+import { CHECK_KINDS, checkKindOf } from '../../src/checks/check-kinds.js';
 import { KERNEL_STATE_ARGVS } from '../../src/checks/kinds/kernel.js';
 import { taskStatusArgv } from '../../src/checks/kinds/agent-cost.js';
 import { leaseProblems } from '../../src/checks/kinds/lease.js';
-import { LabNames } from '../../src/checks/lab-names.js';
-import { LabPartMissing } from '../../src/checks/check-kind.js';
+import { LabReferences } from '../../src/lab/lab-references.js';
+import { LabPartMissing } from '../../src/lab/lab-part-missing.js';
 import { planChecks, reachesOf, runCheck } from '../../src/checks/run-checks.js';
 import { planUnits } from '../../src/checks/check-plan.js';
-import { unavailableNodes, verifyLab } from '../../src/core/lab-verify.js';
-import { readLabFacts } from '../../src/core/lab-facts.js';
-import { resolveLab } from '../../src/plan/addressing.js';
+import { verifyLab } from '../../src/core/lab-verify.js';
+import { unavailableNodes } from '../../src/lab/node-availability.js';
+import { readLabFacts } from '../../src/lab/etcd-leases.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
 import type { ContainerRuntime, ContainerSummary, ExecResult } from '../../src/runtime/runtime.js';
-import type { CheckSpec } from '../../src/spec/model.js';
+import type { CheckSpec } from '../../src/lab-spec/lab-spec.js';
 import { network, twoHostSpec } from './lab-fixture.js';
 
 type Answer = (container: string, argv: string[]) => ExecResult | Error;
@@ -70,20 +71,20 @@ describe('the check-kind registry', () => {
 
   it('plans a ping, a kernel read and a capture of that very ping together; a capture of another ping after them', () => {
     const otherPing: CheckSpec = { ...captureCheck, name: 'c2', capture: { ...captureCheck.capture, during: { ping: { ...pingCheck.ping, count: 1 } } } } as CheckSpec;
-    expect(planChecks([pingCheck, kernelCheck, captureCheck, otherPing], new LabNames(hostGw))).toEqual([[pingCheck, kernelCheck, captureCheck], [otherPing]]);
-    const units = planUnits(reachesOf([pingCheck, kernelCheck, captureCheck, otherPing], new LabNames(hostGw)));
+    expect(planChecks([pingCheck, kernelCheck, captureCheck, otherPing], new LabReferences(hostGw))).toEqual([[pingCheck, kernelCheck, captureCheck], [otherPing]]);
+    const units = planUnits(reachesOf([pingCheck, kernelCheck, captureCheck, otherPing], new LabReferences(hostGw)));
     expect(units.map((u) => u.checks)).toEqual([[0, 2], [1], [3]]);
     expect(units[0]!.shared).toBe(true);
   });
 
   it('footprints name the lab nodes a check needs, etcd included when the state lives there', () => {
-    const names = new LabNames(vxlan);
+    const names = new LabReferences(vxlan);
     const fp = (c: CheckSpec) => checkKindOf(c.kind)!.footprint((c as unknown as Record<string, never>)[c.kind], names);
     expect(fp(pingCheck).nodes).toEqual(['host1', 'host2']);
     expect(fp(kernelCheck).nodes).toEqual(['host1', 'host2', 'etcd']);
     expect(fp(leaseCheck).nodes).toEqual(['host2', 'etcd']);
     expect(fp(captureCheck)).toEqual({ nodes: ['host1', 'host2'], captures: ['host1:eth0'], traffic: [pingCheck.ping], shared: true });
-    expect(new LabNames(hostGw).overlayNodes('default', 'host1')).toEqual(['host1']);
+    expect(new LabReferences(hostGw).overlayNodes('default', 'host1')).toEqual(['host1']);
     expect(names.nodesOf(vxlan.hosts[1]!.pods[0]!.ip, '02:42:00:00:00:01', 'outside')).toEqual(['host2', 'outside']);
   });
 });
@@ -91,7 +92,7 @@ describe('the check-kind registry', () => {
 describe('running checks', () => {
   it('a ping check runs ping as an argv, in the pod, and passes on replies', async () => {
     const { runtime, calls } = fakeRuntime(() => ok(PING_OK));
-    const r = await runCheck(runtime, new LabNames(hostGw), pingCheck, new AbortController().signal);
+    const r = await runCheck(runtime, new LabReferences(hostGw), pingCheck, new AbortController().signal);
     expect(r).toMatchObject({ name: 'p', kind: 'ping', status: 'pass' });
     expect(calls).toHaveLength(1);
     // bounded by a deadline inside the container (timeout …), then in the pod's namespace
@@ -105,7 +106,7 @@ describe('running checks', () => {
 
   it('reads kernel state with three argv execs, never a shell', async () => {
     const { runtime, calls } = fakeRuntime((_c, argv) => ok(argv[0] === 'bridge' ? '' : '[]'));
-    const r = await runCheck(runtime, new LabNames(hostGw), kernelCheck, new AbortController().signal);
+    const r = await runCheck(runtime, new LabReferences(hostGw), kernelCheck, new AbortController().signal);
     expect(r.kind).toBe('kernel');
     expect(r.status).toBe('fail'); // the fake kernel has no routes
     expect(r.reason).toMatch(/^host1 lacks route 172\.16\.2\.0\/24 via /);
@@ -117,7 +118,7 @@ describe('running checks', () => {
     const unavailable = await unavailableNodes(fakeRuntime(() => ok(), running(hostGw, ['host2'])).runtime, hostGw);
     expect(unavailable.get('host2')).toBe('host2 (container overlab-demo-host2) is gone from the lab');
     // Without this, an "unreachable" check would pass because its target is simply gone.
-    const r = await runCheck(runtime, new LabNames(hostGw), unreachableCheck, new AbortController().signal, unavailable);
+    const r = await runCheck(runtime, new LabReferences(hostGw), unreachableCheck, new AbortController().signal, unavailable);
     expect(r).toMatchObject({ status: 'error', reason: 'host2 (container overlab-demo-host2) is gone from the lab' });
     expect(calls).toEqual([]);
   });
@@ -142,16 +143,16 @@ describe('running checks', () => {
     const { runtime } = fakeRuntime((container) => (container.endsWith('-etcd') ? new Error('connect ECONNREFUSED') : ok()));
     const facts = await readLabFacts(runtime, vxlan);
     expect(facts.unreadable).toEqual({ default: 'etcd (container overlab-demo-etcd) cannot be reached: connect ECONNREFUSED' });
-    const r = await runCheck(runtime, new LabNames(vxlan, facts), leaseCheck, new AbortController().signal);
+    const r = await runCheck(runtime, new LabReferences(vxlan, facts), leaseCheck, new AbortController().signal);
     expect(r).toMatchObject({ status: 'error', reason: 'etcd (container overlab-demo-etcd) cannot be reached: connect ECONNREFUSED' });
-    expect(() => new LabNames(vxlan, facts).mac('host1:flannel.1')).toThrow(LabPartMissing);
+    expect(() => new LabReferences(vxlan, facts).mac('host1:flannel.1')).toThrow(LabPartMissing);
   });
 
   it('a VTEP MAC comes from the lease when the agents chose it, from the plan when it is static', () => {
-    expect(new LabNames(vxlan, { vtepMacs: { 'host1/default': '0a:0b:0c:0d:0e:0f' } }).mac('host1:flannel.1')).toBe('0a:0b:0c:0d:0e:0f');
-    expect(() => new LabNames(vxlan, { vtepMacs: {} }).mac('host1:flannel.1')).toThrow(/host1 holds no lease in etcd/);
+    expect(new LabReferences(vxlan, { vtepMacs: { 'host1/default': '0a:0b:0c:0d:0e:0f' } }).mac('host1:flannel.1')).toBe('0a:0b:0c:0d:0e:0f');
+    expect(() => new LabReferences(vxlan, { vtepMacs: {} }).mac('host1:flannel.1')).toThrow(/host1 holds no lease in etcd/);
     const staticVxlan = resolveLab(twoHostSpec({ networks: [network({ backend: 'vxlan', controlPlane: 'static' })] }), { takenSubnets: [] });
-    expect(new LabNames(staticVxlan).mac('host1:flannel.1')).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    expect(new LabReferences(staticVxlan).mac('host1:flannel.1')).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
   });
 });
 
@@ -171,8 +172,8 @@ describe('pure parts of the kinds', () => {
     expect(() => taskStatusArgv(-1)).toThrow(RangeError);
   });
 
-  it('LabNames parses with the one reference parser: hostile references are bad input', () => {
-    const names = new LabNames(hostGw);
+  it('LabReferences parses with the one reference parser: hostile references are bad input', () => {
+    const names = new LabReferences(hostGw);
     expect(() => names.endpoint('host1;reboot')).toThrow(/not a valid reference/);
     expect(() => names.captureTarget('host1:e$(id)')).toThrow(/not a valid interface name/);
     expect(names.captureTarget('host1/pod1:eth0')).toMatchObject({ container: 'overlab-demo-host1', netns: 'pod1', iface: 'eth0' });
@@ -192,7 +193,7 @@ describe('a check naming a node the lab no longer has', () => {
   it('is an error saying so, and nothing runs', async () => {
     const { runtime, calls } = fakeRuntime(() => ok(PING_OK));
     const withoutHost2 = { ...hostGw, hosts: hostGw.hosts.filter((h) => h.name !== 'host2') };
-    const r = await runCheck(runtime, new LabNames(withoutHost2), unreachableCheck, new AbortController().signal);
+    const r = await runCheck(runtime, new LabReferences(withoutHost2), unreachableCheck, new AbortController().signal);
     expect(r).toMatchObject({ status: 'error', reason: 'host2 is not in lab demo (removed with `overlab node rm`, or its container is gone)' });
     expect(calls).toEqual([]);
   });

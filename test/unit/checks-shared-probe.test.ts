@@ -7,18 +7,18 @@ import { PassThrough } from 'node:stream';
 import { SharedProbe } from '../../src/checks/shared-probe.js';
 import { planUnits, reachOf } from '../../src/checks/check-plan.js';
 import { footprintOf } from '../../src/checks/run-checks.js';
-import { LabNames } from '../../src/checks/lab-names.js';
-import { resolveLab } from '../../src/plan/addressing.js';
+import { LabReferences } from '../../src/lab/lab-references.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { verifyLab } from '../../src/core/lab-verify.js';
-import { LABEL_LAB, LABEL_NODE } from '../../src/plan/naming.js';
+import { LABEL_LAB, LABEL_NODE } from '../../src/plan/container-names.js';
 import type { PingResult } from '../../src/probes/ping.js';
-import type { CheckSpec } from '../../src/spec/model.js';
+import type { CheckSpec } from '../../src/lab-spec/lab-spec.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 import { REAP_SCRIPT } from '../../src/probes/probe-reaper.js';
 import { twoHostSpec } from './lab-fixture.js';
 
 const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
-const names = new LabNames(lab);
+const names = new LabReferences(lab);
 const pingSpec = (from: string, to: string, count = 1) => ({ from, to, count, expect: 'reachable' as const });
 const capture = (name: string, on: string, from: string, to: string, count = 1): CheckSpec => ({
   kind: 'capture',

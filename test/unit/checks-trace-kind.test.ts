@@ -1,9 +1,9 @@
 // The trace check kind: how a spec asks for a journey, and how a trace's result is judged.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/spec/load.js';
-import { SpecError } from '../../src/spec/errors.js';
+import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { SpecError } from '../../src/lab-spec/spec-error.js';
 import { traceKind } from '../../src/checks/kinds/trace.js';
-import type { TraceResult } from '../../src/trace/model.js';
+import type { TraceResult } from '../../src/trace/trace-result.js';
 
 const lab = (check: string) => `name: t
 network: { backend: vxlan, controlPlane: static }

@@ -5,7 +5,7 @@ import { Args } from '@oclif/core';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BaseCommand } from '../../src/cli/base-command.js';
-import { environmentError, inputError } from '../../src/core/errors.js';
+import { environmentError, inputError } from '../../src/base/errors.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let config: Config;

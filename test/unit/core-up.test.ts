@@ -1,13 +1,13 @@
 // The up phases, the completion marker, rollback by run id and "already up" — on the in-memory
 // runtime, without Docker.
 import { describe, expect, it } from 'vitest';
-import { resolveLab } from '../../src/plan/addressing.js';
-import { existingLab, existingLabError, rollbackRun, upPhases } from '../../src/core/lab-up.js';
-import { upWithRollback } from '../../src/cli/progress.js';
-import { loadLabModel, readCompletion } from '../../src/core/lab-model.js';
-import { openLab, findLab, requireRunningLab } from '../../src/core/lab-registry.js';
-import { exitCodeFor } from '../../src/core/errors.js';
-import { LAB_COMPLETE_FILE, LAB_MODEL_FILE } from '../../src/plan/naming.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
+import { existingLab, existingLabError, rollbackRun, upPhases, upWithRollback } from '../../src/core/lab-up.js';
+import { listrProgress } from '../../src/cli/progress.js';
+import { loadLabModel, readCompletion } from '../../src/lab/lab-files.js';
+import { openLab, findLab, requireRunningLab } from '../../src/lab/engine-labs.js';
+import { exitCodeFor } from '../../src/base/errors.js';
+import { LAB_COMPLETE_FILE, LAB_MODEL_FILE } from '../../src/plan/container-names.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 import { twoHostSpec } from './lab-fixture.js';
 
@@ -58,7 +58,7 @@ describe('rollback by run id', () => {
     const runtime = new FakeRuntime();
     // Another run of the same lab already made a container (it never gets to the rest).
     runtime.addContainer('overlab-demo-router', { 'overlab.lab': 'demo', 'overlab.node': 'router', 'overlab.run': 'other-run' });
-    const error = await upWithRollback(runtime, lab, new AbortController().signal, 'silent', 'run-2').catch((e: unknown) => e as Error);
+    const error = await upWithRollback(runtime, lab, new AbortController().signal, listrProgress('silent'), 'run-2').catch((e: unknown) => e as Error);
     // Its own create of the router collides: the engine says conflict, the run rolls back.
     expect(error).toBeInstanceOf(Error);
     expect(runtime.names()).toEqual(['overlab-demo-router']);
@@ -67,7 +67,7 @@ describe('rollback by run id', () => {
 
   it('removes everything of a run whose wiring failed, with the wiring error', async () => {
     const runtime = new FakeRuntime().onExec(({ container }) => (container === 'overlab-demo-host2' ? { exitCode: 1, stderr: '+ ip link add docker0 type bridge\nRTNETLINK answers: Operation not permitted\n' } : undefined));
-    const error = (await upWithRollback(runtime, lab, new AbortController().signal, 'silent', 'run-3').catch((e: unknown) => e)) as Error;
+    const error = (await upWithRollback(runtime, lab, new AbortController().signal, listrProgress('silent'), 'run-3').catch((e: unknown) => e)) as Error;
     expect(error.message).toContain('wiring host2 failed');
     expect(runtime.names()).toEqual([]);
   });
@@ -78,7 +78,7 @@ describe('rollback by run id', () => {
     runtime.before = (method, args) => {
       if (method === 'createAndStart' && (args[0] as { name: string }).name === 'overlab-demo-host2') controller.abort();
     };
-    const error = (await upWithRollback(runtime, lab, controller.signal, 'silent', 'run-4').catch((e: unknown) => e)) as Error & { hint?: string };
+    const error = (await upWithRollback(runtime, lab, controller.signal, listrProgress('silent'), 'run-4').catch((e: unknown) => e)) as Error & { hint?: string };
     expect(exitCodeFor(error)).toBe(130);
     expect(error.hint).toBe('nothing of lab demo was left behind');
     expect(runtime.names()).toEqual([]);

@@ -5,7 +5,7 @@ import { diffRules, isEmptyTable, parseSave, ruleWords } from '../../src/faults/
 import { describeChange, diffState, isRestored } from '../../src/faults/kernel-change.js';
 import { restorePlan, routeArgs, unrestored } from '../../src/faults/restore-plan.js';
 import { parseSnapshot, type NetnsState } from '../../src/faults/snapshot.js';
-import { FAULT_KINDS } from '../../src/faults/kinds/registry.js';
+import { FAULT_KINDS } from '../../src/faults/fault-kinds.js';
 import { probability } from '../../src/faults/kinds/loss.js';
 import { tbfArgv } from '../../src/faults/kinds/rate.js';
 import { sameDestination } from '../../src/faults/kinds/routes.js';

@@ -7,15 +7,15 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveLab } from '../../src/plan/addressing.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { renderNodePlans } from '../../src/plan/node-plans.js';
 import { encodeSteps, RUNNER_ARGV } from '../../src/plan/step-runner.js';
-import { checkedTarget } from '../../src/core/checked-names.js';
-import { assertName as checkedName } from '../../src/spec/name-input.js';
+import { checkedTarget } from '../../src/lab-spec/name-assert.js';
+import { assertName as checkedName } from '../../src/lab-spec/name-assert.js';
 import { addHost, removeHost } from '../../src/core/node-membership.js';
-import { bringUpLab } from '../../src/core/node-bringup.js';
-import { compilePlan } from '../../src/core/run-steps.js';
-import { EXIT_BAD_INPUT, exitCodeFor, OverlabError } from '../../src/core/errors.js';
+import { bringUpLab } from '../../src/deploy/node-bringup.js';
+import { compilePlan } from '../../src/deploy/run-steps.js';
+import { EXIT_BAD_INPUT, exitCodeFor, OverlabError } from '../../src/base/errors.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 
 /** Calls that create something or run a process. */

@@ -1,5 +1,5 @@
 // A LabSpec built in code, for unit tests of the planner and checks.
-import type { LabSpec, PodNetworkSpec } from '../../src/spec/model.js';
+import type { LabSpec, PodNetworkSpec } from '../../src/lab-spec/lab-spec.js';
 
 export function network(overrides: Partial<PodNetworkSpec> = {}): PodNetworkSpec {
   return {

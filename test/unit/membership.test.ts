@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { allocateJoiningHost, resolveLab } from '../../src/plan/addressing.js';
+import { allocateJoiningHost, resolveLab } from '../../src/plan/resolve-lab.js';
 import { checkJoiningNames, logTime } from '../../src/core/node-membership.js';
-import { exitCodeFor } from '../../src/core/errors.js';
-import { MAX_HOSTS } from '../../src/spec/limits.js';
+import { exitCodeFor } from '../../src/base/errors.js';
+import { MAX_HOSTS } from '../../src/lab-spec/limits.js';
 import { staticPeerChangeCommands } from '../../src/plan/overlay.js';
 import { shellCommand } from '../../src/plan/shell-quote.js';
 import { network, twoHostSpec } from './lab-fixture.js';
@@ -75,9 +75,9 @@ describe('forwardingSwitches', () => {
 describe('a join that fails', () => {
   it('removes the container its own run made, by run id, and nothing else', async () => {
     const { FakeRuntime } = await import('../support/fake-runtime.js');
-    const { bringUpLab } = await import('../../src/core/node-bringup.js');
+    const { bringUpLab } = await import('../../src/deploy/node-bringup.js');
     const { addHost } = await import('../../src/core/node-membership.js');
-    const { LABEL_RUN } = await import('../../src/plan/naming.js');
+    const { LABEL_RUN } = await import('../../src/plan/container-names.js');
     const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
     const runtime = new FakeRuntime();
     const signal = new AbortController().signal;

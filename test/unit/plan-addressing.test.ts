@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseUnderlaySubnet, macForIp, nthSubnet, resolveLab } from '../../src/plan/addressing.js';
-import { hostVethName } from '../../src/plan/naming.js';
+import { chooseUnderlaySubnet, macForIp, nthSubnet, resolveLab } from '../../src/plan/resolve-lab.js';
+import { hostVethName } from '../../src/plan/container-names.js';
 import { twoHostSpec } from './lab-fixture.js';
 
 describe('chooseUnderlaySubnet', () => {

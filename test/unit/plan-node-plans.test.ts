@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveLab } from '../../src/plan/addressing.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { renderHostPlan, renderNodePlans, renderSwitchPlan, underlayMount, UNDERLAY_NETNS } from '../../src/plan/node-plans.js';
 import { planCommands, renderPlanLines } from '../../src/plan/node-plan.js';
 import { containerSpecs } from '../../src/plan/containers.js';
@@ -98,7 +98,7 @@ describe('the switch and the containers', () => {
       expect(spec.capAdd).toEqual(['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW']);
       expect(spec.mounts?.some((m) => m.source === '/proc' || m.source.startsWith('/proc/'))).toBeFalsy();
     }
-    // The model lives in a file in the switch (lab-model.ts), never in a label (labels stay small).
+    // The model lives in a file in the switch (src/lab/lab-files.ts), never in a label (labels stay small).
     expect(specs.every((s) => Object.values(s.labels).every((v) => v.length < 256))).toBe(true);
   });
 

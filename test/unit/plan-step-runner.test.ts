@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeSteps, failedCommand, RUNNER_ARGV, RUNNER_BROKEN, runnerErrors, toRunnerSteps, type RunnerStep } from '../../src/plan/step-runner.js';
-import { OverlabError } from '../../src/core/errors.js';
+import { OverlabError } from '../../src/base/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'overlab-runner-'));
 const canary = join(dir, 'canary');

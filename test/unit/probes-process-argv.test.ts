@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { announcedPid, bounded, reportingPid } from '../../src/probes/process-argv.js';
+import { announcedPid, bounded, reportingPid } from '../../src/plan/process-argv.js';
 
 describe('process argv wrappers', () => {
   it('reportingPid passes hostile arguments through the real sh as data, never as code', () => {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendingOutputTo, bounded, recordingPid } from '../../src/probes/process-argv.js';
+import { appendingOutputTo, bounded, recordingPid } from '../../src/plan/process-argv.js';
 import { reapArgv, reapedPids } from '../../src/probes/probe-reaper.js';
 import { tcpdumpArgv } from '../../src/probes/capture.js';
 import { pingArgv, pingDeadlineSeconds } from '../../src/probes/ping.js';

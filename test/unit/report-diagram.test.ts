@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveLab } from '../../src/plan/addressing.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { renderLabDiagram } from '../../src/report/lab-diagram.js';
 import { network, twoHostSpec } from './lab-fixture.js';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { renderTable, visibleLength } from '../../src/report/table.js';
+import { renderTable, visibleLength } from '../../src/text/table.js';
 import { renderJunit } from '../../src/report/junit.js';
-import { palette, shouldUseColour } from '../../src/report/colour.js';
+import { palette, shouldUseColour } from '../../src/text/colour.js';
 import { chooseRenderer } from '../../src/cli/progress.js';
 import { errorEnvelope, renderErrorForHuman, successEnvelope } from '../../src/cli/envelope.js';
-import { exitCodeFor, inputError, environmentError, interruptedError, OverlabError } from '../../src/core/errors.js';
+import { exitCodeFor, inputError, environmentError, interruptedError, OverlabError } from '../../src/base/errors.js';
 import { renderVerifyReport } from '../../src/report/verify-report.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 

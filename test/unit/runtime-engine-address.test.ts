@@ -8,7 +8,7 @@ import { displayAddress, parseEngineAddress } from '../../src/runtime/engine-add
 import { contextId } from '../../src/runtime/docker-context.js';
 import { resolveEngineTarget } from '../../src/runtime/engine-endpoint.js';
 import { engineKind, negotiateApiVersion } from '../../src/runtime/api-version.js';
-import { exitCodeFor, OverlabError } from '../../src/core/errors.js';
+import { exitCodeFor, OverlabError } from '../../src/base/errors.js';
 
 const env = { what: 'DOCKER_HOST', kind: 'environment' as const };
 const flag = { what: '--engine b', kind: 'input' as const };

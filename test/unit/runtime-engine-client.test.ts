@@ -5,7 +5,7 @@ import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
 import { EngineError } from '../../src/runtime/engine-errors.js';
 import { frame, STDERR, STDOUT } from '../../src/runtime/stream-demux.js';
 import { tarEntries } from '../../src/runtime/tar.js';
-import { exitCodeFor } from '../../src/core/errors.js';
+import { exitCodeFor } from '../../src/base/errors.js';
 import { json, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
 
 let engine: FakeEngine;

@@ -1,7 +1,7 @@
 // Every engine failure maps onto a documented exit code with a sentence of ours and a fix.
 import { describe, expect, it } from 'vitest';
 import { engineDetail, engineError, failureForStatus, type EngineFailure, type EngineFailureFacts } from '../../src/runtime/engine-errors.js';
-import { exitCodeFor } from '../../src/core/errors.js';
+import { exitCodeFor } from '../../src/base/errors.js';
 import { FrameDemuxer, frame, STDERR, STDOUT } from '../../src/runtime/stream-demux.js';
 
 const engine = '/run/docker.sock';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
 import { frame, STDOUT } from '../../src/runtime/stream-demux.js';
-import { exitCodeFor } from '../../src/core/errors.js';
+import { exitCodeFor } from '../../src/base/errors.js';
 import { json, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
 import { makeTlsMaterial, type TlsMaterial } from '../support/tls-material.js';
 

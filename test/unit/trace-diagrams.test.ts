@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadLabSpec } from '../../src/spec/load.js';
-import { resolveLab } from '../../src/plan/addressing.js';
+import { loadLabSpec } from '../../src/lab-loader/load.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { renderMermaid } from '../../src/report/mermaid.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

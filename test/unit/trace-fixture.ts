@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 import { parseSnapshot, type ContainerState } from '../../src/trace/kernel-snapshot.js';
 import type { CaptureOutput, CapturePoint } from '../../src/trace/capture-session.js';
-import type { RouteDecision } from '../../src/trace/route-lookup.js';
-import type { TraceResult } from '../../src/trace/model.js';
+import type { RouteDecision } from '../../src/trace/route-get.js';
+import type { TraceResult } from '../../src/trace/trace-result.js';
 import { analyseLive, analyseStatic, probeShape, walkWithKernel, type TraceAnalysis, type ProbeFacts } from '../../src/trace/analyse.js';
 import { TraceWorld, nsKey } from '../../src/trace/trace-world.js';
 

@@ -2,7 +2,7 @@
 // direction, order), the changes that matter for each lab's story, and the verdicts.
 import { describe, expect, it } from 'vitest';
 import { replayLive, replayStatic } from './trace-fixture.js';
-import { renderMinimal } from '../../src/trace/render-trace.js';
+import { renderMinimal } from '../../src/trace/trace-text.js';
 
 const path = (hops: { node: string; iface: string; direction: string; leg: string }[], leg = 'request') =>
   hops.filter((h) => h.leg === leg).map((h) => `${h.node}:${h.iface}:${h.direction}`);

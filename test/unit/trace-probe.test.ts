@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildProbe, localProbeError } from '../../src/trace/probe.js';
 import { parseSnapshot, snapshotArgs } from '../../src/trace/kernel-snapshot.js';
-import { parseRouteGet, lookupRoute } from '../../src/trace/route-lookup.js';
+import { parseRouteGet } from '../../src/trace/route-get.js';
+import { lookupRoute } from '../../src/trace/route-lookup.js';
 import { evaluateChain, grownRules, parseIptablesSave } from '../../src/trace/iptables-rules.js';
 import { loadTraceFixture } from './trace-fixture.js';
 

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_DIR, loadExercises } from '../../src/workshop/exercise-load.js';
-import { exerciseSchemaFileText } from '../../src/spec/schema-build.js';
+import { exerciseSchemaFileText as exerciseSchemaText } from '../../src/workshop/exercise-schema.js';
+import { LAB_KINDS } from '../../src/lab-loader/lab-kinds.js';
+const exerciseSchemaFileText = () => exerciseSchemaText(LAB_KINDS);
 import { EXERCISE_SCHEMA_FILE } from '../../src/workshop/exercise-validate.js';
 import type { Exercise } from '../../src/workshop/exercise.js';
 

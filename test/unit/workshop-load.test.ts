@@ -4,11 +4,11 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { findExercise, loadExercise, loadExercises } from '../../src/workshop/exercise-load.js';
-import { SpecError, formatIssue } from '../../src/spec/errors.js';
+import { SpecError, formatIssue } from '../../src/lab-spec/spec-error.js';
 import { fillPlaceholders, placeholdersIn } from '../../src/workshop/placeholders.js';
 import { progressFile, statusOf, entryOf, type Progress } from '../../src/workshop/progress.js';
-import { resolveLab } from '../../src/plan/addressing.js';
-import { LabNames } from '../../src/checks/lab-names.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
+import { LabReferences } from '../../src/lab/lab-references.js';
 
 const LABS = fileURLToPath(new URL('../../labs/', import.meta.url));
 
@@ -102,7 +102,7 @@ describe('placeholders', () => {
     await writeFile(`${dir}/ex.yaml`, GOOD);
     const e = await loadExercise(`${dir}/ex.yaml`, 'mine');
     const lab = resolveLab(e.lab, { takenSubnets: [] });
-    const names = new LabNames(lab);
+    const names = new LabReferences(lab);
     expect(placeholdersIn('<ip:host1>/<subnet:host1>')).toEqual([{ kind: 'ip', ref: 'host1' }, { kind: 'subnet', ref: 'host1' }]);
     expect(fillPlaceholders('<subnet:host1>', lab, names)).toBe('172.16.1.0/24');
     expect(fillPlaceholders('<gateway:host1>', lab, names)).toBe('172.16.1.1');

@@ -1,11 +1,11 @@
 // host-gw backend: no encapsulation; per peer `ip route replace <subnet> via <PublicIP> dev eth0`.
 // Needs every host on one L2 segment.
 
-import { formatCidr, type Ip4Net } from '../ip4.js';
+import { formatNet, type Ip4Net } from '../../shared/ipv4.js';
 import { readQuiet } from '../kernel.js';
-import { actualPeerState, parseRoutes } from '../kernel-state.js';
+import { actualPeerState, parseRoutes } from '../../shared/kernel-state.js';
 import type { PeerLease } from '../lease-rules.js';
-import { desiredPeerState } from '../peer-state.js';
+import { desiredPeerState } from '../../shared/peer-state.js';
 import type { Backend, BackendDeps, SyncMode, SyncResult } from './types.js';
 import { KernelPeerSync } from './kernel-sync.js';
 
@@ -33,8 +33,8 @@ export class HostGwBackend implements Backend {
     if (!this.subnet) throw new Error('host-gw: configure() before syncPeers()');
     const desired = desiredPeerState(
       { type: 'host-gw' },
-      { subnet: formatCidr(this.subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
-      peers.map((p) => ({ subnet: formatCidr(p.subnet), publicIp: p.publicIp })),
+      { subnet: formatNet(this.subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
+      peers.map((p) => ({ subnet: formatNet(p.subnet), publicIp: p.publicIp })),
     );
     const dev = cfg.underlayIface;
     const result = await this.kernel.converge(desired, mode, async () => {

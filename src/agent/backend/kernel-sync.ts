@@ -9,7 +9,7 @@
 import { type BatchResult, runBatch } from '../kernel-batch.js';
 import type { CommandRunner } from '../kernel.js';
 import type { Logger } from '../log.js';
-import { type PeerState, diffPeerState, isEmptyPeerState, peerCommandsArgv, peerRemovalArgv } from '../peer-state.js';
+import { type PeerState, diffPeerState, isEmptyPeerState, peerCommandsArgv, peerRemovalArgv } from '../../shared/peer-state.js';
 import type { SyncMode, SyncResult } from './types.js';
 
 export class KernelPeerSync {

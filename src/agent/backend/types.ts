@@ -1,7 +1,7 @@
 import type { AgentConfig } from '../config.js';
-import type { Ip4Net } from '../ip4.js';
+import type { Ip4Net } from '../../shared/ipv4.js';
 import type { CommandRunner } from '../kernel.js';
-import type { BackendType, NetworkConfig } from '../lease.js';
+import type { BackendType, NetworkConfig } from '../../shared/flannel-lease.js';
 import type { PeerLease } from '../lease-rules.js';
 import type { Logger } from '../log.js';
 

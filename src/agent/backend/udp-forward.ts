@@ -4,7 +4,7 @@
 //   UDP -> TUN: sanity-check, decrement TTL (drop at TTL <= 1, answering time-exceeded), fix the
 //               header checksum, write into the TUN.
 
-import { type Ip4Net, netContains } from '../ip4.js';
+import { type Ip4Net, netContains } from '../../shared/ipv4.js';
 import { SubnetTable, buildNetUnreachable, buildTimeExceeded, decrementTtl, ipv4Dst, isIcmpError, isIpv4 } from '../packet.js';
 
 export interface Endpoint {

@@ -7,10 +7,10 @@
 //   node    the agent forwards in Node (udp-forward.ts decides, udp-socket.ts/tun.ts move bytes).
 
 import dgram from 'node:dgram';
-import { formatCidr, formatIp, netAddr, netContains, parseIp, type Ip4Net } from '../ip4.js';
+import { formatNet, formatIp, netAddr, netContains, parseIp, type Ip4Net } from '../../shared/ipv4.js';
 import { configure, deviceCommands, readLink } from '../links.js';
 import type { PeerLease } from '../lease-rules.js';
-import { UDP_TUN_NAME, desiredLocalState, desiredPeerState, routeArgs } from '../peer-state.js';
+import { UDP_TUN_NAME, desiredLocalState, desiredPeerState, routeArgs } from '../../shared/peer-state.js';
 import { SubnetTable } from '../packet.js';
 import { type TunDevice, findHelper, findTunOpen, openTun, tunDevice } from '../tun.js';
 import type { Backend, BackendDeps, SyncResult } from './types.js';
@@ -100,8 +100,8 @@ export class UdpBackend implements Backend {
     const { cfg, net, runner, log } = this.d;
     const local = desiredLocalState(
       { type: 'udp', port: net.backend.port },
-      { subnet: formatCidr(subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
-      { network: formatCidr(net.network), underlayMtu: cfg.underlayMtu },
+      { subnet: formatNet(subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
+      { network: formatNet(net.network), underlayMtu: cfg.underlayMtu },
     );
     const dev = local.device;
     if (!dev) throw new Error('udp: no device in local state');
@@ -113,7 +113,7 @@ export class UdpBackend implements Backend {
       ...local.routes.map((r) => ['ip', 'route', 'replace', ...routeArgs(r)]),
     ]);
     this.ctx = { network: net.network, self: subnet, selfAddr: netAddr(subnet, 0), table: this.table };
-    if (this.proxy) await this.proxy.command(`net ${formatCidr(net.network)} own ${formatCidr(subnet)}`);
+    if (this.proxy) await this.proxy.command(`net ${formatNet(net.network)} own ${formatNet(subnet)}`);
     else if (!this.sock && !this.respawnTimer) await this.startForwarding();
   }
 
@@ -171,9 +171,9 @@ export class UdpBackend implements Backend {
   private async feedProxy(proxy: UdpProxy): Promise<void> {
     const ctx = this.ctx;
     if (!ctx) throw new Error('udp: configure() first');
-    await proxy.command(`net ${formatCidr(ctx.network)} own ${formatCidr(ctx.self)}`);
+    await proxy.command(`net ${formatNet(ctx.network)} own ${formatNet(ctx.self)}`);
     await proxy.command('clear');
-    await Promise.all(this.table.entries().map((e) => proxy.command(`add ${formatCidr(e.subnet)} ${e.value.address} ${e.value.port}`)));
+    await Promise.all(this.table.entries().map((e) => proxy.command(`add ${formatNet(e.subnet)} ${e.value.address} ${e.value.port}`)));
   }
 
   private lastProxyStats: ProxyCounters | null = null;
@@ -291,10 +291,10 @@ export class UdpBackend implements Backend {
     if (!self) throw new Error('udp: configure() before syncPeers()');
     const desired = desiredPeerState(
       { type: 'udp', port: net.backend.port },
-      { subnet: formatCidr(self), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
-      peers.map((p) => ({ subnet: formatCidr(p.subnet), publicIp: p.publicIp })),
+      { subnet: formatNet(self), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
+      peers.map((p) => ({ subnet: formatNet(p.subnet), publicIp: p.publicIp })),
     );
-    const before = new Map(this.table.entries().map((e) => [formatCidr(e.subnet), `${e.value.address}:${e.value.port}`]));
+    const before = new Map(this.table.entries().map((e) => [formatNet(e.subnet), `${e.value.address}:${e.value.port}`]));
     const after = new Map(desired.forwarding.map((f) => [f.subnet, `${f.endpoint}:${f.port}`]));
     let changed = 0;
     const cmds: string[] = [];
@@ -335,7 +335,7 @@ export class UdpBackend implements Backend {
       dataPathPid: native ? (this.proxy?.pid ?? null) : null,
       ...(native ? { proxy: this.proxyPath, proxyRestarts: this.proxyRestarts } : { tunIo: this.tun?.mode }),
       peers: this.table.size,
-      forwarding: this.table.entries().map((e) => ({ subnet: formatCidr(e.subnet), endpoint: `${e.value.address}:${e.value.port}` })),
+      forwarding: this.table.entries().map((e) => ({ subnet: formatNet(e.subnet), endpoint: `${e.value.address}:${e.value.port}` })),
       selfAddr: this.ctx ? formatIp(this.ctx.selfAddr) : undefined,
       ...counters,
     };

@@ -1,12 +1,12 @@
 // VXLAN backend: the kernel encapsulates; the agent only programs flannel.<VNI>, and per peer a
 // permanent neighbour (<subnet>.0 -> VtepMAC), an FDB entry (VtepMAC -> PublicIP) and a route.
 
-import { formatCidr, formatIp, netAddr, type Ip4Net, parseIp, netContains } from '../ip4.js';
+import { formatNet, formatIp, netAddr, type Ip4Net, parseIp, netContains } from '../../shared/ipv4.js';
 import { mustRun, readQuiet } from '../kernel.js';
-import { actualPeerState, parseFdb, parseNeighbours, parseRoutes, type LinkInfo } from '../kernel-state.js';
+import { actualPeerState, parseFdb, parseNeighbours, parseRoutes, type LinkInfo } from '../../shared/kernel-state.js';
 import { configure, deviceCommands, readLink } from '../links.js';
 import type { PeerLease } from '../lease-rules.js';
-import { desiredLocalState, desiredPeerState, linkAddArgv } from '../peer-state.js';
+import { desiredLocalState, desiredPeerState, linkAddArgv } from '../../shared/peer-state.js';
 import type { Backend, BackendDeps, SyncMode, SyncResult } from './types.js';
 import { KernelPeerSync } from './kernel-sync.js';
 
@@ -54,7 +54,7 @@ export class VxlanBackend implements Backend {
       const local = desiredLocalState(
         { type: 'vxlan', vni: net.backend.vni, port: net.backend.port },
         { subnet: '0.0.0.0/32', publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
-        { network: formatCidr(net.network), underlayMtu: cfg.underlayMtu },
+        { network: formatNet(net.network), underlayMtu: cfg.underlayMtu },
       );
       const argv = linkAddArgv(local) as string[];
       await mustRun(runner, argv);
@@ -83,8 +83,8 @@ export class VxlanBackend implements Backend {
     if (!this.subnet) throw new Error('vxlan: configure() before syncPeers()');
     const desired = desiredPeerState(
       { type: 'vxlan', vni: net.backend.vni, port: net.backend.port },
-      { subnet: formatCidr(this.subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
-      peers.map((p) => ({ subnet: formatCidr(p.subnet), publicIp: p.publicIp, ...(p.vtepMac ? { vtepMac: p.vtepMac } : {}) })),
+      { subnet: formatNet(this.subnet), publicIp: cfg.publicIp, underlayIface: cfg.underlayIface },
+      peers.map((p) => ({ subnet: formatNet(p.subnet), publicIp: p.publicIp, ...(p.vtepMac ? { vtepMac: p.vtepMac } : {}) })),
     );
     const dev = this.device;
     const result = await this.kernel.converge(desired, mode, async () => {

@@ -3,8 +3,9 @@
 import type { ResolvedLab, ResolvedNetwork } from '../../plan/resolved-lab.js';
 import type { PingResult } from '../../probes/ping.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
-import type { AgentCostSpec } from '../../spec/model.js';
-import { defineCheckKind, LabPartMissing } from '../check-kind.js';
+import type { AgentCostSpec } from '../../lab-spec/lab-spec.js';
+import { defineCheckKind } from '../check-kind.js';
+import { LabPartMissing } from '../../lab/lab-part-missing.js';
 
 interface ProcCounters {
   voluntary: number;
@@ -95,7 +96,7 @@ export const agentCostKind = defineCheckKind({
   run: async (spec, { runtime, lab, names }, signal): Promise<AgentCostObservation> => {
     const [{ labHost, labNetwork }, { pollUntil }, { ping }] = await Promise.all([
       import('../overlay-facts.js'),
-      import('../../core/poll.js'),
+      import('../../base/poll.js'),
       import('../../probes/ping.js'),
     ]);
     const net = labNetwork(lab, spec.network);

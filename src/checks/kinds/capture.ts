@@ -1,7 +1,7 @@
 // capture: tcpdump on an interface while a ping runs; expected packets must be seen, absent ones not.
 import type { CaptureResult } from '../../probes/capture.js';
 import type { PingResult } from '../../probes/ping.js';
-import type { CaptureSpec } from '../../spec/model.js';
+import type { CaptureSpec } from '../../lab-spec/lab-spec.js';
 import { defineCheckKind } from '../check-kind.js';
 import { describeMatch, matchesPacket, resolvePacketMatch, type PacketMatch } from '../packet-match.js';
 import { runPing } from './ping.js';

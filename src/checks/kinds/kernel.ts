@@ -1,11 +1,11 @@
 // kernel: host `on` has the flannel state for host `peer` (vxlan: neighbour, FDB, onlink route;
 // host-gw: route via the peer; udp: the network route via flannel0 and the agent's peer table),
 // compared with the peer's lease in etcd or the static plan.
-import type { FdbEntry, NeighEntry, PeerState, RouteEntry } from '../../agent/peer-state.js';
-import type { AgentStats, RouteJson } from '../../core/agents.js';
+import type { FdbEntry, NeighEntry, PeerState, RouteEntry } from '../../shared/peer-state.js';
+import type { AgentStats, RouteJson } from '../../deploy/agents.js';
 import type { ResolvedNetwork } from '../../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
-import type { KernelCheckSpec } from '../../spec/model.js';
+import type { KernelCheckSpec } from '../../lab-spec/lab-spec.js';
 import { defineCheckKind, type Verdict } from '../check-kind.js';
 import type { PeerFacts } from '../overlay-facts.js';
 
@@ -36,9 +36,9 @@ export const KERNEL_STATE_ARGVS = {
 } as const;
 
 export async function readKernelPeerState(runtime: ContainerRuntime, container: string, net: ResolvedNetwork): Promise<PeerState> {
-  const [{ actualPeerState, parseFdb, parseNeighbours, parseRoutes }, { parseCidr: parseAgentCidr }, { vxlanDevice }] = await Promise.all([
-    import('../../agent/kernel-state.js'),
-    import('../../agent/ip4.js'),
+  const [{ actualPeerState, parseFdb, parseNeighbours, parseRoutes }, { parseNet: parseAgentCidr }, { vxlanDevice }] = await Promise.all([
+    import('../../shared/kernel-state.js'),
+    import('../../shared/ipv4.js'),
     import('../../plan/overlay.js'),
   ]);
   const [routes, neigh, fdb] = await Promise.all(
@@ -107,8 +107,8 @@ export const kernelKind = defineCheckKind({
   run: async (spec, { runtime, lab }): Promise<KernelObservation> => {
     const [{ labHost, labNetwork, peerFacts }, { desiredPeerState }, { readAgentState }, { backendOf, etcdPrefix, hostSubnet, usesAgent }] = await Promise.all([
       import('../overlay-facts.js'),
-      import('../../agent/peer-state.js'),
-      import('../../core/agents.js'),
+      import('../../shared/peer-state.js'),
+      import('../../deploy/agents.js'),
       import('../../plan/overlay.js'),
     ]);
     const net = labNetwork(lab, spec.network);

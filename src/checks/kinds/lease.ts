@@ -1,7 +1,7 @@
 // lease: the host's subnet lease exists in etcd with flannel's key and value layout, under an etcd lease.
-import type { LeaseRecord, UnreadableLease } from '../../core/lab-facts.js';
+import type { LeaseRecord, UnreadableLease } from '../../lab/etcd-leases.js';
 import type { ResolvedNetwork } from '../../plan/resolved-lab.js';
-import type { LeaseCheckSpec } from '../../spec/model.js';
+import type { LeaseCheckSpec } from '../../lab-spec/lab-spec.js';
 import { defineCheckKind } from '../check-kind.js';
 
 /** What flannel would have written for the host: its subnet and public address. */
@@ -54,7 +54,7 @@ export const leaseKind = defineCheckKind({
   run: async (spec, { runtime, lab }) => {
     const [{ labHost, labNetwork }, { readLeaseEntries }, { hostSubnet, etcdPrefix }] = await Promise.all([
       import('../overlay-facts.js'),
-      import('../../core/lab-facts.js'),
+      import('../../lab/etcd-leases.js'),
       import('../../plan/overlay.js'),
     ]);
     const net = labNetwork(lab, spec.network);

@@ -1,7 +1,7 @@
 // link: one interface's kernel state — up or down, its MTU, the bridge it is a port of — read
 // with `ip -j link show dev <iface>` where it lives (a host, a pod or a node). The check that pins
 // what a behaviour cannot: an MTU that only matters for large packets, a port on the right bridge.
-import type { LinkCheckSpec } from '../../spec/model.js';
+import type { LinkCheckSpec } from '../../lab-spec/lab-spec.js';
 import { defineCheckKind } from '../check-kind.js';
 
 export interface LinkObservation {

@@ -1,7 +1,7 @@
 // ping: one lab member pings another; replies must (or must not) come back.
 // (Kinds import what only `run` needs when it runs: `validate` loads schema and resolve alone.)
 import type { PingResult } from '../../probes/ping.js';
-import type { PingSpec } from '../../spec/model.js';
+import type { PingSpec } from '../../lab-spec/lab-spec.js';
 import { defineCheckKind, type CheckContext } from '../check-kind.js';
 import { evaluatePing } from '../ping-verdict.js';
 

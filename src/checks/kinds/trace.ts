@@ -1,9 +1,9 @@
 // trace: one marked packet followed hop by hop (src/trace/) must be delivered — or dropped where
 // the spec says — crossing the named interfaces in order. Pins the path in one line, so a lab
 // that "works" some other way does not pass.
-import type { TraceCheckSpec } from '../../spec/model.js';
+import type { TraceCheckSpec } from '../../lab-spec/lab-spec.js';
 import { defineCheckKind } from '../check-kind.js';
-import type { TraceResult } from '../../trace/model.js';
+import type { TraceResult } from '../../trace/trace-result.js';
 import { evaluateTrace } from '../../trace/trace-check.js';
 
 export const traceKind = defineCheckKind({

@@ -1,14 +1,14 @@
 import { Args } from '@oclif/core';
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { requireRunningLab } from '../../core/lab-registry.js';
-import { withLabLock } from '../../core/lab-lock.js';
-import { inputError } from '../../core/errors.js';
-import { assertName } from '../../spec/name-input.js';
+import { requireRunningLab } from '../../lab/engine-labs.js';
+import { withLabLock } from '../../lab/lab-lock.js';
+import { inputError } from '../../base/errors.js';
+import { assertName } from '../../lab-spec/name-assert.js';
 import { applyFault } from '../../faults/fault-engine.js';
 import { faultFromArgs } from '../../faults/lab-scope.js';
-import { viewOf, type FaultView } from '../../faults/fault-view.js';
-import { FAULT_KINDS } from '../../faults/kinds/registry.js';
+import { viewOf, type FaultView } from '../../report/fault-table.js';
+import { FAULT_KINDS } from '../../faults/fault-kinds.js';
 
 interface AddResult {
   lab: string;

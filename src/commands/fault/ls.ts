@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { requireRunningLab } from '../../core/lab-registry.js';
-import { assertName } from '../../spec/name-input.js';
+import { requireRunningLab } from '../../lab/engine-labs.js';
+import { assertName } from '../../lab-spec/name-assert.js';
 import { listFaults } from '../../faults/fault-engine.js';
-import { renderFaults, viewOf, type FaultView } from '../../faults/fault-view.js';
+import { renderFaults, viewOf, type FaultView } from '../../report/fault-table.js';
 
 interface LsResult {
   lab: string;

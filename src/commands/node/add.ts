@@ -1,14 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { requireRunningLab } from '../../core/lab-registry.js';
+import { requireRunningLab } from '../../lab/engine-labs.js';
 import { addHost, type MembershipResult } from '../../core/node-membership.js';
-import { withLabLock } from '../../core/lab-lock.js';
-import { saveLabModel } from '../../core/lab-model.js';
+import { withLabLock } from '../../lab/lab-lock.js';
+import { saveLabModel } from '../../lab/lab-files.js';
 import { collisionError, nameCollisions } from '../../core/lab-up.js';
-import { containerName } from '../../plan/naming.js';
+import { containerName } from '../../plan/container-names.js';
 import { renderMembership } from '../../report/membership.js';
-import { assertName } from '../../spec/name-input.js';
+import { assertName } from '../../lab-spec/name-assert.js';
 
 export default class NodeAdd extends BaseCommand<MembershipResult> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { renderTable } from '../../report/table.js';
+import { renderTable } from '../../text/table.js';
 import { exercisesIn } from '../../workshop/session.js';
 import { progressFile, readProgress, statusOf, type Status } from '../../workshop/progress.js';
 

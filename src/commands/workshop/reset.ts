@@ -1,6 +1,6 @@
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { rendererFromProcess } from '../../cli/progress.js';
+import { listrProgress, rendererFromProcess } from '../../cli/progress.js';
 import { activeSession } from '../../workshop/session.js';
 import { buildExerciseLab } from '../../workshop/workshop-engine.js';
 import { entryOf, writeProgress } from '../../workshop/progress.js';
@@ -21,7 +21,7 @@ export default class WorkshopReset extends BaseCommand<ResetResult> {
     await this.parse(WorkshopReset);
     const { progress, active, exercise } = await activeSession();
     this.labInScope = active.lab;
-    const built = await buildExerciseLab(this.runtime, exercise, active.lab, this.abort.signal, rendererFromProcess(this.json), { replaceOthers: true });
+    const built = await buildExerciseLab(this.runtime, exercise, active.lab, this.abort.signal, listrProgress(rendererFromProcess(this.json)), { replaceOthers: true });
     progress.active = { ...active, run: built.run };
     entryOf(progress, exercise, new Date().toISOString()).resets++;
     await writeProgress(progress);

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { inputError } from '../../core/errors.js';
-import { renderTable } from '../../report/table.js';
+import { inputError } from '../../base/errors.js';
+import { renderTable } from '../../text/table.js';
 import { findExercise } from '../../workshop/exercise-load.js';
 import { exercisesIn } from '../../workshop/session.js';
 import { selftest, type SelftestResult } from '../../workshop/workshop-engine.js';

@@ -1,8 +1,8 @@
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { findLab } from '../../core/lab-registry.js';
-import { loadLabModel } from '../../core/lab-model.js';
-import { switchContainerName } from '../../plan/naming.js';
+import { findLab } from '../../lab/engine-labs.js';
+import { loadLabModel } from '../../lab/lab-files.js';
+import { switchContainerName } from '../../plan/container-names.js';
 import { activeSession } from '../../workshop/session.js';
 import { labNames, solutionCommands } from '../../workshop/workshop-engine.js';
 import { entryOf, writeProgress } from '../../workshop/progress.js';

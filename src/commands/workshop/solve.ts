@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { requireRunningLab } from '../../core/lab-registry.js';
-import { findLab } from '../../core/lab-registry.js';
-import { environmentError } from '../../core/errors.js';
+import { requireRunningLab } from '../../lab/engine-labs.js';
+import { findLab } from '../../lab/engine-labs.js';
+import { environmentError } from '../../base/errors.js';
 import { findExercise } from '../../workshop/exercise-load.js';
 import { exercisesIn } from '../../workshop/session.js';
 import { applySolution, type SolveStepResult } from '../../workshop/workshop-engine.js';

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { rendererFromProcess } from '../../cli/progress.js';
+import { listrProgress, rendererFromProcess } from '../../cli/progress.js';
 import { findExercise } from '../../workshop/exercise-load.js';
 import { exercisesIn } from '../../workshop/session.js';
 import { buildExerciseLab, removeExerciseLab } from '../../workshop/workshop-engine.js';
@@ -50,7 +50,7 @@ export default class WorkshopStart extends BaseCommand<StartResult> {
       stopped = { id: before.id, lab: before.lab };
     }
     this.labInScope = exercise.lab.name;
-    const built = await buildExerciseLab(this.runtime, exercise, exercise.lab.name, this.abort.signal, rendererFromProcess(this.json));
+    const built = await buildExerciseLab(this.runtime, exercise, exercise.lab.name, this.abort.signal, listrProgress(rendererFromProcess(this.json)));
     const now = new Date().toISOString();
     const entry = entryOf(progress, exercise, now);
     entry.starts++;

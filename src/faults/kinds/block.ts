@@ -2,7 +2,7 @@
 // (flannel udp) or udp/8472 (VXLAN) on one host.
 import { defineFaultKind } from '../fault-kind.js';
 import { expectArgs, intArg, PROTOCOLS, usage } from '../values.js';
-import { inputError } from '../../core/errors.js';
+import { inputError } from '../../base/errors.js';
 import { namespaceOf, resolveNode, run } from './targets.js';
 
 export interface BlockSpec {

@@ -2,9 +2,9 @@
 // kernel state it had (flannel's), except that a udp host's TUN flannel0 goes with the process;
 // with etcd stopped nothing changes until a host needs a lease — `joining` hosts show that: their
 // agents start again as newcomers (their leases gone) while etcd is down, and cannot join.
-import { environmentError, inputError } from '../../core/errors.js';
-import { readAgentState, waitForAgents } from '../../core/agents.js';
-import { pollUntil } from '../../core/poll.js';
+import { environmentError, inputError } from '../../base/errors.js';
+import { readAgentState, waitForAgents } from '../../deploy/agents.js';
+import { pollUntil } from '../../base/poll.js';
 import { agentFiles, etcdNode, etcdPrefix, hostSubnet, usesAgent } from '../../plan/overlay.js';
 import type { ResolvedHost, ResolvedLab } from '../../plan/resolved-lab.js';
 import { describeDaemon, pidsNamed, startDaemon, stopDaemon, type DaemonRecord } from '../daemons.js';

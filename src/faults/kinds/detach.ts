@@ -1,5 +1,5 @@
 // detach: an interface leaves its bridge (the switch port is gone: `ip link set … nomaster`).
-import { inputError } from '../../core/errors.js';
+import { inputError } from '../../base/errors.js';
 import { defineFaultKind } from '../fault-kind.js';
 import { expectArgs } from '../values.js';
 import { interfaceOf, linkOf, run } from './targets.js';

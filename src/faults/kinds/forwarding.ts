@@ -1,6 +1,6 @@
 // forwarding-off and no-masquerade: a host that stops routing (net.ipv4.ip_forward=0) or stops
 // masquerading pod traffic that leaves the pod network.
-import { environmentError, inputError } from '../../core/errors.js';
+import { environmentError, inputError } from '../../base/errors.js';
 import { defineFaultKind } from '../fault-kind.js';
 import { ruleWords } from '../iptables-save.js';
 import { IP_FORWARD_KEY } from '../restore-plan.js';

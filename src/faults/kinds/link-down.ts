@@ -1,6 +1,6 @@
 // link-down: an interface is set down (a cable pulled). The kernel drops the routes through it;
 // clear sets it up again and puts those routes back.
-import { inputError } from '../../core/errors.js';
+import { inputError } from '../../base/errors.js';
 import { defineFaultKind } from '../fault-kind.js';
 import { expectArgs } from '../values.js';
 import { interfaceOf, linkOf, run } from './targets.js';

@@ -1,5 +1,5 @@
 // mtu: an interface's MTU is changed (e.g. a pod that believes 1500 on a 1450 overlay).
-import { inputError } from '../../core/errors.js';
+import { inputError } from '../../base/errors.js';
 import { defineFaultKind } from '../fault-kind.js';
 import { expectArgs, intArg } from '../values.js';
 import { interfaceOf, linkOf, run } from './targets.js';

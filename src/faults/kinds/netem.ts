@@ -1,7 +1,7 @@
 // delay and jitter: tc netem as the interface's root qdisc. This needs the kernel's sch_netem;
 // where it is missing (this project's build machine) the fault says so and exits 3 — `doctor`
 // lists which qdiscs the kernel has, and `rate` (tbf) and `loss` (iptables) work without netem.
-import { environmentError, inputError } from '../../core/errors.js';
+import { environmentError, inputError } from '../../base/errors.js';
 import { inNamespace, namespaceKey } from '../namespace.js';
 import { defineFaultKind, type ApplyContext } from '../fault-kind.js';
 import { DURATION_PATTERN, expectArgs, patternArg } from '../values.js';

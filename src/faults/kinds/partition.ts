@@ -1,7 +1,7 @@
 // partition: two nodes no longer reach each other on the underlay. The underlay is a Linux bridge
 // in the lab's switch container whose ports are named after the nodes; two ebtables rules there
 // drop the frames from one port to the other, both ways. Everyone else still reaches both.
-import { inputError } from '../../core/errors.js';
+import { inputError } from '../../base/errors.js';
 import { defineFaultKind } from '../fault-kind.js';
 import { nodeNamespace } from '../namespace.js';
 import { expectArgs } from '../values.js';

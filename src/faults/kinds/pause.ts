@@ -1,6 +1,6 @@
 // pause: a node's container is frozen (the engine's pause: every process stops, the kernel state
 // stays). Clear unpauses it.
-import { inputError } from '../../core/errors.js';
+import { inputError } from '../../base/errors.js';
 import { defineFaultKind } from '../fault-kind.js';
 import { expectArgs } from '../values.js';
 import { namespaceOf, resolveNode } from './targets.js';

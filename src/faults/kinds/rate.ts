@@ -1,5 +1,5 @@
 // rate: an interface sends no faster than a rate (tc tbf as its root qdisc).
-import { inputError } from '../../core/errors.js';
+import { inputError } from '../../base/errors.js';
 import { defineFaultKind } from '../fault-kind.js';
 import { expectArgs, patternArg, RATE_PATTERN, rateBits } from '../values.js';
 import { interfaceOf, linkOf, run, stateOf } from './targets.js';

@@ -1,7 +1,7 @@
 // del-route and reroute: a route goes missing, or points at the wrong next hop (host-gw by hand,
 // a VXLAN route, a pod's default route).
-import { inputError } from '../../core/errors.js';
-import { cidrContains, cidrOf, intToIp, isValidIpv4, parseCidr } from '../../spec/ipv4-cidr.js';
+import { inputError } from '../../base/errors.js';
+import { cidrContains, cidrOf, intToIp, isValidIpv4, parseCidr } from '../../shared/ipv4.js';
 import { defineFaultKind, type ApplyContext } from '../fault-kind.js';
 import { namespaceKey, type Namespace } from '../namespace.js';
 import { routeArgs } from '../restore-plan.js';

@@ -1,11 +1,11 @@
 // What fault kinds share: where a reference points in a running lab (a namespace and an
 // interface), running one argv there, and the checks every kind makes before it changes anything.
-import { environmentError, inputError } from '../../core/errors.js';
+import { environmentError, inputError } from '../../base/errors.js';
 import type { ResolvedLab, ResolvedNetwork } from '../../plan/resolved-lab.js';
 import { usesAgent } from '../../plan/overlay.js';
-import type { SpecScope } from '../../spec/spec-scope.js';
-import { parseRef } from '../../spec/refs.js';
-import type { PathSeg } from '../../spec/source.js';
+import type { SpecScope } from '../../lab-spec/spec-scope.js';
+import { parseRef } from '../../lab-spec/refs.js';
+import type { PathSeg } from '../../lab-spec/yaml-source.js';
 import type { ApplyContext, FaultContext } from '../fault-kind.js';
 import { inNamespace, namespaceKey, nodeNamespace, type Namespace } from '../namespace.js';
 import type { LinkState, NetnsState } from '../snapshot.js';

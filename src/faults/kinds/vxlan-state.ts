@@ -1,6 +1,6 @@
 // del-fdb, del-neigh and vni: the VXLAN state flannel programs per peer (an FDB entry VtepMAC →
 // PublicIP, a permanent neighbour <subnet>.0 → VtepMAC on flannel.<VNI>), or the VTEP itself.
-import { inputError } from '../../core/errors.js';
+import { inputError } from '../../base/errors.js';
 import { hostSubnet, vxlanDevice } from '../../plan/overlay.js';
 import type { ResolvedLab } from '../../plan/resolved-lab.js';
 import { defineFaultKind, type ApplyContext, type FaultContext } from '../fault-kind.js';

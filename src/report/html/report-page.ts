@@ -3,10 +3,10 @@
 // leases and each host's routes, neighbours and FDB. Pure: data in, text out.
 import type { ResolvedLab } from '../../plan/resolved-lab.js';
 import type { VerifyReport } from '../../checks/run-checks.js';
-import type { LeaseRecord } from '../../core/lab-facts.js';
+import type { LeaseRecord } from '../../lab/etcd-leases.js';
 import type { FdbState, NeighbourState, RouteState } from '../../trace/kernel-snapshot.js';
-import type { TraceResult } from '../../trace/model.js';
-import { outcomeLine } from '../../trace/render-trace.js';
+import type { TraceResult } from '../../trace/trace-result.js';
+import { outcomeLine } from '../../trace/trace-text.js';
 import { esc } from './escape.js';
 import { REPORT_CSS } from './report-style.js';
 import { renderTopologySvg } from './topology-svg.js';

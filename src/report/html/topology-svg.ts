@@ -4,7 +4,7 @@
 // are drawn numbered on the interfaces, the answer dashed, the drop marked. Pure.
 import type { ResolvedLab } from '../../plan/resolved-lab.js';
 import { isOverlay, vxlanDevice } from '../../plan/overlay.js';
-import type { TraceResult } from '../../trace/model.js';
+import type { TraceResult } from '../../trace/trace-result.js';
 import { esc } from './escape.js';
 
 interface Point {

@@ -1,0 +1,185 @@
+// The typed lab spec: what a YAML spec means once parsed and checked.
+// Addresses the user left out are still undefined here; src/plan/resolve-lab.ts fills them in.
+
+/** Where a value sits in the spec file, for error messages. */
+export interface SourcePosition {
+  file: string;
+  line: number; // 1-based
+  col: number; // 1-based
+}
+
+export type Backend = 'none' | 'host-gw' | 'vxlan' | 'udp';
+export type ControlPlane = 'static' | 'etcd';
+export type ExternalRole = 'outside' | 'router';
+/** How a host attaches its pods: overlab's own `ip` commands, or real CNI plugins as a kubelet
+ * runs them (docs/cni.md). */
+export type PodAttach = 'ip' | 'cni';
+
+/** One pod network (flannel's "Network"). Most labs have one; the tenants lab has two. */
+export interface PodNetworkSpec {
+  name: string; // "default" when the spec uses the single `network:` form
+  cidr: string; // e.g. "172.16.0.0/16"
+  subnetLen: number; // per-host subnet prefix length, e.g. 24
+  bridge: string; // Linux bridge in each host: "docker0", "cni0", ...
+  backend: Backend;
+  controlPlane: ControlPlane; // only meaningful for vxlan / udp / host-gw
+  vni: number; // vxlan only (default 1)
+  port: number; // vxlan default 8472, udp default 8285
+  nat: boolean; // masquerade pod traffic leaving the pod network
+  leaseTtl: number; // seconds an agent's subnet lease lives without renewal (flannel: 24 h)
+  podAttach: PodAttach; // the hosts' default (default ip)
+}
+
+export interface PodSpec {
+  name: string; // also the network namespace name inside the host
+  network: string; // PodNetworkSpec.name
+  ip?: string; // optional fixed address inside the host's subnet
+}
+
+export interface HostSpec {
+  name: string;
+  /** Per-network fixed subnet, keyed by PodNetworkSpec.name; missing entries are allocated. */
+  subnets: Record<string, string>;
+  underlayIp?: string;
+  pods: PodSpec[];
+  /** Overrides the network's podAttach for this host. */
+  podAttach?: PodAttach;
+}
+
+export interface ExternalNodeSpec {
+  name: string;
+  role: ExternalRole;
+  underlayIp?: string;
+}
+
+export interface UnderlaySpec {
+  subnet?: string; // undefined = choose automatically
+  mtu: number; // default 1500
+  /** Name of an external node (role router) the hosts use as default gateway. */
+  gateway?: string;
+}
+
+/** A reference to something in the lab by name: "host1", "host1/pod1", "outside", "host1:eth0",
+ * "host1/pod1:eth0", or a literal IPv4 / MAC address. Resolved against the resolved lab. */
+export type Ref = string;
+
+export type PingExpectation = 'reachable' | 'unreachable';
+
+export interface PingSpec {
+  from: Ref; // a host, pod or external node
+  to: Ref; // a host, pod, external node or literal lab address
+  count: number; // default 3
+  expect: PingExpectation; // default reachable
+}
+
+export type PacketProto = 'icmp' | 'arp' | 'udp' | 'tcp' | 'vxlan' | 'flannel-udp' | 'ipv4';
+
+/** Conditions a decoded packet must all meet to match. Every field is optional. */
+export interface PacketMatchSpec {
+  proto?: PacketProto;
+  src?: Ref; // IPv4 source (outer)
+  dst?: Ref; // IPv4 destination (outer)
+  srcMac?: Ref;
+  dstMac?: Ref;
+  srcPort?: number;
+  dstPort?: number;
+  icmpType?: 'echo-request' | 'echo-reply' | 'unreachable' | number;
+  vni?: number;
+  /** For encapsulated packets (vxlan, flannel-udp): conditions on the inner packet. */
+  inner?: PacketMatchSpec;
+}
+
+export interface CaptureSpec {
+  on: Ref; // interface reference: "host1:eth0", "host1/pod1:eth0", "host1:docker0"
+  during: { ping: PingSpec };
+  expect: PacketMatchSpec[]; // each must be seen at least once
+  absent: PacketMatchSpec[]; // none may be seen
+}
+
+/** Kernel state of host `on` for remote host `peer` (routes, neighbours, FDB), compared with
+ * what the peer's lease in etcd (or the static plan) says it must be. */
+export interface KernelCheckSpec {
+  on: Ref; // a host
+  peer: Ref; // another host
+  network: string; // pod network name (default: the first overlay)
+}
+
+/** The host's subnet lease exists in etcd with flannel's key and value layout. */
+export interface LeaseCheckSpec {
+  host: Ref;
+  network: string;
+}
+
+/** udp backend: what forwarding costs the agent (context switches per forwarded packet). */
+export interface AgentCostSpec {
+  on: Ref; // a host whose agent forwards
+  network: string;
+  during: { ping: PingSpec };
+}
+
+/** One marked probe followed hop by hop (`overlab trace`), delivered or dropped where expected. */
+export interface TraceCheckSpec {
+  from: Ref;
+  to: Ref;
+  expect: 'delivered' | 'dropped';
+  /** Interfaces ("host1:flannel.1") the request must cross, in this order. */
+  via?: Ref[];
+  /** Where a dropped probe must stop: a node or an interface. */
+  dropAt?: Ref;
+  proto: 'icmp' | 'udp' | 'tcp';
+  port?: number;
+  size?: number;
+}
+
+/** One interface's state: each given field must match (`ip -j link`). */
+export interface LinkCheckSpec {
+  on: Ref; // host:iface, host/pod:iface or node:iface
+  up?: boolean;
+  mtu?: number;
+  master?: string;
+}
+
+/** The fields every check has, whatever its kind. */
+export interface CheckCommon {
+  name: string;
+  description?: string;
+  /** Position of the check in the spec, for reports. */
+  position?: SourcePosition;
+}
+
+/** One check: its kind (the YAML key it was written with) and the kind's spec under that same key
+ * — `{ kind: 'ping', name, ping: {...} }`. Which kinds exist is not this layer's business: the
+ * kinds sit above it (src/checks/check-kinds.ts) and read their own spec through it. */
+export type CheckSpec = CheckCommon & KindEntry;
+
+/** `{ kind, [kind]: spec }`: what every check and fault entry carries besides its common fields. */
+export interface KindEntry {
+  kind: string;
+  [kindKey: string]: unknown;
+}
+
+/** The fields every fault has, whatever its kind. */
+export interface FaultCommon {
+  description?: string;
+  position?: SourcePosition;
+  /** Who asked for it: the lab spec (default) or a workshop exercise (src/workshop/). */
+  source?: 'spec' | 'exercise';
+}
+
+/** One fault `up` applies after wiring, as checks: `{ kind: 'link-down', 'link-down': {...} }`.
+ * The kinds are src/faults/fault-kinds.ts. */
+export type FaultSpec = FaultCommon & KindEntry;
+
+export interface LabSpec {
+  name: string; // [a-z0-9][a-z0-9-]*, used in container names
+  description?: string;
+  file: string; // absolute path of the spec file ("<inline>" for tests)
+  image?: string; // host image override, default overlab/host:<version>
+  networks: PodNetworkSpec[];
+  underlay: UnderlaySpec;
+  hosts: HostSpec[];
+  externals: ExternalNodeSpec[];
+  checks: CheckSpec[];
+  /** Faults `up` applies once the lab is wired (absent for most labs). */
+  faults?: FaultSpec[];
+}

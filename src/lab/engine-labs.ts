@@ -1,0 +1,129 @@
+// What labs exist on the engine, found by label; what each one is (its model, in its switch) and
+// whether it is whole.
+import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
+import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE, switchContainerName } from '../plan/container-names.js';
+import type { ResolvedLab } from '../plan/resolved-lab.js';
+import { environmentError, inputError } from '../base/errors.js';
+import { loadLabModel, readCompletion } from './lab-files.js';
+import { labState, type LabState } from './lab-state.js';
+import { lockHolder } from './lab-lock.js';
+import { labNotUpError } from './lab-not-up.js';
+
+export interface LabNode {
+  name: string;
+  role: string;
+  container: string;
+  state: string;
+}
+
+export interface LabSummary {
+  name: string;
+  specFile: string;
+  underlay: string;
+  nodes: LabNode[];
+  running: number;
+  /** The switch's labels: the fingerprint and run id of the `up` that built it. */
+  fingerprint?: string;
+  run?: string;
+  containers: ContainerSummary[];
+}
+
+/** Pure: containers grouped into labs by their labels. */
+export function groupLabs(containers: ContainerSummary[]): LabSummary[] {
+  const labs = new Map<string, LabSummary>();
+  for (const c of containers) {
+    const name = c.labels[LABEL_LAB];
+    if (!name) continue;
+    let lab = labs.get(name);
+    if (!lab) {
+      lab = { name, specFile: c.labels[LABEL_SPEC] ?? '', underlay: c.labels[LABEL_UNDERLAY] ?? '', nodes: [], running: 0, containers: [] };
+      labs.set(name, lab);
+    }
+    lab.containers.push(c);
+    lab.nodes.push({ name: c.labels[LABEL_NODE] ?? c.name, role: c.labels[LABEL_ROLE] ?? '', container: c.name, state: c.state });
+    if (c.state === 'running') lab.running++;
+    if (c.labels[LABEL_NODE] === SWITCH_NODE) {
+      const fingerprint = c.labels[LABEL_FINGERPRINT];
+      const run = c.labels[LABEL_RUN];
+      if (fingerprint) lab.fingerprint = fingerprint;
+      if (run) lab.run = run;
+    }
+  }
+  for (const lab of labs.values()) lab.nodes.sort((a, b) => a.name.localeCompare(b.name));
+  return [...labs.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function listLabs(runtime: ContainerRuntime): Promise<LabSummary[]> {
+  return groupLabs(await runtime.list({ [LABEL_LAB]: true }));
+}
+
+export async function findLab(runtime: ContainerRuntime, name: string): Promise<LabSummary | undefined> {
+  return groupLabs(await runtime.list({ [LABEL_LAB]: name }))[0];
+}
+
+export interface OpenLab {
+  summary: LabSummary;
+  model?: ResolvedLab;
+  state: LabState;
+}
+
+/** A lab's model, completion marker and lock, read together; `holder: false` skips the lock
+ * (a caller holding the lab's lock itself would find itself). */
+export async function openLab(runtime: ContainerRuntime, summary: LabSummary, options: { holder?: boolean } = {}): Promise<OpenLab> {
+  const switchContainer = switchContainerName(summary.name);
+  const hasSwitch = summary.containers.some((c) => c.name === switchContainer);
+  const [model, marker, holder] = await Promise.all([
+    hasSwitch ? loadLabModel(runtime, switchContainer) : undefined,
+    hasSwitch ? readCompletion(runtime, switchContainer) : undefined,
+    options.holder === false ? undefined : lockHolder(runtime.endpoint, summary.name),
+  ]);
+  const state = labState({ containers: summary.containers, ...(model ? { model } : {}), ...(marker ? { marker } : {}), ...(holder ? { holder } : {}) });
+  return { summary, ...(model ? { model } : {}), state };
+}
+
+/** Every lab with its state (for `ls`). */
+export async function listLabStates(runtime: ContainerRuntime): Promise<OpenLab[]> {
+  return Promise.all((await listLabs(runtime)).map((summary) => openLab(runtime, summary)));
+}
+
+/** How to rebuild a lab, as a command to type. */
+export function rebuildHint(lab: string, specFile: string | undefined): string {
+  return specFile ? `\`overlab up ${specFile} --recreate\`` : `\`overlab down ${lab}\` and \`overlab up <spec>\``;
+}
+
+export interface RequireOptions {
+  /** Also hand out a lab that lost or stopped a node (inspect, node add|rm); never one that is
+   * incomplete or still being built. */
+  acceptDegraded?: boolean;
+  /** The caller holds the lab's lock (do not report it as busy). */
+  holdsLock?: boolean;
+}
+
+/** The lab, open; or a clear error: not up (exit 2), not whole (exit 3). */
+export async function requireLab(runtime: ContainerRuntime, name: string, options: RequireOptions = {}): Promise<OpenLab & { model: ResolvedLab }> {
+  const summary = await findLab(runtime, name);
+  if (!summary) throw await labNotUpError(name, async () => (await listLabs(runtime)).map((l) => l.name));
+  const open = await openLab(runtime, summary, { holder: !options.holdsLock });
+  const { state } = open;
+  const rebuild = rebuildHint(name, summary.specFile);
+  if (state.status === 'building') {
+    throw environmentError(`lab "${name}" is still being built (${state.detail})`, 'wait until that `up` has finished; `overlab ls` shows the lab\'s state');
+  }
+  if (state.status === 'incomplete' || !open.model) {
+    throw environmentError(`lab "${name}" is not whole: ${state.detail}`, `rebuild it with ${rebuild}, or remove it with \`overlab down ${name}\``);
+  }
+  if (state.status === 'degraded' && !options.acceptDegraded) {
+    throw environmentError(`lab "${name}" is degraded: ${state.detail}`, `rebuild it with ${rebuild}; \`overlab inspect ${name}\` shows what is left`);
+  }
+  return { ...open, model: open.model };
+}
+
+/** The resolved model of a lab that is up and whole, or a clear error. */
+export async function requireRunningLab(runtime: ContainerRuntime, name: string, options: RequireOptions = {}): Promise<ResolvedLab> {
+  return (await requireLab(runtime, name, options)).model;
+}
+
+/** Subnets other labs' underlays use, so a new lab picks a different one. */
+export function underlaysInUse(labs: LabSummary[]): string[] {
+  return labs.map((l) => l.underlay).filter((s) => s.length > 0);
+}

@@ -1,0 +1,82 @@
+// The lab's own record inside its switch container: the resolved model (lab.json, the current
+// members) and the completion marker `up` writes last. Both go through the engine's archive API:
+// no process is started, and a model of any size never touches a label or an HTTP header.
+import type { CallOptions, ContainerRuntime } from '../runtime/runtime.js';
+import type { ResolvedLab } from '../plan/resolved-lab.js';
+import { LAB_COMPLETE_FILE, LAB_MODEL_FILE, LAB_STATE_DIR } from '../plan/container-names.js';
+import { tarEntries } from '../runtime/tar.js';
+import { isEngineFailure } from '../runtime/engine-errors.js';
+
+export interface CompletionMarker {
+  /** The run id of the `up` that finished. */
+  run: string;
+  fingerprint: string;
+  completedAt: string;
+}
+
+const parent = LAB_STATE_DIR.slice(0, LAB_STATE_DIR.lastIndexOf('/')) || '/';
+const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+const stateDirName = base(LAB_STATE_DIR);
+
+async function writeStateFile(runtime: ContainerRuntime, container: string, path: string, content: unknown, options: CallOptions): Promise<void> {
+  const tar = tarEntries([{ name: `${stateDirName}/`, mode: 0o755 }, { name: `${stateDirName}/${base(path)}`, content: Buffer.from(JSON.stringify(content) + '\n'), mode: 0o644 }]);
+  await runtime.putTar(container, parent, tar, options);
+}
+
+/** States in which the engine is taking a container apart: its files may vanish under a read. */
+const GOING_STATES = new Set(['removing', 'dead']);
+
+/** Did a failed read hit a container another process is removing (its `down`, a rollback)? The
+ * engine then answers 500 ("no such file or directory" from a root filesystem already gone). */
+async function containerIsGoing(runtime: ContainerRuntime, container: string, options: CallOptions): Promise<boolean> {
+  try {
+    return GOING_STATES.has((await runtime.inspectContainer(container, options)).state);
+  } catch (error) {
+    if (isEngineFailure(error, 'not-found')) return true;
+    throw error;
+  }
+}
+
+/** Reads made when the engine fails on a container that is not going away: a container being
+ * created or started by another process can fail one read the same way. */
+const READ_ATTEMPTS = 3;
+
+/** A state file's JSON, or undefined when it is not there (or not readable as JSON, or its
+ * container is being removed as we read). */
+async function readStateFile<T>(runtime: ContainerRuntime, container: string, path: string, options: CallOptions): Promise<T | undefined> {
+  let raw: Buffer | undefined;
+  for (let attempt = 1; !raw; attempt++) {
+    try {
+      raw = await runtime.readFile(container, path, options);
+    } catch (error) {
+      if (isEngineFailure(error, 'not-found')) return undefined;
+      if (!isEngineFailure(error, 'server')) throw error;
+      if (await containerIsGoing(runtime, container, options)) return undefined;
+      if (attempt === READ_ATTEMPTS) throw error;
+    }
+  }
+  try {
+    return JSON.parse(raw.toString('utf8')) as T;
+  } catch {
+    return undefined; // damaged: the lab reads as incomplete, and says so
+  }
+}
+
+/** Write (or rewrite, after `node add|rm`) the lab's model into its switch. */
+export async function saveLabModel(runtime: ContainerRuntime, lab: ResolvedLab, options: CallOptions = {}): Promise<void> {
+  await writeStateFile(runtime, lab.underlay.switchContainer, LAB_MODEL_FILE, lab, options);
+}
+
+export async function loadLabModel(runtime: ContainerRuntime, switchContainer: string, options: CallOptions = {}): Promise<ResolvedLab | undefined> {
+  const model = await readStateFile<ResolvedLab>(runtime, switchContainer, LAB_MODEL_FILE, options);
+  return model && typeof model.name === 'string' && Array.isArray(model.hosts) ? model : undefined;
+}
+
+export async function markComplete(runtime: ContainerRuntime, lab: ResolvedLab, marker: CompletionMarker, options: CallOptions = {}): Promise<void> {
+  await writeStateFile(runtime, lab.underlay.switchContainer, LAB_COMPLETE_FILE, marker, options);
+}
+
+export async function readCompletion(runtime: ContainerRuntime, switchContainer: string, options: CallOptions = {}): Promise<CompletionMarker | undefined> {
+  const marker = await readStateFile<CompletionMarker>(runtime, switchContainer, LAB_COMPLETE_FILE, options);
+  return marker && typeof marker.run === 'string' ? marker : undefined;
+}
