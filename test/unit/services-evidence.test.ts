@@ -1,0 +1,109 @@
+// The readers of what a node shows about a Service: conntrack's flows, nft's rule-level trace and
+// iptables' counters, on outputs captured from a real network namespace (test/fixtures/services/:
+// a node with a bridge, two endpoint pods and a client, kube-proxy's rules loaded by hand).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { describeFlow, dnatTarget, parseConntrack, snatSource } from '../../src/services/conntrack-entries.js';
+import { dnatDestination, dnatEvent, dropEvent, parseTrace } from '../../src/services/nft-trace.js';
+import { binomialRange, endpointProbabilities, judgeSpread, spreadRanges } from '../../src/services/spread.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/services/${name}`, import.meta.url), 'utf8');
+
+describe('conntrack -L', () => {
+  const flows = parseConntrack(fixture('conntrack-L.txt'));
+
+  it('reads every flow with both tuples', () => {
+    expect(flows).toHaveLength(6);
+    expect(flows[0]).toMatchObject({ protocol: 'tcp', state: 'TIME_WAIT', flags: ['ASSURED'], original: { src: '10.244.1.4', dst: '10.96.0.10', dport: 80 }, reply: { src: '10.244.1.2', sport: 8080 } });
+  });
+
+  it('a client flow shows the DNAT to the pod and no masquerade', () => {
+    expect(dnatTarget(flows[0]!)).toEqual({ src: '10.244.1.4', dst: '10.244.1.2', dport: 8080 });
+    expect(snatSource(flows[0]!)).toBeUndefined();
+    expect(describeFlow(flows[0]!)).toBe('tcp 10.244.1.4:53484 → 10.96.0.10:80, DNAT to 10.244.1.2:8080');
+  });
+
+  it('a pod reaching itself through its Service is also masqueraded (hairpin)', () => {
+    const hairpin = flows[1]!;
+    expect(dnatTarget(hairpin)?.dst).toBe('10.244.1.2');
+    expect(snatSource(hairpin)).toEqual({ src: '10.244.1.1', dst: '10.244.1.2', sport: 61345 });
+  });
+
+  it('a flow nothing translated and nobody answered', () => {
+    const udp = flows[5]!;
+    expect(udp.state).toBeUndefined();
+    expect(dnatTarget(udp)).toBeUndefined();
+    expect(describeFlow(udp)).toBe('udp 10.244.1.4:42925 → 10.96.0.10:80, never answered');
+  });
+
+  it('ignores what is not a flow', () => {
+    expect(parseConntrack('conntrack v1.4.7 (conntrack-tools): 4 flow entries have been shown.\n')).toEqual([]);
+  });
+});
+
+describe('nft monitor trace', () => {
+  it('iptables mode: the SYN meets KUBE-SERVICES, KUBE-SVC (statistic as meta random), KUBE-SEP and its DNAT', () => {
+    const journeys = parseTrace(fixture('nft-monitor-trace-iptables.txt'));
+    const syn = journeys.find((j) => j.first.daddr === '10.96.0.10' && j.first.tcpFlags === 'syn')!;
+    expect(syn.first).toMatchObject({ saddr: '10.244.1.4', protocol: 'tcp', dport: 80, iif: 'cni0' });
+    const chains = syn.events.filter((e) => e.kind === 'rule').map((e) => e.chain);
+    expect(chains).toEqual(expect.arrayContaining(['KUBE-SERVICES', 'KUBE-SVC-CDGGSHYLG3RE2FKL', 'KUBE-SEP-UIQK3OSOSTRHRPBX']));
+    expect(syn.events.find((e) => e.chain === 'KUBE-SVC-CDGGSHYLG3RE2FKL')?.rule).toContain('meta random & 2147483647 < 1073741824');
+    const dnat = dnatEvent(syn)!;
+    expect(dnat.chain).toBe('KUBE-SEP-UIQK3OSOSTRHRPBX');
+    expect(dnatDestination(dnat)).toBe('10.244.1.2:8080');
+    expect(dnat.verdict).toBe('accept');
+    // after the DNAT the forward hook sees the pod as destination
+    expect(syn.events.find((e) => e.kind === 'packet' && e.chain === 'FORWARD')?.packet?.daddr).toBe('10.244.1.2');
+  });
+
+  it('iptables mode: the Service without endpoints meets REJECT in the filter table', () => {
+    const journeys = parseTrace(fixture('nft-monitor-trace-iptables.txt'));
+    const rejected = journeys.find((j) => j.first.daddr === '10.96.0.11')!;
+    const drop = dropEvent(rejected)!;
+    expect(drop).toMatchObject({ table: 'filter', chain: 'KUBE-SERVICES', verdict: 'drop' });
+    expect(drop.rule).toContain('reject');
+  });
+
+  it('nftables mode: the verdict map names the endpoint chain numgen chose, with rule handles', () => {
+    const journeys = parseTrace(fixture('nft-monitor-trace-nftables.txt'));
+    const syn = journeys.find((j) => j.first.daddr === '10.96.0.10' && j.first.tcpFlags === 'syn')!;
+    const numgen = syn.events.find((e) => e.rule?.startsWith('numgen random mod 2'))!;
+    expect(numgen.verdict).toBe('goto endpoint-BBBBBBBB-default/web/tcp/http__10.244.1.3/8080');
+    expect(numgen.handle).toBe(52);
+    expect(dnatDestination(dnatEvent(syn)!)).toBe('10.244.1.3:8080');
+    const rejected = journeys.find((j) => j.first.daddr === '10.96.0.11')!;
+    expect(dropEvent(rejected)).toMatchObject({ chain: 'reject-chain', verdict: 'drop' });
+  });
+
+  it('every packet is its own journey even when the kernel reuses the trace id', () => {
+    const journeys = parseTrace(fixture('nft-monitor-trace-nftables.txt'));
+    const ids = journeys.map((j) => `${j.first.ipId} ${j.first.tcpFlags}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(journeys.length).toBeGreaterThan(4);
+  });
+});
+
+describe('the spread a Service promises', () => {
+  it('three endpoints chosen 1/3, 1/2, rest are equal shares', () => {
+    const p = endpointProbabilities([1 / 3, 1 / 2, 1]);
+    p.forEach((x) => expect(x).toBeCloseTo(1 / 3, 12));
+  });
+
+  it('300 requests over three endpoints: each must answer 60..143 times (alpha 1e-6)', () => {
+    expect(spreadRanges(300, [1 / 3, 1 / 3, 1 / 3]).map((r) => [r.low, r.high])).toEqual([[60, 143], [60, 143], [60, 143]]);
+  });
+
+  it('the range is exact: the tails outside it hold no more than asked', () => {
+    const r = binomialRange(20, 0.5, 0.01);
+    // P(X <= 4) = 0.0059, P(X <= 5) = 0.0207 for Bin(20, 0.5)
+    expect([r.low, r.high]).toEqual([5, 15]);
+  });
+
+  it('a fair spread passes, an endpoint that never answers fails, all to one fails', () => {
+    const p = [1 / 3, 1 / 3, 1 / 3];
+    expect(judgeSpread([97, 104, 99], p).ok).toBe(true);
+    expect(judgeSpread([150, 150, 0], p).ok).toBe(false);
+    expect(judgeSpread([300, 0, 0], p).endpoints.map((e) => e.ok)).toEqual([false, false, false]);
+  });
+});
