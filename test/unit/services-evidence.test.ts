@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describeFlow, dnatTarget, parseConntrack, snatSource } from '../../src/services/conntrack-entries.js';
 import { dnatDestination, dnatEvent, dropEvent, parseTrace } from '../../src/services/nft-trace.js';
+import { frontendFor, programmedFromIptables, programmedFromNftJson } from '../../src/services/programmed-services.js';
+import { iptablesRestoreText } from '../../src/services/iptables-proxier.js';
 import { binomialRange, endpointProbabilities, judgeSpread, spreadRanges } from '../../src/services/spread.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/services/${name}`, import.meta.url), 'utf8');
@@ -105,5 +107,48 @@ describe('the spread a Service promises', () => {
     expect(judgeSpread([97, 104, 99], p).ok).toBe(true);
     expect(judgeSpread([150, 150, 0], p).ok).toBe(false);
     expect(judgeSpread([300, 0, 0], p).endpoints.map((e) => e.ok)).toEqual([false, false, false]);
+  });
+});
+
+describe('what the kernel holds for Services, read back from its rules', () => {
+  it('iptables mode: the ClusterIP, its endpoints with the chain probabilities and DNAT counters, the REJECT', () => {
+    const rules = programmedFromIptables(fixture('iptables-save-c.txt'));
+    expect(rules.services).toHaveLength(1);
+    const web = rules.services[0]!;
+    expect(web).toMatchObject({ name: 'default/web:http', chain: 'KUBE-SVC-CDGGSHYLG3RE2FKL', protocol: 'tcp', addresses: [{ address: '10.96.0.10', port: 80 }] });
+    expect(web.endpoints.map((e) => [e.chain, e.destination, e.probability, e.packets])).toEqual([
+      ['KUBE-SEP-UIQK3OSOSTRHRPBX', '10.244.1.2:8080', 0.5, 5],
+      ['KUBE-SEP-2AZ33KU3V5PGPQZH', '10.244.1.3:8080', 0.5, 0],
+    ]);
+    expect(rules.refused).toEqual([
+      expect.objectContaining({ name: 'default/empty:http', address: '10.96.0.11', port: 80, protocol: 'tcp', verdict: 'REJECT' }),
+    ]);
+    expect(frontendFor(rules, '10.96.0.10', 80, 'tcp')).toMatchObject({ kind: 'service', via: 'address' });
+    expect(frontendFor(rules, '10.96.0.11', 80, 'tcp')).toMatchObject({ kind: 'refused' });
+    expect(frontendFor(rules, '10.96.0.10', 81, 'tcp')).toBeUndefined();
+    expect(frontendFor(rules, '10.96.0.10', 80, 'udp')).toBeUndefined();
+  });
+
+  it('nftables mode: service-ips → numgen vmap → endpoint chains with their dnat, no-endpoint-services', () => {
+    const rules = programmedFromNftJson(fixture('nft-j-list-table.json'));
+    expect(rules.services).toHaveLength(1);
+    expect(rules.services[0]!.name).toBe('default/web:http');
+    expect(rules.services[0]!.endpoints.map((e) => [e.destination, e.probability])).toEqual([
+      ['10.244.1.2:8080', 0.5],
+      ['10.244.1.3:8080', 0.5],
+    ]);
+    expect(rules.refused).toEqual([expect.objectContaining({ name: 'default/empty:http', address: '10.96.0.11', port: 80, verdict: 'REJECT' })]);
+  });
+
+  it('our own generated layouts read back to the Services they were made from', () => {
+    const settings = { nodeName: 'host1', nodeIP: '192.168.50.2', clusterCIDR: '10.244.0.0/16', masqueradeAll: false, masqueradeMark: '0x4000', localhostNodePorts: false, randomFully: true, nfacctCounters: false, conntrackTCPLiberal: false, serviceCIDRs: ['10.96.0.0/12'], nodePortIPs: ['192.168.50.2'] };
+    const svc = { name: { namespace: 'default', name: 'web', port: 'http' }, protocol: 'tcp' as const, clusterIP: '10.96.0.10', port: 80, nodePort: 30080, endpoints: ['10.244.1.2', '10.244.2.2', '10.244.3.2'].map((ip) => ({ ip, port: 8080, ready: true })) };
+    // iptables-save prints what the restore loaded; a restore text with [0:0] counters reads the same
+    const saved = iptablesRestoreText(settings, [svc]).replace(/^-A /gm, '[0:0] -A ');
+    const rules = programmedFromIptables(saved);
+    expect(rules.services[0]!.nodePorts).toEqual([30080]);
+    rules.services[0]!.endpoints.forEach((e) => expect(e.probability).toBeCloseTo(1 / 3, 9));
+    expect(frontendFor(rules, '192.168.50.2', 30080, 'tcp', ['192.168.50.2'])).toMatchObject({ kind: 'service', via: 'nodePort' });
+    expect(frontendFor(rules, '192.168.50.3', 30080, 'tcp', ['192.168.50.2'])).toBeUndefined();
   });
 });
