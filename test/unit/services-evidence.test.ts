@@ -152,3 +152,45 @@ describe('what the kernel holds for Services, read back from its rules', () => {
     expect(frontendFor(rules, '192.168.50.3', 30080, 'tcp', ['192.168.50.2'])).toBeUndefined();
   });
 });
+
+describe('a real lab (three hosts over flannel VXLAN, kube-proxy rules by overlab): host2', () => {
+  const check = (rules: ReturnType<typeof programmedFromIptables>) => {
+    const web = rules.services.find((s) => s.name === 'default/web:http')!;
+    expect(web.addresses).toEqual([{ address: '10.96.0.10', port: 80 }]);
+    expect(web.nodePorts).toEqual([30080]);
+    expect(web.endpoints.map((e) => e.destination)).toEqual(['10.244.1.2:8080', '10.244.2.2:8080', '10.244.3.2:8080']);
+    web.endpoints.forEach((e) => expect(e.probability).toBeCloseTo(1 / 3, 9));
+    const udp = rules.services.find((s) => s.name === 'default/web-udp:dns')!;
+    expect(udp).toMatchObject({ protocol: 'udp', addresses: [{ address: '10.96.0.12', port: 53 }] });
+    expect(rules.refused.map((r) => [r.name, r.address ?? 'node', r.port, r.verdict])).toEqual(
+      expect.arrayContaining([
+        ['default/empty:http', '10.96.0.11', 80, 'REJECT'],
+        ['default/empty:http', 'node', 30081, 'REJECT'],
+      ]),
+    );
+    expect(frontendFor(rules, '192.168.54.3', 30081, 'tcp', ['192.168.54.3'])).toMatchObject({ kind: 'refused' });
+    return web;
+  };
+
+  it('iptables mode: the NodePort leads through KUBE-EXT to KUBE-SVC; DNAT counters count flows', () => {
+    const web = check(programmedFromIptables(fixture('lab-host2-iptables-save-c.txt')));
+    expect(web.chain).toBe('KUBE-SVC-CDGGSHYLG3RE2FKL');
+    expect(web.endpoints.reduce((n, e) => n + (e.packets ?? 0), 0)).toBe(20);
+  });
+
+  it('nftables mode: service-nodeports leads through external- to service-', () => {
+    const web = check(programmedFromNftJson(fixture('lab-host2-nft.json')));
+    expect(web.chain).toBe('service-SUSTUHLJ-default/web/tcp/http');
+  });
+
+  it('the NodePort trace: numgen chose endpoint 2 of 3, DNAT to host3/web3, then masquerade', () => {
+    const journeys = parseTrace(fixture('lab-nodeport-trace-nftables.txt'));
+    const syn = journeys.find((j) => j.first.dport === 30080 && j.first.tcpFlags === 'syn')!;
+    expect(syn.events.find((e) => e.rule?.startsWith('numgen'))?.verdict).toBe('goto endpoint-VCVRTEPX-default/web/tcp/http__10.244.3.2/8080');
+    expect(dnatDestination(dnatEvent(syn)!)).toBe('10.244.3.2:8080');
+    expect(syn.events.some((e) => e.rule === 'masquerade fully-random')).toBe(true);
+    const flows = parseConntrack(fixture('lab-nodeport-trace-nftables.txt'));
+    expect(flows.length).toBeGreaterThan(0);
+    expect(describeFlow(flows[0]!)).toMatch(/^tcp 192\.168\.54\.254:\d+ → 192\.168\.54\.3:30080, DNAT to 10\.244\.\d\.2:8080, source masqueraded to 10\.244\.2\.0:\d+$/);
+  });
+});
