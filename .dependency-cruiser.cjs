@@ -24,9 +24,9 @@ const TIERS = [
   { folders: ['commands'], what: 'thin oclif commands' },
 ];
 /** Programs of their own, run inside lab hosts: only Node built-ins and these folders. */
-const HOST_PROGRAMS = { agent: ['shared'], 'cni-plugin': ['shared'] };
+const HOST_PROGRAMS = { agent: ['shared'], 'cni-plugin': ['shared'], 'pod-tools': ['shared'] };
 /** Folders that may import no npm package at all (Node built-ins only). */
-const NO_PACKAGES = ['base', 'shared', 'pcap', 'text', 'agent', 'cni-plugin'];
+const NO_PACKAGES = ['base', 'shared', 'pcap', 'text', 'agent', 'cni-plugin', 'pod-tools'];
 
 const alternatives = (names) => `(${names.join('|')})`;
 

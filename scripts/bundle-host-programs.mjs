@@ -1,7 +1,9 @@
-// Build step: the two programs that run inside lab hosts, each bundled by esbuild from its entry
+// Build step: the programs that run inside lab hosts, each bundled by esbuild from its entry
 // into one file with exactly what it imports (src/shared/ included, nothing else):
 //   dist/host/agent/main.js               the agent (src/agent/main.ts), our flanneld
 //   dist/host/agent/cni-flannel-main.js   the flannel CNI plugin (src/cni-plugin/main.ts)
+//   dist/host/pod-tools/serve.js          a pod's server (src/pod-tools/serve.ts)
+//   dist/host/pod-tools/ask.js            the asking probe (src/pod-tools/ask.ts)
 // dist/host/agent/ is what a host gets at /opt/overlab/agent/ (with the static helpers of
 // dist/native/ for udp networks): src/deploy/agents.ts and src/deploy/cni-attach.ts copy these
 // files and nothing else. The hosts run Debian's Node 18.
@@ -10,13 +12,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outDir = `${root}dist/host/agent`;
-mkdirSync(outDir, { recursive: true });
 const programs = [
-  { entry: 'dist/agent/main.js', out: 'main.js' },
-  { entry: 'dist/cni-plugin/main.js', out: 'cni-flannel-main.js' },
+  { entry: 'dist/agent/main.js', dir: 'agent', out: 'main.js' },
+  { entry: 'dist/cni-plugin/main.js', dir: 'agent', out: 'cni-flannel-main.js' },
+  { entry: 'dist/pod-tools/serve.js', dir: 'pod-tools', out: 'serve.js' },
+  { entry: 'dist/pod-tools/ask.js', dir: 'pod-tools', out: 'ask.js' },
 ];
-for (const { entry, out } of programs) {
+for (const { entry, dir, out } of programs) {
+  const outDir = `${root}dist/host/${dir}`;
+  mkdirSync(outDir, { recursive: true });
   const result = await build({
     entryPoints: [`${root}${entry}`],
     outfile: `${outDir}/${out}`,
@@ -30,6 +34,6 @@ for (const { entry, out } of programs) {
   });
   const inputs = Object.keys(result.metafile.inputs).length;
   const bytes = Object.values(result.metafile.outputs)[0].bytes;
-  console.error(`dist/host/agent/${out}: ${inputs} modules from ${entry} (${Math.round(bytes / 1024)} KiB)`);
+  console.error(`dist/host/${dir}/${out}: ${inputs} modules from ${entry} (${Math.round(bytes / 1024)} KiB)`);
 }
-writeFileSync(`${outDir}/package.json`, '{"type":"module"}\n');
+for (const dir of new Set(programs.map((p) => p.dir))) writeFileSync(`${root}dist/host/${dir}/package.json`, '{"type":"module"}\n');

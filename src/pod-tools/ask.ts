@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { parseAskArgs, UsageError, type AskArgs } from './pod-tool-args.js';
-import { failureOf, parseReply, type AskResult } from './reply.js';
+import { failureOf, parseReply, type AskResult } from '../shared/pod-reply.js';
 
 function askTcp(args: AskArgs, seq: number): Promise<AskResult> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 // The pod tools' command lines, parsed strictly: every value is checked here before a socket is
 // opened, so a bad argument ends the tool with a sentence (exit 2), never half-way. Pure.
-import type { ServeProtocol } from './reply.js';
+import type { ServeProtocol } from '../shared/pod-reply.js';
 
 export class UsageError extends Error {}
 

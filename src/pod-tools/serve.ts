@@ -5,7 +5,7 @@
 import { createServer, type Socket } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { parseServeArgs, UsageError, type ServeArgs } from './pod-tool-args.js';
-import { replyLine } from './reply.js';
+import { replyLine } from '../shared/pod-reply.js';
 
 function listenTcp(args: ServeArgs, port: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 // The pod tools' argument parsing and their one-line JSON protocol.
 import { describe, expect, it } from 'vitest';
 import { parseAskArgs, parseServeArgs, UsageError } from '../../src/pod-tools/pod-tool-args.js';
-import { failureOf, parseAskOutput, parseReply, replyLine } from '../../src/pod-tools/reply.js';
+import { failureOf, parseAskOutput, parseReply, replyLine } from '../../src/shared/pod-reply.js';
 
 describe('serve arguments', () => {
   it('a pod, its host and one or more ports', () => {

@@ -3,11 +3,11 @@
 // a node with a bridge, two endpoint pods and a client, kube-proxy's rules loaded by hand).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeFlow, dnatTarget, parseConntrack, snatSource } from '../../src/services/conntrack-entries.js';
-import { dnatDestination, dnatEvent, dropEvent, parseTrace } from '../../src/services/nft-trace.js';
-import { frontendFor, programmedFromIptables, programmedFromNftJson } from '../../src/services/programmed-services.js';
-import { iptablesRestoreText } from '../../src/services/iptables-proxier.js';
-import { binomialRange, endpointProbabilities, judgeSpread, spreadRanges } from '../../src/services/spread.js';
+import { describeFlow, dnatTarget, parseConntrack, snatSource } from '../../src/trace/conntrack-entries.js';
+import { dnatDestination, dnatEvent, dropEvent, parseTrace } from '../../src/trace/nft-trace.js';
+import { frontendFor, programmedFromIptables, programmedFromNftJson } from '../../src/trace/programmed-services.js';
+import { endpointProbabilities, iptablesRestoreText } from '../../src/plan/kube-proxy-iptables.js';
+import { binomialRange, judgeSpread, spreadRanges } from '../../src/checks/service-spread.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/services/${name}`, import.meta.url), 'utf8');
 

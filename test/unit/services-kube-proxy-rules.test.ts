@@ -9,10 +9,10 @@
 // Both sides are put in the canonical order kube-proxy's tests use before comparing.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { iptablesEndpointChain, iptablesServiceChains, nftEndpointChainBase, nftServiceChainBase } from '../../src/services/chain-names.js';
-import { iptablesJumpRules, iptablesRestoreText, jumpRuleArgv, probability } from '../../src/services/iptables-proxier.js';
-import { nftablesRulesText } from '../../src/services/nftables-proxier.js';
-import type { ProxierSettings, ProxyServicePort } from '../../src/services/proxy-model.js';
+import { iptablesEndpointChain, iptablesServiceChains, nftEndpointChainBase, nftServiceChainBase } from '../../src/plan/kube-proxy-names.js';
+import { iptablesJumpRules, iptablesRestoreText, jumpRuleArgv, probability } from '../../src/plan/kube-proxy-iptables.js';
+import { nftablesRulesText } from '../../src/plan/kube-proxy-nftables.js';
+import type { ProxierSettings, ProxyServicePort } from '../../src/plan/kube-proxy-model.js';
 import { canonicalIptables, canonicalNftables } from '../support/kube-proxy-order.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/kube-proxy/${name}`, import.meta.url), 'utf8');

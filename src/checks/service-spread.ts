@@ -45,18 +45,6 @@ export function spreadRanges(requests: number, probabilities: number[], alpha = 
   return probabilities.map((p) => binomialRange(requests, p, tail));
 }
 
-/** The probability each endpoint is chosen with, from the chain's own per-rule probabilities:
- * rule i fires with p_i among what reached it, so endpoint i gets p_i × Π_{j<i} (1 − p_j). The
- * last rule has no statistic match (p = 1). */
-export function endpointProbabilities(ruleProbabilities: number[]): number[] {
-  let remaining = 1;
-  return ruleProbabilities.map((p) => {
-    const share = remaining * p;
-    remaining *= 1 - p;
-    return share;
-  });
-}
-
 export interface SpreadVerdict {
   ok: boolean;
   /** Per endpoint, in order: its count and the range it had to fall in. */

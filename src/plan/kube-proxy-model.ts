@@ -1,7 +1,7 @@
 // What kube-proxy knows when it writes a node's rules: the Service ports (with their endpoints)
 // and its own settings. The same input drives the iptables and the nftables layout, as the same
 // Service and EndpointSlice objects drive both proxiers. Pure.
-import { endpointString, type Protocol, type ServicePortName } from './chain-names.js';
+import { endpointString, type Protocol, type ServicePortName } from './kube-proxy-names.js';
 
 export type TrafficPolicy = 'Cluster' | 'Local';
 

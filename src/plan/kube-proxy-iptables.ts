@@ -9,7 +9,7 @@ import {
   iptablesEndpointChain,
   iptablesServiceChains,
   servicePortNameString,
-} from './chain-names.js';
+} from './kube-proxy-names.js';
 import {
   categorizeEndpoints,
   externalPolicyLocal,
@@ -22,7 +22,7 @@ import {
   type ProxierSettings,
   type ProxyEndpoint,
   type ProxyServicePort,
-} from './proxy-model.js';
+} from './kube-proxy-model.js';
 
 export const KUBE_SERVICES = 'KUBE-SERVICES';
 export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
@@ -46,6 +46,18 @@ export const IPTABLES_RESTORE_ARGV = ['iptables-restore', ...IPTABLES_WAIT, '--n
 /** The probability of endpoint i of n: 1/(n−i), printed as kube-proxy prints it. */
 export function probability(remaining: number): string {
   return (1 / remaining).toFixed(10);
+}
+
+/** The probability each endpoint is chosen with, from the chain's own per-rule probabilities:
+ * rule i fires with p_i among what reached it, so endpoint i gets p_i × Π_{j<i} (1 − p_j). The
+ * last rule has no statistic match (p = 1). */
+export function endpointProbabilities(ruleProbabilities: number[]): number[] {
+  let remaining = 1;
+  return ruleProbabilities.map((p) => {
+    const share = remaining * p;
+    remaining *= 1 - p;
+    return share;
+  });
 }
 
 interface JumpChain {

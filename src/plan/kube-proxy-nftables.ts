@@ -4,7 +4,7 @@
 // the endpoint chains, REJECT through `no-endpoint-services` for a Service without endpoints. The
 // text is the object list kube-proxy's own tests compare (table, sets, maps, chains, rules,
 // elements), which `nft -f` loads as one transaction. IPv4 only. Pure.
-import { endpointString, nftEndpointChainBase, nftServiceChainBase, servicePortNameString } from './chain-names.js';
+import { endpointString, nftEndpointChainBase, nftServiceChainBase, servicePortNameString } from './kube-proxy-names.js';
 import {
   categorizeEndpoints,
   externalPolicyLocal,
@@ -15,7 +15,7 @@ import {
   type ProxierSettings,
   type ProxyEndpoint,
   type ProxyServicePort,
-} from './proxy-model.js';
+} from './kube-proxy-model.js';
 
 export const NFT_TABLE = 'kube-proxy';
 export const NFT_SERVICE_IPS = 'service-ips';

@@ -3,8 +3,8 @@
 // probability the rules choose each with, the packets each DNAT rule counted, and the addresses
 // that are refused for want of endpoints. Either layout: `iptables-save -c` (iptables mode) or
 // `nft -j list table ip kube-proxy` (nftables mode). Pure.
-import { parseIptablesSave } from '../trace/iptables-rules.js';
-import { endpointProbabilities } from './spread.js';
+import { parseIptablesSave } from './iptables-rules.js';
+import { endpointProbabilities } from '../plan/kube-proxy-iptables.js';
 
 export interface ProgrammedEndpoint {
   /** KUBE-SEP-… or endpoint-…: the chain that rewrites the destination. */
