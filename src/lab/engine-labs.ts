@@ -4,6 +4,7 @@ import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
 import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE, switchContainerName } from '../plan/container-names.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { environmentError, inputError } from '../base/errors.js';
+import { isValidCidr } from '../shared/ipv4.js';
 import { loadLabModel, readCompletion } from './lab-files.js';
 import { labState, type LabState } from './lab-state.js';
 import { lockHolder } from './lab-lock.js';
@@ -123,7 +124,9 @@ export async function requireRunningLab(runtime: ContainerRuntime, name: string,
   return (await requireLab(runtime, name, options)).model;
 }
 
-/** Subnets other labs' underlays use, so a new lab picks a different one. */
+/** Subnets other labs' underlays use, so a new lab picks a different one. The label holds one
+ * CIDR, or several separated by commas (a routed underlay's segments); what is not a CIDR —
+ * another overlab version may have written it — is left out rather than failing the new lab. */
 export function underlaysInUse(labs: LabSummary[]): string[] {
-  return labs.map((l) => l.underlay).filter((s) => s.length > 0);
+  return labs.flatMap((l) => l.underlay.split(',')).map((s) => s.trim()).filter((s) => isValidCidr(s));
 }

@@ -29,6 +29,14 @@ describe('groupLabs', () => {
     expect(labs[0]!.containers.map((c) => c.name)).toEqual(['overlab-a-host1', 'overlab-a-switch']);
     expect(underlaysInUse(labs)).toEqual(['192.168.50.0/24', '192.168.50.0/24']);
   });
+
+  it('reads an underlay label of several segments, and leaves out what is not a CIDR', () => {
+    const labs = groupLabs([
+      container('overlab-r-switch', 'r', 'switch', 'switch', 'running', { 'overlab.underlay': '192.168.59.0/24,192.168.63.0/24' }),
+      container('overlab-x-switch', 'x', 'switch', 'switch', 'running', { 'overlab.underlay': 'from a future version' }),
+    ]);
+    expect(underlaysInUse(labs)).toEqual(['192.168.59.0/24', '192.168.63.0/24']);
+  });
 });
 
 describe('selectChecks', () => {
