@@ -96,8 +96,12 @@ function readFrames(connection: EngineConnection | EngineStream, onFrame: (strea
   });
 }
 
+/** Constant text, no values: bind /proc/sys/net onto itself, then make that mount writable. */
+const WRITABLE_NET_SYSCTLS = 'mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,rw /proc/sys/net';
+
 export class DockerRuntime implements ContainerRuntime {
   private readonly client: EngineClient;
+  private engineKind?: Promise<'docker' | 'podman'> | undefined;
 
   constructor(options: EngineClientOptions = {}) {
     this.client = new EngineClient(options);
@@ -224,9 +228,29 @@ export class DockerRuntime implements ContainerRuntime {
       signal: options.signal,
     });
     await this.client.buffered({ method: 'POST', path: `/containers/${enc(created.Id)}/start`, operation: 'start', subject, deadline: 'slow', accept: [204, 304], signal: options.signal });
+    if (spec.readonlyPaths && (await this.kind(options)) === 'podman') await this.writableNetSysctls(spec.name, options);
     return created.Id;
   }
 
+
+  /** Docker or Podman, asked once per runtime. */
+  private kind(options: CallOptions): Promise<'docker' | 'podman'> {
+    this.engineKind ??= this.json<VersionAnswer>({ method: 'GET', path: '/version', operation: 'describe itself', signal: options.signal }).then((v) => engineKind(v).kind);
+    this.engineKind.catch(() => {
+      this.engineKind = undefined;
+    });
+    return this.engineKind;
+  }
+
+  /** Podman's compatible API ignores HostConfig.ReadonlyPaths and mounts all of /proc/sys
+   * read-only: bind /proc/sys/net onto itself writable (the container has SYS_ADMIN), which is
+   * what the read-only list asked for — net.* of the node's own namespace writable, the rest not. */
+  private async writableNetSysctls(container: string, options: CallOptions): Promise<void> {
+    const r = await this.exec(container, ['sh', '-c', WRITABLE_NET_SYSCTLS], options);
+    if (r.exitCode !== 0) {
+      throw engineError('server', { engine: this.endpoint, operation: 'make /proc/sys/net writable in', subject: containerSubject(container), detail: r.stderr.trim() || `exit ${r.exitCode}` });
+    }
+  }
 
   async inspectContainer(container: string, options: CallOptions = {}): Promise<ContainerDetails> {
     const c = await this.json<RawInspect>({ method: 'GET', path: `/containers/${enc(container)}/json`, operation: 'inspect', subject: containerSubject(container), signal: options.signal });

@@ -53,13 +53,15 @@ function readTlsFiles(tls: EngineTls, engine: string): TlsFiles {
   return files;
 }
 
-/** An http.Agent whose every connection is a new ssh dial-stdio process. */
+/** An http.Agent whose connections are ssh dial-stdio processes. Unlike a socket, each costs a
+ * process (and a channel of the shared ssh session), so answered connections are kept for the
+ * next request (an exec's hijacked one is never reused); idle ones do not hold the command open. */
 class SshAgent extends http.Agent {
   constructor(
     private readonly address: Extract<EngineAddress, { kind: 'ssh' }>,
     private readonly env: Env,
   ) {
-    super({ keepAlive: false });
+    super({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 16, timeout: 30_000 });
   }
   override createConnection(): Duplex {
     return new SshDialStream(this.address, this.env);

@@ -74,7 +74,8 @@ export class SshDialStream extends Duplex {
   private received = false;
 
   constructor(destination: SshDestination, env: Env = process.env) {
-    super({ allowHalfOpen: true });
+    // As a net.Socket: when ssh ends its output, our side ends too (then the stream closes).
+    super({ allowHalfOpen: false });
     this.child = spawn('ssh', sshDialArgv(destination, env), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } as NodeJS.ProcessEnv });
     const { child } = this;
     let stdoutEnded = false;
@@ -139,7 +140,8 @@ export class SshDialStream extends Duplex {
     callback(error);
   }
 
-  // node:http treats its connection as a net.Socket; these have no meaning for a pipe.
+  // node:http treats its connection as a net.Socket; timeouts and Nagle have no meaning for a
+  // pipe, but ref/unref do: an idle kept-alive connection must not hold the command open.
   setTimeout(): this {
     return this;
   }
@@ -150,9 +152,13 @@ export class SshDialStream extends Duplex {
     return this;
   }
   ref(): this {
+    this.child.ref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as { ref?: () => void }[]) s.ref?.();
     return this;
   }
   unref(): this {
+    this.child.unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
     return this;
   }
 }

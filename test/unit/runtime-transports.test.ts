@@ -151,10 +151,15 @@ describe('ssh:// as the docker CLI does it', () => {
     expect(rt.endpoint).toBe('ssh://alice@build-box:2222');
     expect((await rt.list({ 'overlab.lab': true })).map((c) => c.name)).toEqual(['overlab-a-host1']);
     expect(await rt.exec('c1', ['cat'], { stdin: 'over ssh\n' })).toEqual({ stdout: 'OVER SSH\n', stderr: '', exitCode: 0 });
+    // Without stdin the engine ends the stream; the connection must close with it.
+    engine.upgrades.set('POST /exec/e1/start', async (_req, socket) => {
+      socket.end(frame(STDOUT, Buffer.from('no input\n')));
+    });
+    expect(await rt.exec('c1', ['echo'])).toEqual({ stdout: 'no input\n', stderr: '', exitCode: 0 });
     const argvs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
     expect(argvs.length).toBeGreaterThanOrEqual(3); // /version, list, exec create, exec start, exec state
     expect(argvs[0]).toEqual(['-o', 'BatchMode=yes', '-T', '-p', '2222', '-l', 'alice', '--', 'build-box', 'docker', 'system', 'dial-stdio']);
-  });
+  }, 10_000); // a connection that never closes would hang the exec: fail fast instead
 
   it('shares one ssh session per host (ControlMaster in a private directory) unless told not to', async () => {
     engine = await startFakeEngine();
