@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { DockerRuntime } from '../dist/runtime/docker-runtime.js';
 import { loadLabSpec } from '../dist/lab-loader/load.js';
 import { resolveLab } from '../dist/plan/resolve-lab.js';
-import { upPhases } from '../dist/core/lab-up.js';
+import { upPhases } from '../dist/core/up-phases.js';
 import { downLab } from '../dist/core/lab-down.js';
 import { takenSubnets } from '../dist/lab/taken-subnets.js';
 

@@ -11,7 +11,7 @@ import { DockerRuntime } from '../dist/runtime/docker-runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../dist/plan/containers.js';
 import { loadLabSpec } from '../dist/lab-loader/load.js';
 import { resolveLab } from '../dist/plan/resolve-lab.js';
-import { upPhases } from '../dist/core/lab-up.js';
+import { upPhases } from '../dist/core/up-phases.js';
 import { downLab } from '../dist/core/lab-down.js';
 import { takenSubnets } from '../dist/lab/taken-subnets.js';
 

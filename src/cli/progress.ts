@@ -1,7 +1,8 @@
 // listr2 progress whose renderer is a pure function of flags, environment and TTY (after
 // lint-staged): silent for --json (stdout is the envelope), plain lines for CI and pipes.
 import { Listr } from 'listr2';
-import type { PhaseRunner, UpPhase } from '../core/lab-up.js';
+import type { PhaseRunner } from '../core/lab-up.js';
+import type { UpPhase } from '../core/up-phases.js';
 
 export type RendererName = 'default' | 'simple' | 'silent';
 

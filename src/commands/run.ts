@@ -5,14 +5,11 @@ import { listrProgress, rendererFromProcess } from '../cli/progress.js';
 import { assertJunitWritable, progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
 import { loadLabSpec } from '../lab-loader/load.js';
 import { resolveLab } from '../plan/resolve-lab.js';
-import { existingLab, rollbackLab, upWithRollback } from '../core/lab-up.js';
-import { withLabLock } from '../lab/lab-lock.js';
-import { chooseUnderlay } from '../lab/underlay-choice.js';
+import { rollbackLab, upLab } from '../core/lab-up.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { inputError, interruptedError } from '../base/errors.js';
 import { eachLimited } from '../base/each-limited.js';
 import type { LabSpec } from '../lab-spec/lab-spec.js';
-import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { VerifyReport } from '../checks/run-checks.js';
 import { renderVerifyReport } from '../report/verify-report.js';
 import { terminalSafe } from '../text/terminal-text.js';
@@ -69,37 +66,38 @@ export default class Run extends BaseCommand<RunResult> {
   private async runOne(spec: LabSpec, keep: boolean, tagged: boolean): Promise<VerifyReport> {
     const signal = this.abort.signal;
     const tag = tagged ? `${this.colours.bold(spec.name)} ` : '';
-    return withLabLock(this.runtime, spec.name, signal, async () => {
-      // The underlay is chosen holding the engine-wide choice until this lab's switch has started,
-      // so labs built at the same time (here or by another process) never share one.
-      const choice = await chooseUnderlay(this.runtime, spec.name, signal);
-      let lab: ResolvedLab;
-      try {
-        lab = resolveLab(spec, { takenSubnets: choice.taken });
-        if ((await existingLab(this.runtime, lab)).kind !== 'absent') {
+    this.labInScope = spec.name;
+    const headline = tagged ? `${tag}▶ up` : this.colours.bold(`\n▶ ${spec.name}`);
+    const show = listrProgress(tagged ? 'silent' : rendererFromProcess(this.json));
+    return upLab(
+      this.runtime,
+      {
+        name: spec.name,
+        resolve: ({ taken }) => resolveLab(spec, { takenSubnets: taken }),
+        whenExisting: (_existing, lab) => {
           throw inputError(`lab "${lab.name}" is already up`, `run \`overlab down ${lab.name}\` first, or \`overlab verify ${lab.name}\``);
+        },
+        progress: (phases, phaseSignal) => {
+          this.note(headline + (spec.description ? ` — ${terminalSafe(spec.description)}` : ''));
+          return show(phases, phaseSignal);
+        },
+        signal,
+      },
+      // Still holding the lab's lock: verify, then take it down (unless --keep).
+      async ({ lab, durationMs }) => {
+        try {
+          if (tagged) this.note(`${tag}${this.colours.green('✓')} up (${(durationMs / 1000).toFixed(1)} s), verifying`);
+          return await verifyLab(this.runtime, lab, lab.checks, {
+            signal,
+            onResult: (r) => {
+              this.note(tag + progressLine(r, this.colours));
+            },
+          });
+        } finally {
+          if (!keep || signal.aborted) await rollbackLab(this.runtime, lab.name);
         }
-      } catch (error) {
-        await choice.release();
-        throw error;
-      }
-      this.labInScope = spec.name;
-      const headline = tagged ? `${tag}▶ up` : this.colours.bold(`\n▶ ${spec.name}`);
-      this.note(headline + (spec.description ? ` — ${terminalSafe(spec.description)}` : ''));
-      try {
-        const started = Date.now();
-        await upWithRollback(this.runtime, lab, signal, listrProgress(tagged ? 'silent' : rendererFromProcess(this.json)), undefined, { switchStarted: choice.release }).finally(choice.release);
-        if (tagged) this.note(`${tag}${this.colours.green('✓')} up (${((Date.now() - started) / 1000).toFixed(1)} s), verifying`);
-        return await verifyLab(this.runtime, lab, lab.checks, {
-          signal,
-          onResult: (r) => {
-            this.note(tag + progressLine(r, this.colours));
-          },
-        });
-      } finally {
-        if (!keep || signal.aborted) await rollbackLab(this.runtime, lab.name);
-      }
-    });
+      },
+    );
   }
 
   protected renderHuman(result: RunResult): string {

@@ -5,11 +5,8 @@ import { listrProgress, rendererFromProcess } from '../cli/progress.js';
 import { loadLabSpec } from '../lab-loader/load.js';
 import { resolveLab } from '../plan/resolve-lab.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { existingLab, existingLabError, upWithRollback } from '../core/lab-up.js';
+import { refuseExisting, upLab } from '../core/lab-up.js';
 import { takenSubnets } from '../lab/taken-subnets.js';
-import { withUnderlayChoice } from '../lab/underlay-choice.js';
-import { downLab } from '../core/lab-down.js';
-import { withLabLock } from '../lab/lab-lock.js';
 import { renderDryRun } from '../plan/dry-run.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
 
@@ -47,22 +44,15 @@ export default class Up extends BaseCommand<UpResult> {
       const lab = resolve(taken);
       return { lab: lab.name, status: 'dry-run', durationMs: Date.now() - started, resolved: lab, script: renderDryRun(lab) };
     }
-    const signal = this.abort.signal;
-    // The underlay is chosen holding the engine-wide choice until this lab's switch has started:
-    // a lab built at the same time never gets the same one (src/lab/underlay-choice.ts).
-    return withLabLock(this.runtime, spec.name, signal, () =>
-      withUnderlayChoice(this.runtime, spec.name, signal, async ({ taken, current, release }) => {
-        const lab = resolve(taken, current);
-        const existing = await existingLab(this.runtime, lab);
-        if (existing.kind === 'same') return { lab: lab.name, status: 'unchanged' as const, durationMs: Date.now() - started, resolved: lab };
-        if (existing.kind !== 'absent') {
-          if (!flags.recreate) throw existingLabError(lab, existing, args.spec);
-          await downLab(this.runtime, lab.name);
-        }
-        await upWithRollback(this.runtime, lab, signal, listrProgress(rendererFromProcess(this.json)), undefined, { switchStarted: release });
-        return { lab: lab.name, status: 'created' as const, durationMs: Date.now() - started, resolved: lab };
-      }),
-    );
+    const refuse = refuseExisting(args.spec);
+    const outcome = await upLab(this.runtime, {
+      name: spec.name,
+      resolve: ({ taken, current }) => resolve(taken, current),
+      whenExisting: (existing, lab) => (flags.recreate && existing.kind !== 'same' ? 'rebuild' : refuse(existing, lab)),
+      progress: listrProgress(rendererFromProcess(this.json)),
+      signal: this.abort.signal,
+    });
+    return { lab: outcome.lab.name, status: outcome.status, durationMs: Date.now() - started, resolved: outcome.lab };
   }
 
   protected renderHuman(r: UpResult): string {

@@ -1,195 +1,88 @@
-// Bring a resolved lab up as an ordered list of phases. The command layer shows them as listr2
-// tasks; whatever happens (a failed phase, Ctrl-C), rollbackRun() removes what this run made —
-// and only that, found by its run id label. The last phase marks the lab complete.
-import { randomBytes } from 'node:crypto';
-import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
-import { containerSpecs, labFingerprint } from '../plan/containers.js';
+// The one way a lab comes up, for `up`, `run`, `workshop start|reset` (and, for its rollback,
+// `node add`): under the lab's lock, the underlay chosen holding the engine-wide choice until the
+// switch has started, the lab resolved from that choice, what is already there measured and
+// decided on (keep it, rebuild it, or refuse), then the phases (src/core/up-phases.ts) run with
+// progress shown by whoever asked (the CLI hands in listr2) — and on any failure or Ctrl-C every
+// container this run made removed, found by its run id, never another run's.
+import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN } from '../plan/container-names.js';
-import { startAgents, waitForAgents } from '../deploy/agents.js';
-import { labUsesAgents, usesAgent } from '../plan/overlay.js';
-import { environmentError, inputError, OverlabError } from '../base/errors.js';
-import { bringUpLab, throwIfAborted } from '../deploy/node-bringup.js';
-import { markComplete, saveLabModel } from '../lab/lab-files.js';
-import { groupLabs, openLab } from '../lab/engine-labs.js';
+import { LABEL_LAB, LABEL_RUN } from '../plan/container-names.js';
+import { OverlabError } from '../base/errors.js';
+import { withLabLock } from '../lab/lab-lock.js';
+import { withUnderlayChoice, type UnderlayChoice } from '../lab/underlay-choice.js';
 import { downLab } from './lab-down.js';
-import { cniPhases } from '../deploy/cni-phase.js';
-import type { LabState } from '../lab/lab-state.js';
+import { existingLab, existingLabError, type ExistingLab } from './existing-lab.js';
+import { upPhases, type UpHooks, type UpPhase } from './up-phases.js';
+import { newRunId } from './run-id.js';
 
-export interface UpPhase {
-  title: string;
-  run(signal: AbortSignal): Promise<void>;
+/** Runs the phases in order and shows them (the CLI's listr2 progress, src/cli/progress.ts); the
+ * orchestration stays here, the presentation is handed in. */
+export type PhaseRunner = (phases: UpPhase[], signal: AbortSignal) => Promise<void>;
+
+/** The phases one after the other, showing nothing. */
+export const quietPhases: PhaseRunner = async (phases, signal) => {
+  for (const phase of phases) await phase.run(signal);
+};
+
+/** What to do with a lab of this name that is already on the engine: leave it as it is, or take
+ * it down and build it again. To refuse, throw (the error the caller's user should read). */
+export type UpDecision = 'keep' | 'rebuild';
+
+export interface UpRequest {
+  /** The lab's name: its lock, and the label on its containers. */
+  name: string;
+  /** The lab to build, resolved from the underlay choice (the subnets others use, the lab's
+   * current underlay): called holding the lab's lock and the choice. */
+  resolve(choice: Pick<UnderlayChoice, 'taken' | 'current'>): ResolvedLab;
+  /** Called when a lab of this name is there (anything but `absent`). Default: the same lab whole
+   * is kept; anything else is refused with `existingLabError` (`up` without --recreate). */
+  whenExisting?(existing: Exclude<ExistingLab, { kind: 'absent' }>, lab: ResolvedLab): UpDecision;
+  /** Shows the phases; default: nothing shown. */
+  progress?: PhaseRunner;
+  /** This run's id (labels, the completion marker); default a fresh one. */
+  run?: string;
+  signal: AbortSignal;
 }
 
-/** A fresh id for one `up` (or `node add`): time-ordered and unique enough to never repeat. */
-export function newRunId(): string {
-  return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+export interface UpOutcome {
+  lab: ResolvedLab;
+  /** `created`: built by this run; `unchanged`: the lab that was there was kept. */
+  status: 'created' | 'unchanged';
+  /** This run's id (its containers' label, the completion marker), when it built the lab. */
+  run?: string;
+  durationMs: number;
 }
 
-export interface UpHooks {
-  /** Once the lab's switch has started (its underlay is then visible to others). */
-  switchStarted?: () => Promise<void>;
+/** The spec's argument as `up` was given it, for the way out in `existingLabError`. */
+export function refuseExisting(specArgument: string): NonNullable<UpRequest['whenExisting']> {
+  return (existing, lab) => {
+    if (existing.kind === 'same') return 'keep';
+    throw existingLabError(lab, existing, specArgument);
+  };
 }
 
-export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: string = newRunId(), hooks: UpHooks = {}): UpPhase[] {
-  const specs = containerSpecs(lab, run);
-  const fingerprint = labFingerprint(lab); // of the plan, before CNI fills in what the kernel chose
-  return [
-    {
-      title: `Check the host image ${lab.image} and that no other container holds this lab's names`,
-      async run(signal) {
-        throwIfAborted(signal);
-        const clash = duplicateNames(specs.map((s) => ({ node: s.labels[LABEL_NODE] ?? s.name, role: s.labels[LABEL_ROLE] ?? '', container: s.name })));
-        if (clash) throw clash;
-        const [hasImage, collisions] = await Promise.all([
-          runtime.imageExists(lab.image, { signal }),
-          nameCollisions(runtime, lab, specs.map((s) => ({ node: s.labels[LABEL_NODE] ?? s.name, container: s.name }))),
-        ]);
-        if (collisions.length) throw collisionError(lab.name, collisions);
-        if (!hasImage) throw environmentError(`image ${lab.image} is missing`, 'build it with `overlab image build` (or `bash scripts/setup.sh`)');
-      },
-    },
-    {
-      title: `Start the underlay switch (${lab.underlay.subnet}), ${lab.hosts.length} hosts and ${lab.externals.length} other nodes; cable and wire each (bridges, veth pairs, pods, routes)`,
-      run: (signal) =>
-        bringUpLab(runtime, lab, signal, {
-          specs,
-          onSwitchStarted: async () => {
-            await saveLabModel(runtime, lab, { signal });
-            await hooks.switchStarted?.();
-          },
-        }),
-    },
-    ...(labUsesAgents(lab)
-      ? [
-          {
-            title: `Start ${lab.hosts.length} agents (${lab.networks.filter(usesAgent).map((n) => n.backend).join(', ')} via etcd) and wait until every host has programmed every peer`,
-            async run(signal: AbortSignal) {
-              throwIfAborted(signal);
-              await startAgents(runtime, lab);
-              await waitForAgents(runtime, lab, signal);
-            },
-          },
-        ]
-      : []),
-    ...cniPhases(runtime, lab),
-    ...faultPhase(runtime, lab),
-    {
-      title: 'Mark the lab complete',
-      async run(signal) {
-        throwIfAborted(signal);
-        await markComplete(runtime, lab, { run, fingerprint, completedAt: new Date().toISOString() }, { signal });
-      },
-    },
-  ];
-}
-
-/** A spec's `faults:` (or a workshop exercise's), applied once the lab is wired and its agents
- * have converged; an exercise's are not named (they are the puzzle). */
-function faultPhase(runtime: ContainerRuntime, lab: ResolvedLab): UpPhase[] {
-  const faults = lab.faults ?? [];
-  if (!faults.length) return [];
-  const fromExercise = faults.some((f) => f.source === 'exercise');
-  return [
-    {
-      title: fromExercise ? `Break the lab for the exercise (${faults.length} fault${faults.length === 1 ? '' : 's'})` : `Apply ${faults.length} fault${faults.length === 1 ? '' : 's'} from the spec`,
-      async run(signal) {
-        throwIfAborted(signal);
-        const { applyFaults } = await import('../faults/fault-engine.js');
-        await applyFaults({ runtime, lab, signal }, faults, 'spec');
-      },
-    },
-  ];
-}
-
-/** Two nodes of one lab that would get the same container name (a node named like one overlab
- * adds itself: `switch`, `etcd`). */
-export function duplicateNames(names: { node: string; role: string; container: string }[]): OverlabError | undefined {
-  const describe = (n: { node: string; role: string }) =>
-    n.role === 'switch' ? "the lab's underlay switch" : n.role === 'etcd' && n.node === 'etcd' ? "the lab's etcd node" : `${n.role || 'node'} "${n.node}"`;
-  const seen = new Map<string, { node: string; role: string }>();
-  for (const n of names) {
-    const first = seen.get(n.container);
-    if (first) {
-      const [ours, theirs] = first.role === 'switch' || first.role === 'etcd' ? [first, n] : [n, first];
-      return inputError(
-        `${describe(theirs)} would be container ${n.container}, which is ${describe(ours)}`,
-        'a node may not be named like one overlab adds itself (switch, etcd): rename it in the spec',
-      );
-    }
-    seen.set(n.container, n);
-  }
-  return undefined;
-}
-
-/** Another lab's (or a foreign) container holding a name this lab needs. */
-export interface NameCollision {
-  container: string;
-  node: string;
-  ownerLab?: string;
-  ownerNode?: string;
-}
-
-/** Containers with the names this lab needs that belong to someone else, found before anything
- * is created: `overlab-hx-a-b-host1` is lab hx-a's node b-host1 and lab hx-a-b's host1. */
-export async function nameCollisions(runtime: ContainerRuntime, lab: ResolvedLab, names: { node: string; container: string }[]): Promise<NameCollision[]> {
-  const found = await runtime.listByName(names.map((n) => n.container));
-  return found
-    .filter((c) => c.labels[LABEL_LAB] !== lab.name)
-    .map((c) => {
-      const ownerLab = c.labels[LABEL_LAB];
-      const ownerNode = c.labels[LABEL_NODE];
-      return { container: c.name, node: names.find((n) => n.container === c.name)?.node ?? c.name, ...(ownerLab ? { ownerLab } : {}), ...(ownerNode ? { ownerNode } : {}) };
+/** Bring the lab up the one way; `afterwards` runs still holding the lab's lock (`run` verifies
+ * there, then takes the lab down). */
+export async function upLab<T = UpOutcome>(runtime: ContainerRuntime, request: UpRequest, afterwards?: (outcome: UpOutcome) => Promise<T>): Promise<T> {
+  const { name, signal } = request;
+  const started = Date.now();
+  return withLabLock(runtime, name, signal, async () => {
+    // The underlay is chosen holding the engine-wide choice until this lab's switch has started:
+    // a lab built at the same time (here or by another process) never gets the same one.
+    const outcome = await withUnderlayChoice(runtime, name, signal, async (choice): Promise<UpOutcome> => {
+      const lab = request.resolve(choice);
+      const existing = await existingLab(runtime, lab);
+      if (existing.kind !== 'absent') {
+        const decision = (request.whenExisting ?? refuseExisting(lab.name))(existing, lab);
+        if (decision === 'keep') return { lab, status: 'unchanged', durationMs: Date.now() - started };
+        await downLab(runtime, lab.name);
+      }
+      const run = request.run ?? newRunId();
+      await upWithRollback(runtime, lab, signal, request.progress ?? quietPhases, run, { switchStarted: choice.release });
+      return { lab, status: 'created', run, durationMs: Date.now() - started };
     });
-}
-
-export function collisionError(lab: string, collisions: NameCollision[]): OverlabError {
-  const [first] = collisions;
-  const owner = (c: NameCollision) => (c.ownerLab ? `lab ${c.ownerLab}${c.ownerNode ? ` (its node ${c.ownerNode})` : ''}` : 'a container overlab did not make');
-  const lines = collisions.map((c) => `container ${c.container}, which lab ${lab} needs for its node ${c.node}, already belongs to ${owner(c)}`);
-  return inputError(
-    lines.join('; '),
-    first?.ownerLab
-      ? `container names are overlab-<lab>-<node>: rename the lab or the node so the names differ, or remove the other lab first (\`overlab down ${first.ownerLab}\`)`
-      : `container names are overlab-<lab>-<node>: rename the lab or the node, or remove that container yourself if it is not needed`,
-  );
-}
-
-export type ExistingLab =
-  | { kind: 'absent' }
-  | { kind: 'same'; state: LabState }
-  /** Up and whole, but not what this spec builds. */
-  | { kind: 'different'; reasons: string[]; state: LabState }
-  /** Not whole: a killed `up`, a lost or stopped node. */
-  | { kind: 'unfinished'; state: LabState };
-
-/** What is on the engine for this lab, compared with what the spec builds. Call it holding the
- * lab's lock (a concurrent `up` or `down` would change the answer). */
-export async function existingLab(runtime: ContainerRuntime, lab: ResolvedLab): Promise<ExistingLab> {
-  const containers = await runtime.list({ [LABEL_LAB]: lab.name });
-  const [summary] = groupLabs(containers);
-  if (!summary) return { kind: 'absent' };
-  const { state } = await openLab(runtime, summary, { holder: false });
-  if (state.status !== 'complete') return { kind: 'unfinished', state };
-  const reasons: string[] = [];
-  if (summary.fingerprint !== labFingerprint(lab)) reasons.push('it was built from a different spec (or another version of this one)');
-  const wanted = new Set(containerSpecs(lab).map((s) => s.name));
-  const unwanted = containers.filter((c: ContainerSummary) => !wanted.has(c.name)).map((c) => c.labels[LABEL_NODE] ?? c.name);
-  if (unwanted.length) reasons.push(`it has ${unwanted.join(', ')}, which the spec does not (added with \`overlab node add\`?)`);
-  const missing = [...wanted].filter((name) => !containers.some((c) => c.name === name));
-  if (missing.length) reasons.push(`it lacks ${missing.join(', ')}, which the spec has`);
-  return reasons.length ? { kind: 'different', reasons, state } : { kind: 'same', state };
-}
-
-/** Why `up` will not build over what is there, with the way out. */
-export function existingLabError(lab: ResolvedLab, existing: Exclude<ExistingLab, { kind: 'absent' } | { kind: 'same' }>, specArgument: string): OverlabError {
-  const recreate = `\`overlab up ${specArgument} --recreate\` rebuilds it; \`overlab down ${lab.name}\` removes it`;
-  if (existing.kind === 'different') {
-    return inputError(`lab "${lab.name}" is already up, but ${existing.reasons.join('; ')}`, recreate);
-  }
-  const { state } = existing;
-  const what = state.status === 'degraded' ? `is up but degraded: ${state.detail}` : `is only partly there: ${state.detail}`;
-  return environmentError(`lab "${lab.name}" ${what}`, recreate);
+    return afterwards ? afterwards(outcome) : (outcome as T);
+  });
 }
 
 export interface RollbackResult {
@@ -225,15 +118,6 @@ export async function rollbackRun(runtime: ContainerRuntime, lab: string, run: s
   }
 }
 
-/** Runs the phases in order and shows them (the CLI's listr2 progress, src/cli/progress.ts); the
- * orchestration stays here, the presentation is handed in. */
-export type PhaseRunner = (phases: UpPhase[], signal: AbortSignal) => Promise<void>;
-
-/** The phases one after the other, showing nothing. */
-export const quietPhases: PhaseRunner = async (phases, signal) => {
-  for (const phase of phases) await phase.run(signal);
-};
-
 function interrupted(lab: string, clean: boolean): OverlabError {
   return new OverlabError(
     'interrupted',
@@ -242,15 +126,23 @@ function interrupted(lab: string, clean: boolean): OverlabError {
   );
 }
 
-/** Bring a lab up with progress; a failure or Ctrl-C removes everything this run made (and only
- * that: containers carrying its run id). Call it holding the lab's lock. */
-export async function upWithRollback(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, progress: PhaseRunner = quietPhases, run: string = newRunId(), hooks: UpHooks = {}): Promise<void> {
+/** Run `work` as run `run` of lab `lab`: on a failure or Ctrl-C, every container carrying the run
+ * id is removed (`rollbackRun`) before the error goes on — an interruption saying whether the
+ * clean-up was complete. `up` and `node add` both change a lab this way. */
+export async function withRunRollback<T>(runtime: ContainerRuntime, lab: string, run: string, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
   try {
-    await progress(upPhases(runtime, lab, run, hooks), signal);
-    if (signal.aborted) throw interrupted(lab.name, false);
+    const result = await work();
+    if (signal.aborted) throw interrupted(lab, false);
+    return result;
   } catch (error) {
-    const { clean } = await rollbackRun(runtime, lab.name, run);
-    if (signal.aborted) throw interrupted(lab.name, clean);
+    const { clean } = await rollbackRun(runtime, lab, run);
+    if (signal.aborted) throw interrupted(lab, clean);
     throw error;
   }
+}
+
+/** The phases of a resolved lab, shown by `progress`, rolled back as one run. Call it holding the
+ * lab's lock; `upLab` is the way that also takes it and decides about what is there. */
+export async function upWithRollback(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, progress: PhaseRunner = quietPhases, run: string = newRunId(), hooks: UpHooks = {}): Promise<void> {
+  await withRunRollback(runtime, lab.name, run, signal, () => progress(upPhases(runtime, lab, run, hooks), signal));
 }

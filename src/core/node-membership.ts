@@ -14,7 +14,8 @@ import { assertName, assertNewNodeName } from '../lab-spec/name-assert.js';
 import { environmentError, inputError } from '../base/errors.js';
 import { pollUntil } from '../base/poll.js';
 import { bringUpNode, runningSwitch } from '../deploy/node-bringup.js';
-import { newRunId, rollbackRun } from './lab-up.js';
+import { withRunRollback } from './lab-up.js';
+import { newRunId } from './run-id.js';
 import { compilePlan, runPlan } from '../deploy/run-steps.js';
 import { agentDropped, startAgents, waitForAgents, watchAgents } from '../deploy/agents.js';
 import { readLeases } from '../lab/etcd-leases.js';
@@ -87,7 +88,7 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   const spec = containerSpecs(grown, run).find((s) => s.name === host.container)!;
   const plan = compilePlan(renderHostPlan(grown, host)); // refused before anything is created
   let agentsFrom = Date.now();
-  try {
+  await withRunRollback(runtime, lab.name, run, signal, async () => {
     await bringUpNode(runtime, grown, spec, plan, await runningSwitch(runtime, lab), signal);
     for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
       await Promise.all(lab.hosts.map((peer) => runPlan(runtime, peerChangePlan(peer, staticPeerChangeCommands(grown, peer, network, host, 'add')), signal)));
@@ -98,10 +99,7 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
       await waitForAgents(runtime, grown, signal);
     }
     if (usesCni(host)) await attachCniPods(runtime, grown, signal, [host]); // its pods, as its kubelet would
-  } catch (error) {
-    await rollbackRun(runtime, lab.name, run);
-    throw error;
-  }
+  });
   const propagation: MembershipResult['propagation'] = [];
   for (const network of grown.networks.filter(usesAgent)) {
     const subnet = hostSubnet(host, network);

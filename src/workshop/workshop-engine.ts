@@ -11,10 +11,10 @@ import { withLabLock } from '../lab/lab-lock.js';
 import { readCompletion } from '../lab/lab-files.js';
 import { findLab, openLab } from '../lab/engine-labs.js';
 import { downLab } from '../core/lab-down.js';
-import { newRunId, quietPhases, upWithRollback, type PhaseRunner } from '../core/lab-up.js';
+import { quietPhases, upLab, type PhaseRunner } from '../core/lab-up.js';
+import { newRunId } from '../core/run-id.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { unavailableNodes } from '../lab/node-availability.js';
-import { withUnderlayChoice } from '../lab/underlay-choice.js';
 import { pollUntil } from '../base/poll.js';
 import { resolveLab } from '../plan/resolve-lab.js';
 import { LABEL_LAB } from '../plan/container-names.js';
@@ -41,28 +41,25 @@ export async function buildExerciseLab(
   progress: PhaseRunner,
   options: { replaceOthers?: boolean } = {},
 ): Promise<BuiltLab> {
-  const started = Date.now();
-  return withLabLock(runtime, labName, signal, async () => {
-    const spec = { ...exercise.lab, name: labName };
-    const existing = await findLab(runtime, labName);
-    if (existing && existing.specFile !== exercise.file && !options.replaceOthers) {
-      throw inputError(
-        `a lab named ${labName} is up, built from ${existing.specFile || 'another spec'}, not by this exercise`,
-        `it is not removed for you: \`overlab down ${labName}\` if it may go`,
-      );
-    }
-    if (existing) await downLab(runtime, labName);
-    // The underlay is chosen holding the engine-wide choice until the switch has started
-    // (src/lab/underlay-choice.ts): exercises built side by side never share one.
-    // The run id the completion marker will carry: upWithRollback returns only once it is written.
-    const run = newRunId();
-    const lab = await withUnderlayChoice(runtime, labName, signal, async ({ taken, release }) => {
-      const resolved = resolveLab(spec, { takenSubnets: taken });
-      await upWithRollback(runtime, resolved, signal, progress, run, { switchStarted: release });
-      return resolved;
-    });
-    return { lab, run, durationMs: Date.now() - started };
+  // The run id the completion marker will carry, chosen before the build: `check` compares it.
+  const run = newRunId();
+  const outcome = await upLab(runtime, {
+    name: labName,
+    resolve: ({ taken }) => resolveLab({ ...exercise.lab, name: labName }, { takenSubnets: taken }),
+    whenExisting: (existing) => {
+      if (existing.summary.specFile !== exercise.file && !options.replaceOthers) {
+        throw inputError(
+          `a lab named ${labName} is up, built from ${existing.summary.specFile || 'another spec'}, not by this exercise`,
+          `it is not removed for you: \`overlab down ${labName}\` if it may go`,
+        );
+      }
+      return 'rebuild';
+    },
+    progress,
+    run,
+    signal,
   });
+  return { lab: outcome.lab, run, durationMs: outcome.durationMs };
 }
 
 export async function removeExerciseLab(runtime: ContainerRuntime, labName: string, signal: AbortSignal): Promise<string[]> {

@@ -2,7 +2,9 @@
 // runtime, without Docker.
 import { describe, expect, it } from 'vitest';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
-import { existingLab, existingLabError, rollbackRun, upPhases, upWithRollback } from '../../src/core/lab-up.js';
+import { rollbackRun, upWithRollback } from '../../src/core/lab-up.js';
+import { existingLab, existingLabError } from '../../src/core/existing-lab.js';
+import { upPhases } from '../../src/core/up-phases.js';
 import { listrProgress } from '../../src/cli/progress.js';
 import { loadLabModel, readCompletion } from '../../src/lab/lab-files.js';
 import { openLab, findLab, requireRunningLab } from '../../src/lab/engine-labs.js';

@@ -5,7 +5,7 @@ import { requireRunningLab } from '../../lab/engine-labs.js';
 import { addHost, type MembershipResult } from '../../core/node-membership.js';
 import { withLabLock } from '../../lab/lab-lock.js';
 import { saveLabModel } from '../../lab/lab-files.js';
-import { collisionError, nameCollisions } from '../../core/lab-up.js';
+import { collisionError, nameCollisions } from '../../core/up-phases.js';
 import { containerName } from '../../plan/container-names.js';
 import { renderMembership } from '../../report/membership.js';
 import { assertName } from '../../lab-spec/name-assert.js';
