@@ -6,9 +6,10 @@ import { kernelKind } from './kinds/kernel.js';
 import { leaseKind } from './kinds/lease.js';
 import { linkKind } from './kinds/link.js';
 import { pingKind } from './kinds/ping.js';
+import { serviceKind } from './kinds/service.js';
 import { traceKind } from './kinds/trace.js';
 
-export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind, traceKind, linkKind] as const;
+export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind, traceKind, linkKind, serviceKind] as const;
 
 export type CheckKindEntry = (typeof CHECK_KINDS)[number];
 export type CheckKey = CheckKindEntry['key'];

@@ -60,3 +60,11 @@ export function judgeSpread(counts: number[], probabilities: number[], alpha = S
   });
   return { ok: endpoints.every((e) => e.ok), endpoints };
 }
+
+/** The fewest requests for which "every endpoint answers at least once" is itself a claim a
+ * correct spread meets but with probability alpha: k endpoints of p = 1/k each, one silent by
+ * chance with probability at most k·(1 − 1/k)^N. */
+export function minimumRequests(endpoints: number, alpha = SPREAD_ALPHA): number {
+  if (endpoints <= 1) return 1;
+  return Math.ceil(Math.log(alpha / endpoints) / Math.log(1 - 1 / endpoints));
+}

@@ -12,6 +12,7 @@ import { environmentError, inputError, type OverlabError } from '../base/errors.
 import { bringUpLab, throwIfAborted } from '../deploy/node-bringup.js';
 import { markComplete, saveLabModel } from '../lab/lab-files.js';
 import { cniPhases } from '../deploy/cni-phase.js';
+import { proxyModePhases, servicePhases } from '../deploy/service-phase.js';
 import { newRunId } from './run-id.js';
 
 export interface UpPhase {
@@ -53,6 +54,7 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
           },
         }),
     },
+    ...proxyModePhases(runtime, lab),
     ...(labUsesAgents(lab)
       ? [
           {
@@ -66,6 +68,7 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
         ]
       : []),
     ...cniPhases(runtime, lab),
+    ...servicePhases(runtime, lab),
     ...faultPhase(runtime, lab),
     {
       title: 'Mark the lab complete',

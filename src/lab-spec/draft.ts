@@ -3,7 +3,7 @@
 // once, like a compiler — without a malformed part causing follow-on errors elsewhere: a broken
 // declaration is left out (a hole), and its name is remembered so references to it stay quiet.
 import type { ErrorObject } from 'ajv';
-import type { RawCheck, RawFault, RawHost, RawLab, RawNetwork, RawNode, RawPod } from './lab-schema.js';
+import type { RawCheck, RawFault, RawHost, RawLab, RawNetwork, RawNode, RawPod, RawService } from './lab-schema.js';
 import { noGaps, type ScopeGaps } from './spec-scope.js';
 import { pointerToPath } from './schema-issues.js';
 import type { PathSeg } from './yaml-source.js';
@@ -22,6 +22,9 @@ export interface DraftLab {
   nodes?: (RawNode | undefined)[];
   checks?: (RawCheck | undefined)[];
   faults?: (RawFault | undefined)[];
+  proxyMode?: RawLab['proxyMode'];
+  serviceCIDR?: string;
+  services?: (RawService | undefined)[];
 }
 
 export interface Draft {
@@ -101,6 +104,13 @@ export function draftFrom(data: unknown, errors: readonly ErrorObject[]): Draft 
       }
     } else if (a === 'checks' || a === 'faults') {
       holes.push(typeof b === 'number' ? [a, b] : [a]);
+    } else if (a === 'services') {
+      const n = typeof b === 'number' ? nameOf((data.services as unknown[])[b]) : undefined;
+      if (n === undefined) gaps.anyService = true;
+      else gaps.services.add(n);
+      holes.push(typeof b === 'number' ? [a, b] : [a]);
+    } else if (a === 'proxyMode' || a === 'serviceCIDR') {
+      holes.push([a]);
     }
   }
   for (const hole of holes) punch(lab, hole);

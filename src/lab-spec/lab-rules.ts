@@ -8,11 +8,12 @@ import type { RawCheck } from './lab-schema.js';
 import type { SpecIssue } from './spec-error.js';
 import { resolveKeyed, type LabKinds } from './keyed-kinds.js';
 import { labSpec } from './spec-defaults.js';
-import { checkGateway, checkHosts, checkNames, checkUnderlayIps } from './member-rules.js';
+import { checkGateway, checkHosts, checkNames, checkServePorts, checkUnderlayIps } from './member-rules.js';
 import type { CheckSpec, FaultSpec, LabSpec } from './lab-spec.js';
 import { checkNetworks, checkUnderlaySubnet } from './network-rules.js';
 import { checkPodAttach } from './pod-attach-rules.js';
 import { RuleState } from './rule-state.js';
+import { checkServices } from './service-rules.js';
 import { formatPath, type PathSeg, type SpecSource } from './yaml-source.js';
 import { SpecScope } from './spec-scope.js';
 
@@ -25,6 +26,8 @@ export function checkLab(draft: Draft, src: SpecSource, file: string, kinds: Lab
   checkUnderlayIps(st);
   checkGateway(st);
   checkPodAttach(st);
+  checkServePorts(st);
+  const services = checkServices(st, hosts);
   const scope = new SpecScope(
     src,
     st.issues,
@@ -34,9 +37,10 @@ export function checkLab(draft: Draft, src: SpecSource, file: string, kinds: Lab
     st.knownIps,
     draft.gaps,
   );
+  scope.services = services.scope;
   const checks = resolveCheckList(kinds, draft.lab.checks ?? [], scope);
   const faults = resolveFaults(kinds, draft.lab.faults ?? [], scope);
-  const lab = labSpec(draft.lab, file, { networks: st.nets.map((n) => n.spec), hosts, externals, checks, faults });
+  const lab = labSpec(draft.lab, file, { networks: st.nets.map((n) => n.spec), hosts, externals, checks, faults, ...(services.spec ? { services: services.spec } : {}) });
   return { lab, issues: st.issues };
 }
 

@@ -75,6 +75,15 @@ const image = define(
 const description = define('description', textSchema('description', `Free text, at most ${TEXT_RULES.description.maxLength} characters, no control characters.`));
 const checkName = define('checkName', textSchema('checkName', `A check name: one line, at most ${TEXT_RULES.checkName.maxLength} characters, no control characters.`));
 const port = define('port', T.Integer({ minimum: 1, maximum: 65535 }));
+const serviceName = define('serviceName', nameSchema('service', `A Service name: ${NAME_RULES.service.rule}.`));
+const namespaceName = define('namespaceName', nameSchema('namespace', `A namespace: ${NAME_RULES.namespace.rule}.`));
+const servicePortName = define('servicePortName', nameSchema('servicePort', `A Service port name: ${NAME_RULES.servicePort.rule}.`));
+const podRef = define(
+  'podRef',
+  T.String({ pattern: `^${LOWER}/${LOWER}$`, maxLength: 32, description: 'A pod: <host>/<pod>.' }),
+);
+export const SERVICE_PROTOCOLS = ['TCP', 'UDP'] as const;
+const serviceProtocol = (text: string) => stringEnum(SERVICE_PROTOCOLS, { default: 'TCP', description: text });
 
 const ping = define(
   'ping',
@@ -149,7 +158,7 @@ const during = (text: string) =>
 
 /** What a check (or fault) kind's schema fragment may use: the builder and the shared formats. */
 function makeKit() {
-  return { T, ref, nodeName, memberName, networkName, ifaceName, ping, packetMatch, port, during, cidr, ipv4, stringEnum };
+  return { T, ref, nodeName, memberName, networkName, ifaceName, ping, packetMatch, port, during, cidr, ipv4, stringEnum, serviceName, namespaceName, servicePortName, podRef };
 }
 export type SchemaKit = ReturnType<typeof makeKit>;
 /** The kit, for the kinds and for schemas built on this one (the exercise's, src/workshop/exercise-schema.ts). */
@@ -245,11 +254,55 @@ const pod = T.Union(
         name: podName('Pod name, unique in its host; also the network namespace name.'),
         ip: T.Optional(ipv4("Fixed pod address inside the host's subnet (not the network, .1 bridge or broadcast address).")),
         network: T.Optional(networkName('The pod network this pod joins (default: the first).')),
+        serve: T.Optional(
+          T.Array(
+            T.Object(
+              {
+                port: port('The port the server listens on in the pod.'),
+                protocol: T.Optional(serviceProtocol('TCP (default) or UDP.')),
+              },
+              { additionalProperties: false, description: 'One port the pod serves.' },
+            ),
+            {
+              minItems: 1,
+              maxItems: 8,
+              description: "Ports a small server in the pod listens on; it answers every request with who it is (pod, host, address) and whom it saw asking. A Service's endpoints are pods that serve its targetPort.",
+            },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
   ],
-  { description: 'A pod: its name, or a mapping with name, ip and network.' },
+  { description: 'A pod: its name, or a mapping with name, ip, network and the ports it serves.' },
+);
+
+const servicePort = T.Object(
+  {
+    name: T.Optional(servicePortName('The port\'s name; needed when the Service has more than one port (kube-proxy names its chains after it).')),
+    port: port('The port the ClusterIP listens on.'),
+    targetPort: T.Optional(port('The port of the endpoints the traffic goes to (default: port).')),
+    protocol: T.Optional(serviceProtocol('TCP (default) or UDP.')),
+    nodePort: T.Optional(
+      T.Integer({ minimum: 30000, maximum: 32767, description: 'type NodePort: the port every host opens for it, 30000-32767 (allocated from 30000 when absent).' }),
+    ),
+  },
+  { additionalProperties: false, description: 'One port of a Service.' },
+);
+
+const service = T.Object(
+  {
+    name: serviceName('The Service\'s name, unique in its namespace.'),
+    namespace: T.Optional(namespaceName('Its namespace (default: default).')),
+    type: T.Optional(stringEnum(['ClusterIP', 'NodePort'] as const, { default: 'ClusterIP', description: 'ClusterIP (default): a virtual address inside the lab; NodePort: also a port on every host.' })),
+    clusterIP: T.Optional(ipv4('Its virtual address, inside serviceCIDR (allocated when absent).')),
+    ports: T.Array(servicePort, { minItems: 1, maxItems: 16, description: 'Its ports.' }),
+    endpoints: T.Array(podRef(), {
+      maxItems: 64,
+      description: 'The pods behind it (as an EndpointSlice lists them): each must serve every targetPort. Empty: a Service without endpoints, which kube-proxy makes refuse connections.',
+    }),
+  },
+  { additionalProperties: false, description: 'A Kubernetes Service: kube-proxy\'s rules for it are written on every host.' },
 );
 
 const host = T.Object(
@@ -343,6 +396,14 @@ export const LabSchema = T.Object(
     nodes: T.Optional(
       T.Array(externalNode, { maxItems: 64, description: 'External nodes on the underlay: a machine "outside" the cluster, or a router.' }),
     ),
+    proxyMode: T.Optional(
+      stringEnum(['iptables', 'nftables', 'ipvs'] as const, {
+        default: 'iptables',
+        description: "How kube-proxy programs the Services on every host: iptables (default; KUBE-SERVICES, KUBE-SVC-…, KUBE-SEP-… chains), nftables (table ip kube-proxy) or ipvs (needs the kernel's ip_vs, which `up` checks for).",
+      }),
+    ),
+    serviceCIDR: T.Optional(cidr('Where ClusterIPs come from (default 10.96.0.0/12); outside the pod networks and the underlay.')),
+    services: T.Optional(T.Array(service, { maxItems: 5000, description: 'Kubernetes Services, programmed on every host as kube-proxy does.' })),
     checks: T.Optional(T.Array(T.Unsafe<RawCheck>(checkDefinition()), { maxItems: 500, description: 'Checks to run against the built lab.' })),
     faults: T.Optional(
       T.Array(T.Unsafe<RawFault>(faultDefinition()), {
@@ -364,6 +425,8 @@ export type RawNetwork = Static<typeof singleNetwork> & { name?: string };
 export type RawHost = Static<typeof host>;
 export type RawPod = Exclude<Static<typeof pod>, string>;
 export type RawNode = Static<typeof externalNode>;
+export type RawService = Static<typeof service>;
+export type RawServicePort = Static<typeof servicePort>;
 export type RawPing = Static<ReturnType<typeof ping>>;
 
 export const SCHEMA_ID = 'https://github.com/overlab/overlab/schema/lab.schema.json';

@@ -34,6 +34,46 @@ export interface PodSpec {
   name: string; // also the network namespace name inside the host
   network: string; // PodNetworkSpec.name
   ip?: string; // optional fixed address inside the host's subnet
+  /** Ports a small server in the pod answers on (absent: the pod serves nothing). */
+  serve?: ServePortSpec[];
+}
+
+export type ServiceProtocol = 'TCP' | 'UDP';
+
+export interface ServePortSpec {
+  port: number;
+  protocol: ServiceProtocol;
+}
+
+/** How kube-proxy programs Services: its iptables mode, its nftables mode, or IPVS. */
+export type ProxyMode = 'iptables' | 'nftables' | 'ipvs';
+
+export interface ServicePortSpec {
+  /** "" when the Service has one unnamed port (kube-proxy's "ns/name:" then). */
+  name: string;
+  port: number;
+  targetPort: number;
+  protocol: ServiceProtocol;
+  /** type NodePort; allocated by resolve-lab when absent. */
+  nodePort?: number;
+}
+
+export interface ServiceSpec {
+  name: string;
+  namespace: string;
+  type: 'ClusterIP' | 'NodePort';
+  /** Allocated from serviceCIDR by resolve-lab when absent. */
+  clusterIP?: string;
+  ports: ServicePortSpec[];
+  /** Pods as "host/pod", in the spec's order. */
+  endpoints: string[];
+}
+
+/** kube-proxy on every host: its mode, the Service CIDR and the Services. */
+export interface ServicesSpec {
+  proxyMode: ProxyMode;
+  serviceCIDR: string;
+  services: ServiceSpec[];
 }
 
 export interface HostSpec {
@@ -182,4 +222,6 @@ export interface LabSpec {
   checks: CheckSpec[];
   /** Faults `up` applies once the lab is wired (absent for most labs). */
   faults?: FaultSpec[];
+  /** Kubernetes Services (absent when the spec has neither services nor proxyMode). */
+  services?: ServicesSpec;
 }

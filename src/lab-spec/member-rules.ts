@@ -230,3 +230,18 @@ export function checkGateway(st: RuleState): void {
     st.err(path, `node "${gw}" has role ${m.role}; the gateway must be a router.`, `Set role: router on ${formatPath(m.path)}.`);
   }
 }
+
+/** A pod serves each port once per protocol. */
+export function checkServePorts(st: RuleState): void {
+  st.draft.lab.hosts.forEach((h, hi) => {
+    (h?.pods ?? []).forEach((p, pi) => {
+      if (p === undefined || typeof p === 'string') return;
+      const seen = new Set<string>();
+      (p.serve ?? []).forEach((s, si) => {
+        const key = `${s.protocol ?? 'TCP'} ${s.port}`;
+        if (seen.has(key)) st.err(['hosts', hi, 'pods', pi, 'serve', si], `${h!.name}/${p.name} serves ${key} twice.`);
+        seen.add(key);
+      });
+    });
+  });
+}

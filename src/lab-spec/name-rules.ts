@@ -8,7 +8,7 @@
 // interface names is src/shared/interface-names.ts.
 import { LINUX_IFNAME_MAX } from '../shared/interface-names.js';
 
-export type NameKind = 'lab' | 'node' | 'pod' | 'network' | 'iface';
+export type NameKind = 'lab' | 'node' | 'pod' | 'network' | 'iface' | 'service' | 'namespace' | 'servicePort';
 
 export interface NameRule {
   /** What the name is, for messages: "a lab name". */
@@ -27,6 +27,13 @@ const LOWER_NAME = '^[a-z][a-z0-9-]*$';
 /** What Linux accepts for an interface, narrowed to a safe alphabet (no shell, path or `ip`
  * metacharacters), not starting with "-" (never mistaken for an option), not "." or "..". */
 const IFACE_NAME = '^(?!\\.{1,2}$)[A-Za-z0-9_.][A-Za-z0-9_.-]*$';
+
+/** Kubernetes' own rules for what names a Service (a DNS-1035 label), its namespace (a DNS-1123
+ * label) and its ports (an IANA service name): they appear in kube-proxy's rule comments and
+ * chain names, so they stay inside the same safe alphabet. */
+const DNS_1035_LABEL = '^[a-z](?:[-a-z0-9]*[a-z0-9])?$';
+const DNS_1123_LABEL = '^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$';
+const IANA_SERVICE_NAME = '^(?=[a-z0-9-]*[a-z])(?!.*--)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$';
 
 const lowerRule = (max: number) => `lower-case letters, digits and "-", starting with a letter, at most ${max} characters`;
 
@@ -72,6 +79,30 @@ export const NAME_RULES: Record<NameKind, NameRule> = {
     maxBytes: LINUX_IFNAME_MAX,
     rule: `letters, digits, "_", "." and "-", not starting with "-", not "." or "..", at most ${LINUX_IFNAME_MAX} bytes`,
     example: 'eth0',
+  },
+  service: {
+    what: 'a Service name',
+    pattern: new RegExp(DNS_1035_LABEL),
+    schemaPattern: DNS_1035_LABEL,
+    maxBytes: 63,
+    rule: 'lower-case letters, digits and "-", starting with a letter and not ending with "-", at most 63 characters (a DNS-1035 label, as Kubernetes asks)',
+    example: 'web',
+  },
+  namespace: {
+    what: 'a namespace name',
+    pattern: new RegExp(DNS_1123_LABEL),
+    schemaPattern: DNS_1123_LABEL,
+    maxBytes: 63,
+    rule: 'lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters (a DNS-1123 label)',
+    example: 'default',
+  },
+  servicePort: {
+    what: 'a Service port name',
+    pattern: new RegExp(IANA_SERVICE_NAME),
+    schemaPattern: IANA_SERVICE_NAME,
+    maxBytes: 15,
+    rule: 'lower-case letters, digits and "-" with at least one letter, not starting or ending with "-", no "--", at most 15 characters (an IANA service name)',
+    example: 'http',
   },
 };
 

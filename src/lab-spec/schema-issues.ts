@@ -109,7 +109,7 @@ function schemaAt(pointer: string): unknown {
 /** The schema object holding the failing keyword. */
 const parentSchemaOf = (e: ErrorObject) => (schemaAt(e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'))) ?? {}) as Record<string, unknown>;
 
-const NAME_DEFINITIONS: Record<string, NameKind> = { labName: 'lab', nodeName: 'node', podName: 'pod', networkName: 'network', ifaceName: 'iface' };
+const NAME_DEFINITIONS: Record<string, NameKind> = { labName: 'lab', nodeName: 'node', podName: 'pod', networkName: 'network', ifaceName: 'iface', serviceName: 'service', namespaceName: 'namespace', servicePortName: 'servicePort' };
 
 class ErrorMapper {
   private readonly dropped = new Set<ErrorObject>();
@@ -442,6 +442,8 @@ function lengthReason(definition: string | undefined, limit: number): string {
   if (definition === 'labName') return `lab names are at most ${limit} (they become part of Docker container names)`;
   if (definition === 'ifaceName') return `Linux interface names are at most ${limit}`;
   if (definition === 'networkName') return `network names are at most ${limit}`;
+  if (definition === 'serviceName' || definition === 'namespaceName') return `Kubernetes allows at most ${limit} (a DNS label)`;
+  if (definition === 'servicePortName') return `Kubernetes allows at most ${limit} (an IANA service name)`;
   return `Linux interface and namespace names are at most ${limit}`;
 }
 
@@ -454,6 +456,7 @@ function patternMessage(definition: string | undefined, v: string, path: PathSeg
     const suggestion = v.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
     const hint = suggestion && suggestion !== v && rule.pattern.test(suggestion) && suggestion.length <= rule.maxBytes ? `Try "${suggestion}".` : undefined;
     const ascii = /[^\x20-\x7e]/.test(v) ? 'only ASCII ' : '';
+    if (kind === 'service' || kind === 'namespace' || kind === 'servicePort') return { message: `${q} is not ${rule.what}; use ${ascii}${rule.rule}.`, hint };
     return { message: `${q} is not a valid ${what} name; use ${ascii}lower-case letters, digits and "-", starting with a letter.`, hint };
   }
   switch (definition) {
@@ -472,6 +475,8 @@ function patternMessage(definition: string | undefined, v: string, path: PathSeg
       };
     case 'image':
       return { message: `${imageProblem(v) ?? `${q} is not an image reference`}.` };
+    case 'podRef':
+      return { message: `${q} is not a pod; write <host>/<pod>.` };
     case 'description':
     case 'checkName':
       return { message: `${textProblem(definition, v) ?? `${q} is not allowed`}.`, hint: 'Remove the control characters (terminal escapes, line breaks in a name).' };

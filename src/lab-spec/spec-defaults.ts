@@ -2,7 +2,7 @@
 // No validation here (src/lab-spec/lab-rules.ts does that); these functions only say what a spec means.
 import type { DraftHost, DraftLab } from './draft.js';
 import type { RawNetwork, RawNode } from './lab-schema.js';
-import type { Backend, CheckSpec, ExternalNodeSpec, FaultSpec, HostSpec, LabSpec, PodNetworkSpec, PodSpec } from './lab-spec.js';
+import type { Backend, CheckSpec, ExternalNodeSpec, FaultSpec, HostSpec, LabSpec, PodNetworkSpec, PodSpec, ServicesSpec } from './lab-spec.js';
 
 export const DEFAULT_POD_CIDR = '172.16.0.0/16';
 export const DEFAULT_SUBNET_LEN = 24;
@@ -56,10 +56,11 @@ export function hostSpec(raw: DraftHost, firstNetwork: string, multi: boolean): 
   return host;
 }
 
-export function podSpec(raw: string | { name: string; ip?: string; network?: string }, firstNetwork: string): PodSpec {
+export function podSpec(raw: string | { name: string; ip?: string; network?: string; serve?: { port: number; protocol?: 'TCP' | 'UDP' }[] }, firstNetwork: string): PodSpec {
   const obj = typeof raw === 'string' ? { name: raw } : raw;
   const pod: PodSpec = { name: obj.name, network: obj.network ?? firstNetwork };
   if (obj.ip !== undefined) pod.ip = obj.ip;
+  if (obj.serve !== undefined) pod.serve = obj.serve.map((s) => ({ port: s.port, protocol: s.protocol ?? 'TCP' }));
   return pod;
 }
 
@@ -72,7 +73,7 @@ export function externalSpec(raw: RawNode): ExternalNodeSpec {
 export function labSpec(
   lab: DraftLab,
   file: string,
-  parts: { networks: PodNetworkSpec[]; hosts: HostSpec[]; externals: ExternalNodeSpec[]; checks: CheckSpec[]; faults: FaultSpec[] },
+  parts: { networks: PodNetworkSpec[]; hosts: HostSpec[]; externals: ExternalNodeSpec[]; checks: CheckSpec[]; faults: FaultSpec[]; services?: ServicesSpec },
 ): LabSpec {
   const spec: LabSpec = {
     name: lab.name ?? '',
@@ -83,6 +84,7 @@ export function labSpec(
     externals: parts.externals,
     checks: parts.checks,
     ...(parts.faults.length ? { faults: parts.faults } : {}),
+    ...(parts.services ? { services: parts.services } : {}),
   };
   if (lab.description !== undefined) spec.description = lab.description;
   if (lab.image !== undefined) spec.image = lab.image;

@@ -39,10 +39,22 @@ export interface ScopeGaps {
   /** Networks whose declaration had errors (or all of them, when the list was unreadable). */
   networks: Set<string>;
   anyNetwork: boolean;
+  /** Services whose declaration had errors, or any (the list, or an entry's name, was unreadable). */
+  services: Set<string>;
+  anyService: boolean;
 }
 
 export function noGaps(): ScopeGaps {
-  return { members: new Set(), anyMember: false, pods: new Set(), hostsWithUnnamedPods: new Set(), networks: new Set(), anyNetwork: false };
+  return { members: new Set(), anyMember: false, pods: new Set(), hostsWithUnnamedPods: new Set(), networks: new Set(), anyNetwork: false, services: new Set(), anyService: false };
+}
+
+/** A Service as the check and fault kinds see it. */
+export interface ScopeService {
+  name: string;
+  namespace: string;
+  type: 'ClusterIP' | 'NodePort';
+  ports: { name: string; port: number; protocol: 'TCP' | 'UDP' }[];
+  endpoints: string[];
 }
 
 export class SpecScope {
@@ -57,8 +69,47 @@ export class SpecScope {
     readonly gaps: ScopeGaps = noGaps(),
   ) {}
 
+  /** The lab's Services (set by the lab rules once they are checked). */
+  services: ScopeService[] = [];
+
   get file(): string {
     return this.src.file;
+  }
+
+  /** A Service named in a check or fault: "web", "web:http" (a port) or "ns/web[:port]". Reports
+   * an unknown one (with a suggestion) and returns it with the port meant, when there is one. */
+  service(text: string, path: PathSeg[]): { service: ScopeService; port: ScopeService['ports'][number] } | undefined {
+    const m = /^(?:([a-z0-9-]+)\/)?([a-z0-9-]+)(?::([a-z0-9-]+))?$/.exec(text);
+    if (!m) {
+      this.err(path, `${JSON.stringify(text)} is not a Service reference; write <name>, <name>:<port name> or <namespace>/<name>.`);
+      return undefined;
+    }
+    const [, namespace, name, portName] = m;
+    const candidates = this.services.filter((s) => s.name === name && (namespace === undefined || s.namespace === namespace));
+    if (candidates.length === 0) {
+      if (this.gaps.anyService || this.gaps.services.has(name!)) return undefined;
+      const close = closest(name!, this.services.map((s) => s.name));
+      this.err(path, `unknown Service "${text}".`, close ? `Did you mean "${close}"?` : this.services.length ? `Services: ${this.services.map((s) => s.name).join(', ')}.` : 'The lab has no services: list.');
+      return undefined;
+    }
+    if (candidates.length > 1) {
+      this.err(path, `"${text}" names a Service in several namespaces (${candidates.map((s) => s.namespace).join(', ')}).`, `Write <namespace>/${name}.`);
+      return undefined;
+    }
+    const service = candidates[0]!;
+    if (portName === undefined) {
+      if (service.ports.length > 1) {
+        this.err(path, `Service "${service.name}" has ${service.ports.length} ports; say which.`, `Write ${service.name}:${service.ports[0]!.name}.`);
+        return undefined;
+      }
+      return { service, port: service.ports[0]! };
+    }
+    const port = service.ports.find((p) => p.name === portName);
+    if (!port) {
+      this.err(path, `Service "${service.name}" has no port named "${portName}".`, `Its ports: ${service.ports.map((p) => p.name || `(unnamed) ${p.port}`).join(', ')}.`);
+      return undefined;
+    }
+    return { service, port };
   }
 
   position(path: readonly PathSeg[]): { file: string; line: number; col: number } {

@@ -4,6 +4,7 @@ import { cidrsOverlap, intToIp, ipToInt, parseCidr } from '../shared/ipv4.js';
 import type { LabSpec } from '../lab-spec/lab-spec.js';
 import { inputError } from '../base/errors.js';
 import { containerName, hostVethName, switchContainerName, UNDERLAY_BRIDGE } from './container-names.js';
+import { resolveServices } from './resolve-services.js';
 import type {
   ResolvedExternal,
   ResolvedHost,
@@ -188,6 +189,7 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
         mac: cni ? KERNEL_CHOOSES : macForIp(ip),
         gateway: hostNetwork.bridgeIp,
         hostVeth: cni ? KERNEL_CHOOSES : hostVethName(pod.name),
+        ...(pod.serve?.length ? { serve: pod.serve } : {}),
       };
     });
     return {
@@ -241,6 +243,7 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
     externals,
     checks: spec.checks,
     ...(spec.faults?.length ? { faults: spec.faults } : {}),
+    ...(spec.services ? { services: resolveServices(spec.services) } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // A lab with every address, MAC and name decided: what `up` builds and what checks resolve
 // names against. Produced by resolveLab() (resolve-lab.ts); kept in the switch as /etc/overlab/lab.json
 // (lab/lab-files.ts) so `verify`, `inspect` and `down` work without the spec file.
-import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach } from '../lab-spec/lab-spec.js';
+import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach, ProxyMode, ServePortSpec, ServiceProtocol } from '../lab-spec/lab-spec.js';
 
 export interface ResolvedNetwork {
   name: string;
@@ -31,6 +31,8 @@ export interface ResolvedPod {
   /** The veth end in the host's namespace, attached to the bridge; a CNI-attached pod's is the
    * bridge plugin's vethXXXXXXXX, known (like its MAC) once attached. */
   hostVeth: string;
+  /** Ports its server answers on (absent: no server). */
+  serve?: ServePortSpec[];
 }
 
 export interface ResolvedHostNetwork {
@@ -70,6 +72,32 @@ export interface ResolvedUnderlay {
   bridge: string; // the Linux bridge inside the switch container
 }
 
+export interface ResolvedServicePort {
+  /** "" for the one unnamed port of a single-port Service. */
+  name: string;
+  port: number;
+  targetPort: number;
+  protocol: ServiceProtocol;
+  nodePort?: number;
+}
+
+export interface ResolvedService {
+  name: string;
+  namespace: string;
+  type: 'ClusterIP' | 'NodePort';
+  clusterIP: string;
+  ports: ResolvedServicePort[];
+  /** "host/pod", in the spec's order. */
+  endpoints: string[];
+}
+
+/** kube-proxy on every host: how it programs, where ClusterIPs come from, the Services. */
+export interface ResolvedServices {
+  proxyMode: ProxyMode;
+  serviceCIDR: string;
+  services: ResolvedService[];
+}
+
 export interface ResolvedLab {
   name: string;
   description?: string;
@@ -82,4 +110,6 @@ export interface ResolvedLab {
   checks: CheckSpec[];
   /** Faults `up` applies after wiring; absent when the spec has none. */
   faults?: FaultSpec[];
+  /** Kubernetes Services; absent when the spec has none (and no proxyMode). */
+  services?: ResolvedServices;
 }

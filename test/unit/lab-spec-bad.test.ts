@@ -78,7 +78,7 @@ const cases: [file: string, expected: string[]][] = [
     [
       `capture-shape.yaml:8:7 checks[0].capture: a capture needs at least one "expect" or "absent" entry. Add expect: [{...}] (packets that must be seen) or absent: [{...}] (packets that must not).`,
       `capture-shape.yaml:13:5 checks[1].capture: a check has one kind, but this one has "ping" and "capture". Split it into one check per kind.`,
-      `capture-shape.yaml:17:5 checks[2]: a check needs one of "ping", "capture", "kernel", "lease", "agentCost", "trace", "link". Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.`,
+      `capture-shape.yaml:17:5 checks[2]: a check needs one of "ping", "capture", "kernel", "lease", "agentCost", "trace", "link", "service". Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.`,
       `capture-shape.yaml:21:7 checks[3].capture.during: "during" is required.`,
     ],
   ],

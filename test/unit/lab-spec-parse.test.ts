@@ -192,7 +192,7 @@ describe('parseLabSpec: things that are fine', () => {
   it('comments, anchors and aliases', () => {
     const text = ['# a lab', 'name: alias # trailing', 'x-ping: &p', 'hosts: [{name: host1}]'].join('\n');
     // x-ping is not a known key: aliases are fine, unknown keys are not
-    expect(issuesOf(text)).toEqual(['x.yaml:3:1 x-ping: unknown key "x-ping". Allowed here: name, description, image, network, networks, underlay, hosts, nodes, checks, faults.']);
+    expect(issuesOf(text)).toEqual(['x.yaml:3:1 x-ping: unknown key "x-ping". Allowed here: name, description, image, network, networks, underlay, hosts, nodes, proxyMode, serviceCIDR, services, checks, faults.']);
     const ok = ['name: alias', 'hosts:', '  - name: host1', '    pods: &pods [pod1, pod2]', '  - name: host2', '    pods: *pods'].join('\n');
     expect(parseLabSpec(ok, '<inline>').hosts[1]?.pods.map((p) => p.name)).toEqual(['pod1', 'pod2']);
   });
