@@ -7,6 +7,7 @@ import { onStopSignals } from './stop-signals.js';
 import { loadLabSpec } from '../lab-loader/load.js';
 import { renderValidateResult, validateSummary } from '../report/validate-summary.js';
 import { palette, shouldUseColour } from '../text/colour.js';
+import { specFileFor } from './bundled-labs.js';
 import { successEnvelope } from './envelope.js';
 import { writeError } from './error-output.js';
 import { terminalSafeKeepingColour } from '../text/terminal-text.js';
@@ -25,7 +26,8 @@ export async function validateFast(args: string[]): Promise<boolean> {
     abort.abort();
   });
   try {
-    const result = validateSummary(file, await loadLabSpec(file, abort.signal));
+    const spec = specFileFor(file);
+    const result = validateSummary(spec, await loadLabSpec(spec, abort.signal));
     if (json) process.stdout.write(JSON.stringify(successEnvelope(result, 0), null, 2) + '\n');
     else process.stdout.write(terminalSafeKeepingColour(renderValidateResult(result, palette(shouldUseColour({ isTTY: Boolean(process.stdout.isTTY), env: process.env, json })))) + '\n');
     process.exitCode = 0;

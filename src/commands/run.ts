@@ -6,6 +6,7 @@ import { assertJunitWritable, progressLine, writeJunitIfAsked } from '../cli/ver
 import { loadLabSpec } from '../lab-loader/load.js';
 import { resolveLab } from '../plan/resolve-lab.js';
 import { rollbackLab, upLab } from '../core/lab-up.js';
+import { specFileFor } from '../cli/bundled-labs.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { inputError, interruptedError } from '../base/errors.js';
 import { eachLimited } from '../base/each-limited.js';
@@ -26,7 +27,7 @@ export default class Run extends BaseCommand<RunResult> {
   static override description = 'Exit 0 when every check of every lab passed, 1 when any failed. Labs are always taken down unless --keep.';
   static override examples = ['<%= config.bin %> run labs/*.yaml --junit results.xml'];
   static override strict = false;
-  static override args = { spec: Args.string({ description: 'Lab spec paths (one or more).', required: true }) };
+  static override args = { spec: Args.string({ description: 'Lab spec paths or bundled lab names (one or more).', required: true }) };
   static override flags = {
     junit: Flags.string({ description: 'Also write JUnit XML to this file.' }),
     keep: Flags.boolean({ description: 'Leave the labs up afterwards.', default: false }),
@@ -42,7 +43,7 @@ export default class Run extends BaseCommand<RunResult> {
     const { argv, flags } = await this.parse(Run);
     const files = argv as string[];
     assertJunitWritable(flags.junit);
-    const specs = await Promise.all(files.map((f) => loadLabSpec(f))); // all valid before anything starts
+    const specs = await Promise.all(files.map((f) => loadLabSpec(specFileFor(f)))); // all valid before anything starts
     const parallel = Math.min(flags.parallel, specs.length);
     const reports: (VerifyReport | undefined)[] = specs.map(() => undefined);
     // Specs of the same lab name run one after another (they would need the same lock).

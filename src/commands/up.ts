@@ -4,6 +4,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { listrProgress, rendererFromProcess } from '../cli/progress.js';
 import { loadLabSpec } from '../lab-loader/load.js';
 import { resolveLab } from '../plan/resolve-lab.js';
+import { specFileFor } from '../cli/bundled-labs.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { refuseExisting, upLab } from '../core/lab-up.js';
 import { takenSubnets } from '../lab/taken-subnets.js';
@@ -25,7 +26,7 @@ export default class Up extends BaseCommand<UpResult> {
   static override description =
     'The switch starts first, then every node in parallel, each wired by one exec of argv commands (no shell reads any value). A failure or Ctrl-C in the middle removes everything this run made. A lab that is already up and whole from the same spec is left alone; one that is only partly there, degraded or from another spec is reported (--recreate rebuilds it). One process at a time changes a lab: a second waits briefly, then says who holds it. --dry-run prints the exact commands instead.';
   static override examples = ['<%= config.bin %> up labs/same-host.yaml', '<%= config.bin %> up labs/host-gw.yaml --dry-run'];
-  static override args = { spec: Args.string({ description: 'Path to a lab spec (YAML).', required: true }) };
+  static override args = { spec: Args.string({ description: 'Path to a lab spec (YAML), or the name of a bundled lab (`overlab labs`).', required: true }) };
   static override flags = {
     'dry-run': Flags.boolean({ description: 'Print the commands per container, as you could type them; change nothing.', default: false }),
     recreate: Flags.boolean({ description: 'If the lab is already up (whole or not), take it down first.', default: false }),
@@ -34,7 +35,7 @@ export default class Up extends BaseCommand<UpResult> {
 
   protected async execute(): Promise<UpResult> {
     const { args, flags } = await this.parse(Up);
-    const spec = await loadLabSpec(args.spec);
+    const spec = await loadLabSpec(specFileFor(args.spec));
     this.labInScope = spec.name;
     const started = Date.now();
     const image = flags.image;
