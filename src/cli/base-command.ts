@@ -36,6 +36,9 @@ export abstract class BaseCommand<TResult> extends Command {
   protected labInScope?: string;
   /** exec prints its command's own output untouched. */
   protected rawOutput = false;
+  /** A command whose normal end is Ctrl-C (`logs --follow`, a streamed `exec`): the signal ends
+   * it with 130 and no word about clean-up (there is nothing to clean). */
+  protected quietInterrupt = false;
   private stopSignal?: StopSignal;
 
   protected get runtime(): ContainerRuntime {
@@ -66,6 +69,10 @@ export abstract class BaseCommand<TResult> extends Command {
   private installSignalHandlers(): () => void {
     return onStopSignals((signal) => {
       this.stopSignal = signal;
+      if (this.quietInterrupt) {
+        this.abort.abort(new InterruptedError(signal));
+        return;
+      }
       process.stderr.write(`\n${signal === 'SIGTERM' ? 'terminated' : 'interrupted'}: cleaning up (press Ctrl-C again to stop at once)\n`);
       this.abort.abort(new InterruptedError(signal));
       // Clean-up talks to the engine; if that hangs, do not hang with it.

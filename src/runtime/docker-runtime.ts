@@ -4,13 +4,15 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { interruptedError } from '../base/errors.js';
-import { pollUntil } from '../base/poll.js';
 import { EngineClient, type EngineClientOptions, type EngineConnection, type EngineRequest, type EngineStream } from './engine-client.js';
 import { engineError, isEngineFailure } from './engine-errors.js';
 import { FrameDemuxer, STDERR, STDOUT } from './stream-demux.js';
 import { engineKind, type VersionAnswer } from './api-version.js';
 import { firstRegularFile } from './tar.js';
+import { execAttached, execExitCode } from './attached-exec.js';
 import type {
+  AttachedExec,
+  AttachOptions,
   CallOptions,
   ContainerDetails,
   ContainerRuntime,
@@ -40,11 +42,6 @@ interface RawInspect {
   State: { Status: string; Running: boolean; Pid?: number };
   Config?: { Labels?: Record<string, string> | null };
   NetworkSettings?: { SandboxKey?: string };
-}
-
-interface RawExecState {
-  Running: boolean;
-  ExitCode: number | null;
 }
 
 function summary(c: RawContainer): ContainerSummary {
@@ -335,18 +332,8 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
-  /** The exit code, once the engine has recorded it (it may lag the end of the stream a little). */
-  private async exitCode(id: string, container: string, signal: AbortSignal | undefined): Promise<number> {
-    let state: RawExecState | undefined;
-    const read = async () => {
-      state = await this.json<RawExecState>({ method: 'GET', path: `/exec/${enc(id)}/json`, operation: 'read the exit code of a command in', subject: containerSubject(container), signal });
-      return !state.Running;
-    };
-    await pollUntil(read, { timeoutMs: 5_000, intervalMs: 10, signal: signal ?? new AbortController().signal });
-    if (!state || state.Running || state.ExitCode === null) {
-      throw engineError('server', { engine: this.endpoint, operation: 'report the exit code of a command in', subject: containerSubject(container), detail: 'the command still runs after its output ended' });
-    }
-    return state.ExitCode;
+  private exitCode(id: string, container: string, signal: AbortSignal | undefined): Promise<number> {
+    return execExitCode(this.client, id, container, signal);
   }
 
   async exec(container: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -391,6 +378,10 @@ export class DockerRuntime implements ContainerRuntime {
       return this.exitCode(id, container, signal).catch(() => 1);
     });
     return { stdout, stderr, exited };
+  }
+
+  execAttached(container: string, command: string[], options: AttachOptions = {}): Promise<AttachedExec> {
+    return execAttached(this.client, container, command, options);
   }
 
   async execDetached(container: string, command: string[], options: CallOptions = {}): Promise<void> {

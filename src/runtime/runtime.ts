@@ -60,6 +60,28 @@ export interface StreamingExec {
   exited: Promise<number>;
 }
 
+/** A terminal's size, in character cells. */
+export interface TerminalSize {
+  rows: number;
+  columns: number;
+}
+
+export interface AttachOptions extends CallOptions {
+  /** Give the process a pseudo-terminal of this size (`docker exec -t`): its output then comes
+   * as one stream of the terminal's bytes, on stdout. */
+  tty?: TerminalSize;
+  /** Streamed to the process's stdin as it comes (`docker exec -i`); its end closes that stdin. */
+  stdin?: Readable;
+  /** Environment entries for the process ("TERM=xterm-256color"). */
+  env?: string[];
+}
+
+/** A process that is talked to while it runs (a shell on a lab node). */
+export interface AttachedExec extends StreamingExec {
+  /** The terminal follows the window (SIGWINCH); nothing without a terminal. */
+  resize(size: TerminalSize): Promise<void>;
+}
+
 export interface ContainerSpec {
   name: string;
   hostname: string;
@@ -125,6 +147,8 @@ export interface ContainerRuntime {
   remove(container: string, options?: CallOptions): Promise<void>;
   exec(container: string, command: string[], options?: ExecOptions): Promise<ExecResult>;
   execStream(container: string, command: string[], options?: CallOptions): Promise<StreamingExec>;
+  /** A process with its stdin streamed in and, optionally, a terminal (`docker exec -it`). */
+  execAttached(container: string, command: string[], options?: AttachOptions): Promise<AttachedExec>;
   /** Start a process in the container and return at once (daemons: etcd, the agent). */
   execDetached(container: string, command: string[], options?: CallOptions): Promise<void>;
   /** One file's content, through the engine's archive API (no process started). */

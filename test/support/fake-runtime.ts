@@ -8,6 +8,8 @@ import { interruptedError } from '../../src/base/errors.js';
 import { engineError } from '../../src/runtime/engine-errors.js';
 import { readTar } from '../../src/runtime/tar.js';
 import type {
+  AttachedExec,
+  AttachOptions,
   CallOptions,
   ContainerDetails,
   ContainerRuntime,
@@ -209,6 +211,23 @@ export class FakeRuntime implements ContainerRuntime {
     stdout.end(r.stdout);
     stderr.end(r.stderr);
     return { stdout, stderr, exited: Promise.resolve(r.exitCode) };
+  }
+
+  async execAttached(container: string, command: string[], options: AttachOptions = {}): Promise<AttachedExec> {
+    await this.enter('execAttached', [container, command], options);
+    this.running(container, 'run a command in');
+    let stdin: string | undefined;
+    if (options.stdin) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of options.stdin) chunks.push(Buffer.from(chunk as Buffer));
+      stdin = Buffer.concat(chunks).toString('utf8');
+    }
+    const r = await this.answer({ container, command, ...(stdin !== undefined ? { stdin } : {}) });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    stdout.end(r.stdout);
+    stderr.end(r.stderr);
+    return { stdout, stderr, exited: Promise.resolve(r.exitCode), resize: async () => undefined };
   }
 
   async execDetached(container: string, command: string[], options?: CallOptions): Promise<void> {
