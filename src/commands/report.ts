@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { writeFile } from 'node:fs/promises';
 import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../lab/engine-labs.js';
@@ -9,6 +10,7 @@ import { usesAgent } from '../plan/overlay.js';
 import { readSnapshot, traceLab, DEFAULT_TRACE_OPTIONS } from '../trace/trace-lab.js';
 import { renderReportHtml, type ReportData } from '../report/html/report-page.js';
 import { outcomeLine } from '../trace/trace-text.js';
+import { progressLine } from '../cli/verify-output.js';
 
 interface ReportResult {
   out: string;
@@ -24,11 +26,19 @@ export function parseTraceFlag(value: string): { from: string; to: string } {
 }
 
 export default class Report extends BaseCommand<ReportResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab'];
   static override summary = 'Write one self-contained HTML page about a running lab: its topology drawn, traces on it, verify results, leases, routes, neighbours and FDB.';
-  static override examples = ['<%= config.bin %> report flannel-vxlan --out report.html --trace host1/pod1:host2/pod1', '<%= config.bin %> report no-overlay --out r.html --trace host1/pod1:host2/pod1 --no-verify'];
+  static override description =
+    'Runs the lab\'s checks (unless --no-verify) and every --trace, then reads the kernel tables, and writes the page: no network access is needed to view it. Progress (each check as it passes or fails, each trace\'s outcome) goes to stderr; with --out - the page itself goes to stdout, so it can be piped or redirected.';
+  static override examples = [
+    '<%= config.bin %> report flannel-vxlan --out report.html --trace host1/pod1:host2/pod1',
+    '<%= config.bin %> report no-overlay --out r.html --trace host1/pod1:host2/pod1 --no-verify',
+    '<%= config.bin %> report host-gw --out - > host-gw.html',
+  ];
   static override args = { lab: Args.string({ description: 'Lab name.', required: true }) };
   static override flags = {
-    out: Flags.string({ description: 'The HTML file to write.', required: true }),
+    out: Flags.string({ description: 'The HTML file to write; - writes the page to stdout.', required: true }),
     trace: Flags.string({ description: 'Trace <from>:<to> and draw it on the diagram (repeatable).', multiple: true }),
     verify: Flags.boolean({ description: 'Run the lab\'s checks and include the results.', default: true, allowNo: true }),
   };
@@ -36,11 +46,21 @@ export default class Report extends BaseCommand<ReportResult> {
   protected async execute(): Promise<ReportResult> {
     const { args, flags } = await this.parse(Report);
     const wanted = (flags.trace ?? []).map(parseTraceFlag);
+    const toStdout = flags.out === '-';
+    if (toStdout && this.json) throw inputError('--out - writes the page to stdout, where --json writes its envelope', 'write the page to a file (--out report.html), or drop --json');
     const lab = await requireRunningLab(this.runtime, args.lab);
     const signal = this.abort.signal;
-    const verify = flags.verify ? await verifyLab(this.runtime, lab, lab.checks, { signal }) : undefined;
+    const c = this.colours;
+    if (flags.verify) this.note(c.dim(`verifying lab ${lab.name}: ${lab.checks.length} checks`));
+    const verify = flags.verify ? await verifyLab(this.runtime, lab, lab.checks, { signal, onResult: (r) => this.note(progressLine(r, c)) }) : undefined;
     const traces = [];
-    for (const t of wanted) traces.push((await traceLab(this.runtime, lab, t.from, t.to, DEFAULT_TRACE_OPTIONS, signal)).result);
+    for (const t of wanted) {
+      this.note(c.dim(`tracing ${t.from} → ${t.to}`));
+      const traced = (await traceLab(this.runtime, lab, t.from, t.to, DEFAULT_TRACE_OPTIONS, signal)).result;
+      this.note(`${traced.delivered ? c.green('✓') : c.red('✗')} ${t.from} → ${t.to}: ${outcomeLine(traced)}`);
+      traces.push(traced);
+    }
+    this.note(c.dim('reading routes, neighbours, FDB and leases'));
     const snapshot = await readSnapshot(this.runtime, lab, signal);
     const leases = await Promise.all(lab.networks.filter(usesAgent).map(async (n) => ({ network: n.name, leases: await readLeases(this.runtime, lab, n) })));
     const data: ReportData = {
@@ -57,7 +77,8 @@ export default class Report extends BaseCommand<ReportResult> {
       traces,
     };
     const html = renderReportHtml(data);
-    await writeFile(flags.out, html);
+    if (toStdout) process.stdout.write(html.endsWith('\n') ? html : `${html}\n`);
+    else await writeFile(flags.out, html);
     return {
       out: flags.out,
       bytes: Buffer.byteLength(html),
@@ -67,6 +88,11 @@ export default class Report extends BaseCommand<ReportResult> {
   }
 
   protected renderHuman(r: ReportResult): string {
+    if (r.out === '-') {
+      // stdout holds the page; what was measured was already said on stderr.
+      this.note(`wrote the page to stdout (${Math.round(r.bytes / 1024)} KiB)`);
+      return '';
+    }
     const lines = [`wrote ${r.out} (${Math.round(r.bytes / 1024)} KiB)`];
     if (r.checks) lines.push(`checks: ${r.checks.passed} passed, ${r.checks.failed} failed`);
     for (const t of r.traces) lines.push(`trace ${t.from} → ${t.to}: ${t.outcome}`);
