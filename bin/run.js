@@ -21,7 +21,17 @@ const validateModule = async () => {
     return import('../dist/cli/validate-fast.js');
   }
 };
-const answered = args[0] === 'validate' && (await (await validateModule()).validateFast(args.slice(1)));
+// `--version` / `-v` (oclif's answer, word for word, without loading oclif): scripts and bug
+// reports ask for it, and it must stay as cheap as Node's own start.
+const printVersion = async () => {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+  const arch = process.arch === 'ia32' ? 'x86' : process.arch;
+  process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`);
+  return true;
+};
+const answered =
+  args[0] === '--version' || args[0] === '-v' ? await printVersion() : args[0] === 'validate' && (await (await validateModule()).validateFast(args.slice(1)));
 if (!answered) {
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });
