@@ -1,14 +1,16 @@
 // Shell completion, pure part: which words fit at the cursor, given the command table (from
 // oclif.manifest.json) and what the engine knows (labs that are up, their nodes and pods).
-
-/** What an argument holds, for completion (a command's static `completion`). */
-/** 'specs': any number of spec files (repeats for every further argument). */
-export type ArgCompletion = 'lab' | 'lab-or-spec' | 'spec' | 'specs' | 'host' | 'target' | 'none';
+/** What an argument holds, for completion (a command's static `completion`). 'specs' and
+ * 'targets' repeat for every further argument; a list of words is a fixed choice. */
+export type ArgKind = 'lab' | 'lab-or-spec' | 'spec' | 'specs' | 'host' | 'target' | 'targets' | 'exercise' | 'exercises' | 'none';
+export type ArgCompletion = ArgKind | readonly string[];
 
 export interface CommandInfo {
   id: string; // "node add"
   flags: string[]; // "--json", "-n"
   args: ArgCompletion[];
+  /** Flags that take a value ("--network", "-n"), with the values they allow (empty: any). */
+  valueFlags?: Record<string, readonly string[]>;
   hidden?: boolean;
 }
 
@@ -18,7 +20,13 @@ export interface LabWorld {
   members(lab: string): Promise<{ hosts: string[]; pods: string[]; nodes: string[] }>;
   /** Spec files under the current directory matching the prefix. */
   specFiles(prefix: string): Promise<string[]>;
+  /** The labs that ship with overlab (`overlab labs`): a spec argument takes their names. */
+  bundledLabs(): Promise<string[]>;
+  /** The exercises that ship with overlab, by file name without .yaml ("01-veth-down"). */
+  exercises(): Promise<string[]>;
 }
+
+const REPEATING: readonly ArgCompletion[] = ['specs', 'targets', 'exercises'];
 
 /** `words` are the command line without the program name; the last one is being completed. */
 export async function complete(words: string[], commands: CommandInfo[], world: LabWorld): Promise<string[]> {
@@ -44,12 +52,33 @@ export async function complete(words: string[], commands: CommandInfo[], world: 
     }
     return [...next].filter((w) => w.startsWith(current)).sort();
   }
-  if (current.startsWith('-')) return command.flags.filter((f) => f.startsWith(current)).sort();
-  const positional = before.slice(used).filter((w) => !w.startsWith('-'));
-  if (before.slice(used).includes('--')) return [];
-  const kind = command.args[positional.length] ?? (command.args.at(-1) === 'specs' ? 'specs' : 'none');
-  const lab = command.args.indexOf('lab') >= 0 ? positional[command.args.indexOf('lab')] : positional[command.args.indexOf('lab-or-spec')];
-  const pick = (words: string[]) => words.filter((w) => w.startsWith(current)).sort();
+  const rest = before.slice(used);
+  if (rest.includes('--')) return [];
+  const pick = (words: readonly string[]) => [...new Set(words)].filter((w) => w.startsWith(current)).sort();
+  const valueFlags = command.valueFlags ?? {};
+  // A value for the flag just before (`--network <Tab>`): its choices, or none (the shell's files).
+  const previous = rest.at(-1);
+  if (previous !== undefined && !previous.includes('=') && valueFlags[previous] && !current.startsWith('-')) return pick(valueFlags[previous]);
+  if (current.startsWith('-')) {
+    const eq = current.indexOf('=');
+    if (eq > 0 && valueFlags[current.slice(0, eq)]) return valueFlags[current.slice(0, eq)]!.map((v) => `${current.slice(0, eq + 1)}${v}`).filter((w) => w.startsWith(current));
+    return pick(command.flags);
+  }
+  // Positional words: everything but flags and the values of value flags.
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    if (w.startsWith('-')) {
+      if (!w.includes('=') && valueFlags[w]) i++;
+      continue;
+    }
+    positional.push(w);
+  }
+  const last = command.args.at(-1);
+  const kind: ArgCompletion = command.args[positional.length] ?? (last !== undefined && REPEATING.includes(last) ? last : 'none');
+  const labAt = command.args.findIndex((a) => a === 'lab' || a === 'lab-or-spec');
+  const lab = labAt >= 0 ? positional[labAt] : undefined;
+  if (typeof kind !== 'string') return pick(kind);
   switch (kind) {
     case 'lab':
       return pick(await world.labs());
@@ -57,10 +86,14 @@ export async function complete(words: string[], commands: CommandInfo[], world: 
       return pick([...(await world.labs()), ...(await world.specFiles(current))]);
     case 'spec':
     case 'specs':
-      return pick(await world.specFiles(current));
+      return pick([...(await world.bundledLabs()), ...(await world.specFiles(current))]);
+    case 'exercise':
+    case 'exercises':
+      return pick(await world.exercises());
     case 'host':
       return lab ? pick((await world.members(lab)).hosts) : [];
-    case 'target': {
+    case 'target':
+    case 'targets': {
       if (!lab) return [];
       const m = await world.members(lab);
       return pick([...m.hosts, ...m.pods, ...m.nodes]);
@@ -70,16 +103,43 @@ export async function complete(words: string[], commands: CommandInfo[], world: 
   }
 }
 
-/** The commands as oclif's manifest lists them, with overlab's `completion` per argument. */
-export function commandsFromManifest(manifest: { commands: Record<string, { id: string; hidden?: boolean; flags?: Record<string, { name: string; char?: string; hidden?: boolean }>; completion?: ArgCompletion[] }> }): CommandInfo[] {
-  return Object.values(manifest.commands).map((c) => ({
-    id: c.id.replace(/:/g, ' '),
-    hidden: Boolean(c.hidden),
-    args: c.completion ?? [],
-    flags: Object.values(c.flags ?? {})
-      .filter((f) => !f.hidden)
-      .flatMap((f) => [`--${f.name}`, ...(f.char ? [`-${f.char}`] : [])]),
-  }));
+interface ManifestFlag {
+  name: string;
+  char?: string;
+  hidden?: boolean;
+  type?: 'boolean' | 'option';
+  options?: string[];
+}
+
+interface ManifestCommand {
+  id: string;
+  hidden?: boolean;
+  flags?: Record<string, ManifestFlag>;
+  args?: Record<string, { options?: string[] }>;
+  completion?: ArgCompletion[];
+}
+
+/** The commands as oclif's manifest lists them, with overlab's `completion` per argument (an
+ * argument with fixed `options` completes them whatever its `completion` says). */
+export function commandsFromManifest(manifest: { commands: Record<string, ManifestCommand> }): CommandInfo[] {
+  return Object.values(manifest.commands).map((c) => {
+    const flags = Object.values(c.flags ?? {}).filter((f) => !f.hidden);
+    const argOptions = Object.values(c.args ?? {}).map((a) => a.options);
+    const completion = c.completion ?? [];
+    const args: ArgCompletion[] = Array.from({ length: Math.max(completion.length, argOptions.length) }, (_, i) => argOptions[i] ?? completion[i] ?? 'none');
+    const valueFlags: Record<string, readonly string[]> = {};
+    for (const f of flags.filter((f) => f.type === 'option')) {
+      valueFlags[`--${f.name}`] = f.options ?? [];
+      if (f.char) valueFlags[`-${f.char}`] = f.options ?? [];
+    }
+    return {
+      id: c.id.replace(/:/g, ' '),
+      hidden: Boolean(c.hidden),
+      args,
+      valueFlags,
+      flags: flags.flatMap((f) => [`--${f.name}`, ...(f.char ? [`-${f.char}`] : [])]),
+    };
+  });
 }
 
 export function bashScript(bin: string): string {
@@ -106,4 +166,28 @@ _${bin}() {
 }
 compdef _${bin} ${bin}
 `;
+}
+
+export function fishScript(bin: string): string {
+  return `# ${bin} completion for fish: ${bin} completion fish | source, or save it as ~/.config/fish/completions/${bin}.fish
+function __${bin}_complete
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l current (commandline -ct)
+    set -l candidates (${bin} complete -- $words $current 2>/dev/null)
+    if test (count $candidates) -gt 0
+        printf '%s\\n' $candidates
+    else
+        __fish_complete_path $current
+    end
+end
+complete -c ${bin} -f -a '(__${bin}_complete)'
+`;
+}
+
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type Shell = (typeof SHELLS)[number];
+
+export function completionScript(shell: Shell, bin: string): string {
+  return shell === 'zsh' ? zshScript(bin) : shell === 'fish' ? fishScript(bin) : bashScript(bin);
 }

@@ -6,6 +6,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { commandsFromManifest, complete, type LabWorld } from '../cli/completion.js';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import { listLabs, requireRunningLab } from '../lab/engine-labs.js';
+import { bundledExerciseNames, bundledLabNames } from '../cli/bundled-labs.js';
 
 const ENGINE_PATIENCE_MS = 1500;
 
@@ -44,6 +45,8 @@ export default class Complete extends Command {
             { hosts: [], pods: [], nodes: [] },
           ),
         specFiles,
+        bundledLabs: async () => bundledLabNames(),
+        exercises: async () => bundledExerciseNames(),
       };
       const candidates = await complete(words.length ? words : [''], commandsFromManifest(manifest), world);
       if (candidates.length) process.stdout.write(candidates.join('\n') + '\n');

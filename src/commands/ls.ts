@@ -2,6 +2,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { listLabStates } from '../lab/engine-labs.js';
 import type { LabState, LabStatus } from '../lab/lab-state.js';
 import { renderTable } from '../text/table.js';
+import type { ArgCompletion } from '../cli/completion.js';
 
 interface LsRow {
   lab: string;
@@ -19,7 +20,10 @@ interface LsRow {
 }
 
 export default class Ls extends BaseCommand<LsRow[]> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = [];
   static override summary = 'List the labs on this engine and whether each is whole.';
+  static override examples = ['<%= config.bin %> ls', '<%= config.bin %> ls --json'];
   static override description =
     'STATUS: complete (built to the end, every node running), degraded (a node is missing or stopped), building (another overlab process is building it), incomplete (an `up` did not finish).';
 

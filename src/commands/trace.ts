@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import type { ArgCompletion } from '../cli/completion.js';
 import { writeFile } from 'node:fs/promises';
 import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../lab/engine-labs.js';
@@ -9,6 +10,8 @@ import { renderMinimal, renderTrace } from '../trace/trace-text.js';
 import { tracePcapng } from '../trace/trace-pcapng.js';
 
 export default class Trace extends BaseCommand<TraceResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = ['lab', 'target', 'target'];
   static override summary = 'Follow one marked packet through a running lab, hop by hop, and say where it died and why.';
   static override description =
     'Listens on every interface of the predicted path (and where the packet could go astray), sends one probe, and prints the numbered timeline: node, interface, direction, µs since the first hop, the headers, and what changed there. Exit 0 when delivered, 1 when not (the verdict and its evidence from counters and tables are printed). --static predicts from the kernel tables alone and sends nothing.';

@@ -16,7 +16,7 @@ interface AddResult {
 }
 
 export default class FaultAdd extends BaseCommand<AddResult> {
-  static completion: ArgCompletion[] = ['lab', 'none'];
+  static completion: ArgCompletion[] = ['lab', FAULT_KINDS.map((k) => k.key), 'targets'];
   static override summary = 'Break a running lab on purpose: one fault, recorded so `fault clear` restores the kernel state exactly.';
   static override description = [
     'The kinds and their arguments:',

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import type { ArgCompletion } from '../../cli/completion.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { buildOffline } from '../../image/offline-build.js';
 import { buildWithDockerfile } from '../../image/dockerfile-build.js';
@@ -12,6 +13,8 @@ interface ImageBuildResult {
 }
 
 export default class ImageBuild extends BaseCommand<ImageBuildResult> {
+  /** What each argument holds, for shell completion (src/cli/completion.ts). */
+  static completion: ArgCompletion[] = [];
   static override summary = 'Build the lab host image (Debian + iproute2, tcpdump, iptables, iperf3, etcd, Node.js).';
   static override description =
     'offline (default): mmdebstrap makes a Debian root filesystem from Debian\'s packages and the engine imports it — no container registry needed. dockerfile: the engine builds image/Dockerfile, for machines that can pull debian:bookworm-slim.';

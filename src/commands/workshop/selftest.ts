@@ -31,7 +31,7 @@ async function pooled<T, R>(items: readonly T[], limit: number, work: (item: T) 
 }
 
 export default class WorkshopSelftest extends BaseCommand<SelftestOutput> {
-  static completion: ArgCompletion[] = ['none'];
+  static completion: ArgCompletion[] = ['exercises'];
   static override summary = 'For exercise authors and CI: start → check fails → solve → check passes → reset → check fails → stop leaves nothing.';
   static override description =
     'Each exercise runs on a lab of its own (st<id>), so a student\'s exercise lab is never touched; exercises run side by side (--parallel). Exit 0 when every exercise behaves, 1 otherwise.';

@@ -16,7 +16,7 @@ interface SolveResult {
 }
 
 export default class WorkshopSolve extends BaseCommand<SolveResult> {
-  static completion: ArgCompletion[] = ['none'];
+  static completion: ArgCompletion[] = ['exercise'];
   static override summary = "Apply an exercise's reference solution to its running lab (for instructors and tests).";
   static override description = 'The lab must be up (`overlab workshop start <id>`); each command runs as an argv on its node. Then `overlab workshop check` should say solved.';
   static override examples = ['<%= config.bin %> workshop solve 3'];

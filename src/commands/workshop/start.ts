@@ -26,7 +26,7 @@ interface StartResult {
 }
 
 export default class WorkshopStart extends BaseCommand<StartResult> {
-  static completion: ArgCompletion[] = ['none'];
+  static completion: ArgCompletion[] = ['exercise'];
   static override summary = 'Start an exercise: build its lab, broken on purpose, and show the task.';
   static override description =
     'The lab is named ex<id>; an exercise that was active is stopped first (its lab removed). Your progress (started, hints, solved, time) is kept in $XDG_STATE_HOME/overlab/workshop.json (default ~/.local/state/overlab/workshop.json).';
