@@ -24,6 +24,9 @@ export default class Inspect extends BaseCommand<InspectResult> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
   static completion: ArgCompletion[] = ['lab'];
   static override summary = 'Show a lab\'s state, hosts, pods, interfaces, addresses and MACs as the kernel reports them.';
+  static override description =
+    'Read live from the kernels of the lab\'s containers (ip -j addr/link, bridge link), not from what was meant: a node that is missing or stopped is left out, and active faults are listed with what they changed. --tree draws the lab (switch, hosts, bridges, pods); --mermaid prints the same as a Mermaid flowchart.';
+  static override examples = ['<%= config.bin %> inspect flannel-vxlan', '<%= config.bin %> inspect host-gw --tree', '<%= config.bin %> inspect k8s-cni0 --mermaid > lab.md'];
   static override args = { lab: Args.string({ description: 'Lab name.', required: true }) };
   static override flags = {
     tree: Flags.boolean({ description: 'Draw the lab as a tree (switch, hosts, bridges, pods) instead of the interface table.', default: false }),

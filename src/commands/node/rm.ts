@@ -12,6 +12,7 @@ export default class NodeRm extends BaseCommand<MembershipResult> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
   static completion: ArgCompletion[] = ['lab', 'host'];
   static override summary = 'Remove a host from a running lab: its lease goes, and every peer drops its entries.';
+  static override description = 'The host\'s agent gives up its lease in etcd; every peer\'s agent then drops its routes, neighbour and FDB entries for it, and its container is removed. The last host of a lab cannot go (`overlab down` removes the lab).';
   static override examples = ['<%= config.bin %> node rm flannel-vxlan host3'];
   static override args = {
     lab: Args.string({ description: 'Lab name.', required: true }),

@@ -17,6 +17,7 @@ interface HintResult {
 export default class WorkshopHint extends BaseCommand<HintResult> {
   static completion: ArgCompletion[] = [];
   static override summary = 'The next hint for the active exercise (each one is counted in your progress).';
+  static override description = 'Hints come in order, from a nudge to nearly the answer; each one asked for is recorded in your progress file (~/.local/state/overlab/workshop.json, or under $XDG_STATE_HOME), which `workshop list` and `workshop check --junit` show.';
   static override examples = ['<%= config.bin %> workshop hint'];
 
   protected async execute(): Promise<HintResult> {

@@ -25,6 +25,7 @@ interface ListResult {
 export default class WorkshopList extends BaseCommand<ListResult> {
   static completion: ArgCompletion[] = [];
   static override summary = 'List the exercises: id, level, title, and where you are with each.';
+  static override description = 'STATUS is new, active (the one running now), started (begun before, not solved), solved, or solved (with the solution) once it was shown; HINTS counts the hints asked for. The exercises come with overlab (its workshop/ folder) unless --dir names another folder.';
   static override examples = ['<%= config.bin %> workshop list', '<%= config.bin %> workshop list --dir ./my-exercises --json'];
   static override flags = { dir: Flags.string({ description: "A directory of exercises (default: overlab's own workshop/)." }) };
 

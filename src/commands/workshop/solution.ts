@@ -18,6 +18,7 @@ interface SolutionResult {
 export default class WorkshopSolution extends BaseCommand<SolutionResult> {
   static completion: ArgCompletion[] = [];
   static override summary = 'Show the reference solution of the active exercise (your progress records that you saw it).';
+  static override description = 'The commands that mend the active exercise\'s lab, with the names of its actual nodes, and why they work. Seeing it is recorded in your progress (`workshop list` shows "solved (with the solution)").';
   static override examples = ['<%= config.bin %> workshop solution'];
 
   protected async execute(): Promise<SolutionResult> {

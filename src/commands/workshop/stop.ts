@@ -12,6 +12,7 @@ interface StopResult {
 export default class WorkshopStop extends BaseCommand<StopResult> {
   static completion: ArgCompletion[] = [];
   static override summary = "Stop the active exercise: its lab is removed (your progress stays).";
+  static override description = 'Removes the lab `workshop start` built for the active exercise (only that lab); hints used, time and solved exercises stay in your progress file.';
   static override examples = ['<%= config.bin %> workshop stop'];
 
   protected async execute(): Promise<StopResult> {
