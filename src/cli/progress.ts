@@ -1,6 +1,7 @@
 // listr2 progress whose renderer is a pure function of flags, environment and TTY (after
-// lint-staged): silent for --json (stdout is the envelope), plain lines for CI and pipes.
-import { Listr } from 'listr2';
+// lint-staged): silent for --json (stdout is the envelope), plain lines for CI and pipes. Progress
+// is for the person watching: it goes to stderr, so `overlab up x > out` writes only the result.
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { PhaseRunner } from '../core/lab-up.js';
 import type { UpPhase } from '../core/up-phases.js';
 
@@ -19,12 +20,19 @@ export function chooseRenderer({ json, quiet, isTTY, env }: RendererInput): Rend
   return 'default';
 }
 
+/** listr2's renderers write through their logger's process output: both its streams are stderr. */
+function stderrLogger(): ListrLogger<string> {
+  return new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(process.stderr, process.stderr) });
+}
+
 export async function runPhases(phases: UpPhase[], signal: AbortSignal, renderer: RendererName): Promise<void> {
   const list = new Listr(
     phases.map((phase) => ({ title: phase.title, task: () => phase.run(signal) })),
     {
       renderer,
       fallbackRenderer: 'simple',
+      rendererOptions: { logger: stderrLogger() },
+      fallbackRendererOptions: { logger: stderrLogger() },
       exitOnError: true,
       // overlab handles Ctrl-C itself so it can roll back; listr2 must not exit the process.
       registerSignalListeners: false,
