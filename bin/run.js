@@ -30,8 +30,17 @@ const printVersion = async () => {
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${arch} node-${process.version}\n`);
   return true;
 };
+// `overlab complete -- <words>` is what a shell asks at every Tab: answered without oclif too.
+const complete = async () => {
+  await (await import('../dist/cli/complete-fast.js')).completeFast(args.slice(1));
+  return true;
+};
 const answered =
-  args[0] === '--version' || args[0] === '-v' ? await printVersion() : args[0] === 'validate' && (await (await validateModule()).validateFast(args.slice(1)));
+  args[0] === '--version' || args[0] === '-v'
+    ? await printVersion()
+    : args[0] === 'complete'
+      ? await complete()
+      : args[0] === 'validate' && (await (await validateModule()).validateFast(args.slice(1)));
 if (!answered) {
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });

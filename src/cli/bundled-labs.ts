@@ -3,7 +3,6 @@
 // works outside the clone. A file of that name in the current directory still wins.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { inputError } from '../base/errors.js';
 import { closest } from '../lab-spec/suggest.js';
 
@@ -92,7 +91,9 @@ export function specFileFor(arg: string, dir = BUNDLED_LABS_DIR): string {
 }
 
 /** Every bundled lab with its one-line story (read from the YAML, not validated: `validate` does that). */
-export function bundledLabs(dir = BUNDLED_LABS_DIR): BundledLab[] {
+export async function bundledLabs(dir = BUNDLED_LABS_DIR): Promise<BundledLab[]> {
+  // The YAML parser only here: completion and the fast validate path import this module too.
+  const { parse } = await import('yaml');
   return bundledLabNames(dir).map((name) => {
     const file = `${dir}${name}.yaml`;
     let description = '';

@@ -23,12 +23,12 @@ function thrown(f: () => unknown): OverlabError {
 }
 
 describe('bundled labs', () => {
-  it('are the nine labs of labs/, each with its one-line story', () => {
+  it('are the nine labs of labs/, each with its one-line story', async () => {
     expect(bundledLabNames()).toEqual(['egress', 'flannel-udp', 'flannel-vxlan', 'host-gw', 'k8s-cni0', 'no-overlay', 'same-host', 'vxlan-static', 'vxlan-tenants']);
-    const vxlan = bundledLabs().find((l) => l.name === 'flannel-vxlan')!;
+    const vxlan = (await bundledLabs()).find((l) => l.name === 'flannel-vxlan')!;
     expect(vxlan.description).toBe('flannel VXLAN mode driven by etcd and the overlab agent');
     expect(vxlan.file).toBe(join(BUNDLED_LABS_DIR, 'flannel-vxlan.yaml'));
-    expect(bundledLabs().every((l) => l.description.length > 10)).toBe(true);
+    expect((await bundledLabs()).every((l) => l.description.length > 10)).toBe(true);
   });
 
   it('and the fifteen exercises, by file name', () => {
