@@ -1,4 +1,6 @@
 // `overlab doctor`: can this machine run labs? Each finding says how to fix it.
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { NODE_CAPABILITIES, NODE_DEVICES } from '../plan/containers.js';
 import { hostImageTags, missingPackages } from '../image/host-image.js';
@@ -68,6 +70,31 @@ async function tcpdumpProbe(runtime: ContainerRuntime, container: string): Promi
   }
 }
 
+/** Is this program on PATH (no shell asked)? */
+export function onPath(program: string, path = process.env.PATH ?? ''): boolean {
+  return path
+    .split(':')
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        accessSync(join(dir, program), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** What a machine without a running engine needs, in order (Debian's packages; root). */
+export function startEngineSteps(installed: boolean): string {
+  const start = 'start it as root: dockerd --bridge=none & (labs bring their own switch: the machine needs no docker0)';
+  return `${installed ? '' : 'install the engine: apt-get install docker.io; then '}${start}; then run overlab doctor again`;
+}
+
+export function buildImageStep(mmdebstrap: boolean): string {
+  return `${mmdebstrap ? '' : 'apt-get install mmdebstrap; then '}overlab image build (offline, from Debian's packages, about a minute)`;
+}
+
 export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
   const findings: Finding[] = [];
   try {
@@ -76,7 +103,9 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
     findings.push({ check: 'Docker engine', ok: true, detail: `${kind} ${info.serverVersion} at ${runtime.endpoint} (API ${info.apiVersion}), kernel ${info.kernelVersion}` });
   } catch (error) {
     if (error instanceof OverlabError && error.kind === 'interrupted') throw error;
-    const fix = error instanceof OverlabError && error.hint ? error.hint : 'bash scripts/setup.sh (installs docker.io and starts dockerd --bridge=none)';
+    // No socket at all: nothing was ever started here, so say the whole way, step by step.
+    const noEngineHere = runtime.endpoint.startsWith('/') && !existsSync(runtime.endpoint);
+    const fix = noEngineHere ? startEngineSteps(onPath('dockerd')) : error instanceof OverlabError && error.hint ? error.hint : startEngineSteps(onPath('dockerd'));
     findings.push({ check: 'Docker engine', ok: false, detail: error instanceof Error ? error.message : String(error), fix });
     return findings;
   }
@@ -84,7 +113,7 @@ export async function runDoctor(runtime: ContainerRuntime): Promise<Finding[]> {
   const image = tag!;
   const labels = await runtime.imageLabels(image);
   const lacks = labels ? missingPackages(labels) : [];
-  if (!labels) findings.push({ check: 'host image', ok: false, detail: `${image} is missing`, fix: 'overlab image build' });
+  if (!labels) findings.push({ check: 'host image', ok: false, detail: `${image} is missing`, fix: buildImageStep(onPath('mmdebstrap')) });
   else if (lacks.length > 0) findings.push({ check: 'host image', ok: false, detail: `${image} was built without ${lacks.join(', ')}`, fix: 'overlab image build (builds it again with every package)' });
   else findings.push({ check: 'host image', ok: true, detail: image });
   if (!labels) return findings;

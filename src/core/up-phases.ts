@@ -40,7 +40,7 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
           nameCollisions(runtime, lab, specs.map((s) => ({ node: s.labels[LABEL_NODE] ?? s.name, container: s.name }))),
         ]);
         if (collisions.length) throw collisionError(lab.name, collisions);
-        if (!hasImage) throw environmentError(`image ${lab.image} is missing`, 'build it with `overlab image build` (or `bash scripts/setup.sh`)');
+        if (!hasImage) throw environmentError(`image ${lab.image} is missing`, 'build it with `overlab image build` (offline, from Debian\'s packages; needs mmdebstrap)');
       },
     },
     {

@@ -47,7 +47,7 @@ export async function buildOffline(runtime: ContainerRuntime, tags: string[], op
   const mirror = options.mirror ?? process.env.OVERLAB_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
   const which = await execa('sh', ['-c', 'command -v mmdebstrap'], { reject: false });
   if (which.exitCode !== 0) {
-    throw environmentError('mmdebstrap is not installed', 'apt-get install -y mmdebstrap (or run `bash scripts/setup.sh`)');
+    throw environmentError('mmdebstrap is not installed', 'install it as root: apt-get install mmdebstrap; then overlab image build again');
   }
   const child = execa('mmdebstrap', mmdebstrapArgs(suite, mirror), {
     stdout: 'pipe',

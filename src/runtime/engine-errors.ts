@@ -70,7 +70,7 @@ interface Mapping {
   hint: string;
 }
 
-const START_ENGINE = 'start one: `bash scripts/setup.sh` installs docker.io and starts dockerd, or run `dockerd --bridge=none &` as root; or point DOCKER_HOST at the engine\'s socket (unix:///…)';
+const START_ENGINE = 'start one as root: `dockerd --bridge=none &` (not installed? `apt-get install docker.io` first; `overlab doctor` checks the rest); or point DOCKER_HOST at a running engine\'s socket (unix:///…)';
 
 const START_REMOTE_ENGINE = 'check that dockerd runs on that machine and listens there (`dockerd -H tcp://0.0.0.0:2376 --tlsverify …`), and that no firewall drops the port';
 
@@ -145,7 +145,7 @@ function mapping(failure: EngineFailure, facts: EngineFailureFacts): Mapping {
     case 'not-found': {
       const subject = facts.subject ?? 'the object';
       const hint = subject.startsWith('image ')
-        ? 'build it with `overlab image build` (or `bash scripts/setup.sh`)'
+        ? 'build it with `overlab image build` (offline, from Debian\'s packages; needs mmdebstrap)'
         : subject.startsWith('file ')
           ? 'the lab may have been built by an older overlab or not finished: `overlab down <lab>`, then `overlab up <spec>`'
           : '`overlab ls` shows which labs are up and whole; `overlab up <spec> --recreate` rebuilds a lab that lost a node';
