@@ -1,5 +1,6 @@
 // overlab's own terminal joined to a process in a lab (exec's shell): raw keys, the window's
 // size, and output passed on as it comes. Restores the terminal however the process ends.
+import { spawnSync } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { TerminalSize } from '../runtime/runtime.js';
 
@@ -32,11 +33,25 @@ export function terminalSize(outputs: readonly TtyOut[]): TerminalSize {
   return tty ? { rows: tty.rows!, columns: tty.columns! } : FALLBACK;
 }
 
+/**
+ * Node's raw mode leaves output processing on (ONLCR): every "\n" the lab's terminal sends,
+ * already "\r\n", would reach the screen as "\r\r\n", and a full-screen program (top, vi) that
+ * moves down with a bare "\n" would find its cursor back in column 0. `stty -opost` on the
+ * terminal (stdin's) turns that off, as `docker exec -it` does; Node's cooked mode puts the
+ * terminal's own settings back.
+ */
+export function outputProcessingOff(): void {
+  spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 2_000 });
+}
+
 /** Raw mode on `input` (every key, Ctrl-C too, goes to the process as a byte) and resize
  * events from the first output that is a terminal. */
-export function attachTerminal(input: TtyIn, outputs: readonly TtyOut[]): TerminalLink {
+export function attachTerminal(input: TtyIn, outputs: readonly TtyOut[], rawOutput: () => void = outputProcessingOff): TerminalLink {
   const wasRaw = Boolean(input.isRaw);
-  if (input.isTTY && input.setRawMode) input.setRawMode(true);
+  if (input.isTTY && input.setRawMode) {
+    input.setRawMode(true);
+    rawOutput();
+  }
   const window = outputs.find((o) => o.isTTY && o.on);
   const listeners: (() => void)[] = [];
   let restored = false;

@@ -11,23 +11,23 @@ function fakeTty(rows: number, columns: number) {
 
 describe('the terminal link', () => {
   it('sets raw mode for the session and restores the mode it found, once', () => {
-    const modes: boolean[] = [];
+    const modes: (boolean | string)[] = [];
     const input = { isTTY: true, isRaw: false, setRawMode: (m: boolean) => modes.push(m) };
-    const link = attachTerminal(input, [fakeTty(24, 80)]);
+    const link = attachTerminal(input, [fakeTty(24, 80)], () => modes.push('-opost'));
     link.restore();
     link.restore();
-    expect(modes).toEqual([true, false]);
+    expect(modes).toEqual([true, '-opost', false]);
   });
 
   it('leaves a non-terminal stdin alone', () => {
     const modes: boolean[] = [];
-    attachTerminal({ isTTY: false, setRawMode: (m: boolean) => modes.push(m) }, []).restore();
+    attachTerminal({ isTTY: false, setRawMode: (m: boolean) => modes.push(m) }, [], () => modes.push(false)).restore();
     expect(modes).toEqual([]);
   });
 
   it('reports the window\'s new size on every resize, until restored', () => {
     const window = fakeTty(24, 80);
-    const link = attachTerminal({ isTTY: true, setRawMode: () => undefined }, [{ isTTY: false }, window]);
+    const link = attachTerminal({ isTTY: true, setRawMode: () => undefined }, [{ isTTY: false }, window], () => undefined);
     const sizes: unknown[] = [];
     link.onResize((s) => sizes.push(s));
     window.rows = 50;
