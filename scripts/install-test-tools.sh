@@ -3,7 +3,8 @@
 # the pcapng `overlab trace --pcap` writes), chromium (loads the `overlab report` page headless;
 # driven by playwright-core, nothing downloaded elsewhere), and for the multi-engine rig
 # (scripts/engine-rig.sh): podman with catatonit (its --init), openssh-server (an engine reached
-# over ssh), openssl (TLS certificates made in the test). Idempotent; the test set-up calls it.
+# over ssh), openssl (TLS certificates made in the test); zsh and fish (they run the completion
+# scripts `overlab completion` prints, as users' shells do). Idempotent; the test set-up calls it.
 set -euo pipefail
 
 log() { printf '\033[1m[test-tools]\033[0m %s\n' "$*" >&2; }
@@ -18,6 +19,8 @@ command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+command -v fish >/dev/null 2>&1 || missing+=(fish)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 log "apt-get update"
