@@ -1,5 +1,4 @@
 // Errors that map onto overlab's exit codes (docs/architecture.md "Exit codes").
-export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_ENVIRONMENT = 3;

@@ -12,7 +12,6 @@ import { traceKind } from './kinds/trace.js';
 export const CHECK_KINDS = [pingKind, captureKind, kernelKind, leaseKind, agentCostKind, traceKind, linkKind, serviceKind] as const;
 
 export type CheckKindEntry = (typeof CHECK_KINDS)[number];
-export type CheckKey = CheckKindEntry['key'];
 
 const BY_KEY = new Map<string, CheckKindEntry>(CHECK_KINDS.map((k) => [k.key, k]));
 

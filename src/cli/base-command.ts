@@ -1,7 +1,7 @@
 // One base command owns --json (oclif's jsonEnabled, which ignores a --json after `--`), the
 // result envelope, error → exit code, the "try this" line, Ctrl-C/SIGTERM and the internal-error
 // report (after sf-plugins-core). Commands implement execute() and return their result.
-import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Command, Flags } from '@oclif/core';
 import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
@@ -13,8 +13,6 @@ import { exitCodeOfSignal, onStopSignals } from './stop-signals.js';
 import { writeError } from './error-output.js';
 import { readLabArgument, type LabArgument } from './lab-argument.js';
 import { listLabs } from '../lab/engine-labs.js';
-
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
 /** After Ctrl-C, how long clean-up may take before overlab gives up on it and says so. */
 const CLEANUP_GRACE_MS = 15_000;

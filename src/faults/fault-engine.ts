@@ -41,12 +41,6 @@ function kindAndSpec(fault: { kind: string } & Record<string, unknown>) {
   return { kind, spec: fault[fault.kind] as never };
 }
 
-/** The fault's one line ("host1:eth0 is down"). */
-export function describeFault(fault: FaultSpec): string {
-  const { kind, spec } = kindAndSpec(fault as never);
-  return kind.describe(spec);
-}
-
 /** A node the fault needs is not running: say which, and why that matters. */
 async function requireNodes(options: EngineOptions, nodes: string[], what: string): Promise<void> {
   const unavailable = await unavailableNodes(options.runtime, options.lab);

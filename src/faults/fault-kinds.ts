@@ -37,7 +37,6 @@ export const FAULT_KINDS = [
 ] as const;
 
 export type FaultKindEntry = (typeof FAULT_KINDS)[number];
-export type FaultKey = FaultKindEntry['key'];
 
 const BY_KEY = new Map<string, FaultKindEntry>(FAULT_KINDS.map((k) => [k.key, k]));
 

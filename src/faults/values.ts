@@ -1,7 +1,7 @@
 // Value formats of fault arguments, shared by the schema (YAML) and the command line, so both
 // accept exactly the same words.
 import { inputError } from '../base/errors.js';
-import { isValidCidr, isValidIpv4 } from '../shared/ipv4.js';
+import { isValidCidr } from '../shared/ipv4.js';
 
 /** tc's rate words: 500kbit, 1mbit, 2.5gbit, 100kbps (bytes), 8000bit. */
 export const RATE_PATTERN = '^[1-9][0-9]{0,9}(?:\\.[0-9]{1,3})?(?:bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$';
@@ -48,8 +48,4 @@ export function patternArg(kind: string, what: string, text: string, pattern: st
 export function cidrArg(kind: string, text: string): string {
   if (text !== 'default' && !isValidCidr(text)) throw inputError(`${kind}: "${text}" is not a route destination`, 'an IPv4 network in CIDR notation with no host bits set (e.g. 172.16.2.0/24), or default');
   return text;
-}
-
-export function ipArg(kind: string, text: string): boolean {
-  return isValidIpv4(text);
 }

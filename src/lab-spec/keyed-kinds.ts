@@ -24,17 +24,6 @@ export interface KeyedKind<K extends string = string, S extends TSchema = TSchem
   resolve(raw: Static<S>, scope: SpecScope, at: PathSeg[]): Spec;
 }
 
-export type RawOf<Kind> = Kind extends KeyedKind<string, infer S, unknown> ? Static<S> : never;
-export type SpecOf<Kind> = Kind extends KeyedKind<string, TSchema, infer Spec> ? Spec : never;
-
-/** The raw entry: the common fields plus at most one kind key (the schema enforces exactly one). */
-export type KeyedRaw<Kinds extends readonly KeyedKind[], Common> = Common & { [Kind in Kinds[number] as Kind['key']]?: RawOf<Kind> };
-
-/** The typed entry: a discriminated union on `kind`, the kind's spec under its own key (as in the YAML). */
-export type KeyedSpec<Kinds extends readonly KeyedKind[], Common> = {
-  [Kind in Kinds[number] as Kind['key']]: Common & { kind: Kind['key'] } & { [P in Kind['key']]: SpecOf<Kind> };
-}[Kinds[number]['key']];
-
 /** Which kind an entry is: the first kind whose key it has. */
 export function kindOf<Kinds extends readonly KeyedKind[]>(kinds: Kinds, entry: object): Kinds[number] | undefined {
   return kinds.find((k) => Object.prototype.hasOwnProperty.call(entry, k.key));

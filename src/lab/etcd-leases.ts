@@ -28,12 +28,8 @@ export interface UnreadableLease {
   problem: string;
 }
 
-/** Pure: `etcdctl get --prefix … -w json` output → leases. Keys look like …/subnets/10.244.1.0-24. */
-export function parseLeases(output: string): LeaseRecord[] {
-  return parseLeaseEntries(output).leases;
-}
-
-/** Pure: the leases, and the keys whose values are not leases (a lease problem to report as one). */
+/** Pure: `etcdctl get --prefix … -w json` output → the leases (keys look like
+ * …/subnets/10.244.1.0-24), and the keys whose values are not leases (a lease problem to report as one). */
 export function parseLeaseEntries(output: string): { leases: LeaseRecord[]; unreadable: UnreadableLease[] } {
   const parsed = JSON.parse(output || '{}') as EtcdGetJson;
   const leases: LeaseRecord[] = [];

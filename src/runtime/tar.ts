@@ -44,10 +44,6 @@ export function tarEntries(entries: TarEntry[]): Buffer {
   return Buffer.concat(parts);
 }
 
-export function tarSingleFile(name: string, content: Buffer, mode: number): Buffer {
-  return tarEntries([{ name, content, mode }]);
-}
-
 export interface TarMember {
   name: string;
   /** '0' regular file, '5' directory, others as the archive says. */

@@ -215,10 +215,6 @@ export function netContainsNet(outer: Ip4Net, inner: Ip4Net): boolean {
   return inner.prefixLen >= outer.prefixLen && netContains(outer, inner.ip);
 }
 
-export function netEqual(a: Ip4Net, b: Ip4Net): boolean {
-  return a.ip === b.ip && a.prefixLen === b.prefixLen;
-}
-
 export function netSize(n: Ip4Net): number {
   return 2 ** (32 - n.prefixLen);
 }

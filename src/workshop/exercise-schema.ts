@@ -4,7 +4,6 @@
 // that define "solved", hints and a reference solution. Its schema is the lab schema
 // (src/lab-spec/lab-schema.ts) extended: same definitions, one document. TypeBox is build-time
 // only, as there: runtime code imports only types and constants that need no schema.
-import type { Static } from '@sinclair/typebox';
 import type { LabKinds } from '../lab-spec/keyed-kinds.js';
 import { LabSchema, kit, plain, schemaDefinitions, type RawCheck, type RawFault } from '../lab-spec/lab-schema.js';
 import { schemaJsonText, standaloneValidatorText } from '../lab-spec/schema-build.js';
@@ -74,9 +73,6 @@ export const ExerciseSchema = T.Object(
     description: 'A workshop exercise: a lab broken on purpose, the task, the checks that say it is fixed, hints and a reference solution.',
   },
 );
-
-export type RawExercise = Static<typeof ExerciseSchema>;
-export type RawSolutionStep = Static<typeof solutionStep>;
 
 /** The exercise JSON Schema as shipped in schema/exercise.schema.json: the lab's definitions (with
  * these kinds) plus the exercise. */

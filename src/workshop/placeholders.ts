@@ -13,7 +13,6 @@ import { inputError } from '../base/errors.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 
 export const PLACEHOLDER = /<(lab|ip|mac|subnet|gateway|vtep)(?::([A-Za-z0-9_.:/-]+))?>/g;
-export const PLACEHOLDER_KINDS = ['lab', 'ip', 'mac', 'subnet', 'gateway', 'vtep'] as const;
 
 export interface PlaceholderUse {
   kind: string;
