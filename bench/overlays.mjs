@@ -34,7 +34,7 @@ function docker(container, script, { check = true } = {}) {
   try {
     return execFileSync('docker', ['exec', container, 'sh', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
-    if (check) throw new Error(`${container}: ${script}: ${error.stderr ?? error.message}`);
+    if (check) throw new Error(`${container}: ${script}: ${error.stderr ?? error.message}`, { cause: error });
     return error.stdout ?? '';
   }
 }
@@ -134,7 +134,7 @@ function vxlanAlternation(h1, h2) {
       `ip link set vxh0 mtu ${mtu} up`,
       `ip addr add ${vtep(self.subnet)}/32 dev vxh0`,
     ].join(' && ');
-  for (const [self, peer] of [[h1, h2], [h2, h1]]) docker(self.container, `ip link del vxh0 2>/dev/null; ${setup(self)}`);
+  for (const self of [h1, h2]) docker(self.container, `ip link del vxh0 2>/dev/null; ${setup(self)}`);
   const mac = (h) => docker(h.container, 'cat /sys/class/net/vxh0/address').trim();
   for (const [self, peer] of [[h1, h2], [h2, h1]]) {
     docker(self.container, `ip neigh replace ${vtep(peer.subnet)} lladdr ${mac(peer)} dev vxh0 nud permanent && bridge fdb replace ${mac(peer)} dev vxh0 dst ${peer.ip} self permanent`);

@@ -6,7 +6,7 @@
 // unbundled modules.
 // bin/run.js falls back to the unbundled module when the bundle is missing.
 import { build } from 'esbuild';
-import { dirname, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

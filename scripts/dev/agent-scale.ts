@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import type { EtcdClient } from '../../src/agent/etcd/types.js';
+import { MemoryEtcd } from '../../test/support/etcd-memory.js';
 import { FakeKernel } from '../../test/unit/agent-fake-kernel.js';
 
 const { values } = parseArgs({
@@ -23,10 +25,10 @@ const PEERS = Number(values.peers);
 const COST_MS = Number(values['cost-ms']);
 const SRC = resolve(values.src as string);
 
-const { Agent } = await import(join(SRC, 'agent.ts'));
-const { validateAgentConfig } = await import(join(SRC, 'config.ts'));
-const { MemoryEtcd } = await import(join(SRC, 'etcd/memory.ts'));
-const { silentLogger } = await import(join(SRC, 'log.ts'));
+// The agent's modules from --src (typed as this tree's); the in-memory etcd is the test double's.
+const { Agent } = (await import(join(SRC, 'agent.ts'))) as typeof import('../../src/agent/agent.js');
+const { validateAgentConfig } = (await import(join(SRC, 'config.ts'))) as typeof import('../../src/agent/config.js');
+const { silentLogger } = (await import(join(SRC, 'log.ts'))) as typeof import('../../src/agent/log.js');
 
 const PREFIX = '/coreos.com/network';
 const CFG = '{"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472}}';
@@ -36,16 +38,16 @@ const peerValue = (i: number, macTail = 0) =>
   JSON.stringify({ PublicIP: `192.168.50.${i + 2}`, BackendType: 'vxlan', BackendData: { VNI: 1, VtepMAC: `0a:00:00:00:${hex(macTail)}:${hex(i)}` } });
 
 interface Counted {
-  etcd: unknown;
+  etcd: EtcdClient;
   calls: number;
 }
 
 /** The in-memory etcd behind a proxy that counts the agent's requests. */
-function countingEtcd(real: object): Counted {
-  const c: Counted = { etcd: null, calls: 0 };
+function countingEtcd(real: EtcdClient): Counted {
+  const c: Counted = { etcd: real, calls: 0 };
   c.etcd = new Proxy(real, {
     get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
+      const v: unknown = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function' || prop === 'close') return v;
       return (...args: unknown[]) => {
         c.calls++;
@@ -56,7 +58,7 @@ function countingEtcd(real: object): Counted {
   return c;
 }
 
-function newAgent(etcd: unknown, kernel: FakeKernel, dir: string) {
+function newAgent(etcd: EtcdClient, kernel: FakeKernel, dir: string) {
   const cfg = validateAgentConfig({
     host: 'host1',
     publicIp: '192.168.50.2',

@@ -101,7 +101,7 @@ interface Bindings {
 }
 
 function bindings(): Bindings {
-  const b = (process as unknown as { binding(n: string): Record<string, unknown> }).binding;
+  const b = (process as unknown as { binding(this: void, n: string): Record<string, unknown> }).binding;
   const pipe = b('pipe_wrap') as { Pipe: Bindings['Pipe']; constants: { SOCKET: number } };
   const stream = b('stream_wrap') as { streamBaseState: Int32Array; kReadBytesOrError: number };
   const uv = b('uv') as { errname(err: number): string };

@@ -19,7 +19,7 @@ export function assertJunitWritable(path: string | undefined): void {
   if (path === undefined) return;
   const file = resolve(path);
   const directory = dirname(file);
-  let isDirectory = false;
+  let isDirectory: boolean;
   try {
     isDirectory = statSync(directory).isDirectory();
   } catch {

@@ -299,7 +299,7 @@ function cmdDel(io: CniIo, stdin: string): void {
 }
 
 function checkVersion(stdin: string): string {
-  let version = '';
+  let version: string;
   try {
     const v = (JSON.parse(stdin) as { cniVersion?: unknown }).cniVersion;
     version = typeof v === 'string' ? v : '';

@@ -149,7 +149,7 @@ export async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab
   ]);
   const routesText = routesResult.stdout;
   const statsText = statsBuffer?.toString('utf8');
-  let routes: RouteJson[] = [];
+  let routes: RouteJson[];
   try {
     routes = JSON.parse(routesText?.trim() || '[]') as RouteJson[];
   } catch {

@@ -34,7 +34,7 @@ export async function processArgv(runtime: ContainerRuntime, container: string, 
 async function outputOf(runtime: ContainerRuntime, container: string, pid: number, signal?: AbortSignal): Promise<string | undefined> {
   const r = await runtime.exec(container, ['readlink', `/proc/${pid}/fd/2`], signal ? { signal } : {});
   const target = r.stdout.trim();
-  return r.exitCode === 0 && /^\/(?:var\/log|run|tmp)\/[A-Za-z0-9_.\/-]+$/.test(target) && !target.includes('..') ? target : undefined;
+  return r.exitCode === 0 && /^\/(?:var\/log|run|tmp)\/[A-Za-z0-9_./-]+$/.test(target) && !target.includes('..') ? target : undefined;
 }
 
 export async function describeDaemon(runtime: ContainerRuntime, container: string, pid: number, signal?: AbortSignal): Promise<DaemonRecord | undefined> {

@@ -79,7 +79,7 @@ export interface NetnsState {
   sysctl: Record<string, string>;
 }
 
-const SECTIONS = ['links', 'addrs', 'routes', 'neigh', 'fdb', 'qdisc', 'iptables', 'ebtables', 'sysctl'] as const;
+type Section = 'links' | 'addrs' | 'routes' | 'neigh' | 'fdb' | 'qdisc' | 'iptables' | 'ebtables' | 'sysctl';
 
 /** Constant text: no value from anywhere is ever part of it (the namespace is entered by argv). */
 export const SNAPSHOT_SCRIPT = [
@@ -212,9 +212,9 @@ function parseSysctl(text: string | undefined): Record<string, string> {
 
 /** Pure: the snapshot script's output → the state. */
 export function parseSnapshot(text: string): NetnsState {
-  const parts: Partial<Record<(typeof SECTIONS)[number], string>> = {};
+  const parts: Partial<Record<Section, string>> = {};
   const pieces = text.split(/^@@(\w+)$/m);
-  for (let i = 1; i < pieces.length; i += 2) parts[pieces[i] as (typeof SECTIONS)[number]] = pieces[i + 1];
+  for (let i = 1; i < pieces.length; i += 2) parts[pieces[i] as Section] = pieces[i + 1];
   return {
     links: parseLinks(parts.links),
     addrs: parseAddrs(parts.addrs),

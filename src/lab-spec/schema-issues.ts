@@ -57,7 +57,7 @@ function frameAt(data: unknown, path: readonly PathSeg[]): string | undefined {
       const t = jsonType(value);
       const branch = (node.anyOf as Record<string, unknown>[]).find((b) => {
         const d = typeof b.$ref === 'string' ? (schemaAt(b.$ref) as Record<string, unknown>) : b;
-        return d?.type === undefined || typeMatches(String(d.type), t === 'object' ? 'object' : t);
+        return d?.type === undefined || (typeof d.type === 'string' && typeMatches(d.type, t === 'object' ? 'object' : t));
       });
       if (branch) node = branch;
       while (node && typeof node.$ref === 'string') {
@@ -402,12 +402,13 @@ export function describeValue(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v)}`;
   if (typeof v === 'number') return `the number ${v}`;
-  return String(v);
+  return typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : typeof v;
 }
 
 function describeScalar(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
-  return typeof v === 'object' ? describeValue(v) : String(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined) return String(v);
+  return describeValue(v);
 }
 
 function typeHint(expected: string, v: unknown): string | undefined {

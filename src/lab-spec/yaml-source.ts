@@ -1,7 +1,7 @@
 // The YAML text of a spec, with positions: maps a data path (["hosts", 1, "pods", 0, "name"]) back to
 // the line and column of the value, or of its key, in the file.
 
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import type { SpecIssue } from './spec-error.js';
 
@@ -139,7 +139,7 @@ function keyText(pair: Pair<unknown, unknown>): string | undefined {
   const k = pair.key;
   if (isScalar(k)) return String(k.value);
   if (k === null || k === undefined) return undefined;
-  return String(k);
+  return isNode(k) ? k.toString() : JSON.stringify(k);
 }
 
 /** Capitalization-preserving: makes sure a message ends with a period. */

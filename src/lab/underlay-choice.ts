@@ -18,7 +18,7 @@ export interface UnderlayChoice {
   /** The underlay the lab has now, when it is up (kept if still free: see ResolveOptions). */
   current?: string;
   /** Call once the lab's switch has started, and again (harmless) when the build is over. */
-  release(): Promise<void>;
+  release: () => Promise<void>;
 }
 
 export async function chooseUnderlay(runtime: ContainerRuntime, exceptLab: string, signal: AbortSignal): Promise<UnderlayChoice> {

@@ -27,11 +27,13 @@ const text = (v: [number, number]) => `${v[0]}.${v[1]}`;
 
 export type EngineKind = 'docker' | 'podman';
 
+const versionText = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+
 /** Docker or Podman, and its own version (not the API's), from /version. */
 export function engineKind(answer: VersionAnswer): { kind: EngineKind; version: string } {
   const podman = (answer.Components ?? []).find((c) => typeof c.Name === 'string' && /podman/i.test(c.Name));
-  if (podman) return { kind: 'podman', version: String(podman.Version ?? answer.Version ?? '') };
-  return { kind: 'docker', version: String(answer.Version ?? '') };
+  if (podman) return { kind: 'podman', version: versionText(podman.Version ?? answer.Version) };
+  return { kind: 'docker', version: versionText(answer.Version) };
 }
 
 /** The version to put in every request's path (`/v1.41/…`). `engine` names it in the refusal. */

@@ -122,7 +122,7 @@ export class DockerRuntime implements ContainerRuntime {
     const { kind, version: kindVersion } = engineKind(version);
     return {
       kind,
-      serverVersion: String(kind === 'podman' ? kindVersion : (info.ServerVersion ?? version.Version ?? '')),
+      serverVersion: kind === 'podman' ? kindVersion : (info.ServerVersion ?? kindVersion),
       apiVersion: negotiated,
       kernelVersion: String(info.KernelVersion ?? ''),
       operatingSystem: String(info.OperatingSystem ?? ''),

@@ -11,7 +11,7 @@ import { engineDeadlines, resolveEngineTarget, type EngineDeadlines } from './en
 import { displayAddress, type EngineAddress } from './engine-address.js';
 import { engineTransport, type EngineTransport } from './engine-transport.js';
 import { negotiateApiVersion, type VersionAnswer } from './api-version.js';
-import { engineError, failureForStatus, failureForSocketError, type EngineError } from './engine-errors.js';
+import { engineError, failureForStatus, failureForSocketError } from './engine-errors.js';
 
 /** Which deadline applies: a class from EngineDeadlines, or milliseconds. */
 export type Deadline = 'quick' | 'slow' | 'image' | number;
@@ -105,7 +105,7 @@ export class EngineClient {
   /** The Docker context the engine was chosen by, if any. */
   readonly context?: string;
   readonly address?: EngineAddress;
-  private readonly endpointError?: unknown;
+  private readonly endpointError?: Error;
   private readonly deadlines: EngineDeadlines;
   private readonly signal?: AbortSignal;
   private readonly transport?: EngineTransport;
@@ -125,7 +125,7 @@ export class EngineClient {
       }
       this.transport = engineTransport(address, endpoint, env);
     } catch (error) {
-      this.endpointError = error;
+      this.endpointError = error as Error;
       endpoint ||= env.DOCKER_HOST ?? options.context ?? '';
     }
     this.endpoint = endpoint;
@@ -256,7 +256,7 @@ export class EngineClient {
         timer = undefined;
         signal?.removeEventListener('abort', onAbort);
       };
-      const fail = (error: unknown) => {
+      const fail = (error: Error) => {
         if (settled) return;
         settled = true;
         stopListening();
@@ -324,5 +324,3 @@ export class EngineClient {
     });
   }
 }
-
-export type { EngineError };

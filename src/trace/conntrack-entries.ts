@@ -38,7 +38,7 @@ export function parseConntrackLine(line: string): ConntrackEntry | undefined {
   const words = line.trim().split(/\s+/);
   if (words.length < 4 || !/^\d+$/.test(words[1] ?? '') || !/^\d+$/.test(words[2] ?? '')) return undefined;
   const entry: Partial<ConntrackEntry> & { flags: string[] } = { protocol: words[0]!, timeout: Number(words[2]), flags: [], text: line.trim() };
-  const tuples: Map<string, string>[] = [new Map()];
+  const tuples: Map<string, string>[] = [new Map<string, string>()];
   for (const word of words.slice(3)) {
     const kv = /^([a-z]+)=(\S+)$/.exec(word);
     if (kv) {

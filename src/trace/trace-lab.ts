@@ -18,8 +18,6 @@ import { buildProbe, type Probe } from './probe.js';
 import { analyseLive, analyseStatic, probeShape, walkWithKernel, type TraceAnalysis } from './analyse.js';
 import type { TraceOptions } from './trace-result.js';
 
-export type { HopPacket } from './analyse.js';
-
 export interface TraceRun extends TraceAnalysis {
   /** Interfaces listened on (live). */
   listened: CapturePoint[];
@@ -193,7 +191,7 @@ async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceSt
   const extra = planCaptures(world, first, fromNs, destNs).filter((p) => !started.has(`${p.ns}:${p.iface}`));
   if (extra.length) sessions.push(await CaptureSession.start(runtime, extra, captureFilter(probe), () => snapshotArgs([])));
   const points = [...early, ...extra];
-  let probeStderr = '';
+  let probeStderr: string;
   let probeExitCode: number | undefined;
   try {
     if (signal?.aborted) throw interruptedError();

@@ -76,7 +76,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
     if (engine.hang) return; // accept, never answer
     const recorded: RecordedRequest = { method: req.method ?? '', url: unversioned(req.url), body: await readBody(req), headers: req.headers };
     if (recorded.method === 'GET' && recorded.url.pathname === '/version' && !engine.routes.has('GET /version')) {
@@ -93,12 +93,15 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     }
     await route(recorded, res);
   };
+  // A route that throws is not turned into an answer: its rejection is left unhandled, which
+  // fails the test run loudly.
+  const handler = (req: IncomingMessage, res: ServerResponse) => void answer(req, res);
   const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   server.on(options.tls ? 'secureConnection' : 'connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (engine.hang) return;
     const url = unversioned(req.url);
     const length = Number(req.headers['content-length'] ?? 0);
@@ -114,7 +117,8 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     }
     socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
     await route(recorded, socket);
-  });
+  };
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(req, socket, head));
   if (options.tls) {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     engine.port = (server.address() as AddressInfo).port;

@@ -9,7 +9,7 @@ import { listrProgress } from '../../src/cli/progress.js';
 import { loadLabModel, readCompletion } from '../../src/lab/lab-files.js';
 import { openLab, findLab, requireRunningLab } from '../../src/lab/engine-labs.js';
 import { exitCodeFor } from '../../src/base/errors.js';
-import { LAB_COMPLETE_FILE, LAB_MODEL_FILE } from '../../src/plan/container-names.js';
+import { LAB_MODEL_FILE } from '../../src/plan/container-names.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 import { twoHostSpec } from './lab-fixture.js';
 

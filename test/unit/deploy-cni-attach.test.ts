@@ -137,7 +137,7 @@ describe('down with CNI hosts', () => {
     withHosts(runtime, lab);
     await saveLabModel(runtime, lab);
     const result = await downLab(runtime, 'demo');
-    const order = runtime.calls.filter((c) => c.method === 'exec' || c.method === 'remove').map((c) => `${c.method} ${c.args[0]}`);
+    const order = runtime.calls.filter((c) => c.method === 'exec' || c.method === 'remove').map((c) => `${c.method} ${String(c.args[0])}`);
     expect(order.slice(0, 2).sort()).toEqual(['exec overlab-demo-host1', 'exec overlab-demo-host2']);
     expect(order.slice(2).every((o) => o.startsWith('remove'))).toBe(true);
     const stdin = runtime.calls.find((c) => c.method === 'exec')!.args[2] as string;

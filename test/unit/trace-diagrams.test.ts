@@ -27,7 +27,7 @@ describe('Mermaid diagrams of the seed labs', () => {
       for (const pod of host.pods) expect(mermaid).toContain(`${pod.name}<br/>${pod.ip}/${pod.prefixLen}`);
     }
     for (const e of lab.externals) expect(mermaid).toContain(`node_${e.name}[`);
-    expect(mermaid).not.toMatch(/[^#\w]"[^"]*"[^|\]\)]/); // labels are quoted whole
+    expect(mermaid).not.toMatch(/[^#\w]"[^"]*"[^|\])]/); // labels are quoted whole
     const file = `${ROOT}docs/diagrams/${name}.md`;
     const expected = page(name, spec.description ?? '', mermaid);
     if (process.env.UPDATE_DIAGRAMS) writeFileSync(file, expected);

@@ -23,7 +23,9 @@ import { JsonObjectSplitter } from './json-stream.js';
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
 const unb64 = (s: unknown): string => (typeof s === 'string' ? Buffer.from(s, 'base64').toString('utf8') : '');
 const num = (v: unknown): number => (v === undefined || v === null || v === '' ? 0 : Number(v));
-const str = (v: unknown): string => (v === undefined || v === null || v === '' ? '0' : String(v));
+/** A JSON value as text: strings as they are, anything else as JSON (never "[object Object]"). */
+const jsonText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const str = (v: unknown): string => (v === undefined || v === null || v === '' ? '0' : jsonText(v));
 
 interface RawKv {
   key?: string;
@@ -129,7 +131,7 @@ export class HttpEtcdClient implements EtcdClient {
           res.on('end', () => {
             this.open.delete(req);
             const text = Buffer.concat(chunks).toString('utf8');
-            let j: Record<string, unknown> = {};
+            let j: Record<string, unknown>;
             try {
               j = text ? (JSON.parse(text) as Record<string, unknown>) : {};
             } catch {
@@ -138,11 +140,11 @@ export class HttpEtcdClient implements EtcdClient {
             }
             if ((res.statusCode ?? 0) >= 500 && (res.statusCode ?? 0) !== 501) {
               // 503 "etcdserver: no leader" and friends: treat like unavailable (retry elsewhere/later)
-              reject(new EtcdUnavailableError(`etcd ${endpoint}/${path}: HTTP ${res.statusCode}: ${String(j.error ?? j.message ?? text.slice(0, 200))}`));
+              reject(new EtcdUnavailableError(`etcd ${endpoint}/${path}: HTTP ${res.statusCode}: ${jsonText(j.error ?? j.message ?? text.slice(0, 200))}`));
               return;
             }
             if ((res.statusCode ?? 0) !== 200) {
-              reject(new EtcdRequestError(`etcd ${endpoint}/${path}: HTTP ${res.statusCode}: ${String(j.error ?? j.message ?? text.slice(0, 200))}`, res.statusCode));
+              reject(new EtcdRequestError(`etcd ${endpoint}/${path}: HTTP ${res.statusCode}: ${jsonText(j.error ?? j.message ?? text.slice(0, 200))}`, res.statusCode));
               return;
             }
             resolve(j);
@@ -212,7 +214,7 @@ export class HttpEtcdClient implements EtcdClient {
 
   async leaseGrant(ttlSeconds: number): Promise<{ id: string; ttl: number }> {
     const r = await this.call('v3/lease/grant', { TTL: String(ttlSeconds) });
-    if (r.error) throw new EtcdRequestError(`lease grant: ${String(r.error)}`);
+    if (r.error) throw new EtcdRequestError(`lease grant: ${jsonText(r.error)}`);
     return { id: str(r.ID), ttl: num(r.TTL) };
   }
 
@@ -296,7 +298,7 @@ export class HttpEtcdClient implements EtcdClient {
             return;
           }
           if (result.canceled) {
-            finish(new EtcdRequestError(`watch canceled by server: ${String(result.cancel_reason ?? '')}`));
+            finish(new EtcdRequestError(`watch canceled by server: ${jsonText(result.cancel_reason ?? '')}`));
             req.destroy();
             return;
           }
