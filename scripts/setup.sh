@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+# --deps: only the npm dependencies (npm test lints while the rest is set up)
+[ "${1:-}" = --deps ] && exit 0
+
 apt_updated=0
 need_pkg() { # need_pkg <command> <debian package>
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -29,10 +36,6 @@ if ! engine_up; then
   engine_up || { log "dockerd did not come up; see /var/log/overlab-dockerd.log"; tail -20 /var/log/overlab-dockerd.log >&2; exit 3; }
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
-fi
 log "build"
 npm run --silent build
 node bin/run.js image build --if-missing

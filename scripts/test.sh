@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
-# The test command (npm test): set up what is missing (the engine, the image, and the readers the
-# tests use as honest judges: tshark for pcapng, Chromium for the HTML report), then unit,
-# browser and integration tests.
+# The test command (npm test): the lint (npm run lint: layer rules, typescript-eslint, knip), run
+# while the rest is set up — the engine, the build, the image, and the readers the tests use as
+# honest judges (tshark for pcapng, Chromium for the HTML report) — then unit, browser and
+# integration tests. A lint failure fails the run before any test starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh --deps
+lint_log=$(mktemp /tmp/overlab-lint.XXXXXX)
+trap 'rm -f "$lint_log"' EXIT
+npm run --silent lint >"$lint_log" 2>&1 &
+lint_pid=$!
+lint_start=$SECONDS
 bash scripts/setup.sh
 bash scripts/install-test-tools.sh
+lint_status=0
+wait "$lint_pid" || lint_status=$?
+cat "$lint_log"
+if [ "$lint_status" -ne 0 ]; then
+  printf '\033[1m[test]\033[0m npm run lint failed (exit %s): fix what it names above, then run npm test again\n' "$lint_status" >&2
+  exit "$lint_status"
+fi
+printf '\033[1m[test]\033[0m lint clean (finished within %s s of starting, beside the set-up)\n' "$((SECONDS - lint_start))" >&2
 npx vitest run --reporter=default "$@"
