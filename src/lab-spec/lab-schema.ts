@@ -426,7 +426,6 @@ export type RawHost = Static<typeof host>;
 export type RawPod = Exclude<Static<typeof pod>, string>;
 export type RawNode = Static<typeof externalNode>;
 export type RawService = Static<typeof service>;
-export type RawServicePort = Static<typeof servicePort>;
 export type RawPing = Static<ReturnType<typeof ping>>;
 
 export const SCHEMA_ID = 'https://github.com/overlab/overlab/schema/lab.schema.json';

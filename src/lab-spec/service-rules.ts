@@ -13,7 +13,6 @@ export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
 export const DEFAULT_NAMESPACE = 'default';
 /** kube-apiserver refuses a Service range bigger than 2^20 addresses. */
 const WIDEST_SERVICE_PREFIX = 12;
-export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
 
 export function checkServices(st: RuleState, hosts: HostSpec[]): { spec?: ServicesSpec; scope: ScopeService[] } {
   const lab = st.draft.lab;

@@ -3,7 +3,7 @@
 import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
 import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE, switchContainerName } from '../plan/container-names.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { environmentError, inputError } from '../base/errors.js';
+import { environmentError } from '../base/errors.js';
 import { isValidCidr } from '../shared/ipv4.js';
 import { loadLabModel, readCompletion } from './lab-files.js';
 import { labState, type LabState } from './lab-state.js';
