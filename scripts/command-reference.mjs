@@ -14,7 +14,9 @@ if (process.argv.includes('--check')) {
   let current = '';
   try {
     current = readFileSync(file, 'utf8');
-  } catch {}
+  } catch {
+    // no file yet: it differs
+  }
   if (current !== text) {
     console.error('docs/commands.md differs from the code: run `npm run docs:commands`');
     process.exit(1);

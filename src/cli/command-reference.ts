@@ -52,6 +52,8 @@ const anchor = (text: string) =>
     .replace(/ /g, '-');
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
+/** A default as the manifest holds it: a word or number as it is, anything else as JSON. */
+const shownDefault = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
 
 function flagUsage(f: ReferenceFlag): string {
   const name = f.char ? `-${f.char}, --${f.name}` : `--${f.name}`;
@@ -95,7 +97,7 @@ function section(bin: string, c: ReferenceCommand): string[] {
   if (args.length) {
     lines.push('| argument | |', '| --- | --- |');
     for (const a of args) {
-      const extra = [a.options?.length ? `one of: ${a.options.join(', ')}` : '', a.default !== undefined ? `default: ${String(a.default)}` : ''].filter(Boolean).join('; ');
+      const extra = [a.options?.length ? `one of: ${a.options.join(', ')}` : '', a.default !== undefined ? `default: ${shownDefault(a.default)}` : ''].filter(Boolean).join('; ');
       lines.push(`| \`${a.name.toUpperCase()}\`${a.required ? '' : ' (optional)'} | ${cell([a.description ?? '', extra ? `(${extra})` : ''].filter(Boolean).join(' '))} |`);
     }
     lines.push('');
@@ -109,7 +111,7 @@ function section(bin: string, c: ReferenceCommand): string[] {
       const extra = [
         f.required ? 'required' : '',
         f.multiple ? 'repeatable' : '',
-        f.type === 'option' && f.default !== undefined ? `default: ${String(f.default)}` : '',
+        f.type === 'option' && f.default !== undefined ? `default: ${shownDefault(f.default)}` : '',
       ]
         .filter(Boolean)
         .join('; ');

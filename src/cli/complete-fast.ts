@@ -31,7 +31,7 @@ async function engine() {
 export async function completeFast(argv: string[]): Promise<void> {
   const words = argv[0] === '--' ? argv.slice(1) : argv;
   try {
-    const manifest = JSON.parse(await readFile(new URL('../../oclif.manifest.json', import.meta.url), 'utf8'));
+    const manifest = JSON.parse(await readFile(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as Parameters<typeof commandsFromManifest>[0];
     const world: LabWorld = {
       labs: () =>
         quickly(

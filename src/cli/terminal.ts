@@ -52,7 +52,7 @@ export function attachTerminal(input: TtyIn, outputs: readonly TtyOut[], rawOutp
     input.setRawMode(true);
     rawOutput();
   }
-  const window = outputs.find((o) => o.isTTY && o.on);
+  const window = outputs.find((o) => o.isTTY && typeof o.on === 'function');
   const listeners: (() => void)[] = [];
   let restored = false;
   return {

@@ -39,7 +39,7 @@ export async function execExitCode(client: EngineClient, id: string, container: 
 async function resizeTerminal(client: EngineClient, id: string, container: string, size: TerminalSize, signal: AbortSignal | undefined): Promise<void> {
   const rows = Math.max(1, Math.floor(size.rows));
   const columns = Math.max(1, Math.floor(size.columns));
-  let lastError: unknown;
+  let lastError: Error | undefined;
   const attempt = async () => {
     try {
       await client.buffered({ method: 'POST', path: `/exec/${enc(id)}/resize`, query: { h: rows, w: columns }, operation: 'resize the terminal of a command in', subject: subjectOf(container), signal });
