@@ -8,9 +8,14 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --deps
 lint_log=$(mktemp /tmp/overlab-lint.XXXXXX)
 trap 'rm -f "$lint_log"' EXIT
-npm run --silent lint >"$lint_log" 2>&1 &
+(
+  start=$SECONDS
+  status=0
+  npm run --silent lint || status=$?
+  printf '\033[1m[test]\033[0m npm run lint: %s s\n' "$((SECONDS - start))"
+  exit "$status"
+) >"$lint_log" 2>&1 &
 lint_pid=$!
-lint_start=$SECONDS
 bash scripts/setup.sh
 bash scripts/install-test-tools.sh
 lint_status=0
@@ -20,5 +25,4 @@ if [ "$lint_status" -ne 0 ]; then
   printf '\033[1m[test]\033[0m npm run lint failed (exit %s): fix what it names above, then run npm test again\n' "$lint_status" >&2
   exit "$lint_status"
 fi
-printf '\033[1m[test]\033[0m lint clean (finished within %s s of starting, beside the set-up)\n' "$((SECONDS - lint_start))" >&2
 npx vitest run --reporter=default "$@"
