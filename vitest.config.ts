@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { setting } from './src/shared/settings.js';
 
 // Test files run side by side, integration files too: each builds labs under names of its own and
 // takes down only those (test/integration/harness.ts: seedAs, downLabs), so several share one
@@ -9,7 +10,7 @@ import { defineConfig } from 'vitest/config';
 // How many files at once: OVERLAB_TEST_WORKERS, else 2 — measured on a 2-core machine, whole
 // suite (unit + integration) in one session: 1 file at a time 714 s, 2 at a time 448 s, 4 at a time
 // 646 s (labs built on both cores by four files thrash: faults and reliability took 3-4× longer).
-const workers = Number(process.env.OVERLAB_TEST_WORKERS ?? 2);
+const workers = setting('testWorkers', 2);
 
 export default defineConfig({
   test: {

@@ -7,4 +7,5 @@ node bin/run.js doctor
 # Three labs at a time: they share nothing (own containers, underlay, lock); on a 2-core machine
 # the labs mostly wait on the engine and the agents' convergence, so three overlap well
 # (OVERLAB_DEMO_PARALLEL=1 runs them one after another).
-node bin/run.js run labs/*.yaml --parallel "${OVERLAB_DEMO_PARALLEL:-3}" --junit overlab-junit.xml "$@"
+parallel=$(node scripts/setting.mjs OVERLAB_DEMO_PARALLEL 3)
+node bin/run.js run labs/*.yaml --parallel "$parallel" --junit overlab-junit.xml "$@"

@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-IMAGE="${OVERLAB_HOST_IMAGE:-overlab/host:test}"
+IMAGE=$(node scripts/setting.mjs OVERLAB_HOST_IMAGE overlab/host:test)
 LABEL="overlab-dev=agent"
 P=agentdev
 PREFIX=/coreos.com/network

@@ -2,6 +2,7 @@
 
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setting } from '../shared/settings.js';
 
 export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
 
@@ -21,7 +22,7 @@ export class FileLogger implements Logger {
   constructor(
     private readonly file: string | null,
     private readonly echo = true,
-    private readonly debugOn = process.env.OVERLAB_AGENT_DEBUG === '1',
+    private readonly debugOn = setting('agentDebug', '0') === '1',
   ) {
     if (file) {
       try {

@@ -13,6 +13,7 @@ import { exitCodeOfSignal, onStopSignals } from './stop-signals.js';
 import { writeError } from './error-output.js';
 import { readLabArgument, type LabArgument } from './lab-argument.js';
 import { listLabs } from '../lab/engine-labs.js';
+import { unknownSettings } from '../shared/settings.js';
 
 /** After Ctrl-C, how long clean-up may take before overlab gives up on it and says so. */
 const CLEANUP_GRACE_MS = 15_000;
@@ -55,6 +56,9 @@ export abstract class BaseCommand<TResult> extends Command {
 
   override async init(): Promise<void> {
     await super.init();
+    for (const { name, closest } of unknownSettings()) {
+      process.stderr.write(`warning: ${name} is not a setting overlab knows${closest ? ` (did you mean ${closest}?)` : ''}; docs/commands.md lists them under "Environment variables"\n`);
+    }
     this.json = this.jsonEnabled();
     this.colours = palette(shouldUseColour({ isTTY: Boolean(process.stdout.isTTY), env: process.env, json: this.json }));
   }

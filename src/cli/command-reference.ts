@@ -43,6 +43,8 @@ export interface ReferenceManifest {
 export interface ReferenceOptions {
   bin: string;
   topics?: Record<string, { description?: string }>;
+  /** Every OVERLAB_* variable (src/shared/settings.ts settingsTable()), as one table at the end. */
+  settings?: { name: string; readBy: string; what: string; defaultText: string; expected: string }[];
 }
 
 const anchor = (text: string) =>
@@ -125,7 +127,22 @@ function section(bin: string, c: ReferenceCommand): string[] {
   return lines;
 }
 
-export function commandReference(manifest: ReferenceManifest, { bin, topics = {} }: ReferenceOptions): string {
+function environment(settings: NonNullable<ReferenceOptions['settings']>): string[] {
+  return [
+    '## Environment variables',
+    '',
+    'Every `OVERLAB_*` variable, read and checked one way (src/shared/settings.ts): unset or empty means the default; any other value must be right, or the command stops with exit 3 naming the variable and a right value. A variable starting with `OVERLAB_` that is not in this table gets a warning (a misspelt name would otherwise do nothing).',
+    '',
+    '| variable | read by | what it sets | default | a right value is |',
+    '| --- | --- | --- | --- | --- |',
+    ...settings.map((s) => `| \`${s.name}\` | ${cell(s.readBy)} | ${cell(s.what)} | ${cell(s.defaultText)} | ${cell(s.expected)} |`),
+    '',
+    'overlab also reads `DOCKER_HOST` and `DOCKER_CONTEXT` (which engine; unix, tcp with TLS, ssh), `DEBUG=overlab*` (stack traces, as `--debug`), `NO_COLOR` / `FORCE_COLOR` and `CI` (colour and progress style) and `XDG_STATE_HOME` (where workshop progress is kept).',
+    '',
+  ];
+}
+
+export function commandReference(manifest: ReferenceManifest, { bin, topics = {}, settings }: ReferenceOptions): string {
   const commands = Object.values(manifest.commands)
     .filter((c) => !c.hidden)
     .sort((a, b) => a.id.localeCompare(b.id));
@@ -143,11 +160,13 @@ export function commandReference(manifest: ReferenceManifest, { bin, topics = {}
     const id = c.id.replace(/:/g, ' ');
     lines.push(`| [\`${bin} ${id}\`](#${anchor(`${bin} ${id}`)}) | ${cell(c.summary ?? '')} |`);
   }
+  if (settings) lines.push('', `Environment variables: [the table at the end](#environment-variables).`);
   lines.push('');
   const topicNames = Object.keys(topics).sort();
   if (topicNames.length) {
     lines.push('Topics: ' + topicNames.map((t) => `\`${bin} ${t}\` — ${topics[t]!.description ?? ''}`).join(' · '), '');
   }
   for (const c of commands) lines.push(...section(bin, c));
+  if (settings) lines.push(...environment(settings));
   return lines.join('\n').replace(/\n+$/, '\n');
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { environmentError } from '../base/errors.js';
 import { HOST_PACKAGES, importChanges } from './host-image.js';
+import { setting } from '../shared/settings.js';
 
 export interface OfflineBuildOptions {
   suite?: string;
@@ -44,7 +45,7 @@ export function mmdebstrapArgs(suite: string, mirror: string): string[] {
 
 export async function buildOffline(runtime: ContainerRuntime, tags: string[], options: OfflineBuildOptions = {}): Promise<void> {
   const suite = options.suite ?? debianSuite();
-  const mirror = options.mirror ?? process.env.OVERLAB_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+  const mirror = options.mirror ?? setting('debianMirror', 'http://deb.debian.org/debian');
   const which = await execa('sh', ['-c', 'command -v mmdebstrap'], { reject: false });
   if (which.exitCode !== 0) {
     throw environmentError('mmdebstrap is not installed', 'install it as root: apt-get install mmdebstrap; then overlab image build again');

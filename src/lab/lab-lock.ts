@@ -14,6 +14,7 @@ import net from 'node:net';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { pollUntil, realClock, type Clock } from '../base/poll.js';
+import { setting } from '../shared/settings.js';
 
 export interface LockHolder {
   pid: number;
@@ -53,15 +54,9 @@ export const DEFAULT_LOCK_WAIT_MS = 5_000;
 /** A verify waits longer for another verify of the same lab: it will end by itself, soon. */
 export const DEFAULT_PROBE_LOCK_WAIT_MS = 120_000;
 
-const WAIT_VARIABLE: Record<LockScope, [name: string, fallback: number]> = {
-  lab: ['OVERLAB_LOCK_WAIT_MS', DEFAULT_LOCK_WAIT_MS],
-  probes: ['OVERLAB_PROBE_LOCK_WAIT_MS', DEFAULT_PROBE_LOCK_WAIT_MS],
-};
-
+/** OVERLAB_LOCK_WAIT_MS or OVERLAB_PROBE_LOCK_WAIT_MS (src/shared/settings.ts): a bad value is exit 3, not the default. */
 export function lockWaitMs(env: Record<string, string | undefined> = process.env, scope: LockScope = 'lab'): number {
-  const [name, fallback] = WAIT_VARIABLE[scope];
-  const value = Number(env[name]);
-  return env[name] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback;
+  return scope === 'lab' ? setting('lockWaitMs', DEFAULT_LOCK_WAIT_MS, env) : setting('probeLockWaitMs', DEFAULT_PROBE_LOCK_WAIT_MS, env);
 }
 
 /** The abstract socket name (leading NUL) of a lab's lock on one engine. */

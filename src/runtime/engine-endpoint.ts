@@ -3,9 +3,9 @@
 // DOCKER_CERT_PATH for tcp://), else DOCKER_CONTEXT, else the current context of the Docker
 // configuration, else the local socket.
 import { join } from 'node:path';
-import { environmentError } from '../base/errors.js';
 import { DEFAULT_CONTEXT, currentContext, dockerConfigDir, readDockerContext } from './docker-context.js';
 import { DEFAULT_SOCKET, parseEngineAddress, type EngineAddress, type EngineTls } from './engine-address.js';
+import { setting } from '../shared/settings.js';
 
 export { DEFAULT_SOCKET };
 
@@ -60,22 +60,12 @@ export interface EngineDeadlines {
   livenessMs: number;
 }
 
-function positiveMs(env: Record<string, string | undefined>, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw environmentError(`${name}=${raw.slice(0, 40)} is not a positive number of milliseconds`, `unset ${name}, or set it to e.g. 10000`);
-  }
-  return value;
-}
-
 export function engineDeadlines(env: Record<string, string | undefined> = process.env): EngineDeadlines {
-  const quickMs = positiveMs(env, 'OVERLAB_ENGINE_TIMEOUT_MS', 10_000);
+  const quickMs = setting('engineTimeoutMs', 10_000, env);
   return {
     quickMs,
-    slowMs: positiveMs(env, 'OVERLAB_ENGINE_SLOW_TIMEOUT_MS', Math.max(quickMs, 60_000)),
-    imageMs: positiveMs(env, 'OVERLAB_ENGINE_IMAGE_TIMEOUT_MS', Math.max(quickMs, 600_000)),
+    slowMs: setting('engineSlowTimeoutMs', Math.max(quickMs, 60_000), env),
+    imageMs: setting('engineImageTimeoutMs', Math.max(quickMs, 600_000), env),
     livenessMs: Math.min(quickMs, 500),
   };
 }

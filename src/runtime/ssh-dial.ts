@@ -9,6 +9,7 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { setting } from '../shared/settings.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -23,7 +24,7 @@ const CONTROL_PERSIST = '10s';
 
 /** A directory only we may use for ControlMaster sockets, or none (then each connection is its own session). */
 function controlDirectory(env: Env): string | undefined {
-  if (env.OVERLAB_SSH_MULTIPLEX === '0') return undefined;
+  if (setting('sshMultiplex', '1', env) === '0') return undefined;
   const uid = process.getuid?.() ?? 0;
   const dir = join(tmpdir(), `overlab-ssh-${uid}`);
   try {
@@ -43,7 +44,8 @@ function controlDirectory(env: Env): string | undefined {
 /** The argv of one ssh connection (no shell: the remote command is constant text). */
 export function sshDialArgv(destination: SshDestination, env: Env = process.env): string[] {
   const argv = ['-o', 'BatchMode=yes', '-T'];
-  if (env.OVERLAB_SSH_CONFIG) argv.push('-F', env.OVERLAB_SSH_CONFIG);
+  const config = setting('sshConfig', undefined, env);
+  if (config) argv.push('-F', config);
   const control = controlDirectory(env);
   if (control) argv.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${join(control, '%C')}`, '-o', `ControlPersist=${CONTROL_PERSIST}`);
   if (destination.port !== undefined) argv.push('-p', String(destination.port));

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { CLI, containersWithLabel, downLabs, overlab, overlabJson, ROOT, seedAs } from './harness.js';
+import { setting } from '../../src/shared/settings.js';
 
 // Copies of seed labs under names of their own (other test files run beside this one); the spec
 // files are written in beforeAll.
@@ -17,7 +18,7 @@ let RACE_SPEC = '';
 const MODEL_LAB = 'r-same-host';
 const VERIFY_LAB = 'r-two-verifies';
 const LABS = [LAB, RACE_LAB, MODEL_LAB, VERIFY_LAB, 'hx-a', 'hx-a-b'];
-const TRIALS = Number(process.env.OVERLAB_TRIALS ?? 5);
+const TRIALS = setting('trials', 5);
 
 interface LsRow {
   lab: string;

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commandReference, type ReferenceManifest } from '../../src/cli/command-reference.js';
+import { settingsTable } from '../../src/shared/settings.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const MANIFEST = new URL('oclif.manifest.json', ROOT);
@@ -35,7 +36,7 @@ describe('every command', () => {
 describe('docs/commands.md', () => {
   it('is what the code says (run `npm run docs:commands` after changing a command)', () => {
     const written = readFileSync(new URL('docs/commands.md', ROOT), 'utf8');
-    expect(written).toBe(commandReference(manifest, { bin: pkg.oclif.bin, topics: pkg.oclif.topics }));
+    expect(written).toBe(commandReference(manifest, { bin: pkg.oclif.bin, topics: pkg.oclif.topics, settings: settingsTable() }));
   });
 
   it('has a section for every visible command and none for hidden ones', () => {
