@@ -7,7 +7,7 @@ import { environmentError } from '../base/errors.js';
 import { isValidCidr } from '../shared/ipv4.js';
 import { loadLabModel, readCompletion } from './lab-files.js';
 import { labState, type LabState } from './lab-state.js';
-import { lockHolder } from './lab-lock.js';
+import { engineLockKey, lockHolder } from './lab-lock.js';
 import { labNotUpError } from './lab-not-up.js';
 
 export interface LabNode {
@@ -76,7 +76,7 @@ export async function openLab(runtime: ContainerRuntime, summary: LabSummary, op
   const [model, marker, holder] = await Promise.all([
     hasSwitch ? loadLabModel(runtime, switchContainer) : undefined,
     hasSwitch ? readCompletion(runtime, switchContainer) : undefined,
-    options.holder === false ? undefined : lockHolder(runtime.endpoint, summary.name),
+    options.holder === false ? undefined : engineLockKey(runtime).then((engine) => lockHolder(engine, summary.name)),
   ]);
   const state = labState({ containers: summary.containers, ...(model ? { model } : {}), ...(marker ? { marker } : {}), ...(holder ? { holder } : {}) });
   return { summary, ...(model ? { model } : {}), state };

@@ -1,8 +1,9 @@
 // One writer per lab across processes. `up`, `down`, `node add|rm`, `fault` and
 // `workshop` hold the lab's lock while they change it; a verify holds its probe lock.
 //
-// The lock is a listening socket in Linux's abstract unix namespace, named after the engine's
-// socket and the lab: binding a name is atomic (a second bind fails with EADDRINUSE) and the
+// The lock is a listening socket in Linux's abstract unix namespace, named after the engine
+// (engineLockKey: its own ID, so every way of reaching one engine — /var/run/docker.sock,
+// /run/docker.sock, a symlink, tcp:// — meets at one lock) and the lab: binding a name is atomic (a second bind fails with EADDRINUSE) and the
 // kernel releases the name the moment its owner dies, SIGKILL included. So there is no stale
 // lock to detect or break (a lock file would need PID + start-time checks and a race-free
 // take-over), nothing to clean up, and no image or container needed (the engine's name
@@ -10,7 +11,9 @@
 // connects to the name and the owner answers with who it is. The namespace belongs to the
 // network namespace, so this serialises every overlab run on the machine against one engine.
 import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import net from 'node:net';
+import { resolve } from 'node:path';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { pollUntil, realClock, type Clock } from '../base/poll.js';
@@ -29,7 +32,7 @@ export interface LabLock {
 }
 
 export interface LockOptions {
-  /** The engine's socket path (locks are per engine). */
+  /** The engine, as engineLockKey() names it (locks are per engine). */
   engine: string;
   lab: string;
   signal: AbortSignal;
@@ -57,6 +60,40 @@ export const DEFAULT_PROBE_LOCK_WAIT_MS = 120_000;
 /** OVERLAB_LOCK_WAIT_MS or OVERLAB_PROBE_LOCK_WAIT_MS (src/shared/settings.ts): a bad value is exit 3, not the default. */
 export function lockWaitMs(env: Record<string, string | undefined> = process.env, scope: LockScope = 'lab'): number {
   return scope === 'lab' ? setting('lockWaitMs', DEFAULT_LOCK_WAIT_MS, env) : setting('probeLockWaitMs', DEFAULT_PROBE_LOCK_WAIT_MS, env);
+}
+
+/** A unix socket's one name: the same file reached by /var/run/docker.sock and /run/docker.sock
+ * (or any symlink) gives one path. Other endpoints (tcp://, ssh://) are kept as they are. */
+export function canonicalEndpoint(endpoint: string): string {
+  if (!endpoint.startsWith('/')) return endpoint;
+  try {
+    return realpathSync(endpoint);
+  } catch {
+    return resolve(endpoint);
+  }
+}
+
+const lockKeys = new WeakMap<ContainerRuntime, Promise<string>>();
+
+/**
+ * What a lab's lock is named after: the engine's own ID (GET /info), which is the same however
+ * the engine is reached; when the engine does not give one (or does not answer — then nothing
+ * can change a lab anyway), its endpoint, canonical. Asked once per runtime.
+ */
+export function engineLockKey(runtime: ContainerRuntime, signal?: AbortSignal): Promise<string> {
+  let key = lockKeys.get(runtime);
+  if (!key) {
+    key = runtime.info(signal ? { signal } : {}).then(
+      (info) => (info.id ? `engine-id:${info.id}` : `endpoint:${canonicalEndpoint(runtime.endpoint)}`),
+      (error: unknown) => {
+        lockKeys.delete(runtime); // an interruption or a hiccup must not stick to the runtime
+        if ((error as { kind?: string } | null)?.kind === 'interrupted') throw error;
+        return `endpoint:${canonicalEndpoint(runtime.endpoint)}`;
+      },
+    );
+    lockKeys.set(runtime, key);
+  }
+  return key;
 }
 
 /** The abstract socket name (leading NUL) of a lab's lock on one engine. */
@@ -165,7 +202,7 @@ export async function acquireLabLock(options: LockOptions): Promise<LabLock> {
 
 /** Run `work` holding the lab's lock on this runtime's engine. */
 export async function withLabLock<T>(runtime: ContainerRuntime, lab: string, signal: AbortSignal, work: () => Promise<T>, options: Partial<LockOptions> = {}): Promise<T> {
-  const lock = await acquireLabLock({ engine: runtime.endpoint, lab, signal, ...options });
+  const lock = await acquireLabLock({ engine: await engineLockKey(runtime, signal), lab, signal, ...options });
   try {
     return await work();
   } finally {

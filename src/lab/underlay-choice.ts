@@ -3,7 +3,7 @@
 // carries the label), so the choice is held — an engine-wide lock, like a lab's — from reading
 // what is taken until this lab's switch has started (or the build has ended).
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import { acquireLabLock } from './lab-lock.js';
+import { acquireLabLock, engineLockKey } from './lab-lock.js';
 import { takenSubnets } from './taken-subnets.js';
 import { findLab } from './engine-labs.js';
 
@@ -22,7 +22,7 @@ export interface UnderlayChoice {
 }
 
 export async function chooseUnderlay(runtime: ContainerRuntime, exceptLab: string, signal: AbortSignal): Promise<UnderlayChoice> {
-  const lock = await acquireLabLock({ engine: runtime.endpoint, lab: UNDERLAY_CHOICE_LOCK, signal, waitMs: UNDERLAY_CHOICE_WAIT_MS });
+  const lock = await acquireLabLock({ engine: await engineLockKey(runtime, signal), lab: UNDERLAY_CHOICE_LOCK, signal, waitMs: UNDERLAY_CHOICE_WAIT_MS });
   try {
     const [taken, existing] = await Promise.all([takenSubnets(runtime, exceptLab, signal), findLab(runtime, exceptLab)]);
     return { taken, ...(existing?.underlay ? { current: existing.underlay } : {}), release: () => lock.release() };

@@ -115,12 +115,13 @@ export class DockerRuntime implements ContainerRuntime {
   async info(options: CallOptions = {}): Promise<EngineInfo> {
     const base = { method: 'GET' as const, operation: 'describe itself', signal: options.signal };
     const [info, version, negotiated] = await Promise.all([
-      this.json<{ ServerVersion?: string; KernelVersion?: string; OperatingSystem?: string }>({ ...base, path: '/info' }),
+      this.json<{ ID?: string; ServerVersion?: string; KernelVersion?: string; OperatingSystem?: string }>({ ...base, path: '/info' }),
       this.json<VersionAnswer>({ ...base, path: '/version' }),
       this.client.negotiatedApiVersion(options.signal ? { signal: options.signal } : {}),
     ]);
     const { kind, version: kindVersion } = engineKind(version);
     return {
+      ...(typeof info.ID === 'string' && info.ID ? { id: info.ID } : {}),
       kind,
       serverVersion: kind === 'podman' ? kindVersion : (info.ServerVersion ?? kindVersion),
       apiVersion: negotiated,

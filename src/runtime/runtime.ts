@@ -115,6 +115,8 @@ export interface NetworkSummary {
 }
 
 export interface EngineInfo {
+  /** The engine's own ID (Docker's /info "ID"): one engine, however it is reached. */
+  id?: string;
   /** Docker, or Podman's Docker-compatible service. */
   kind?: 'docker' | 'podman';
   /** The engine's own version (Docker's or Podman's, not the API's). */

@@ -6,6 +6,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, downLabs, overlab, overlabJson, ROOT, seedAs } from './harness.js';
+import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { withLabLock } from '../../src/lab/lab-lock.js';
 
 const LAB = 'cli-ux';
 const HOST1 = `overlab-${LAB}-host1`;
@@ -151,5 +153,19 @@ describe('logs --follow', () => {
     const deadline = Date.now() + 5_000;
     while ((await processesIn(HOST1, `-F ${body.result.file}`)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await processesIn(HOST1, `-F ${body.result.file}`)).toEqual([]);
+  });
+});
+
+describe('one lab lock per engine', () => {
+  it('however the socket is spelt: /run/docker.sock holds it, a process reaching /var/run/docker.sock waits for it and names the holder', async () => {
+    const holder = new DockerRuntime({ socketPath: '/run/docker.sock' });
+    const viaOtherPath = { DOCKER_HOST: 'unix:///var/run/docker.sock', OVERLAB_LOCK_WAIT_MS: '300' };
+    await withLabLock(holder, 'cli-lock', new AbortController().signal, async () => {
+      const r = await overlab(['down', 'cli-lock'], viaOtherPath);
+      expect(r.exitCode, r.stderr).toBe(3);
+      expect(r.stderr).toContain(`lab "cli-lock" is being changed by another overlab process (pid ${process.pid}`);
+    });
+    const free = await overlab(['down', 'cli-lock'], viaOtherPath);
+    expect(free.exitCode, free.stderr).toBe(0);
   });
 });

@@ -34,6 +34,10 @@ function fakeRuntime(answer: Answer, containers: ContainerSummary[] = []) {
     async list(): Promise<ContainerSummary[]> {
       return containers;
     },
+    // No engine ID: the probe lock is named after this fake's own endpoint.
+    async info() {
+      return { serverVersion: 'fake', apiVersion: '', kernelVersion: '', operatingSystem: '' };
+    },
   } as unknown as ContainerRuntime;
   return { runtime, calls };
 }

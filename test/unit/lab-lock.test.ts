@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { acquireLabLock, heldMessage, lockAddress, lockHolder, lockWaitMs, withLabLock } from '../../src/lab/lab-lock.js';
+import { acquireLabLock, canonicalEndpoint, engineLockKey, heldMessage, lockAddress, lockHolder, lockWaitMs, withLabLock } from '../../src/lab/lab-lock.js';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { manualClock } from '../../src/base/poll.js';
 import { exitCodeFor } from '../../src/base/errors.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
@@ -137,5 +140,63 @@ describe('probe lock', () => {
     expect(lockWaitMs({}, 'probes')).toBe(120_000);
     expect(lockWaitMs({ OVERLAB_PROBE_LOCK_WAIT_MS: '900' }, 'probes')).toBe(900);
     expect(lockWaitMs({ OVERLAB_PROBE_LOCK_WAIT_MS: '900' })).toBe(5_000);
+  });
+});
+
+describe('one lock per engine, however it is reached', () => {
+  /** A fake engine behind this endpoint; `id` is what its /info says. */
+  const reached = (endpoint: string, id: string | undefined, fails = false) => {
+    const runtime = new FakeRuntime();
+    Object.defineProperty(runtime, 'endpoint', { value: endpoint });
+    const info = runtime.info.bind(runtime);
+    runtime.info = async (options) => {
+      if (fails) throw Object.assign(new Error('no engine'), { kind: 'environment' });
+      return { ...(await info(options)), ...(id ? { id } : {}) };
+    };
+    return runtime;
+  };
+
+  it('names the lock after the engine\'s own ID: two socket spellings and a tcp address meet at one lock', async () => {
+    const id = `ID-${randomUUID()}`;
+    const a = reached('/var/run/docker.sock', id);
+    const b = reached('/run/docker.sock', id);
+    const c = reached('tcp://127.0.0.1:2375', id);
+    expect(await engineLockKey(a)).toBe(`engine-id:${id}`);
+    expect(await engineLockKey(b)).toBe(await engineLockKey(a));
+    expect(await engineLockKey(c)).toBe(await engineLockKey(a));
+    let entered: () => void = () => undefined;
+    let leave: () => void = () => undefined;
+    const inside = new Promise<void>((r) => (entered = r));
+    const first = withLabLock(a, 'demo', signal(), () => (entered(), new Promise<void>((r) => (leave = r))));
+    await inside;
+    await expect(withLabLock(b, 'demo', signal(), async () => 'in', { waitMs: 0 })).rejects.toThrow(/is being changed by another overlab process/);
+    await expect(withLabLock(c, 'demo', signal(), async () => 'in', { waitMs: 0 })).rejects.toThrow(/is being changed by another overlab process/);
+    leave();
+    await first;
+    expect(await withLabLock(b, 'demo', signal(), async () => 'in', { waitMs: 0 })).toBe('in');
+  });
+
+  it('asks the engine once per runtime', async () => {
+    const a = reached('/var/run/docker.sock', 'X');
+    await engineLockKey(a);
+    await engineLockKey(a);
+    expect(a.calls.filter((c) => c.method === 'info')).toHaveLength(1);
+  });
+
+  it('without an ID (or an answer) falls back to the socket\'s real path: a symlinked spelling is the same socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overlab-lock-key-'));
+    try {
+      writeFileSync(join(dir, 'docker.sock'), '');
+      symlinkSync(dir, join(dir, 'run-link'));
+      expect(canonicalEndpoint(join(dir, 'run-link', 'docker.sock'))).toBe(join(dir, 'docker.sock'));
+      expect(canonicalEndpoint(`${dir}/./docker.sock`)).toBe(join(dir, 'docker.sock'));
+      expect(canonicalEndpoint('ssh://me@host')).toBe('ssh://me@host');
+      const viaLink = reached(join(dir, 'run-link', 'docker.sock'), undefined);
+      const silent = reached(join(dir, 'docker.sock'), undefined, true);
+      expect(await engineLockKey(viaLink)).toBe(`endpoint:${join(dir, 'docker.sock')}`);
+      expect(await engineLockKey(silent)).toBe(await engineLockKey(viaLink));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
