@@ -14,7 +14,8 @@ export interface SpecIssue {
 
 /** `labs/x.yaml:12:9 hosts[1].pods[0].name: "…" is 25 characters; … Use a shorter name.` */
 export function formatIssue(issue: SpecIssue): string {
-  const where = `${issue.file}:${issue.line}:${issue.col}`;
+  // Line 0 is the file as a whole (not found, a FIFO, too large): no position to give.
+  const where = issue.line > 0 ? `${issue.file}:${issue.line}:${issue.col}` : issue.file;
   const text = issue.hint ? `${issue.message} ${issue.hint}` : issue.message;
   return issue.path ? `${where} ${issue.path}: ${text}` : `${where}: ${text}`;
 }

@@ -309,7 +309,7 @@ describe('SpecError', () => {
     ).toBe(
       'labs/x.yaml:12:9 hosts[1].pods[0].name: "pod-with-a-very-long-name" is 25 characters; Linux interface and namespace names are at most 15. Use a shorter name.',
     );
-    expect(formatIssue({ file: 'a.yaml', line: 0, col: 0, path: '', message: 'file not found.' })).toBe('a.yaml:0:0: file not found.');
+    expect(formatIssue({ file: 'a.yaml', line: 0, col: 0, path: '', message: 'file not found.' })).toBe('a.yaml: file not found.');
   });
 });
 
