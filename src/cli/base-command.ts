@@ -4,6 +4,9 @@
 import { Command, Flags } from '@oclif/core';
 import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
+import { RoutedRuntime } from '../runtime/routed-runtime.js';
+import { parseEngineFlag, runtimeForEngine, type EngineReach } from '../runtime/engine-runtime.js';
+import type { LabSpec } from '../lab-spec/lab-spec.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { palette, shouldUseColour, type Palette } from '../text/colour.js';
 import { terminalSafeKeepingColour } from '../text/terminal-text.js';
@@ -27,6 +30,8 @@ export abstract class BaseCommand<TResult> extends Command {
   protected json = false;
   protected colours: Palette = palette(false);
   private runtimeInstance?: ContainerRuntime;
+  /** Set by a command that builds a lab on engines its spec names (up, run). */
+  protected runtimeOverride?: ContainerRuntime;
   /** One controller per command: Ctrl-C aborts it, so `up` can still tear down. */
   protected readonly abort = new AbortController();
   /** Exit code to use after a successful run (verify sets 1 when a check failed). */
@@ -40,9 +45,44 @@ export abstract class BaseCommand<TResult> extends Command {
   protected quietInterrupt = false;
   private stopSignal?: StopSignal;
 
+  /** The command's engine (DOCKER_HOST, a context, …). A lab read through it that names more
+   * engines makes it reach those too: calls go to the engine holding their container. */
   protected get runtime(): ContainerRuntime {
-    this.runtimeInstance ??= new DockerRuntime({ signal: this.abort.signal });
+    if (this.runtimeOverride) return this.runtimeOverride;
+    this.runtimeInstance ??= new RoutedRuntime([{ name: '', runtime: new DockerRuntime({ signal: this.abort.signal }) }], (engine) => this.engineRuntime(engine));
     return this.runtimeInstance;
+  }
+
+  /** One engine a lab or a flag names, with this command's Ctrl-C. */
+  protected engineRuntime(engine: EngineReach): ContainerRuntime {
+    return runtimeForEngine(engine, { signal: this.abort.signal });
+  }
+
+  /** The runtime a spec is built with: the command's engine, or the spec's `engines:` with the
+   * `--engine NAME=ENDPOINT` flags added (a flag naming a spec's engine replaces its address).
+   * Two or more engines spread the lab (spec.engines is set); exactly one is simply its engine. */
+  protected specRuntime(spec: LabSpec, engineFlags: readonly string[] = []): ContainerRuntime {
+    const merged = [...(spec.engines ?? [])];
+    for (const flag of engineFlags.map(parseEngineFlag)) {
+      const at = merged.findIndex((e) => e.name === flag.name);
+      if (at >= 0) merged[at] = { ...(merged[at]!.address ? { address: merged[at]!.address } : {}), ...flag };
+      else merged.push(flag);
+    }
+    if (merged.length === 0) return this.runtime;
+    if (merged.length === 1) {
+      delete spec.engines;
+      return new RoutedRuntime([{ name: merged[0]!.name, runtime: this.engineRuntime(merged[0]!) }], (engine) => this.engineRuntime(engine));
+    }
+    spec.engines = merged;
+    return this.labEnginesRuntime(merged);
+  }
+
+  /** The runtime a lab with several engines is built with: its first engine is the primary. */
+  protected labEnginesRuntime(engines: EngineReach[]): RoutedRuntime {
+    return new RoutedRuntime(
+      engines.map((e) => ({ name: e.name, runtime: this.engineRuntime(e) })),
+      (engine) => this.engineRuntime(engine),
+    );
   }
 
   /** A `<lab|spec>` argument; errors list the labs that are up. */

@@ -32,7 +32,10 @@ export default class Down extends BaseCommand<DownResult[]> {
       return results.map((r) => (r as PromiseFulfilledResult<DownResult>).value);
     }
     if (!args.lab) throw inputError('name a lab (or a spec file), or pass --all', 'overlab ls shows the labs that are up');
-    this.labInScope = labNameOf(await this.readLabArgument(args.lab));
+    const arg = await this.readLabArgument(args.lab);
+    // A spec names its engines: down reaches them even when the lab's model is gone.
+    if (arg.kind === 'spec' && arg.spec.engines?.length) this.runtimeOverride = this.specRuntime(arg.spec);
+    this.labInScope = labNameOf(arg);
     const result = await this.downLocked(this.labInScope);
     if (result.removed.length === 0) this.othersUp = (await listLabs(this.runtime)).map((l) => l.name);
     return [result];

@@ -37,6 +37,10 @@ export default class Run extends BaseCommand<RunResult> {
       min: 1,
       max: 64,
     }),
+    engine: Flags.string({
+      description: 'NAME=ENDPOINT: an engine for every lab of this run (unix://, tcp://, ssh:// or a Docker context name), added to each spec\'s engines:. Two or more engines spread each lab, hosts dealt out in spec order.',
+      multiple: true,
+    }),
   };
 
   protected async execute(): Promise<RunResult> {
@@ -53,7 +57,7 @@ export default class Run extends BaseCommand<RunResult> {
     await eachLimited(jobs, parallel, async (job) => {
       for (const { spec, i } of job) {
         if (this.abort.signal.aborted) throw interruptedError();
-        reports[i] = await this.runOne(spec, flags.keep, parallel > 1);
+        reports[i] = await this.runOne(spec, flags.keep, parallel > 1, flags.engine ?? []);
       }
     });
     const done = reports as VerifyReport[];
@@ -64,14 +68,16 @@ export default class Run extends BaseCommand<RunResult> {
 
   /** up → verify → down of one lab, holding its lock. With `tagged`, every progress line names the
    * lab (labs run at the same time) and the up phases print one line each instead of listr2's. */
-  private async runOne(spec: LabSpec, keep: boolean, tagged: boolean): Promise<VerifyReport> {
+  private async runOne(spec: LabSpec, keep: boolean, tagged: boolean, engineFlags: readonly string[] = []): Promise<VerifyReport> {
     const signal = this.abort.signal;
+    // The spec's engines (and --engine): this lab's own runtime.
+    const runtime = this.specRuntime(spec, engineFlags);
     const tag = tagged ? `${this.colours.bold(spec.name)} ` : '';
     this.labInScope = spec.name;
     const headline = tagged ? `${tag}▶ up` : this.colours.bold(`\n▶ ${spec.name}`);
     const show = listrProgress(tagged ? 'silent' : rendererFromProcess(this.json));
     return upLab(
-      this.runtime,
+      runtime,
       {
         name: spec.name,
         resolve: ({ taken }) => resolveLab(spec, { takenSubnets: taken }),
@@ -88,14 +94,14 @@ export default class Run extends BaseCommand<RunResult> {
       async ({ lab, durationMs }) => {
         try {
           if (tagged) this.note(`${tag}${this.colours.green('✓')} up (${(durationMs / 1000).toFixed(1)} s), verifying`);
-          return await verifyLab(this.runtime, lab, lab.checks, {
+          return await verifyLab(runtime, lab, lab.checks, {
             signal,
             onResult: (r) => {
               this.note(tag + progressLine(r, this.colours));
             },
           });
         } finally {
-          if (!keep || signal.aborted) await rollbackLab(this.runtime, lab.name);
+          if (!keep || signal.aborted) await rollbackLab(runtime, lab.name);
         }
       },
     );

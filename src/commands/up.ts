@@ -25,18 +25,27 @@ export default class Up extends BaseCommand<UpResult> {
   static override summary = 'Build a lab from its spec: containers, underlay, bridges, veth pairs, pods, routes.';
   static override description =
     'The switch starts first, then every node in parallel, each wired by one exec of argv commands (no shell reads any value). A failure or Ctrl-C in the middle removes everything this run made. A lab that is already up and whole from the same spec is left alone; one that is only partly there, degraded or from another spec is reported (--recreate rebuilds it). One process at a time changes a lab: a second waits briefly, then says who holds it. --dry-run prints the exact commands instead.';
-  static override examples = ['<%= config.bin %> up labs/same-host.yaml', '<%= config.bin %> up labs/host-gw.yaml --dry-run'];
+  static override examples = [
+    '<%= config.bin %> up labs/same-host.yaml',
+    '<%= config.bin %> up labs/host-gw.yaml --dry-run',
+    '<%= config.bin %> up flannel-vxlan --engine a=unix:///var/run/docker.sock --engine b=ssh://me@10.0.0.2',
+  ];
   static override args = { spec: Args.string({ description: 'Path to a lab spec (YAML), or the name of a bundled lab (`overlab labs`).', required: true }) };
   static override flags = {
     'dry-run': Flags.boolean({ description: 'Print the commands per container, as you could type them; change nothing.', default: false }),
     recreate: Flags.boolean({ description: 'If the lab is already up (whole or not), take it down first.', default: false }),
     image: Flags.string({ description: 'Host image to use (default: the spec\'s, else overlab/host:latest).' }),
+    engine: Flags.string({
+      description: 'NAME=ENDPOINT: an engine for this run (unix://, tcp://, ssh:// or a Docker context name), added to the spec\'s engines: (or replacing one of the same name). Two or more engines spread the lab, hosts dealt out in spec order.',
+      multiple: true,
+    }),
   };
 
   protected async execute(): Promise<UpResult> {
     const { args, flags } = await this.parse(Up);
     const spec = await loadLabSpec(specFileFor(args.spec));
     this.labInScope = spec.name;
+    this.runtimeOverride = this.specRuntime(spec, flags.engine ?? []);
     const started = Date.now();
     const image = flags.image;
     const resolve = (taken: string[], current?: string) => resolveLab(spec, { takenSubnets: taken, ...(current ? { currentUnderlay: current } : {}), ...(image ? { image } : {}) });

@@ -14,6 +14,9 @@ import { markComplete, saveLabModel } from '../lab/lab-files.js';
 import { cniPhases } from '../deploy/cni-phase.js';
 import { proxyModePhases, servicePhases } from '../deploy/service-phase.js';
 import { newRunId } from './run-id.js';
+import { prepareEngines } from '../deploy/engine-stitch.js';
+import { RoutedRuntime } from '../runtime/routed-runtime.js';
+import { InternalError } from '../base/errors.js';
 
 export interface UpPhase {
   title: string;
@@ -29,6 +32,7 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
   const specs = containerSpecs(lab, run);
   const fingerprint = labFingerprint(lab); // of the plan, before CNI fills in what the kernel chose
   return [
+    ...enginesPhase(runtime, lab, run),
     {
       title: `Check the host image ${lab.image} and that no other container holds this lab's names`,
       async run(signal) {
@@ -149,4 +153,18 @@ export function collisionError(lab: string, collisions: NameCollision[]): Overla
       ? `container names are overlab-<lab>-<node>: rename the lab or the node so the names differ, or remove the other lab first (\`overlab down ${first.ownerLab}\`)`
       : `container names are overlab-<lab>-<node>: rename the lab or the node, or remove that container yourself if it is not needed`,
   );
+}
+
+/** A lab across engines: every engine reached, the image on each, the machines' addresses and
+ * the MTU the tunnels leave (src/deploy/engine-stitch.ts), before anything of the lab exists. */
+function enginesPhase(runtime: ContainerRuntime, lab: ResolvedLab, run: string): UpPhase[] {
+  const engines = lab.engines ?? [];
+  if (engines.length === 0) return [];
+  if (!(runtime instanceof RoutedRuntime)) throw new InternalError('a lab with several engines needs the routed runtime');
+  return [
+    {
+      title: `Reach the ${engines.length} engines (${engines.map((e) => e.name).join(', ')}), put ${lab.image} on each that lacks it, find each machine's address and the MTU the tunnels leave`,
+      run: (signal) => prepareEngines(runtime, lab, run, signal),
+    },
+  ];
 }

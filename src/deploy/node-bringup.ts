@@ -10,6 +10,8 @@ import { etcdNode } from '../plan/overlay.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { compilePlan, runPlan, type CompiledPlan } from './run-steps.js';
 import { startEtcd } from './etcd-node.js';
+import { stitchSwitches } from './engine-stitch.js';
+import { LABEL_RUN } from '../plan/container-names.js';
 
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw interruptedError();
@@ -79,9 +81,37 @@ export async function bringUpLab(runtime: ContainerRuntime, lab: ResolvedLab, si
   const plans = renderNodePlans(lab).map(compilePlan);
   const specs = options.specs ?? containerSpecs(lab);
   const specOf = (container: string) => specs.find((s) => s.name === container)!;
+  if (lab.engines?.length) return bringUpAcrossEngines(runtime, lab, signal, specs, plans, options);
   const underlay = startSwitch(runtime, specOf(lab.underlay.switchContainer), switchPlan, signal, options.onSwitchStarted);
   const nodes = plans.map((plan) => bringUpNode(runtime, lab, specOf(plan.container), plan, underlay, signal));
   const all = await Promise.allSettled([underlay.netnsFile, underlay.bridged, ...nodes]);
+  const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Several engines: a switch on each (the primary's holds the model), the tunnels between them
+ * once every bridge exists, and each node cabled to its own engine's switch. */
+async function bringUpAcrossEngines(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, specs: ContainerSpec[], plans: CompiledPlan[], options: BringUpOptions): Promise<void> {
+  const engines = lab.engines!;
+  const specOf = (container: string) => specs.find((s) => s.name === container)!;
+  const switches = new Map(
+    engines.map((e, i) => {
+      const plan = compilePlan({ ...renderSwitchPlan(lab), container: e.switchContainer, node: i === 0 ? 'switch' : `switch on ${e.name}` });
+      return [e.name, startSwitch(runtime, specOf(e.switchContainer), plan, signal, i === 0 ? options.onSwitchStarted : undefined)] as const;
+    }),
+  );
+  const run = specOf(lab.underlay.switchContainer).labels[LABEL_RUN];
+  const stitched = (async () => {
+    const files = new Map<string, string>();
+    for (const [name, sw] of switches) {
+      files.set(name, await sw.netnsFile);
+      await sw.bridged;
+    }
+    await stitchSwitches(runtime, lab, files, run, signal);
+  })();
+  const engineOfNode = new Map([...lab.hosts, ...lab.externals].map((n) => [n.container, n.engine ?? engines[0]!.name]));
+  const nodes = plans.map((plan) => bringUpNode(runtime, lab, specOf(plan.container), plan, switches.get(engineOfNode.get(plan.container)!)!, signal));
+  const all = await Promise.allSettled([...[...switches.values()].flatMap((sw) => [sw.netnsFile, sw.bridged]), stitched, ...nodes]);
   const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -3,7 +3,7 @@
 // once, like a compiler — without a malformed part causing follow-on errors elsewhere: a broken
 // declaration is left out (a hole), and its name is remembered so references to it stay quiet.
 import type { ErrorObject } from 'ajv';
-import type { RawCheck, RawFault, RawHost, RawLab, RawNetwork, RawNode, RawPod, RawService } from './lab-schema.js';
+import type { RawCheck, RawEngine, RawFault, RawHost, RawLab, RawNetwork, RawNode, RawPod, RawService } from './lab-schema.js';
 import { noGaps, type ScopeGaps } from './spec-scope.js';
 import { pointerToPath } from './schema-issues.js';
 import type { PathSeg } from './yaml-source.js';
@@ -25,6 +25,8 @@ export interface DraftLab {
   proxyMode?: RawLab['proxyMode'];
   serviceCIDR?: string;
   services?: (RawService | undefined)[];
+  engines?: Record<string, RawEngine | undefined>;
+  stitch?: RawLab['stitch'];
 }
 
 export interface Draft {

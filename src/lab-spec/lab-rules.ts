@@ -12,6 +12,7 @@ import { checkGateway, checkHosts, checkNames, checkServePorts, checkUnderlayIps
 import type { CheckSpec, FaultSpec, LabSpec } from './lab-spec.js';
 import { checkNetworks, checkUnderlaySubnet } from './network-rules.js';
 import { checkPodAttach } from './pod-attach-rules.js';
+import { checkEngines } from './engine-rules.js';
 import { RuleState } from './rule-state.js';
 import { checkServices } from './service-rules.js';
 import { formatPath, type PathSeg, type SpecSource } from './yaml-source.js';
@@ -28,6 +29,7 @@ export function checkLab(draft: Draft, src: SpecSource, file: string, kinds: Lab
   checkPodAttach(st);
   checkServePorts(st);
   const services = checkServices(st, hosts);
+  checkEngines(st);
   const scope = new SpecScope(
     src,
     st.issues,

@@ -53,6 +53,10 @@ const nodeName = define(
     description: `A host or external node name: ${NAME_RULES.node.rule} (it also names the node's port on the underlay switch); not ${Object.keys(RESERVED_NODE_NAMES).join(', ')} (overlab's own).`,
   }),
 );
+const engineName = define(
+  'engineName',
+  T.String({ pattern: NAME_RULES.node.schemaPattern, maxLength: NAME_RULES.node.maxBytes, description: `An engine name: ${NAME_RULES.node.rule} (the name of that engine's switch container, overlab-<lab>-switch-<engine>).` }),
+);
 /** A node a fault may name: hosts and external nodes, and overlab's own etcd node. */
 const memberName = define('memberName', nameSchema('node', `A lab node: a host, an external node, or etcd (${NAME_RULES.node.rule}).`));
 const podName = define('podName', nameSchema('pod', `A pod name: ${NAME_RULES.pod.rule} (it names the pod's network namespace).`));
@@ -320,8 +324,20 @@ const host = T.Object(
     underlayIp: T.Optional(ipv4("This host's address on the underlay; allocated when absent. Must lie inside underlay.subnet.")),
     pods: T.Optional(T.Array(pod, { description: 'Pods (network namespaces) in this host: a name, or a mapping with name, ip and network.' })),
     podAttach: T.Optional(podAttach("How this host attaches its pods (default: the network's podAttach).")),
+    engine: T.Optional(engineName('The engine (a name under engines:) this host runs on; without it hosts are dealt out over the engines in spec order.')),
   },
   { additionalProperties: false, description: 'One host.' },
+);
+
+const engine = T.Object(
+  {
+    host: T.Optional(T.String({ minLength: 1, maxLength: 300, pattern: '^(unix|tcp|ssh)://[^\\s]+$', description: 'How to reach the engine, as DOCKER_HOST says it: unix:///path, tcp://host:port (with certPath for mutual TLS) or ssh://user@host[:port].' })),
+    context: T.Optional(T.String({ minLength: 1, maxLength: 200, pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$', description: 'A Docker context (docker context ls) that says how to reach the engine.' })),
+    address: T.Optional(ipv4("The engine machine's address that the other engines reach it at (the tunnels' end); default: the host of a tcp:// or ssh:// address, else the machine's only global IPv4 address.")),
+    certPath: T.Optional(T.String({ minLength: 1, maxLength: 1000, description: 'For tcp://: a directory with ca.pem, cert.pem and key.pem (as DOCKER_CERT_PATH); default: DOCKER_CERT_PATH when DOCKER_TLS_VERIFY is set.' })),
+    tlsVerify: T.Optional(T.Boolean({ description: "For tcp:// with certPath: check the engine's certificate against ca.pem (default true)." })),
+  },
+  { additionalProperties: false, description: 'One engine (a machine running Docker or Podman): exactly one of host or context.' },
 );
 
 const externalNode = T.Object(
@@ -331,6 +347,7 @@ const externalNode = T.Object(
       description: 'outside: a plain machine on the underlay; router: forwards traffic and can be the underlay gateway.',
     }),
     underlayIp: T.Optional(ipv4("This node's address on the underlay; allocated when absent.")),
+    engine: T.Optional(engineName('The engine (a name under engines:) this node runs on; default: the first.')),
   },
   { additionalProperties: false, description: 'One external node.' },
 );
@@ -392,6 +409,25 @@ export const LabSchema = T.Object(
         { additionalProperties: false, description: 'The underlay network that connects hosts and external nodes (a bridge in the lab\'s switch container).' },
       ),
     ),
+    engines: T.Optional(
+      T.Unsafe<Record<string, Static<typeof engine>>>({
+        type: 'object',
+        propertyNames: { $ref: '#/definitions/engineName' },
+        additionalProperties: plain(engine),
+        minProperties: 1,
+        maxProperties: 16,
+        description: 'The engines (machines) the lab spreads over, by name; the first is the primary (it holds the lab\'s model and lock, etcd and the external nodes). Hosts without engine: are dealt out in spec order. One switch per engine, joined by VXLAN tunnels.',
+      }),
+    ),
+    stitch: T.Optional(
+      T.Object(
+        {
+          port: T.Optional(T.Integer({ minimum: 1, maximum: 65535, default: 14789, description: 'UDP port of the VXLAN tunnels between engines (default 14789).' })),
+          vni: T.Optional(T.Integer({ minimum: 1, maximum: 16777215, description: "VNI of the tunnels between engines (default: derived from the lab's name)." })),
+        },
+        { additionalProperties: false, description: 'The VXLAN tunnels that join the engines\' switches into one underlay.' },
+      ),
+    ),
     hosts: T.Array(host, { minItems: 1, maxItems: MAX_HOSTS, description: `The hosts (one container each) on the underlay; 1 to ${MAX_HOSTS} (bench/scale.mjs measures ${MAX_HOSTS} on a 2-core machine).` }),
     nodes: T.Optional(
       T.Array(externalNode, { maxItems: 64, description: 'External nodes on the underlay: a machine "outside" the cluster, or a router.' }),
@@ -426,6 +462,7 @@ export type RawHost = Static<typeof host>;
 export type RawPod = Exclude<Static<typeof pod>, string>;
 export type RawNode = Static<typeof externalNode>;
 export type RawService = Static<typeof service>;
+export type RawEngine = Static<typeof engine>;
 export type RawPing = Static<ReturnType<typeof ping>>;
 
 export const SCHEMA_ID = 'https://github.com/overlab/overlab/schema/lab.schema.json';

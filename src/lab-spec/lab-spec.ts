@@ -78,6 +78,8 @@ export interface ServicesSpec {
 
 export interface HostSpec {
   name: string;
+  /** The engine it runs on (a name in LabSpec.engines); default: dealt out in spec order. */
+  engine?: string;
   /** Per-network fixed subnet, keyed by PodNetworkSpec.name; missing entries are allocated. */
   subnets: Record<string, string>;
   underlayIp?: string;
@@ -90,6 +92,8 @@ export interface ExternalNodeSpec {
   name: string;
   role: ExternalRole;
   underlayIp?: string;
+  /** The engine it runs on (a name in LabSpec.engines); default: the first. */
+  engine?: string;
 }
 
 export interface UnderlaySpec {
@@ -210,6 +214,24 @@ export interface FaultCommon {
  * The kinds are src/faults/fault-kinds.ts. */
 export type FaultSpec = FaultCommon & KindEntry;
 
+/** One engine of a lab spread over several machines. Exactly one of host or context. */
+export interface EngineSpec {
+  name: string;
+  /** unix://, tcp:// or ssh:// */
+  host?: string;
+  context?: string;
+  /** The IPv4 address the other engines reach this one's machine at. */
+  address?: string;
+  certPath?: string;
+  tlsVerify?: boolean;
+}
+
+/** The VXLAN tunnels between engines' switches. */
+export interface StitchSpec {
+  port?: number;
+  vni?: number;
+}
+
 export interface LabSpec {
   name: string; // [a-z0-9][a-z0-9-]*, used in container names
   description?: string;
@@ -224,4 +246,7 @@ export interface LabSpec {
   faults?: FaultSpec[];
   /** Kubernetes Services (absent when the spec has neither services nor proxyMode). */
   services?: ServicesSpec;
+  /** Several engines (machines), the first the primary; absent: the one engine of the command. */
+  engines?: EngineSpec[];
+  stitch?: StitchSpec;
 }

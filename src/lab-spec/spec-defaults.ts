@@ -1,8 +1,8 @@
 // Model building: the checked draft of a spec → the typed LabSpec, with every default applied.
 // No validation here (src/lab-spec/lab-rules.ts does that); these functions only say what a spec means.
 import type { DraftHost, DraftLab } from './draft.js';
-import type { RawNetwork, RawNode } from './lab-schema.js';
-import type { Backend, CheckSpec, ExternalNodeSpec, FaultSpec, HostSpec, LabSpec, PodNetworkSpec, PodSpec, ServicesSpec } from './lab-spec.js';
+import type { RawEngine, RawNetwork, RawNode } from './lab-schema.js';
+import type { Backend, CheckSpec, EngineSpec, ExternalNodeSpec, FaultSpec, HostSpec, LabSpec, PodNetworkSpec, PodSpec, ServicesSpec } from './lab-spec.js';
 
 export const DEFAULT_POD_CIDR = '172.16.0.0/16';
 export const DEFAULT_SUBNET_LEN = 24;
@@ -46,6 +46,7 @@ export function rawNetworks(lab: DraftLab): { single: boolean; raws: (RawNetwork
 export function hostSpec(raw: DraftHost, firstNetwork: string, multi: boolean): HostSpec {
   const host: HostSpec = { name: raw.name, subnets: {}, pods: [] };
   if (raw.underlayIp !== undefined) host.underlayIp = raw.underlayIp;
+  if (raw.engine !== undefined) host.engine = raw.engine;
   if (raw.podAttach !== undefined) host.podAttach = raw.podAttach;
   if (raw.subnet !== undefined && !multi) host.subnets[firstNetwork] = raw.subnet;
   for (const [net, cidr] of Object.entries(raw.subnets ?? {})) host.subnets[net] = cidr;
@@ -67,6 +68,7 @@ export function podSpec(raw: string | { name: string; ip?: string; network?: str
 export function externalSpec(raw: RawNode): ExternalNodeSpec {
   const spec: ExternalNodeSpec = { name: raw.name, role: raw.role };
   if (raw.underlayIp !== undefined) spec.underlayIp = raw.underlayIp;
+  if (raw.engine !== undefined) spec.engine = raw.engine;
   return spec;
 }
 
@@ -90,5 +92,18 @@ export function labSpec(
   if (lab.image !== undefined) spec.image = lab.image;
   if (lab.underlay?.subnet !== undefined) spec.underlay.subnet = lab.underlay.subnet;
   if (lab.underlay?.gateway !== undefined) spec.underlay.gateway = lab.underlay.gateway;
+  if (lab.engines !== undefined) spec.engines = engineSpecs(lab.engines);
+  if (lab.stitch !== undefined) spec.stitch = { ...lab.stitch };
   return spec;
+}
+
+/** `engines:` in spec order (YAML mappings keep it), the first the primary. */
+export function engineSpecs(raw: Record<string, RawEngine | undefined>): EngineSpec[] {
+  return Object.entries(raw)
+    .filter((e): e is [string, RawEngine] => e[1] !== undefined && e[1] !== null)
+    .map(([name, e]) => {
+      const spec: EngineSpec = { name };
+      for (const key of ['host', 'context', 'address', 'certPath', 'tlsVerify'] as const) if (e[key] !== undefined) (spec as unknown as Record<string, unknown>)[key] = e[key];
+      return spec;
+    });
 }

@@ -9,6 +9,7 @@ import { loadLabModel, readCompletion } from './lab-files.js';
 import { labState, type LabState } from './lab-state.js';
 import { engineLockKey, lockHolder } from './lab-lock.js';
 import { labNotUpError } from './lab-not-up.js';
+import { RoutedRuntime } from '../runtime/routed-runtime.js';
 
 export interface LabNode {
   name: string;
@@ -78,7 +79,18 @@ export async function openLab(runtime: ContainerRuntime, summary: LabSummary, op
     hasSwitch ? readCompletion(runtime, switchContainer) : undefined,
     options.holder === false ? undefined : engineLockKey(runtime).then((engine) => lockHolder(engine, summary.name)),
   ]);
-  const state = labState({ containers: summary.containers, ...(model ? { model } : {}), ...(marker ? { marker } : {}), ...(holder ? { holder } : {}) });
+  // A lab across engines: its model named the others (now reachable); look at every engine.
+  let lost: { engine: string; endpoint: string; why: string }[] = [];
+  if (model?.engines && model.engines.length > 1 && runtime instanceof RoutedRuntime && runtime.named.length > 1) {
+    const across = await Promise.allSettled(runtime.named.map(async (e) => ({ name: e.name, found: await e.runtime.list({ [LABEL_LAB]: summary.name }) })));
+    const found = across.flatMap((r) => (r.status === 'fulfilled' ? r.value.found : []));
+    lost = runtime.named.flatMap((e, i) => {
+      const r = across[i]!;
+      return r.status === 'rejected' ? [{ engine: e.name, endpoint: e.runtime.endpoint, why: r.reason instanceof Error ? r.reason.message : String(r.reason) }] : [];
+    });
+    summary = groupLabs(found)[0] ?? summary;
+  }
+  const state = labState({ containers: summary.containers, ...(model ? { model } : {}), ...(marker ? { marker } : {}), ...(holder ? { holder } : {}), ...(lost.length ? { lost } : {}) });
   return { summary, ...(model ? { model } : {}), state };
 }
 

@@ -1,6 +1,7 @@
 // The lab's own record inside its switch container: the resolved model (lab.json, the current
 // members) and the completion marker `up` writes last. Both go through the engine's archive API:
 // no process is started, and a model of any size never touches a label or an HTTP header.
+import { adoptLab } from '../runtime/routed-runtime.js';
 import type { CallOptions, ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LAB_COMPLETE_FILE, LAB_MODEL_FILE, LAB_STATE_DIR } from '../plan/container-names.js';
@@ -69,7 +70,10 @@ export async function saveLabModel(runtime: ContainerRuntime, lab: ResolvedLab, 
 
 export async function loadLabModel(runtime: ContainerRuntime, switchContainer: string, options: CallOptions = {}): Promise<ResolvedLab | undefined> {
   const model = await readStateFile<ResolvedLab>(runtime, switchContainer, LAB_MODEL_FILE, options);
-  return model && typeof model.name === 'string' && Array.isArray(model.hosts) ? model : undefined;
+  if (!(model && typeof model.name === 'string' && Array.isArray(model.hosts))) return undefined;
+  // A lab across engines: the command reaches its other engines from here on.
+  adoptLab(runtime, model);
+  return model;
 }
 
 export async function markComplete(runtime: ContainerRuntime, lab: ResolvedLab, marker: CompletionMarker, options: CallOptions = {}): Promise<void> {

@@ -25,6 +25,8 @@ export interface LabState {
 
 export interface LabStateInput {
   containers: ContainerSummary[];
+  /** Engines of a lab across engines that did not answer (their containers are unknown). */
+  lost?: { engine: string; endpoint: string; why: string }[];
   model?: ResolvedLab;
   marker?: CompletionMarker;
   holder?: LockHolder;
@@ -34,6 +36,8 @@ export interface LabStateInput {
 export function modelNodes(model: ResolvedLab): { node: string; container: string }[] {
   return [
     { node: SWITCH_NODE, container: model.underlay.switchContainer },
+    // A lab across engines: one switch more per engine after the first.
+    ...(model.engines ?? []).slice(1).map((e) => ({ node: `${SWITCH_NODE}-${e.name}`, container: e.switchContainer })),
     ...model.hosts.map((h) => ({ node: h.name, container: h.container })),
     ...(model.externals ?? []).map((e) => ({ node: e.name, container: e.container })),
   ];
@@ -49,9 +53,16 @@ function problems(missing: string[], stopped: LabState['stopped'], extra: string
   return out;
 }
 
-export function labState({ containers, model, marker, holder }: LabStateInput): LabState {
+export function labState({ containers, model, marker, holder, lost = [] }: LabStateInput): LabState {
   const byName = new Map(containers.map((c) => [c.name, c]));
-  const expected = model ? modelNodes(model) : [];
+  const lostEngines = new Set(lost.map((l) => l.engine));
+  const onLost = new Set(
+    model && lost.length
+      ? [...(model.engines ?? []).filter((e) => lostEngines.has(e.name)).map((e) => e.switchContainer), ...[...model.hosts, ...(model.externals ?? [])].filter((n) => n.engine && lostEngines.has(n.engine)).map((n) => n.container)]
+      : [],
+  );
+  // What is on an engine that does not answer is neither missing nor there: it is unreachable.
+  const expected = model ? modelNodes(model).filter((n) => !onLost.has(n.container)) : [];
   const expectedNames = new Set(expected.map((n) => n.container));
   const missing = expected.filter((n) => !byName.has(n.container)).map((n) => n.node);
   const stopped = expected.flatMap((n) => {
@@ -59,7 +70,7 @@ export function labState({ containers, model, marker, holder }: LabStateInput): 
     return c && c.state !== 'running' ? [{ node: n.node, state: c.state }] : [];
   });
   const extra = model ? containers.filter((c) => !expectedNames.has(c.name)).map((c) => c.labels[LABEL_NODE] ?? c.name) : [];
-  const found = problems(missing, stopped, extra);
+  const found = [...lost.map((l) => `engine ${l.engine} (${l.endpoint}) does not answer: ${list([...onLost].filter((c) => model && modelNodes(model).some((n) => n.container === c)).map((c) => modelNodes(model!).find((n) => n.container === c)!.node))} unreachable`), ...problems(missing, stopped, extra)];
   const base = { missing, stopped, extra, ...(holder ? { heldBy: holder } : {}) };
   const switchRun = model ? byName.get(model.underlay.switchContainer)?.labels[LABEL_RUN] : undefined;
   const finished = marker !== undefined && (switchRun === undefined || marker.run === switchRun);

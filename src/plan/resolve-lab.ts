@@ -1,5 +1,6 @@
 // Decide every address the spec left open. Pure: what is already taken on the engine comes in
 // as an argument, so the same inputs always give the same lab.
+import { placeNodes, resolveEngines, resolveStitch } from './engine-placement.js';
 import { cidrsOverlap, intToIp, ipToInt, parseCidr } from '../shared/ipv4.js';
 import type { LabSpec } from '../lab-spec/lab-spec.js';
 import { inputError } from '../base/errors.js';
@@ -225,6 +226,11 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
   }
 
   const gateway = spec.underlay.gateway ? externalIps.get(spec.underlay.gateway) : undefined;
+  // Several engines: each node knows its own (one engine is the lab as it always was).
+  const placed = placeNodes(spec);
+  if (placed.size) {
+    for (const node of [...hosts, ...externals]) node.engine = placed.get(node.name)!;
+  }
   return {
     name: spec.name,
     ...(spec.description ? { description: spec.description } : {}),
@@ -244,6 +250,7 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
     checks: spec.checks,
     ...(spec.faults?.length ? { faults: spec.faults } : {}),
     ...(spec.services ? { services: resolveServices(spec.services) } : {}),
+    ...(spec.engines?.length ? { engines: resolveEngines(spec.name, spec.engines), stitch: resolveStitch(spec) } : {}),
   };
 }
 

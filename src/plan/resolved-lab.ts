@@ -2,6 +2,9 @@
 // names against. Produced by resolveLab() (resolve-lab.ts); kept in the switch as /etc/overlab/lab.json
 // (lab/lab-files.ts) so `verify`, `inspect` and `down` work without the spec file.
 import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach, ProxyMode, ServePortSpec, ServiceProtocol } from '../lab-spec/lab-spec.js';
+import type { ResolvedEngine, ResolvedStitch } from './engine-placement.js';
+
+export type { ResolvedEngine, ResolvedStitch };
 
 export interface ResolvedNetwork {
   name: string;
@@ -53,6 +56,8 @@ export interface ResolvedHost {
   pods: ResolvedPod[];
   /** How its pods are attached; absent in models written before podAttach existed (= ip). */
   podAttach?: PodAttach;
+  /** The engine it runs on, when the lab has several (ResolvedLab.engines). */
+  engine?: string;
 }
 
 export interface ResolvedExternal {
@@ -61,6 +66,8 @@ export interface ResolvedExternal {
   container: string;
   underlayIp: string;
   underlayMac: string;
+  /** The engine it runs on, when the lab has several (ResolvedLab.engines). */
+  engine?: string;
 }
 
 export interface ResolvedUnderlay {
@@ -112,4 +119,8 @@ export interface ResolvedLab {
   faults?: FaultSpec[];
   /** Kubernetes Services; absent when the spec has none (and no proxyMode). */
   services?: ResolvedServices;
+  /** The engines the lab spreads over, the first the primary; absent: one engine. */
+  engines?: ResolvedEngine[];
+  /** The VXLAN tunnels joining the engines' switches (with engines only). */
+  stitch?: ResolvedStitch;
 }

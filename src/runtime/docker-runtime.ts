@@ -197,6 +197,21 @@ export class DockerRuntime implements ContainerRuntime {
     await this.client.buffered({ method: 'POST', path: `/images/${enc(source)}/tag`, query: { repo, tag }, operation: `tag as ${target}`, subject: `image ${source}`, signal: options.signal });
   }
 
+  async saveImages(refs: string[], options: CallOptions = {}): Promise<Readable> {
+    const { stream } = await this.client.stream({ method: 'GET', path: '/images/get', query: { names: refs }, operation: 'export', subject: `image ${refs.join(', ')}`, deadline: 'image', signal: options.signal });
+    return stream;
+  }
+
+  async loadImages(tar: Readable, options: ImageOptions = {}): Promise<void> {
+    const { stream } = await this.client.stream({ method: 'POST', path: '/images/load', query: { quiet: true }, body: tar, contentType: 'application/x-tar', operation: 'load', subject: 'images', deadline: 'image', signal: options.signal });
+    let failure: string | undefined;
+    await followProgress(stream, (m) => {
+      if (m.error) failure ??= m.error;
+      else if (m.stream) options.onLog?.(m.stream.trim());
+    });
+    if (failure) throw engineError('server', { engine: this.endpoint, operation: 'load', subject: 'images', detail: failure });
+  }
+
   async createAndStart(spec: ContainerSpec, options: CallOptions = {}): Promise<string> {
     const subject = containerSubject(spec.name);
     const created = await this.json<{ Id: string }>({
@@ -209,7 +224,7 @@ export class DockerRuntime implements ContainerRuntime {
         Cmd: spec.command,
         Labels: spec.labels,
         HostConfig: {
-          NetworkMode: 'none',
+          NetworkMode: spec.networkMode ?? 'none',
           CapAdd: spec.capAdd,
           Devices: spec.devices.map((path) => ({ PathOnHost: path, PathInContainer: path, CgroupPermissions: 'rwm' })),
           Sysctls: spec.sysctls,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { OverlabError } from '../base/errors.js';
 import type { EngineAddress, EngineTls } from './engine-address.js';
-import { SshDialStream } from './ssh-dial.js';
+import { SshDialStream, sshTurn } from './ssh-dial.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -63,8 +63,12 @@ class SshAgent extends http.Agent {
   ) {
     super({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 16, timeout: 30_000 });
   }
-  override createConnection(): Duplex {
-    return new SshDialStream(this.address, this.env);
+  override createConnection(_options: unknown, callback: (error: Error | null, socket?: Duplex) => void): undefined {
+    sshTurn(this.address, this.env, () => new SshDialStream(this.address, this.env)).then(
+      (stream) => callback(null, stream),
+      (error: Error) => callback(error),
+    );
+    return undefined;
   }
 }
 

@@ -98,6 +98,9 @@ export interface ContainerSpec {
   tmpfs?: TmpfsMount[];
   /** Relative CPU weight when the machine is busy (the engine's default: 1024). */
   cpuShares?: number;
+  /** `none` (every lab node: no way out), or `host` for the one short-lived helper that makes a
+   * lab's tunnel device in the engine machine's namespace and moves it into the lab's switch. */
+  networkMode?: 'none' | 'host';
 }
 
 export interface ContainerSummary {
@@ -139,6 +142,10 @@ export interface ContainerRuntime {
   /** A build context tar (with its Dockerfile) becomes an image with these tags (`docker build`). */
   buildImage(context: Buffer | Readable, tags: string[], options?: ImageOptions): Promise<void>;
   tagImage(source: string, target: string, options?: CallOptions): Promise<void>;
+  /** The images as one docker-archive tar (`docker save`), streamed. */
+  saveImages(refs: string[], options?: CallOptions): Promise<Readable>;
+  /** A docker-archive tar becomes the images it holds (`docker load`). */
+  loadImages(tar: Readable, options?: ImageOptions): Promise<void>;
   createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string>;
   /** A container's state and its sandbox key (the switch's network namespace file, bound into every node). */
   inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails>;

@@ -41,6 +41,39 @@ function controlDirectory(env: Env): string | undefined {
   }
 }
 
+/** sshd refuses a crowd of unauthenticated connections (MaxStartups): while the first
+ * connection to a destination sets up the shared session, the others wait for its socket. */
+const masters = new Map<string, Promise<void>>();
+
+function destinationKey(d: SshDestination, env: Env): string {
+  return JSON.stringify([d.user ?? '', d.host, d.port ?? 0, env.OVERLAB_SSH_CONFIG ?? '']);
+}
+
+/** Resolves when a connection to `destination` may start: at once for the first (it becomes
+ * the shared session) and once that session's socket exists (or the first has ended) for the rest. */
+export function sshTurn(destination: SshDestination, env: Env, first: () => SshDialStream): Promise<SshDialStream> {
+  if (!controlDirectory(env)) return Promise.resolve(first());
+  const key = destinationKey(destination, env);
+  const ready = masters.get(key);
+  if (ready) return ready.then(() => first());
+  const stream = first();
+  let settle!: () => void;
+  const waiting = new Promise<void>((resolve) => (settle = resolve));
+  masters.set(key, waiting);
+  let polls = 0;
+  const poll = setInterval(() => {
+    // The session is up once some connection relayed a byte, or ssh ended either way.
+    if (stream.answered || stream.destroyed || stream.readableEnded || ++polls > 600) {
+      clearInterval(poll);
+      settle();
+      // A session that failed is not remembered: the next command tries again.
+      if (!stream.answered) masters.delete(key);
+    }
+  }, 20);
+  poll.unref();
+  return Promise.resolve(stream);
+}
+
 /** The argv of one ssh connection (no shell: the remote command is constant text). */
 export function sshDialArgv(destination: SshDestination, env: Env = process.env): string[] {
   const argv = ['-o', 'BatchMode=yes', '-T'];
@@ -74,6 +107,11 @@ export class SshDialStream extends Duplex {
   private readonly child: ChildProcessWithoutNullStreams;
   private stderr = '';
   private received = false;
+
+  /** Bytes came back through ssh: the session (and the engine behind it) answered. */
+  get answered(): boolean {
+    return this.received;
+  }
 
   constructor(destination: SshDestination, env: Env = process.env) {
     // As a net.Socket: when ssh ends its output, our side ends too (then the stream closes).
@@ -129,11 +167,28 @@ export class SshDialStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.child.stdin.write(chunk, (error) => callback(error ?? null));
+    const stdin = this.child.stdin;
+    if (stdin.destroyed || stdin.writableEnded) return callback(); // ssh is gone: its exit says why
+    stdin.write(chunk, () => callback());
   }
 
+  /** Half-close: ssh sends EOF on the channel. Done however ssh's stdin ends (finished, broken
+   * because ssh already left, closed) — a callback that never came would keep this stream, and
+   * the exec reading it, open forever. */
   override _final(callback: (error?: Error | null) => void): void {
-    this.child.stdin.end(() => callback());
+    const stdin = this.child.stdin;
+    if (stdin.destroyed || stdin.writableFinished) return callback();
+    let called = false;
+    const done = () => {
+      if (called) return;
+      called = true;
+      callback();
+    };
+    stdin.once('finish', done);
+    stdin.once('error', done);
+    stdin.once('close', done);
+    this.child.once('exit', done);
+    stdin.end();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { machineNetworkState, ROOT } from './harness.js';
 import { containersOn, engineEnv, overlabOnRig, rigLeftovers, startRig, stopRig, type Rig } from '../support/engine-rig.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
+import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
+import { execa } from 'execa';
 
 const RIG = `olrig${process.pid % 1000}`;
 const LABS = ['same-host', 'egress', 'no-overlay', 'host-gw', 'flannel-udp', 'flannel-vxlan', 'vxlan-static', 'k8s-cni0', 'vxlan-tenants'];
@@ -68,6 +70,7 @@ describe('one engine, reached over TLS, ssh or a context', () => {
         expect(up.exitCode, up.stderr).toBe(0);
         expect(await containersOn(engine, `overlab.lab=${name}`)).toContain(`overlab-${name}-switch`);
         const verify = await overlabOnRig(rig, ['verify', name, '--json'], env);
+        expect(verify.stdout, `verify ${name}: exit ${verify.exitCode}\n${verify.stderr}`).toMatch(/^\{/);
         const report = (JSON.parse(verify.stdout) as { result: VerifyReport }).result;
         expect(report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.name}: ${c.reason}`)).toEqual([]);
         expect((await overlabOnRig(rig, ['down', name], env)).exitCode).toBe(0);
@@ -76,14 +79,74 @@ describe('one engine, reached over TLS, ssh or a context', () => {
     );
   });
 
-  it('the nine labs verify on Podman (`podman system service`, reached through a context)', async () => {
+  it('a lab comes up, verifies and goes away on Podman alone (`podman system service`, a context)', async () => {
     const [, , podman] = rig.engines;
-    const files = await Promise.all(LABS.map((seed) => specAs(seed, `engp-${seed}`)));
-    const r = await overlabOnRig(rig, ['run', '--parallel', '3', ...files], engineEnv(rig, podman));
-    for (const seed of LABS) expect(r.stdout, r.stderr).toMatch(new RegExp(`engp-${seed}: (\\d+)/\\1 checks passed`));
+    const r = await overlabOnRig(rig, ['run', await specAs('flannel-udp', 'engp-udp')], engineEnv(rig, podman));
+    expect(r.stdout, r.stderr).toMatch(/engp-udp: (\d+)\/\1 checks passed/);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await containersOn(podman, 'overlab.lab')).toEqual([]);
-  }, 240_000);
+  });
+});
+
+/** Every engine of the rig on the command line, Podman first (the primary: switch, etcd, external
+ * nodes, the first host), then TLS, then ssh. */
+const allEngines = () => ['--engine', `e3=${rig.engines[2].context!}`, '--engine', `e1=${rig.engines[0].endpoint!}`, '--engine', `e2=${rig.engines[1].endpoint!}`];
+const rigEnv = () => ({ ...engineEnv(rig, rig.engines[0]), DOCKER_HOST: '' });
+
+describe('one lab across three engines, stitched by VXLAN', () => {
+  it('every bundled lab verifies with its hosts dealt out over Podman, TLS and ssh engines, and leaves nothing on any', async () => {
+    const files = await Promise.all(LABS.map((seed) => specAs(seed, `engx-${seed}`)));
+    const r = await overlabOnRig(rig, ['run', '--parallel', '3', ...files, ...allEngines()], rigEnv());
+    for (const seed of LABS) expect(r.stdout, r.stderr).toMatch(new RegExp(`engx-${seed}: (\\d+)/\\1 checks passed`));
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const engine of rig.engines) expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
+  }, 300_000);
+
+  it('the tunnels carry the lab\'s frames as VXLAN on the LAN; a DF ping of the lab\'s MTU passes and one byte more does not', async () => {
+    const [tls, ssh] = rig.engines;
+    const env = { ...engineEnv(rig, tls), DOCKER_HOST: tls.endpoint!, DOCKER_TLS_VERIFY: '1' };
+    const up = await overlabOnRig(rig, ['up', await specAs('flannel-vxlan', 'engx-wire'), '--engine', `e1=${tls.endpoint!}`, '--engine', `e2=${ssh.endpoint!}`, '--json'], env);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const lab = (JSON.parse(up.stdout) as { result: { resolved: ResolvedLab } }).result.resolved;
+    expect(lab.hosts.map((h) => h.engine)).toEqual(['e1', 'e2']);
+    expect(lab.underlay.mtu).toBe(1450); // a 1500 wire less VXLAN's 50 bytes
+    const [host1, host2] = lab.hosts as [ResolvedLab['hosts'][0], ResolvedLab['hosts'][0]];
+    const ping = (size: number, to: string, pod = false) =>
+      execa('docker', ['-H', `unix://${tls.socket}`, 'exec', host1.container, ...(pod ? ['ip', 'netns', 'exec', 'pod1'] : []), 'ping', '-M', 'do', '-c', '1', '-W', '2', '-s', String(size), to], { reject: false });
+    expect((await ping(1450 - 28, host2.underlayIp)).exitCode).toBe(0);
+    expect((await ping(1450 - 28 + 1, host2.underlayIp)).exitCode).not.toBe(0);
+    // The overlay above follows: flannel.1 is 50 bytes less again.
+    const pod2 = host2.pods[0]!.ip;
+    expect((await ping(1400 - 28, pod2, true)).exitCode).toBe(0);
+    expect((await ping(1400 - 28 + 1, pod2, true)).exitCode).not.toBe(0);
+
+    // On the wire between the machines: UDP 14789, the lab's VNI, the lab's own frames inside.
+    const pcap = join(specs, 'lan.pcap');
+    const capture = execa('nsenter', [`--net=/run/netns/${rig.lan.namespace}`, 'tshark', '-i', rig.lan.bridge, '-f', 'udp port 14789', '-a', 'duration:60', '-c', '200', '-w', pcap], { reject: false });
+    // Listening once tshark says so on stderr; then the ping, then stop it (SIGINT flushes).
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      capture.stderr!.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (said.includes('Capturing on')) resolve();
+      });
+      capture.once('exit', () => reject(new Error(`tshark ended before capturing: ${said}`)));
+    });
+    await execa('docker', ['-H', `unix://${tls.socket}`, 'exec', host1.container, 'ping', '-c', '3', '-i', '0.3', host2.underlayIp]);
+    capture.kill('SIGINT');
+    await capture;
+    const fields = await execa('tshark', ['-r', pcap, '-d', 'udp.port==14789,vxlan', '-T', 'fields', '-E', 'separator=|', '-e', 'udp.dstport', '-e', 'vxlan.vni', '-e', 'eth.src', '-e', 'ip.dst', '-e', 'icmp.type']);
+    const frames = fields.stdout.split('\n').filter(Boolean);
+    expect(frames.some((f) => f.startsWith(`14789|${lab.stitch!.vni}|`) && f.includes(host1.underlayMac) && f.includes(host2.underlayIp) && f.endsWith('|8'))).toBe(true);
+
+    expect((await overlabOnRig(rig, ['down', 'engx-wire'], env)).exitCode).toBe(0);
+    for (const engine of [tls, ssh]) {
+      expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
+      // Nothing of the lab in the engine machines' own namespaces: the tunnel died with its switch.
+      const links = JSON.parse((await execa('ip', ['-n', engine.namespace, '-j', 'link'])).stdout) as { ifname: string }[];
+      expect(links.map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    }
+  }, 180_000);
 });
 
 describe('the rig itself', () => {

@@ -149,6 +149,21 @@ export class FakeRuntime implements ContainerRuntime {
     this.images.add(target);
   }
 
+  /** `saveImages` streams the refs as JSON lines; `loadImages` adds the refs it reads back. */
+  async saveImages(refs: string[], options?: CallOptions): Promise<Readable> {
+    await this.enter('saveImages', [refs], options);
+    for (const r of refs) if (!this.images.has(r)) throw engineError('not-found', { engine: this.endpoint, operation: 'export', subject: `image ${r}` });
+    const { Readable: R } = await import('node:stream');
+    return R.from([Buffer.from(JSON.stringify(refs))]);
+  }
+
+  async loadImages(tar: Readable, options?: ImageOptions): Promise<void> {
+    await this.enter('loadImages', [], options);
+    const chunks: Buffer[] = [];
+    for await (const c of tar) chunks.push(c as Buffer);
+    for (const r of JSON.parse(Buffer.concat(chunks).toString() || '[]') as string[]) this.images.add(r);
+  }
+
   async createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string> {
     await this.enter('createAndStart', [spec], options);
     if (this.containers.has(spec.name)) {

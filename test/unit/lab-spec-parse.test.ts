@@ -192,7 +192,7 @@ describe('parseLabSpec: things that are fine', () => {
   it('comments, anchors and aliases', () => {
     const text = ['# a lab', 'name: alias # trailing', 'x-ping: &p', 'hosts: [{name: host1}]'].join('\n');
     // x-ping is not a known key: aliases are fine, unknown keys are not
-    expect(issuesOf(text)).toEqual(['x.yaml:3:1 x-ping: unknown key "x-ping". Allowed here: name, description, image, network, networks, underlay, hosts, nodes, proxyMode, serviceCIDR, services, checks, faults.']);
+    expect(issuesOf(text)).toEqual(['x.yaml:3:1 x-ping: unknown key "x-ping". Allowed here: name, description, image, network, networks, underlay, engines, stitch, hosts, nodes, proxyMode, serviceCIDR, services, checks, faults.']);
     const ok = ['name: alias', 'hosts:', '  - name: host1', '    pods: &pods [pod1, pod2]', '  - name: host2', '    pods: *pods'].join('\n');
     expect(parseLabSpec(ok, '<inline>').hosts[1]?.pods.map((p) => p.name)).toEqual(['pod1', 'pod2']);
   });
@@ -368,7 +368,7 @@ describe('odd documents', () => {
       ['x.yaml:3:10 checks[0]: expected a mapping, found the number 5.', 'x.yaml:3:32 checks[1].capture: expected a mapping, found a list.'],
     ],
     ['name: x\nnetwork:\nhosts: [{name: h}]\n', ['x.yaml:2:1 network: expected a mapping, found nothing.']],
-    ['name: x\r\nhosts: [{name: h, foo: 1}]\r\n', ['x.yaml:2:19 hosts[0].foo: unknown key "foo". Allowed here: name, subnet, subnets, underlayIp, pods, podAttach.']],
+    ['name: x\r\nhosts: [{name: h, foo: 1}]\r\n', ['x.yaml:2:19 hosts[0].foo: unknown key "foo". Allowed here: name, subnet, subnets, underlayIp, pods, podAttach, engine.']],
     ['name: !!binary aGVsbG8=\nhosts: [{name: h}]\n', ['x.yaml:1:16 name: expected a string, found binary data.']],
     [
       'name: x\nhosts:\n  - name: h\n    subnets: {"a/b": 10.0.0.0/24, 1: 1}\n',

@@ -1,0 +1,111 @@
+// Pure: which engine each node of a lab runs on, and the tunnels that join the engines' switches.
+// Hosts pinned with `engine:` stay there; the others are dealt out in spec order (first host →
+// first engine, second → second, …); external nodes and etcd go on the first engine (the
+// primary), which also keeps the lab's model, marker and lock. One engine, or none named: the
+// lab is as it always was (no engine fields at all).
+import { createHash } from 'node:crypto';
+import type { EngineSpec, LabSpec } from '../lab-spec/lab-spec.js';
+import { containerName, SWITCH_NODE } from './container-names.js';
+
+/** The default UDP port of the tunnels between engines (containerlab's choice: 4789 is often
+ * filtered, and Calico drops it). */
+export const DEFAULT_STITCH_PORT = 14789;
+/** The tunnel device inside each switch, enslaved to its underlay bridge. */
+export const STITCH_DEVICE = 'stitch';
+
+export interface ResolvedEngine {
+  name: string;
+  host?: string;
+  context?: string;
+  certPath?: string;
+  tlsVerify?: boolean;
+  /** The engine machine's IPv4 address the tunnels end at; '' until `up` has found it. */
+  address: string;
+  /** This engine's switch: the primary's is the lab's switch. */
+  switchContainer: string;
+}
+
+export interface ResolvedStitch {
+  vni: number;
+  port: number;
+  /** The device's name while it is briefly in the engine machine's own namespace (unique per lab
+   * there), before it moves into the switch and is renamed `stitch`. */
+  transitName: string;
+  /** Whether vni/port came from the spec (a collision message names the field either way). */
+  fromSpec: { vni: boolean; port: boolean };
+}
+
+export function engineSwitchContainer(lab: string, engine: string, primary: boolean): string {
+  return primary ? containerName(lab, SWITCH_NODE) : containerName(lab, `${SWITCH_NODE}-${engine}`);
+}
+
+/** A VNI from the lab's name: stable, spread over 2..2^24-1 (1 is flannel's own default). */
+export function stitchVni(lab: string): number {
+  const h = createHash('sha256').update(`overlab-stitch:${lab}`).digest();
+  return (h.readUInt32BE(0) % (0xffffff - 1)) + 2;
+}
+
+function hostIpLiteral(host: string | undefined): string {
+  const m = /^(?:tcp|ssh):\/\/(?:[^@/]*@)?(\d{1,3}(?:\.\d{1,3}){3})(?::\d+)?\/?$/.exec(host ?? '');
+  return m?.[1] ?? '';
+}
+
+export function resolveEngines(lab: string, engines: EngineSpec[]): ResolvedEngine[] {
+  return engines.map((e, i) => ({
+    name: e.name,
+    ...(e.host !== undefined ? { host: e.host } : {}),
+    ...(e.context !== undefined ? { context: e.context } : {}),
+    ...(e.certPath !== undefined ? { certPath: e.certPath } : {}),
+    ...(e.tlsVerify !== undefined ? { tlsVerify: e.tlsVerify } : {}),
+    address: e.address ?? hostIpLiteral(e.host),
+    switchContainer: engineSwitchContainer(lab, e.name, i === 0),
+  }));
+}
+
+export function resolveStitch(spec: LabSpec): ResolvedStitch {
+  const vni = spec.stitch?.vni ?? stitchVni(spec.name);
+  const port = spec.stitch?.port ?? DEFAULT_STITCH_PORT;
+  const transitName = `olst${createHash('sha256').update(spec.name).digest('hex').slice(0, 8)}`;
+  return { vni, port, transitName, fromSpec: { vni: spec.stitch?.vni !== undefined, port: spec.stitch?.port !== undefined } };
+}
+
+/** Node name → engine name, for a spec with several engines. */
+export function placeNodes(spec: LabSpec): Map<string, string> {
+  const engines = spec.engines ?? [];
+  const placed = new Map<string, string>();
+  if (engines.length === 0) return placed;
+  const primary = engines[0]!.name;
+  spec.hosts.forEach((h, i) => placed.set(h.name, h.engine ?? engines[i % engines.length]!.name));
+  for (const n of spec.externals) placed.set(n.name, n.engine ?? primary);
+  placed.set('etcd', primary);
+  return placed;
+}
+
+/** Where a stitch helper finds the switch's network namespace (bound read-only). */
+export const SWITCH_NETNS = '/run/overlab/switch.netns';
+
+/** The MTU inside a lab whose underlay crosses the tunnels: VXLAN over IPv4 costs 50 bytes. */
+export const VXLAN_OVERHEAD = 50;
+
+/** The helper's work on one engine (it runs in the engine machine's network namespace): the
+ * tunnel device made there, moved into this engine's switch at once, renamed `stitch`, enslaved
+ * to the underlay bridge, and one flooding entry per other engine (a full mesh of point-to-point
+ * tunnels: a frame never comes back through a tunnel, so no loop and no STP). */
+export function stitchPlan(lab: { underlay: { mtu: number; bridge: string }; engines?: ResolvedEngine[]; stitch?: ResolvedStitch }, engine: string, helper: string): { node: string; container: string; lines: ({ comment: string } | { argv: string[] })[] } {
+  const engines = lab.engines ?? [];
+  const me = engines.find((e) => e.name === engine)!;
+  const st = lab.stitch!;
+  const inSwitch = ['nsenter', `--net=${SWITCH_NETNS}`];
+  const lines: ({ comment: string } | { argv: string[] })[] = [
+    { comment: `engine ${engine}: the tunnel to the other engines' switches (VXLAN ${st.vni}, UDP ${st.port}), made in this machine's namespace and moved into the switch` },
+    { argv: ['ip', 'link', 'add', 'name', st.transitName, 'type', 'vxlan', 'id', String(st.vni), 'dstport', String(st.port), 'local', me.address, 'nolearning'] },
+    { argv: ['ip', 'link', 'set', 'dev', st.transitName, 'netns', SWITCH_NETNS] },
+    { argv: [...inSwitch, 'ip', 'link', 'set', 'dev', st.transitName, 'name', STITCH_DEVICE] },
+    { argv: [...inSwitch, 'ip', 'link', 'set', 'dev', STITCH_DEVICE, 'mtu', String(lab.underlay.mtu), 'master', lab.underlay.bridge, 'up'] },
+  ];
+  for (const peer of engines) {
+    if (peer.name === engine) continue;
+    lines.push({ argv: [...inSwitch, 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', STITCH_DEVICE, 'dst', peer.address] });
+  }
+  return { node: `stitch on ${engine}`, container: helper, lines };
+}

@@ -1,0 +1,187 @@
+// One lab across several engines, the pure parts and the routing: which engine each node goes on,
+// the tunnels' plan, the spec rules, the routed runtime over fakes, the image copied where it is
+// missing, the state of a lab whose engine does not answer.
+import { describe, expect, it } from 'vitest';
+import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
+import { containerSpecs } from '../../src/plan/containers.js';
+import { placeNodes, stitchPlan, stitchVni } from '../../src/plan/engine-placement.js';
+import { RoutedRuntime, LABEL_ENGINE } from '../../src/runtime/routed-runtime.js';
+import { parseEngineFlag } from '../../src/runtime/engine-runtime.js';
+import { copyImageWhereMissing, machineAddresses } from '../../src/deploy/engine-stitch.js';
+import { labState } from '../../src/lab/lab-state.js';
+import { SpecError } from '../../src/lab-spec/spec-error.js';
+import { FakeRuntime } from '../support/fake-runtime.js';
+
+const SPEC = `name: spread
+engines:
+  a: { host: unix:///var/run/docker.sock }
+  b: { host: ssh://me@10.0.0.2 }
+  c: { context: lab-c, address: 10.0.0.3 }
+network: { backend: vxlan, controlPlane: etcd }
+hosts:
+  - { name: h1, pods: [p1] }
+  - { name: h2, pods: [p1] }
+  - { name: h3, pods: [p1] }
+  - { name: h4, pods: [p1] }
+  - { name: h5, engine: a }
+nodes:
+  - { name: out, role: outside }
+`;
+
+function specIssues(text: string): string[] {
+  try {
+    parseLabSpec(text, '/labs/x.yaml');
+    return [];
+  } catch (error) {
+    return (error as SpecError).issues.map((i) => `${i.line}: ${i.message}`);
+  }
+}
+
+describe('placement', () => {
+  it('deals hosts out in spec order, keeps pinned ones, puts external nodes and etcd on the first engine', () => {
+    const spec = parseLabSpec(SPEC, '/labs/spread.yaml');
+    expect(Object.fromEntries(placeNodes(spec))).toEqual({ h1: 'a', h2: 'b', h3: 'c', h4: 'a', h5: 'a', out: 'a', etcd: 'a' });
+    const lab = resolveLab(spec, { takenSubnets: [] });
+    expect(lab.hosts.map((h) => `${h.name}@${h.engine}`)).toEqual(['h1@a', 'h2@b', 'h3@c', 'h4@a', 'h5@a']);
+    expect(lab.externals.map((e) => `${e.name}@${e.engine}`)).toEqual(['out@a', 'etcd@a']);
+    expect(lab.engines).toEqual([
+      { name: 'a', host: 'unix:///var/run/docker.sock', address: '', switchContainer: 'overlab-spread-switch' },
+      { name: 'b', host: 'ssh://me@10.0.0.2', address: '10.0.0.2', switchContainer: 'overlab-spread-switch-b' },
+      { name: 'c', context: 'lab-c', address: '10.0.0.3', switchContainer: 'overlab-spread-switch-c' },
+    ]);
+    expect(lab.stitch).toMatchObject({ vni: stitchVni('spread'), port: 14789, fromSpec: { vni: false, port: false } });
+  });
+
+  it('a spec without engines resolves exactly as before (no engine fields at all)', () => {
+    const lab = resolveLab(parseLabSpec('name: one\nhosts: [{ name: h1 }]\n', '/labs/one.yaml'), { takenSubnets: [] });
+    expect(JSON.stringify(lab)).not.toMatch(/engine|stitch/);
+  });
+
+  it('derives a VNI from the lab name: stable, never 0 or 1, within 24 bits', () => {
+    expect(stitchVni('spread')).toBe(stitchVni('spread'));
+    expect(stitchVni('spread')).not.toBe(stitchVni('spread2'));
+    for (const name of ['a', 'b', 'flannel-vxlan', 'x'.repeat(24)]) {
+      expect(stitchVni(name)).toBeGreaterThanOrEqual(2);
+      expect(stitchVni(name)).toBeLessThan(2 ** 24);
+    }
+  });
+
+  it('one more switch per engine after the first, and every container labelled with its engine', () => {
+    const lab = resolveLab(parseLabSpec(SPEC, '/labs/spread.yaml'), { takenSubnets: [] });
+    const specs = containerSpecs(lab, 'run1');
+    expect(specs.map((s) => `${s.name}@${s.labels[LABEL_ENGINE]}`)).toEqual([
+      'overlab-spread-switch@a',
+      'overlab-spread-switch-b@b',
+      'overlab-spread-switch-c@c',
+      'overlab-spread-h1@a',
+      'overlab-spread-h2@b',
+      'overlab-spread-h3@c',
+      'overlab-spread-h4@a',
+      'overlab-spread-h5@a',
+      'overlab-spread-out@a',
+      'overlab-spread-etcd@a',
+    ]);
+    expect(specs.every((s) => s.labels['overlab.run'] === 'run1' && (s.networkMode ?? 'none') === 'none')).toBe(true);
+  });
+
+  it('the stitch: device made in the machine, moved into the switch, renamed, enslaved at the lab MTU, one flooding entry per other engine', () => {
+    const lab = resolveLab(parseLabSpec(SPEC, '/labs/spread.yaml'), { takenSubnets: [] });
+    lab.engines![0]!.address = '10.0.0.1';
+    lab.underlay.mtu = 1450;
+    const argv = stitchPlan(lab, 'b', 'helper').lines.flatMap((l) => ('argv' in l ? [l.argv.join(' ')] : []));
+    const t = lab.stitch!.transitName;
+    expect(t).toMatch(/^olst[0-9a-f]{8}$/);
+    expect(argv).toEqual([
+      `ip link add name ${t} type vxlan id ${lab.stitch!.vni} dstport 14789 local 10.0.0.2 nolearning`,
+      `ip link set dev ${t} netns /run/overlab/switch.netns`,
+      `nsenter --net=/run/overlab/switch.netns ip link set dev ${t} name stitch`,
+      'nsenter --net=/run/overlab/switch.netns ip link set dev stitch mtu 1450 master underlay up',
+      'nsenter --net=/run/overlab/switch.netns bridge fdb append 00:00:00:00:00:00 dev stitch dst 10.0.0.1',
+      'nsenter --net=/run/overlab/switch.netns bridge fdb append 00:00:00:00:00:00 dev stitch dst 10.0.0.3',
+    ]);
+  });
+});
+
+describe('spec rules and the --engine flag', () => {
+  it('names the field: an unknown engine, engine: without engines:, host and context both, neither', () => {
+    expect(specIssues('name: x\nengines: { a: { host: unix:///s }, b: { context: c } }\nhosts: [{ name: h1, engine: bb }]\n')).toEqual(['3: unknown engine "bb".']);
+    expect(specIssues('name: x\nhosts: [{ name: h1, engine: a }]\n')).toEqual(['2: engine "a" is named, but the spec has no engines: section.']);
+    expect(specIssues('name: x\nengines:\n  a: { host: unix:///s, context: c }\n  b: {}\nhosts: [{ name: h1 }]\n')).toEqual([
+      '3: engine "a" has both host and context; a context already says where its engine is.',
+      '4: engine "b" says neither host nor context.',
+    ]);
+  });
+
+  it('reads NAME=ENDPOINT: an address, or a context name', () => {
+    expect(parseEngineFlag('b=ssh://me@10.0.0.2')).toEqual({ name: 'b', host: 'ssh://me@10.0.0.2' });
+    expect(parseEngineFlag('c=prod')).toEqual({ name: 'c', context: 'prod' });
+    expect(() => parseEngineFlag('=tcp://x')).toThrow(/is not NAME=ENDPOINT/);
+    expect(() => parseEngineFlag('B;x=tcp://x')).toThrow(/is not NAME=ENDPOINT/);
+  });
+});
+
+describe('the routed runtime', () => {
+  const two = () => {
+    const a = new FakeRuntime();
+    const b = new FakeRuntime();
+    return { a, b, routed: new RoutedRuntime([{ name: 'a', runtime: a }, { name: 'b', runtime: b }]) };
+  };
+  const spec = (name: string, engine: string) => ({ name, hostname: name, image: 'overlab/host:latest', labels: { 'overlab.lab': 'x', [LABEL_ENGINE]: engine }, command: ['sleep', 'infinity'], capAdd: [], devices: [], sysctls: {} });
+
+  it('creates each container on the engine its label names and sends later calls there', async () => {
+    const { a, b, routed } = two();
+    await routed.createAndStart(spec('overlab-x-h1', 'a'));
+    await routed.createAndStart(spec('overlab-x-h2', 'b'));
+    expect([...a.containers.keys()]).toEqual(['overlab-x-h1']);
+    expect([...b.containers.keys()]).toEqual(['overlab-x-h2']);
+    b.onExec(() => ({ stdout: 'on b', stderr: '', exitCode: 0 }));
+    expect((await routed.exec('overlab-x-h2', ['true'])).stdout).toBe('on b');
+    expect((await routed.list({ 'overlab.lab': 'x' })).map((c) => c.name).sort()).toEqual(['overlab-x-h1', 'overlab-x-h2']);
+    expect(routed.endpoint).toBe(a.endpoint); // the lab's lock is the primary's
+  });
+
+  it('finds a container it was not told about on whichever engine has it', async () => {
+    const { b, routed } = two();
+    await b.createAndStart(spec('overlab-x-h9', 'b'));
+    await routed.remove('overlab-x-h9');
+    expect(b.containers.has('overlab-x-h9')).toBe(false);
+  });
+
+  it('adopts a lab read from its primary: the other engines are made by the factory', () => {
+    const a = new FakeRuntime();
+    const c = new FakeRuntime();
+    const routed = new RoutedRuntime([{ name: '', runtime: a }], (e) => (e.name === 'c' ? c : new FakeRuntime()));
+    routed.adopt({ engines: [{ name: 'a', switchContainer: 's' }, { name: 'c', context: 'ctx', switchContainer: 's-c' }], hosts: [{ container: 'h', engine: 'c' }], externals: [] });
+    expect(routed.named.map((n) => n.name)).toEqual(['a', 'c']);
+    expect(routed.engineOf('h')).toBe('c');
+    expect(routed.primary).toBe(a);
+  });
+
+  it('copies the image from an engine that has it to each that lacks it', async () => {
+    const { a, b, routed } = two();
+    b.images.clear();
+    expect(await copyImageWhereMissing(routed, 'overlab/host:latest', new AbortController().signal)).toEqual(['b']);
+    expect(b.images.has('overlab/host:latest')).toBe(true);
+    expect(a.calls.some((c) => c.method === 'saveImages')).toBe(true);
+  });
+});
+
+describe('engine facts and lab state', () => {
+  it('reads the machine\'s global IPv4 addresses with the MTU of their link', () => {
+    const json = JSON.stringify([
+      { ifname: 'lo', mtu: 65536, addr_info: [{ family: 'inet', local: '127.0.0.1', scope: 'host' }] },
+      { ifname: 'eth0', mtu: 1500, addr_info: [{ family: 'inet', local: '10.99.0.11', scope: 'global' }] },
+    ]);
+    expect(machineAddresses(json)).toEqual([{ address: '10.99.0.11', ifname: 'eth0', mtu: 1500 }]);
+  });
+
+  it('a lab whose engine does not answer is degraded and says which engine and which nodes', () => {
+    const lab = resolveLab(parseLabSpec(SPEC, '/labs/spread.yaml'), { takenSubnets: [] });
+    const running = containerSpecs(lab, 'r').filter((s) => s.labels[LABEL_ENGINE] !== 'b').map((s) => ({ id: s.name, name: s.name, state: 'running', labels: s.labels }));
+    const state = labState({ containers: running, model: lab, marker: { run: 'r', fingerprint: 'f', completedAt: '' }, lost: [{ engine: 'b', endpoint: 'ssh://me@10.0.0.2', why: 'no answer' }] });
+    expect(state.status).toBe('degraded');
+    expect(state.detail).toBe('engine b (ssh://me@10.0.0.2) does not answer: switch-b and h2 unreachable');
+    expect(state.missing).toEqual([]);
+  });
+});
