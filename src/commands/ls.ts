@@ -17,6 +17,8 @@ interface LsRow {
   running: number;
   underlay: string;
   spec: string;
+  /** The engines the lab runs on, primary first (its name, or the command's engine's address). */
+  engines: string[];
 }
 
 export default class Ls extends BaseCommand<LsRow[]> {
@@ -29,7 +31,7 @@ export default class Ls extends BaseCommand<LsRow[]> {
 
   protected async execute(): Promise<LsRow[]> {
     await this.parse(Ls);
-    return (await listLabStates(this.runtime)).map(({ summary, state }) => ({
+    return (await listLabStates(this.runtime)).map(({ summary, state, model }) => ({
       lab: summary.name,
       status: state.status,
       detail: state.detail,
@@ -41,6 +43,7 @@ export default class Ls extends BaseCommand<LsRow[]> {
       running: summary.running,
       underlay: summary.underlay,
       spec: summary.specFile,
+      engines: model?.engines?.length ? model.engines.map((e) => e.name) : [this.runtime.endpoint],
     }));
   }
 
@@ -64,6 +67,7 @@ export default class Ls extends BaseCommand<LsRow[]> {
       { header: 'LAB', value: (r) => r.lab },
       { header: 'CONTAINERS', value: (r) => `${r.running}/${r.nodes} running` },
       { header: 'UNDERLAY', value: (r) => r.underlay },
+      { header: 'ENGINE', value: (r) => r.engines.join(', '), maxWidth: 30 },
       { header: 'SPEC', value: (r) => r.spec, maxWidth: 40 },
       { header: 'STATUS', value: (r) => this.status(r) },
     ]);
