@@ -46,6 +46,17 @@ describe('installed from the packed tarball, used outside the clone', () => {
     expect((await overlab(['labs'])).stdout).toMatch(/^flannel-vxlan\s+flannel VXLAN mode driven by etcd and the overlab agent$/m);
   });
 
+  it('answers a mistyped command with the closest ones: exit 2, a JSON error envelope under --json', async () => {
+    const typo = await overlab(['verfy', 'x']);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain('"verfy" is not an overlab command');
+    expect(typo.stderr).toContain('did you mean `overlab verify`?');
+    const json = await overlab(['node', 'ad', '--json']);
+    expect(json.exitCode).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({ status: 2, name: 'OverlabError', message: '"node ad" is not an overlab command', hint: 'did you mean `overlab node add`? (`overlab --help` lists every command)' });
+    expect((await overlab(['help', 'up'])).stdout).toMatch(/^USAGE\n {2}\$ overlab up SPEC/m);
+  });
+
   it('finds bundled labs and exercises by name from any directory', async () => {
     const valid = await overlab(['validate', 'flannel-vxlan']);
     expect(valid.exitCode, valid.stderr).toBe(0);
