@@ -42,6 +42,10 @@ const answered =
       ? await complete()
       : args[0] === 'validate' && (await (await validateModule()).validateFast(args.slice(1)));
 if (!answered) {
-  const { execute } = await import('@oclif/core');
+  const { execute, settings } = await import('@oclif/core');
+  // overlab always runs its compiled dist/. Left on, oclif looks for TypeScript sources whenever
+  // NODE_ENV is test or development, and an installed overlab (no tsconfig, no typescript) then
+  // warns "Could not find typescript" on every command.
+  settings.enableAutoTranspile = false;
   await execute({ dir: import.meta.url });
 }

@@ -13,3 +13,10 @@ export function suggestCommands(words: readonly string[], ids: readonly string[]
   if (sub) return [`${top} ${sub}`];
   return [...(ids.includes(top) ? [top] : []), ...subs.sort().map((s) => `${top} ${s}`)];
 }
+
+/** The words of `words` that stand where a command belongs: the first, or a topic and the word
+ * after it ("node ad"); the rest are arguments (oclif hands them over joined to the id). */
+export function commandWords(words: readonly string[], ids: readonly string[]): string[] {
+  const topic = ids.some((id) => id.startsWith(`${words[0]} `));
+  return words.slice(0, topic ? 2 : 1);
+}

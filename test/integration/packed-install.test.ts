@@ -44,12 +44,14 @@ describe('installed from the packed tarball, used outside the clone', () => {
     expect(listed).toHaveLength(9);
     for (const l of listed) expect(l.file.startsWith(`${installed}/labs/`)).toBe(true);
     expect((await overlab(['labs'])).stdout).toMatch(/^flannel-vxlan\s+flannel VXLAN mode driven by etcd and the overlab agent$/m);
+    // An installed overlab has no TypeScript sources: oclif must not look for them (nor warn) in development.
+    expect((await overlab(['labs'], { NODE_ENV: 'development' })).stderr).toBe('');
   });
 
   it('answers a mistyped command with the closest ones: exit 2, a JSON error envelope under --json', async () => {
     const typo = await overlab(['verfy', 'x']);
     expect(typo.exitCode).toBe(2);
-    expect(typo.stderr).toContain('"verfy" is not an overlab command');
+    expect(typo.stderr).toMatch(/^Error: "verfy" is not an overlab command\n/);
     expect(typo.stderr).toContain('did you mean `overlab verify`?');
     const json = await overlab(['node', 'ad', '--json']);
     expect(json.exitCode).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { suggestCommands } from '../../src/cli/command-suggest.js';
+import { commandWords, suggestCommands } from '../../src/cli/command-suggest.js';
 
 const ids = ['up', 'down', 'verify', 'validate', 'ls', 'labs', 'logs', 'inspect', 'node add', 'node rm', 'fault add', 'fault clear', 'fault ls', 'workshop start', 'workshop stop', 'image build'];
 
@@ -21,5 +21,13 @@ describe('did you mean', () => {
     expect(suggestCommands(['insp'], ids)).toEqual(['inspect']);
     expect(suggestCommands(['kubectl'], ids)).toEqual([]);
     expect(suggestCommands([''], ids)).toEqual([]);
+  });
+});
+
+describe('the words that name the command', () => {
+  it('are the first, or a topic and the next; the rest are its arguments', () => {
+    expect(commandWords(['verfy', 'my-lab'], ids)).toEqual(['verfy']);
+    expect(commandWords(['node', 'ad', 'lab', 'host3'], ids)).toEqual(['node', 'ad']);
+    expect(commandWords(['nod', 'add'], ids)).toEqual(['nod']);
   });
 });
