@@ -139,3 +139,23 @@ export function parseBirdRoutes(text: string): BirdRoute[] {
 export function announcedBy(route: BirdRoute): string | undefined {
   return route.attributes['BGP.originator_id'] || route.from || route.attributes['BGP.next_hop'] || route.nexthops[0]?.via;
 }
+
+/**
+ * One line for a trace hop: which BGP route a node used for `dst` and from whom it learned it,
+ * e.g. `BGP route 10.244.0.128/26 via Reflector_tor1 (learned from tor1), announced by host3,
+ * next hop 192.168.20.2`. `nameOf` turns an address into a lab node's name. Undefined when the
+ * best route for it is not BGP's.
+ */
+export function describeBgpRoute(routes: BirdRoute[], nameOf: (ip: string) => string | undefined): string | undefined {
+  const best = routes.find((r) => r.primary) ?? routes[0];
+  if (!best || best.attributes.Type?.startsWith('BGP') !== true) return undefined;
+  const peer = /^(?:Mesh|Client|Reflector)_(.+)$/.exec(best.protocol)?.[1]?.replace(/_/g, '-');
+  const origin = announcedBy(best);
+  const originName = origin ? (nameOf(origin) ?? origin) : undefined;
+  const nextHop = best.attributes['BGP.next_hop'];
+  return [
+    `BGP route ${best.net} from ${best.protocol}${peer ? ` (learned from ${peer})` : ''}`,
+    ...(originName && originName !== peer ? [`announced by ${originName}`] : []),
+    ...(nextHop ? [`BGP next hop ${nextHop}${nameOf(nextHop) ? ` (${nameOf(nextHop)})` : ''}`] : []),
+  ].join(', ');
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { announcedBy, bgpState, parseBirdProtocols, parseBirdRoutes, sessionError } from '../../src/probes/birdc-output.js';
+import { announcedBy, bgpState, describeBgpRoute, parseBirdProtocols, parseBirdRoutes, sessionError } from '../../src/probes/birdc-output.js';
 
 // Real outputs of Debian's bird2 2.0.12, captured from lab nodes (two racks: tor1, tor2 routers
 // joined by a spine; host1, host2 in rack1, host3, host4 in rack2; blocks 10.244.0.{0,64,128,192}/26).
@@ -73,5 +73,22 @@ describe('birdc show route', () => {
     expect(rs.map((r) => [r.net, r.protocol])).toEqual([['0.0.0.0/0', 'kernel1']]);
     const onRouter = parseBirdRoutes(fixture('rr-tor1-show-route-for-pod.txt'));
     expect(onRouter[0]).toMatchObject({ net: '10.244.0.192/26', protocol: 'Mesh_tor2', nexthops: [{ via: '192.168.30.2', iface: 'eth1' }] });
+  });
+});
+
+describe('a trace hop\'s BGP sentence', () => {
+  const names: Record<string, string> = { '192.168.20.2': 'host3', '192.168.20.3': 'host4', '192.168.30.2': 'tor2' };
+  const nameOf = (ip: string) => names[ip];
+  it('names the route, the session it came by, who announced it and the BGP next hop', () => {
+    expect(describeBgpRoute(parseBirdRoutes(fixture('rr-host1-show-route-for-pod.txt')), nameOf)).toBe(
+      'BGP route 10.244.0.192/26 from Reflector_tor1 (learned from tor1), announced by host4, BGP next hop 192.168.20.3 (host4)',
+    );
+    expect(describeBgpRoute(parseBirdRoutes(fixture('mesh-host1-show-route-for-pod.txt')), nameOf)).toBe(
+      'BGP route 10.244.0.192/26 from Mesh_host4 (learned from host4), BGP next hop 192.168.20.3 (host4)',
+    );
+  });
+  it('is silent when the route used is not BGP\'s', () => {
+    expect(describeBgpRoute(parseBirdRoutes(fixture('rr-host1-show-route-for-unannounced.txt')), nameOf)).toBeUndefined();
+    expect(describeBgpRoute([], nameOf)).toBeUndefined();
   });
 });
