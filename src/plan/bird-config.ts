@@ -9,7 +9,7 @@
 //
 // Every value written into the text is checked here (addresses, prefixes, AS numbers, interface
 // and protocol names), so nothing from a spec can add a statement to it.
-import { isValidIpv4, parseCidr } from '../spec/ipv4-cidr.js';
+import { isValidIpv4, parseCidr } from '../shared/ipv4.js';
 
 /** Calico's default AS number (a private 16-bit AS). */
 export const DEFAULT_AS = 64512;

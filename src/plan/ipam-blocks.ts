@@ -5,8 +5,8 @@
 // the first address is the network, the second the bridge's address (the pods' gateway) and the
 // last the broadcast: a /26 holds 61 pods. Calico itself gives each pod a /32 route and uses
 // every address; the routing between hosts, which is what blocks are for, is the same.
-import { cidrContains, cidrOf, formatCidr, intToIp, ipToInt, parseCidr, prefixSize } from '../spec/ipv4-cidr.js';
-import { inputError } from '../core/errors.js';
+import { cidrContains, cidrOf, formatCidr, intToIp, ipToInt, parseCidr, prefixSize } from '../shared/ipv4.js';
+import { inputError } from '../base/errors.js';
 
 /** Calico's default IPv4 block size. */
 export const DEFAULT_BLOCK_SIZE = 26;

@@ -3,8 +3,8 @@
 // address on each of its segments, each segment's gateway, and the routes routers need for the
 // segments they are not on. Routers know host addresses only (the segments), never pod networks:
 // what crosses them is what they learn (BGP) or nothing.
-import { cidrContains, cidrsOverlap, intToIp, ipToInt, parseCidr, prefixSize } from '../spec/ipv4-cidr.js';
-import { inputError } from '../core/errors.js';
+import { cidrContains, cidrsOverlap, intToIp, ipToInt, parseCidr, prefixSize } from '../shared/ipv4.js';
+import { inputError } from '../base/errors.js';
 
 export interface SegmentInput {
   name: string;
