@@ -12,7 +12,7 @@ import type { AgentConfig } from './config.js';
 import { HttpEtcdClient } from './etcd/http.js';
 import type { EtcdClient, KeyValue, WatchEvent } from './etcd/types.js';
 import { writeFileAtomic } from './files.js';
-import { type Ip4Net, formatNet } from '../shared/ipv4.js';
+import { type Ip4Net, formatNet, parseNet } from '../shared/ipv4.js';
 import { type CommandRunner, ExecRunner } from './kernel.js';
 import type { NetworkConfig } from '../shared/flannel-lease.js';
 import { LeaseBook } from './lease-book.js';
@@ -126,7 +126,8 @@ export class Agent {
     if (preferred) log.info(`previous subnet from ${cfg.subnetEnvFile}: ${formatNet(preferred)}`);
     const own = await keeper.acquire(preferred);
     await this.applyOwn(own);
-    const book = new LeaseBook({ prefix: cfg.prefix, net, underlay, self: { key: own.key, subnet: own.subnet, publicIp: cfg.publicIp } }, log);
+    const otherSegments = (cfg.otherSegmentCidrs ?? []).map((c) => parseNet(c, false));
+    const book = new LeaseBook({ prefix: cfg.prefix, net, underlay, ...(otherSegments.length ? { otherSegments } : {}), self: { key: own.key, subnet: own.subnet, publicIp: cfg.publicIp } }, log);
     r.book = book;
     r.sync = new PeerSync(backend, () => book.peers, log);
 

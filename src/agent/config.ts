@@ -13,6 +13,11 @@ export interface AgentConfig {
    * the subnet of the underlay interface's address that is publicIp.
    */
   underlayCidr?: string;
+  /**
+   * A routed underlay's other segments (racks), e.g. ["192.168.60.0/24"]: a peer's PublicIP may
+   * lie in any of them too. Unset: the underlay is one segment.
+   */
+  otherSegmentCidrs?: string[];
   underlayIface: string;
   underlayMtu: number;
   /** e.g. ["http://192.168.50.250:2379"] — etcd v3 JSON gateway. */
@@ -68,6 +73,7 @@ const KNOWN = new Set([
   'host',
   'publicIp',
   'underlayCidr',
+  'otherSegmentCidrs',
   'underlayIface',
   'underlayMtu',
   'etcdEndpoints',
@@ -131,6 +137,23 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
       if (v) errs.push(`"underlayCidr" ${JSON.stringify(v)} is not an IPv4 CIDR like "192.168.50.0/24"`);
     }
   }
+  const otherSegmentCidrs: string[] = [];
+  if (o.otherSegmentCidrs !== undefined) {
+    const v = o.otherSegmentCidrs;
+    if (!Array.isArray(v) || v.length > 16) errs.push('"otherSegmentCidrs" must be a list of at most 16 IPv4 CIDRs');
+    else {
+      for (const c of v) {
+        try {
+          if (typeof c !== 'string') throw new Error('not a string');
+          const n = parseNet(c, false);
+          if (n.prefixLen < 8 || n.prefixLen > 30) errs.push(`"otherSegmentCidrs" entry ${JSON.stringify(c)} must have a prefix length in [8, 30]`);
+          else otherSegmentCidrs.push(c);
+        } catch {
+          errs.push(`"otherSegmentCidrs" entry ${JSON.stringify(c)} is not an IPv4 CIDR like "192.168.60.0/24"`);
+        }
+      }
+    }
+  }
   const underlayIface = str('underlayIface', DEFAULTS.underlayIface);
   if (underlayIface && !isIfname(underlayIface)) errs.push(`"underlayIface" ${JSON.stringify(underlayIface)} is not an interface name`);
   const underlayMtu = int('underlayMtu', DEFAULTS.underlayMtu, 576, 65535);
@@ -179,6 +202,7 @@ export function validateAgentConfig(raw: unknown): AgentConfig {
     host,
     publicIp,
     ...(underlayCidr ? { underlayCidr } : {}),
+    ...(otherSegmentCidrs.length ? { otherSegmentCidrs } : {}),
     underlayIface,
     underlayMtu,
     etcdEndpoints,

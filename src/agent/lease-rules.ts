@@ -38,6 +38,8 @@ export interface LeaseRulesContext {
   net: NetworkConfig;
   /** The underlay's subnet; null when unknown (then only the unicast rules apply to PublicIP). */
   underlay: Ip4Net | null;
+  /** A routed underlay's other segments: a PublicIP may lie in one of them instead. */
+  otherSegments?: Ip4Net[];
   self: { key: string; subnet: Ip4Net; publicIp: string };
 }
 
@@ -98,9 +100,10 @@ function checkPublicIp(ctx: LeaseRulesContext, v: unknown): string {
   const text = formatIp(ip);
   if (!isUnicast(ip)) reject('public-ip', `PublicIP ${text} is not a unicast address`);
   if (netContains(ctx.net.network, ip)) reject('public-ip', `PublicIP ${text} lies inside the flannel network ${formatNet(ctx.net.network)}`);
-  const u = ctx.underlay;
+  const segments = ctx.underlay ? [ctx.underlay, ...(ctx.otherSegments ?? [])] : [];
+  const u = segments.find((n) => netContains(n, ip)) ?? (segments.length ? null : ctx.underlay);
+  if (segments.length && !u) reject('public-ip', `PublicIP ${text} is outside the underlay ${segments.map(formatNet).join(', ')}`);
   if (u) {
-    if (!netContains(u, ip)) reject('public-ip', `PublicIP ${text} is outside the underlay ${formatNet(u)}`);
     const broadcast = (u.ip + 2 ** (32 - u.prefixLen) - 1) >>> 0;
     if (u.prefixLen < 31 && (ip === u.ip || ip === broadcast)) reject('public-ip', `PublicIP ${text} is the underlay's network or broadcast address`);
   }

@@ -3,7 +3,7 @@
 // full request (start, re-list, subnet change) wins over incremental ones queued with it. A sync
 // with a failed command is retried as a full one, with backoff (1 s up to 10 s).
 
-import type { Backend, SyncMode } from './backend/types.js';
+import type { Backend, KernelRefusal, SyncMode } from './backend/types.js';
 import type { PeerSyncStats } from '../shared/agent-stats.js';
 import type { PeerLease } from './lease-rules.js';
 import type { Logger } from './log.js';
@@ -15,6 +15,8 @@ export class PeerSync {
   private running: Promise<void> | null = null;
   private stopped = false;
   private lastFailed = false;
+  /** What the kernel refused in the last sync (kept until a sync applies everything). */
+  private refused: KernelRefusal[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay = FIRST_BACKOFF_MS;
   readonly counters: Omit<PeerSyncStats, 'inSync'> = { syncs: 0, fullSyncs: 0, changes: 0, failures: 0, processes: 0, lastDurationMs: null, lastAt: null };
@@ -72,6 +74,7 @@ export class PeerSync {
       c.lastDurationMs = ms;
       c.lastAt = new Date().toISOString();
       this.lastFailed = r.failed > 0;
+      this.refused = r.refused ?? [];
       const what = r.changed === 0 && r.failed === 0 ? 'no changes' : `${r.changed} change(s)${r.failed ? `, ${r.failed} failed` : ''}`;
       this.log.info(`peers in sync (${mode}, ${why}): ${peers.length} peer(s), ${what}, ${r.processes} process(es), ${ms} ms`);
     } catch (e) {
@@ -87,7 +90,7 @@ export class PeerSync {
   }
 
   stats(): PeerSyncStats {
-    return { ...this.counters, inSync: this.inSync };
+    return { ...this.counters, inSync: this.inSync, ...(this.refused.length ? { refused: this.refused } : {}) };
   }
 
   /** Resolves when no sync is queued or running. */

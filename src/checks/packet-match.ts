@@ -15,6 +15,7 @@ export function resolvePacketMatch(spec: PacketMatchSpec, names: LabReferences):
   if (spec.dstMac !== undefined) match.dstMac = names.mac(spec.dstMac);
   if (spec.srcPort !== undefined) match.srcPort = spec.srcPort;
   if (spec.dstPort !== undefined) match.dstPort = spec.dstPort;
+  if (spec.port !== undefined) match.port = spec.port;
   if (spec.icmpType !== undefined) match.icmpType = spec.icmpType;
   if (spec.vni !== undefined) match.vni = spec.vni;
   if (spec.inner !== undefined) match.inner = resolvePacketMatch(spec.inner, names);
@@ -66,6 +67,7 @@ export function matchesPacket(packet: DecodedPacket, match: PacketMatch): boolea
   if (match.dstMac !== undefined && packet.eth?.dst !== match.dstMac) return false;
   if (match.srcPort !== undefined && ports(packet).src !== match.srcPort) return false;
   if (match.dstPort !== undefined && ports(packet).dst !== match.dstPort) return false;
+  if (match.port !== undefined && ports(packet).src !== match.port && ports(packet).dst !== match.port) return false;
   if (match.icmpType !== undefined && !icmpTypeMatches(packet, match.icmpType)) return false;
   if (match.vni !== undefined && packet.vxlan?.vni !== match.vni) return false;
   if (match.inner !== undefined && (!packet.inner || !matchesPacket(packet.inner, match.inner))) return false;
@@ -79,6 +81,7 @@ export function describeMatch(match: PacketMatch): string {
   if (match.src || match.dst) parts.push(`${match.src ?? '*'} > ${match.dst ?? '*'}`);
   if (match.srcMac || match.dstMac) parts.push(`mac ${match.srcMac ?? '*'} > ${match.dstMac ?? '*'}`);
   if (match.srcPort !== undefined || match.dstPort !== undefined) parts.push(`port ${match.srcPort ?? '*'} > ${match.dstPort ?? '*'}`);
+  if (match.port !== undefined) parts.push(`port ${match.port}`);
   if (match.icmpType !== undefined) parts.push(String(match.icmpType));
   if (match.vni !== undefined) parts.push(`vni ${match.vni}`);
   if (match.inner) parts.push(`[inner: ${describeMatch(match.inner)}]`);

@@ -10,6 +10,9 @@ import { renderLabDiagram } from '../report/lab-diagram.js';
 import { renderMermaid } from '../report/mermaid.js';
 import { readFaultBook } from '../faults/fault-store.js';
 import { viewOf, type FaultView } from '../report/fault-table.js';
+import { readBirdConfigs } from '../core/bird-configs.js';
+import { BIRD_CONFIG_FILE } from '../plan/bgp-plan.js';
+import { terminalSafe } from '../text/terminal-text.js';
 
 interface InspectResult {
   lab: ResolvedLab;
@@ -18,6 +21,8 @@ interface InspectResult {
   interfaces: InterfaceState[];
   /** The lab's active faults (an exercise's hidden). */
   faults: FaultView[];
+  /** With --bird: each BGP node's BIRD configuration as it is in the node (/etc/bird/bird.conf). */
+  bird?: { node: string; config: string }[];
 }
 
 export default class Inspect extends BaseCommand<InspectResult> {
@@ -31,15 +36,20 @@ export default class Inspect extends BaseCommand<InspectResult> {
   static override flags = {
     tree: Flags.boolean({ description: 'Draw the lab as a tree (switch, hosts, bridges, pods) instead of the interface table.', default: false }),
     mermaid: Flags.boolean({ description: 'Print the topology as a Mermaid flowchart (renders in GitHub/GitLab Markdown).', default: false, exclusive: ['tree'] }),
+    bird: Flags.boolean({ description: 'Print the BIRD configuration of every BGP node (backend: bgp), as it is in the node: /etc/bird/bird.conf.', default: false, exclusive: ['tree', 'mermaid'] }),
+    node: Flags.string({ description: 'With --bird: only this node\'s.', dependsOn: ['bird'] }),
   };
   private tree = false;
   private mermaid = false;
+  private bird = false;
 
   protected async execute(): Promise<InspectResult> {
     const { args, flags } = await this.parse(Inspect);
     this.tree = flags.tree;
     this.mermaid = flags.mermaid;
+    this.bird = flags.bird;
     const { model: lab, state, summary } = await requireLab(this.runtime, args.lab, { acceptDegraded: true });
+    if (flags.bird) return { lab, state, interfaces: [], faults: [], bird: await readBirdConfigs(this.runtime, lab, flags.node) };
     const running = new Set(summary.containers.filter((c) => c.state === 'running').map((c) => c.name));
     const nodes = [...lab.hosts.map((h) => ({ name: h.name, container: h.container })), ...lab.externals.map((e) => ({ name: e.name, container: e.container }))].filter((n) =>
       running.has(n.container),
@@ -53,6 +63,7 @@ export default class Inspect extends BaseCommand<InspectResult> {
 
   protected renderHuman(r: InspectResult): string {
     if (this.mermaid) return renderMermaid(r.lab);
+    if (this.bird) return (r.bird ?? []).map((b) => `${this.colours.bold(`== ${b.node}: ${BIRD_CONFIG_FILE}`)}\n${b.config.split('\n').map(terminalSafe).join('\n')}`).join('\n');
     const status = r.state.status === 'complete' ? this.colours.green('complete') : `${this.colours.yellow(r.state.status)}: ${r.state.detail}`;
     const faults = r.faults.length
       ? [

@@ -12,6 +12,7 @@ import { environmentError, inputError, type OverlabError } from '../base/errors.
 import { bringUpLab, throwIfAborted } from '../deploy/node-bringup.js';
 import { markComplete, saveLabModel } from '../lab/lab-files.js';
 import { cniPhases } from '../deploy/cni-phase.js';
+import { bgpPhases } from '../deploy/bird.js';
 import { proxyModePhases, servicePhases } from '../deploy/service-phase.js';
 import { newRunId } from './run-id.js';
 import { prepareEngines } from '../deploy/engine-stitch.js';
@@ -71,6 +72,7 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
           },
         ]
       : []),
+    ...bgpPhases(runtime, lab),
     ...cniPhases(runtime, lab),
     ...servicePhases(runtime, lab),
     ...faultPhase(runtime, lab),

@@ -119,9 +119,30 @@ export function agentProgrammed(
   stats: AgentStats | undefined,
   peers: ResolvedHost[] = lab.hosts,
 ): boolean {
-  if (!stats || stats.subnet !== hostSubnet(host, network) || stats.peerSync?.inSync !== true) return false;
+  if (!stats || stats.subnet !== hostSubnet(host, network)) return false;
+  if (stats.peerSync?.inSync !== true && !onlyForeseenRefusals(lab, host, network, stats)) return false;
   const known = new Set((Array.isArray(stats.peers) ? stats.peers : []).map((p) => `${p?.subnet} ${p?.publicIp}`));
   return peers.filter((h) => h.name !== host.name).every((peer) => known.has(`${hostSubnet(peer, network)} ${peer.underlayIp}`));
+}
+
+/**
+ * host-gw on a routed underlay: the kernel refuses a route via a peer on another segment
+ * ("Nexthop has invalid gateway") — the lesson of labs/host-gw-racks.yaml, not a failure to wait
+ * out. An agent whose every refusal is one of those has done all it can. Pure.
+ */
+export function onlyForeseenRefusals(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, stats: AgentStats): boolean {
+  const refused = stats.peerSync?.refused;
+  if (network.backend !== 'host-gw' || !Array.isArray(refused) || refused.length === 0) return false;
+  const away = unreachableNextHops(lab, host);
+  return refused.every((r) => typeof r?.command === 'string' && away.some((ip) => r.command.includes(` via ${ip} `)));
+}
+
+/** The peers' addresses a host cannot use as next hops: on a routed underlay, those on a
+ * segment the host is not on. */
+export function unreachableNextHops(lab: ResolvedLab, host: ResolvedHost): string[] {
+  const mine = host.links?.[0]?.segment;
+  if (!mine) return [];
+  return lab.hosts.filter((h) => h.links?.[0] && h.links[0].segment !== mine).map((h) => h.underlayIp);
 }
 
 /** Has this agent dropped `subnet` (no longer a peer, and the drop applied)? Pure. */

@@ -13,6 +13,8 @@ import type { CheckSpec, FaultSpec, LabSpec } from './lab-spec.js';
 import { checkNetworks, checkUnderlaySubnet } from './network-rules.js';
 import { checkPodAttach } from './pod-attach-rules.js';
 import { checkEngines } from './engine-rules.js';
+import { checkSegments } from './segment-rules.js';
+import { checkBgp } from './bgp-rules.js';
 import { RuleState } from './rule-state.js';
 import { checkServices } from './service-rules.js';
 import { formatPath, type PathSeg, type SpecSource } from './yaml-source.js';
@@ -26,6 +28,8 @@ export function checkLab(draft: Draft, src: SpecSource, file: string, kinds: Lab
   const hosts = checkHosts(st);
   checkUnderlayIps(st);
   checkGateway(st);
+  checkSegments(st);
+  checkBgp(st);
   checkPodAttach(st);
   checkServePorts(st);
   const services = checkServices(st, hosts);

@@ -61,6 +61,7 @@ const engineName = define(
 const memberName = define('memberName', nameSchema('node', `A lab node: a host, an external node, or etcd (${NAME_RULES.node.rule}).`));
 const podName = define('podName', nameSchema('pod', `A pod name: ${NAME_RULES.pod.rule} (it names the pod's network namespace).`));
 const networkName = define('networkName', nameSchema('network', `A pod network name: ${NAME_RULES.network.rule}.`));
+const segmentName = define('segmentName', nameSchema('segment', `A segment of a routed underlay (a rack): ${NAME_RULES.segment.rule}. It names the segment's bridge in the lab's switch.`));
 const ifaceName = define('ifaceName', nameSchema('iface', `A Linux interface name: ${NAME_RULES.iface.rule}.`));
 const ipv4 = define('ipv4', T.String({ pattern: `^${IPV4}$`, description: 'An IPv4 address, e.g. 192.168.50.10.' }));
 const cidr = define('cidr', T.String({ pattern: `^${IPV4}/${PREFIX}$`, description: 'An IPv4 network in CIDR notation with no host bits set, e.g. 172.16.0.0/16.' }));
@@ -128,6 +129,7 @@ const packetMatchFields = {
   dstMac: T.Optional(ref('Ethernet destination: a lab member, an interface or a literal MAC.')),
   srcPort: T.Optional(port('UDP/TCP source port.')),
   dstPort: T.Optional(port('UDP/TCP destination port.')),
+  port: T.Optional(port('UDP/TCP port at either end (source or destination), e.g. 179 for a BGP session whichever side connected.')),
   icmpType: T.Optional(
     T.Union(
       [
@@ -170,7 +172,7 @@ export const kit = makeKit();
 
 // ---------------------------------------------------------------- the lab
 
-const BACKENDS = ['none', 'host-gw', 'vxlan', 'udp'] as const;
+const BACKENDS = ['none', 'host-gw', 'vxlan', 'udp', 'bgp'] as const;
 export const POD_ATTACH_MODES = ['ip', 'cni'] as const;
 const podAttach = (text: string) =>
   stringEnum(POD_ATTACH_MODES, {
@@ -198,7 +200,7 @@ function podNetworkFields() {
       stringEnum(BACKENDS, {
         default: 'none',
         description:
-          'How pod traffic crosses hosts: none (no cross-host routing), host-gw (routes via the underlay), vxlan (kernel VXLAN overlay) or udp (flanneld user-space UDP encapsulation).',
+          'How pod traffic crosses hosts: none (no cross-host routing), host-gw (routes via the underlay), vxlan (kernel VXLAN overlay), udp (flanneld user-space UDP encapsulation) or bgp (Calico\'s way: BIRD on every host announces its IPAM blocks; plain packets).',
       }),
     ),
     controlPlane: T.Optional(
@@ -213,6 +215,35 @@ function podNetworkFields() {
     ),
     nat: T.Optional(T.Boolean({ default: true, description: 'Masquerade pod traffic that leaves the pod network (flannel --ip-masq).' })),
     podAttach: T.Optional(podAttach('How the hosts attach their pods (each host may override it).')),
+    blockSize: T.Optional(
+      T.Integer({
+        minimum: 20,
+        maximum: 30,
+        default: 26,
+        description: "bgp only: prefix length of the IPAM blocks the pod network is cut into (Calico's IPPool blockSize, default 26); a host takes as many blocks as its pods need.",
+      }),
+    ),
+    bgp: T.Optional(
+      T.Object(
+        {
+          as: T.Optional(T.Integer({ minimum: 1, maximum: 4294967295, default: 64512, description: "The AS number every node uses (iBGP; Calico's default 64512)." })),
+          reflectors: T.Optional(
+            T.Array(nodeName(), {
+              minItems: 1,
+              uniqueItems: true,
+              description: 'Route reflectors (routers or hosts): they mesh among themselves; every other node peers with the reflectors of its segment (all of them when its segment has none). Absent: a full mesh, every node with every other.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'bgp only: how the nodes peer (BGPConfiguration and BGPPeer in Calico).' },
+      ),
+    ),
+    ipipMode: T.Optional(
+      stringEnum(['Never', 'Always', 'CrossSubnet'] as const, {
+        default: 'Never',
+        description: "bgp only: Calico's IP-in-IP encapsulation. Only Never is built: IP-in-IP needs the kernel's ipip module (overlab says so, exit 3, when it is asked for).",
+      }),
+    ),
     leaseTtl: T.Optional(
       T.Integer({
         minimum: 5,
@@ -233,6 +264,10 @@ const BACKEND_OPTIONS = [
   {
     if: { not: { required: ['backend'], properties: { backend: { enum: ['vxlan', 'udp'] } } } },
     then: { properties: { port: false } },
+  },
+  {
+    if: { not: { required: ['backend'], properties: { backend: { const: 'bgp' } } } },
+    then: { properties: { blockSize: false, bgp: false, ipipMode: false } },
   },
 ];
 
@@ -325,6 +360,7 @@ const host = T.Object(
     pods: T.Optional(T.Array(pod, { description: 'Pods (network namespaces) in this host: a name, or a mapping with name, ip and network.' })),
     podAttach: T.Optional(podAttach("How this host attaches its pods (default: the network's podAttach).")),
     engine: T.Optional(engineName('The engine (a name under engines:) this host runs on; without it hosts are dealt out over the engines in spec order.')),
+    segment: T.Optional(segmentName('The underlay segment (rack) this host stands on; default: the first of underlay.segments.')),
   },
   { additionalProperties: false, description: 'One host.' },
 );
@@ -346,7 +382,15 @@ const externalNode = T.Object(
     role: stringEnum(['outside', 'router'] as const, {
       description: 'outside: a plain machine on the underlay; router: forwards traffic and can be the underlay gateway.',
     }),
-    underlayIp: T.Optional(ipv4("This node's address on the underlay; allocated when absent.")),
+    underlayIp: T.Optional(ipv4("This node's address on the underlay (on its first segment); allocated when absent.")),
+    segments: T.Optional(
+      T.Array(segmentName(), {
+        minItems: 1,
+        maxItems: 8,
+        uniqueItems: true,
+        description: 'The underlay segments this node is on, in order (its eth0, eth1, …): a router joins several; default: the first of underlay.segments.',
+      }),
+    ),
     engine: T.Optional(engineName('The engine (a name under engines:) this node runs on; default: the first.')),
   },
   { additionalProperties: false, description: 'One external node.' },
@@ -405,6 +449,23 @@ export const LabSchema = T.Object(
           subnet: T.Optional(cidr('Underlay IPv4 subnet, prefix between /16 and /29. Chosen automatically when absent.')),
           mtu: T.Optional(T.Integer({ minimum: 1280, maximum: 9000, default: 1500, description: 'MTU of the underlay links.' })),
           gateway: T.Optional(nodeName('Name of an external node with role router that the hosts use as default gateway.')),
+          segments: T.Optional(
+            T.Array(
+              T.Object(
+                {
+                  name: segmentName('Segment name, unique; also the name of its bridge in the switch.'),
+                  subnet: T.Optional(cidr("The segment's IPv4 subnet, prefix between /16 and /29; chosen automatically when absent.")),
+                  gateway: T.Optional(nodeName("The router the segment's hosts use as default route; default: the first router on the segment.")),
+                },
+                { additionalProperties: false, description: 'One segment (a rack): its own subnet and its own bridge.' },
+              ),
+              {
+                minItems: 1,
+                maxItems: 16,
+                description: 'A routed underlay: several segments (racks), each its own subnet and bridge, joined by router nodes that know host addresses only. The first is the default segment. Use either segments or subnet/gateway.',
+              },
+            ),
+          ),
         },
         { additionalProperties: false, description: 'The underlay network that connects hosts and external nodes (a bridge in the lab\'s switch container).' },
       ),

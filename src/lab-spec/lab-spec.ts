@@ -8,7 +8,7 @@ export interface SourcePosition {
   col: number; // 1-based
 }
 
-export type Backend = 'none' | 'host-gw' | 'vxlan' | 'udp';
+export type Backend = 'none' | 'host-gw' | 'vxlan' | 'udp' | 'bgp';
 export type ControlPlane = 'static' | 'etcd';
 export type ExternalRole = 'outside' | 'router';
 /** How a host attaches its pods: overlab's own `ip` commands, or real CNI plugins as a kubelet
@@ -28,6 +28,29 @@ export interface PodNetworkSpec {
   nat: boolean; // masquerade pod traffic leaving the pod network
   leaseTtl: number; // seconds an agent's subnet lease lives without renewal (flannel: 24 h)
   podAttach: PodAttach; // the hosts' default (default ip)
+  /** bgp only: the IPAM block size (prefix length, default 26). */
+  blockSize?: number;
+  /** bgp only: how the nodes peer. */
+  bgp?: BgpSpec;
+  /** bgp only: Calico's IP-in-IP mode; only Never is built (the kernel has no ipip). */
+  ipipMode?: IpipMode;
+}
+
+export type IpipMode = 'Never' | 'Always' | 'CrossSubnet';
+
+/** How the BGP nodes peer: one AS (iBGP), a full mesh or route reflectors. */
+export interface BgpSpec {
+  as: number;
+  /** Node names; empty: full mesh. */
+  reflectors: string[];
+}
+
+/** One segment of a routed underlay (a rack): its own subnet and bridge. */
+export interface SegmentSpec {
+  name: string;
+  subnet?: string;
+  /** The router the segment's hosts use as default route. */
+  gateway?: string;
 }
 
 export interface PodSpec {
@@ -86,6 +109,8 @@ export interface HostSpec {
   pods: PodSpec[];
   /** Overrides the network's podAttach for this host. */
   podAttach?: PodAttach;
+  /** Its segment of a routed underlay (absent: the first). */
+  segment?: string;
 }
 
 export interface ExternalNodeSpec {
@@ -94,6 +119,8 @@ export interface ExternalNodeSpec {
   underlayIp?: string;
   /** The engine it runs on (a name in LabSpec.engines); default: the first. */
   engine?: string;
+  /** Its segments of a routed underlay, in order (eth0, eth1, …); absent: the first. */
+  segments?: string[];
 }
 
 export interface UnderlaySpec {
@@ -101,6 +128,8 @@ export interface UnderlaySpec {
   mtu: number; // default 1500
   /** Name of an external node (role router) the hosts use as default gateway. */
   gateway?: string;
+  /** A routed underlay: several segments joined by routers (absent: one segment, as always). */
+  segments?: SegmentSpec[];
 }
 
 /** A reference to something in the lab by name: "host1", "host1/pod1", "outside", "host1:eth0",
@@ -127,6 +156,8 @@ export interface PacketMatchSpec {
   dstMac?: Ref;
   srcPort?: number;
   dstPort?: number;
+  /** Either end's port: a TCP session whose side that connected is not known (BGP's 179). */
+  port?: number;
   icmpType?: 'echo-request' | 'echo-reply' | 'unreachable' | number;
   vni?: number;
   /** For encapsulated packets (vxlan, flannel-udp): conditions on the inner packet. */
@@ -146,6 +177,8 @@ export interface KernelCheckSpec {
   on: Ref; // a host
   peer: Ref; // another host
   network: string; // pod network name (default: the first overlay)
+  /** refused: the agent asked and the kernel said no (host-gw across segments). */
+  expect?: 'programmed' | 'refused';
 }
 
 /** The host's subnet lease exists in etcd with flannel's key and value layout. */

@@ -93,11 +93,12 @@ export function checkHosts(st: RuleState): HostSpec[] {
         return;
       }
       perNet.set(network, (perNet.get(network) ?? 0) + 1);
-      if (obj.ip !== undefined) podIp(st, h.name, obj.name, obj.ip, [...ppath, 'ip'], net, hostCidrs.get(network), multi);
+      // bgp: pods take addresses from their host's blocks (bgp-rules.ts)
+      if (obj.ip !== undefined && net.spec.backend !== 'bgp') podIp(st, h.name, obj.name, obj.ip, [...ppath, 'ip'], net, hostCidrs.get(network), multi);
     });
     for (const [netName, count] of perNet) {
       const net = st.net(netName);
-      if (!net || net.broken) continue;
+      if (!net || net.broken || net.spec.backend === 'bgp') continue;
       const room = prefixSize(net.spec.subnetLen) - 3; // network, bridge, broadcast
       if (count > room)
         st.err(
@@ -170,6 +171,8 @@ function hostSubnet(st: RuleState, host: string, netName: string, s: string, pat
 
 export function checkUnderlayIps(st: RuleState): void {
   if (st.draft.underlayUnknown) return;
+  // A routed underlay's addresses are checked per segment (segment-rules.ts).
+  if (st.draft.lab.underlay?.segments !== undefined) return;
   const seen = new Map<number, string>();
   const entries: { name: string; ip?: string; path: PathSeg[] }[] = [
     ...st.draft.lab.hosts.flatMap((h, i) => (h ? [{ name: h.name, ip: h.underlayIp, path: ['hosts', i, 'underlayIp'] as PathSeg[] }] : [])),

@@ -8,7 +8,7 @@
 // interface names is src/shared/interface-names.ts.
 import { LINUX_IFNAME_MAX } from '../shared/interface-names.js';
 
-export type NameKind = 'lab' | 'node' | 'pod' | 'network' | 'iface' | 'service' | 'namespace' | 'servicePort';
+export type NameKind = 'lab' | 'node' | 'pod' | 'network' | 'iface' | 'service' | 'namespace' | 'servicePort' | 'segment';
 
 export interface NameRule {
   /** What the name is, for messages: "a lab name". */
@@ -71,6 +71,15 @@ export const NAME_RULES: Record<NameKind, NameRule> = {
     maxBytes: LINUX_IFNAME_MAX,
     rule: lowerRule(LINUX_IFNAME_MAX),
     example: 'red',
+  },
+  segment: {
+    // A segment of a routed underlay names its bridge in the lab's switch: an interface name.
+    what: 'a segment name',
+    pattern: new RegExp(LOWER_NAME),
+    schemaPattern: LOWER_NAME,
+    maxBytes: LINUX_IFNAME_MAX,
+    rule: lowerRule(LINUX_IFNAME_MAX),
+    example: 'rack1',
   },
   iface: {
     what: 'an interface name',

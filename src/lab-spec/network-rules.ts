@@ -38,7 +38,9 @@ export function checkNetworks(st: RuleState): void {
       else byName.set(spec.name, path);
     }
     info.cidr = st.cidr([...path, 'cidr'], spec.cidr);
-    if (info.cidr) {
+    if (info.cidr && spec.backend === 'bgp') {
+      // cut into blocks (bgp-rules.ts), not subnetLen slices
+    } else if (info.cidr) {
       if (spec.subnetLen < info.cidr.prefix) {
         st.err(
           [...path, 'subnetLen'],

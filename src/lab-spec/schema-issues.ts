@@ -109,7 +109,7 @@ function schemaAt(pointer: string): unknown {
 /** The schema object holding the failing keyword. */
 const parentSchemaOf = (e: ErrorObject) => (schemaAt(e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'))) ?? {}) as Record<string, unknown>;
 
-const NAME_DEFINITIONS: Record<string, NameKind> = { labName: 'lab', nodeName: 'node', podName: 'pod', networkName: 'network', ifaceName: 'iface', serviceName: 'service', namespaceName: 'namespace', servicePortName: 'servicePort' };
+const NAME_DEFINITIONS: Record<string, NameKind> = { labName: 'lab', nodeName: 'node', podName: 'pod', networkName: 'network', ifaceName: 'iface', serviceName: 'service', namespaceName: 'namespace', servicePortName: 'servicePort', segmentName: 'segment' };
 
 class ErrorMapper {
   private readonly dropped = new Set<ErrorObject>();

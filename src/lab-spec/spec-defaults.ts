@@ -10,6 +10,9 @@ export const DEFAULT_BRIDGE = 'docker0';
 export const DEFAULT_MTU = 1500;
 export const DEFAULT_VNI = 1;
 export const DEFAULT_LEASE_TTL = 86_400;
+/** Calico's defaults: IPv4 blocks of /26, AS 64512. */
+export const DEFAULT_BLOCK_SIZE = 26;
+export const DEFAULT_AS = 64512;
 
 /** Default UDP port of an overlay backend; 0 for backends without one (none, host-gw). */
 export function defaultPort(backend: Backend): number {
@@ -33,6 +36,13 @@ export function networkSpec(raw: RawNetwork, index: number, single: boolean): Po
     nat: raw.nat ?? true,
     leaseTtl: raw.leaseTtl ?? DEFAULT_LEASE_TTL,
     podAttach: raw.podAttach ?? 'ip',
+    ...(backend === 'bgp'
+      ? {
+          blockSize: raw.blockSize ?? DEFAULT_BLOCK_SIZE,
+          bgp: { as: raw.bgp?.as ?? DEFAULT_AS, reflectors: [...(raw.bgp?.reflectors ?? [])] },
+          ipipMode: raw.ipipMode ?? 'Never',
+        }
+      : {}),
   };
 }
 
@@ -48,6 +58,7 @@ export function hostSpec(raw: DraftHost, firstNetwork: string, multi: boolean): 
   if (raw.underlayIp !== undefined) host.underlayIp = raw.underlayIp;
   if (raw.engine !== undefined) host.engine = raw.engine;
   if (raw.podAttach !== undefined) host.podAttach = raw.podAttach;
+  if (raw.segment !== undefined) host.segment = raw.segment;
   if (raw.subnet !== undefined && !multi) host.subnets[firstNetwork] = raw.subnet;
   for (const [net, cidr] of Object.entries(raw.subnets ?? {})) host.subnets[net] = cidr;
   for (const p of raw.pods ?? []) {
@@ -69,6 +80,7 @@ export function externalSpec(raw: RawNode): ExternalNodeSpec {
   const spec: ExternalNodeSpec = { name: raw.name, role: raw.role };
   if (raw.underlayIp !== undefined) spec.underlayIp = raw.underlayIp;
   if (raw.engine !== undefined) spec.engine = raw.engine;
+  if (raw.segments !== undefined) spec.segments = [...raw.segments];
   return spec;
 }
 
@@ -94,6 +106,9 @@ export function labSpec(
   if (lab.underlay?.gateway !== undefined) spec.underlay.gateway = lab.underlay.gateway;
   if (lab.engines !== undefined) spec.engines = engineSpecs(lab.engines);
   if (lab.stitch !== undefined) spec.stitch = { ...lab.stitch };
+  if (lab.underlay?.segments !== undefined) {
+    spec.underlay.segments = lab.underlay.segments.map((s) => ({ name: s.name, ...(s.subnet !== undefined ? { subnet: s.subnet } : {}), ...(s.gateway !== undefined ? { gateway: s.gateway } : {}) }));
+  }
   return spec;
 }
 

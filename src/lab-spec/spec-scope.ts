@@ -251,6 +251,7 @@ export class SpecScope {
     }
     if (m.srcPort !== undefined) out.srcPort = m.srcPort;
     if (m.dstPort !== undefined) out.dstPort = m.dstPort;
+    if (m.port !== undefined) out.port = m.port;
     if (m.icmpType !== undefined) out.icmpType = m.icmpType;
     if (m.vni !== undefined) out.vni = m.vni;
     if (m.inner !== undefined) {

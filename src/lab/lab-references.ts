@@ -9,6 +9,7 @@ import type { Endpoint } from '../probes/endpoint.js';
 import { cidrContains, isValidIpv4, isValidMac } from '../shared/ipv4.js';
 import { parseRef, refProblem, type ParsedRef } from '../lab-spec/refs.js';
 import { hostSubnet, usesAgent, vtepMac, vxlanDevice } from '../plan/overlay.js';
+import { underlaySubnets } from '../plan/resolve-lab.js';
 import { LabPartMissing } from './lab-part-missing.js';
 
 /** What only the running lab knows: the VTEP MACs the agents chose, read from their etcd leases
@@ -80,6 +81,9 @@ export class LabReferences {
     }
     const external = this.lab.externals.find((e) => e.name === nodeName);
     if (external && pod === undefined && (iface === undefined || iface === 'eth0')) return { ip: external.underlayIp, mac: external.underlayMac };
+    // a router on several segments: eth1, eth2, …
+    const link = external && pod === undefined ? external.links?.find((l) => l.iface === iface) : undefined;
+    if (link) return { ip: link.ip, mac: link.mac };
     return this.unknown(ref);
   }
 
@@ -127,7 +131,7 @@ export class LabReferences {
 
   /** Safety: a probe may only target addresses inside the lab (its underlay or pod networks). */
   isInsideLab(ip: string): boolean {
-    const ranges = [this.lab.underlay.subnet, ...this.lab.networks.map((n) => n.cidr)];
+    const ranges = [...underlaySubnets(this.lab), ...this.lab.networks.map((n) => n.cidr)];
     return ranges.some((cidr) => cidrContains(cidr, ip));
   }
 
@@ -148,7 +152,7 @@ export class LabReferences {
       if (r.kind === 'ip') {
         const owner =
           this.lab.hosts.find((h) => h.underlayIp === r.ip || h.pods.some((p) => p.ip === r.ip) || h.networks.some((n) => n.bridgeIp === r.ip)) ??
-          this.lab.externals.find((e) => e.underlayIp === r.ip);
+          this.lab.externals.find((e) => e.underlayIp === r.ip || e.links?.some((l) => l.ip === r.ip));
         if (owner) nodes.add(owner.name);
         continue;
       }

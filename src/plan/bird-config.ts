@@ -105,10 +105,11 @@ function checkComment(line: string): string {
 
 /**
  * Lab timers, shorter than BIRD's defaults (5 s before the first connect, 120 s between
- * attempts, 60–300 s after an error) so a lab converges in about a second and heals within
- * seconds once a fault is cleared.
+ * attempts, 60–300 s after an error, keepalives every 80 s, a peer dead after 240 s) so a lab
+ * converges in about a second, heals within seconds once a fault is cleared, and shows its
+ * TCP 179 keepalives in a capture of a few seconds.
  */
-const LAB_TIMERS = 'connect delay time 1; connect retry time 5; error wait time 1, 10;';
+const LAB_TIMERS = 'connect delay time 1; connect retry time 5; error wait time 1, 10; hold time 6; keepalive time 2;';
 
 /** The configuration text. */
 export function birdConfigText(c: BirdNodeConfig): string {

@@ -1,6 +1,7 @@
 // Pure: which containers a lab needs and how they are configured.
 import type { ContainerSpec } from '../runtime/runtime.js';
 import type { ResolvedLab } from './resolved-lab.js';
+import { underlaySubnets } from './resolve-lab.js';
 import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_POD_ATTACH, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './container-names.js';
 import { createHash } from 'node:crypto';
 import { LABEL_ENGINE } from '../runtime/routed-runtime.js';
@@ -38,7 +39,7 @@ function labels(lab: ResolvedLab, node: string, role: string, run: string | unde
     [LABEL_NODE]: node,
     [LABEL_ROLE]: role,
     [LABEL_SPEC]: lab.specFile,
-    [LABEL_UNDERLAY]: lab.underlay.subnet,
+    [LABEL_UNDERLAY]: underlaySubnets(lab).join(','),
     ...(run ? { [LABEL_RUN]: run } : {}),
   };
 }

@@ -7,7 +7,8 @@
 // switch's namespace, then enslaved to the bridge from there (nsenter --net). So cabling needs
 // no exec in the switch and no shared PID namespace: `ps` in the switch shows only the switch.
 import type { BindMount } from '../runtime/runtime.js';
-import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedNetwork } from './resolved-lab.js';
+import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedLink, ResolvedNetwork } from './resolved-lab.js';
+import { blockGateway } from './ipam-blocks.js';
 import { mtuFor } from '../shared/peer-state.js';
 import { isOverlay, staticOverlayPlan, usesAgent } from './overlay.js';
 import { comment, command, type NodePlan, type PlanLine } from './node-plan.js';
@@ -16,51 +17,69 @@ import { usesCni } from './cni-plan.js';
 /** Where the switch's network namespace file is bound in every other node of the lab. */
 export const UNDERLAY_NETNS = '/run/overlab/underlay.netns';
 
-/** The switch itself: one Linux bridge. */
+/** The switch itself: one Linux bridge — or, on a routed underlay, one per segment (rack). */
 export function renderSwitchPlan(lab: ResolvedLab): NodePlan {
   const u = lab.underlay;
-  return {
-    node: 'switch',
-    container: u.switchContainer,
-    lines: [
-      comment(`the underlay switch: a Linux bridge; every node's eth0 is a veth whose other end is a port here`),
-      command('ip', 'link', 'add', 'name', u.bridge, 'type', 'bridge'),
-      command('ip', 'link', 'set', 'dev', u.bridge, 'up'),
-    ],
-  };
+  const lines: PlanLine[] = u.segments
+    ? [comment(`the underlay switch of a routed underlay: one Linux bridge per segment (rack), joined only through the router nodes`)]
+    : [comment(`the underlay switch: a Linux bridge; every node's eth0 is a veth whose other end is a port here`)];
+  for (const bridge of u.segments ? u.segments.map((s) => s.bridge) : [u.bridge]) {
+    lines.push(command('ip', 'link', 'add', 'name', bridge, 'type', 'bridge'), command('ip', 'link', 'set', 'dev', bridge, 'up'));
+  }
+  return { node: 'switch', container: u.switchContainer, lines };
 }
 
-/** A node's cable, made by the node itself: eth0 here, port `<node>` on the switch's bridge. */
-function cableLines(lab: ResolvedLab, node: string, mac: string): PlanLine[] {
+/** A node's links: eth0 on the one underlay, or one per segment it is on. */
+function nodeLinks(lab: ResolvedLab, node: { name: string; underlayIp: string; underlayMac: string; links?: ResolvedLink[] }): { iface: string; ip: string; mac: string; port: string; bridge: string; prefixLen: number; segment?: string }[] {
   const u = lab.underlay;
-  return [
-    comment(`cable: eth0 here, port "${node}" on the underlay switch (its network namespace is bound at ${UNDERLAY_NETNS})`),
-    command('ip', 'link', 'add', 'name', 'eth0', 'address', mac, 'mtu', String(u.mtu), 'type', 'veth', 'peer', 'name', node, 'mtu', String(u.mtu), 'netns', UNDERLAY_NETNS),
-    command('nsenter', `--net=${UNDERLAY_NETNS}`, 'ip', 'link', 'set', 'dev', node, 'master', u.bridge, 'up'),
-  ];
+  if (!node.links) return [{ iface: 'eth0', ip: node.underlayIp, mac: node.underlayMac, port: node.name, bridge: u.bridge, prefixLen: u.prefixLen }];
+  return node.links.map((l) => {
+    const s = u.segments!.find((x) => x.name === l.segment)!;
+    return { iface: l.iface, ip: l.ip, mac: l.mac, port: l.port, bridge: s.bridge, prefixLen: s.prefixLen, segment: s.name };
+  });
 }
 
-function underlayLines(lab: ResolvedLab, node: string, mac: string, ip: string): PlanLine[] {
-  return [
-    ...cableLines(lab, node, mac),
-    comment(`underlay address on eth0`),
-    command('ip', 'link', 'set', 'dev', 'lo', 'up'),
-    command('ip', 'addr', 'add', `${ip}/${lab.underlay.prefixLen}`, 'dev', 'eth0'),
-    command('ip', 'link', 'set', 'dev', 'eth0', 'up'),
-  ];
+/** A node's cables, made by the node itself: eth<k> here, port `<node>` (`<node>.<k>`) on the
+ * switch's bridge (its segment's), and the address on it. */
+function underlayLines(lab: ResolvedLab, node: { name: string; underlayIp: string; underlayMac: string; links?: ResolvedLink[] }): PlanLine[] {
+  const mtu = String(lab.underlay.mtu);
+  const lines: PlanLine[] = [];
+  const links = nodeLinks(lab, node);
+  for (const l of links) {
+    const where = l.segment ? `on the bridge of segment ${l.segment}` : 'on the underlay switch';
+    lines.push(
+      comment(`cable: ${l.iface} here, port "${l.port}" ${where} (its network namespace is bound at ${UNDERLAY_NETNS})`),
+      command('ip', 'link', 'add', 'name', l.iface, 'address', l.mac, 'mtu', mtu, 'type', 'veth', 'peer', 'name', l.port, 'mtu', mtu, 'netns', UNDERLAY_NETNS),
+      command('nsenter', `--net=${UNDERLAY_NETNS}`, 'ip', 'link', 'set', 'dev', l.port, 'master', l.bridge, 'up'),
+    );
+  }
+  lines.push(comment(`underlay address${links.length > 1 ? 'es' : ''} on ${links.map((l) => l.iface).join(', ')}`), command('ip', 'link', 'set', 'dev', 'lo', 'up'));
+  for (const l of links) lines.push(command('ip', 'addr', 'add', `${l.ip}/${l.prefixLen}`, 'dev', l.iface), command('ip', 'link', 'set', 'dev', l.iface, 'up'));
+  return lines;
+}
+
+/** A node's default route on a routed underlay: its segment's router (none for a router). */
+function segmentGatewayLines(lab: ResolvedLab, node: { links?: ResolvedLink[] }): PlanLine[] {
+  const segment = node.links && lab.underlay.segments?.find((s) => s.name === node.links![0]!.segment);
+  if (!segment?.gateway) return [];
+  return [comment(`default route: ${segment.gatewayNode}, the router of segment ${segment.name}`), command('ip', 'route', 'add', 'default', 'via', segment.gateway)];
 }
 
 function bridgeLines(host: ResolvedHost, network: ResolvedNetwork): PlanLine[] {
   const hostNetwork = host.networks.find((hn) => hn.network === network.name)!;
   const prefix = hostNetwork.subnet.split('/')[1];
   const bridge = hostNetwork.bridge;
-  return [
+  const lines = [
     comment(`the bridge ${bridge}: the pods' switch, and their gateway ${hostNetwork.bridgeIp}`),
     command('ip', 'link', 'add', 'name', bridge, 'type', 'bridge'),
     command('ip', 'link', 'set', 'dev', bridge, 'address', hostNetwork.bridgeMac),
     command('ip', 'addr', 'add', `${hostNetwork.bridgeIp}/${prefix}`, 'dev', bridge),
-    command('ip', 'link', 'set', 'dev', bridge, 'up'),
   ];
+  const more = (hostNetwork.blocks ?? []).slice(1);
+  if (more.length) lines.push(comment(`more IPAM blocks of ${host.name}: the bridge is the gateway in each`));
+  for (const block of more) lines.push(command('ip', 'addr', 'add', `${blockGateway(block)}/${block.split('/')[1]}`, 'dev', bridge));
+  lines.push(command('ip', 'link', 'set', 'dev', bridge, 'up'));
+  return lines;
 }
 
 /** Pods get the overlay's MTU, as flannel's CNI plugin sets it from FLANNEL_MTU. */
@@ -115,7 +134,7 @@ function tenantIsolationLines(lab: ResolvedLab): PlanLine[] {
 }
 
 export function renderHostPlan(lab: ResolvedLab, host: ResolvedHost): NodePlan {
-  const lines = underlayLines(lab, host.name, host.underlayMac, host.underlayIp);
+  const lines = [...underlayLines(lab, host), ...segmentGatewayLines(lab, host)];
   if (lab.underlay.gateway) {
     lines.push(comment(`default route: the underlay router`), command('ip', 'route', 'add', 'default', 'via', lab.underlay.gateway));
   }
@@ -130,8 +149,12 @@ export function renderHostPlan(lab: ResolvedLab, host: ResolvedHost): NodePlan {
 }
 
 export function renderExternalPlan(lab: ResolvedLab, node: ResolvedExternal): NodePlan {
-  const lines = underlayLines(lab, node.name, node.underlayMac, node.underlayIp);
-  if (node.role === 'router') lines.push(comment(`a router that knows only the underlay: no route to any pod network`));
+  const lines = underlayLines(lab, node);
+  if (node.role === 'router') {
+    lines.push(comment(`a router that knows only the underlay: no route to any pod network`));
+    if (node.routes?.length) lines.push(comment(`routes to the segments ${node.name} is not on, via the next router`));
+    for (const r of node.routes ?? []) lines.push(command('ip', 'route', 'add', r.dst, 'via', r.via, 'dev', r.dev));
+  } else lines.push(...segmentGatewayLines(lab, node));
   return { node: node.name, container: node.container, lines };
 }
 

@@ -22,8 +22,14 @@ export const ETCD_CLIENT_PORT = 2379;
 export const AGENT_DIR = '/opt/overlab/agent';
 export const LEASE_TTL_SECONDS = 86_400;
 
+/** flannel's backends (host-gw, vxlan, udp): what the agent or the static plan programs. */
 export function isOverlay(network: ResolvedNetwork): boolean {
-  return network.backend !== 'none';
+  return network.backend !== 'none' && network.backend !== 'bgp';
+}
+
+/** Calico's way: BIRD on every node (src/plan/bgp-plan.ts). */
+export function isBgp(network: ResolvedNetwork): boolean {
+  return network.backend === 'bgp';
 }
 
 export function usesAgent(network: ResolvedNetwork): boolean {
@@ -118,6 +124,15 @@ export function networkConfigValue(network: ResolvedNetwork): string {
   });
 }
 
+/** The underlay a peer's PublicIP must lie in: the host's own segment, and on a routed underlay
+ * every other segment too. */
+function underlayCidrs(lab: ResolvedLab, host: ResolvedHost): { underlayCidr: string; otherSegmentCidrs?: string[] } {
+  const segments = lab.underlay.segments;
+  if (!segments || !host.links) return { underlayCidr: lab.underlay.subnet };
+  const own = segments.find((s) => s.name === host.links![0]!.segment)!;
+  return { underlayCidr: own.subnet, otherSegmentCidrs: segments.filter((s) => s !== own).map((s) => s.subnet) };
+}
+
 export interface AgentConfigOptions {
   leaseTtlSeconds?: number;
 }
@@ -127,7 +142,7 @@ export function agentConfig(lab: ResolvedLab, host: ResolvedHost, network: Resol
   return {
     host: host.name,
     publicIp: host.underlayIp,
-    underlayCidr: lab.underlay.subnet,
+    ...underlayCidrs(lab, host),
     underlayIface: 'eth0',
     underlayMtu: lab.underlay.mtu,
     etcdEndpoints: [etcdEndpoint(lab)],

@@ -6,6 +6,8 @@ import type { LabSpec } from '../lab-spec/lab-spec.js';
 import { inputError } from '../base/errors.js';
 import { containerName, hostVethName, switchContainerName, UNDERLAY_BRIDGE } from './container-names.js';
 import { resolveServices } from './resolve-services.js';
+import { layOutSegments, macForIp, type RoutedUnderlay } from './routed-underlay.js';
+import { allocateBlocks, blockGateway, type HostBlocks } from './ipam-blocks.js';
 import type {
   ResolvedExternal,
   ResolvedHost,
@@ -21,11 +23,7 @@ export const DEFAULT_IMAGE = 'overlab/host:latest';
  * choose them, and `up` fills them in from the plugin's result (src/plan/cni-result.ts). */
 export const KERNEL_CHOOSES = '';
 
-/** Docker-style locally administered MAC derived from an IPv4 address (02:42:a.b.c.d in hex). */
-export function macForIp(ip: string): string {
-  const bytes = ip.split('.').map((part) => Number(part).toString(16).padStart(2, '0'));
-  return ['02', '42', ...bytes].join(':');
-}
+export { macForIp };
 
 function cidrString(network: number, prefix: number): string {
   return `${intToIp(network)}/${prefix}`;
@@ -125,9 +123,10 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
   const networks: ResolvedNetwork[] = spec.networks.map((n) => ({ ...n }));
   const podCidrs = networks.map((n) => n.cidr);
   const taken = [...options.takenSubnets, ...podCidrs];
+  const routed = spec.underlay.segments ? layOutRouted(spec, taken, options) : undefined;
   const current = options.currentUnderlay;
-  const keepCurrent = current !== undefined && !taken.some((cidr) => cidrsOverlap(current, cidr));
-  const underlaySubnet = spec.underlay.subnet ?? (keepCurrent ? current : chooseUnderlaySubnet(taken));
+  const keepCurrent = current !== undefined && !current.includes(',') && !taken.some((cidr) => cidrsOverlap(current, cidr));
+  const underlaySubnet = routed ? routed.segments[0]!.subnet : (spec.underlay.subnet ?? (keepCurrent ? current : chooseUnderlaySubnet(taken)));
   const underlayPrefix = mustParse(underlaySubnet).prefix;
   const underlayPool = new AddressPool(underlaySubnet, 'the underlay');
   for (const node of [...spec.hosts, ...spec.externals]) if (node.underlayIp) underlayPool.reserve(node.underlayIp);
@@ -143,10 +142,19 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
   for (const node of spec.externals) {
     if (node.role !== 'router') externalIps.set(node.name, node.underlayIp ?? underlayPool.nextFromTop());
   }
+  if (routed) {
+    for (const node of [...spec.hosts, ...spec.externals]) (hostIps.has(node.name) ? hostIps : externalIps).set(node.name, routed.links.get(node.name)![0]!.ip);
+  }
 
   // Per network, hosts without a fixed subnet take the next free one, starting at index 1.
   const hostSubnets = new Map<string, Map<string, string>>();
-  for (const network of networks) {
+  const blocks = new Map<string, HostBlocks>();
+  for (const network of networks.filter((n) => n.backend === 'bgp')) {
+    const requests = spec.hosts.map((h) => ({ host: h.name, pods: h.pods.filter((p) => p.network === network.name).map((p) => ({ name: p.name, ...(p.ip ? { ip: p.ip } : {}) })) }));
+    for (const b of allocateBlocks(network.cidr, network.blockSize!, requests)) blocks.set(b.host, b);
+    hostSubnets.set(network.name, new Map([...blocks].map(([host, b]) => [host, b.blocks[0]!])));
+  }
+  for (const network of networks.filter((n) => n.backend !== 'bgp')) {
     const fixed = new Set(spec.hosts.map((h) => h.subnets[network.name]).filter((s): s is string => !!s));
     const assigned = new Map<string, string>();
     let index = 1;
@@ -168,7 +176,8 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
     const hostNetworks: ResolvedHostNetwork[] = networks.map((network) => {
       const subnet = hostSubnets.get(network.name)!.get(host.name)!;
       const bridgeIp = addressIn(subnet, 1);
-      return { network: network.name, subnet, bridge: network.bridge, bridgeIp, bridgeMac: cni ? KERNEL_CHOOSES : macForIp(bridgeIp) };
+      const held = network.backend === 'bgp' ? { blocks: blocks.get(host.name)!.blocks } : {};
+      return { network: network.name, subnet, bridge: network.bridge, bridgeIp, bridgeMac: cni ? KERNEL_CHOOSES : macForIp(bridgeIp), ...held };
     });
     const pools = new Map(
       hostNetworks.map((hn) => {
@@ -180,6 +189,7 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
     );
     const pods: ResolvedPod[] = host.pods.map((pod) => {
       const hostNetwork = hostNetworks.find((hn) => hn.network === pod.network)!;
+      if (hostNetwork.blocks) return blockPod(host.name, pod.name, pod.network, blocks.get(host.name)!);
       const ip = pod.ip ?? pools.get(pod.network)!.nextFromBottom(2);
       return {
         name: pod.name,
@@ -201,27 +211,34 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
       networks: hostNetworks,
       pods,
       podAttach,
+      ...(routed ? { links: routed.links.get(host.name)! } : {}),
     };
   });
 
   const externals: ResolvedExternal[] = spec.externals.map((node) => {
     const underlayIp = externalIps.get(node.name)!;
+    const links = routed?.links.get(node.name);
+    const routes = routed?.routes.get(node.name);
     return {
       name: node.name,
       role: node.role,
       container: containerName(spec.name, node.name),
       underlayIp,
       underlayMac: macForIp(underlayIp),
+      ...(links ? { links } : {}),
+      ...(routes?.length ? { routes } : {}),
     };
   });
   if (options.withEtcd ?? needsEtcd(spec)) {
-    const underlayIp = underlayPool.nextFromTop();
+    const etcdLink = routed?.links.get('etcd')?.[0];
+    const underlayIp = etcdLink?.ip ?? underlayPool.nextFromTop();
     externals.push({
       name: 'etcd',
       role: 'etcd',
       container: containerName(spec.name, 'etcd'),
       underlayIp,
       underlayMac: macForIp(underlayIp),
+      ...(etcdLink ? { links: [etcdLink] } : {}),
     });
   }
 
@@ -242,7 +259,8 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
       mtu: spec.underlay.mtu,
       ...(gateway ? { gateway } : {}),
       switchContainer: switchContainerName(spec.name),
-      bridge: UNDERLAY_BRIDGE,
+      bridge: routed ? routed.segments[0]!.bridge : UNDERLAY_BRIDGE,
+      ...(routed ? { segments: routed.segments } : {}),
     },
     networks,
     hosts,
@@ -252,6 +270,46 @@ export function resolveLab(spec: LabSpec, options: ResolveOptions): ResolvedLab 
     ...(spec.services ? { services: resolveServices(spec.services) } : {}),
     ...(spec.engines?.length ? { engines: resolveEngines(spec.name, spec.engines), stitch: resolveStitch(spec) } : {}),
   };
+}
+
+/** A routed underlay's layout: the spec's segments; every host, node and etcd placed on theirs.
+ * A lab that is up keeps the subnets it has while nothing else takes them. */
+function layOutRouted(spec: LabSpec, taken: string[], options: ResolveOptions): RoutedUnderlay {
+  const segments = spec.underlay.segments!;
+  const first = segments[0]!.name;
+  const current = options.currentUnderlay?.split(',') ?? [];
+  const members = [
+    ...spec.hosts.map((h) => ({ name: h.name, role: 'host' as const, segments: [h.segment ?? first], ...(h.underlayIp ? { ip: h.underlayIp } : {}) })),
+    ...spec.externals.map((e) => ({ name: e.name, role: e.role, segments: e.segments ?? [first], ...(e.underlayIp ? { ip: e.underlayIp } : {}) })),
+    ...((options.withEtcd ?? needsEtcd(spec)) ? [{ name: 'etcd', role: 'etcd' as const, segments: [first] }] : []),
+  ];
+  const kept = segments.map((s, i) => s.subnet ?? (current[i] !== undefined && !taken.some((c) => cidrsOverlap(c, current[i]!)) ? current[i] : undefined));
+  return layOutSegments(
+    segments.map((s, i) => ({ ...s, ...(kept[i] ? { subnet: kept[i] } : {}) })),
+    members,
+    taken,
+    chooseUnderlaySubnet,
+  );
+}
+
+/** A pod of a bgp network: its address in one of its host's blocks, that block's gateway. */
+function blockPod(host: string, pod: string, network: string, held: HostBlocks): ResolvedPod {
+  const placed = held.pods.find((p) => p.name === pod)!;
+  return {
+    name: pod,
+    host,
+    network,
+    ip: placed.ip,
+    prefixLen: mustParse(placed.block).prefix,
+    mac: macForIp(placed.ip),
+    gateway: blockGateway(placed.block),
+    hostVeth: hostVethName(pod),
+  };
+}
+
+/** The subnets a lab's underlay takes: one, or each segment's (the engine label lists them, comma-separated). */
+export function underlaySubnets(lab: Pick<ResolvedLab, 'underlay'>): string[] {
+  return lab.underlay.segments ? lab.underlay.segments.map((s) => s.subnet) : [lab.underlay.subnet];
 }
 
 /** A host joining a running lab: the next free underlay address and, per network, the first

@@ -1,10 +1,11 @@
 // A lab with every address, MAC and name decided: what `up` builds and what checks resolve
 // names against. Produced by resolveLab() (resolve-lab.ts); kept in the switch as /etc/overlab/lab.json
 // (lab/lab-files.ts) so `verify`, `inspect` and `down` work without the spec file.
-import type { Backend, CheckSpec, ControlPlane, ExternalRole, FaultSpec, PodAttach, ProxyMode, ServePortSpec, ServiceProtocol } from '../lab-spec/lab-spec.js';
+import type { Backend, BgpSpec, CheckSpec, ControlPlane, ExternalRole, FaultSpec, IpipMode, PodAttach, ProxyMode, ServePortSpec, ServiceProtocol } from '../lab-spec/lab-spec.js';
 import type { ResolvedEngine, ResolvedStitch } from './engine-placement.js';
+import type { ResolvedLink, ResolvedSegment, UnderlayRoute } from './routed-underlay.js';
 
-export type { ResolvedEngine, ResolvedStitch };
+export type { ResolvedEngine, ResolvedStitch, ResolvedLink, ResolvedSegment, UnderlayRoute };
 
 export interface ResolvedNetwork {
   name: string;
@@ -19,6 +20,10 @@ export interface ResolvedNetwork {
   leaseTtl: number;
   /** The hosts' default; absent in models written before podAttach existed (= ip). */
   podAttach?: PodAttach;
+  /** bgp only: the IPAM block size, how the nodes peer, IP-in-IP (Never). */
+  blockSize?: number;
+  bgp?: BgpSpec;
+  ipipMode?: IpipMode;
 }
 
 export interface ResolvedPod {
@@ -45,6 +50,9 @@ export interface ResolvedHostNetwork {
   bridgeIp: string; // .1
   /** Pinned by overlab's own wiring; on a CNI host the bridge plugin's (filled in once attached). */
   bridgeMac: string;
+  /** bgp only: the host's IPAM blocks, in order (the first is `subnet`); the bridge has the
+   * second address of each (its pods' gateway). */
+  blocks?: string[];
 }
 
 export interface ResolvedHost {
@@ -58,6 +66,8 @@ export interface ResolvedHost {
   podAttach?: PodAttach;
   /** The engine it runs on, when the lab has several (ResolvedLab.engines). */
   engine?: string;
+  /** A routed underlay: its link (eth0) on its segment; absent on a single underlay. */
+  links?: ResolvedLink[];
 }
 
 export interface ResolvedExternal {
@@ -68,6 +78,10 @@ export interface ResolvedExternal {
   underlayMac: string;
   /** The engine it runs on, when the lab has several (ResolvedLab.engines). */
   engine?: string;
+  /** A routed underlay: one link per segment it is on (eth0, eth1, …; eth0's is underlayIp). */
+  links?: ResolvedLink[];
+  /** A router of a routed underlay: routes to the segments it is not on. */
+  routes?: UnderlayRoute[];
 }
 
 export interface ResolvedUnderlay {
@@ -77,6 +91,9 @@ export interface ResolvedUnderlay {
   gateway?: string; // IP of the router node the hosts use as default route
   switchContainer: string;
   bridge: string; // the Linux bridge inside the switch container
+  /** A routed underlay: its segments, each a bridge in the switch (the first is the default,
+   * and subnet/prefixLen/bridge above are its). Absent: one segment, the bridge `underlay`. */
+  segments?: ResolvedSegment[];
 }
 
 export interface ResolvedServicePort {

@@ -3,7 +3,7 @@
 // address on each of its segments, each segment's gateway, and the routes routers need for the
 // segments they are not on. Routers know host addresses only (the segments), never pod networks:
 // what crosses them is what they learn (BGP) or nothing.
-import { cidrContains, cidrsOverlap, intToIp, ipToInt, parseCidr, prefixSize } from '../shared/ipv4.js';
+import { cidrContains, intToIp, ipToInt, parseCidr, prefixSize } from '../shared/ipv4.js';
 import { inputError } from '../base/errors.js';
 
 export interface SegmentInput {
@@ -38,10 +38,19 @@ export interface ResolvedLink {
   /** The node's interface: eth0, eth1, … */
   iface: string;
   ip: string;
+  mac: string;
   /** The cable's other end, a port of the segment's bridge in the switch: `<node>` for eth0,
    * `<node>.<k>` for eth<k> (node names have no dots, so ports never collide). */
   port: string;
 }
+
+/** Docker-style locally administered MAC derived from an IPv4 address (02:42:a.b.c.d in hex). */
+export function macForIp(ip: string): string {
+  const bytes = ip.split('.').map((part) => Number(part).toString(16).padStart(2, '0'));
+  return ['02', '42', ...bytes].join(':');
+}
+
+const address = (ip: string) => ({ ip, mac: macForIp(ip) });
 
 export interface UnderlayRoute {
   /** A segment the router is not on. */
@@ -123,7 +132,7 @@ export function layOutSegments(segments: SegmentInput[], members: SegmentMemberI
       m.segments.map((segment, k) => ({
         segment,
         iface: `eth${k}`,
-        ip: k === 0 && m.ip ? m.ip : pick(pools.get(segment)!),
+        ...address(k === 0 && m.ip ? m.ip : pick(pools.get(segment)!)),
         port: segmentPortName(m.name, k),
       })),
     );
@@ -174,27 +183,6 @@ function routesOf(from: SegmentMemberInput, routers: SegmentMemberInput[], links
   return segments.filter((s) => firstHop.has(s.name)).map((s) => ({ dst: s.subnet, ...firstHop.get(s.name)! }));
 }
 
-/** Segments no router joins to the first one (hosts there could not reach the rest). */
-export function unjoinedSegments(segments: string[], routers: { name: string; segments: string[] }[]): string[] {
-  if (!segments.length) return [];
-  const reached = new Set([segments[0]!]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const r of routers) {
-      if (r.segments.some((s) => reached.has(s))) {
-        for (const s of r.segments) {
-          if (!reached.has(s)) {
-            reached.add(s);
-            grew = true;
-          }
-        }
-      }
-    }
-  }
-  return segments.filter((s) => !reached.has(s));
-}
-
 /** Where a node sends a packet for `dst` on the underlay: straight to it on a shared segment,
  * else to its gateway (a host) or along its routes (a router). Undefined: no way. */
 export function underlayFirstHop(
@@ -214,11 +202,4 @@ export function underlayFirstHop(
     if (l) return { via: node.gateway, iface: l.iface, direct: false };
   }
   return undefined;
-}
-
-/** Two segments given the same or overlapping subnets. */
-export function overlappingSegments(segments: { name: string; subnet: string }[]): [string, string][] {
-  const out: [string, string][] = [];
-  segments.forEach((a, i) => segments.slice(i + 1).forEach((b) => cidrsOverlap(a.subnet, b.subnet) && out.push([a.name, b.name])));
-  return out;
 }

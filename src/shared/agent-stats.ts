@@ -63,6 +63,9 @@ export interface PeerSyncStats {
   lastAt: string | null;
   /** True when the last sync applied everything it wanted and no other sync is queued. */
   inSync: boolean;
+  /** The commands the kernel refused in the last sync, with its own words, e.g.
+   * `{"command":"ip route replace 10.244.3.0/24 via 192.168.60.2 dev eth0","error":"Error: Nexthop has invalid gateway."}`. */
+  refused?: { command: string; error: string }[];
 }
 
 export interface EventLoopDelayStats {

@@ -7,7 +7,7 @@ import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { vxlanDevice } from '../plan/overlay.js';
 import type { CapturePoint } from './capture-session.js';
 import type { WalkResult } from './predict-path.js';
-import { nsKey, type TraceWorld } from './trace-world.js';
+import { nsKey, underlayBridges, underlayPorts, type TraceWorld } from './trace-world.js';
 
 function textbookInterfaces(world: TraceWorld, ns: string): { ns: string; iface: string }[] {
   const [node, pod] = ns.split('/');
@@ -35,12 +35,7 @@ export function planCaptures(world: TraceWorld, walk: WalkResult, fromNs: string
   wanted.push(...textbookInterfaces(world, fromNs));
   if (destNs) wanted.push(...textbookInterfaces(world, destNs));
   const lab = world.lab;
-  for (const host of lab.hosts) wanted.push({ ns: SWITCH_NODE, iface: host.name });
-  for (const node of lab.externals.filter((e) => e.role !== 'etcd')) {
-    wanted.push({ ns: SWITCH_NODE, iface: node.name });
-    if (node.role === 'router') wanted.push({ ns: node.name, iface: 'eth0' });
-  }
-  wanted.push({ ns: SWITCH_NODE, iface: lab.underlay.bridge });
+  wanted.push(...underlayPoints(lab));
 
   const points: CapturePoint[] = [];
   const seen = new Set<string>();
@@ -55,6 +50,20 @@ export function planCaptures(world: TraceWorld, walk: WalkResult, fromNs: string
 }
 
 
+/** Every switch port but etcd's, each router's links and the switch's bridges. */
+function underlayPoints(lab: ResolvedLab): { ns: string; iface: string }[] {
+  const out: { ns: string; iface: string }[] = [];
+  for (const host of lab.hosts) for (const p of underlayPorts(host)) out.push({ ns: SWITCH_NODE, iface: p.port });
+  for (const node of lab.externals.filter((e) => e.role !== 'etcd')) {
+    for (const p of underlayPorts(node)) {
+      out.push({ ns: SWITCH_NODE, iface: p.port });
+      if (node.role === 'router') out.push({ ns: node.name, iface: p.iface });
+    }
+  }
+  for (const bridge of underlayBridges(lab)) out.push({ ns: SWITCH_NODE, iface: bridge });
+  return out;
+}
+
 /** The namespace that holds an address, from the lab's plan alone (no kernel read yet). */
 export function plannedOwnerOfIp(lab: ResolvedLab, ip: string): string | undefined {
   for (const host of lab.hosts) {
@@ -62,7 +71,7 @@ export function plannedOwnerOfIp(lab: ResolvedLab, ip: string): string | undefin
     const pod = host.pods.find((p) => p.ip === ip);
     if (pod) return nsKey(host.name, pod.name);
   }
-  return lab.externals.find((e) => e.underlayIp === ip)?.name;
+  return lab.externals.find((e) => e.underlayIp === ip || e.links?.some((l) => l.ip === ip))?.name;
 }
 
 function plannedTextbook(lab: ResolvedLab, ns: string): { ns: string; iface: string }[] {
@@ -86,12 +95,7 @@ function plannedTextbook(lab: ResolvedLab, ns: string): { ns: string; iface: str
  * bridge and the routers. */
 export function plannedCaptures(lab: ResolvedLab, fromNs: string, destNs: string | undefined): CapturePoint[] {
   const wanted = [...plannedTextbook(lab, fromNs), ...(destNs ? plannedTextbook(lab, destNs) : [])];
-  for (const host of lab.hosts) wanted.push({ ns: SWITCH_NODE, iface: host.name });
-  for (const node of lab.externals.filter((e) => e.role !== 'etcd')) {
-    wanted.push({ ns: SWITCH_NODE, iface: node.name });
-    if (node.role === 'router') wanted.push({ ns: node.name, iface: 'eth0' });
-  }
-  wanted.push({ ns: SWITCH_NODE, iface: lab.underlay.bridge });
+  wanted.push(...underlayPoints(lab));
   const containerOf = (ns: string) => {
     const node = ns.split('/')[0]!;
     if (node === SWITCH_NODE) return lab.underlay.switchContainer;

@@ -12,6 +12,7 @@ import type { HopDirection, TraceDrop, TraceProto } from './trace-result.js';
 import { describeRouteQuery, routeQueryKey, type RouteDecision, type RouteQuery } from './route-get.js';
 import { lookupRoute } from './route-lookup.js';
 import type { TraceWorld } from './trace-world.js';
+import { underlaySubnets } from '../plan/resolve-lab.js';
 
 export interface ProbeShape {
   proto: TraceProto;
@@ -178,12 +179,16 @@ class Walker {
   /** Words for the destination's subnet: "172.16.2.0/24 (host2's pod subnet)". */
   private subnetWords(ip: string): string {
     for (const host of this.world.lab.hosts) {
-      for (const hn of host.networks) if (cidrContains(hn.subnet, ip)) return `${hn.subnet} (${host.name}'s pod subnet)`;
+      for (const hn of host.networks) {
+        for (const block of hn.blocks ?? []) if (cidrContains(block, ip)) return `${block} (${host.name}'s block)`;
+        if (cidrContains(hn.subnet, ip)) return `${hn.subnet} (${host.name}'s pod subnet)`;
+      }
     }
     for (const network of this.world.lab.networks) {
+      if (network.blockSize !== undefined && cidrContains(network.cidr, ip)) return `${formatCidr(cidrOf(ip, network.blockSize))} (no host's block)`;
       if (cidrContains(network.cidr, ip)) return `${formatCidr(cidrOf(ip, network.subnetLen))} (no host's pod subnet)`;
     }
-    if (cidrContains(this.world.lab.underlay.subnet, ip)) return `${ip} on the underlay`;
+    if (underlaySubnets(this.world.lab).some((s) => cidrContains(s, ip))) return `${ip} on the underlay`;
     return `${ip}/32`;
   }
 

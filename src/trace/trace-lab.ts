@@ -17,6 +17,8 @@ import { CaptureSession, type CapturePoint } from './capture-session.js';
 import { buildProbe, type Probe } from './probe.js';
 import { analyseLive, analyseStatic, probeShape, walkWithKernel, type TraceAnalysis } from './analyse.js';
 import type { TraceOptions } from './trace-result.js';
+import { bgpNetwork } from '../plan/bgp-plan.js';
+import { agentRefusalEvidence, annotateHops, blockOwner, explainBgpDrop, nodeNamer, readBgpFacts } from './bgp-facts.js';
 
 export interface TraceRun extends TraceAnalysis {
   /** Interfaces listened on (live). */
@@ -148,7 +150,10 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   }
   const before = mergeSnapshots(lab, read.value, listening.status === 'fulfilled' ? listening.value?.snapshots : undefined);
   try {
-    return await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll }, signal);
+    const run = await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll }, signal);
+    if (bgpNetwork(lab)) return await withBgpFacts(runtime, lab, run, dst, signal);
+    if (run.result.drop && lab.underlay.segments) return await withAgentRefusals(runtime, lab, run, dst, signal);
+    return run;
   } catch (error) {
     await stopAll();
     throw error;
@@ -228,6 +233,29 @@ async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceSt
 }
 
 
+
+/** A bgp lab's trace: the route each BGP hop used and from whom, and why BGP gave none where it died. */
+async function withBgpFacts(runtime: ContainerRuntime, lab: ResolvedLab, run: TraceRun, dst: string, signal?: AbortSignal): Promise<TraceRun> {
+  const r = run.result;
+  const onPath = [...new Set(r.hops.map((h) => h.node.split('/')[0]!))];
+  const owner = blockOwner(lab, dst)?.host;
+  const died = r.drop?.node.split('/')[0];
+  const facts = await readBgpFacts(runtime, lab, dst, [...onPath, ...(owner ? [owner] : [])], died ? [died] : [], signal);
+  const nameOf = nodeNamer(lab);
+  const hops = annotateHops(r.hops, facts, nameOf);
+  if (!r.drop) return { ...run, result: { ...r, hops } };
+  const why = explainBgpDrop(lab, { ...r.drop, node: died! }, dst, facts, nameOf);
+  return { ...run, result: { ...r, hops, drop: { ...r.drop, evidence: [...why, ...r.drop.evidence] } } };
+}
+
+/** A dropped probe on a routed underlay with flannel's host-gw agents: the routes the kernel refused them. */
+async function withAgentRefusals(runtime: ContainerRuntime, lab: ResolvedLab, run: TraceRun, dst: string, signal?: AbortSignal): Promise<TraceRun> {
+  const r = run.result;
+  const hosts = [...new Set(r.hops.map((h) => h.node.split('/')[0]!))];
+  const why = await agentRefusalEvidence(runtime, lab, hosts, dst, signal);
+  if (!why.length || !r.drop) return run;
+  return { ...run, result: { ...r, drop: { ...r.drop, evidence: [...why, ...r.drop.evidence] } } };
+}
 
 function rawProbe(probe: Probe, target: string): TraceRun['raw']['probe'] {
   return {

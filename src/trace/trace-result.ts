@@ -41,6 +41,8 @@ export interface TraceHop {
   summary: string;
   /** What changed at this hop, in words; null when nothing did. */
   change: string | null;
+  /** A BGP node routed it: the route it used and from whom it learned it (`backend: bgp`). */
+  route?: string;
   encapsulated: Encapsulation | null;
   /** request: the probe; reply: the answer (with --reply). */
   leg: 'request' | 'reply';

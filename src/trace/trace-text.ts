@@ -33,6 +33,7 @@ export function renderTrace(r: TraceResult, colours: Palette, listened?: number)
     const time = r.mode === 'static' ? '-' : String(h.atUs);
     lines.push(`${pad(String(h.n).padStart(3), 4)}  ${pad(h.node, nodeWidth)}  ${pad(h.iface, ifaceWidth)}  ${pad(h.direction, 7)}  ${time.padStart(timeWidth)}  ${h.summary}`);
     if (h.change) lines.push(`${indent}${colours.yellow('→ ' + h.change)}`);
+    if (h.route) lines.push(`${indent}${colours.yellow('→ ' + h.route)}`);
   }
   if (r.hops.length === 0) lines.push(colours.dim('   (the probe was seen nowhere)'));
   if (r.astray.length) {

@@ -24,6 +24,16 @@ export interface IfaceRef {
 
 const EMPTY_NS: NamespaceState = { links: [], routes: [], neighbours: [], nstat: {}, iptables: '', sysctls: {}, routeAnswers: [] };
 
+/** A node's cables into the switch: eth0 ↔ port `<node>`, or one per segment on a routed underlay. */
+export function underlayPorts(node: { name: string; links?: { iface: string; port: string }[] }): { iface: string; port: string }[] {
+  return node.links ?? [{ iface: 'eth0', port: node.name }];
+}
+
+/** The switch's bridges: `underlay`, or one per segment. */
+export function underlayBridges(lab: ResolvedLab): string[] {
+  return lab.underlay.segments ? lab.underlay.segments.map((s) => s.bridge) : [lab.underlay.bridge];
+}
+
 export function nsKey(node: string, netns?: string): string {
   return netns ? `${node}/${netns}` : node;
 }
@@ -48,9 +58,10 @@ export class TraceWorld {
     };
     for (const host of lab.hosts) {
       for (const pod of host.pods) cable({ ns: nsKey(host.name, pod.name), iface: 'eth0' }, { ns: host.name, iface: pod.hostVeth });
-      cable({ ns: host.name, iface: 'eth0' }, { ns: SWITCH_NODE, iface: host.name });
     }
-    for (const node of lab.externals) cable({ ns: node.name, iface: 'eth0' }, { ns: SWITCH_NODE, iface: node.name });
+    for (const node of [...lab.hosts, ...lab.externals]) {
+      for (const l of underlayPorts(node)) cable({ ns: node.name, iface: l.iface }, { ns: SWITCH_NODE, iface: l.port });
+    }
   }
 
   /** Every namespace key the lab has (whether or not it was read). */

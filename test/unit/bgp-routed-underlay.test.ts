@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { layOutSegments, overlappingSegments, segmentPortName, underlayFirstHop, unjoinedSegments } from '../../src/plan/routed-underlay.js';
+import { layOutSegments, segmentPortName, underlayFirstHop } from '../../src/plan/routed-underlay.js';
+import { unjoinedSegments } from '../../src/lab-spec/segment-rules.js';
 
 const racks = () =>
   layOutSegments(
@@ -28,8 +29,8 @@ describe('routed underlay', () => {
   it('numbers routers first, hosts next, etcd from the top; a router has a link per segment', () => {
     const u = racks();
     expect(u.links.get('tor1')).toEqual([
-      { segment: 'rack1', iface: 'eth0', ip: '192.168.51.1', port: 'tor1' },
-      { segment: 'spine', iface: 'eth1', ip: '192.168.52.1', port: 'tor1.1' },
+      { segment: 'rack1', iface: 'eth0', ip: '192.168.51.1', mac: '02:42:c0:a8:33:01', port: 'tor1' },
+      { segment: 'spine', iface: 'eth1', ip: '192.168.52.1', mac: '02:42:c0:a8:34:01', port: 'tor1.1' },
     ]);
     expect(u.links.get('host1')![0]!.ip).toBe('192.168.51.2');
     expect(u.links.get('host3')![0]!.ip).toBe('192.168.20.30');
@@ -71,9 +72,8 @@ describe('routed underlay', () => {
     ]);
   });
 
-  it('finds segments no router joins, and overlapping subnets', () => {
-    expect(unjoinedSegments(['a', 'b', 'c'], [{ name: 'r', segments: ['a', 'b'] }])).toEqual(['c']);
-    expect(unjoinedSegments(['a', 'b'], [{ name: 'r', segments: ['b', 'a'] }])).toEqual([]);
-    expect(overlappingSegments([{ name: 'a', subnet: '10.0.0.0/16' }, { name: 'b', subnet: '10.0.5.0/24' }])).toEqual([['a', 'b']]);
+  it('finds segments no router joins', () => {
+    expect(unjoinedSegments(['a', 'b', 'c'], [{ segments: ['a', 'b'] }])).toEqual(['c']);
+    expect(unjoinedSegments(['a', 'b', 'c'], [{ segments: ['c', 'b'] }, { segments: ['b', 'a'] }])).toEqual([]);
   });
 });

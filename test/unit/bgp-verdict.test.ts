@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { judgeBgp, parseKernelRoutes, type BgpExpectation } from '../../src/checks/bgp-verdict.js';
+import { judgeBgp, parseKernelRoutes, type BgpExpectation } from '../../src/probes/bgp-verdict.js';
 import { parseBirdProtocols } from '../../src/probes/birdc-output.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/bird/${name}`, import.meta.url), 'utf8');

@@ -64,7 +64,7 @@ const captureCheck: CheckSpec = {
 
 describe('the check-kind registry', () => {
   it('has one module per kind, each with every part', () => {
-    expect(CHECK_KINDS.map((k) => k.key)).toEqual(['ping', 'capture', 'kernel', 'lease', 'agentCost', 'trace', 'link', 'service']);
+    expect(CHECK_KINDS.map((k) => k.key)).toEqual(['ping', 'capture', 'kernel', 'lease', 'agentCost', 'trace', 'link', 'service', 'bgp']);
     expect(new Set(CHECK_KINDS.map((k) => k.label)).size).toBe(CHECK_KINDS.length);
     for (const k of CHECK_KINDS) {
       for (const part of ['schema', 'resolve', 'footprint', 'run', 'verdict'] as const) expect(typeof k[part], `${k.key}.${part}`).toBe('function');

@@ -78,7 +78,7 @@ const cases: [file: string, expected: string[]][] = [
     [
       `capture-shape.yaml:8:7 checks[0].capture: a capture needs at least one "expect" or "absent" entry. Add expect: [{...}] (packets that must be seen) or absent: [{...}] (packets that must not).`,
       `capture-shape.yaml:13:5 checks[1].capture: a check has one kind, but this one has "ping" and "capture". Split it into one check per kind.`,
-      `capture-shape.yaml:17:5 checks[2]: a check needs one of "ping", "capture", "kernel", "lease", "agentCost", "trace", "link", "service". Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.`,
+      `capture-shape.yaml:17:5 checks[2]: a check needs one of "ping", "capture", "kernel", "lease", "agentCost", "trace", "link", "service", "bgp". Add e.g. ping: {from: ..., to: ...} or capture: {on: ..., during: ..., expect: [...]}.`,
       `capture-shape.yaml:21:7 checks[3].capture.during: "during" is required.`,
     ],
   ],
@@ -206,7 +206,7 @@ const cases: [file: string, expected: string[]][] = [
       `packet-match-schema.yaml:12:74 checks[0].capture.expect[1].dstMac: "pod1/x" in "host1/pod1/x" is not a valid name. Use host, host/pod, node, host:iface, host/pod:iface, an IPv4 address or a MAC address.`,
       `packet-match-schema.yaml:14:32 checks[0].capture.absent[0].vni: -1 is out of range; a VXLAN VNI is 24 bits (0..16777215).`,
       `packet-match-schema.yaml:14:55 checks[0].capture.absent[0].inner.icmpType: 256 is out of range; ICMP types are 0..255.`,
-      `packet-match-schema.yaml:14:60 checks[0].capture.absent[0].inner.color: unknown key "color". Allowed here: proto, src, dst, srcMac, dstMac, srcPort, dstPort, icmpType, vni, inner.`,
+      `packet-match-schema.yaml:14:60 checks[0].capture.absent[0].inner.color: unknown key "color". Allowed here: proto, src, dst, srcMac, dstMac, srcPort, dstPort, port, icmpType, vni, inner.`,
     ],
   ],
   [

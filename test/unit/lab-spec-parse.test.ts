@@ -368,7 +368,7 @@ describe('odd documents', () => {
       ['x.yaml:3:10 checks[0]: expected a mapping, found the number 5.', 'x.yaml:3:32 checks[1].capture: expected a mapping, found a list.'],
     ],
     ['name: x\nnetwork:\nhosts: [{name: h}]\n', ['x.yaml:2:1 network: expected a mapping, found nothing.']],
-    ['name: x\r\nhosts: [{name: h, foo: 1}]\r\n', ['x.yaml:2:19 hosts[0].foo: unknown key "foo". Allowed here: name, subnet, subnets, underlayIp, pods, podAttach, engine.']],
+    ['name: x\r\nhosts: [{name: h, foo: 1}]\r\n', ['x.yaml:2:19 hosts[0].foo: unknown key "foo". Allowed here: name, subnet, subnets, underlayIp, pods, podAttach, engine, segment.']],
     ['name: !!binary aGVsbG8=\nhosts: [{name: h}]\n', ['x.yaml:1:16 name: expected a string, found binary data.']],
     [
       'name: x\nhosts:\n  - name: h\n    subnets: {"a/b": 10.0.0.0/24, 1: 1}\n',

@@ -103,7 +103,7 @@ describe('schema/lab.schema.json', () => {
   it('lists the model enums', () => {
     const props = schema.properties as Record<string, S>;
     const net = (props.network as S).properties as Record<string, S>;
-    expect(net.backend?.enum).toEqual(['none', 'host-gw', 'vxlan', 'udp']);
+    expect(net.backend?.enum).toEqual(['none', 'host-gw', 'vxlan', 'udp', 'bgp']);
     expect(net.controlPlane?.enum).toEqual(['static', 'etcd']);
     const match = defs.packetMatch?.properties as Record<string, S>;
     expect(match.proto?.enum).toEqual(['icmp', 'arp', 'udp', 'tcp', 'vxlan', 'flannel-udp', 'ipv4']);

@@ -79,7 +79,7 @@ describe('loading an exercise', () => {
       expect.stringMatching(/^ex\.yaml:4:6 lab: the lab spec \/tmp\/nowhere\.yaml does not exist\. The path is relative to the exercise file\.$/),
     ]);
     const inline = GOOD.replace(`lab: ${LABS}same-host.yaml`, 'lab:\n  network: { backend: vxlan, vni: 7, controlPlane: static }\n  hosts:\n    - { name: host1, pods: [pod1, pod2], colour: blue }');
-    expect(await issuesOf(inline)).toEqual(['ex.yaml:7:42 lab.hosts[0].colour: unknown key "colour". Allowed here: name, subnet, subnets, underlayIp, pods, podAttach, engine.']);
+    expect(await issuesOf(inline)).toEqual(['ex.yaml:7:42 lab.hosts[0].colour: unknown key "colour". Allowed here: name, subnet, subnets, underlayIp, pods, podAttach, engine, segment.']);
   });
 
   it('a directory: ids are unique; an exercise is found by id or file name', async () => {

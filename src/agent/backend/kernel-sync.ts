@@ -10,7 +10,7 @@ import { type BatchResult, runBatch } from '../kernel-batch.js';
 import type { CommandRunner } from '../kernel.js';
 import type { Logger } from '../log.js';
 import { type PeerState, diffPeerState, isEmptyPeerState, peerCommandsArgv, peerRemovalArgv } from '../../shared/peer-state.js';
-import type { SyncMode, SyncResult } from './types.js';
+import type { KernelRefusal, SyncMode, SyncResult } from './types.js';
 
 export class KernelPeerSync {
   /** What the kernel holds of the managed entries, as far as the last sync knows; null: read it. */
@@ -46,6 +46,7 @@ export class KernelPeerSync {
     const removed = new Set(removals.map((argv) => argv.join(' ')));
     let changed = 0;
     let failed = 0;
+    const refused: KernelRefusal[] = [];
     for (const r of [bridge, ip] as BatchResult[]) {
       for (const argv of r.done) {
         const text = argv.join(' ');
@@ -55,12 +56,15 @@ export class KernelPeerSync {
       for (const f of r.failed) {
         const text = f.argv.join(' ');
         if (removed.has(text)) this.log.warn(`remove failed (continuing): ${text}: ${f.error}`);
-        else this.log.error(`program failed: ${text}: ${f.error}`);
+        else {
+          this.log.error(`program failed: ${text}: ${f.error}`);
+          refused.push({ command: text, error: f.error });
+        }
         failed++;
       }
     }
     this.known = failed === 0 ? desired : null;
-    return { changed, failed, processes: processes + bridge.processes + ip.processes };
+    return { changed, failed, processes: processes + bridge.processes + ip.processes, ...(refused.length ? { refused } : {}) };
   }
 
   /** Forget what the kernel holds (the next sync reads it). */

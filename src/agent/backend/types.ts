@@ -22,6 +22,14 @@ export interface SyncResult {
   failed: number;
   /** Processes started (reads and batches). */
   processes: number;
+  /** The commands the kernel refused, with its words (e.g. host-gw across segments:
+   * "Nexthop has invalid gateway"). */
+  refused?: KernelRefusal[];
+}
+
+export interface KernelRefusal {
+  command: string;
+  error: string;
 }
 
 export interface Backend {

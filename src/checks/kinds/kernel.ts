@@ -63,10 +63,26 @@ interface Refusal {
   reason: string;
 }
 
+/** A command of the agent's last sync the kernel refused, in its words. */
+interface KernelRefusal {
+  command: string;
+  error: string;
+}
+
 type KernelObservation =
   | { kind: 'no-lease'; self: string; peer: string; peerIp: string; prefix: string; refusals: Refusal[] }
   | { kind: 'udp'; self: string; network: ResolvedNetwork; facts: PeerFacts; desired: PeerState; routes: RouteJson[]; stats?: AgentStats; refusals: Refusal[] }
-  | { kind: 'kernel'; self: string; peer: string; facts: PeerFacts; desired: PeerState; actual: PeerState; refusals: Refusal[] };
+  | { kind: 'kernel'; self: string; peer: string; facts: PeerFacts; desired: PeerState; actual: PeerState; refusals: Refusal[]; refusedByKernel: KernelRefusal[] };
+
+/** Pure: what the kernel refused the agent for this peer (commands naming its subnet via its address). */
+export function kernelRefusalsOf(stats: AgentStats | undefined, subnet: string, publicIp: string): KernelRefusal[] {
+  const refused = (stats as { peerSync?: { refused?: { command?: unknown; error?: unknown }[] } } | undefined)?.peerSync?.refused ?? [];
+  return refused
+    .filter((r): r is KernelRefusal => typeof r.command === 'string' && typeof r.error === 'string')
+    .filter((r) => r.command.includes(` ${subnet} `) && r.command.includes(` via ${publicIp} `));
+}
+
+const kernelWords = (self: string, r: KernelRefusal) => `${self}'s agent asked for \`${r.command}\` and the kernel refused: ${r.error.replace(/^Error: /, '').replace(/\.$/, '')}`;
 
 /** Pure: the refusals of the peer's lease among an agent's rejected leases (by the peer's key). */
 export function refusalsOf(stats: AgentStats | undefined, peerKey: string): Refusal[] {
@@ -89,6 +105,13 @@ export const kernelKind = defineCheckKind({
         on: k.nodeName('The host whose kernel is read.'),
         peer: k.nodeName('The remote host whose entries must be there.'),
         network: k.T.Optional(k.networkName('Pod network name (default: the first overlay network).')),
+        expect: k.T.Optional(
+          k.stringEnum(['programmed', 'refused'] as const, {
+            default: 'programmed',
+            description:
+              "programmed: the state is there. refused: the agent asked for it and the kernel said no (host-gw to a host in another segment: \"Nexthop has invalid gateway\") — the check quotes the kernel's words.",
+          }),
+        ),
       },
       {
         additionalProperties: false,
@@ -97,11 +120,16 @@ export const kernelKind = defineCheckKind({
       },
     ),
   resolve: (raw, scope, at): KernelCheckSpec => {
-    const network = scope.overlayNetwork(raw.network, [...at, 'network'], (b) => b !== 'none', 'an overlay backend (host-gw, vxlan or udp)');
+    const network = scope.overlayNetwork(raw.network, [...at, 'network'], (b) => b !== 'none' && b !== 'bgp', 'an overlay backend (host-gw, vxlan or udp)');
     scope.hostRef(raw.on, [...at, 'on']);
     scope.hostRef(raw.peer, [...at, 'peer']);
     if (raw.on === raw.peer) scope.err([...at, 'peer'], 'a host holds no peer state for itself.', 'Name another host as peer.');
-    return { on: raw.on, peer: raw.peer, network };
+    if (raw.expect === 'refused') {
+      const net = scope.networks.find((n) => n.name === network);
+      if (net && net.controlPlane !== 'etcd')
+        scope.err([...at, 'expect'], 'expect: refused reads what the kernel told the agent, and this network has no agent (controlPlane static).', 'Use controlPlane: etcd.');
+    }
+    return { on: raw.on, peer: raw.peer, network, ...(raw.expect === 'refused' ? { expect: 'refused' as const } : {}) };
   },
   footprint: (spec, names) => ({ nodes: names.overlayNodes(spec.network, spec.on, spec.peer), captures: [], traffic: [] }),
   run: async (spec, { runtime, lab }): Promise<KernelObservation> => {
@@ -133,9 +161,22 @@ export const kernelKind = defineCheckKind({
       return { kind: 'udp', self: self.name, network: net, facts, desired, routes, ...(stats ? { stats } : {}), refusals };
     }
     const actual = await readKernelPeerState(runtime, self.container, net);
-    return { kind: 'kernel', self: self.name, peer: peer.name, facts, desired, actual, refusals };
+    const refusedByKernel = kernelRefusalsOf(agentState?.stats, facts.subnet, facts.publicIp);
+    return { kind: 'kernel', self: self.name, peer: peer.name, facts, desired, actual, refusals, refusedByKernel };
   },
-  verdict: (_spec, o): Verdict => {
+  verdict: (spec, o): Verdict => {
+    if (spec.expect === 'refused') {
+      if (o.kind !== 'kernel') return { status: 'fail', seen: o.kind === 'no-lease' ? `no lease for ${o.peer} in etcd` : 'udp keeps its peers in the agent', reason: 'nothing was asked of the kernel for this peer', details: {} };
+      const first = o.refusedByKernel[0];
+      const missing = missingEntries(o.desired, o.actual);
+      if (first && missing.length) return { status: 'pass', seen: kernelWords(o.self, first), details: { refused: o.refusedByKernel, desired: o.desired } };
+      return {
+        status: 'fail',
+        seen: missing.length ? `${o.self} lacks ${missing.join('; ')}, and its agent reports no refusal` : `${o.self} has ${o.desired.routes.map(describeRoute).join('; ')}`,
+        reason: missing.length ? `${o.self}'s agent did not report the kernel refusing it (is it still trying?)` : `the kernel accepted ${o.self}'s state for ${o.peer}: nothing was refused`,
+        details: { refused: o.refusedByKernel, desired: o.desired, actual: o.actual },
+      };
+    }
     if (o.kind === 'no-lease') {
       return { status: 'fail', seen: `no lease for ${o.peer} in etcd`, reason: `${o.peer} (${o.peerIp}) holds no lease under ${o.prefix}/subnets/${refusalText(o.self, o.refusals)}`, details: { refusals: o.refusals } };
     }
@@ -157,7 +198,7 @@ export const kernelKind = defineCheckKind({
       ? {
           status: 'fail',
           seen: `${o.self} has ${o.actual.routes.length} routes, ${o.actual.neighbours.length} neighbours, ${o.actual.fdb.length} fdb entries for the overlay`,
-          reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source} of ${o.peer})${refusalText(o.self, o.refusals)}`,
+          reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source} of ${o.peer})${refusalText(o.self, o.refusals)}${o.refusedByKernel[0] ? `; ${kernelWords(o.self, o.refusedByKernel[0])}` : ''}`,
           details,
         }
       : { status: 'pass', seen: `${o.self}: ${expected.join('; ')} — as ${o.facts.source} says`, details };

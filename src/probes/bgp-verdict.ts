@@ -3,7 +3,7 @@
 // named session Established, every other host's block routed `proto bird` via the right next hop
 // (the owner itself on a shared segment, else the router towards it), and a blackhole for each
 // block of its own.
-import { bgpState, sessionError, type BirdProtocol } from '../probes/birdc-output.js';
+import { bgpState, sessionError, type BirdProtocol } from './birdc-output.js';
 
 export interface ExpectedSession {
   protocol: string;

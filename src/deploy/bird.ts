@@ -1,0 +1,114 @@
+// BGP at run time: write each node's BIRD configuration (one archive, no process), start BIRD as
+// a daemon (an argv, like the agent), and wait — by reading the kernel, not by sleeping — until
+// every node routes every block it must. Also the check that refuses IP-in-IP on a kernel
+// without `ipip`.
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ResolvedExternal, ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
+import { tarEntries } from '../runtime/tar.js';
+import { appendingOutputTo, bounded } from '../plan/process-argv.js';
+import { BIRD_ARGV, BIRD_OUTPUT, bgpExpectations, bgpNetwork, bgpNodes, birdConfigFile, type BgpNodeExpectation } from '../plan/bgp-plan.js';
+import { environmentError, interruptedError } from '../base/errors.js';
+import { isEngineFailure } from '../runtime/engine-errors.js';
+import { readBgpState } from '../probes/bird-state.js';
+import { judgeBgp } from '../probes/bgp-verdict.js';
+
+type Node = ResolvedHost | ResolvedExternal;
+
+/** Everything one node's BIRD needs, as one tar for `/`: its configuration and the run directory. */
+export function birdTar(lab: ResolvedLab, node: string): Buffer {
+  const file = birdConfigFile(lab, node);
+  return tarEntries([{ name: 'etc/bird/' }, { name: 'run/bird/' }, { name: file.path.replace(/^\//, ''), content: Buffer.from(file.content) }]);
+}
+
+/** Install each node's configuration and start its BIRD. */
+export async function startBird(runtime: ContainerRuntime, lab: ResolvedLab, nodes: Node[] = bgpNodes(lab), signal?: AbortSignal): Promise<void> {
+  await Promise.all(
+    nodes.map(async (node) => {
+      const tar = birdTar(lab, node.name);
+      await runtime.putTar(node.container, '/', tar, signal ? { signal } : {}).catch((error: unknown) => {
+        if (!isEngineFailure(error, 'unreachable')) throw error;
+        return runtime.putTar(node.container, '/', tar, signal ? { signal } : {});
+      });
+      await runtime.execDetached(node.container, appendingOutputTo(BIRD_OUTPUT, [...BIRD_ARGV]), signal ? { signal } : {});
+    }),
+  );
+}
+
+/** Constant text: wait until the kernel holds at least $1 routes BIRD wrote (learned ones and
+ * the own blackholes), reading it every 0.2 s. Bounded by `timeout` around it. */
+export const BIRD_ROUTES_WAIT_SCRIPT = 'while [ "$(ip -4 route show proto bird | wc -l)" -lt "$1" ]; do sleep 0.2; done';
+
+const WAIT_BASE_MS = 30_000;
+/** Per BGP node: 64 BIRDs starting together on a small machine need longer than a few. */
+const WAIT_PER_NODE_MS = 500;
+
+/** Wait until every node's kernel holds what BGP must have put there; on a timeout, name the
+ * node and what it lacks, in BIRD's words. */
+export async function waitForBgp(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, nodes: string[] = bgpNodes(lab).map((n) => n.name)): Promise<void> {
+  const expectations = bgpExpectations(lab).filter((e) => nodes.includes(e.node));
+  const seconds = (WAIT_BASE_MS + WAIT_PER_NODE_MS * expectations.length) / 1000;
+  const results = await Promise.all(
+    expectations.map(async (e) => {
+      const container = containerOf(lab, e.node);
+      const wanted = String(e.routes.length + e.blackholes.length);
+      const r = await runtime.exec(container, bounded(['sh', '-c', BIRD_ROUTES_WAIT_SCRIPT, 'sh', wanted], seconds, 'TERM'), { signal });
+      return { e, ok: r.exitCode === 0 };
+    }),
+  );
+  if (signal.aborted) throw interruptedError();
+  const late = results.filter((r) => !r.ok);
+  if (!late.length) return;
+  const first = late[0]!.e;
+  throw environmentError(`BGP did not converge within ${Math.round(seconds)} s: ${await whyNot(runtime, lab, first, signal)}${late.length > 1 ? ` (and ${late.length - 1} more node(s))` : ''}`, `read it live: overlab exec ${lab.name} ${first.node} -- birdc show protocols all; its BIRD's own output is ${BIRD_OUTPUT}`);
+}
+
+async function whyNot(runtime: ContainerRuntime, lab: ResolvedLab, e: BgpNodeExpectation, signal: AbortSignal): Promise<string> {
+  const state = await readBgpState(runtime, containerOf(lab, e.node), signal);
+  const j = judgeBgp(e, state);
+  return j.reason ?? `${e.node} holds every route now`;
+}
+
+function containerOf(lab: ResolvedLab, node: string): string {
+  const found = [...lab.hosts, ...lab.externals].find((n) => n.name === node);
+  if (!found) throw new RangeError(`no node ${node} in lab ${lab.name}`);
+  return found.container;
+}
+
+/** IP-in-IP needs the kernel's ipip module: try to make a tunnel device (then remove it). */
+export async function assertIpipAvailable(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal): Promise<void> {
+  const mode = bgpNetwork(lab)?.ipipMode ?? 'Never';
+  if (mode === 'Never') return;
+  const probe = await runtime.exec(lab.underlay.switchContainer, ['ip', 'link', 'add', 'ol-ipip-probe', 'type', 'ipip', 'local', '192.0.2.1', 'remote', '192.0.2.2'], { signal });
+  if (probe.exitCode === 0) {
+    await runtime.exec(lab.underlay.switchContainer, ['ip', 'link', 'del', 'ol-ipip-probe'], { signal });
+    throw environmentError(
+      `ipipMode: ${mode} is not built by overlab: Calico's IP-in-IP routes need its own BIRD (krt_tunnel), which Debian's bird2 is not`,
+      'use ipipMode: Never (plain routing, as this chapter shows)',
+    );
+  }
+  const said = probe.stderr.trim().split('\n')[0] ?? `exit ${probe.exitCode}`;
+  throw environmentError(
+    `ipipMode: ${mode} needs IP-in-IP tunnels, and this kernel has no ipip module (ip link add … type ipip: "${said}")`,
+    'use ipipMode: Never — BGP routes pods plainly, no encapsulation; or run on a kernel with CONFIG_NET_IPIP (modprobe ipip)',
+  );
+}
+
+/** `up`'s phase for a bgp network: refuse IP-in-IP this kernel cannot do, start every BIRD, and
+ * wait until every node routes every block. */
+export function bgpPhases(runtime: ContainerRuntime, lab: ResolvedLab): { title: string; run(signal: AbortSignal): Promise<void> }[] {
+  const network = bgpNetwork(lab);
+  if (!network) return [];
+  const nodes = bgpNodes(lab);
+  const how = network.bgp!.reflectors.length ? `route reflectors ${network.bgp!.reflectors.join(', ')}` : 'a full mesh';
+  return [
+    {
+      title: `Start BIRD on ${nodes.length} nodes (AS ${network.bgp!.as}, ${how}) and wait until every node routes every block`,
+      async run(signal) {
+        if (signal.aborted) throw interruptedError();
+        await assertIpipAvailable(runtime, lab, signal);
+        await startBird(runtime, lab, nodes, signal);
+        await waitForBgp(runtime, lab, signal);
+      },
+    },
+  ];
+}
