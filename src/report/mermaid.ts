@@ -2,7 +2,7 @@
 // external nodes, and per host its eth0, flannel devices, bridges and pods on their veth pairs.
 // Pure.
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { isOverlay, vxlanDevice } from '../plan/overlay.js';
+import { isBgp, isOverlay, vxlanDevice } from '../plan/overlay.js';
 import { vethLabel } from '../plan/cni-result.js';
 
 /** Mermaid ids: letters, digits and "_" only. */
@@ -17,11 +17,16 @@ function label(...lines: string[]): string {
 
 export function renderMermaid(lab: ResolvedLab): string {
   const out: string[] = ['flowchart TB'];
+  const segments = lab.underlay.segments;
   const sw = id('underlay', 'switch');
-  out.push(`  ${sw}[${label(`underlay switch (bridge ${lab.underlay.bridge})`, lab.underlay.subnet)}]`);
+  /** The switch node a link plugs into: the one bridge, or its segment's. */
+  const switchOf = (segment?: string) => (segment && segments ? id('segment', segment) : sw);
+  if (segments) for (const s of segments) out.push(`  ${switchOf(s.name)}[${label(`segment ${s.name} · bridge ${s.bridge}`, s.subnet)}]`);
+  else out.push(`  ${sw}[${label(`underlay switch (bridge ${lab.underlay.bridge})`, lab.underlay.subnet)}]`);
   for (const e of lab.externals) {
-    out.push(`  ${id('node', e.name)}[${label(e.name, `${e.role} · eth0 ${e.underlayIp}`)}]`);
-    out.push(`  ${id('node', e.name)} ---|${label(`port ${e.name}`)}| ${sw}`);
+    const links = e.links ?? [{ iface: 'eth0', ip: e.underlayIp, port: e.name, segment: undefined }];
+    out.push(`  ${id('node', e.name)}[${label(e.name, `${e.role} · ${links.map((l) => `${l.iface} ${l.ip}`).join(' · ')}`)}]`);
+    for (const l of links) out.push(`  ${id('node', e.name)} ---|${label(`port ${l.port}`)}| ${switchOf(l.segment)}`);
   }
   for (const host of lab.hosts) {
     const h = (...parts: string[]) => id('host', host.name, ...parts);
@@ -44,12 +49,12 @@ export function renderMermaid(lab: ResolvedLab): string {
         out.push(`    ${h(hn.bridge)} -.->|${label('routed')}| ${h('flannel0')}`);
         out.push(`    ${h('flannel0')} -.->|${label('UDP')}| ${h('eth0')}`);
       } else {
-        const how = isOverlay(network) ? 'routed via the peer host' : network.nat ? 'routed, NAT' : 'routed';
+        const how = isBgp(network) ? 'routes learned by BGP' : isOverlay(network) ? 'routed via the peer host' : network.nat ? 'routed, NAT' : 'routed';
         out.push(`    ${h(hn.bridge)} -.->|${label(how)}| ${h('eth0')}`);
       }
     }
     out.push('  end');
-    out.push(`  ${h('eth0')} ---|${label(`port ${host.name}`)}| ${sw}`);
+    out.push(`  ${h('eth0')} ---|${label(`port ${host.name}`)}| ${switchOf(host.links?.[0]?.segment)}`);
   }
   return out.join('\n') + '\n';
 }

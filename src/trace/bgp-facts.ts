@@ -71,27 +71,18 @@ export function explainBgpDrop(lab: ResolvedLab, drop: TraceDrop, dst: string, f
   if (!network || !cidrContains(network.cidr, dst)) return [];
   const owner = blockOwner(lab, dst);
   const out: string[] = [];
-  if (!owner) {
-    out.push(`BGP: nobody announced a block holding ${dst} (no host of ${lab.name} has one), so no node routes it`);
-    return out;
-  }
+  if (!owner) return [`BGP: nobody announced a block holding ${dst} (no host of ${lab.name} has one), so no node routes it`];
   const at = facts.find((f) => f.node === drop.node);
   const ownerFacts = facts.find((f) => f.node === owner.host);
-  if (ownerFacts && !ownerFacts.running) out.push(`BGP: BIRD is not running on ${owner.host}, so nobody hears its block ${owner.block}`);
-  if (!at) return out;
-  if (!at.running) {
-    out.push(`BGP: BIRD is not running on ${drop.node}, so it learned no route to ${owner.host}'s block ${owner.block}`);
-    return out;
-  }
+  const ownerDown = ownerFacts !== undefined && !ownerFacts.running ? [`BGP: BIRD is not running on ${owner.host}, so nobody hears its block ${owner.block}`] : [];
+  if (!at) return [...out, ...ownerDown];
+  if (!at.running) return [...out, `BGP: BIRD is not running on ${drop.node}, so it learned no route to ${owner.host}'s block ${owner.block}`, ...ownerDown];
   const bgpRoute = at.routes.find((r) => r.attributes.Type?.startsWith('BGP') && r.primary);
-  if (bgpRoute) {
-    out.push(`BGP: ${drop.node} has ${describeBgpRoute(at.routes, nameOf)} (origin ${announcedBy(bgpRoute) ?? '?'})`);
-    return out;
-  }
+  if (bgpRoute) return [...out, `BGP: ${drop.node} has ${describeBgpRoute(at.routes, nameOf)} (origin ${announcedBy(bgpRoute) ?? '?'})`];
   const down = (at.protocols ?? []).filter((p) => p.proto === 'BGP' && bgpState(p) !== 'Established');
-  for (const p of down) out.push(`BGP: ${drop.node}'s session ${p.name} is ${bgpState(p) === 'Down' ? 'disabled (down)' : bgpState(p)}${sessionError(p) ? `: ${sessionError(p)}` : ''}`);
-  out.unshift(`BGP: ${drop.node} learned no route to ${owner.host}'s block ${owner.block}${down.length ? '' : ` — its sessions are up: ${owner.host} does not announce it to them (or a filter hides it)`}`);
-  return out;
+  const sessions = down.map((p) => `BGP: ${drop.node}'s session ${p.name} is ${bgpState(p) === 'Down' ? 'disabled (down)' : bgpState(p)}${sessionError(p) ? `: ${sessionError(p)}` : ''}`);
+  const unexplained = !down.length && !ownerDown.length ? ` — its sessions are up: ${owner.host} does not announce it to them (or a filter hides it)` : '';
+  return [...out, `BGP: ${drop.node} learned no route to ${owner.host}'s block ${owner.block}${unexplained}`, ...sessions, ...ownerDown];
 }
 
 /** host-gw through flannel's agents: what the kernel refused the agents of the hosts the probe
