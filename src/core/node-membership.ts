@@ -21,6 +21,8 @@ import { agentDropped, startAgents, waitForAgents, watchAgents } from '../deploy
 import { readLeases } from '../lab/etcd-leases.js';
 import { usesCni } from '../plan/cni-plan.js';
 import { attachCniPods, detachHostPods } from '../deploy/cni-attach.js';
+import { birdLogTime, kernelRouteLine, lastBirdLogTime, readBirdLog, reconfigureBird, startBird, waitForBgp } from '../deploy/bird.js';
+import { BIRD_PID_FILE, bgpNetwork, bgpNodes } from '../plan/bgp-plan.js';
 
 export interface MembershipResult {
   lab: string;
@@ -34,6 +36,7 @@ export interface MembershipResult {
 export function checkJoiningNames(lab: ResolvedLab, name: string, pods: string[]): void {
   assertNewNodeName(name, 'host');
   if ([...lab.hosts, ...lab.externals].some((n) => n.name === name)) throw inputError(`lab ${lab.name} already has a node "${name}"`);
+  if (lab.underlay.segments?.some((s) => s.name === name)) throw inputError(`"${name}" is a segment of lab ${lab.name} (its bridge in the switch is called so, beside every node's port)`, 'use another host name');
   if (lab.hosts.length >= MAX_HOSTS) {
     throw inputError(`lab ${lab.name} already has ${lab.hosts.length} hosts, the most a lab may have (${MAX_HOSTS})`, `remove one first with \`overlab node rm ${lab.name} <host>\`, or split the hosts over two labs`);
   }
@@ -78,9 +81,10 @@ function peerEvent(network: ResolvedNetwork, subnet: string, change: 'add' | 're
 }
 
 
-export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, pods: string[], signal: AbortSignal): Promise<MembershipResult> {
+export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, pods: string[], signal: AbortSignal, segment?: string): Promise<MembershipResult> {
   checkJoiningNames(lab, name, pods);
-  const host = allocateJoiningHost(lab, name, pods);
+  if (segment !== undefined) assertName('segment', segment, '--segment');
+  const host = allocateJoiningHost(lab, name, pods, segment);
   const grown: ResolvedLab = { ...lab, hosts: [...lab.hosts, host] };
   // Labelled with a run id of its own: a failed join removes only what this run made, never a
   // container of that name someone else's run made meanwhile.
@@ -99,8 +103,31 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
       await waitForAgents(runtime, grown, signal);
     }
     if (usesCni(host)) await attachCniPods(runtime, grown, signal, [host]); // its pods, as its kubelet would
+    if (bgpNetwork(grown)) {
+      // the peers that must know it first (a full mesh: all; reflectors: its rack's), then its BIRD
+      await reconfigureBird(runtime, lab, grown, signal);
+      await startBird(runtime, grown, [host], signal);
+      await waitForBgp(runtime, grown, signal);
+    }
   });
   const propagation: MembershipResult['propagation'] = [];
+  const bgp = bgpNetwork(grown);
+  if (bgp) {
+    // From the moment the new BIRD started (its log) to the last peer writing its block into its kernel (theirs).
+    const started = birdLogTime(await readBirdLog(runtime, host.container), /<INFO> Started$/);
+    const blocks = host.networks[0]!.blocks ?? [];
+    const peers = bgpNodes(lab);
+    const written = await Promise.all(
+      peers.map(async (peer) => {
+        const log = await readBirdLog(runtime, peer.container);
+        const times = blocks.map((b) => birdLogTime(log, kernelRouteLine(b, 'added'), started));
+        return times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined;
+      }),
+    );
+    if (started !== undefined && written.every((t) => t !== undefined)) {
+      propagation.push({ network: bgp.name, ms: Math.max(...(written as number[])) - started, peers: peers.length, measuredFrom: "BIRD logs: the new host's BIRD started → last peer wrote its block into its kernel" });
+    }
+  }
   for (const network of grown.networks.filter(usesAgent)) {
     const subnet = hostSubnet(host, network);
     // From the moment the new agent sent its lease to etcd (an agent that reused a live lease wrote
@@ -113,6 +140,36 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
     }
   }
   return { lab: lab.name, host, change: 'add', propagation };
+}
+
+/** A bgp host leaving: its BIRD stopped (SIGTERM: it withdraws its blocks), every peer drops
+ * them; timed from its BIRD's "Shutting down" to the last peer's removal, both from BIRD's logs. */
+async function removeBgpHost(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, signal: AbortSignal): Promise<MembershipResult['propagation']> {
+  const network = bgpNetwork(lab)!;
+  const blocks = host.networks[0]!.blocks ?? [];
+  const peers = bgpNodes(lab).filter((n) => n.name !== host.name);
+  await stopAgent(runtime, host.container, BIRD_PID_FILE);
+  const stoppedLog = async () => birdLogTime(await readBirdLog(runtime, host.container), /<FATAL> Shutdown completed$/) !== undefined;
+  await pollUntil(stoppedLog, { timeoutMs: DROP_TIMEOUT_MS, signal });
+  const stopped = lastBirdLogTime(await readBirdLog(runtime, host.container), /<INFO> Shutting down$/);
+  const gone = await pollUntil(
+    async () => {
+      const tables = await Promise.all(peers.map(async (p) => (await runtime.exec(p.container, ['ip', '-4', 'route', 'show', 'proto', 'bird'], { signal })).stdout));
+      return tables.every((t) => !blocks.some((b) => t.split('\n').some((l) => l.startsWith(`${b} `))));
+    },
+    { timeoutMs: DROP_TIMEOUT_MS, signal },
+  );
+  if (!gone) throw environmentError(`a peer still routes ${host.name}'s blocks ${DROP_TIMEOUT_MS / 1000} s after its BIRD stopped`, `overlab exec ${lab.name} ${peers[0]!.name} -- birdc show route all`);
+  if (stopped === undefined) return [];
+  const removed = await Promise.all(
+    peers.map(async (peer) => {
+      const log = await readBirdLog(runtime, peer.container);
+      const times = blocks.map((b) => birdLogTime(log, kernelRouteLine(b, 'removed'), stopped));
+      return times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined;
+    }),
+  );
+  if (!removed.every((t) => t !== undefined)) return [];
+  return [{ network: network.name, ms: Math.max(...(removed as number[])) - stopped, peers: peers.length, measuredFrom: "BIRD logs: the host's BIRD shutting down → last peer removed its block from its kernel" }];
 }
 
 /** SIGTERM to the PID the agent wrote (a number, checked), never a name match. */
@@ -142,7 +199,9 @@ export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, na
       if (r.exitCode !== 0) throw new Error(`deleting ${lease.key} failed: ${r.stderr.trim()}`);
     }
   }
+  if (bgpNetwork(lab)) propagation.push(...(await removeBgpHost(runtime, lab, host, signal)));
   await runtime.remove(host.container);
+  if (bgpNetwork(lab)) await reconfigureBird(runtime, lab, { ...lab, hosts: peers }, signal);
   for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
     await Promise.all(peers.map((peer) => runPlan(runtime, peerChangePlan(peer, staticPeerChangeCommands(lab, peer, network, host, 'remove')), signal)));
   }

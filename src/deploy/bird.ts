@@ -6,7 +6,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
 import { tarEntries } from '../runtime/tar.js';
 import { appendingOutputTo, bounded } from '../plan/process-argv.js';
-import { BIRD_ARGV, BIRD_OUTPUT, bgpExpectations, bgpNetwork, bgpNodes, birdConfigFile, type BgpNodeExpectation } from '../plan/bgp-plan.js';
+import { BIRD_ARGV, BIRD_LOG, BIRD_OUTPUT, bgpExpectations, bgpNetwork, bgpNodes, birdConfigFile, type BgpNodeExpectation } from '../plan/bgp-plan.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
 import { readBgpState } from '../probes/bird-state.js';
@@ -111,4 +111,51 @@ export function bgpPhases(runtime: ContainerRuntime, lab: ResolvedLab): { title:
       },
     },
   ];
+}
+
+/** Nodes whose configuration differs between two versions of a lab (a host joined or left):
+ * each gets the new file and re-reads it (`birdc configure`). */
+export async function reconfigureBird(runtime: ContainerRuntime, before: ResolvedLab, after: ResolvedLab, signal: AbortSignal): Promise<string[]> {
+  const changed = bgpNodes(after).filter((n) => bgpNodes(before).some((b) => b.name === n.name) && birdConfigFile(before, n.name).content !== birdConfigFile(after, n.name).content);
+  await Promise.all(
+    changed.map(async (n) => {
+      await runtime.putTar(n.container, '/', birdTar(after, n.name), { signal });
+      const r = await runtime.exec(n.container, ['birdc', 'configure'], { signal });
+      if (r.exitCode !== 0 || !/Reconfigur/.test(r.stdout)) throw environmentError(`BIRD on ${n.name} did not take its new configuration: ${(r.stdout + r.stderr).trim().split('\n').at(-1)}`);
+    }),
+  );
+  return changed.map((n) => n.name);
+}
+
+/** Pure: the time (ms, as the log's clock reads it) of the first line of a BIRD log at or after
+ * `since` that matches. BIRD writes `2026-12-07 17:46:27.147 <TRACE> kernel1.ipv4 < added …`. */
+export function birdLogTime(log: string, pattern: RegExp, since = -Infinity): number | undefined {
+  for (const line of log.split('\n')) {
+    const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}\.\d{3}) /.exec(line);
+    if (!m || !pattern.test(line)) continue;
+    const t = Date.parse(`${m[1]}T${m[2]}Z`);
+    if (t >= since) return t;
+  }
+  return undefined;
+}
+
+/** Pure: the last time a line matching `pattern` was logged. */
+export function lastBirdLogTime(log: string, pattern: RegExp): number | undefined {
+  let last: number | undefined;
+  for (const line of log.split('\n')) {
+    const t = birdLogTime(line, pattern);
+    if (t !== undefined) last = t;
+  }
+  return last;
+}
+
+export async function readBirdLog(runtime: ContainerRuntime, container: string): Promise<string> {
+  return runtime.readFile(container, BIRD_LOG).then((b) => b.toString('utf8'), () => '');
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** What a node's BIRD logs when it writes a block into its kernel, or takes it out. */
+export function kernelRouteLine(block: string, change: 'added' | 'removed'): RegExp {
+  return new RegExp(`<TRACE> kernel1\\.ipv4 < ${change} (?:\\[[a-z]+\\] )?${escapeRe(block)} .* unicast$`);
 }

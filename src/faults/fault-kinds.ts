@@ -1,6 +1,7 @@
 // Every fault kind, in the order the schema and `overlab fault add --help` list them. A new kind
 // is one module in this folder plus one line here (src/faults/README.md).
 import { blockKind } from './kinds/block.js';
+import { bgpDropNeighbourKind, bgpExportFilterKind, bgpSessionDownKind, bgpWithdrawKind, bgpWrongAsKind, stopBirdKind, stopReflectorKind } from './kinds/bgp.js';
 import { stopAgentKind, stopEtcdKind } from './kinds/daemons.js';
 import { detachKind } from './kinds/detach.js';
 import { forwardingOffKind, noMasqueradeKind } from './kinds/forwarding.js';
@@ -34,6 +35,13 @@ export const FAULT_KINDS = [
   stopAgentKind,
   stopEtcdKind,
   pauseKind,
+  bgpSessionDownKind,
+  bgpWithdrawKind,
+  stopBirdKind,
+  stopReflectorKind,
+  bgpWrongAsKind,
+  bgpDropNeighbourKind,
+  bgpExportFilterKind,
 ] as const;
 
 export type FaultKindEntry = (typeof FAULT_KINDS)[number];

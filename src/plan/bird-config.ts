@@ -18,6 +18,9 @@ export const MAX_AS = 4294967295;
 export const BIRD_CONFIG_FILE = '/etc/bird/bird.conf';
 export const BIRD_CONTROL_SOCKET = '/run/bird/bird.ctl';
 export const BIRD_RUN_DIR = '/run/bird';
+/** BIRD's log: with the kernel protocol's route changes, timestamped to the millisecond (what
+ * `node add|rm` measures a join by, as flannel's by its agents' logs). */
+export const BIRD_LOG = '/var/log/bird.log';
 
 /**
  * How a session relates the two ends: `mesh` (plain iBGP, full mesh), `client` (the peer is our
@@ -107,9 +110,10 @@ function checkComment(line: string): string {
  * Lab timers, shorter than BIRD's defaults (5 s before the first connect, 120 s between
  * attempts, 60–300 s after an error, keepalives every 80 s, a peer dead after 240 s) so a lab
  * converges in about a second, heals within seconds once a fault is cleared, and shows its
- * TCP 179 keepalives in a capture of a few seconds.
+ * TCP 179 keepalives in a capture of a few seconds (a peer is declared dead after 15 s: long
+ * enough for a starved process on a loaded machine, short enough for a lab).
  */
-const LAB_TIMERS = 'connect delay time 1; connect retry time 5; error wait time 1, 10; hold time 6; keepalive time 2;';
+const LAB_TIMERS = 'connect delay time 1; connect retry time 5; error wait time 1, 10; hold time 15; keepalive time 5;';
 
 /** The configuration text. */
 export function birdConfigText(c: BirdNodeConfig): string {
@@ -127,6 +131,8 @@ export function birdConfigText(c: BirdNodeConfig): string {
   out(`# Read it live: birdc show protocols | birdc show route all | ip route`);
   out();
   out(`router id ${routerId};`);
+  out(`log "${BIRD_LOG}" all;`);
+  out('timeformat log iso long ms;');
   out();
   out('# Interfaces and their connected routes: BGP next hops resolve through them.');
   out('protocol device { scan time 10; }');
@@ -137,6 +143,7 @@ export function birdConfigText(c: BirdNodeConfig): string {
   out('protocol kernel {');
   out('  ipv4 { import all; export where source ~ [ RTS_BGP, RTS_STATIC ]; };');
   out('  learn; merge paths on;');
+  out('  debug { routes };   # every route written to or removed from the kernel, in the log');
   out('}');
   out();
   if (blocks.length) {

@@ -1,7 +1,7 @@
 // Decide every address the spec left open. Pure: what is already taken on the engine comes in
 // as an argument, so the same inputs always give the same lab.
 import { placeNodes, resolveEngines, resolveStitch } from './engine-placement.js';
-import { cidrsOverlap, intToIp, ipToInt, parseCidr } from '../shared/ipv4.js';
+import { cidrContains, cidrsOverlap, intToIp, ipToInt, parseCidr } from '../shared/ipv4.js';
 import type { LabSpec } from '../lab-spec/lab-spec.js';
 import { inputError } from '../base/errors.js';
 import { containerName, hostVethName, switchContainerName, UNDERLAY_BRIDGE } from './container-names.js';
@@ -314,12 +314,33 @@ export function underlaySubnets(lab: Pick<ResolvedLab, 'underlay'>): string[] {
 
 /** A host joining a running lab: the next free underlay address and, per network, the first
  * subnet no host holds; pods numbered from .2 as at `up`. Pure. */
-export function allocateJoiningHost(lab: ResolvedLab, name: string, podNames: string[]): ResolvedHost {
+export function allocateJoiningHost(lab: ResolvedLab, name: string, podNames: string[], segment?: string): ResolvedHost {
   const podAttach = lab.networks[0]?.podAttach ?? 'ip';
   const cni = podAttach === 'cni';
-  const pool = new AddressPool(lab.underlay.subnet, 'the underlay');
-  for (const ip of [...lab.hosts.map((h) => h.underlayIp), ...lab.externals.map((e) => e.underlayIp)]) pool.reserve(ip);
+  const segments = lab.underlay.segments;
+  const place = segments ? (segments.find((s) => s.name === (segment ?? segments[0]!.name)) ?? null) : undefined;
+  if (place === null) throw inputError(`lab ${lab.name} has no segment "${segment}"`, `its segments: ${segments!.map((s) => s.name).join(', ')}`);
+  if (segment !== undefined && !segments) throw inputError(`lab ${lab.name} has one underlay, no segments: --segment does not apply`);
+  const pool = new AddressPool(place ? place.subnet : lab.underlay.subnet, place ? `segment ${place.name}` : 'the underlay');
+  for (const node of [...lab.hosts, ...lab.externals]) for (const ip of [node.underlayIp, ...(node.links ?? []).map((l) => l.ip)]) if (!place || cidrContains(place.subnet, ip)) pool.reserve(ip);
   const underlayIp = pool.nextFromBottom(2);
+  const links = place ? [{ segment: place.name, iface: 'eth0', ip: underlayIp, mac: macForIp(underlayIp), port: name }] : undefined;
+  const bgp = lab.networks.find((n) => n.backend === 'bgp');
+  if (bgp) {
+    const taken = lab.hosts.flatMap((h) => h.networks.find((n) => n.network === bgp.name)?.blocks ?? []);
+    const [held] = allocateBlocks(bgp.cidr, bgp.blockSize!, [{ host: name, pods: podNames.map((p) => ({ name: p })) }], taken);
+    const bridgeIp = blockGateway(held!.blocks[0]!);
+    return {
+      name,
+      container: containerName(lab.name, name),
+      underlayIp,
+      underlayMac: macForIp(underlayIp),
+      networks: [{ network: bgp.name, subnet: held!.blocks[0]!, bridge: bgp.bridge, bridgeIp, bridgeMac: macForIp(bridgeIp), blocks: held!.blocks }],
+      pods: podNames.map((p) => blockPod(name, p, bgp.name, held!)),
+      podAttach,
+      ...(links ? { links } : {}),
+    };
+  }
   const networks: ResolvedHostNetwork[] = lab.networks.map((network) => {
     const held = lab.hosts.map((h) => h.networks.find((n) => n.network === network.name)!.subnet);
     let index = 1;
@@ -344,5 +365,5 @@ export function allocateJoiningHost(lab: ResolvedLab, name: string, podNames: st
       hostVeth: cni ? KERNEL_CHOOSES : hostVethName(pod),
     };
   });
-  return { name, container: containerName(lab.name, name), underlayIp, underlayMac: macForIp(underlayIp), networks, pods, podAttach };
+  return { name, container: containerName(lab.name, name), underlayIp, underlayMac: macForIp(underlayIp), networks, pods, podAttach, ...(links ? { links } : {}) };
 }

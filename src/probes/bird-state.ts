@@ -10,7 +10,8 @@ export const IP_ROUTES_ARGV: readonly string[] = ['ip', '-j', '-4', 'route', 'sh
 export async function readBgpState(runtime: ContainerRuntime, container: string, signal?: AbortSignal): Promise<BgpObservation> {
   const options = signal ? { signal } : {};
   const [birdc, routes] = await Promise.all([runtime.exec(container, [...BIRDC_PROTOCOLS_ARGV], options), runtime.exec(container, [...IP_ROUTES_ARGV], options)]);
-  const said = `${birdc.stdout}\n${birdc.stderr}`.trim().split('\n').find((l) => /Unable to connect|No such file|Connection refused/.test(l));
+  // birdc's own complaint; a session's "Socket: Connection refused" is BIRD answering
+  const said = `${birdc.stdout}\n${birdc.stderr}`.trim().split('\n').find((l) => l.startsWith('Unable to connect to server control socket'));
   return {
     birdc: birdc.exitCode === 0 && !said ? { ok: true } : { ok: false, error: said ?? (birdc.stderr.trim().split('\n')[0] || `birdc exit ${birdc.exitCode}`) },
     protocols: parseBirdProtocols(birdc.stdout),

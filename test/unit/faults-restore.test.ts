@@ -176,10 +176,19 @@ describe('fault kinds', () => {
       'stop-agent': ['host1'],
       'stop-etcd': ['host3'],
       pause: ['host1'],
+      'bgp-session-down': ['tor1', 'tor2'],
+      'bgp-withdraw': ['host3'],
+      'stop-bird': ['host4'],
+      'stop-reflector': ['tor2'],
+      'bgp-wrong-as': ['host3', '64513'],
+      'bgp-drop-neighbour': ['tor2', 'host4'],
+      'bgp-export-filter': ['host2'],
     };
     expect(FAULT_KINDS.map((k) => k.key).sort()).toEqual(Object.keys(examples).sort());
     expect(FAULT_KINDS.find((k) => k.key === 'block')!.fromArgs(['host2', 'udp/8285'])).toEqual({ on: 'host2', proto: 'udp', port: 8285 });
     expect(FAULT_KINDS.find((k) => k.key === 'loss')!.fromArgs(['host1:eth0', '30%'])).toEqual({ on: 'host1:eth0', percent: 30 });
+    expect(FAULT_KINDS.find((k) => k.key === 'bgp-wrong-as')!.fromArgs(['host3', '64513'])).toEqual({ on: 'host3', as: 64513 });
+    expect(() => FAULT_KINDS.find((k) => k.key === 'bgp-wrong-as')!.fromArgs(['host3', '4294967296'])).toThrow(/from 1 to 4294967295/);
     for (const kind of FAULT_KINDS) expect(() => kind.fromArgs(examples[kind.key]!), kind.key).not.toThrow();
   });
 

@@ -24,11 +24,13 @@ function containsRun(haystack: string[], needle: string[]): boolean {
 const before = (e: Exercise) => [e.title, e.task, ...e.commands, ...e.hints];
 
 describe('the exercises in workshop/', () => {
-  it('are at least twelve, numbered 1…n, and follow the story', () => {
+  it('are at least twelve, numbered upwards from 1 (a chapter claims a block: 16–20 Services, 21–25 BGP), and follow the story', () => {
     expect(exercises.length).toBeGreaterThanOrEqual(12);
-    expect(exercises.map((e) => e.id)).toEqual(exercises.map((_, i) => i + 1));
+    const ids = exercises.map((e) => e.id);
+    expect(ids.slice(0, 15)).toEqual(ids.slice(0, 15).map((_, i) => i + 1));
+    expect(ids).toEqual([...new Set(ids)].sort((a, b) => a - b));
     const stories = exercises.map((e) => e.story);
-    for (const step of ['same-host', 'egress', 'no-overlay', 'host-gw', 'flannel-udp', 'flannel-vxlan', 'k8s-cni0']) expect(stories, step).toContain(step);
+    for (const step of ['same-host', 'egress', 'no-overlay', 'host-gw', 'flannel-udp', 'flannel-vxlan', 'k8s-cni0', 'bgp-mesh']) expect(stories, step).toContain(step);
   });
 
   it.each(exercises.map((e) => [e.id, e] as const))('exercise %i has 2–3 hints, checks that pin the path, and a lab named ex<id>', (id, e) => {
@@ -36,7 +38,7 @@ describe('the exercises in workshop/', () => {
     expect(e.hints.length).toBeLessThanOrEqual(3);
     expect(e.lab.name).toBe(`ex${id}`);
     // "Any ping works" is not enough: at least one check looks at the path or the kernel.
-    expect(e.lab.checks.some((c) => ['capture', 'kernel', 'link', 'lease'].includes(c.kind)), 'a capture, kernel, link or lease check').toBe(true);
+    expect(e.lab.checks.some((c) => ['capture', 'kernel', 'link', 'lease', 'bgp'].includes(c.kind)), 'a capture, kernel, link, lease or bgp check').toBe(true);
     expect(e.solution.length).toBeGreaterThan(0);
   });
 

@@ -14,14 +14,15 @@ export default class NodeAdd extends BaseCommand<MembershipResult> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
   static completion: ArgCompletion[] = ['lab', 'none'];
   static override summary = 'Add a host to a running lab: it takes a lease, and every peer programs it.';
-  static override description = 'Reports how long after the new host wrote its lease the last peer had programmed it (from the agents\' logs).';
-  static override examples = ['<%= config.bin %> node add flannel-vxlan host3 --pods pod1,pod2'];
+  static override description = 'Reports how long after the new host wrote its lease the last peer had programmed it (from the agents\' logs); with backend bgp, how long after its BIRD started the last peer wrote its block into its kernel (from BIRD\'s logs).';
+  static override examples = ['<%= config.bin %> node add flannel-vxlan host3 --pods pod1,pod2', '<%= config.bin %> node add bgp-racks host5 --segment rack2'];
   static override args = {
     lab: Args.string({ description: 'Lab name.', required: true }),
     host: Args.string({ description: 'Name of the new host.', required: true }),
   };
   static override flags = {
     pods: Flags.string({ description: 'Comma-separated pod names for the new host.', default: 'pod1' }),
+    segment: Flags.string({ description: 'A routed underlay: the segment (rack) the host stands on (default: the first).' }),
   };
 
   protected async execute(): Promise<MembershipResult> {
@@ -32,11 +33,12 @@ export default class NodeAdd extends BaseCommand<MembershipResult> {
     assertName('node', args.host, 'host');
     const pods = flags.pods.split(',').map((p) => p.trim());
     for (const pod of pods) assertName('pod', pod, '--pods');
+    if (flags.segment !== undefined) assertName('segment', flags.segment, '--segment');
     return withLabLock(this.runtime, args.lab, this.abort.signal, async () => {
       const lab = await requireRunningLab(this.runtime, args.lab, { acceptDegraded: true, holdsLock: true });
       const collisions = await nameCollisions(this.runtime, lab, [{ node: args.host, container: containerName(lab.name, args.host) }]);
       if (collisions.length) throw collisionError(lab.name, collisions);
-      const result = await addHost(this.runtime, lab, args.host, pods, this.abort.signal);
+      const result = await addHost(this.runtime, lab, args.host, pods, this.abort.signal, flags.segment);
       await saveLabModel(this.runtime, { ...lab, hosts: [...lab.hosts, result.host] });
       return result;
     });
