@@ -24,6 +24,8 @@ export function checkSegments(st: RuleState): void {
     }
     return;
   }
+  if (Object.keys(lab.engines ?? {}).length > 1)
+    st.err(['underlay', 'segments'], 'a routed underlay on several engines is not stitched yet: only the first segment\'s bridge would join the engines.', 'Run a lab with segments on one engine (remove engines:, or keep one).', 'key');
   if (lab.underlay?.subnet !== undefined) st.err(['underlay', 'subnet'], 'underlay.subnet and underlay.segments are both given.', "Give each segment its own subnet: under segments.", 'key');
   if (lab.underlay?.gateway !== undefined) st.err(['underlay', 'gateway'], 'underlay.gateway and underlay.segments are both given.', "Give a segment its gateway: under segments (default: the first router on it).", 'key');
 

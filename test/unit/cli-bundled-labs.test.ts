@@ -23,16 +23,16 @@ function thrown(f: () => unknown): OverlabError {
 }
 
 describe('bundled labs', () => {
-  it('are the nine labs of labs/, each with its one-line story', async () => {
-    expect(bundledLabNames()).toEqual(['egress', 'flannel-udp', 'flannel-vxlan', 'host-gw', 'k8s-cni0', 'no-overlay', 'same-host', 'vxlan-static', 'vxlan-tenants']);
+  it('are the twelve labs of labs/, each with its one-line story', async () => {
+    expect(bundledLabNames()).toEqual(['bgp-mesh', 'bgp-racks', 'egress', 'flannel-udp', 'flannel-vxlan', 'host-gw', 'host-gw-racks', 'k8s-cni0', 'no-overlay', 'same-host', 'vxlan-static', 'vxlan-tenants']);
     const vxlan = (await bundledLabs()).find((l) => l.name === 'flannel-vxlan')!;
     expect(vxlan.description).toBe('flannel VXLAN mode driven by etcd and the overlab agent');
     expect(vxlan.file).toBe(join(BUNDLED_LABS_DIR, 'flannel-vxlan.yaml'));
     expect((await bundledLabs()).every((l) => l.description.length > 10)).toBe(true);
   });
 
-  it('and the fifteen exercises, by file name', () => {
-    expect(bundledExerciseNames()).toHaveLength(15);
+  it('and the eighteen exercises, by file name', () => {
+    expect(bundledExerciseNames()).toHaveLength(18);
     expect(bundledExerciseNames()[0]).toBe('01-veth-down');
   });
 
@@ -62,7 +62,7 @@ describe('bundled labs', () => {
     expect(exitCodeFor(e)).toBe(2);
     expect(e.message).toBe('flannel-vxlam: no such spec file, and no bundled lab has that name');
     expect(e.message).not.toMatch(/:\d+:\d+/);
-    expect(e.hint).toMatch(/^did you mean the bundled lab flannel-vxlan\? \(`overlab labs` lists them: egress, /);
+    expect(e.hint).toMatch(/^did you mean the bundled lab flannel-vxlan\? \(`overlab labs` lists them: bgp-mesh, /);
     // A README path run outside the clone points at the bundled lab too.
     expect(thrown(() => specFileFor('labs/host-gw.yaml')).hint).toMatch(/did you mean the bundled lab host-gw\?/);
     expect(thrown(() => specFileFor('zzz')).hint).toMatch(/^give a spec file's path, or the name of a bundled lab/);
