@@ -19,7 +19,7 @@ import { LeaseBook } from './lease-book.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { PeerLease } from './lease-rules.js';
 import { LeaseWatch } from './lease-watch.js';
-import { FileLogger, type Logger } from './log.js';
+import { dropped, FileLogger, type Logger } from './log.js';
 import { mtuFor } from '../shared/peer-state.js';
 import { PeerSync } from './peer-sync.js';
 import { ensureBridge, ensureIpForward, ensureMasquerade } from './pod-side.js';
@@ -245,7 +245,7 @@ export class Agent {
     const r = this.r;
     r?.keeper.stop();
     r?.watch.stop();
-    await r?.sync?.stop().catch(() => undefined);
+    await r?.sync?.stop().catch(dropped(this.log, 'stop the peer sync'));
     await this.stats.stop();
     await this.status?.stop();
     await r?.backend.stop();

@@ -10,7 +10,7 @@ import type { EtcdClient, KeyValue } from './etcd/types.js';
 import { type Ip4Net, formatNet } from '../shared/ipv4.js';
 import { type NetworkConfig, decodeLeaseValue, encodeLeaseValue } from '../shared/flannel-lease.js';
 import { shown } from './lease-rules.js';
-import type { Logger } from './log.js';
+import { dropped, type Logger } from './log.js';
 import { type OwnLease, type SubnetRegistry } from './lease-store.js';
 import { retryForever } from './retry.js';
 
@@ -243,11 +243,11 @@ export class LeaseKeeper {
         this.etcdLeaseLost = true; // the next attempt grants a new one
         return;
       }
-      if (leaseId !== own.etcdLease) await etcd.leaseRevoke(leaseId).catch(() => undefined);
+      if (leaseId !== own.etcdLease) await etcd.leaseRevoke(leaseId).catch(dropped(log, `revoke etcd lease ${leaseId}`));
       throw e;
     }
     if (!t.succeeded) {
-      if (leaseId !== own.etcdLease) await etcd.leaseRevoke(leaseId).catch(() => undefined);
+      if (leaseId !== own.etcdLease) await etcd.leaseRevoke(leaseId).catch(dropped(log, `revoke etcd lease ${leaseId}`));
       this.seen = t.ranges[0]?.[0];
       this.seenRevision = Math.max(this.seenRevision, t.revision);
       return;
@@ -268,7 +268,7 @@ export class LeaseKeeper {
     this.d.log.error(`own subnet ${formatNet(old.subnet)} was taken by another host (${shown(this.seen?.value)}); acquiring another one`);
     const own = await this.acquireOnce(null);
     this.adopt(own);
-    if (own.etcdLease !== old.etcdLease) await this.d.etcd.leaseRevoke(old.etcdLease).catch(() => undefined);
+    if (own.etcdLease !== old.etcdLease) await this.d.etcd.leaseRevoke(old.etcdLease).catch(dropped(this.d.log, `revoke the old subnet's etcd lease ${old.etcdLease}`));
     this.d.log.error(`subnet changed from ${formatNet(old.subnet)} to ${formatNet(own.subnet)}: pods on the old subnet must be re-addressed`);
     await this.hooks.onSubnetChanged(own, old);
   }

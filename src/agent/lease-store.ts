@@ -19,7 +19,7 @@ import {
   subnetFromKey,
   subnetsPrefix,
 } from '../shared/flannel-lease.js';
-import { type Logger, silentLogger } from './log.js';
+import { dropped, type Logger, silentLogger } from './log.js';
 
 export interface OwnLease {
   subnet: Ip4Net;
@@ -119,7 +119,7 @@ export class SubnetRegistry {
       const [listed, granted] = await Promise.allSettled([this.listLeases(), early]);
       if (granted.status === 'fulfilled' && granted.value) spareLease = granted.value.id;
       if (listed.status === 'rejected' || granted.status === 'rejected') {
-        if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+        if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(dropped(this.log, `revoke spare etcd lease ${spareLease}`));
         throw listed.status === 'rejected' ? listed.reason : (granted as PromiseRejectedResult).reason;
       }
       const { kvs, leases, taken, revision: listRevision } = listed.value;
@@ -137,7 +137,7 @@ export class SubnetRegistry {
         const current = encodeLeaseValue(mine);
         if (alive && current === value) {
           await this.etcd.leaseKeepAlive(leaseId);
-          if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+          if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(dropped(this.log, `revoke spare etcd lease ${spareLease}`));
           return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true, revision: listRevision, listing };
         }
         const oldLease = leaseId;
@@ -145,8 +145,8 @@ export class SubnetRegistry {
         this.log.info(`writing lease ${mine.key}`);
         const t = await this.etcd.txn([{ key: mine.key, target: 'MOD', result: 'EQUAL', revision: mine.modRevision }], [{ put: { key: mine.key, value, lease: leaseId } }], []);
         if (t.succeeded) {
-          if (oldLease !== '0' && oldLease !== leaseId) await this.etcd.leaseRevoke(oldLease).catch(() => undefined);
-          if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+          if (oldLease !== '0' && oldLease !== leaseId) await this.etcd.leaseRevoke(oldLease).catch(dropped(this.log, `revoke old etcd lease ${oldLease}`));
+          if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(dropped(this.log, `revoke spare etcd lease ${spareLease}`));
           return { subnet: mine.subnet, key: mine.key, etcdLease: leaseId, lease: want(mine.subnet), reused: true, revision: t.revision, listing };
         }
         if (!alive) spareLease = leaseId;
@@ -169,7 +169,7 @@ export class SubnetRegistry {
       }
       const subnet = allocateSubnet(cfg, taken, req.preferred);
       if (!subnet) {
-        if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+        if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(dropped(this.log, `revoke spare etcd lease ${spareLease}`));
         throw new NetworkFullError(`no free /${cfg.subnetLen} subnet left in ${formatNet(cfg.network)}`);
       }
       const key = leaseKey(this.prefix, subnet);
@@ -186,7 +186,7 @@ export class SubnetRegistry {
       spareLease = leaseId;
       this.log.info(`subnet ${formatNet(subnet)} was taken concurrently; retrying`);
     }
-    if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(() => undefined);
+    if (spareLease) await this.etcd.leaseRevoke(spareLease).catch(dropped(this.log, `revoke spare etcd lease ${spareLease}`));
     throw new Error('could not acquire a subnet lease after 20 attempts');
   }
 

@@ -58,4 +58,13 @@ export class FileLogger implements Logger {
   }
 }
 
+/** A `.catch` handler for a failure the agent goes on without (a best-effort revoke, a cleanup):
+ * a debug line (OVERLAB_AGENT_DEBUG=1), then undefined. */
+export function dropped(log: Logger, what: string): (error: unknown) => undefined {
+  return (error) => {
+    log.debug(`${what} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
+    return undefined;
+  };
+}
+
 export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Agent } from './agent.js';
 import { ConfigError, parseAgentConfig } from './config.js';
-import { formatLogLine } from './log.js';
+import { dropped, formatLogLine } from './log.js';
 
 const USAGE = 'usage: node main.js --config /etc/overlab/agent.json [--tun-fd N]';
 
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   } catch (e) {
     if (stopping) return;
     agent.log.error(`agent failed to start: ${(e as Error).message}`);
-    await agent.stop('start failure').catch(() => undefined);
+    await agent.stop('start failure').catch(dropped(agent.log, 'stop after the start failure'));
     process.exit(1);
   }
 }

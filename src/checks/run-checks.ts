@@ -11,6 +11,7 @@ import { CHECK_KINDS, checkKindOf } from './check-kinds.js';
 import type { LabReferences } from '../lab/lab-references.js';
 import { planGroups, reachOf, type CheckReach } from './check-plan.js';
 import type { NodeAvailability } from '../lab/node-availability.js';
+import { debugLog } from '../base/debug-log.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'error';
 /** The kind as reports name it ("ping", "capture", "kernel", "lease", "agent-cost"). */
@@ -112,7 +113,8 @@ export function reachesOf(checks: readonly CheckSpec[], names: LabReferences): C
   return checks.map((check): CheckReach => {
     try {
       return reachOf(footprintOf(check, names), names);
-    } catch {
+    } catch (error) {
+      debugLog('checks', `work out the footprint of ${check.name} (it runs alone)`, error);
       return { observes: new Set(), disturbs: new Set(), alone: true };
     }
   });

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inputError } from '../base/errors.js';
 import { closest } from '../lab-spec/suggest.js';
+import { debugLog } from '../base/debug-log.js';
 
 /** Beside dist/ in the package (also from the one-file validate bundle, which sits one level deep too). */
 export const BUNDLED_LABS_DIR = fileURLToPath(new URL('../../labs/', import.meta.url));
@@ -26,7 +27,8 @@ export function bundledLabNames(dir = BUNDLED_LABS_DIR): string[] {
   let entries: string[];
   try {
     entries = readdirSync(dir);
-  } catch {
+  } catch (error) {
+    debugLog('cli', `list the bundled labs in ${dir}`, error);
     return [];
   }
   return entries
@@ -43,7 +45,8 @@ export function bundledExerciseNames(dir = BUNDLED_EXERCISES_DIR): string[] {
       .filter((f) => f.endsWith('.yaml'))
       .map((f) => f.slice(0, -'.yaml'.length))
       .sort();
-  } catch {
+  } catch (error) {
+    debugLog('cli', `list the bundled exercises in ${dir}`, error);
     return [];
   }
 }
@@ -100,8 +103,9 @@ export async function bundledLabs(dir = BUNDLED_LABS_DIR): Promise<BundledLab[]>
     try {
       const doc = parse(readFileSync(file, 'utf8')) as { description?: unknown } | null;
       if (typeof doc?.description === 'string') description = doc.description.trim();
-    } catch {
+    } catch (error) {
       // a bundled lab that does not parse still shows; `overlab validate <name>` says why
+      debugLog('cli', `read the description of ${file}`, error);
     }
     return { name, description, file };
   });

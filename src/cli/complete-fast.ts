@@ -6,17 +6,18 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { commandsFromManifest, complete, type LabWorld } from './completion.js';
 import { bundledExerciseNames, bundledLabNames } from './bundled-labs.js';
+import { debugLog, tolerated } from '../base/debug-log.js';
 
 const ENGINE_PATIENCE_MS = 1500;
 
 function quickly<T>(work: Promise<T>, fallback: T): Promise<T> {
-  return Promise.race([work.catch(() => fallback), new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ENGINE_PATIENCE_MS).unref())]);
+  return Promise.race([work.catch(tolerated('cli', 'ask the engine for completions', fallback)), new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ENGINE_PATIENCE_MS).unref())]);
 }
 
 async function specFiles(prefix: string): Promise<string[]> {
   const slash = prefix.lastIndexOf('/');
   const dir = slash >= 0 ? prefix.slice(0, slash + 1) : '';
-  const entries = await readdir(dir || '.', { withFileTypes: true }).catch(() => []);
+  const entries = await readdir(dir || '.', { withFileTypes: true }).catch(tolerated('cli', `list ${dir || '.'} for completions`, []));
   return entries
     .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || /\.ya?ml$/i.test(e.name)))
     .map((e) => `${dir}${e.name}${e.isDirectory() ? '/' : ''}`);
@@ -52,8 +53,9 @@ export async function completeFast(argv: string[]): Promise<void> {
     };
     const candidates = await complete(words.length ? words : [''], commandsFromManifest(manifest), world);
     if (candidates.length) process.stdout.write(candidates.join('\n') + '\n');
-  } catch {
+  } catch (error) {
     // no candidates rather than an error in the middle of someone's prompt
+    debugLog('cli', 'complete', error);
   }
   // Timers of a hung engine must not keep the shell waiting.
   process.exit(0);

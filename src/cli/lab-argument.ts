@@ -6,6 +6,7 @@ import type { LabSpec } from '../lab-spec/lab-spec.js';
 import { nameProblem } from '../lab-spec/name-rules.js';
 import { inputError } from '../base/errors.js';
 import { labsUpText } from '../lab/lab-not-up.js';
+import { tolerated } from '../base/debug-log.js';
 
 export type LabArgument = { kind: 'spec'; path: string; spec: LabSpec } | { kind: 'name'; name: string };
 
@@ -20,7 +21,7 @@ export async function readLabArgument(arg: string, labsUp: LabsUp): Promise<LabA
   if (found?.isFile()) return { kind: 'spec', path: arg, spec: await loadLabSpec(arg) };
   const problem = nameProblem('lab', arg);
   if (!problem) return { kind: 'name', name: arg };
-  const labs = await labsUp().catch(() => []);
+  const labs = await labsUp().catch(tolerated('cli', 'list the labs that are up', [] as string[]));
   if (found?.isDirectory()) throw inputError(`"${arg}" is a directory: neither a spec file nor a lab name`, labsUpText(labs));
   if (found) throw inputError(`"${arg}" is not a regular file: neither a spec file nor a lab name`, labsUpText(labs));
   if (SPEC_SUFFIX.test(arg) || arg.includes('/')) throw inputError(`spec file ${arg} not found`, labsUpText(labs));

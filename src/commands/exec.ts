@@ -9,6 +9,7 @@ import { inEndpoint } from '../probes/endpoint.js';
 import { inputError, InterruptedError } from '../base/errors.js';
 import { assertName, checkedTarget } from '../lab-spec/name-assert.js';
 import type { ExecResult, TerminalSize } from '../runtime/runtime.js';
+import { tolerated } from '../base/debug-log.js';
 
 type ExecOutput = ExecResult & { target: string; command: string[]; streamed?: boolean };
 
@@ -90,7 +91,7 @@ export default class Exec extends BaseCommand<ExecOutput> {
         ...(how.withStdin ? { stdin: process.stdin as Readable } : {}),
         ...(env.length ? { env } : {}),
       });
-      link?.onResize((s) => void running.resize(s).catch(() => undefined));
+      link?.onResize((s) => void running.resize(s).catch(tolerated('cli', 'resize the terminal of the exec')));
       const [code] = await Promise.all([running.exited, pipeThrough(running.stdout, process.stdout), pipeThrough(running.stderr, process.stderr)]);
       if (this.abort.signal.aborted) {
         const reason = this.abort.signal.reason as unknown;

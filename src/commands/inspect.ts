@@ -13,6 +13,7 @@ import { viewOf, type FaultView } from '../report/fault-table.js';
 import { readBirdConfigs } from '../core/bird-configs.js';
 import { BIRD_CONFIG_FILE } from '../plan/bgp-plan.js';
 import { terminalSafe } from '../text/terminal-text.js';
+import { tolerated } from '../base/debug-log.js';
 
 interface InspectResult {
   lab: ResolvedLab;
@@ -56,7 +57,7 @@ export default class Inspect extends BaseCommand<InspectResult> {
     );
     const [interfaces, book] = await Promise.all([
       Promise.all(nodes.map((n) => readInterfaces(this.runtime, n.container, n.name))).then((all) => all.flat()),
-      readFaultBook(this.runtime, lab.underlay.switchContainer).catch(() => undefined),
+      readFaultBook(this.runtime, lab.underlay.switchContainer).catch(tolerated('cli', `read the fault record of ${lab.name}`)),
     ]);
     return { lab, state, interfaces: interfaces.filter((i) => i.kind !== 'loopback'), faults: (book?.faults ?? []).map((f) => viewOf(f, false)) };
   }

@@ -10,6 +10,7 @@ import { refuseExisting, upLab } from '../core/lab-up.js';
 import { takenSubnets } from '../lab/taken-subnets.js';
 import { renderDryRun } from '../plan/dry-run.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
+import { tolerated } from '../base/debug-log.js';
 
 export interface UpResult {
   lab: string;
@@ -50,7 +51,7 @@ export default class Up extends BaseCommand<UpResult> {
     const image = flags.image;
     const resolve = (taken: string[], current?: string) => resolveLab(spec, { takenSubnets: taken, ...(current ? { currentUnderlay: current } : {}), ...(image ? { image } : {}) });
     if (flags['dry-run']) {
-      const taken = await takenSubnets(this.runtime, spec.name).catch(() => []); // a dry run works without an engine
+      const taken = await takenSubnets(this.runtime, spec.name).catch(tolerated('cli', 'list the subnets in use (a dry run works without an engine)', [] as string[]));
       const lab = resolve(taken);
       return { lab: lab.name, status: 'dry-run', durationMs: Date.now() - started, resolved: lab, script: renderDryRun(lab) };
     }

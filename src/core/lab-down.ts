@@ -5,6 +5,7 @@ import { environmentError } from '../base/errors.js';
 import { LABEL_LAB, LABEL_POD_ATTACH, switchContainerName } from '../plan/container-names.js';
 import { detachForDown, type DetachOutcome } from '../deploy/cni-attach.js';
 import { loadLabModel } from '../lab/lab-files.js';
+import { debugLog } from '../base/debug-log.js';
 
 export interface DownResult {
   lab: string;
@@ -23,8 +24,9 @@ async function detachCniPods(runtime: ContainerRuntime, lab: string, running: Se
   try {
     const model = await loadLabModel(runtime, switchContainerName(lab), { signal });
     return model ? await detachForDown(runtime, model, running, signal) : undefined;
-  } catch {
-    return undefined; // no model to say which pods: the containers go all the same
+  } catch (error) {
+    debugLog('core', `detach the CNI pods of ${lab} (the containers go all the same)`, error);
+    return undefined;
   }
 }
 

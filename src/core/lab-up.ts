@@ -14,6 +14,7 @@ import { downLab } from './lab-down.js';
 import { existingLab, existingLabError, type ExistingLab } from './existing-lab.js';
 import { upPhases, type UpHooks, type UpPhase } from './up-phases.js';
 import { newRunId } from './run-id.js';
+import { debugLog } from '../base/debug-log.js';
 
 /** Runs the phases in order and shows them (the CLI's listr2 progress, src/cli/progress.ts); the
  * orchestration stays here, the presentation is handed in. */
@@ -95,7 +96,8 @@ export interface RollbackResult {
 export async function rollbackLab(runtime: ContainerRuntime, lab: string): Promise<string[]> {
   try {
     return (await downLab(runtime, lab)).removed;
-  } catch {
+  } catch (error) {
+    debugLog('core', `remove the containers of ${lab}`, error);
     return [];
   }
 }
@@ -113,7 +115,8 @@ export async function rollbackRun(runtime: ContainerRuntime, lab: string, run: s
       removed.push(...mine.map((c) => c.name));
     }
     return { removed: [...new Set(removed)].sort(), clean: true };
-  } catch {
+  } catch (error) {
+    debugLog('core', `roll back run ${run} of ${lab}`, error);
     return { removed: [...new Set(removed)].sort(), clean: false };
   }
 }

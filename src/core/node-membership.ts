@@ -23,6 +23,7 @@ import { usesCni } from '../plan/cni-plan.js';
 import { attachCniPods, detachHostPods } from '../deploy/cni-attach.js';
 import { birdLogTime, kernelRouteLine, lastBirdLogTime, readBirdLog, reconfigureBird, startBird, waitForBgp } from '../deploy/bird.js';
 import { BIRD_PID_FILE, bgpNetwork, bgpNodes } from '../plan/bgp-plan.js';
+import { tolerated } from '../base/debug-log.js';
 
 export interface MembershipResult {
   lab: string;
@@ -174,7 +175,7 @@ async function removeBgpHost(runtime: ContainerRuntime, lab: ResolvedLab, host: 
 
 /** SIGTERM to the PID the agent wrote (a number, checked), never a name match. */
 async function stopAgent(runtime: ContainerRuntime, container: string, pidFile: string): Promise<void> {
-  const pid = (await runtime.readFile(container, pidFile).catch(() => Buffer.from(''))).toString('utf8').trim();
+  const pid = (await runtime.readFile(container, pidFile).catch(tolerated('core', `read ${pidFile} in ${container}`, Buffer.from('')))).toString('utf8').trim();
   if (/^[1-9][0-9]{0,9}$/.test(pid)) await runtime.exec(container, ['kill', '-TERM', pid]);
 }
 

@@ -17,6 +17,7 @@ import { parseAgentStats, type AgentStats as AgentStatsFile } from '../shared/ag
 import { agentStatusPort, etcdNode } from '../plan/overlay.js';
 import { announcedPid, PROBE_PID_DIR } from '../plan/process-argv.js';
 import { parseCollectorLine, statusCollectorArgv, targetKey } from './agent-status.js';
+import { tolerated } from '../base/debug-log.js';
 
 /** What a host gets at /opt/overlab/agent/: the bundled programs (scripts/bundle-host-programs.mjs). */
 const HOST_AGENT_DIR = fileURLToPath(new URL('../host/agent/', import.meta.url));
@@ -166,7 +167,7 @@ export async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab
   const files = agentFiles(lab, network);
   const [routesResult, statsBuffer] = await Promise.all([
     runtime.exec(host.container, ['ip', '-j', 'route']),
-    runtime.readFile(host.container, files.stats).catch(() => undefined), // not written yet
+    runtime.readFile(host.container, files.stats).catch(tolerated('deploy', `read ${files.stats} in ${host.container} (not written yet?)`)),
   ]);
   const routesText = routesResult.stdout;
   const statsText = statsBuffer?.toString('utf8');
@@ -247,7 +248,7 @@ export async function watchAgents(
       lines.close();
       if (pending.size === 0) {
         const pid = announcedPid(stderr);
-        if (pid) await runtime.exec(etcd.container, ['sh', '-c', STOP_COLLECTOR_SCRIPT, 'sh', String(pid), PROBE_PID_DIR]).catch(() => undefined);
+        if (pid) await runtime.exec(etcd.container, ['sh', '-c', STOP_COLLECTOR_SCRIPT, 'sh', String(pid), PROBE_PID_DIR]).catch(tolerated('deploy', `stop the stats collector ${pid} in ${etcd.container}`));
         stop.abort();
         await run.exited;
         break;
@@ -274,7 +275,7 @@ export async function waitForAgents(runtime: ContainerRuntime, lab: ResolvedLab,
   const { pending, last } = await watchAgents(runtime, lab, targets, (t, stats) => agentProgrammed(lab, t.host, t.network, stats), { timeoutMs, signal });
   if (pending.length === 0) return;
   const { host, network } = pending[0]!;
-  const tail = await agentLogTail(runtime, lab, host, network).catch(() => '');
+  const tail = await agentLogTail(runtime, lab, host, network).catch(tolerated('deploy', `read the log of the agent on ${host.name}`, ''));
   const others = pending.length > 1 ? ` (and ${pending.length - 1} other agent(s))` : '';
   throw environmentError(
     `the agent on ${host.name} (${network.name}) did not program its peers within ${timeoutMs / 1000} s${others}: ${agentProgress(lab, host, last.get(pending[0]!))}` +

@@ -28,6 +28,7 @@ import {
   serveOutput,
   servingPods,
 } from '../plan/service-plan.js';
+import { tolerated } from '../base/debug-log.js';
 
 const DIST_POD_TOOLS = fileURLToPath(new URL('../host/pod-tools/', import.meta.url));
 const POD_TOOLS = ['serve.js', 'ask.js', 'package.json'];
@@ -121,7 +122,7 @@ export async function startServers(runtime: ContainerRuntime, lab: ResolvedLab, 
     async () => {
       await Promise.all(
         [...pending].map(async (pod) => {
-          const text = (await runtime.readFile(containerOf(pod), serveOutput(pod), { signal }).catch(() => Buffer.alloc(0))).toString('utf8');
+          const text = (await runtime.readFile(containerOf(pod), serveOutput(pod), { signal }).catch(tolerated('deploy', `read ${serveOutput(pod)} in ${containerOf(pod)} (not written yet?)`, Buffer.alloc(0)))).toString('utf8');
           said.set(pod, text.trim());
           if (/listening on/.test(text)) pending.delete(pod);
           else if (/^serve: /m.test(text)) throw environmentError(`the server of ${pod.host}/${pod.name} did not start: ${text.trim().split('\n').at(-1)}`, 'is the port taken in the pod? `overlab exec <lab> <host>/<pod> -- ss -lnptu`');

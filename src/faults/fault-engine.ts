@@ -24,6 +24,7 @@ import { deleteEmptyTable } from './nft-table.js';
 import { RESTORE_STAGES, restorePlan, unrestored } from './restore-plan.js';
 import { snapshot, snapshotAll } from './snapshot.js';
 import { isEmptyTable } from './iptables-save.js';
+import { tolerated } from '../base/debug-log.js';
 
 export interface EngineOptions {
   runtime: ContainerRuntime;
@@ -102,10 +103,10 @@ export async function applyFaults(options: EngineOptions, faults: readonly Fault
       try {
         undo = await kind.apply(spec, { ...ctx, before });
       } catch (error) {
-        const after = await snapshotAll(options.runtime, namespaces, options.signal).catch(() => undefined);
+        const after = await snapshotAll(options.runtime, namespaces, options.signal).catch(tolerated('faults', `snapshot the kernel after a failed ${fault.kind}`));
         if (after) {
           const changes = namespaces.flatMap((ns) => diffState(ns, before.get(namespaceKey(ns))!, after.get(namespaceKey(ns))!));
-          if (changes.length) await restoreChanges(options, namespaces, changes).catch(() => undefined);
+          if (changes.length) await restoreChanges(options, namespaces, changes).catch(tolerated('faults', `undo what a failed ${fault.kind} changed`));
         }
         throw error;
       }
@@ -128,7 +129,7 @@ export async function applyFaults(options: EngineOptions, faults: readonly Fault
       applied.push(record);
     }
   } catch (error) {
-    for (const record of [...applied].reverse()) await clearOne(options, ctx, record).catch(() => undefined);
+    for (const record of [...applied].reverse()) await clearOne(options, ctx, record).catch(tolerated('faults', `clear fault ${record.id} after a later one failed`));
     throw error;
   }
   await writeFaultBook(options.runtime, options.lab.underlay.switchContainer, book, { signal: options.signal });

@@ -6,6 +6,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import { environmentError } from '../base/errors.js';
 import { HOST_PACKAGES, importChanges } from './host-image.js';
 import { setting } from '../shared/settings.js';
+import { debugLog, tolerated } from '../base/debug-log.js';
 
 export interface OfflineBuildOptions {
   suite?: string;
@@ -18,7 +19,8 @@ export function debianSuite(): string {
   try {
     const release = readFileSync('/etc/os-release', 'utf8');
     return /^VERSION_CODENAME=(\w+)/m.exec(release)?.[1] ?? 'bookworm';
-  } catch {
+  } catch (error) {
+    debugLog('image', 'read /etc/os-release (building bookworm)', error);
     return 'bookworm';
   }
 }
@@ -67,7 +69,7 @@ export async function buildOffline(runtime: ContainerRuntime, tags: string[], op
   const imported = runtime.importImage(child.stdout!, first, importChanges(), options.signal ? { signal: options.signal } : {});
   const finished = await child.catch((error: unknown) => error as { exitCode?: number });
   if ((finished as { exitCode?: number }).exitCode !== 0) {
-    await imported.catch(() => undefined);
+    await imported.catch(tolerated('image', 'import the image mmdebstrap was writing'));
     throw environmentError(`mmdebstrap failed: ${stderrTail.trim().split('\n').slice(-3).join(' / ')}`, 'check that Debian\'s package mirror is reachable (apt-get update)');
   }
   await imported;

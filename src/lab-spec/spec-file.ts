@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { environmentError } from '../base/errors.js';
 import { SpecError } from './spec-error.js';
+import { tolerated } from '../base/debug-log.js';
 
 export const MAX_SPEC_BYTES = 1024 * 1024;
 export const SPEC_READ_DEADLINE_MS = 5_000;
@@ -56,6 +57,6 @@ export async function readSpecFile(path: string, deadlineMs = SPEC_READ_DEADLINE
     }
     return buffer.subarray(0, length).toString('utf8');
   } finally {
-    await handle.close().catch(() => undefined);
+    await handle.close().catch(tolerated('lab-spec', `close ${path}`));
   }
 }

@@ -7,6 +7,7 @@ import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LAB_COMPLETE_FILE, LAB_MODEL_FILE, LAB_STATE_DIR } from '../plan/container-names.js';
 import { tarEntries } from '../runtime/tar.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
+import { debugLog } from '../base/debug-log.js';
 
 export interface CompletionMarker {
   /** The run id of the `up` that finished. */
@@ -58,8 +59,9 @@ async function readStateFile<T>(runtime: ContainerRuntime, container: string, pa
   }
   try {
     return JSON.parse(raw.toString('utf8')) as T;
-  } catch {
-    return undefined; // damaged: the lab reads as incomplete, and says so
+  } catch (error) {
+    debugLog('lab', `read ${path} in ${container} (damaged: the lab reads as incomplete)`, error);
+    return undefined;
   }
 }
 

@@ -18,6 +18,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { pollUntil, realClock, type Clock } from '../base/poll.js';
 import { setting } from '../shared/settings.js';
+import { debugLog } from '../base/debug-log.js';
 
 export interface LockHolder {
   pid: number;
@@ -146,7 +147,8 @@ export function lockHolder(engine: string, lab: string, timeoutMs = 500, scope: 
       try {
         const parsed = JSON.parse(text) as LockHolder;
         resolve({ pid: Number(parsed.pid) || 0, command: printable(String(parsed.command ?? '')).slice(0, 200), since: String(parsed.since ?? '') });
-      } catch {
+      } catch (error) {
+        debugLog('lab', `read who holds the lock ${lab}`, error);
         resolve(unknown);
       }
     });

@@ -6,6 +6,7 @@ import { inEndpoint, type Endpoint } from './endpoint.js';
 import { announcedPid, bounded, PROBE_PID_DIR, recordingPid } from '../plan/process-argv.js';
 import { nameProblem } from '../lab-spec/name-rules.js';
 import { inputError } from '../base/errors.js';
+import { tolerated } from '../base/debug-log.js';
 
 export interface CaptureTarget extends Endpoint {
   iface: string;
@@ -96,7 +97,7 @@ export async function captureWhile<T>(
     const decoded = decodeCapture(new Uint8Array(Buffer.concat(chunks)));
     return { on: label, linkType: decoded.linkType, packets: decoded.packets, truncated: decoded.truncated, during: result };
   } catch (error) {
-    await stop().catch(() => undefined);
+    await stop().catch(tolerated('probes', `stop the capture on ${label} after a failure`));
     throw error;
   }
 }

@@ -3,6 +3,7 @@
 // time too, so a number the kernel has since given to another process is never signalled.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { PROBE_PID_DIR } from '../plan/process-argv.js';
+import { tolerated } from '../base/debug-log.js';
 
 /** Constant shell text; the directory is $1 (data). For every `<pid>` file: signal the process
  * only when its start time is the one recorded, then drop the file. Prints "reaped <pid>". */
@@ -35,7 +36,7 @@ export function reapedPids(stdout: string): number[] {
 export async function reapProbes(runtime: ContainerRuntime, containers: string[]): Promise<Record<string, number[]>> {
   const results = await Promise.all(
     containers.map(async (container) => {
-      const r = await runtime.exec(container, reapArgv()).catch(() => undefined);
+      const r = await runtime.exec(container, reapArgv()).catch(tolerated('probes', `reap left-over probes in ${container}`));
       return [container, r ? reapedPids(r.stdout) : []] as const;
     }),
   );

@@ -10,6 +10,7 @@ import type { EngineClient, EngineConnection, EngineStream } from './engine-clie
 import { engineError, isEngineFailure } from './engine-errors.js';
 import { FrameDemuxer, STDERR, STDOUT } from './stream-demux.js';
 import type { AttachedExec, AttachOptions, TerminalSize } from './runtime.js';
+import { tolerated } from '../base/debug-log.js';
 
 const enc = encodeURIComponent;
 const subjectOf = (container: string) => `container ${container}`;
@@ -130,13 +131,13 @@ export async function execAttached(client: EngineClient, container: string, comm
     stdout.end();
     stderr.end();
     if (signal?.aborted || cut) return 130;
-    return execExitCode(client, id, container, signal).catch(() => 1);
+    return execExitCode(client, id, container, signal).catch(tolerated('runtime', `read the exit code of an exec in ${container} (taken as 1)`, 1));
   });
   const resize = async (size: TerminalSize) => {
     if (!tty) return;
     if (signal?.aborted) throw interruptedError();
     await resizeTerminal(client, id, container, size, signal);
   };
-  if (tty) await resize(tty).catch(() => undefined); // a terminal of the wrong size still works
+  if (tty) await resize(tty).catch(tolerated('runtime', 'size the terminal of an exec (it works at the wrong size)'));
   return { stdout, stderr, exited, resize };
 }

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OverlabError } from '../base/errors.js';
 import { parseEngineAddress, type AddressSource, type EngineAddress } from './engine-address.js';
+import { debugLog } from '../base/debug-log.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -33,7 +34,8 @@ export function currentContext(env: Env): string | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
+  } catch (error) {
+    debugLog('runtime', `read ${file} (no Docker context chosen there)`, error);
     return undefined;
   }
   try {

@@ -25,6 +25,7 @@ import type {
   NetworkSummary,
   StreamingExec,
 } from './runtime.js';
+import { tolerated } from '../base/debug-log.js';
 
 const enc = encodeURIComponent;
 const containerSubject = (container: string) => `container ${container}`;
@@ -391,7 +392,7 @@ export class DockerRuntime implements ContainerRuntime {
       stdout.end();
       stderr.end();
       if (signal?.aborted || cut) return 130;
-      return this.exitCode(id, container, signal).catch(() => 1);
+      return this.exitCode(id, container, signal).catch(tolerated('runtime', `read the exit code of an exec in ${container} (taken as 1)`, 1));
     });
     return { stdout, stderr, exited };
   }

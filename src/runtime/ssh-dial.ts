@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { setting } from '../shared/settings.js';
+import { debugLog } from '../base/debug-log.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -36,7 +37,8 @@ function controlDirectory(env: Env): string | undefined {
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
     return dir;
-  } catch {
+  } catch (error) {
+    debugLog('runtime', `use ${dir} for ssh control sockets`, error);
     return undefined;
   }
 }

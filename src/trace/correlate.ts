@@ -11,6 +11,7 @@ import { probeOf, type Observation } from './change-facts.js';
 import type { CaptureOutput, CapturePoint } from './capture-session.js';
 import type { HopDirection } from './trace-result.js';
 import type { TraceWorld } from './trace-world.js';
+import { debugLog } from '../base/debug-log.js';
 
 export interface ProbeIdentity {
   proto: 'icmp' | 'udp' | 'tcp';
@@ -109,7 +110,8 @@ export function correlate(world: TraceWorld, outputs: CaptureOutput[], probe: Pr
     let file;
     try {
       file = parsePcapFile(output.bytes);
-    } catch {
+    } catch (error) {
+      debugLog('trace', `decode the capture on ${output.point.ns}:${output.point.iface}`, error);
       continue;
     }
     const link = world.link(output.point.ns, output.point.iface);

@@ -6,6 +6,7 @@
 // interface, and for every peer host). The script is a fixed text: addresses and namespace names
 // only ever arrive as "$@", never inside the text.
 import { parseRouteGet, type RouteDecision } from './route-get.js';
+import { debugLog } from '../base/debug-log.js';
 
 /** Arguments: destination or "-" (no route lookups), source or "-", the number of peer
  * addresses, the peers, then the pods' netns names. */
@@ -149,7 +150,8 @@ function parseJsonArray<T>(text: string): T[] {
   if (!trimmed.startsWith('[')) return [];
   try {
     return JSON.parse(trimmed) as T[];
-  } catch {
+  } catch (error) {
+    debugLog('trace', `read a JSON list from ${trimmed.slice(0, 40)}…`, error);
     return [];
   }
 }
@@ -227,7 +229,8 @@ export function parseNstat(text: string): Record<string, number> {
   try {
     const parsed = JSON.parse(trimmed) as { kernel?: Record<string, number> };
     return parsed.kernel ?? {};
-  } catch {
+  } catch (error) {
+    debugLog('trace', 'read nstat -j', error);
     return {};
   }
 }
@@ -270,7 +273,8 @@ export function parseAgentTable(file: string, text: string): AgentTable | undefi
       ...(s.publicIp ? { publicIp: s.publicIp } : {}),
       peers: (s.peers ?? []).map((p) => ({ subnet: p.subnet, publicIp: p.publicIp })),
     };
-  } catch {
+  } catch (error) {
+    debugLog('trace', `read the agent's stats ${file}`, error);
     return undefined;
   }
 }

@@ -19,6 +19,7 @@ import { analyseLive, analyseStatic, probeShape, walkWithKernel, type TraceAnaly
 import type { TraceOptions } from './trace-result.js';
 import { bgpNetwork } from '../plan/bgp-plan.js';
 import { agentRefusalEvidence, annotateHops, blockOwner, explainBgpDrop, nodeNamer, readBgpFacts } from './bgp-facts.js';
+import { tolerated } from '../base/debug-log.js';
 
 export interface TraceRun extends TraceAnalysis {
   /** Interfaces listened on (live). */
@@ -140,7 +141,7 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   ]);
   const sessions = listening.status === 'fulfilled' && listening.value ? [listening.value] : [];
   const stopAll = async () => {
-    await Promise.all(sessions.map((s) => s.stop().catch(() => undefined)));
+    await Promise.all(sessions.map((s) => s.stop().catch(tolerated('trace', 'stop the captures after a failure'))));
   };
   if (read.status === 'rejected' || listening.status === 'rejected' || signal?.aborted) {
     await stopAll();

@@ -6,6 +6,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir, hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { environmentError } from '../base/errors.js';
+import { debugLog } from '../base/debug-log.js';
 
 export const PROGRESS_VERSION = 1;
 
@@ -58,8 +59,8 @@ function fresh(): Progress {
   let user = 'unknown';
   try {
     user = userInfo().username;
-  } catch {
-    // no passwd entry (a container): keep "unknown"
+  } catch (error) {
+    debugLog('workshop', 'read the user name (no passwd entry in a container?): keeping "unknown"', error);
   }
   return { version: PROGRESS_VERSION, student: { user, host: hostname() }, exercises: [] };
 }

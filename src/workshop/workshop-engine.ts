@@ -22,6 +22,7 @@ import { inEndpoint } from '../probes/endpoint.js';
 import { readFaultBook } from '../faults/fault-store.js';
 import { fillPlaceholders } from './placeholders.js';
 import type { Exercise, SolutionStep } from './exercise.js';
+import { tolerated } from '../base/debug-log.js';
 
 export interface BuiltLab {
   lab: ResolvedLab;
@@ -141,7 +142,7 @@ function shellWord(w: string): string {
 export async function labNames(runtime: ContainerRuntime, lab: ResolvedLab, exercise?: Exercise): Promise<LabReferences> {
   const needsFacts = !exercise || exercise.solution.some((s) => s.argv.some((w) => w.includes('<mac:')));
   if (!needsFacts) return new LabReferences(lab);
-  return new LabReferences(lab, await readLabFacts(runtime, lab, await unavailableNodes(runtime, lab)).catch(() => ({ vtepMacs: {} })));
+  return new LabReferences(lab, await readLabFacts(runtime, lab, await unavailableNodes(runtime, lab)).catch(tolerated('workshop', `read the facts of ${lab.name} (no <mac:…> in solutions)`, { vtepMacs: {} })));
 }
 
 export interface SolveStepResult {

@@ -89,3 +89,19 @@ describe('overlab validate on odd files', () => {
     expect(r.msAfterSignal).toBeLessThan(1_000);
   });
 });
+
+describe('DEBUG=overlab* shows what overlab goes on without', () => {
+  // `up --dry-run` works without an engine: it leaves the subnets in use out. Asked, it says why.
+  const noEngine = { DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` };
+
+  it('says why the subnets in use could not be listed, naming the scope, only under DEBUG', async () => {
+    const spec = join(ROOT, 'labs/host-gw.yaml');
+    const quiet = await overlab(['up', spec, '--dry-run'], noEngine);
+    const asked = await overlab(['up', spec, '--dry-run'], { ...noEngine, DEBUG: 'overlab*' });
+    expect(quiet.exitCode).toBe(0);
+    expect(asked.exitCode).toBe(0);
+    expect(asked.stdout).toBe(quiet.stdout);
+    expect(quiet.stderr).not.toContain('overlab:');
+    expect(asked.stderr).toContain(`overlab:cli list the subnets in use (a dry run works without an engine): no Docker engine answers at ${join(dir, 'no-engine.sock')}`);
+  });
+});

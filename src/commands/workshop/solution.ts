@@ -7,6 +7,7 @@ import { activeSession } from '../../workshop/session.js';
 import { labNames, solutionCommands } from '../../workshop/workshop-engine.js';
 import { entryOf, writeProgress } from '../../workshop/progress.js';
 import { indent } from '../../workshop/render.js';
+import { tolerated } from '../../base/debug-log.js';
 
 interface SolutionResult {
   exercise: number;
@@ -24,9 +25,9 @@ export default class WorkshopSolution extends BaseCommand<SolutionResult> {
   protected async execute(): Promise<SolutionResult> {
     await this.parse(WorkshopSolution);
     const { progress, active, exercise } = await activeSession();
-    const summary = await findLab(this.runtime, active.lab).catch(() => undefined);
-    const lab = summary ? await loadLabModel(this.runtime, switchContainerName(active.lab)).catch(() => undefined) : undefined;
-    const names = lab ? await labNames(this.runtime, lab, exercise).catch(() => undefined) : undefined;
+    const summary = await findLab(this.runtime, active.lab).catch(tolerated('workshop', `find the lab ${active.lab}`));
+    const lab = summary ? await loadLabModel(this.runtime, switchContainerName(active.lab)).catch(tolerated('workshop', `read the model of ${active.lab}`)) : undefined;
+    const names = lab ? await labNames(this.runtime, lab, exercise).catch(tolerated('workshop', `read the names of ${active.lab}`)) : undefined;
     const entry = entryOf(progress, exercise, new Date().toISOString());
     entry.solutionRevealed = true;
     await writeProgress(progress);

@@ -12,6 +12,7 @@ import { defineFaultKind, type FaultContext } from '../fault-kind.js';
 import { nodeNamespace } from '../namespace.js';
 import { expectArgs } from '../values.js';
 import { agentNetworks, ETCD_NODE } from './targets.js';
+import { tolerated } from '../../base/debug-log.js';
 
 const ETCD_READY_MS = 20_000;
 const PEERS_DROP_MS = 15_000;
@@ -35,7 +36,7 @@ async function runningAgents(context: FaultContext, h: ResolvedHost): Promise<Da
   const found: DaemonRecord[] = [];
   for (const net of context.lab.networks.filter(usesAgent)) {
     const files = agentFiles(context.lab, net);
-    const text = await context.runtime.readFile(h.container, files.pid, { signal: context.signal }).then((b) => b.toString('utf8').trim()).catch(() => '');
+    const text = await context.runtime.readFile(h.container, files.pid, { signal: context.signal }).then((b) => b.toString('utf8').trim()).catch(tolerated('faults', `read ${files.pid} in ${h.container}`, ''));
     if (!/^\d+$/.test(text)) continue;
     const record = await describeDaemon(context.runtime, h.container, Number(text), context.signal);
     // Only our agent: the PID file may be stale and the number reused.

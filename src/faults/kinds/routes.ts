@@ -8,6 +8,7 @@ import { routeArgs } from '../restore-plan.js';
 import type { RouteEntry } from '../snapshot.js';
 import { cidrArg, expectArgs } from '../values.js';
 import { namespaceOf, resolveNodeOrPod, run, stateOf } from './targets.js';
+import { tolerated } from '../../base/debug-log.js';
 
 export interface DelRouteSpec {
   on: string;
@@ -110,7 +111,7 @@ export const rerouteKind = defineFaultKind({
     try {
       await run(context, ns, ['ip', 'route', 'add', dst, 'via', via, ...(onLink ? [] : ['onlink', 'dev', 'eth0'])]);
     } catch (error) {
-      for (const r of old) await run(context, ns, ['ip', 'route', 'add', ...routeArgs(r)]).catch(() => undefined);
+      for (const r of old) await run(context, ns, ['ip', 'route', 'add', ...routeArgs(r)]).catch(tolerated('faults', `put back the route to ${r.dst} in ${namespaceKey(ns)}`));
       throw inputError(`${namespaceKey(ns)} cannot route ${spec.dst} via ${via}: ${(error as Error).message}`);
     }
     return undefined;
