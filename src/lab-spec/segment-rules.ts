@@ -64,7 +64,7 @@ export function checkSegments(st: RuleState): void {
     node.segments?.forEach((s, k) => {
       if (!names.has(s)) unknown(['nodes', i, 'segments', k], s);
     });
-    if (mine.length > 1 && node.role !== 'router') st.err(['nodes', i, 'segments'], `${node.name} is ${node.role === 'outside' ? 'an outside node' : `a ${node.role}`} on ${mine.length} segments; only a router joins several.`, 'Give it one segment, or role: router.');
+    if (mine.length > 1 && node.role !== 'router') st.err(['nodes', i, 'segments'], `${node.name} is an outside node on ${mine.length} segments; only a router joins several.`, 'Give it one segment, or role: router.');
     if (mine.length > 1 && node.name.length > MULTI_SEGMENT_NAME_MAX)
       st.err(['nodes', i, 'name'], `"${node.name}" is ${node.name.length} characters; a node on several segments has at most ${MULTI_SEGMENT_NAME_MAX} (its ports in the switch are ${node.name}, ${node.name}.1, …, at most 15 bytes).`, 'Use a shorter name, e.g. tor1.');
     if (node.role === 'router') joins.push({ name: node.name, segments: mine.filter((s) => names.has(s)) });

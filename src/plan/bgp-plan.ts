@@ -1,13 +1,13 @@
 // Pure: what a `backend: bgp` network asks of a lab — which nodes run BIRD (every host, every
 // router), their configurations (bird-config.ts), BIRD's command line, and what each node's
 // kernel must hold once BGP has converged (the `bgp` check and `up`'s wait compare with it).
-import { birdConfigText, BIRD_CONFIG_FILE, BIRD_CONTROL_SOCKET, BIRD_LOG, BIRD_RUN_DIR, sessionName, type BirdNodeConfig } from './bird-config.js';
+import { birdConfigText, BIRD_CONFIG_FILE, BIRD_CONTROL_SOCKET, BIRD_LOG, sessionName, type BirdNodeConfig } from './bird-config.js';
 import { bgpConfigs, type BgpNodeInput } from './bgp-peering.js';
 import { isBgp } from './overlay.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedLink, ResolvedNetwork } from './resolved-lab.js';
 import { underlayFirstHop } from './routed-underlay.js';
 
-export { BIRD_CONFIG_FILE, BIRD_CONTROL_SOCKET, BIRD_LOG, BIRD_RUN_DIR };
+export { BIRD_CONFIG_FILE, BIRD_CONTROL_SOCKET, BIRD_LOG };
 /** BIRD's own stdout/stderr (it logs to syslog by default; in a lab node, this file). */
 export const BIRD_OUTPUT = '/var/log/bird.out';
 export const BIRD_PID_FILE = '/run/bird/bird.pid';
@@ -27,10 +27,6 @@ export function linksOf(lab: ResolvedLab, node: Node): ResolvedLink[] {
 export function bgpNodes(lab: ResolvedLab): Node[] {
   if (!bgpNetwork(lab)) return [];
   return [...lab.hosts, ...lab.externals.filter((e) => e.role === 'router')];
-}
-
-export function isBgpNode(lab: ResolvedLab, name: string): boolean {
-  return bgpNodes(lab).some((n) => n.name === name);
 }
 
 /** Every BGP node's BIRD configuration, in bgpNodes order. */

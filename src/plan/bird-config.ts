@@ -11,13 +11,10 @@
 // and protocol names), so nothing from a spec can add a statement to it.
 import { isValidIpv4, parseCidr } from '../shared/ipv4.js';
 
-/** Calico's default AS number (a private 16-bit AS). */
-export const DEFAULT_AS = 64512;
 export const MAX_AS = 4294967295;
 /** Where Debian's bird2 looks for its configuration and its control socket. */
 export const BIRD_CONFIG_FILE = '/etc/bird/bird.conf';
 export const BIRD_CONTROL_SOCKET = '/run/bird/bird.ctl';
-export const BIRD_RUN_DIR = '/run/bird';
 /** BIRD's log: with the kernel protocol's route changes, timestamped to the millisecond (what
  * `node add|rm` measures a join by, as flannel's by its agents' logs). */
 export const BIRD_LOG = '/var/log/bird.log';

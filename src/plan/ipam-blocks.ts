@@ -8,11 +8,6 @@
 import { cidrContains, cidrOf, formatCidr, intToIp, ipToInt, parseCidr, prefixSize } from '../shared/ipv4.js';
 import { inputError } from '../base/errors.js';
 
-/** Calico's default IPv4 block size. */
-export const DEFAULT_BLOCK_SIZE = 26;
-/** A block must hold its network, the bridge, one pod and the broadcast address. */
-export const MAX_BLOCK_SIZE = 30;
-export const MIN_BLOCK_SIZE = 20;
 
 export interface BlockRequestPod {
   name: string;

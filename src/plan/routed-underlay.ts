@@ -71,9 +71,6 @@ export function segmentPortName(node: string, index: number): string {
   return index === 0 ? node : `${node}.${index}`;
 }
 
-/** A node on several segments needs room for `.<k>` in its port names (15 bytes). */
-export const MAX_MULTI_SEGMENT_NODE_NAME = 13;
-
 class SegmentPool {
   private readonly used = new Set<number>();
   private readonly base: number;

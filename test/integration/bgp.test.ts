@@ -157,7 +157,7 @@ describe('host-gw across the same racks', () => {
 
 it('IP-in-IP is refused plainly: this kernel has no ipip (exit 3), and nothing is left behind', async () => {
   // one host is enough to be refused
-  const file = await seedAs('bgp-mesh', IPIP, (t) => t.replace('bgp: { as: 64512 }', 'bgp: { as: 64512 }\n  ipipMode: Always').replace(/\n  - \{ name: host[23], pods: \[pod1\] \}/g, '').replace(/\nchecks:[\s\S]*$/, '\n'));
+  const file = await seedAs('bgp-mesh', IPIP, (t) => t.replace('bgp: { as: 64512 }', 'bgp: { as: 64512 }\n  ipipMode: Always').replace(/\n {2}- \{ name: host[23], pods: \[pod1\] \}/g, '').replace(/\nchecks:[\s\S]*$/, '\n'));
   const r = await overlab(['up', file]);
   expect(r.exitCode).toBe(3);
   expect(r.stderr).toMatch(/ipipMode: Always needs IP-in-IP tunnels, and this kernel has no ipip module/);
