@@ -4,6 +4,7 @@ import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../lab/engine-labs.js';
 import { agentFiles, usesAgent } from '../plan/overlay.js';
+import { BIRD_LOG, bgpNetwork, bgpNodes } from '../plan/bgp-plan.js';
 import { inputError, InterruptedError } from '../base/errors.js';
 import { assertName } from '../lab-spec/name-assert.js';
 import { pipeThrough } from '../cli/terminal.js';
@@ -23,7 +24,7 @@ interface LogsResult {
 export default class Logs extends BaseCommand<LogsResult> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
   static completion: ArgCompletion[] = ['lab', 'host'];
-  static override summary = 'Show the overlab agent\'s log (our flanneld) on a lab host.';
+  static override summary = 'Show the overlab agent\'s log (our flanneld) on a lab host; in a bgp lab, BIRD\'s log on a host or router.';
   static override description =
     'The agent writes what it does (leases taken and renewed, peers programmed or dropped) to a file on its host; this prints it. --follow keeps printing lines as the agent writes them (`tail -F`, surviving the agent\'s restarts) until Ctrl-C or the lab goes away; with --tail it starts from the last N lines.';
   static override examples = [
@@ -48,6 +49,17 @@ export default class Logs extends BaseCommand<LogsResult> {
     assertName('node', args.host, 'host');
     if (flags.network !== undefined) assertName('network', flags.network, '--network');
     const lab = await requireRunningLab(this.runtime, args.lab);
+    const bgp = bgpNetwork(lab);
+    if (bgp && (flags.network === undefined || flags.network === bgp.name)) {
+      // backend bgp: the agent here is BIRD, on every host and router; its log has the kernel routes it wrote
+      const node = bgpNodes(lab).find((n) => n.name === args.host);
+      if (!node) throw inputError(`${args.host} runs no BIRD in lab ${lab.name}`, `BGP nodes: ${bgpNodes(lab).map((n) => n.name).join(', ')}`);
+      const where = { lab: lab.name, host: node.name, network: bgp.name };
+      if (flags.follow) return this.follow(node.container, BIRD_LOG, flags.tail, where);
+      const r = await this.runtime.exec(node.container, flags.tail ? ['tail', '-n', String(flags.tail), BIRD_LOG] : ['cat', BIRD_LOG]);
+      if (r.exitCode !== 0) throw inputError(`no BIRD log on ${node.name} yet (${BIRD_LOG})`, r.stderr.trim() || undefined);
+      return { ...where, file: BIRD_LOG, log: r.stdout };
+    }
     const host = lab.hosts.find((h) => h.name === args.host);
     if (!host) throw inputError(`lab ${lab.name} has no host "${args.host}"`, `the hosts: ${lab.hosts.map((h) => h.name).join(', ')}`);
     const withAgents = lab.networks.filter(usesAgent);
