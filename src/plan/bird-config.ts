@@ -110,7 +110,7 @@ function checkComment(line: string): string {
  * TCP 179 keepalives in a capture of a few seconds (a peer is declared dead after 15 s: long
  * enough for a starved process on a loaded machine, short enough for a lab).
  */
-const LAB_TIMERS = 'connect delay time 1; connect retry time 5; error wait time 1, 10; hold time 15; keepalive time 5;';
+const LAB_TIMERS = 'connect delay time 0; connect retry time 5; error wait time 1, 10; hold time 15; keepalive time 5;';
 
 /** The configuration text. */
 export function birdConfigText(c: BirdNodeConfig): string {
