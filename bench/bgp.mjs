@@ -41,18 +41,19 @@ function cli(args, { check = true } = {}) {
   return { out: r.stdout, err: r.stderr, status: r.status, ms };
 }
 
-function docker(container, script, { check = true } = {}) {
+/** `docker exec <container> <argv…>`: argv, never a shell string. */
+function docker(container, argv, { check = true } = {}) {
   try {
-    return execFileSync('docker', ['exec', container, 'sh', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('docker', ['exec', container, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
-    if (check) throw new Error(`${container}: ${script}: ${error.stderr ?? error.message}`);
+    if (check) throw new Error(`${container}: ${argv.join(' ')}: ${error.stderr ?? error.message}`, { cause: error });
     return error.stdout ?? '';
   }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs, d = 2) => `${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}`;
-const ns = (pod) => (pod ? `ip netns exec ${pod} ` : '');
+const inPod = (argv) => ['ip', 'netns', 'exec', 'pod1', ...argv];
 
 /** A lab spec: N hosts of one pod each on one segment. */
 function spec(name, hosts, network, nodes = []) {
@@ -73,9 +74,9 @@ function up(file, name) {
 // ---------------------------------------------------------------- 1. throughput
 
 function iperf(from, to, targetIp) {
-  docker(to.container, `${ns('pod1')}iperf3 -s -1 -D`);
+  docker(to.container, inPod(['iperf3', '-s', '-1', '-D']));
   for (let attempt = 0; attempt < 50; attempt++) {
-    const out = docker(from.container, `${ns('pod1')}iperf3 -c ${targetIp} -t ${SECONDS} -J`, { check: false });
+    const out = docker(from.container, inPod(['iperf3', '-c', targetIp, '-t', String(SECONDS), '-J']), { check: false });
     try {
       const result = JSON.parse(out);
       if (!result.error) return result.end.sum_received.bits_per_second / 1e9;
@@ -87,8 +88,8 @@ function iperf(from, to, targetIp) {
   throw new Error(`iperf3 → ${targetIp} never connected`);
 }
 
-const txBytes = (container) => Number(docker(container, 'cat /sys/class/net/eth0/statistics/tx_bytes').trim());
-const routeOf = (container, block) => docker(container, `ip -4 route show ${block}`).trim();
+const txBytes = (container) => Number(docker(container, ['cat', '/sys/class/net/eth0/statistics/tx_bytes']).trim());
+const routeOf = (container, block) => docker(container, ['ip', '-4', 'route', 'show', block]).trim();
 
 function throughput() {
   const name = 'bgp-bench-tp';
@@ -109,11 +110,14 @@ function throughput() {
       name: 'host-gw: the same routes by hand (proto static)',
       proto: 'proto static',
       on: () => {
-        for (const [self, peer] of pairs) docker(self.container, `birdc disable ${session(peer)} >/dev/null`);
-        for (const [self, peer] of pairs) docker(self.container, `ip route replace ${peer.block} via ${peer.ip} dev eth0 proto static`);
+        for (const [self, peer] of pairs) docker(self.container, ['birdc', 'disable', session(peer)]);
+        for (const [self, peer] of pairs) docker(self.container, ['ip', 'route', 'replace', peer.block, 'via', peer.ip, 'dev', 'eth0', 'proto', 'static']);
       },
       off: () => {
-        for (const [self, peer] of pairs) docker(self.container, `ip route del ${peer.block} proto static; birdc enable ${session(peer)} >/dev/null`);
+        for (const [self, peer] of pairs) {
+          docker(self.container, ['ip', 'route', 'del', peer.block, 'proto', 'static'], { check: false });
+          docker(self.container, ['birdc', 'enable', session(peer)]);
+        }
         waitFor('proto bird');
       },
     },
@@ -150,10 +154,10 @@ function throughput() {
 
 /** BGP sessions Established on a node, and BIRD's memory there. */
 function birdFigures(container) {
-  const protocols = docker(container, 'birdc show protocols');
+  const protocols = docker(container, ['birdc', 'show', 'protocols']);
   const sessions = (protocols.match(/\bEstablished\b/g) ?? []).length;
-  const rssKb = Number(docker(container, 'ps -o rss= -C bird').trim().split('\n')[0]);
-  const total = /^Total:\s+([\d.]+)\s+(\S+)/m.exec(docker(container, 'birdc show memory'));
+  const rssKb = Number(docker(container, ['ps', '-o', 'rss=', '-C', 'bird']).trim().split('\n')[0]);
+  const total = /^Total:\s+([\d.]+)\s+(\S+)/m.exec(docker(container, ['birdc', 'show', 'memory']));
   const kb = total ? Number(total[1]) * ({ B: 1 / 1024, kB: 1, MB: 1024 }[total[2]] ?? NaN) : NaN;
   return { sessions, rssKb, birdKb: kb };
 }
