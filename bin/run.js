@@ -13,6 +13,14 @@ process.on('SIGTERM', early(143, 'terminated (SIGTERM)'));
 // one-file bundle `npm run build` makes of it (scripts/bundle-cli.mjs); every other command, and
 // every other form of validate, goes through oclif.
 const args = process.argv.slice(2);
+// `overlab --context NAME <command> …`, as the docker CLI takes it: oclif reads flags only after
+// the command, so the global flag moves there (before a `--`, whose words are a program's own).
+const contextWords = args[0] === '--context' ? 2 : args[0]?.startsWith('--context=') ? 1 : 0;
+if (contextWords && args.length > contextWords) {
+  const flag = args.splice(0, contextWords);
+  const end = args.indexOf('--');
+  args.splice(end < 0 ? args.length : end, 0, ...flag);
+}
 const validateModule = async () => {
   try {
     return await import('../dist/lab-loader/validate-bundle.js');
@@ -47,5 +55,5 @@ if (!answered) {
   // NODE_ENV is test or development, and an installed overlab (no tsconfig, no typescript) then
   // warns "Could not find typescript" on every command.
   settings.enableAutoTranspile = false;
-  await execute({ dir: import.meta.url });
+  await execute({ dir: import.meta.url, args });
 }

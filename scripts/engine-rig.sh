@@ -14,13 +14,16 @@
 # `--bridge=none --iptables=false` and is started with `nsenter --net=…` (under `ip netns exec`,
 # which remounts /sys, dockerd fails with "Devices cgroup isn't mounted").
 #
-#   bash scripts/engine-rig.sh start [NAME]    # idempotent; prints the rig as JSON on stdout
-#   bash scripts/engine-rig.sh stop [NAME]     # removes everything: containers, daemons, mounts,
-#                                              # namespaces, veths, files
-#   bash scripts/engine-rig.sh status [NAME]   # exit 0 when every part answers
-#   bash scripts/engine-rig.sh leftovers [NAME] # prints what of a rig is still on the machine
+#   bash scripts/engine-rig.sh start [NAME [OWNER]] # idempotent; prints the rig as JSON on stdout
+#   bash scripts/engine-rig.sh stop [NAME [OWNER]]  # removes everything: containers, daemons, mounts,
+#                                                   # namespaces, veths, files
+#   bash scripts/engine-rig.sh status [NAME]        # exit 0 when every part answers
+#   bash scripts/engine-rig.sh leftovers [NAME]     # prints what of a rig is still on the machine
 #
-# NAME (default olrig, [a-z][a-z0-9]{0,7}) keeps two rigs apart. Needs root, iproute2, dockerd,
+# NAME (default olrig, [a-z][a-z0-9]{0,7}) keeps two rigs apart; OWNER (a PID, default the
+# caller's parent) owns the rig: a rig another live process owns is never reused or stopped (exit
+# 3, naming it), and one whose owner is gone is removed before a new one starts, so two checkouts'
+# test runs on one machine never share an engine. Needs root, iproute2, dockerd,
 # the docker CLI, podman + catatonit, openssh-server, openssl (scripts/install-test-tools.sh).
 # The image overlab/host is copied from the machine's own engine (docker save | load, once per
 # engine, in parallel).
@@ -28,7 +31,9 @@ set -euo pipefail
 
 cmd=${1:-}
 rig=${2:-olrig}
-[[ "$rig" =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "usage: $0 start|stop|status|leftovers [name: [a-z][a-z0-9]{0,7}]" >&2; exit 2; }
+owner=${3:-$PPID}
+[[ "$rig" =~ ^[a-z][a-z0-9]{0,7}$ ]] || { echo "usage: $0 start|stop|status|leftovers [name: [a-z][a-z0-9]{0,7}] [owner pid]" >&2; exit 2; }
+[[ "$owner" =~ ^[1-9][0-9]{0,9}$ ]] || { echo "owner: a process id, not \"$owner\"" >&2; exit 2; }
 
 run=/run/$rig                 # sockets, pidfiles, exec roots (short: socket paths have a limit)
 data=/var/lib/overlab-rig-$rig # data roots (a tmpfs mounted there)
@@ -202,8 +207,29 @@ json() {
 EOF
 }
 
+owner_of_rig() { cat "$run/owner" 2>/dev/null || true; }
+
+# exit 3 when another live process owns this rig (its tests are using these engines right now)
+refuse_if_owned_by_another() {
+  local held
+  held=$(owner_of_rig)
+  [ -n "$held" ] && [ "$held" != "$owner" ] && kill -0 "$held" 2>/dev/null || return 0
+  log "rig $rig belongs to pid $held ($(tr '\0' ' ' <"/proc/$held/cmdline" 2>/dev/null | cut -c1-100)), which is still running: use another rig name, or stop that process first"
+  exit 3
+}
+
 start() {
   [ "$(id -u)" -eq 0 ] || { log "needs root"; exit 3; }
+  refuse_if_owned_by_another
+  local held
+  held=$(owner_of_rig)
+  if { [ -n "$held" ] && [ "$held" != "$owner" ]; } || { [ -z "$held" ] && [ -n "$(leftovers)" ]; }; then
+    # Its owner is gone (a killed test run): what it left is removed, never reused.
+    log "rig $rig was left behind by ${held:+pid $held, which is gone}${held:-an unknown process}: removing it first"
+    stop
+  fi
+  mkdir -p "$run"
+  echo "$owner" >"$run/owner"
   local tool
   for tool in dockerd docker podman catatonit sshd openssl nsenter curl; do
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { log "missing $tool: bash scripts/install-test-tools.sh"; exit 3; }
@@ -260,6 +286,7 @@ stop_pid() { # stop_pid <pidfile> <seconds>: TERM, wait, KILL
 }
 
 stop() {
+  refuse_if_owned_by_another
   local i
   # Containers first, so no shim outlives its daemon.
   for i in 1 2; do

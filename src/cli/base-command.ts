@@ -1,7 +1,7 @@
 // One base command owns --json (oclif's jsonEnabled, which ignores a --json after `--`), the
 // result envelope, error → exit code, the "try this" line, Ctrl-C/SIGTERM and the internal-error
 // report (after sf-plugins-core). Commands implement execute() and return their result.
-import { Command, Flags } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import { RoutedRuntime } from '../runtime/routed-runtime.js';
@@ -25,7 +25,10 @@ export abstract class BaseCommand<TResult> extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = {
     debug: Flags.boolean({ description: 'Print the stack trace of an internal error (also DEBUG=overlab*).', default: false, helpGroup: 'GLOBAL' }),
+    context: Flags.string({ description: 'The Docker context to talk to (as `docker --context`): before DOCKER_HOST, DOCKER_CONTEXT and the current context.', helpGroup: 'GLOBAL' }),
   };
+  /** `--context NAME`, once the command has parsed its flags. */
+  private contextFlag?: string;
 
   protected json = false;
   protected colours: Palette = palette(false);
@@ -49,8 +52,22 @@ export abstract class BaseCommand<TResult> extends Command {
    * engines makes it reach those too: calls go to the engine holding their container. */
   protected get runtime(): ContainerRuntime {
     if (this.runtimeOverride) return this.runtimeOverride;
-    this.runtimeInstance ??= new RoutedRuntime([{ name: '', runtime: new DockerRuntime({ signal: this.abort.signal }) }], (engine) => this.engineRuntime(engine));
+    this.runtimeInstance ??= new RoutedRuntime(
+      [{ name: '', runtime: new DockerRuntime({ signal: this.abort.signal, ...(this.contextFlag !== undefined ? { context: this.contextFlag } : {}) }) }],
+      (engine) => this.engineRuntime(engine),
+    );
     return this.runtimeInstance;
+  }
+
+  /** Every command parses its flags first: the global ones are kept here (--context). */
+  protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    const context = (parsed.flags as { context?: unknown }).context;
+    if (typeof context === 'string') this.contextFlag = context;
+    return parsed;
   }
 
   /** One engine a lab or a flag names, with this command's Ctrl-C. */

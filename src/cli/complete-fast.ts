@@ -23,25 +23,35 @@ async function specFiles(prefix: string): Promise<string[]> {
     .map((e) => `${dir}${e.name}${e.isDirectory() ? '/' : ''}`);
 }
 
+/** `--context NAME` (or `--context=NAME`) already typed on the line: the engine the command will talk to. */
+export function contextOnLine(words: string[]): string | undefined {
+  for (let i = 0; i < words.length - 1; i++) {
+    if (words[i] === '--context' && i + 1 < words.length - 1) return words[i + 1];
+    if (words[i]!.startsWith('--context=')) return words[i]!.slice('--context='.length);
+  }
+  return undefined;
+}
+
 /** The engine's side, loaded only when a lab's name or members are wanted. */
-async function engine() {
+async function engine(context: string | undefined) {
   const [{ DockerRuntime }, { listLabs, requireRunningLab }] = await Promise.all([import('../runtime/docker-runtime.js'), import('../lab/engine-labs.js')]);
-  return { runtime: new DockerRuntime(), listLabs, requireRunningLab };
+  return { runtime: new DockerRuntime(context ? { context } : {}), listLabs, requireRunningLab };
 }
 
 export async function completeFast(argv: string[]): Promise<void> {
   const words = argv[0] === '--' ? argv.slice(1) : argv;
+  const context = contextOnLine(words);
   try {
     const manifest = JSON.parse(await readFile(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as Parameters<typeof commandsFromManifest>[0];
     const world: LabWorld = {
       labs: () =>
         quickly(
-          engine().then(async ({ runtime, listLabs }) => (await listLabs(runtime)).map((l) => l.name)),
+          engine(context).then(async ({ runtime, listLabs }) => (await listLabs(runtime)).map((l) => l.name)),
           [],
         ),
       members: (lab) =>
         quickly(
-          engine().then(async ({ runtime, requireRunningLab }) => {
+          engine(context).then(async ({ runtime, requireRunningLab }) => {
             const l = await requireRunningLab(runtime, lab);
             return { hosts: l.hosts.map((h) => h.name), pods: l.hosts.flatMap((h) => h.pods.map((p) => `${h.name}/${p.name}`)), nodes: l.externals.map((e) => e.name) };
           }),

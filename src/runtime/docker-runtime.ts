@@ -167,7 +167,7 @@ export class DockerRuntime implements ContainerRuntime {
         options.onLog?.(m.status);
       }
     });
-    if (failure) throw engineError('server', { engine: this.endpoint, operation: 'import', subject: `image ${ref}`, detail: failure });
+    if (failure) throw engineError('server', { engine: this.client.said, operation: 'import', subject: `image ${ref}`, detail: failure });
     // Podman's import ignores `tag` (it names the image <repo>:latest): tag what it made.
     if (imported && !(await this.imageExists(ref, options))) await this.tagImage(imported, ref, options);
   }
@@ -190,7 +190,7 @@ export class DockerRuntime implements ContainerRuntime {
       if (m.error) failure ??= m.error;
       else if (m.stream) for (const line of m.stream.split('\n')) if (line.trim()) options.onLog?.(line.trimEnd());
     });
-    if (failure) throw engineError('server', { engine: this.endpoint, operation: 'build', subject, detail: failure });
+    if (failure) throw engineError('server', { engine: this.client.said, operation: 'build', subject, detail: failure });
   }
 
   async tagImage(source: string, target: string, options: CallOptions = {}): Promise<void> {
@@ -210,7 +210,7 @@ export class DockerRuntime implements ContainerRuntime {
       if (m.error) failure ??= m.error;
       else if (m.stream) options.onLog?.(m.stream.trim());
     });
-    if (failure) throw engineError('server', { engine: this.endpoint, operation: 'load', subject: 'images', detail: failure });
+    if (failure) throw engineError('server', { engine: this.client.said, operation: 'load', subject: 'images', detail: failure });
   }
 
   async createAndStart(spec: ContainerSpec, options: CallOptions = {}): Promise<string> {
@@ -262,7 +262,7 @@ export class DockerRuntime implements ContainerRuntime {
   private async writableNetSysctls(container: string, options: CallOptions): Promise<void> {
     const r = await this.exec(container, ['sh', '-c', WRITABLE_NET_SYSCTLS], options);
     if (r.exitCode !== 0) {
-      throw engineError('server', { engine: this.endpoint, operation: 'make /proc/sys/net writable in', subject: containerSubject(container), detail: r.stderr.trim() || `exit ${r.exitCode}` });
+      throw engineError('server', { engine: this.client.said, operation: 'make /proc/sys/net writable in', subject: containerSubject(container), detail: r.stderr.trim() || `exit ${r.exitCode}` });
     }
   }
 
@@ -364,7 +364,7 @@ export class DockerRuntime implements ContainerRuntime {
     if (withStdin) {
       if (!('socket' in connection)) {
         connection.stream.destroy();
-        throw engineError('server', { engine: this.endpoint, operation: 'pass input to a command in', subject: containerSubject(container), detail: 'the engine did not hand over the connection' });
+        throw engineError('server', { engine: this.client.said, operation: 'pass input to a command in', subject: containerSubject(container), detail: 'the engine did not hand over the connection' });
       }
       // Written, then half-closed: the engine closes the process's stdin at our end of stream.
       connection.socket.end(options.stdin ?? '');
@@ -372,7 +372,7 @@ export class DockerRuntime implements ContainerRuntime {
     const { cut } = await done;
     if (signal?.aborted) throw interruptedError();
     if (cut) {
-      throw engineError('unreachable', { engine: this.endpoint, operation: 'run a command in', subject: containerSubject(container), code: 'ECONNRESET' });
+      throw engineError('unreachable', { engine: this.client.said, operation: 'run a command in', subject: containerSubject(container), code: 'ECONNRESET' });
     }
     const exitCode = await this.exitCode(id, container, signal);
     return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode };

@@ -2,7 +2,11 @@
 // the engine (engine-transport.ts: unix socket, TCP, TLS, ssh). Every request has a deadline for
 // the engine's answer and an abort: the client's own signal (the command's Ctrl-C) reaches every
 // request in flight, and each call may add a signal of its own. The API version is negotiated
-// once per client, on its first request (api-version.ts), and named in every path after it.
+// once per client, on its first request (api-version.ts), and named in every path after it. When
+// a quick request runs out its deadline, the next request first pings the engine (a short
+// deadline): an engine that does not answer even that is taken as hung for the rest of the
+// command, and every later request fails at once with the same sentence — a hung engine costs a
+// command one deadline, not one per step; a busy one (Podman holding its lock) goes on.
 import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
@@ -66,6 +70,8 @@ export interface EngineClientOptions {
    * answers at all, so a hung engine cannot hold the clean-up up. */
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
+  /** The engine's name in a lab spread over several (`engines:`): messages say it after the address. */
+  name?: string;
 }
 
 type Mode = 'buffer' | 'stream' | 'upgrade';
@@ -106,11 +112,18 @@ export class EngineClient {
   readonly context?: string;
   readonly address?: EngineAddress;
   private readonly endpointError?: Error;
+  /** How messages name the engine: its address, and its name in the lab when it has one. */
+  readonly said: string;
   private readonly deadlines: EngineDeadlines;
   private readonly signal?: AbortSignal;
   private readonly transport?: EngineTransport;
   private liveness?: Promise<boolean>;
   private apiVersion?: Promise<string>;
+  /** A quick request ran out its deadline: the next request pings first. */
+  private suspect?: number;
+  /** The ping after that failed too: the engine does not answer (the deadline it missed). */
+  private silentFor?: number;
+  private pinging?: Promise<boolean>;
 
   constructor(options: EngineClientOptions = {}) {
     const env = options.env ?? process.env;
@@ -129,6 +142,7 @@ export class EngineClient {
       endpoint ||= env.DOCKER_HOST ?? options.context ?? '';
     }
     this.endpoint = endpoint;
+    this.said = options.name ? `${endpoint} (engine ${options.name})` : endpoint;
     if (address) this.address = address;
     this.deadlines = { ...engineDeadlines(env), ...options.deadlines };
     if (options.signal) this.signal = options.signal;
@@ -138,7 +152,7 @@ export class EngineClient {
   private versionPrefix(request: EngineRequest): Promise<string> {
     if (!this.apiVersion) {
       const asking = this.json<VersionAnswer>({ method: 'GET', path: '/version', operation: request.operation, ...(request.subject ? { subject: request.subject } : {}), ...(request.signal ? { signal: request.signal } : {}) }).then((answer) =>
-        negotiateApiVersion(answer ?? {}, this.endpoint),
+        negotiateApiVersion(answer ?? {}, this.said),
       );
       this.apiVersion = asking;
       asking.catch(() => {
@@ -192,7 +206,7 @@ export class EngineClient {
   }
 
   private call(request: EngineRequest) {
-    return { engine: this.endpoint, operation: request.operation, ...(request.subject ? { subject: request.subject } : {}) };
+    return { engine: this.said, operation: request.operation, ...(request.subject ? { subject: request.subject } : {}) };
   }
 
   private deadlineMs(deadline: Deadline | undefined): number {
@@ -216,11 +230,26 @@ export class EngineClient {
     return this.liveness;
   }
 
+  /** After a quick request's timeout: one short ping (shared by the requests waiting on it) says
+   * whether the engine is hung (then nothing more is asked of it) or only was slow. */
+  private async pingAfterTimeout(missedMs: number): Promise<void> {
+    this.pinging ??= this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: this.deadlines.livenessMs }, 'buffer', true).then(
+      () => true,
+      () => false,
+    );
+    const answered = await this.pinging;
+    this.pinging = undefined;
+    if (answered) this.suspect = undefined;
+    else this.silentFor ??= missedMs;
+  }
+
   private async open(request: EngineRequest, mode: Mode, probing = false): Promise<Opened> {
     if (this.endpointError) throw this.endpointError;
     const transport = this.transport!;
     const signal = this.signalFor(request.signal);
     if (signal?.aborted) throw interruptedError();
+    if (!probing && this.suspect !== undefined && this.silentFor === undefined) await this.pingAfterTimeout(this.suspect);
+    if (this.silentFor !== undefined && !probing) throw engineError('timeout', { ...this.call(request), timeoutMs: this.silentFor });
     if (!probing && this.signal?.aborted && !(await this.answersAfterAbort())) {
       throw engineError('timeout', { ...this.call(request), timeoutMs: this.deadlines.livenessMs });
     }
@@ -280,7 +309,11 @@ export class EngineClient {
       const onAbort = () => fail(interruptedError());
       const arm = () => {
         if (settled || timer) return;
-        timer = setTimeout(() => fail(engineError('timeout', { ...this.call(request), timeoutMs: deadlineMs })), deadlineMs);
+        timer = setTimeout(() => {
+          // A quick question unanswered: the engine is hung (or gone without closing), not busy.
+          if ((request.deadline ?? 'quick') === 'quick' && !probing) this.suspect ??= deadlineMs;
+          fail(engineError('timeout', { ...this.call(request), timeoutMs: deadlineMs }));
+        }, deadlineMs);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
 

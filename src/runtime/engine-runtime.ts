@@ -36,11 +36,11 @@ export function runtimeForEngine(reach: EngineReach, options: EngineRuntimeOptio
   const signal = options.signal ? { signal: options.signal } : {};
   if (reach.context) {
     const { address, context } = readDockerContext(reach.context, env, { what, kind: 'input' });
-    return new DockerRuntime({ address, context, env, ...signal });
+    return new DockerRuntime({ address, context, env, name: reach.name, ...signal });
   }
   if (reach.host) {
     const address = parseEngineAddress(reach.host, { what, kind: 'input' }, reach.host.startsWith('tcp://') ? tlsFor(reach, env) : undefined);
-    return new DockerRuntime({ address, env, ...signal });
+    return new DockerRuntime({ address, env, name: reach.name, ...signal });
   }
   throw new OverlabError('input', `${what} says neither host nor context`, 'give it host: (unix://…, tcp://…, ssh://…) or context: NAME');
 }

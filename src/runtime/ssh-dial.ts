@@ -5,7 +5,8 @@
 // one ssh session (ControlMaster, in a private directory, closing itself 10 s after the last
 // use), so an exec costs a channel, not a handshake.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { lstatSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
@@ -43,12 +44,29 @@ function controlDirectory(env: Env): string | undefined {
   }
 }
 
+/** This process's network namespace ("net:[4026531840]"): the same user@host:port seen from two
+ * namespaces (two test rigs, two VPNs) may be two machines, so they never share a session. */
+function networkNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/net');
+  } catch {
+    return '';
+  }
+}
+
+/** The shared session's socket: ssh's own %C (local host, remote host, port, user) after a prefix
+ * for what %C does not see — the network namespace and the ssh config file overlab was told to use. */
+export function controlPath(directory: string, env: Env): string {
+  const scope = createHash('sha256').update(JSON.stringify([networkNamespace(), setting('sshConfig', '', env)])).digest('hex').slice(0, 12);
+  return join(directory, `${scope}-%C`);
+}
+
 /** sshd refuses a crowd of unauthenticated connections (MaxStartups): while the first
  * connection to a destination sets up the shared session, the others wait for its socket. */
 const masters = new Map<string, Promise<void>>();
 
 function destinationKey(d: SshDestination, env: Env): string {
-  return JSON.stringify([d.user ?? '', d.host, d.port ?? 0, env.OVERLAB_SSH_CONFIG ?? '']);
+  return JSON.stringify([d.user ?? '', d.host, d.port ?? 0, setting('sshConfig', '', env)]);
 }
 
 /** Resolves when a connection to `destination` may start: at once for the first (it becomes
@@ -82,7 +100,7 @@ export function sshDialArgv(destination: SshDestination, env: Env = process.env)
   const config = setting('sshConfig', undefined, env);
   if (config) argv.push('-F', config);
   const control = controlDirectory(env);
-  if (control) argv.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${join(control, '%C')}`, '-o', `ControlPersist=${CONTROL_PERSIST}`);
+  if (control) argv.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath(control, env)}`, '-o', `ControlPersist=${CONTROL_PERSIST}`);
   if (destination.port !== undefined) argv.push('-p', String(destination.port));
   if (destination.user !== undefined) argv.push('-l', destination.user);
   // `--` and a host that never starts with `-` (engine-address.ts): the host is never an option.

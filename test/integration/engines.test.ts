@@ -8,12 +8,15 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineNetworkState, ROOT } from './harness.js';
-import { containersOn, engineEnv, overlabOnRig, rigLeftovers, startRig, stopRig, type Rig } from '../support/engine-rig.js';
+import { containersOn, engineEnv, overlabOnRig, rigLeftovers, rigName, startRig, stopRig, type Rig } from '../support/engine-rig.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 import { execa } from 'execa';
 
-const RIG = `olrig${process.pid % 1000}`;
+const RIG = rigName();
+/** This run's labs: named after the run, so no two runs' labs ever meet on an engine. */
+const RUN = Date.now().toString(36).slice(-4);
+const labName = (what: string) => `e${RUN}-${what}`;
 const LABS = ['same-host', 'egress', 'no-overlay', 'host-gw', 'flannel-udp', 'flannel-vxlan', 'vxlan-static', 'k8s-cni0', 'vxlan-tenants'];
 
 let rig: Rig;
@@ -62,8 +65,8 @@ describe('one engine, reached over TLS, ssh or a context', () => {
     const [tls, ssh] = rig.engines;
     await Promise.all(
       [
-        { engine: tls, seed: 'same-host', name: 'eng-tls' },
-        { engine: ssh, seed: 'flannel-vxlan', name: 'eng-ssh' },
+        { engine: tls, seed: 'same-host', name: labName('tls') },
+        { engine: ssh, seed: 'flannel-vxlan', name: labName('ssh') },
       ].map(async ({ engine, seed, name }) => {
         const env = engineEnv(rig, engine);
         const up = await overlabOnRig(rig, ['up', await specAs(seed, name)], env);
@@ -81,8 +84,8 @@ describe('one engine, reached over TLS, ssh or a context', () => {
 
   it('a lab comes up, verifies and goes away on Podman alone (`podman system service`, a context)', async () => {
     const [, , podman] = rig.engines;
-    const r = await overlabOnRig(rig, ['run', await specAs('flannel-udp', 'engp-udp')], engineEnv(rig, podman));
-    expect(r.stdout, r.stderr).toMatch(/engp-udp: (\d+)\/\1 checks passed/);
+    const r = await overlabOnRig(rig, ['run', await specAs('flannel-udp', labName('p-udp'))], engineEnv(rig, podman));
+    expect(r.stdout, r.stderr).toMatch(new RegExp(`${labName('p-udp')}: (\\d+)/\\1 checks passed`));
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await containersOn(podman, 'overlab.lab')).toEqual([]);
   });
@@ -95,9 +98,9 @@ const rigEnv = () => ({ ...engineEnv(rig, rig.engines[0]), DOCKER_HOST: '' });
 
 describe('one lab across three engines, stitched by VXLAN', () => {
   it('every bundled lab verifies with its hosts dealt out over Podman, TLS and ssh engines, and leaves nothing on any', async () => {
-    const files = await Promise.all(LABS.map((seed) => specAs(seed, `engx-${seed}`)));
+    const files = await Promise.all(LABS.map((seed) => specAs(seed, labName(seed))));
     const r = await overlabOnRig(rig, ['run', '--parallel', '3', ...files, ...allEngines()], rigEnv());
-    for (const seed of LABS) expect(r.stdout, r.stderr).toMatch(new RegExp(`engx-${seed}: (\\d+)/\\1 checks passed`));
+    for (const seed of LABS) expect(r.stdout, r.stderr).toMatch(new RegExp(`${labName(seed)}: (\\d+)/\\1 checks passed`));
     expect(r.exitCode, r.stderr).toBe(0);
     for (const engine of rig.engines) expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
   }, 300_000);
@@ -105,7 +108,7 @@ describe('one lab across three engines, stitched by VXLAN', () => {
   it('the tunnels carry the lab\'s frames as VXLAN on the LAN; a DF ping of the lab\'s MTU passes and one byte more does not', async () => {
     const [tls, ssh] = rig.engines;
     const env = { ...engineEnv(rig, tls), DOCKER_HOST: tls.endpoint!, DOCKER_TLS_VERIFY: '1' };
-    const up = await overlabOnRig(rig, ['up', await specAs('flannel-vxlan', 'engx-wire'), '--engine', `e1=${tls.endpoint!}`, '--engine', `e2=${ssh.endpoint!}`, '--json'], env);
+    const up = await overlabOnRig(rig, ['up', await specAs('flannel-vxlan', labName('wire')), '--engine', `e1=${tls.endpoint!}`, '--engine', `e2=${ssh.endpoint!}`, '--json'], env);
     expect(up.exitCode, up.stderr).toBe(0);
     const lab = (JSON.parse(up.stdout) as { result: { resolved: ResolvedLab } }).result.resolved;
     expect(lab.hosts.map((h) => h.engine)).toEqual(['e1', 'e2']);
@@ -139,7 +142,7 @@ describe('one lab across three engines, stitched by VXLAN', () => {
     const frames = fields.stdout.split('\n').filter(Boolean);
     expect(frames.some((f) => f.startsWith(`14789|${lab.stitch!.vni}|`) && f.includes(host1.underlayMac) && f.includes(host2.underlayIp) && f.endsWith('|8'))).toBe(true);
 
-    expect((await overlabOnRig(rig, ['down', 'engx-wire'], env)).exitCode).toBe(0);
+    expect((await overlabOnRig(rig, ['down', labName('wire')], env)).exitCode).toBe(0);
     for (const engine of [tls, ssh]) {
       expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
       // Nothing of the lab in the engine machines' own namespaces: the tunnel died with its switch.

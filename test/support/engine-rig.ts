@@ -33,18 +33,25 @@ export interface Rig {
   engines: [RigEngine, RigEngine, RigEngine];
 }
 
+/** A rig name no other live process on this machine has: from this process's id. The rig
+ * script also refuses a rig another live process owns, so two checkouts never share engines. */
+export function rigName(pid = process.pid): string {
+  return `olr${pid.toString(36)}`.slice(0, 8);
+}
+
+/** Starts a rig owned by this process (the script refuses one another live process owns). */
 export async function startRig(name: string): Promise<Rig> {
-  const r = await execa('bash', [SCRIPT, 'start', name], { reject: false });
+  const r = await execa('bash', [SCRIPT, 'start', name, String(process.pid)], { reject: false });
   if (r.exitCode !== 0) {
-    await execa('bash', [SCRIPT, 'stop', name], { reject: false });
+    if (!/belongs to pid/.test(r.stderr)) await execa('bash', [SCRIPT, 'stop', name, String(process.pid)], { reject: false });
     throw new Error(`engine rig ${name} did not start (exit ${r.exitCode}):\n${r.stderr}`);
   }
   return JSON.parse(r.stdout) as Rig;
 }
 
-/** Stops the rig; resolves with what was left behind (empty when clean). */
+/** Stops this process's rig; resolves with what was left behind (empty when clean). */
 export async function stopRig(name: string): Promise<string[]> {
-  await execa('bash', [SCRIPT, 'stop', name], { reject: false });
+  await execa('bash', [SCRIPT, 'stop', name, String(process.pid)], { reject: false });
   return rigLeftovers(name);
 }
 
@@ -58,7 +65,9 @@ export function engineEnv(rig: Rig, engine: RigEngine): Record<string, string> {
   const ssh = rig.engines[1].sshConfig!;
   const docker = rig.engines[2].dockerConfig!;
   // Every engine's material is in the environment, so a lab naming several engines finds all.
-  const common = { OVERLAB_SSH_CONFIG: ssh, DOCKER_CONFIG: docker, DOCKER_CERT_PATH: rig.engines[0].certDir! };
+  // A machine shared by several test runs answers slowly at times (Podman most): the rig's
+  // deadline is generous, as the tests check what happens, not how fast.
+  const common = { OVERLAB_SSH_CONFIG: ssh, DOCKER_CONFIG: docker, DOCKER_CERT_PATH: rig.engines[0].certDir!, OVERLAB_ENGINE_TIMEOUT_MS: '30000' };
   switch (engine.via) {
     case 'tls':
       return { ...common, DOCKER_HOST: engine.endpoint!, DOCKER_TLS_VERIFY: '1' };

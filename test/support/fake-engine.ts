@@ -35,6 +35,8 @@ export interface FakeEngine {
   upgrades: Map<string, UpgradeRoute>;
   /** Sockets accepted and never answered (the hung engine). */
   hang: boolean;
+  /** Connections made to it (a hung engine records no request, but sees each connection). */
+  connections: number;
   /** How often the default /version route answered (API negotiation). */
   versionAsked: number;
   /** The version prefixes requests came with (`/v1.41`), in order. */
@@ -68,6 +70,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     routes: new Map(),
     upgrades: new Map(),
     hang: false,
+    connections: 0,
     versionAsked: 0,
     prefixes: [],
     close: async () => {
@@ -99,6 +102,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
   const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   server.on(options.tls ? 'secureConnection' : 'connection', (socket) => {
     sockets.add(socket);
+    engine.connections += 1;
     socket.on('close', () => sockets.delete(socket));
   });
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -3,6 +3,10 @@
 import { Config } from '@oclif/core';
 import { Args } from '@oclif/core';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BaseCommand } from '../../src/cli/base-command.js';
 import { environmentError, inputError } from '../../src/base/errors.js';
@@ -14,14 +18,21 @@ beforeAll(async () => {
   config = await Config.load(ROOT);
 });
 
-let behaviour: () => unknown = () => ({ ok: true });
+let behaviour: (command: Probe) => unknown = () => ({ ok: true });
 
 class Probe extends BaseCommand<unknown> {
   static override strict = false;
   static override args = { rest: Args.string({ required: false }) };
   protected async execute() {
     await this.parse(Probe);
-    return behaviour();
+    return behaviour(this);
+  }
+  /** Where the command's engine is (not asked: the address it would talk to). */
+  get engineEndpoint(): string {
+    return this.runtime.endpoint;
+  }
+  askEngine(): Promise<unknown> {
+    return this.runtime.info();
   }
   protected renderHuman(result: unknown) {
     return typeof result === 'string' ? `human: ${result}` : `human: ${JSON.stringify(result)}`;
@@ -105,5 +116,21 @@ describe('the base command', () => {
   it('an unknown flag is bad input', async () => {
     const r = await runProbe(['--no-such-flag']);
     expect(r.code).toBe(2);
+  });
+
+  it('--context NAME picks the engine, before DOCKER_HOST and DOCKER_CONTEXT (as the docker CLI)', async () => {
+    const config = mkdtempSync(join(tmpdir(), 'overlab-context-'));
+    const meta = join(config, 'contexts', 'meta', createHash('sha256').update('far').digest('hex'));
+    mkdirSync(meta, { recursive: true });
+    writeFileSync(join(meta, 'meta.json'), JSON.stringify({ Name: 'far', Endpoints: { docker: { Host: 'unix:///run/far/docker.sock' } } }));
+    behaviour = (command) => command.engineEndpoint;
+    const env = { DOCKER_CONFIG: config, DOCKER_HOST: 'unix:///run/near.sock', DOCKER_CONTEXT: 'default' };
+    expect((await runProbe(['--context', 'far', '--json'], env)).stdout).toContain('"result": "/run/far/docker.sock"');
+    expect((await runProbe(['--json'], env)).stdout).toContain('"result": "/run/near.sock"');
+    behaviour = (command) => command.askEngine();
+    const missing = await runProbe(['--context', 'nowhere'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nowhere');
+    rmSync(config, { recursive: true, force: true });
   });
 });

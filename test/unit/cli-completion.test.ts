@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bashScript, complete, fishScript, zshScript, type CommandInfo, type LabWorld } from '../../src/cli/completion.js';
+import { contextOnLine } from '../../src/cli/complete-fast.js';
 
 const commands: CommandInfo[] = [
   { id: 'up', flags: ['--dry-run', '--json'], args: ['spec'] },
@@ -80,5 +81,15 @@ describe('completion', () => {
     expect(zshScript('overlab')).toMatch(/^#compdef overlab/);
     expect(fishScript('overlab')).toContain('overlab complete -- $words $current');
     expect(fishScript('overlab')).toContain("complete -c overlab -f -a '(__overlab_complete)'");
+  });
+});
+
+describe('the engine a Tab asks', () => {
+  it('is the one --context names on the line, when it does', () => {
+    expect(contextOnLine(['--context', 'far', 'verify', ''])).toBe('far');
+    expect(contextOnLine(['verify', '--context=far', ''])).toBe('far');
+    // Still being typed: not a context yet.
+    expect(contextOnLine(['verify', '--context', ''])).toBeUndefined();
+    expect(contextOnLine(['verify', ''])).toBeUndefined();
   });
 });

@@ -226,6 +226,54 @@ describe('a hung engine', () => {
     expect(exitCodeFor(error)).toBe(3);
   });
 
+  it('costs one deadline: once a question ran out of time, every later request fails at once with the same sentence', async () => {
+    engine.hang = true;
+    const rt = runtime({ quickMs: 300 });
+    const started = Date.now();
+    const first = await rt.info().catch((e: unknown) => e);
+    const firstTook = Date.now() - started;
+    expect((first as EngineError).failure).toBe('timeout');
+    const later = Date.now();
+    const errors = await Promise.all([rt.list({ 'overlab.lab': true }), rt.listNetworks(), rt.inspectContainer('c1')].map((p) => p.catch((e: unknown) => e)));
+    // One short ping (200 ms here) decided the engine is hung; then no more waiting.
+    expect(Date.now() - later).toBeLessThan(450);
+    expect(errors.map((e) => (e as EngineError).failure)).toEqual(['timeout', 'timeout', 'timeout']);
+    expect((errors[1] as Error).message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.3 s (asked to list networks)`);
+    expect(firstTook).toBeGreaterThanOrEqual(300);
+    // Nothing more was sent to the engine after it first failed to answer.
+    const connections = engine.connections;
+    await rt.list({ 'overlab.lab': true }).catch(() => undefined);
+    expect(engine.connections).toBe(connections);
+  });
+
+  it('names the engine of a lab spread over several by its name in the lab, after its address', async () => {
+    engine.hang = true;
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, name: 'e2', deadlines: { quickMs: 200, slowMs: 2000, livenessMs: 200 } });
+    expect(((await rt.list({}).catch((e: unknown) => e)) as Error).message).toBe(`the Docker engine at ${engine.socketPath} (engine e2) does not answer within 0.2 s (asked to list containers)`);
+    expect(rt.endpoint).toBe(engine.socketPath); // lock keys and ls keep the address alone
+  });
+
+  it('an engine that was only slow (it answers a ping) is asked again', async () => {
+    let slow = true;
+    engine.routes.set('GET /containers/json', (_req, res) => {
+      if (slow) return; // this one never answers
+      json(res, 200, []);
+    });
+    engine.routes.set('GET /_ping', (_req, res) => res.writeHead(200).end('OK'));
+    const rt = runtime({ quickMs: 300 });
+    expect(((await rt.list({}).catch((e: unknown) => e)) as EngineError).failure).toBe('timeout');
+    slow = false;
+    expect(await rt.list({})).toEqual([]);
+  });
+
+  it('a slow request (create, start) that runs out of its longer deadline does not condemn the engine', async () => {
+    engine.routes.set('POST /containers/c1/pause', () => undefined); // never answers
+    engine.routes.set('GET /containers/c1/json', (_req, res) => json(res, 200, { Id: 'c1', Name: '/c1', State: { Status: 'running', Running: true, Pid: 7 } }));
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 2000, slowMs: 200, livenessMs: 200 } });
+    expect(((await rt.pause('c1').catch((e: unknown) => e)) as EngineError).failure).toBe('timeout');
+    expect((await rt.inspectContainer('c1')).running).toBe(true);
+  });
+
   it('aborts every request in flight when the client\'s signal fires, and gives up clean-up at once', async () => {
     engine.hang = true;
     const controller = new AbortController();

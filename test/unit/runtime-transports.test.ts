@@ -11,6 +11,7 @@ import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
 import { frame, STDOUT } from '../../src/runtime/stream-demux.js';
 import { exitCodeFor } from '../../src/base/errors.js';
 import { json, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
+import { controlPath } from '../../src/runtime/ssh-dial.js';
 import { makeTlsMaterial, type TlsMaterial } from '../support/tls-material.js';
 
 const quick = { quickMs: 3000, slowMs: 3000, livenessMs: 200 };
@@ -169,8 +170,18 @@ describe('ssh:// as the docker CLI does it', () => {
     await rt.list({ 'overlab.lab': true });
     const argv = JSON.parse(readFileSync(log, 'utf8').split('\n')[0]!) as string[];
     expect(argv).toContain('ControlMaster=auto');
-    expect(argv.find((a) => a.startsWith('ControlPath='))).toMatch(/overlab-ssh-\d+\/%C$/);
+    expect(argv.find((a) => a.startsWith('ControlPath='))).toMatch(/overlab-ssh-\d+\/[0-9a-f]{12}-%C$/);
     expect(argv).toContain('ControlPersist=10s');
+  });
+
+  it('never shares a session between two ssh configs (or network namespaces) that name the same user@host', () => {
+    // Two test rigs on one machine both have root@10.99.0.12, each in its own namespace with its
+    // own config: ssh's %C alone is the same for both, so one rig's commands reached the other's engine.
+    const a = controlPath('/tmp/x', { OVERLAB_SSH_CONFIG: '/run/rig1/ssh/config' });
+    const b = controlPath('/tmp/x', { OVERLAB_SSH_CONFIG: '/run/rig2/ssh/config' });
+    expect(a).not.toBe(b);
+    expect(controlPath('/tmp/x', { OVERLAB_SSH_CONFIG: '/run/rig1/ssh/config' })).toBe(a);
+    expect(a).toMatch(/^\/tmp\/x\/[0-9a-f]{12}-%C$/);
   });
 
   it('ssh refusing the key: ssh\'s words, then what to do (no password prompt ever), exit 3', async () => {
