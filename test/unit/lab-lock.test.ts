@@ -45,11 +45,12 @@ describe('lab lock', () => {
   it('waits for the holder without sleeping for real, then gives up at its deadline', async () => {
     const e = engine();
     const held = await acquireLabLock({ engine: e, lab: 'demo', signal: signal(), command: 'overlab down demo' });
-    const clock = manualClock(Date.parse('2026-12-01T00:00:00Z'));
-    const started = Date.now();
-    await expect(acquireLabLock({ engine: e, lab: 'demo', signal: signal(), waitMs: 5000, intervalMs: 100, clock })).rejects.toMatchObject({ kind: 'environment' });
-    expect(clock.slept.length).toBeGreaterThanOrEqual(50);
-    expect(Date.now() - started).toBeLessThan(2000);
+    const start = Date.parse('2026-12-01T00:00:00Z');
+    const clock = manualClock(start);
+    await expect(acquireLabLock({ engine: e, lab: 'demo', signal: signal(), waitMs: 5000, intervalMs: 100, clock })).rejects.toMatchObject({ kind: 'environment', message: expect.stringContaining('`overlab down demo`') });
+    // Every wait on the given clock, one interval at a time, until just past the deadline.
+    expect(clock.slept).toEqual(Array.from({ length: 51 }, () => 100));
+    expect(clock.now() - start).toBe(5100);
     await held.release();
   });
 
@@ -69,10 +70,23 @@ describe('lab lock', () => {
 
   it('keeps labs and engines apart', async () => {
     const e = engine();
-    const a = await acquireLabLock({ engine: e, lab: 'a', signal: signal() });
-    const b = await acquireLabLock({ engine: e, lab: 'b', signal: signal() });
-    const other = await acquireLabLock({ engine: engine(), lab: 'a', signal: signal() });
-    await Promise.all([a.release(), b.release(), other.release()]);
+    const elsewhere = engine();
+    const noWait = { signal: signal(), waitMs: 0, clock: manualClock() };
+    // Lab a held on one engine: lab b there and lab a on another engine are still free…
+    const a = await acquireLabLock({ engine: e, lab: 'a', ...noWait, command: 'overlab up a.yaml' });
+    const b = await acquireLabLock({ engine: e, lab: 'b', ...noWait, command: 'overlab up b.yaml' });
+    const other = await acquireLabLock({ engine: elsewhere, lab: 'a', ...noWait, command: 'overlab up other.yaml' });
+    // …each lock names its own holder…
+    expect((await lockHolder(e, 'a'))?.command).toBe('overlab up a.yaml');
+    expect((await lockHolder(e, 'b'))?.command).toBe('overlab up b.yaml');
+    expect((await lockHolder(elsewhere, 'a'))?.command).toBe('overlab up other.yaml');
+    expect(new Set([lockAddress(e, 'a'), lockAddress(e, 'b'), lockAddress(elsewhere, 'a')]).size).toBe(3);
+    // …while the same lab on the same engine is refused, naming the holder.
+    await expect(acquireLabLock({ engine: e, lab: 'a', ...noWait })).rejects.toMatchObject({ kind: 'environment', message: expect.stringContaining('`overlab up a.yaml`') });
+    await a.release();
+    expect(await lockHolder(e, 'a')).toBeUndefined();
+    expect((await lockHolder(elsewhere, 'a'))?.command).toBe('overlab up other.yaml');
+    await Promise.all([b.release(), other.release()]);
   });
 
   it('stops waiting on Ctrl-C', async () => {

@@ -65,9 +65,7 @@ describe('spec files', () => {
 
   it('deeply nested flow collections are refused before the YAML parser recurses', () => {
     const deep = `name: x\nhosts: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`;
-    const started = performance.now();
     expect(() => parseLabSpec(deep, 'd.yaml')).toThrow(SpecError);
-    expect(performance.now() - started).toBeLessThan(5_000); // a bound against hanging, not a speed claim
     try {
       parseLabSpec(deep, 'd.yaml');
     } catch (e) {
