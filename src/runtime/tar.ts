@@ -1,5 +1,7 @@
 // A minimal ustar writer: enough to hand single files to the Engine's archive API without a
-// dependency. Entries over 8 GiB or with names over 100 bytes are not needed here.
+// dependency. Entries over 8 GiB or with names over 100 bytes are not needed here. The reader
+// takes what engines send back (Go's archive/tar: ustar, pax for long or non-ASCII names) and
+// GNU tar's own format (test/fixtures/tar/ are real archives of each).
 
 function header(name: string, size: number, mode: number, type: '0' | '5'): Buffer {
   const block = Buffer.alloc(512, 0);
@@ -46,20 +48,40 @@ export function tarEntries(entries: TarEntry[]): Buffer {
 
 export interface TarMember {
   name: string;
-  /** '0' regular file, '5' directory, others as the archive says. */
+  /** '0' regular file, '2' symbolic link, '5' directory, others as the archive says. */
   type: string;
   mode: number;
   content: Buffer;
+  /** A link's target (a pax `linkpath` or a GNU long link name where the header's 100 bytes do not hold it). */
+  linkName?: string;
 }
 
 function field(header: Buffer, offset: number, length: number): string {
   return header.subarray(offset, offset + length).toString('utf8').replace(/\0.*$/s, '');
 }
 
-/** Every member of a ustar/pax archive (pax and GNU long-name records applied to the next member). */
+/** A pax extended header's records: `<length> <key>=<value>\n`, the length counting the whole
+ * record in bytes (a value may hold any byte, a newline too). */
+function paxRecords(body: Buffer): Map<string, string> {
+  const records = new Map<string, string>();
+  for (let at = 0; at < body.length; ) {
+    const space = body.indexOf(0x20, at);
+    const length = space > at ? Number(body.subarray(at, space).toString('ascii')) : NaN;
+    if (!Number.isInteger(length) || length <= space - at || at + length > body.length) break; // padding, or not a record
+    const record = body.subarray(space + 1, at + length - 1).toString('utf8');
+    const equals = record.indexOf('=');
+    if (equals > 0) records.set(record.slice(0, equals), record.slice(equals + 1));
+    at += length;
+  }
+  return records;
+}
+
+/** Every member of a ustar, pax or GNU archive: pax `path`/`linkpath` records and GNU long names
+ * (`L`) and long link names (`K`) apply to the next member; pax global headers are skipped. */
 export function readTar(tar: Buffer): TarMember[] {
   const members: TarMember[] = [];
   let longName: string | undefined;
+  let longLink: string | undefined;
   for (let offset = 0; offset + 512 <= tar.length; ) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break;
@@ -68,18 +90,26 @@ export function readTar(tar: Buffer): TarMember[] {
     const body = Buffer.from(tar.subarray(offset + 512, offset + 512 + size));
     offset += 512 + Math.ceil(size / 512) * 512;
     if (type === 'x') {
-      longName = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1] ?? longName;
+      const records = paxRecords(body);
+      longName = records.get('path') ?? longName;
+      longLink = records.get('linkpath') ?? longLink;
       continue;
     }
-    if (type === 'L') {
-      longName = body.toString('utf8').replace(/\0.*$/s, '');
+    if (type === 'L' || type === 'K') {
+      const value = body.toString('utf8').replace(/\0.*$/s, '');
+      if (type === 'L') longName = value;
+      else longLink = value;
       continue;
     }
     if (type === 'g') continue;
-    const prefix = field(header, 345, 155);
+    // GNU's own header ("ustar  ") keeps other fields where ustar has the name's prefix.
+    const gnu = header.subarray(257, 265).toString('latin1') === 'ustar  \0';
+    const prefix = gnu ? '' : field(header, 345, 155);
     const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    const linkName = longLink ?? field(header, 157, 100);
     longName = undefined;
-    members.push({ name, type, mode: parseInt(field(header, 100, 8).trim() || '0', 8), content: body });
+    longLink = undefined;
+    members.push({ name, type, mode: parseInt(field(header, 100, 8).trim() || '0', 8), content: body, ...(linkName ? { linkName } : {}) });
   }
   return members;
 }
