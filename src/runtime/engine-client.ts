@@ -6,10 +6,13 @@
 // a quick request runs out its deadline, the next request first pings the engine (a short
 // deadline): an engine that does not answer even that is taken as hung for the rest of the
 // command, and every later request fails at once with the same sentence — a hung engine costs a
-// command one deadline, not one per step; a busy one (Podman holding its lock) goes on.
+// command one deadline, not one per step; a busy one (Podman holding its lock) goes on. A body
+// read as a stream (images) must keep coming: the engine may be silent for at most the request's
+// deadline at a time once it began to answer (a stalled body fails, while time its reader spends
+// not reading does not count); an exec's connection may be silent for as long as its command is.
 import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import { interruptedError } from '../base/errors.js';
 import { engineDeadlines, resolveEngineTarget, type EngineDeadlines } from './engine-endpoint.js';
 import { displayAddress, type EngineAddress } from './engine-address.js';
@@ -341,6 +344,11 @@ export class EngineClient {
           });
           return;
         }
+        if (mode === 'stream') {
+          const body = idleBounded(res, deadlineMs, () => engineError('timeout', { ...this.call(request), timeoutMs: deadlineMs, stalled: true }));
+          succeed({ kind: 'response', status, headers: res.headers, stream: body }, body);
+          return;
+        }
         succeed({ kind: 'response', status, headers: res.headers, stream: res }, res);
       });
 
@@ -356,4 +364,26 @@ export class EngineClient {
       }
     });
   }
+}
+
+/** The body of an answer, failing with `stalled()` when the engine sends nothing for `idleMs`
+ * while its reader wants more. Backpressure (a reader that is not reading) stops the clock. */
+function idleBounded(source: IncomingMessage, idleMs: number, stalled: () => Error): Readable {
+  const body = new PassThrough();
+  let timer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  const arm = () => {
+    stop();
+    timer = setTimeout(() => source.destroy(stalled()), idleMs);
+  };
+  source.on('data', arm);
+  source.on('pause', stop);
+  source.on('resume', arm);
+  // An error of either side (the stall, Ctrl-C destroying the body) ends both; the reader sees it.
+  pipeline(source, body, stop);
+  arm();
+  return body;
 }

@@ -20,6 +20,8 @@ export interface EngineFailureFacts extends EngineCall {
   detail?: string;
   code?: string;
   timeoutMs?: number;
+  /** The engine began to answer, then sent nothing more for timeoutMs (a stalled body). */
+  stalled?: boolean;
 }
 
 export class EngineError extends OverlabError {
@@ -139,7 +141,9 @@ function mapping(failure: EngineFailure, facts: EngineFailureFacts): Mapping {
     case 'timeout':
       return {
         kind: 'environment',
-        message: `the Docker engine at ${facts.engine} does not answer within ${seconds(facts.timeoutMs ?? 0)} (asked to ${what(facts)})`,
+        message: facts.stalled
+          ? `the Docker engine at ${facts.engine} began to answer, then sent nothing for ${seconds(facts.timeoutMs ?? 0)} (asked to ${what(facts)})`
+          : `the Docker engine at ${facts.engine} does not answer within ${seconds(facts.timeoutMs ?? 0)} (asked to ${what(facts)})`,
         hint: 'check that dockerd is alive (`systemctl status docker` or its log) and restart it; if it is only slow, raise OVERLAB_ENGINE_TIMEOUT_MS (milliseconds)',
       };
     case 'not-found': {

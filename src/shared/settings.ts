@@ -75,7 +75,7 @@ export const SETTINGS = {
   engineImageTimeoutMs: spec({
     name: 'OVERLAB_ENGINE_IMAGE_TIMEOUT_MS',
     readBy: 'overlab',
-    what: 'How long the engine may take to store an image after its upload (image build).',
+    what: 'How long the engine may take to store an image after its upload (image build), and the longest silence in an image stream once the engine began to answer.',
     defaultText: '600000 (at least OVERLAB_ENGINE_TIMEOUT_MS)',
     expected: `${MS}, 1 or more`,
     example: '600000',

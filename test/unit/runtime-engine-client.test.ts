@@ -1,6 +1,6 @@
 // The engine client against a real HTTP server on a unix socket that imitates the engine.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
 import { EngineError } from '../../src/runtime/engine-errors.js';
 import { frame, STDERR, STDOUT } from '../../src/runtime/stream-demux.js';
@@ -120,7 +120,6 @@ describe('images', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(req.body.length === 3 * 65536 ? '{"status":"sha256:abc"}\n' : '{"error":"short upload"}\n');
     });
-    const { Readable } = await import('node:stream');
     const logs: string[] = [];
     const chunks = [0, 1, 2].map(() => Buffer.alloc(65536, 7));
     await runtime().importImage(Readable.from(chunks), 'overlab/host:0.1.0', ['CMD ["sleep", "infinity"]'], { onLog: (l) => logs.push(l) });
@@ -141,6 +140,61 @@ describe('images', () => {
     await runtime().buildImage(tarEntries([{ name: 'Dockerfile', content: Buffer.from('FROM debian\n') }]), ['a/b:1', 'a/b:latest'], { onLog: (l) => logs.push(l) });
     expect(logs).toEqual(['Step 1/2 : FROM debian', ' ---> 1234']);
     expect(engine.requests[0]!.url.searchParams.getAll('t')).toEqual(['a/b:1', 'a/b:latest']);
+  });
+});
+
+describe('a body that stalls', () => {
+  const slowImages = (imageMs: number) => new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 2000, slowMs: 2000, imageMs, livenessMs: 200 } });
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('fails when the engine began to answer and then sent nothing for the deadline (exit 3)', async () => {
+    engine.routes.set('POST /images/load', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"stream":"Loading layer"}\n'); // and never another byte, never the end
+    });
+    const logs: string[] = [];
+    const error = await slowImages(200).loadImages(Readable.from([Buffer.from('tar')]), { onLog: (l) => logs.push(l) }).catch((e: unknown) => e);
+    expect(logs).toEqual(['Loading layer']);
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).failure).toBe('timeout');
+    expect((error as Error).message).toBe(`the Docker engine at ${engine.socketPath} began to answer, then sent nothing for 0.2 s (asked to load images)`);
+    expect(exitCodeFor(error)).toBe(3);
+  });
+
+  it('bounds the silences, not the whole answer: a body that keeps coming may take longer than the deadline', async () => {
+    engine.routes.set('POST /images/load', async (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      for (let i = 1; i <= 6; i++) {
+        res.write(`{"stream":"layer ${i}"}\n`);
+        await pause(80); // 6 × 80 ms in all, each silence well under the 250 ms deadline
+      }
+      res.end();
+    });
+    const logs: string[] = [];
+    await slowImages(250).loadImages(Readable.from([Buffer.from('tar')]), { onLog: (l) => logs.push(l) });
+    expect(logs).toEqual(['layer 1', 'layer 2', 'layer 3', 'layer 4', 'layer 5', 'layer 6']);
+  });
+
+  it('does not count the time its reader spends not reading', async () => {
+    const image = Buffer.alloc(1 << 20, 9); // far more than the buffers between engine and reader hold
+    engine.routes.set('GET /images/get', (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+      res.end(image);
+    });
+    const stream = await slowImages(100).saveImages(['overlab/host:latest']);
+    await pause(400); // the reader is busy elsewhere: backpressure, not a stalled engine
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(image)).toBe(true);
+  });
+
+  it('leaves an exec alone: its command may be silent longer than any deadline', async () => {
+    execRoutes(async (socket) => {
+      await pause(300);
+      socket.end(frame(STDOUT, 'done'));
+    }, [0]);
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 100, slowMs: 100, imageMs: 100, livenessMs: 100 } });
+    expect(await rt.exec('c1', ['sleep', '0.3'])).toEqual({ stdout: 'done', stderr: '', exitCode: 0 });
   });
 });
 
