@@ -16,14 +16,18 @@ import { shellCommand } from '../plan/shell-quote.js';
 import { failedCommand, runnerErrors } from '../plan/step-runner.js';
 import { compilePlan, runSteps } from './run-steps.js';
 import { throwIfAborted } from './node-bringup.js';
+import { IPTABLES_RESTORE_ARGV, iptablesRestoreText } from '../plan/kube-proxy-iptables.js';
+import type { ProxyServicePort } from '../plan/kube-proxy-model.js';
 import {
   hasServices,
   kubeProxyPrepPlan,
   kubeProxyRuleLoad,
   needsPodTools,
   POD_TOOLS_DIR,
+  proxierSettings,
   proxyModeOf,
   proxyServicePorts,
+  type RuleLoad,
   serveArgv,
   serveOutput,
   servingPods,
@@ -153,5 +157,26 @@ export async function programServices(runtime: ContainerRuntime, lab: ResolvedLa
       `programming the Services on ${host.name} failed at \`${failed ? shellCommand(failed) : '(unknown command)'}\`: ${detail || `exit ${result.exitCode}`}`,
       'run `overlab doctor` to check the kernel features this lab needs',
     );
+  });
+}
+
+/** kube-proxy syncing again after an EndpointSlice changed: every host's rules rewritten for these
+ * Service ports — a full iptables-restore that also deletes the Service chains no longer used (as
+ * kube-proxy does with `-X`), or one nft transaction that replaces its table. */
+export async function resyncServices(runtime: ContainerRuntime, lab: ResolvedLab, services: ProxyServicePort[], signal?: AbortSignal): Promise<void> {
+  const nft = proxyModeOf(lab) === 'nftables';
+  await eachLimited(lab.hosts, PROGRAM_AT_ONCE, async (host) => {
+    let load: RuleLoad;
+    if (nft) {
+      const full = kubeProxyRuleLoad(lab, host, services);
+      load = { argv: full.argv, stdin: `add table ip kube-proxy\ndelete table ip kube-proxy\n${full.stdin}` };
+    } else {
+      const saved = await runtime.exec(host.container, ['iptables-save', '-t', 'nat'], signal ? { signal } : {});
+      const chains = [...saved.stdout.matchAll(/^:(KUBE-\S+) /gm)].map((m) => m[1]!);
+      load = { argv: IPTABLES_RESTORE_ARGV, stdin: iptablesRestoreText(proxierSettings(lab, host), services, chains) };
+    }
+    const steps = [{ argv: load.argv, input: load.stdin, commands: [load.argv] }];
+    const result = await runSteps(runtime, host.container, steps, signal);
+    if (result.exitCode !== 0) throw environmentError(`rewriting kube-proxy's rules on ${host.name} failed: ${runnerErrors(result.stderr).slice(-3).join('; ') || `exit ${result.exitCode}`}`);
   });
 }

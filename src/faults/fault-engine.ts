@@ -62,7 +62,7 @@ export async function restoreChanges(options: EngineOptions, namespaces: readonl
       const { commands, tables } = restorePlan(mine, states.get(namespaceKey(ns))!, stage);
       for (const command of commands) {
         ran = true;
-        const r = await options.runtime.exec(ns.container, inNamespace(ns, command.argv), { signal: options.signal });
+        const r = await options.runtime.exec(ns.container, inNamespace(ns, command.argv), { signal: options.signal, ...(command.stdin !== undefined ? { stdin: command.stdin } : {}) });
         if (r.exitCode !== 0) errors.push(`\`${command.argv.join(' ')}\` in ${namespaceKey(ns)}: ${r.stderr.trim().split('\n').at(-1) ?? `exit ${r.exitCode}`}`);
       }
       if (tables.length) {

@@ -14,6 +14,8 @@ import { pauseKind } from './kinds/pause.js';
 import { rateKind } from './kinds/rate.js';
 import { delRouteKind, rerouteKind } from './kinds/routes.js';
 import { delFdbKind, delNeighKind, vniKind } from './kinds/vxlan-state.js';
+import { noEndpointsKind, staleEndpointKind } from './kinds/service-endpoints.js';
+import { bridgeNfOffKind, hairpinOffKind } from './kinds/service-bridge.js';
 
 export const FAULT_KINDS = [
   linkDownKind,
@@ -42,6 +44,10 @@ export const FAULT_KINDS = [
   bgpWrongAsKind,
   bgpDropNeighbourKind,
   bgpExportFilterKind,
+  noEndpointsKind,
+  staleEndpointKind,
+  bridgeNfOffKind,
+  hairpinOffKind,
 ] as const;
 
 export type FaultKindEntry = (typeof FAULT_KINDS)[number];

@@ -9,7 +9,7 @@ export type Op = 'removed' | 'added';
 export type RuleFamily = 'ip' | 'bridge';
 
 export type KernelChangeBody =
-  | { type: 'link'; ifname: string; field: 'up' | 'mtu' | 'master'; before: boolean | number | string | null; after: boolean | number | string | null }
+  | { type: 'link'; ifname: string; field: 'up' | 'mtu' | 'master' | 'hairpin'; before: boolean | number | string | null; after: boolean | number | string | null }
   | { type: 'link-presence'; op: Op; link: LinkState }
   | { type: 'vxlan'; ifname: string; before: Record<string, unknown>; after: Record<string, unknown> }
   | { type: 'addr'; op: Op; entry: AddrEntry }
@@ -21,7 +21,8 @@ export type KernelChangeBody =
   | { type: 'policy'; family: RuleFamily; table: string; chain: string; before: string; after: string }
   | { type: 'chain'; family: RuleFamily; table: string; chain: string; op: Op }
   | { type: 'table'; family: RuleFamily; table: string; op: Op }
-  | { type: 'sysctl'; key: string; before: string; after: string };
+  | { type: 'sysctl'; key: string; before: string; after: string }
+  | { type: 'nft-table'; table: string; before: string; after: string };
 
 export type KernelChange = KernelChangeBody & { ns: Namespace };
 
@@ -64,6 +65,7 @@ function linkChanges(before: Record<string, LinkState>, after: Record<string, Li
     if ((b.master ?? null) !== (a.master ?? null)) out.push({ type: 'link', ifname: name, field: 'master', before: b.master ?? null, after: a.master ?? null });
     if (b.mtu !== a.mtu) out.push({ type: 'link', ifname: name, field: 'mtu', before: b.mtu, after: a.mtu });
     if (b.up !== a.up) out.push({ type: 'link', ifname: name, field: 'up', before: b.up, after: a.up });
+    if (b.hairpin !== undefined && a.hairpin !== undefined && b.hairpin !== a.hairpin) out.push({ type: 'link', ifname: name, field: 'hairpin', before: b.hairpin, after: a.hairpin });
   }
   for (const [name, a] of Object.entries(after)) if (!before[name]) out.push({ type: 'link-presence', op: 'added', link: a });
   return out;
@@ -129,6 +131,7 @@ export function diffState(ns: Namespace, before: NetnsState, after: NetnsState):
     ...ruleChanges('ip', before.iptables, after.iptables),
     ...ruleChanges('bridge', before.ebtables, after.ebtables),
     ...sysctlChanges(before.sysctl, after.sysctl),
+    ...(before.nft !== after.nft ? [{ type: 'nft-table' as const, table: 'ip kube-proxy', before: before.nft, after: after.nft }] : []),
   ];
   return changes.map((c) => ({ ...c, ns }));
 }
@@ -141,7 +144,7 @@ export function isRestored(c: KernelChangeBody, state: NetnsState): boolean {
     case 'link': {
       const link = state.links[c.ifname];
       if (!link) return false;
-      const now = c.field === 'up' ? link.up : c.field === 'mtu' ? link.mtu : (link.master ?? null);
+      const now = c.field === 'up' ? link.up : c.field === 'mtu' ? link.mtu : c.field === 'hairpin' ? (link.hairpin ?? null) : (link.master ?? null);
       return now === c.before;
     }
     case 'link-presence':
@@ -183,6 +186,8 @@ export function isRestored(c: KernelChangeBody, state: NetnsState): boolean {
     }
     case 'sysctl':
       return state.sysctl[c.key] === c.before;
+    case 'nft-table':
+      return state.nft === c.before;
   }
 }
 
@@ -195,6 +200,7 @@ const routeText = (r: RouteEntry) =>
 export function describeChange(c: KernelChangeBody): string {
   switch (c.type) {
     case 'link':
+      if (c.field === 'hairpin') return `${c.ifname} hairpin ${c.after ? 'on' : 'off'} (was ${c.before ? 'on' : 'off'})`;
       return c.field === 'up'
         ? `${c.ifname} ${c.after ? 'up' : 'down'} (was ${c.before ? 'up' : 'down'})`
         : c.field === 'mtu'
@@ -224,5 +230,12 @@ export function describeChange(c: KernelChangeBody): string {
       return `${c.family === 'ip' ? 'iptables' : 'ebtables'} table ${c.table} ${c.op === 'added' ? 'created' : 'removed'}`;
     case 'sysctl':
       return `${c.key.replace(/\//g, '.')} = ${c.after} (was ${c.before})`;
+    case 'nft-table': {
+      const b = new Set(c.before.split('\n'));
+      const a = new Set(c.after.split('\n'));
+      const gone = [...b].filter((l) => !a.has(l)).length;
+      const come = [...a].filter((l) => !b.has(l)).length;
+      return `nft table ${c.table} ${!c.before ? 'created' : !c.after ? 'removed' : `changed (${gone} line${gone === 1 ? '' : 's'} gone, ${come} new)`}`;
+    }
   }
 }

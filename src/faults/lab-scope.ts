@@ -21,7 +21,9 @@ export function scopeOfLab(lab: ResolvedLab, src: SpecSource, issues: SpecIssue[
     return { name: n.name, backend: n.backend, controlPlane: n.controlPlane, ...(cidr ? { cidr } : {}) };
   });
   const known = new Set<number>([...lab.hosts.map((h) => ipToInt(h.underlayIp)), ...lab.externals.map((e) => ipToInt(e.underlayIp)), ...lab.hosts.flatMap((h) => h.pods.map((p) => ipToInt(p.ip)))]);
-  return new SpecScope(src, issues, members, networks, parseCidr(lab.underlay.subnet), known);
+  const scope = new SpecScope(src, issues, members, networks, parseCidr(lab.underlay.subnet), known);
+  scope.services = (lab.services?.services ?? []).map((s) => ({ name: s.name, namespace: s.namespace, type: s.type, ports: s.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })), endpoints: s.endpoints }));
+  return scope;
 }
 
 /** `<kind> <args…>` from the command line → a resolved fault, or exit 2 saying what is wrong. */
@@ -55,5 +57,7 @@ export function scopeOfSpec(spec: LabSpec, src: SpecSource, issues: SpecIssue[])
     ...[...spec.hosts, ...spec.externals].flatMap((m) => (m.underlayIp ? [ipToInt(m.underlayIp)] : [])),
     ...spec.hosts.flatMap((h) => h.pods.flatMap((p) => (p.ip ? [ipToInt(p.ip)] : []))),
   ]);
-  return new SpecScope(src, issues, members, networks, spec.underlay.subnet ? parseCidr(spec.underlay.subnet) : undefined, known);
+  const scope = new SpecScope(src, issues, members, networks, spec.underlay.subnet ? parseCidr(spec.underlay.subnet) : undefined, known);
+  scope.services = (spec.services?.services ?? []).map((s) => ({ name: s.name, namespace: s.namespace, type: s.type, ports: s.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })), endpoints: s.endpoints }));
+  return scope;
 }

@@ -18,6 +18,8 @@ export const RESTORE_STAGES: readonly RestoreStage[] = ['links', 'entries', 'set
 
 export interface RestoreCommand {
   argv: string[];
+  /** What the command reads on stdin (an nft table to load). */
+  stdin?: string;
   /** The change it undoes, for messages. */
   change: KernelChange;
 }
@@ -45,6 +47,7 @@ export function routeArgs(r: RouteEntry): string[] {
 }
 
 function linkCommand(c: Extract<KernelChangeBody, { type: 'link' }>): string[] {
+  if (c.field === 'hairpin') return ['ip', 'link', 'set', 'dev', c.ifname, 'type', 'bridge_slave', 'hairpin', c.before ? 'on' : 'off'];
   if (c.field === 'up') return ['ip', 'link', 'set', 'dev', c.ifname, c.before ? 'up' : 'down'];
   if (c.field === 'mtu') return ['ip', 'link', 'set', 'dev', c.ifname, 'mtu', String(c.before)];
   return c.before ? ['ip', 'link', 'set', 'dev', c.ifname, 'master', String(c.before)] : ['ip', 'link', 'set', 'dev', c.ifname, 'nomaster'];
@@ -83,8 +86,8 @@ function stageOf(c: KernelChangeBody): RestoreStage | undefined {
 export function restorePlan(changes: readonly KernelChange[], state: NetnsState, stage: RestoreStage): { commands: RestoreCommand[]; tables: TableDeletion[] } {
   const pending = changes.filter((c) => stageOf(c) === stage && !isRestored(c, state));
   const commands: RestoreCommand[] = [];
-  const push = (change: KernelChange, argv: string[]) => commands.push({ argv, change });
-  const order: Record<string, number> = { master: 0, mtu: 1, up: 2 };
+  const push = (change: KernelChange, argv: string[], stdin?: string) => commands.push({ argv, change, ...(stdin !== undefined ? { stdin } : {}) });
+  const order: Record<string, number> = { master: 0, mtu: 1, hairpin: 2, up: 3 };
   const links = pending.filter((c): c is Extract<KernelChange, { type: 'link' }> => c.type === 'link').sort((a, b) => order[a.field]! - order[b.field]!);
   for (const c of links) if (state.links[c.ifname]) push(c, linkCommand(c));
   for (const c of pending) {
@@ -135,6 +138,13 @@ export function restorePlan(changes: readonly KernelChange[], state: NetnsState,
     for (const c of mine) if (c.type === 'chain' && c.op === 'added') push(c, [tool(family), '-t', c.table, '-X', c.chain]);
   }
   for (const c of pending) if (c.type === 'sysctl' && /^-?\d+$/.test(c.before)) push(c, ['sysctl', '-q', '-w', `${c.key}=${c.before}`]);
+  // kube-proxy's table, back as it was: one nft transaction removes what is there and loads the
+  // table as it was listed (nft reads its own listing).
+  for (const c of pending) {
+    if (c.type !== 'nft-table') continue;
+    const reset = state.nft ? 'add table ip kube-proxy\ndelete table ip kube-proxy\n' : '';
+    push(c, ['nft', '-f', '-'], `${reset}${c.before}\n`);
+  }
   // A table the fault made (iptables-nft makes one on first use) goes once it is empty again.
   const tables: TableDeletion[] = [];
   if (stage === 'entries') {

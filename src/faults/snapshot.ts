@@ -1,7 +1,8 @@
 // The kernel state of one network namespace that faults may change, read in one exec: links,
-// addresses, routes, permanent neighbours, FDB, qdiscs, iptables and ebtables rules, and the
-// forwarding sysctls — every part as the kernel's tools print it (`ip -j`, `bridge -j`, `tc -j`,
-// `*-save`), so a fault records exactly what changed and `clear` can compare and restore it.
+// addresses, routes, permanent neighbours, FDB, qdiscs, iptables and ebtables rules, kube-proxy's
+// nftables table, and the forwarding and bridge-netfilter sysctls — every part as the kernel's
+// tools print it (`ip -j`, `bridge -j`, `tc -j`, `*-save`, `nft list`), so a fault records exactly
+// what changed and `clear` can compare and restore it.
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { environmentError } from '../base/errors.js';
 import { parseSave, type SavedTables } from './iptables-save.js';
@@ -17,6 +18,8 @@ export interface LinkState {
   kind?: string;
   /** vxlan devices: what `ip -d link` says (id, local, link, port, learning, ttl, …). */
   vxlan?: Record<string, unknown>;
+  /** A bridge port's hairpin mode (a frame may go back out the port it came in by). */
+  hairpin?: boolean;
 }
 
 export interface AddrEntry {
@@ -75,11 +78,15 @@ export interface NetnsState {
   qdiscs: QdiscEntry[];
   iptables: SavedTables;
   ebtables: SavedTables;
-  /** /proc/sys paths under net/ipv4 (forwarding, redirects) → value. */
+  /** /proc/sys paths under net/ipv4 (forwarding, redirects) and net/bridge (whether the bridge
+   * hands frames to iptables) → value. */
   sysctl: Record<string, string>;
+  /** kube-proxy's nftables table (`nft list table ip kube-proxy`, rule handles left out); "" when
+   * there is none. */
+  nft: string;
 }
 
-type Section = 'links' | 'addrs' | 'routes' | 'neigh' | 'fdb' | 'qdisc' | 'iptables' | 'ebtables' | 'sysctl';
+type Section = 'links' | 'addrs' | 'routes' | 'neigh' | 'fdb' | 'qdisc' | 'iptables' | 'ebtables' | 'sysctl' | 'nft';
 
 /** Constant text: no value from anywhere is ever part of it (the namespace is entered by argv). */
 export const SNAPSHOT_SCRIPT = [
@@ -92,6 +99,8 @@ export const SNAPSHOT_SCRIPT = [
   'echo @@iptables; iptables-save',
   'echo @@ebtables; ebtables-save 2>/dev/null',
   'echo @@sysctl; grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv4/conf/*/accept_redirects',
+  'grep -H . /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null',
+  'echo @@nft; nft list table ip kube-proxy 2>/dev/null',
   'true',
 ].join('\n');
 
@@ -113,7 +122,7 @@ interface RawLink {
   mtu: number;
   master?: string;
   address?: string;
-  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown>; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
 }
 
 interface RawAddr {
@@ -142,6 +151,7 @@ function parseLinks(text: string | undefined): Record<string, LinkState> {
     if (l.address) link.address = l.address;
     if (l.linkinfo?.info_kind) link.kind = l.linkinfo.info_kind;
     if (l.linkinfo?.info_kind === 'vxlan' && l.linkinfo.info_data) link.vxlan = l.linkinfo.info_data;
+    if (l.linkinfo?.info_slave_kind === 'bridge' && typeof l.linkinfo.info_slave_data?.hairpin === 'boolean') link.hairpin = l.linkinfo.info_slave_data.hairpin;
     out[l.ifname] = link;
   }
   return out;
@@ -204,7 +214,7 @@ function parseQdiscs(text: string | undefined): QdiscEntry[] {
 function parseSysctl(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of (text ?? '').split('\n')) {
-    const m = /^\/proc\/sys\/(net\/ipv4\/[^:]+):(.*)$/.exec(line.trim());
+    const m = /^\/proc\/sys\/(net\/(?:ipv4|bridge)\/[^:]+):(.*)$/.exec(line.trim());
     if (m) out[m[1]!] = m[2]!.trim();
   }
   return out;
@@ -225,7 +235,18 @@ export function parseSnapshot(text: string): NetnsState {
     iptables: parseSave(parts.iptables ?? ''),
     ebtables: parseSave(parts.ebtables ?? ''),
     sysctl: parseSysctl(parts.sysctl),
+    nft: normalizeNftTable(parts.nft ?? ''),
   };
+}
+
+/** A table as `nft list` prints it, without rule handles and with trailing space gone: the same
+ * rules read the same however often they were loaded. */
+export function normalizeNftTable(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\s*# handle \d+$/, '').trimEnd())
+    .filter((l) => l.trim() !== '')
+    .join('\n');
 }
 
 export async function snapshot(runtime: ContainerRuntime, ns: Namespace, signal?: AbortSignal): Promise<NetnsState> {

@@ -133,8 +133,10 @@ class Lines {
 const chainLine = (chain: string) => `:${chain} - [0:0]`;
 const quoted = (text: string) => `"${text}"`;
 
-/** The restore text kube-proxy writes for these Service ports on this node (a full sync). */
-export function iptablesRestoreText(settings: ProxierSettings, services: ProxyServicePort[]): string {
+/** The restore text kube-proxy writes for these Service ports on this node (a full sync).
+ * `staleChains`: Service chains the node still holds that this sync no longer uses; kube-proxy
+ * flushes and deletes them (a chain line, then `-X`). */
+export function iptablesRestoreText(settings: ProxierSettings, services: ProxyServicePort[], staleChains: readonly string[] = []): string {
   const filterChains = new Lines();
   const filterRules = new Lines();
   const natChains = new Lines();
@@ -309,6 +311,13 @@ export function iptablesRestoreText(settings: ProxierSettings, services: ProxySe
     }
   }
 
+  const written = new Set(natChains.lines.map((l) => l.slice(1).split(' ')[0]!));
+  for (const chain of staleChains) {
+    if (written.has(chain) || !isServiceChainName(chain)) continue;
+    natChains.write(chainLine(chain));
+    natRules.write('-X', chain);
+  }
+
   const destinations = ['-m', 'addrtype', '--dst-type', 'LOCAL', ...(settings.localhostNodePorts ? [] : ['!', '-d', '127.0.0.0/8'])];
   natRules.write('-A', KUBE_SERVICES, '-m', 'comment', '--comment', quoted('kubernetes service nodeports; NOTE: this must be the last rule in this chain'), destinations, '-j', KUBE_NODEPORTS);
 
@@ -340,6 +349,11 @@ function writeServiceToEndpointRules(
     const statistic = i < endpoints.length - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(endpoints.length - i)] : [];
     natRules.write('-A', svcChain, comment(quoted(`${name} -> ${endpointString(ep.ip, ep.port)}`)), statistic, '-j', epChain);
   });
+}
+
+/** kube-proxy's own per-Service chains (the ones a sync may find stale and delete). */
+export function isServiceChainName(chain: string): boolean {
+  return /^KUBE-(SVC|SVL|EXT|FW|SEP)-[A-Z2-7]{16}$/.test(chain);
 }
 
 function cidrHasAddress(cidr: string, ip: string): boolean {

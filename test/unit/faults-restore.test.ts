@@ -183,6 +183,10 @@ describe('fault kinds', () => {
       'bgp-wrong-as': ['host3', '64513'],
       'bgp-drop-neighbour': ['tor2', 'host4'],
       'bgp-export-filter': ['host2'],
+      'no-endpoints': ['web'],
+      'stale-endpoint': ['host2/web2'],
+      'bridge-nf-off': ['host1'],
+      'hairpin-off': ['host1/web1'],
     };
     expect(FAULT_KINDS.map((k) => k.key).sort()).toEqual(Object.keys(examples).sort());
     expect(FAULT_KINDS.find((k) => k.key === 'block')!.fromArgs(['host2', 'udp/8285'])).toEqual({ on: 'host2', proto: 'udp', port: 8285 });

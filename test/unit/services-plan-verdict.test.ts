@@ -138,3 +138,58 @@ describe('the service verdict', () => {
     expect(v.reason).toBe("5 of 5 requests timed out: a Service without endpoints must be refused (kube-proxy's REJECT, an ICMP port unreachable), not left to time out — host1's rules hold no REJECT for 10.96.0.10:80");
   });
 });
+
+import { parseSnapshot, normalizeNftTable } from '../../src/faults/snapshot.js';
+import { diffState, describeChange } from '../../src/faults/kernel-change.js';
+import { restorePlan } from '../../src/faults/restore-plan.js';
+import { iptablesRestoreText } from '../../src/plan/kube-proxy-iptables.js';
+import { proxierSettings } from '../../src/plan/service-plan.js';
+
+describe('what service faults change, and how clear puts it back', () => {
+  const ns = { node: 'host1', container: 'c' };
+  const state = (hairpin: boolean, brnf: string, nft: string) =>
+    parseSnapshot(
+      [
+        '@@links',
+        JSON.stringify([{ ifname: 'veth1', flags: ['UP'], mtu: 1450, master: 'cni0', linkinfo: { info_kind: 'veth', info_slave_kind: 'bridge', info_slave_data: { hairpin } } }]),
+        '@@sysctl',
+        `/proc/sys/net/ipv4/ip_forward:1\n/proc/sys/net/bridge/bridge-nf-call-iptables:${brnf}`,
+        '@@nft',
+        nft,
+      ].join('\n'),
+    );
+
+  it('hairpin, bridge-nf-call-iptables and kube-proxy\'s nft table are part of the kernel state', () => {
+    const s = state(true, '1', 'table ip kube-proxy { # handle 7\n\tchain services { # handle 3\n\t}\n}');
+    expect(s.links.veth1!.hairpin).toBe(true);
+    expect(s.sysctl['net/bridge/bridge-nf-call-iptables']).toBe('1');
+    expect(s.nft).toBe('table ip kube-proxy {\n\tchain services {\n\t}\n}');
+    expect(normalizeNftTable('')).toBe('');
+  });
+
+  it('each change is recorded, described and undone with argv (the nft table through stdin)', () => {
+    const before = state(true, '1', 'table ip kube-proxy {\n}');
+    const after = state(false, '0', 'table ip kube-proxy {\n\tchain x {\n\t}\n}');
+    const changes = diffState(ns, before, after);
+    expect(changes.map(describeChange)).toEqual([
+      'veth1 hairpin off (was on)',
+      'net.bridge.bridge-nf-call-iptables = 0 (was 1)',
+      'nft table ip kube-proxy changed (0 lines gone, 2 new)',
+    ]);
+    const links = restorePlan(changes, after, 'links').commands.map((c) => c.argv);
+    expect(links).toEqual([['ip', 'link', 'set', 'dev', 'veth1', 'type', 'bridge_slave', 'hairpin', 'on']]);
+    const entries = restorePlan(changes, after, 'entries').commands;
+    expect(entries.map((c) => c.argv)).toEqual([['nft', '-f', '-']]);
+    expect(entries[0]!.stdin).toBe('add table ip kube-proxy\ndelete table ip kube-proxy\ntable ip kube-proxy {\n}\n');
+    expect(restorePlan(changes, after, 'settle').commands.map((c) => c.argv)).toEqual([['sysctl', '-q', '-w', 'net/bridge/bridge-nf-call-iptables=1']]);
+    expect(restorePlan(changes, before, 'settle').commands).toEqual([]);
+  });
+
+  it('a resync deletes the Service chains no longer used, as kube-proxy does (TestSyncProxyRulesRepeated, "Delete a service")', () => {
+    const l = lab();
+    const text = iptablesRestoreText(proxierSettings(l, l.hosts[0]!), [], ['KUBE-SEP-UHEGFW77JX3KXTOV', 'KUBE-SVC-2VJB64SDSIJUP5T6', 'KUBE-SERVICES', 'KUBE-MARK-MASQ']);
+    expect(text).toContain(':KUBE-SEP-UHEGFW77JX3KXTOV - [0:0]\n');
+    expect(text).toContain('-X KUBE-SEP-UHEGFW77JX3KXTOV\n-X KUBE-SVC-2VJB64SDSIJUP5T6\n-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports');
+    expect(text).not.toContain('-X KUBE-SERVICES');
+  });
+});

@@ -1,0 +1,150 @@
+// Kubernetes Services on the wire, on the real engine: labs/k8s-service.yaml (kube-proxy's
+// iptables mode, flannel VXLAN, CNI) and a small two-host lab in kube-proxy's nftables mode,
+// built side by side once for the file; the kernel holding kube-proxy's layout, the service
+// checks passing, each Service fault breaking what it should and `fault clear` putting the kernel
+// back exactly; proxyMode ipvs refused (exit 3, nothing left).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { containersWithLabel, downLabs, overlab, overlabJson, seedAs } from './harness.js';
+import type { VerifyReport } from '../../src/checks/run-checks.js';
+
+const IPT = 'svc-ipt';
+const NFT = 'svc-nft';
+const IPVS = 'svc-ipvs';
+
+/** Checks with fewer requests (still enough to hear from every endpoint: at least 37 for three),
+ * so a broken lab fails them in seconds rather than after the default 300. */
+const QUICK = `
+  - name: quick clusterip
+    service: { from: host1/client, to: web, requests: 40 }
+  - name: quick hairpin
+    service: { from: host1/web1, to: web, requests: 40 }
+  - name: quick nodeport
+    service: { from: outside, to: web, via: nodePort, node: host2, requests: 40 }
+`;
+const withQuickChecks = (text: string) => `${text.trimEnd()}\n${QUICK}`;
+
+/** nftables mode on the quickest lab that still has a pod per endpoint node and an outside node. */
+const NFT_SPEC = `name: ${NFT}
+proxyMode: nftables
+network: { cidr: 10.244.0.0/16, backend: host-gw }
+hosts:
+  - name: host1
+    pods: [{ name: web1, serve: [{ port: 8080 }] }, client]
+  - name: host2
+    pods: [{ name: web2, serve: [{ port: 8080 }] }]
+nodes:
+  - { name: outside, role: outside }
+services:
+  - { name: web, type: NodePort, ports: [{ name: http, port: 80, targetPort: 8080, nodePort: 30080 }], endpoints: [host1/web1, host2/web2] }
+  - { name: empty, ports: [{ port: 80, targetPort: 8080 }], endpoints: [] }
+checks:
+  - { name: quick clusterip, service: { from: host1/client, to: web, requests: 40 } }
+  - { name: quick nodeport, service: { from: outside, to: web, via: nodePort, node: host2, requests: 40 } }
+  - { name: refused, service: { from: host1/client, to: empty } }
+`;
+
+const exec = async (container: string, argv: string[]) => (await execa('docker', ['exec', container, ...argv])).stdout;
+
+async function verify(lab: string, checks: string[] = []) {
+  const r = await overlabJson<VerifyReport>(['verify', lab, ...checks.flatMap((c) => ['--check', c])]);
+  return { exitCode: r.exitCode, checks: r.body.result.checks };
+}
+
+/** What the Service faults may change on a host and in its pods, as the kernel prints it. */
+async function hostState(lab: string, host: string): Promise<string> {
+  const c = `overlab-${lab}-${host}`;
+  const script = [
+    'iptables-save | grep -v "^#"',
+    'nft list table ip kube-proxy 2>/dev/null | sed "s/ # handle [0-9]*$//"',
+    'cat /proc/sys/net/bridge/bridge-nf-call-iptables',
+    'bridge -d link show | grep -o "^[0-9]*: [^:]*\\|hairpin [a-z]*"',
+    'for p in $(ip netns list | cut -d" " -f1); do echo "== $p"; ip -n $p -4 -o addr; ip -n $p route; done',
+  ].join('; ');
+  return exec(c, ['sh', '-c', script]);
+}
+
+beforeAll(async () => {
+  await downLabs([IPT, NFT, IPVS]);
+  const { writeFile, mkdtemp } = await import('node:fs/promises');
+  const dir = await mkdtemp('/tmp/overlab-test-');
+  const ipt = await seedAs('k8s-service', IPT, withQuickChecks);
+  const nft = `${dir}/${NFT}.yaml`;
+  await writeFile(nft, NFT_SPEC);
+  const ups = await Promise.all([overlab(['up', ipt]), overlab(['up', nft])]);
+  for (const up of ups) expect(up.exitCode, up.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await downLabs([IPT, NFT, IPVS]);
+});
+
+describe('iptables mode', () => {
+  it("every host holds kube-proxy's chains, and the lab's checks pass", async () => {
+    const save = await exec(`overlab-${IPT}-host1`, ['iptables-save']);
+    // kube-proxy wrote 0.3333333333 and 0.5000000000; the kernel keeps a 32-bit threshold and prints it so
+    expect(save).toMatch(/-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default\/web:http -> 10\.244\.1\.2:8080" -m statistic --mode random --probability 0\.33333333349 -j KUBE-SEP-UIQK3OSOSTRHRPBX/);
+    expect(save).toMatch(/-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default\/web:http -> 10\.244\.3\.2:8080" -j KUBE-SEP-/);
+    expect(save).toContain('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
+    expect(save).toMatch(/-A KUBE-SERVICES -d 10\.96\.0\.11\/32 -p tcp -m comment --comment "default\/empty:http has no endpoints" -m tcp --dport 80 -j REJECT/);
+    expect(save).toMatch(/--nfacct-name +ct_state_invalid_dropped_pkts/);
+    const { exitCode, checks } = await verify(IPT);
+    expect(checks.filter((c) => c.status !== 'pass').map((c) => `${c.name}: ${c.reason}`)).toEqual([]);
+    expect(exitCode).toBe(0);
+    const spread = checks.find((c) => c.name.startsWith('the ClusterIP spreads'))!;
+    expect(spread.seen).toMatch(/^300 requests to 10\.96\.0\.10:80 \(host1, iptables\): host1\/web1 \(10\.244\.1\.2:8080\) \d+, host2\/web2 \(10\.244\.2\.2:8080\) \d+, host3\/web3 \(10\.244\.3\.2:8080\) \d+ \(each 60\.\.143 for p=33\.3%, α=1e-6\); DNAT counters \+300; conntrack: tcp 10\.244\.1\.3:\d+ → 10\.96\.0\.10:80, DNAT to 10\.244\.\d\.2:8080/);
+    expect(checks.find((c) => c.name.startsWith('a NodePort'))!.seen).toMatch(/source masqueraded to 10\.244\.2\.[01]:\d+/);
+  });
+
+  it('bridge-nf-off: the same-node endpoint never answers; hairpin-off: a pod cannot reach itself; clear restores every bit', async () => {
+    const before = await hostState(IPT, 'host1');
+    expect((await overlab(['fault', 'add', IPT, 'bridge-nf-off', 'host1'])).exitCode).toBe(0);
+    expect((await overlab(['fault', 'add', IPT, 'hairpin-off', 'host1/web1'])).exitCode).toBe(0);
+    const broken = await verify(IPT, ['quick clusterip', 'quick nodeport', 'quick hairpin']);
+    expect(broken.exitCode).toBe(1);
+    // the client's reply from web1 is bridged straight back (no un-DNAT): never answered
+    expect(broken.checks.find((c) => c.name === 'quick clusterip')!.reason).toMatch(/never answered: host1\/web1 \(10\.244\.1\.2:8080\)/);
+    // from outside, web1's replies leave host1 routed (through flannel.1): the NodePort still works
+    expect(broken.checks.find((c) => c.name === 'quick nodeport')!.status).toBe('pass');
+    // web1 asking its own Service: when it picks itself, the frame cannot go back out its own port
+    expect(broken.checks.find((c) => c.name === 'quick hairpin')!.reason).toMatch(/never answered: host1\/web1 \(10\.244\.1\.2:8080\)/);
+    expect((await overlab(['fault', 'clear', IPT, '--all'])).exitCode).toBe(0);
+    expect(await hostState(IPT, 'host1')).toBe(before);
+  });
+});
+
+describe('nftables mode', () => {
+  it("table ip kube-proxy instead of iptables chains; no-endpoints and stale-endpoint break the Service; clear puts every host and pod back exactly", async () => {
+    const table = await exec(`overlab-${NFT}-host2`, ['nft', 'list', 'table', 'ip', 'kube-proxy']);
+    expect(table).toContain('10.96.0.10 . tcp . 80 : goto service-SUSTUHLJ-default/web/tcp/http');
+    expect(table).toMatch(/numgen random mod 2 vmap \{ 0 : goto endpoint-\S+__10\.244\.1\.2\/8080, 1 : goto endpoint-\S+__10\.244\.2\.2\/8080 \}/);
+    expect(await exec(`overlab-${NFT}-host2`, ['sh', '-c', 'iptables-save | grep -c KUBE || true'])).toBe('0');
+    const ok = await verify(NFT);
+    expect(ok.checks.filter((c) => c.status !== 'pass').map((c) => `${c.name}: ${c.reason}`)).toEqual([]);
+    expect(ok.checks.find((c) => c.name === 'refused')!.seen).toContain('no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }'.replace('10.96.0.10', '10.96.0.11'));
+
+    const hosts = ['host1', 'host2'];
+    const before = await Promise.all(hosts.map((h) => hostState(NFT, h)));
+    expect((await overlab(['fault', 'add', NFT, 'stale-endpoint', 'host2/web2'])).exitCode).toBe(0);
+    const stale = await verify(NFT, ['quick nodeport']);
+    expect(stale.checks[0]!.reason).toMatch(/never answered: host2\/web2 \(10\.244\.2\.2:8080\)/);
+    expect((await overlab(['fault', 'add', NFT, 'no-endpoints', 'web'])).exitCode).toBe(0);
+    const gone = await verify(NFT, ['quick clusterip']);
+    expect(gone.checks[0]!.reason).toBe("host1's rules refuse 10.96.0.10:80 (no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }): the Service has no endpoints there");
+    const cleared = await overlab(['fault', 'clear', NFT, '--all']);
+    expect(cleared.exitCode, cleared.stderr).toBe(0);
+    expect(await Promise.all(hosts.map((h) => hostState(NFT, h)))).toEqual(before);
+  });
+});
+
+describe('proxyMode: ipvs', () => {
+  it('says plainly that this kernel has no ip_vs (exit 3) and leaves nothing behind', async () => {
+    const { writeFile, mkdtemp } = await import('node:fs/promises');
+    const dir = await mkdtemp('/tmp/overlab-test-');
+    await writeFile(`${dir}/ipvs.yaml`, `name: ${IPVS}\nproxyMode: ipvs\nhosts:\n  - name: host1\n    pods: [{ name: web, serve: [{ port: 8080 }] }]\nservices:\n  - { name: web, ports: [{ port: 80, targetPort: 8080 }], endpoints: [host1/web] }\n`);
+    const r = await overlab(['up', `${dir}/ipvs.yaml`]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain("proxyMode: ipvs needs the kernel's IPVS (ip_vs), and this kernel has none");
+    expect(await containersWithLabel(`overlab.lab=${IPVS}`)).toEqual([]);
+  });
+});
