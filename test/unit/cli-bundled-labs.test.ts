@@ -23,8 +23,8 @@ function thrown(f: () => unknown): OverlabError {
 }
 
 describe('bundled labs', () => {
-  it('are the twelve labs of labs/, each with its one-line story', async () => {
-    expect(bundledLabNames()).toEqual(['bgp-mesh', 'bgp-racks', 'egress', 'flannel-udp', 'flannel-vxlan', 'host-gw', 'host-gw-racks', 'k8s-cni0', 'no-overlay', 'same-host', 'vxlan-static', 'vxlan-tenants']);
+  it('are the thirteen labs of labs/, each with its one-line story', async () => {
+    expect(bundledLabNames()).toEqual(['bgp-mesh', 'bgp-racks', 'egress', 'flannel-udp', 'flannel-vxlan', 'host-gw', 'host-gw-racks', 'k8s-cni0', 'k8s-service', 'no-overlay', 'same-host', 'vxlan-static', 'vxlan-tenants']);
     const vxlan = (await bundledLabs()).find((l) => l.name === 'flannel-vxlan')!;
     expect(vxlan.description).toBe('flannel VXLAN mode driven by etcd and the overlab agent');
     expect(vxlan.file).toBe(join(BUNDLED_LABS_DIR, 'flannel-vxlan.yaml'));
