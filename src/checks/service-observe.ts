@@ -3,13 +3,13 @@
 // kernel, iptables-save -c or nft -j), the requests themselves (the ask probe, N new flows in a
 // row, bounded inside the container), the DNAT counters that grew, and conntrack's flows.
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import type { ResolvedHost, ResolvedLab, ResolvedService, ResolvedServicePort } from '../plan/resolved-lab.js';
+import type { ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
 import type { LabReferences } from '../lab/lab-references.js';
 import { inputError } from '../base/errors.js';
 import { LabPartMissing } from '../lab/lab-part-missing.js';
 import { inEndpoint } from '../probes/endpoint.js';
 import { bounded } from '../plan/process-argv.js';
-import { ASK_JS, NODE } from '../plan/service-plan.js';
+import { ASK_JS, findService, NODE } from '../plan/service-plan.js';
 import { parseAskOutput } from '../shared/pod-reply.js';
 import { frontendFor, programmedFromIptables, programmedFromNftJson, type ProgrammedRules } from '../trace/programmed-services.js';
 import { parseIptablesSave } from '../trace/iptables-rules.js';
@@ -30,19 +30,9 @@ export interface ServiceCheckSpec {
 /** How long one request may wait for its answer. */
 export const REQUEST_TIMEOUT_MS = 1000;
 
-/** The Service and port a check means, in the lab's model. */
-export function serviceOf(lab: ResolvedLab, text: string): { service: ResolvedService; port: ResolvedServicePort } {
-  const m = /^(?:([a-z0-9-]+)\/)?([a-z0-9-]+)(?::([a-z0-9-]+))?$/.exec(text);
-  const service = m ? lab.services?.services.find((s) => s.name === m[2] && (m[1] === undefined || s.namespace === m[1])) : undefined;
-  if (!m || !service) throw inputError(`lab ${lab.name} has no Service "${text}"`, lab.services?.services.length ? `its Services: ${lab.services.services.map((s) => s.name).join(', ')}` : 'it has no services');
-  const port = m[3] === undefined ? service.ports[0] : service.ports.find((p) => p.name === m[3]);
-  if (!port) throw inputError(`Service ${service.name} has no port "${m[3]}"`);
-  return { service, port };
-}
-
 /** Where the requests go and which node's rules translate them. */
 export function serviceTarget(lab: ResolvedLab, spec: Pick<ServiceCheckSpec, 'from' | 'to' | 'via' | 'node'>): { address: string; port: number; protocol: 'tcp' | 'udp'; node: ResolvedHost } {
-  const { service, port } = serviceOf(lab, spec.to);
+  const { service, port } = findService(lab, spec.to);
   const protocol = port.protocol === 'UDP' ? 'udp' : 'tcp';
   if (spec.via === 'nodePort') {
     const node = lab.hosts.find((h) => h.name === (spec.node ?? lab.hosts[0]?.name));

@@ -4,7 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import { BaseCommand } from '../cli/base-command.js';
 import { requireRunningLab } from '../lab/engine-labs.js';
 import { inputError } from '../base/errors.js';
-import { DEFAULT_TRACE_OPTIONS, traceLab, type TraceRun } from '../trace/trace-lab.js';
+import { traceLab, type TraceRun } from '../trace/trace-lab.js';
+import { DEFAULT_PORT, DEFAULT_PROTO, traceOptionsFor } from '../trace/service-target.js';
 import type { TraceResult } from '../trace/trace-result.js';
 import { renderMinimal, renderTrace } from '../trace/trace-text.js';
 import { tracePcapng } from '../trace/trace-pcapng.js';
@@ -20,15 +21,17 @@ export default class Trace extends BaseCommand<TraceResult> {
     '<%= config.bin %> trace no-overlay host1/pod1 host2/pod1 --format minimal',
     '<%= config.bin %> trace flannel-udp host1/pod1 host2/pod1 --reply --pcap journey.pcapng',
     '<%= config.bin %> trace host-gw host1/pod1 host2/pod1 --static',
+    '<%= config.bin %> trace k8s-service host1/client svc/web --reply',
+    '<%= config.bin %> trace k8s-service outside host2 --proto tcp --port 30080 --static',
   ];
   static override args = {
     lab: Args.string({ description: 'Lab name.', required: true }),
     from: Args.string({ description: 'Where the probe starts: <host>, <host>/<pod> or <node>.', required: true }),
-    to: Args.string({ description: 'Where it goes: <host>, <host>/<pod>, <node> or an IPv4 address inside the lab.', required: true }),
+    to: Args.string({ description: 'Where it goes: <host>, <host>/<pod>, <node>, svc/<service>[:<port>] or an IPv4 address inside the lab (a ClusterIP too).', required: true }),
   };
   static override flags = {
-    proto: Flags.string({ description: 'Probe protocol.', options: ['icmp', 'udp', 'tcp'], default: 'icmp' }),
-    port: Flags.integer({ description: 'Destination port for udp/tcp probes.', default: DEFAULT_TRACE_OPTIONS.port, min: 1, max: 65535 }),
+    proto: Flags.string({ description: `Probe protocol (default ${DEFAULT_PROTO}; to a Service, its port's protocol).`, options: ['icmp', 'udp', 'tcp'] }),
+    port: Flags.integer({ description: `Destination port for udp/tcp probes (default ${DEFAULT_PORT}; to a Service, its port).`, min: 1, max: 65535 }),
     size: Flags.integer({ description: 'IPv4 length of the probe in bytes (sent with Don\'t Fragment).' }),
     reply: Flags.boolean({ description: 'Also follow the answer back.', default: false }),
     static: Flags.boolean({ description: 'Predict from routes, neighbours, FDB, MTUs, sysctls and firewall rules alone; send nothing.', default: false }),
@@ -44,20 +47,14 @@ export default class Trace extends BaseCommand<TraceResult> {
     if (flags.static && flags.pcap) throw inputError('--pcap needs a live trace: a static one captures nothing', 'drop --static or --pcap');
     this.format = flags.format;
     const lab = await requireRunningLab(this.runtime, args.lab);
-    const run = await traceLab(
-      this.runtime,
-      lab,
-      args.from,
-      args.to,
-      {
-        proto: flags.proto as 'icmp' | 'udp' | 'tcp',
-        port: flags.port,
-        ...(flags.size !== undefined ? { size: flags.size } : {}),
-        reply: flags.reply,
-        static: flags.static,
-      },
-      this.abort.signal,
-    );
+    const options = traceOptionsFor(lab, args.to, {
+      ...(flags.proto !== undefined ? { proto: flags.proto as 'icmp' | 'udp' | 'tcp' } : {}),
+      ...(flags.port !== undefined ? { port: flags.port } : {}),
+      ...(flags.size !== undefined ? { size: flags.size } : {}),
+      reply: flags.reply,
+      static: flags.static,
+    });
+    const run = await traceLab(this.runtime, lab, args.from, args.to, options, this.abort.signal);
     this.run_ = run;
     if (flags.pcap) await writeFile(flags.pcap, tracePcapng(run));
     this.resultExitCode = run.result.delivered ? 0 : 1;

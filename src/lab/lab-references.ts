@@ -129,9 +129,10 @@ export class LabReferences {
     return target;
   }
 
-  /** Safety: a probe may only target addresses inside the lab (its underlay or pod networks). */
+  /** Safety: a probe may only target addresses inside the lab (its underlay, pod networks or
+   * Service CIDR: ClusterIPs exist only in the lab's own rules). */
   isInsideLab(ip: string): boolean {
-    const ranges = [...underlaySubnets(this.lab), ...this.lab.networks.map((n) => n.cidr)];
+    const ranges = [...underlaySubnets(this.lab), ...this.lab.networks.map((n) => n.cidr), ...(this.lab.services ? [this.lab.services.serviceCIDR] : [])];
     return ranges.some((cidr) => cidrContains(cidr, ip));
   }
 

@@ -10,6 +10,7 @@ import { IPTABLES_RESTORE_ARGV, iptablesJumpRules, iptablesJumpTargets, iptables
 import { MASQUERADE_MARK, type ProxierSettings, type ProxyServicePort } from './kube-proxy-model.js';
 import { NFT_LOAD_ARGV, nftablesRulesText } from './kube-proxy-nftables.js';
 import { appendingOutputTo } from './process-argv.js';
+import { inputError } from '../base/errors.js';
 
 /** Where the pod tools live in a lab node (dist/host/pod-tools/ is copied there). */
 export const POD_TOOLS_DIR = '/opt/overlab/pod-tools';
@@ -60,6 +61,17 @@ export function proxierSettings(lab: ResolvedLab, host: ResolvedHost): ProxierSe
     serviceCIDRs: lab.services ? [lab.services.serviceCIDR] : [],
     nodePortIPs: [host.underlayIp],
   };
+}
+
+/** The Service (and port) a name means: "web", "web:http", "web:80", "ns/web:http"; without a
+ * port, its first one. */
+export function findService(lab: ResolvedLab, text: string): { service: ResolvedService; port: ResolvedServicePort } {
+  const m = /^(?:([a-z0-9-]+)\/)?([a-z0-9-]+)(?::([a-z0-9-]+))?$/.exec(text);
+  const service = m ? lab.services?.services.find((s) => s.name === m[2] && (m[1] === undefined || s.namespace === m[1])) : undefined;
+  if (!m || !service) throw inputError(`lab ${lab.name} has no Service "${text}"`, lab.services?.services.length ? `its Services: ${lab.services.services.map((s) => s.name).join(', ')}` : 'it has no Services');
+  const port = m[3] === undefined ? service.ports[0] : service.ports.find((p) => p.name === m[3] || String(p.port) === m[3]);
+  if (!port) throw inputError(`Service ${service.name} has no port "${m[3]}"`, `its ports: ${service.ports.map((p) => p.name || String(p.port)).join(', ')}`);
+  return { service, port };
 }
 
 /** "host/pod" → the pod in the model. */

@@ -29,11 +29,11 @@ function textbookInterfaces(world: TraceWorld, ns: string): { ns: string; iface:
   return out;
 }
 
-export function planCaptures(world: TraceWorld, walk: WalkResult, fromNs: string, destNs: string | undefined): CapturePoint[] {
+export function planCaptures(world: TraceWorld, walk: WalkResult, fromNs: string, destNs: string | undefined, alsoDest: string[] = []): CapturePoint[] {
   const wanted: { ns: string; iface: string }[] = [];
   for (const o of walk.observations) wanted.push({ ns: o.node, iface: o.iface });
   wanted.push(...textbookInterfaces(world, fromNs));
-  if (destNs) wanted.push(...textbookInterfaces(world, destNs));
+  for (const ns of [...(destNs ? [destNs] : []), ...alsoDest]) wanted.push(...textbookInterfaces(world, ns));
   const lab = world.lab;
   wanted.push(...underlayPoints(lab));
 
@@ -91,10 +91,10 @@ function plannedTextbook(lab: ResolvedLab, ns: string): { ns: string; iface: str
 }
 
 /** Where to listen from the lab's plan alone, so captures start while the kernels are read:
- * the textbook path of source and destination, every switch port but etcd's, the underlay
+ * the textbook path of source and destination (every endpoint of a Service), every switch port but etcd's, the underlay
  * bridge and the routers. */
-export function plannedCaptures(lab: ResolvedLab, fromNs: string, destNs: string | undefined): CapturePoint[] {
-  const wanted = [...plannedTextbook(lab, fromNs), ...(destNs ? plannedTextbook(lab, destNs) : [])];
+export function plannedCaptures(lab: ResolvedLab, fromNs: string, destNs: string | undefined, alsoDest: string[] = []): CapturePoint[] {
+  const wanted = [...plannedTextbook(lab, fromNs), ...[...(destNs ? [destNs] : []), ...alsoDest].flatMap((ns) => plannedTextbook(lab, ns))];
   wanted.push(...underlayPoints(lab));
   const containerOf = (ns: string) => {
     const node = ns.split('/')[0]!;

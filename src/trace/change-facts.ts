@@ -76,8 +76,13 @@ export function changeFacts(prev: Observation, cur: Observation, ctx: ChangeCont
   const rawBefore = !a.eth && !a.cooked && !encPrev;
   if (a.ipv4 && b.ipv4) {
     if (b.ipv4.ttl < a.ipv4.ttl) facts.push({ kind: 'ttl', from: a.ipv4.ttl, to: b.ipv4.ttl });
-    if (b.ipv4.src !== a.ipv4.src) facts.push({ kind: 'snat', from: a.ipv4.src, to: b.ipv4.src });
-    if (b.ipv4.dst !== a.ipv4.dst) facts.push({ kind: 'dnat', from: a.ipv4.dst, to: b.ipv4.dst });
+    // ports count where they change (a Service's port becomes its pod's; a masquerade may pick one)
+    const sport = (x: DecodedPacket) => x.tcp?.srcPort ?? x.udp?.srcPort;
+    const dport = (x: DecodedPacket) => x.tcp?.dstPort ?? x.udp?.dstPort;
+    const withPort = (ip: string, port: number | undefined, shown: boolean) => (shown && port !== undefined ? `${ip}:${port}` : ip);
+    const sportChanged = sport(a) !== sport(b);
+    if (b.ipv4.src !== a.ipv4.src || sportChanged) facts.push({ kind: 'snat', from: withPort(a.ipv4.src, sport(a), sportChanged), to: withPort(b.ipv4.src, sport(b), sportChanged) });
+    if (b.ipv4.dst !== a.ipv4.dst || dport(a) !== dport(b)) facts.push({ kind: 'dnat', from: withPort(a.ipv4.dst, dport(a), true), to: withPort(b.ipv4.dst, dport(b), true) });
   }
   if (rawNow && !rawBefore && cur.direction === 'out') facts.push({ kind: 'raw', iface: cur.iface });
   if (a.eth && b.eth) {

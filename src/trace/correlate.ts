@@ -19,7 +19,16 @@ export interface ProbeIdentity {
   srcPort?: number;
   dstPort?: number;
   target: string;
+  /** Through a Service: the ports the probe's destination port may become (the endpoints'
+   * target ports) and its source port (a masquerade may pick another one). */
+  dstPortsAfterNat?: number[];
+  srcPortsAfterNat?: number[];
+  /** Through a Service: the endpoints' addresses, which an ICMP error may quote instead. */
+  targetsAfterNat?: string[];
 }
+
+const srcPortOf = (probe: ProbeIdentity, port: number) => port === probe.srcPort || (probe.srcPortsAfterNat ?? []).includes(port);
+const dstPortOf = (probe: ProbeIdentity, port: number) => port === probe.dstPort || (probe.dstPortsAfterNat ?? []).includes(port);
 
 export type SightingRole = 'request' | 'reply' | 'error';
 
@@ -40,7 +49,11 @@ function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
 export function identify(packet: DecodedPacket, data: Uint8Array, probe: ProbeIdentity): SightingRole | undefined {
   const inner = probeOf(packet);
   if (probe.marker) {
-    if (!containsBytes(data, probe.marker)) return quotesTheProbe(inner, probe) ? 'error' : undefined;
+    if (!containsBytes(data, probe.marker)) {
+      // a Service's pod answers a UDP probe with its own words, from the port it was sent to
+      if (probe.dstPortsAfterNat && inner.udp && dstPortOf(probe, inner.udp.srcPort) && srcPortOf(probe, inner.udp.dstPort)) return 'reply';
+      return quotesTheProbe(inner, probe) ? 'error' : undefined;
+    }
     if (inner.icmp) {
       if (inner.icmp.kind === 'echo-request') return 'request';
       if (inner.icmp.kind === 'echo-reply') return 'reply';
@@ -49,12 +62,14 @@ export function identify(packet: DecodedPacket, data: Uint8Array, probe: ProbeId
       if (inner.icmp.kind === 'unreachable' || inner.icmp.kind === 'time-exceeded') return 'error';
       return undefined;
     }
-    if (inner.udp) return inner.udp.dstPort === probe.dstPort ? 'request' : 'reply';
+    if (inner.udp) return dstPortOf(probe, inner.udp.dstPort) ? 'request' : 'reply';
     return inner.ipv4 ? 'request' : undefined;
   }
   if (inner.tcp) {
-    if (inner.tcp.srcPort === probe.srcPort && inner.tcp.dstPort === probe.dstPort) return 'request';
-    if (inner.tcp.srcPort === probe.dstPort && inner.tcp.dstPort === probe.srcPort) return 'reply';
+    // the probe is the SYN; what the client sends after the answer (ACK, RST, FIN) is not
+    const syn = inner.tcp.flags === undefined || (inner.tcp.flags & 0x12) === 0x02;
+    if (srcPortOf(probe, inner.tcp.srcPort) && dstPortOf(probe, inner.tcp.dstPort)) return syn ? 'request' : undefined;
+    if (dstPortOf(probe, inner.tcp.srcPort) && srcPortOf(probe, inner.tcp.dstPort)) return 'reply';
     return undefined;
   }
   return quotesTheProbe(inner, probe) ? 'error' : undefined;
@@ -67,7 +82,7 @@ const PROTOCOL_NUMBER = { icmp: 1, tcp: 6, udp: 17 } as const;
 function quotesTheProbe(inner: DecodedPacket, probe: ProbeIdentity): boolean {
   if (!inner.icmp || (inner.icmp.kind !== 'unreachable' && inner.icmp.kind !== 'time-exceeded')) return false;
   const quoted = inner.icmp.quoted;
-  return quoted !== undefined && quoted.dst === probe.target && quoted.protocol === PROTOCOL_NUMBER[probe.proto];
+  return quoted !== undefined && (quoted.dst === probe.target || (probe.targetsAfterNat ?? []).includes(quoted.dst)) && quoted.protocol === PROTOCOL_NUMBER[probe.proto];
 }
 
 /** in / out / through at an interface, from the MACs (or, on a TUN, from where the packet goes). */

@@ -21,6 +21,8 @@ export interface IptablesRule {
     dport?: number;
     sport?: number;
     ctstate?: string[];
+    /** -m mark [!] --mark value[/mask] */
+    mark?: { value: number; mask: number; negate: boolean };
     opaque: boolean;
   };
 }
@@ -91,7 +93,12 @@ function parseRule(table: string, line: string): IptablesRule | undefined {
         break;
       case '-m': {
         const module = next();
-        if (!['comment', 'conntrack', 'state', 'udp', 'tcp', 'icmp'].includes(module)) rule.match.opaque = true;
+        if (!['comment', 'conntrack', 'state', 'udp', 'tcp', 'icmp', 'mark'].includes(module)) rule.match.opaque = true;
+        break;
+      }
+      case '--mark': {
+        const [value, mask] = next().split('/');
+        rule.match.mark = { value: Number(value), mask: mask === undefined ? 0xffffffff : Number(mask), negate };
         break;
       }
       case '--comment':
@@ -129,6 +136,8 @@ export interface PacketFacts {
   oif?: string;
   sport?: number;
   dport?: number;
+  /** The packet's firewall mark (kube-proxy's 0x4000: to be masqueraded); 0 when absent. */
+  mark?: number;
 }
 
 function ruleMatches(rule: IptablesRule, p: PacketFacts): boolean {
@@ -143,6 +152,7 @@ function ruleMatches(rule: IptablesRule, p: PacketFacts): boolean {
   if (m.dport !== undefined && m.dport !== p.dport) return false;
   if (m.sport !== undefined && m.sport !== p.sport) return false;
   if (m.ctstate && !m.ctstate.includes('NEW')) return false; // a probe opens a new flow
+  if (m.mark && !xor(((p.mark ?? 0) & m.mark.mask) === (m.mark.value & m.mark.mask), m.mark.negate)) return false;
   return true;
 }
 

@@ -22,7 +22,8 @@ export const SNAPSHOT_SCRIPT = [
   '  echo "@@neigh"; run ip -j neigh',
   '  echo "@@nstat"; run nstat -j -asz 2>/dev/null',
   '  echo "@@iptables"; run iptables-save -c 2>/dev/null',
-  '  echo "@@sysctl"; run grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/all/forwarding 2>/dev/null',
+  '  echo "@@sysctl"; run grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/all/forwarding /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null',
+  '  echo "@@nft"; run nft -j list table ip kube-proxy 2>/dev/null',
   '  if [ "$DST" != - ]; then',
   '    rg "$DST" - -',
   '    if [ "$SRC" != - ]; then for i in $(run ls /sys/class/net); do [ "$i" = lo ] || rg "$DST" "$SRC" "$i"; done; fi',
@@ -46,6 +47,8 @@ export interface LinkState {
   state: string;
   flags: string[];
   master?: string;
+  /** A bridge port's hairpin mode: a frame may leave by the port it came in by. */
+  hairpin?: boolean;
   addresses: { ip: string; prefixLen: number }[];
   vxlan?: { vni: number; port: number; local?: string; dev?: string };
   stats: LinkCounters;
@@ -111,6 +114,8 @@ export interface NamespaceState {
   nstat: Record<string, number>;
   /** iptables-save -c, as text (parsed by iptables-rules.ts). */
   iptables: string;
+  /** kube-proxy's nftables table as `nft -j list` prints it ("" when there is none). */
+  nft?: string;
   sysctls: Record<string, string>;
   /** The kernel's answers to `ip route get` asked in this namespace. */
   routeAnswers: { dst: string; src?: string; iif?: string; answer: RouteDecision }[];
@@ -140,7 +145,7 @@ interface IpAddrJson {
   address?: string;
   master?: string;
   link_type?: string;
-  linkinfo?: { info_kind?: string; info_data?: { id?: number; port?: number; local?: string; link?: string } };
+  linkinfo?: { info_kind?: string; info_data?: { id?: number; port?: number; local?: string; link?: string }; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
   addr_info?: { family: string; local: string; prefixlen: number }[];
   stats64?: { rx?: Record<string, number>; tx?: Record<string, number> };
 }
@@ -171,6 +176,7 @@ export function parseLinks(text: string): LinkState[] {
       state: l.operstate ?? '',
       flags: l.flags ?? [],
       ...(l.master ? { master: l.master } : {}),
+      ...(l.linkinfo?.info_slave_kind === 'bridge' && typeof l.linkinfo.info_slave_data?.hairpin === 'boolean' ? { hairpin: l.linkinfo.info_slave_data.hairpin } : {}),
       addresses: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => ({ ip: a.local, prefixLen: a.prefixlen })),
       ...(kind === 'vxlan' && info
         ? { vxlan: { vni: info.id ?? 0, port: info.port ?? 8472, ...(info.local ? { local: info.local } : {}), ...(info.link ? { dev: info.link } : {}) } }
@@ -302,6 +308,7 @@ export function parseSnapshot(node: string, container: string, output: string): 
       else if (section === 'neigh') current.neighbours = parseNeighbours(text);
       else if (section === 'nstat') current.nstat = parseNstat(text);
       else if (section === 'iptables') current.iptables = text;
+      else if (section === 'nft') current.nft = text.trim();
       else if (section === 'sysctl') current.sysctls = parseSysctls(text);
     }
   };

@@ -13,6 +13,7 @@ import { describeRouteQuery, routeQueryKey, type RouteDecision, type RouteQuery 
 import { lookupRoute } from './route-lookup.js';
 import type { TraceWorld } from './trace-world.js';
 import { underlaySubnets } from '../plan/resolve-lab.js';
+import { translate, type ServiceStep } from './service-translation.js';
 
 export interface ProbeShape {
   proto: TraceProto;
@@ -33,7 +34,29 @@ export interface WalkInput {
   probe: ProbeShape;
   /** The kernel's answers to `ip route get`, keyed by routeQueryKey(). */
   kernelRoutes?: Map<string, RouteDecision>;
+  /** Which endpoint to follow when kube-proxy's rules choose one of several (0-based). */
+  choice?: number;
+  /** A reply walk: the translation the request got, which conntrack undoes on the way back. */
+  conntrack?: NatEntry;
 }
+
+export interface FlowAddresses {
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+}
+
+/** What conntrack remembers of a translated flow: the request as sent, and as it left. */
+export interface NatEntry {
+  /** The namespace whose conntrack holds it. */
+  ns: string;
+  original: FlowAddresses;
+  translated: FlowAddresses;
+}
+
+/** The key of the sysctl that makes a bridge hand IPv4 frames to iptables (br_netfilter). */
+export const BRIDGE_NF_CALL_IPTABLES = 'net.bridge.bridge-nf-call-iptables';
 
 export interface WalkResult {
   observations: Observation[];
@@ -43,6 +66,12 @@ export interface WalkResult {
   drop?: TraceDrop;
   /** Every routing decision the walk took, to ask the kernel about. */
   queries: RouteQuery[];
+  /** Where kube-proxy's rules rewrote the destination (or refused it), if they did. */
+  service?: ServiceStep;
+  /** The translation the packet got (destination, and source when masqueraded). */
+  nat?: NatEntry;
+  /** A reply walk: whether conntrack undid the translation on the way (false: it skipped it). */
+  undone?: boolean;
 }
 
 interface Packet {
@@ -56,6 +85,8 @@ interface Packet {
   dstPort?: number;
   srcMac?: string;
   dstMac?: string;
+  /** Marked for masquerade by kube-proxy's rules (0x4000). */
+  mark?: number;
   /** Set on an outer packet: what it carries. */
   encap?: { type: 'vxlan' | 'flannel-udp'; vni?: number; inner: Packet };
 }
@@ -91,6 +122,9 @@ class Walker {
   delivered = false;
   deliveredIn?: string;
   drop?: TraceDrop;
+  service?: ServiceStep;
+  nat?: NatEntry;
+  undone?: boolean;
   private steps = 0;
   private readonly firewalls = new Map<string, IptablesState>();
 
@@ -103,10 +137,10 @@ class Walker {
   run(): void {
     try {
       const ns = this.input.from;
-      const route = this.route({ ns, dst: this.input.dst });
+      let route = this.route({ ns, dst: this.input.dst });
       const src = this.sourceAddress(ns, route);
       const p = this.input.probe;
-      const packet: Packet = {
+      let packet: Packet = {
         src,
         dst: this.input.dst,
         ttl: 64,
@@ -116,6 +150,12 @@ class Walker {
         ...(p.srcPort !== undefined ? { srcPort: p.srcPort } : {}),
         ...(p.dstPort !== undefined ? { dstPort: p.dstPort } : {}),
       };
+      // A packet a node sends itself meets kube-proxy's rules in OUTPUT, before routing again.
+      const translated = this.services(ns, packet, ns);
+      if (translated !== packet) {
+        packet = translated;
+        route = this.route({ ns, dst: packet.dst });
+      }
       this.output(ns, packet, route, undefined);
     } catch (error) {
       if (!(error instanceof Stop)) throw error;
@@ -166,6 +206,7 @@ class Walker {
       ...(oif ? { oif } : {}),
       ...(p.srcPort !== undefined ? { sport: p.srcPort } : {}),
       ...(p.dstPort !== undefined ? { dport: p.dstPort } : {}),
+      ...(p.mark ? { mark: p.mark } : {}),
     };
   }
 
@@ -231,7 +272,12 @@ class Walker {
     }
     if (!p.encap) {
       const nat = evaluateChain(this.firewall(ns), 'nat', 'POSTROUTING', this.facts(p, iif, dev));
-      if (nat?.verdict === 'MASQUERADE') p = { ...p, src: route.prefsrc ?? link!.addresses[0]?.ip ?? p.src };
+      // kube-proxy's masquerade of marked packets: iptables' KUBE-POSTROUTING, or nftables' own chain
+      if (nat?.verdict === 'MASQUERADE' || (p.mark && this.service?.kind === 'dnat' && this.service.ns === ns)) {
+        p = { ...p, src: route.prefsrc ?? link!.addresses[0]?.ip ?? p.src };
+        if (this.nat?.ns === ns && !this.input.conntrack) this.nat.translated.src = p.src;
+      }
+      if (p.mark) p = { ...p, mark: 0 };
     }
     this.transmit(ns, link!, p, route.gateway ?? p.dst);
   }
@@ -332,11 +378,37 @@ class Walker {
   private bridgeForward(ns: string, bridge: string, p: Packet, ingress: string | undefined): void {
     const br = this.world.link(ns, bridge);
     if (!br) this.stop(ns, bridge, `${bridge} is missing`);
+    let masquerade: string | undefined;
+    if (ingress !== undefined && !p.encap && this.bridgeCallsIptables(ns)) {
+      // br_netfilter: iptables and conntrack see the frame as it enters the bridge. A Service's
+      // address becomes a pod's here (or a reply gets the Service's address back); when the new
+      // destination hangs off this same bridge, the frame is bridged to it (no routing, TTL kept)
+      // — back out of the port it came in by when a pod reaches itself (hairpin).
+      let q = this.undo(ns, p);
+      if (q === p && p.dstMac === br!.mac) q = this.services(ns, p, bridge);
+      if (q !== p && p.dstMac === br!.mac && !this.world.isLocal(ns, q.dst)) {
+        const route = this.route({ ns, dst: q.dst, src: q.src, iif: bridge });
+        if (route.kind === 'unicast' && route.dev === bridge) {
+          q = { ...q, dstMac: this.neighbour(ns, bridge, route.gateway ?? q.dst, false) };
+          // marked for masquerade: POSTROUTING rewrites the source as the frame leaves the bridge
+          if (q.mark) masquerade = route.prefsrc ?? br!.addresses[0]?.ip;
+        } else {
+          // the bridge device sees it after br_netfilter's PREROUTING: already translated
+          this.emit(ns, bridge, 'in', q);
+          return this.routeIn(ns, bridge, q);
+        }
+      }
+      p = q;
+    }
     if (ingress !== undefined && p.dstMac === br!.mac) {
       this.emit(ns, bridge, 'in', p);
       return this.stackIn(ns, bridge, p);
     }
     if (ingress !== undefined) this.emit(ns, bridge, 'through', p);
+    if (masquerade) {
+      p = { ...p, src: masquerade, mark: 0 };
+      if (this.nat?.ns === ns && !this.input.conntrack) this.nat.translated.src = masquerade;
+    }
     const ports = this.world.portsOf(ns, bridge);
     const learned = this.world.ns(ns).containerState.fdb.find((f) => f.mac === p.dstMac && f.master === bridge && f.state !== 'permanent');
     const port =
@@ -345,7 +417,10 @@ class Walker {
         return peer !== undefined && this.world.link(peer.ns, peer.iface)?.mac === p.dstMac;
       }) ?? (learned ? ports.find((x) => x.name === learned.dev) : undefined);
     if (!port) this.stop(ns, bridge, `no port of ${ns}:${bridge} leads to ${this.world.macName(p.dstMac ?? BROADCAST)}`);
-    if (port!.name === ingress) this.stop(ns, bridge, `${this.world.macName(p.dstMac!)} is behind the port it came from (${ingress})`);
+    if (port!.name === ingress && !port!.hairpin) {
+      const hairpinOff = port!.hairpin === false ? ` and hairpin mode is off on ${ingress}: a frame may not leave by the port it came in by` : '';
+      this.stop(ns, bridge, `${this.world.macName(p.dstMac!)} is behind the port it came from (${ingress})${hairpinOff}`, hairpinOff ? [`${ns}: bridge link show dev ${ingress}: hairpin off`] : []);
+    }
     if (!isUp(port!)) {
       const peer = this.world.peerOf(ns, port!.name);
       const far = peer ? this.world.link(peer.ns, peer.iface) : undefined;
@@ -365,9 +440,54 @@ class Walker {
     if (p.dstMac && link && p.dstMac !== link.mac && p.dstMac !== BROADCAST) {
       this.stop(ns, iif, `the frame is for ${this.world.macName(p.dstMac)}, not for ${ns}:${iif}`);
     }
+    if (!p.encap) {
+      const before = p;
+      p = this.undo(ns, p);
+      if (p === before) p = this.services(ns, p, iif);
+    }
+    this.routeIn(ns, iif, p);
+  }
+
+  private routeIn(ns: string, iif: string, p: Packet): void {
     if (this.world.isLocal(ns, p.dst)) return this.localIn(ns, iif, p);
     const route = this.route({ ns, dst: p.dst, src: p.src, iif });
     this.output(ns, p, route, iif);
+  }
+
+  private bridgeCallsIptables(ns: string): boolean {
+    return this.world.ns(ns).state.sysctls[BRIDGE_NF_CALL_IPTABLES] === '1';
+  }
+
+  /** A reply meeting the conntrack entry of its request: the Service's address (and the
+   * masqueraded client's) restored. */
+  private undo(ns: string, p: Packet): Packet {
+    const entry = this.input.conntrack;
+    if (!entry || entry.ns !== ns || this.undone) return p;
+    const t = entry.translated;
+    if (p.src !== t.dst || p.dst !== t.src || (t.dport !== undefined && p.srcPort !== t.dport)) return p;
+    this.undone = true;
+    const o = entry.original;
+    return { ...p, src: o.dst, dst: o.src, ...(o.dport !== undefined ? { srcPort: o.dport } : {}), ...(o.sport !== undefined ? { dstPort: o.sport } : {}) };
+  }
+
+  /** kube-proxy's nat rules (PREROUTING, or OUTPUT for a node's own packet): a Service's
+   * address becomes the chosen endpoint's; a Service without endpoints is refused here. */
+  private services(ns: string, p: Packet, where: string): Packet {
+    if (this.service || this.input.conntrack || (p.proto !== 'tcp' && p.proto !== 'udp')) return p;
+    const state = this.world.ns(ns).state;
+    const locals = state.links.flatMap((l) => l.addresses.map((a) => a.ip));
+    const step = translate(state, ns, { src: p.src, dst: p.dst, proto: p.proto, ...(p.dstPort !== undefined ? { dstPort: p.dstPort } : {}) }, locals, this.world.lab.networks[0]?.cidr, this.input.choice);
+    if (!step) return p;
+    this.service = step;
+    if (step.kind === 'refused') {
+      const name = step.refused.name ? `Service ${step.refused.name}` : `${p.dst}:${p.dstPort}`;
+      this.stop(ns, where, `REJECT: ${name} has no endpoints — kube-proxy's rules refuse it (the client gets "connection refused")`, [`${ns}: ${step.refused.rule}`]);
+    }
+    const [ip, port] = step.endpoint.destination.split(':');
+    const translated = { ...p, dst: ip!, dstPort: Number(port), ...(step.masquerade ? { mark: 0x4000 } : {}) };
+    const flow = (x: Packet): FlowAddresses => ({ src: x.src, dst: x.dst, ...(x.srcPort !== undefined ? { sport: x.srcPort } : {}), ...(x.dstPort !== undefined ? { dport: x.dstPort } : {}) });
+    this.nat = { ns, original: flow(p), translated: flow(translated) };
+    return translated;
   }
 
   private localIn(ns: string, iif: string, p: Packet): void {
@@ -388,8 +508,19 @@ class Walker {
       this.emit(ns, agent.device ?? 'flannel0', 'in', inner);
       return this.stackIn(ns, agent.device ?? 'flannel0', inner);
     }
+    const entry = this.input.conntrack;
+    if (entry && !this.undone && p.src === entry.translated.dst) {
+      const from = this.world.ipName(p.src);
+      this.stop(ns, iif, `the answer skipped the un-DNAT: it comes from ${p.src}${from !== p.src ? ` (${from})` : ''}, not from the Service's ${entry.original.dst}${entry.original.dport !== undefined ? `:${entry.original.dport}` : ''} — no netfilter hook of ${entry.ns} saw it, so conntrack never restored the address, and ${ns} refuses an answer it did not ask for`, this.undnatEvidence(entry));
+    }
     this.delivered = true;
     this.deliveredIn = ns;
+  }
+
+  private undnatEvidence(entry: NatEntry): string[] {
+    const value = this.world.ns(entry.ns).state.sysctls[BRIDGE_NF_CALL_IPTABLES];
+    const lines = [`${entry.ns}: ${BRIDGE_NF_CALL_IPTABLES} = ${value ?? '(absent: br_netfilter not loaded)'}${value === '1' ? '' : ': frames bridged between two pods on one node never meet iptables or conntrack'}`];
+    return lines;
   }
 }
 
@@ -402,5 +533,8 @@ export function predictPath(input: WalkInput): WalkResult {
     ...(walker.deliveredIn ? { deliveredIn: walker.deliveredIn } : {}),
     ...(walker.drop ? { drop: walker.drop } : {}),
     queries: walker.queries,
+    ...(walker.service ? { service: walker.service } : {}),
+    ...(walker.nat ? { nat: walker.nat } : {}),
+    ...(input.conntrack ? { undone: walker.undone === true } : {}),
   };
 }

@@ -14,6 +14,8 @@ const MIN_ICMP_LENGTH = IPV4_HEADER + ICMP_ECHO_HEADER + 16 + 16; // timestamp +
 const MAX_LENGTH = 65_000;
 /** How long a probe waits for an answer before giving up; a dropped probe costs this much. */
 export const PROBE_WAIT_SECONDS = 1;
+/** A TCP probe gives up just before the kernel would retransmit its SYN. */
+const TCP_CONNECT_TIMEOUT = 0.9;
 
 export interface Probe {
   proto: TraceOptions['proto'];
@@ -59,7 +61,9 @@ export function buildProbe(target: string, options: TraceOptions, random: { byte
     const argv = ['socat', '-T', String(PROBE_WAIT_SECONDS), '-t', String(PROBE_WAIT_SECONDS), 'STDIO', `UDP:${target}:${options.port},sourceport=${srcPort}`];
     return { proto: 'udp', marker: new Uint8Array(Buffer.from(token, 'ascii')), srcPort, dstPort: options.port, length, argv: bounded(argv, PROBE_WAIT_SECONDS + 2), stdin: payload };
   }
-  const argv = ['socat', '-T', String(PROBE_WAIT_SECONDS), 'STDIO', `TCP:${target}:${options.port},sourceport=${srcPort},connect-timeout=${PROBE_WAIT_SECONDS}`];
+  // One SYN only: the kernel sends the SYN again after 1 s (its initial retransmission timeout),
+  // and through a Service a SYN that died before conntrack confirmed its flow gets a new endpoint.
+  const argv = ['socat', '-T', String(PROBE_WAIT_SECONDS), 'STDIO', `TCP:${target}:${options.port},sourceport=${srcPort},connect-timeout=${TCP_CONNECT_TIMEOUT}`];
   return { proto: 'tcp', srcPort, dstPort: options.port, length: IPV4_HEADER + 40, argv: bounded(argv, PROBE_WAIT_SECONDS + 2), stdin: '' };
 }
 

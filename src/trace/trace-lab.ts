@@ -20,6 +20,10 @@ import type { TraceOptions } from './trace-result.js';
 import { bgpNetwork } from '../plan/bgp-plan.js';
 import { agentRefusalEvidence, annotateHops, blockOwner, explainBgpDrop, nodeNamer, readBgpFacts } from './bgp-facts.js';
 import { tolerated } from '../base/debug-log.js';
+import { serviceTraceTarget } from './service-target.js';
+import { WitnessSession } from './service-witness.js';
+import type { ServiceWitness } from './service-hop.js';
+import type { WalkResult } from './predict-path.js';
 
 export interface TraceRun extends TraceAnalysis {
   /** Interfaces listened on (live). */
@@ -31,6 +35,8 @@ export interface TraceRun extends TraceAnalysis {
     captures: { point: CapturePoint; bytes: Uint8Array }[];
     probe: { proto: string; marker?: string; srcPort?: number; dstPort?: number; target: string };
     kernelRoutes: [string, RouteDecision][];
+    /** Through a Service: the translating node's rule-level trace and conntrack. */
+    witness?: ServiceWitness;
   };
 }
 
@@ -120,14 +126,17 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   if (/^\d+\.\d+\.\d+\.\d+$/.test(from)) throw inputError(`the probe starts at a lab node or pod, not at an address (${from})`, 'use <host>, <host>/<pod> or <node>');
   const source = names.endpoint(from);
   const fromNs = nsKey(from.split('/')[0]!, source.netns);
-  const dst = names.probeTarget(to);
+  const service = serviceTraceTarget(lab, to, options.port);
+  const dst = service?.address ?? names.probeTarget(to);
   const probe = buildProbe(dst, options);
   const shape = probeShape(probe);
 
   const srcIp = names.ip(from.split(':')[0]!);
   const plannedDest = plannedOwnerOfIp(lab, dst);
+  // A Service's endpoints, every one a place the probe may go (a NodePort's too: to a host).
+  const endpointNs = serviceEndpointNs(lab, service?.service.endpoints ?? (plannedDest && !plannedDest.includes('/') ? nodePortEndpoints(lab, options.port) : []));
   // Listening starts while the kernels are read: the textbook path needs only the lab's plan.
-  const early = options.static ? [] : plannedCaptures(lab, fromNs, plannedDest);
+  const early = options.static ? [] : plannedCaptures(lab, fromNs, plannedDest, endpointNs);
   // Where captures start, the same exec reads the kernel state; elsewhere a snapshot exec does.
   const routes = { dst, src: srcIp };
   const targets = snapshotTargets(lab);
@@ -151,7 +160,7 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   }
   const before = mergeSnapshots(lab, read.value, listening.status === 'fulfilled' ? listening.value?.snapshots : undefined);
   try {
-    const run = await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll }, signal);
+    const run = await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll, endpointNs }, signal);
     if (bgpNetwork(lab)) return await withBgpFacts(runtime, lab, run, dst, signal);
     if (run.result.drop && lab.underlay.segments) return await withAgentRefusals(runtime, lab, run, dst, signal);
     return run;
@@ -174,11 +183,40 @@ interface TraceState {
   before: Snapshot;
   sessions: CaptureSession[];
   stopAll: () => Promise<void>;
+  endpointNs: string[];
+}
+
+/** "host2/web2" → the pod's namespace key. */
+function serviceEndpointNs(lab: ResolvedLab, refs: string[]): string[] {
+  return refs.flatMap((ref) => {
+    const [host, pod] = ref.split('/');
+    return lab.hosts.some((h) => h.name === host && h.pods.some((p) => p.name === pod)) ? [nsKey(host!, pod)] : [];
+  });
+}
+
+/** To a host on a port that is some Service's NodePort: that Service's endpoints. */
+function nodePortEndpoints(lab: ResolvedLab, port: number): string[] {
+  return lab.services?.services.find((s) => s.ports.some((p) => p.nodePort === port))?.endpoints ?? [];
+}
+
+/** Static, to a Service with several endpoints: one walk per endpoint, each with the kernel's
+ * route answers for its own decisions. */
+async function serviceWalks(runtime: ContainerRuntime, world: TraceWorld, fromNs: string, dst: string, shape: ReturnType<typeof probeShape>, kernel: Map<string, RouteDecision>, first: WalkResult): Promise<WalkResult[]> {
+  const step = first.service;
+  if (step?.kind !== 'dnat' || step.of < 2) return [first];
+  const walks = [first];
+  for (let choice = 1; choice < step.of; choice++) {
+    let walk = walkWithKernel(world, fromNs, dst, shape, kernel, choice);
+    await askKernel(runtime, world, walk.queries, kernel);
+    walk = walkWithKernel(world, fromNs, dst, shape, kernel, choice);
+    walks.push(walk);
+  }
+  return walks;
 }
 
 /** The rest of a trace, once the kernels are read and the first captures listen. */
 async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceState, signal?: AbortSignal): Promise<TraceRun> {
-  const { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll } = s;
+  const { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll, endpointNs } = s;
   const world = new TraceWorld(lab, before.containers);
   const destNs = world.ownerOfIp(dst)?.ns;
   const kernel = kernelAnswers(world);
@@ -189,13 +227,20 @@ async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceSt
     let walk = walkWithKernel(world, fromNs, dst, shape, kernel);
     await askKernel(runtime, world, walk.queries, kernel); // the kernel's answers may lead elsewhere
     walk = walkWithKernel(world, fromNs, dst, shape, kernel);
-    return { ...analyseStatic(world, lab, from, to, probe, walk, options, kernel), listened: [], raw: { before: before.texts, after: {}, captures: [], probe: rawProbe(probe, dst), kernelRoutes: [...kernel] } };
+    const walks = await serviceWalks(runtime, world, fromNs, dst, shape, kernel, walk);
+    return { ...analyseStatic(world, lab, from, to, probe, walks, options, kernel), listened: [], raw: { before: before.texts, after: {}, captures: [], probe: rawProbe(probe, dst), kernelRoutes: [...kernel] } };
   }
 
   // The walk may lead where the textbook does not: listen there too before sending.
   const started = new Set(early.map((p) => `${p.ns}:${p.iface}`));
-  const extra = planCaptures(world, first, fromNs, destNs).filter((p) => !started.has(`${p.ns}:${p.iface}`));
-  if (extra.length) sessions.push(await CaptureSession.start(runtime, extra, captureFilter(probe), () => snapshotArgs([])));
+  const extra = planCaptures(world, first, fromNs, destNs, endpointNs).filter((p) => !started.has(`${p.ns}:${p.iface}`));
+  // Through a Service, the translating node's rule-level trace and conntrack are watched too.
+  const translating = first.service ? world.ns(first.service.ns).container : undefined;
+  const [more, witness] = await Promise.all([
+    extra.length ? CaptureSession.start(runtime, extra, captureFilter(probe), () => snapshotArgs([])) : Promise.resolve(undefined),
+    translating && probe.proto !== 'icmp' && probe.srcPort !== undefined ? WitnessSession.start(runtime, translating, probe.proto, probe.srcPort) : Promise.resolve(undefined),
+  ]);
+  if (more) sessions.push(more);
   const points = [...early, ...extra];
   let probeStderr: string;
   let probeExitCode: number | undefined;
@@ -210,7 +255,7 @@ async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceSt
   }
   const targets = snapshotTargets(lab);
   const netnsOf = (container: string) => targets.find((t) => t.container === container)?.netns ?? [];
-  const stops = await Promise.all(sessions.map((s, i) => s.stop(i === 0 ? netnsOf : () => [])));
+  const [stops, witnessed] = await Promise.all([Promise.all(sessions.map((s, i) => s.stop(i === 0 ? netnsOf : () => []))), witness?.stop()]);
   const stopped = { outputs: stops.flatMap((s) => s.outputs), snapshots: stops[0]?.snapshots ?? new Map<string, string>() };
   const outputs = stopped.outputs;
   const after: Snapshot = {
@@ -222,13 +267,14 @@ async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceSt
   };
   if (signal?.aborted) throw interruptedError();
 
-  const analysis = analyseLive({ lab, from, to, fromNs, dst, probe, before: before.containers, after: after.containers, outputs, points, kernel, options, probeStderr, probeExitCode });
+  const analysis = analyseLive({ lab, from, to, fromNs, dst, probe, before: before.containers, after: after.containers, outputs, points, kernel, options, probeStderr, probeExitCode, ...(witnessed ? { witness: witnessed } : {}) });
   const raw = {
     before: before.texts,
     after: after.texts,
     captures: outputs.map((o) => ({ point: o.point, bytes: o.bytes })),
     probe: rawProbe(probe, dst),
     kernelRoutes: [...kernel],
+    ...(witnessed ? { witness: witnessed } : {}),
   };
   return { ...analysis, listened: points, raw };
 }

@@ -78,4 +78,42 @@ export interface TraceResult {
   astray: TraceHop[];
   /** Whether the answer came back (with --reply). */
   replied?: boolean;
+  /** To a Service: where kube-proxy's rules turned its address into a pod's, or refused it. */
+  service?: TraceService;
+  /** Static, to a Service with several endpoints: the walk to each one (the first is `hops`). */
+  branches?: TraceBranch[];
+}
+
+/** The hop where a Service's address became a pod's: which rules did it, how they choose, and
+ * (live) what the kernel showed doing it. */
+export interface TraceService {
+  /** "default/web:http", as the rules name it. */
+  name: string;
+  /** "10.96.0.10:80/tcp", or "NodePort 30080/tcp on 192.168.10.12". */
+  frontend: string;
+  /** The namespace whose rules translated it ("host1"). */
+  node: string;
+  mode: 'iptables' | 'nftables';
+  /** Its endpoints as the rules hold them, each with its share of new flows. */
+  endpoints: { destination: string; owner?: string; chain: string; probability: number }[];
+  /** The endpoint this probe went to ("10.244.2.3:8080"): live as seen, static the first. */
+  chosen?: string;
+  /** Why the rules mark the flow for masquerade, when they do. */
+  masquerade?: string;
+  /** No endpoints: the rule that refuses it. */
+  refused?: string;
+  /** Live: the rule-level trace of the translating node (nft monitor trace), the DNAT rule's
+   * counter, conntrack's entry for the probe's flow. Static: the rules the walk followed. */
+  evidence: string[];
+}
+
+/** One endpoint's walk in a static trace to a Service. */
+export interface TraceBranch {
+  endpoint: string;
+  owner?: string;
+  probability: number;
+  delivered: boolean;
+  hops: TraceHop[];
+  drop?: TraceDrop;
+  replied?: boolean;
 }

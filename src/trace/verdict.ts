@@ -67,12 +67,18 @@ export function liveVerdict(input: VerdictInput): LiveVerdict {
   if (errors[0]) evidence.push(errorLine(world, errors[0]) + (errors.length > 1 ? `, seen at ${errors.length} interfaces on its way back` : ''));
 
   let drop: Omit<TraceDrop, 'evidence'> | undefined;
-  const firewall = rules.find((r) => r.ns === lastNs) ?? rules[0];
-  if (firewall) {
-    drop = { node: firewall.ns, iface: firewall.ns === lastNs && last ? last.iface : '-', reason: `firewall: iptables ${firewall.growth.rule.text}` };
-  }
   const walkDrop = input.walk.drop;
   const walkFits = walkDrop && (walkDrop.node === lastNs || (last && nextNamespaces(world, last).includes(walkDrop.node)) || !last);
+  // through a Service the walk models the translation (a Service without endpoints: kube-proxy's
+  // REJECT; a pod reaching itself with hairpin off), so its word comes first; counters are evidence
+  if (walkDrop && walkFits && input.walk.service) {
+    drop = { node: walkDrop.node, iface: walkDrop.iface, reason: walkDrop.reason };
+    evidence.push(...walkDrop.evidence);
+  }
+  const firewall = rules.find((r) => r.ns === lastNs) ?? rules[0];
+  if (!drop && firewall) {
+    drop = { node: firewall.ns, iface: firewall.ns === lastNs && last ? last.iface : '-', reason: `firewall: iptables ${firewall.growth.rule.text}` };
+  }
   if (!drop && walkDrop && walkFits) {
     drop = { node: walkDrop.node, iface: walkDrop.iface, reason: walkDrop.reason };
     evidence.push(...walkDrop.evidence);

@@ -9,6 +9,8 @@ import type { RouteDecision } from '../../src/trace/route-get.js';
 import type { TraceResult } from '../../src/trace/trace-result.js';
 import { analyseLive, analyseStatic, probeShape, walkWithKernel, type TraceAnalysis, type ProbeFacts } from '../../src/trace/analyse.js';
 import { TraceWorld, nsKey } from '../../src/trace/trace-world.js';
+import type { ServiceWitness } from '../../src/trace/service-hop.js';
+import type { WalkResult } from '../../src/trace/predict-path.js';
 
 export interface TraceFixture {
   lab: ResolvedLab;
@@ -22,6 +24,8 @@ export interface TraceFixture {
   captures: (CapturePoint & { file: string })[];
   listened: CapturePoint[];
   result: TraceResult;
+  /** Through a Service: the translating node's rule-level trace and conntrack. */
+  witness?: ServiceWitness;
 }
 
 const dir = (name: string) => fileURLToPath(new URL(`../fixtures/trace/${name}/`, import.meta.url));
@@ -46,7 +50,7 @@ export function fixtureOutputs(name: string, f: TraceFixture): CaptureOutput[] {
 export function fixtureProbe(f: TraceFixture): ProbeFacts {
   return {
     proto: f.probe.proto,
-    length: 84,
+    length: f.probe.proto === 'tcp' ? 60 : 84,
     ...(f.probe.marker ? { marker: new Uint8Array(Buffer.from(f.probe.marker, 'hex')) } : {}),
     ...(f.probe.srcPort !== undefined ? { srcPort: f.probe.srcPort } : {}),
     ...(f.probe.dstPort !== undefined ? { dstPort: f.probe.dstPort } : {}),
@@ -77,6 +81,7 @@ export function replayLive(name: string): TraceAnalysis {
     kernel: new Map(f.kernelRoutes),
     options: { reply: f.reply },
     probeStderr: '',
+    ...(f.witness ? { witness: f.witness } : {}),
   });
 }
 
@@ -89,5 +94,9 @@ export function replayStatic(name: string, options: { withKernel?: boolean; edit
   const kernel = new Map(options.withKernel === false ? [] : f.kernelRoutes);
   const probe = fixtureProbe(f);
   const walk = walkWithKernel(world, fromNsOf(f), f.probe.target, probeShape(probe), kernel);
-  return analyseStatic(world, f.lab, f.from, f.to, probe, walk, { reply: f.reply }, kernel);
+  // to a Service with several endpoints: one walk per endpoint, as the CLI does
+  const walks: WalkResult[] = [walk];
+  const step = walk.service;
+  if (step?.kind === 'dnat') for (let choice = 1; choice < step.of; choice++) walks.push(walkWithKernel(world, fromNsOf(f), f.probe.target, probeShape(probe), kernel, choice));
+  return analyseStatic(world, f.lab, f.from, f.to, probe, walks, { reply: f.reply }, kernel);
 }

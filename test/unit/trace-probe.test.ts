@@ -24,7 +24,7 @@ describe('probe argv', () => {
     expect(u.stdin).toBe(`overlab-trace-${'ab'.repeat(8)}`);
     expect(Buffer.from(u.marker!).toString()).toBe(u.stdin);
     const t = buildProbe('10.244.2.2', { proto: 'tcp', port: 80, reply: false, static: false }, fixed);
-    expect(t.argv.at(-1)).toBe('TCP:10.244.2.2:80,sourceport=45000,connect-timeout=1');
+    expect(t.argv.at(-1)).toBe('TCP:10.244.2.2:80,sourceport=45000,connect-timeout=0.9');
     expect(t.marker).toBeUndefined();
   });
 
