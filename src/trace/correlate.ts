@@ -99,6 +99,8 @@ export function directionAt(world: TraceWorld, ns: string, iface: string, packet
     if (eth.dst === link.mac) return 'in';
     return 'through';
   }
+  // a frame from this interface's own MAC to itself came back: hairpinned by its bridge
+  if (eth.src === link.mac && eth.dst === link.mac) return 'in';
   if (eth.src === link.mac) return 'out';
   if (eth.dst === link.mac) return 'in';
   if (link.master) {
