@@ -74,8 +74,3 @@ export function translate(state: NamespaceState, ns: string, packet: PacketToTra
   else if (clusterCIDR && !cidrContains(clusterCIDR, packet.src)) why = `its source ${packet.src} is outside the cluster CIDR ${clusterCIDR}`;
   return { kind: 'dnat', ns, mode: rules.mode, service: front.service, via: front.via, endpoint, index, of: endpoints.length, masquerade: why !== undefined, ...(why ? { why } : {}) };
 }
-
-/** "KUBE-SEP-UIQK3OSOSTRHRPBX" / "endpoint-…": the chain that rewrote the destination. */
-export function dnatChain(step: Extract<ServiceStep, { kind: 'dnat' }>): string {
-  return step.endpoint.chain;
-}
