@@ -1,12 +1,13 @@
 // Kubernetes Services on the wire, on the real engine: labs/k8s-service.yaml (kube-proxy's
 // iptables mode, flannel VXLAN, CNI) and a small two-host lab in kube-proxy's nftables mode,
 // built side by side once for the file; the kernel holding kube-proxy's layout, the service
-// checks passing, each Service fault breaking what it should and `fault clear` putting the kernel
-// back exactly; proxyMode ipvs refused (exit 3, nothing left).
+// checks passing, traces naming the DNAT hop and its rule, each Service fault breaking what it
+// should and `fault clear` putting the kernel back exactly; proxyMode ipvs refused (exit 3).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { containersWithLabel, downLabs, overlab, overlabJson, seedAs } from './harness.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
+import type { TraceResult } from '../../src/trace/trace-result.js';
 
 const IPT = 'svc-ipt';
 const NFT = 'svc-nft';
@@ -88,26 +89,57 @@ describe('iptables mode', () => {
     expect(save).toContain('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES');
     expect(save).toMatch(/-A KUBE-SERVICES -d 10\.96\.0\.11\/32 -p tcp -m comment --comment "default\/empty:http has no endpoints" -m tcp --dport 80 -j REJECT/);
     expect(save).toMatch(/--nfacct-name +ct_state_invalid_dropped_pkts/);
-    const { exitCode, checks } = await verify(IPT);
+    const spreadCheck = 'the ClusterIP spreads the client\'s requests over the three pods on three nodes';
+    const refusedCheck = 'a Service without endpoints refuses at once (REJECT), it does not time out';
+    const { exitCode, checks } = await verify(IPT, [spreadCheck, refusedCheck, 'quick nodeport']);
     expect(checks.filter((c) => c.status !== 'pass').map((c) => `${c.name}: ${c.reason}`)).toEqual([]);
     expect(exitCode).toBe(0);
-    const spread = checks.find((c) => c.name.startsWith('the ClusterIP spreads'))!;
+    const spread = checks.find((c) => c.name === spreadCheck)!;
     expect(spread.seen).toMatch(/^300 requests to 10\.96\.0\.10:80 \(host1, iptables\): host1\/web1 \(10\.244\.1\.2:8080\) \d+, host2\/web2 \(10\.244\.2\.2:8080\) \d+, host3\/web3 \(10\.244\.3\.2:8080\) \d+ \(each 60\.\.143 for p=33\.3%, α=1e-6\); DNAT counters \+300; conntrack: tcp 10\.244\.1\.3:\d+ → 10\.96\.0\.10:80, DNAT to 10\.244\.\d\.2:8080/);
-    expect(checks.find((c) => c.name.startsWith('a NodePort'))!.seen).toMatch(/source masqueraded to 10\.244\.2\.[01]:\d+/);
+    expect(checks.find((c) => c.name === 'quick nodeport')!.seen).toMatch(/source masqueraded to 10\.244\.2\.[01]:\d+/);
   });
 
-  it('bridge-nf-off: the same-node endpoint never answers; hairpin-off: a pod cannot reach itself; clear restores every bit', async () => {
+  it('trace: the DNAT hop with the rule that did it (nft trace, counter, conntrack), and REJECT for a Service without endpoints', async () => {
+    const web = await overlabJson<{ result: TraceResult }>(['trace', IPT, 'host1/client', 'svc/web', '--reply']);
+    expect(web.exitCode).toBe(0);
+    const r = web.body.result;
+    expect(r.delivered).toBe(true);
+    expect(['10.244.1.2:8080', '10.244.2.2:8080', '10.244.3.2:8080']).toContain(r.service!.chosen);
+    expect(r.hops.some((h) => h.leg === 'request' && h.change?.includes(`destination rewritten: 10.96.0.10:80 → ${r.service!.chosen!} by KUBE-SEP-`))).toBe(true);
+    expect(r.hops.some((h) => h.leg === 'reply' && h.change?.includes('un-DNAT: conntrack gave the answer the Service\'s address back'))).toBe(true);
+    expect(r.service!.evidence.some((l) => l.startsWith('host1: nft trace: ip nat KUBE-SEP-') && l.includes(`dnat to ${r.service!.chosen!}`))).toBe(true);
+    expect(r.service!.evidence.some((l) => /^host1: conntrack: tcp 10\.244\.1\.3:\d+ → 10\.96\.0\.10:80, DNAT to /.test(l))).toBe(true);
+    const empty = await overlabJson<{ result: TraceResult }>(['trace', IPT, 'host1/client', 'svc/empty']);
+    expect(empty.exitCode).toBe(1);
+    expect(empty.body.result.drop!.reason).toContain('REJECT: Service default/empty:http has no endpoints');
+    // nothing of the trace's own is left on the translating node
+    expect(await exec(`overlab-${IPT}-host1`, ['sh', '-c', 'nft list tables; ls /tmp | grep -c overlab-nft || true'])).not.toMatch(/overlab-trace|^[1-9]/m);
+  });
+
+  it('hairpin-off: a pod cannot reach itself; bridge-nf-off: the same-node endpoint never answers (and hairpin no longer matters); static traces say why; clear restores every bit', async () => {
     const before = await hostState(IPT, 'host1');
-    expect((await overlab(['fault', 'add', IPT, 'bridge-nf-off', 'host1'])).exitCode).toBe(0);
     expect((await overlab(['fault', 'add', IPT, 'hairpin-off', 'host1/web1'])).exitCode).toBe(0);
-    const broken = await verify(IPT, ['quick clusterip', 'quick nodeport', 'quick hairpin']);
-    expect(broken.exitCode).toBe(1);
-    // the client's reply from web1 is bridged straight back (no un-DNAT): never answered
-    expect(broken.checks.find((c) => c.name === 'quick clusterip')!.reason).toMatch(/never answered: host1\/web1 \(10\.244\.1\.2:8080\)/);
-    // from outside, web1's replies leave host1 routed (through flannel.1): the NodePort still works
-    expect(broken.checks.find((c) => c.name === 'quick nodeport')!.status).toBe('pass');
+    const noHairpin = await verify(IPT, ['quick hairpin']);
     // web1 asking its own Service: when it picks itself, the frame cannot go back out its own port
-    expect(broken.checks.find((c) => c.name === 'quick hairpin')!.reason).toMatch(/never answered: host1\/web1 \(10\.244\.1\.2:8080\)/);
+    expect(noHairpin.checks[0]!.reason).toMatch(/never answered: host1\/web1 \(10\.244\.1\.2:8080\)/);
+    const self = await overlabJson<{ result: TraceResult }>(['trace', IPT, 'host1/web1', 'svc/web', '--static']);
+    expect(self.exitCode).toBe(1);
+    expect(self.body.result.branches!.map((b) => b.delivered)).toEqual([false, true, true]);
+    expect(self.body.result.drop!.reason).toMatch(/^towards 10\.244\.1\.2:8080 \(host1\/web1\): host1\/web1 is behind the port it came from \(\S+\) and hairpin mode is off/);
+
+    expect((await overlab(['fault', 'add', IPT, 'bridge-nf-off', 'host1'])).exitCode).toBe(0);
+    const noBridgeNf = await verify(IPT, ['quick clusterip', 'quick nodeport', 'quick hairpin']);
+    // the client's reply from web1 is bridged straight back (no un-DNAT): never answered
+    expect(noBridgeNf.checks.find((c) => c.name === 'quick clusterip')!.reason).toMatch(/never answered: host1\/web1 \(10\.244\.1\.2:8080\)/);
+    // from outside, web1's replies leave host1 routed (through flannel.1): the NodePort still works
+    expect(noBridgeNf.checks.find((c) => c.name === 'quick nodeport')!.status).toBe('pass');
+    // with iptables no longer in the bridge, web1's own Service is routed, not bridged: hairpin no longer matters
+    expect(noBridgeNf.checks.find((c) => c.name === 'quick hairpin')!.status).toBe('pass');
+    const predicted = await overlabJson<{ result: TraceResult }>(['trace', IPT, 'host1/client', 'svc/web', '--static']);
+    expect(predicted.exitCode).toBe(1);
+    expect(predicted.body.result.branches!.map((b) => b.delivered)).toEqual([false, true, true]);
+    expect(predicted.body.result.drop!.reason).toMatch(/^towards 10\.244\.1\.2:8080 \(host1\/web1\): the answer skipped the un-DNAT/);
+
     expect((await overlab(['fault', 'clear', IPT, '--all'])).exitCode).toBe(0);
     expect(await hostState(IPT, 'host1')).toBe(before);
   });
