@@ -9,7 +9,7 @@ import { inputError } from '../base/errors.js';
 import { LabPartMissing } from '../lab/lab-part-missing.js';
 import { inEndpoint } from '../probes/endpoint.js';
 import { bounded } from '../plan/process-argv.js';
-import { ASK_JS, findService, NODE } from '../plan/service-plan.js';
+import { ASK_JS, findService, NODE, podByRef } from '../plan/service-plan.js';
 import { parseAskOutput } from '../shared/pod-reply.js';
 import { frontendFor, programmedFromIptables, programmedFromNftJson, type ProgrammedRules } from '../trace/programmed-services.js';
 import { parseIptablesSave } from '../trace/iptables-rules.js';
@@ -73,6 +73,11 @@ export function dnatGrowth(before: string, after: string): Record<string, number
 
 export async function observeService(runtime: ContainerRuntime, lab: ResolvedLab, names: LabReferences, spec: ServiceCheckSpec, signal?: AbortSignal): Promise<ServiceObservation> {
   const target = serviceTarget(lab, spec);
+  const { service, port } = findService(lab, spec.to);
+  const expected = service.endpoints.flatMap((ref) => {
+    const pod = podByRef(lab, ref);
+    return pod ? [`${pod.ip}:${port.targetPort}`] : [];
+  });
   const source = names.endpoint(spec.from);
   const before = await readProgrammed(runtime, lab, target.node, signal);
   const frontend = frontendFor(before.rules, target.address, target.port, target.protocol, [target.node.underlayIp]);
@@ -106,5 +111,6 @@ export async function observeService(runtime: ContainerRuntime, lab: ResolvedLab
     flows,
     requested: spec.requests,
     pods,
+    expected,
   };
 }

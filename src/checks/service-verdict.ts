@@ -25,6 +25,8 @@ export interface ServiceObservation {
   requested: number;
   /** The lab's pods by address ("10.244.1.2" → "host1/web1"), to name an endpoint that never answered. */
   pods?: Record<string, string>;
+  /** The Service's endpoints as the lab says ("10.244.1.2:8080"): what the rules should hold. */
+  expected?: string[];
 }
 
 export interface ServiceVerdictResult {
@@ -101,6 +103,16 @@ export function judgeService(o: ServiceObservation, expect: 'balanced' | 'refuse
   if (strangers.length) {
     const who = [...new Set(strangers.map((r) => `${r.reply!.host}/${r.reply!.pod} (${r.reply!.addr}:${r.reply!.port})`))].join(', ');
     return { status: 'fail', seen, reason: `${strangers.length} answers came from outside the Service's endpoints: ${who}`, spread };
+  }
+  // the rules answered as they promise; but are they the Service's endpoints?
+  if (o.expected) {
+    const missing = o.expected.filter((d) => !endpoints.some((e) => e.destination === d));
+    const extra = endpoints.filter((e) => !o.expected!.includes(e.destination));
+    const named = (d: string) => `${o.pods?.[d.split(':')[0]!] ?? 'no pod'} (${d})`;
+    if (missing.length || extra.length) {
+      const parts = [...(missing.length ? [`missing ${missing.map(named).join(', ')}`] : []), ...(extra.length ? [`holding ${extra.map((e) => endpointName(e, o)).join(', ')} besides`] : [])];
+      return { status: 'fail', seen, reason: `${o.node}'s rules hold ${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'} of the Service's ${o.expected.length}: ${parts.join('; ')} — the rules are not the Service's`, spread };
+    }
   }
   const silent = endpoints.filter((_, i) => counts[i] === 0);
   if (silent.length) {

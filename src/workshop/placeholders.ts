@@ -6,13 +6,14 @@
 //   <subnet:HOST>    the host's pod subnet (first network), e.g. 10.244.2.0/24
 //   <gateway:HOST>   the host's bridge address (its pods' gateway)
 //   <vtep:HOST>      the host's VTEP address <subnet>.0 (first network)
+//   <veth:HOST/POD>  the host's end of a pod's veth (its port on the bridge)
 // Each value comes out of the lab's model through the same name resolution checks use; the
 // result is one argv word, never shell text.
 import type { LabReferences } from '../lab/lab-references.js';
 import { inputError } from '../base/errors.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 
-export const PLACEHOLDER = /<(lab|ip|mac|subnet|gateway|vtep)(?::([A-Za-z0-9_.:/-]+))?>/g;
+export const PLACEHOLDER = /<(lab|ip|mac|subnet|gateway|vtep|veth)(?::([A-Za-z0-9_.:/-]+))?>/g;
 
 export interface PlaceholderUse {
   kind: string;
@@ -45,6 +46,12 @@ export function fillPlaceholders(word: string, lab: ResolvedLab, names: LabRefer
         return hostOf(lab, ref).networks[0]!.bridgeIp;
       case 'vtep':
         return hostOf(lab, ref).networks[0]!.subnet.split('/')[0]!;
+      case 'veth': {
+        const [host, pod] = ref.split('/');
+        const found = hostOf(lab, host ?? '').pods.find((p) => p.name === pod);
+        if (!found?.hostVeth) throw inputError(`placeholder: "${ref}" is not a pod of lab ${lab.name} with a bridge port`);
+        return found.hostVeth;
+      }
       default:
         throw inputError(`unknown placeholder <${kind}>`);
     }

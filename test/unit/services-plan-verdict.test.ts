@@ -115,6 +115,14 @@ describe('the service verdict', () => {
     expect(v.reason).toBe('never answered: 10.244.1.9:8080 (no pod has 10.244.1.9) — every endpoint must answer some of 10 requests');
   });
 
+  it('rules that answer as they promise but are not the Service\'s endpoints (one missing: stale rules)', () => {
+    const o = { ...observation(answers(300, 'web2', 'host2', '10.244.2.2'), [endpoint('10.244.2.2:8080', 1)]), expected: ['10.244.1.2:8080', '10.244.2.2:8080'] };
+    const v = judgeService(o, 'balanced');
+    expect(v.status).toBe('fail');
+    expect(v.reason).toBe("host1's rules hold 1 endpoint of the Service's 2: missing host1/web1 (10.244.1.2:8080) — the rules are not the Service's");
+    expect(judgeService({ ...o, expected: ['10.244.2.2:8080'] }, 'balanced').status).toBe('pass');
+  });
+
   it('answers from a pod that is not an endpoint', () => {
     const v = judgeService(observation([...answers(150, 'web1', 'host1', '10.244.1.2'), ...answers(150, 'db', 'host2', '10.244.2.9')]), 'balanced');
     expect(v.reason).toBe('150 answers came from outside the Service\'s endpoints: host2/db (10.244.2.9:8080)');
