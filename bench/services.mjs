@@ -19,7 +19,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DockerRuntime } from '../dist/runtime/docker-runtime.js';
 import { requireRunningLab } from '../dist/lab/engine-labs.js';
-import { kubeProxyRuleLoad, proxyServicePorts, proxierSettings, ASK_JS, NODE } from '../dist/plan/service-plan.js';
+import { proxyServicePorts, proxierSettings, ASK_JS, NODE } from '../dist/plan/service-plan.js';
 import { iptablesRestoreText, IPTABLES_RESTORE_ARGV } from '../dist/plan/kube-proxy-iptables.js';
 import { nftablesRulesText, NFT_LOAD_ARGV } from '../dist/plan/kube-proxy-nftables.js';
 import { parseAskOutput } from '../dist/shared/pod-reply.js';
