@@ -32,7 +32,7 @@ const REQUESTS = quick ? 100 : 300;
 const SIZES = quick ? [100, 1000] : [100, 1000, 5000];
 const LAB = 'svc-bench';
 const BARE = 'svc-bench-rules';
-const IMAGE = process.env.OVERLAB_IMAGE ?? 'overlab/host:latest';
+const IMAGE = 'overlab/host:latest';
 const runtime = new DockerRuntime();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x, digits = 3) => x.toFixed(digits);
