@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark: Kubernetes Services as overlab programs them (docs/services.md).
+// Benchmark: Kubernetes Services as overlab programs them (docs/architecture.md, "How a packet reaches a Service").
 //  1. Request latency through a ClusterIP against the same pod asked directly: a two-host lab
 //     (flannel VXLAN), the client on host1, one endpoint on host2; each request a new TCP
 //     connection (so every one meets kube-proxy's nat rules), alternating rounds, medians.
