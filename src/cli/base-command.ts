@@ -5,7 +5,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { setMaxListeners } from 'node:events';
 import { DockerRuntime } from '../runtime/docker-runtime.js';
 import { RoutedRuntime } from '../runtime/routed-runtime.js';
-import { parseEngineFlag, runtimeForEngine, type EngineReach } from '../runtime/engine-runtime.js';
+import { parseEngineFlag, runtimeForEngine, withEnvironmentTls, type EngineReach } from '../runtime/engine-runtime.js';
 import type { LabSpec } from '../lab-spec/lab-spec.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { palette, shouldUseColour, type Palette } from '../text/colour.js';
@@ -79,12 +79,13 @@ export abstract class BaseCommand<TResult> extends Command {
    * `--engine NAME=ENDPOINT` flags added (a flag naming a spec's engine replaces its address).
    * Two or more engines spread the lab (spec.engines is set); exactly one is simply its engine. */
   protected specRuntime(spec: LabSpec, engineFlags: readonly string[] = []): ContainerRuntime {
-    const merged = [...(spec.engines ?? [])];
+    let merged = [...(spec.engines ?? [])];
     for (const flag of engineFlags.map(parseEngineFlag)) {
       const at = merged.findIndex((e) => e.name === flag.name);
       if (at >= 0) merged[at] = { ...(merged[at]!.address ? { address: merged[at]!.address } : {}), ...flag };
       else merged.push(flag);
     }
+    merged = merged.map((e) => withEnvironmentTls(e));
     if (merged.length === 0) return this.runtime;
     if (merged.length === 1) {
       delete spec.engines;

@@ -7,6 +7,7 @@ import { withLabLock } from '../lab/lab-lock.js';
 import { inputError } from '../base/errors.js';
 import { listLabs } from '../lab/engine-labs.js';
 import { labsUpText } from '../lab/lab-not-up.js';
+import { labView } from '../runtime/routed-runtime.js';
 
 export default class Down extends BaseCommand<DownResult[]> {
   /** What each argument holds, for shell completion (src/cli/completion.ts). */
@@ -17,8 +18,8 @@ export default class Down extends BaseCommand<DownResult[]> {
   static override args = { lab: Args.string({ description: 'Lab name or spec path.' }) };
   static override flags = { all: Flags.boolean({ description: 'Remove every overlab lab on this engine.', default: false }) };
 
-  private downLocked(lab: string): Promise<DownResult> {
-    return withLabLock(this.runtime, lab, this.abort.signal, () => downLab(this.runtime, lab));
+  private downLocked(lab: string, runtime = this.runtime): Promise<DownResult> {
+    return withLabLock(runtime, lab, this.abort.signal, () => downLab(runtime, lab));
   }
 
   protected async execute(): Promise<DownResult[]> {
@@ -26,7 +27,8 @@ export default class Down extends BaseCommand<DownResult[]> {
     if (flags.all) {
       const labs = await listLabs(this.runtime);
       // Every lab that can be taken down is; a lab another process holds is reported after.
-      const results = await Promise.allSettled(labs.map((l) => this.downLocked(l.name)));
+      // Each in a view of its own: a lab's model names its engines, another's may name others.
+      const results = await Promise.allSettled(labs.map((l) => this.downLocked(l.name, labView(this.runtime))));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       return results.map((r) => (r as PromiseFulfilledResult<DownResult>).value);

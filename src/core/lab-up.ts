@@ -15,6 +15,7 @@ import { existingLab, existingLabError, type ExistingLab } from './existing-lab.
 import { upPhases, type UpHooks, type UpPhase } from './up-phases.js';
 import { newRunId } from './run-id.js';
 import { debugLog } from '../base/debug-log.js';
+import { RoutedRuntime } from '../runtime/routed-runtime.js';
 
 /** Runs the phases in order and shows them (the CLI's listr2 progress, src/cli/progress.ts); the
  * orchestration stays here, the presentation is handed in. */
@@ -88,8 +89,10 @@ export async function upLab<T = UpOutcome>(runtime: ContainerRuntime, request: U
 
 export interface RollbackResult {
   removed: string[];
-  /** False when the engine could not be asked (hung, gone): something may be left. */
+  /** False when an engine could not be asked (hung, gone): something may be left. */
   clean: boolean;
+  /** A lab spread over engines: the engines that could not be asked, and how they are reached. */
+  unreached: { engine: string; endpoint: string }[];
 }
 
 /** Remove every container of the lab (after `run` verified it). Never throws. */
@@ -102,9 +105,8 @@ export async function rollbackLab(runtime: ContainerRuntime, lab: string): Promi
   }
 }
 
-/** Remove every container this run made (by its run id label), never another run's. Never
- * throws: the original error matters more. */
-export async function rollbackRun(runtime: ContainerRuntime, lab: string, run: string): Promise<RollbackResult> {
+/** One engine's share of the rollback. Never throws. */
+async function rollbackOn(runtime: ContainerRuntime, lab: string, run: string): Promise<{ removed: string[]; clean: boolean }> {
   const removed: string[] = [];
   try {
     // Twice: a create that Ctrl-C cut short on our side may still land on the engine's.
@@ -114,11 +116,21 @@ export async function rollbackRun(runtime: ContainerRuntime, lab: string, run: s
       await Promise.all(mine.map((c) => runtime.remove(c.id)));
       removed.push(...mine.map((c) => c.name));
     }
-    return { removed: [...new Set(removed)].sort(), clean: true };
+    return { removed, clean: true };
   } catch (error) {
-    debugLog('core', `roll back run ${run} of ${lab}`, error);
-    return { removed: [...new Set(removed)].sort(), clean: false };
+    debugLog('core', `roll back run ${run} of ${lab} on ${runtime.endpoint}`, error);
+    return { removed, clean: false };
   }
+}
+
+/** Remove every container this run made (by its run id label), never another run's — on every
+ * engine of a lab spread over several, each on its own: one engine that died does not keep the
+ * others' share from going. Never throws: the original error matters more. */
+export async function rollbackRun(runtime: ContainerRuntime, lab: string, run: string): Promise<RollbackResult> {
+  const engines = runtime instanceof RoutedRuntime && runtime.named.length > 1 ? runtime.named : [{ name: '', runtime }];
+  const results = await Promise.all(engines.map((e) => rollbackOn(e.runtime, lab, run)));
+  const unreached = engines.filter((_, i) => !results[i]!.clean).map((e) => ({ engine: e.name, endpoint: e.runtime.endpoint }));
+  return { removed: [...new Set(results.flatMap((r) => r.removed))].sort(), clean: unreached.length === 0, unreached };
 }
 
 function interrupted(lab: string, clean: boolean): OverlabError {
@@ -126,6 +138,19 @@ function interrupted(lab: string, clean: boolean): OverlabError {
     'interrupted',
     'interrupted',
     clean ? `nothing of lab ${lab} was left behind` : `the engine did not answer the clean-up: once it does, run \`overlab down ${lab}\``,
+  );
+}
+
+/** A failure of a lab spread over engines whose rollback could not reach some of them: the
+ * error goes on, saying what was removed elsewhere and where this run's containers may be left. */
+function withRollbackSaid(error: unknown, lab: string, rollback: RollbackResult): unknown {
+  const named = rollback.unreached.filter((u) => u.engine !== '');
+  if (named.length === 0 || !(error instanceof OverlabError) || error.kind === 'internal') return error;
+  const where = named.map((u) => `engine ${u.engine} (${u.endpoint})`).join(', ');
+  return new OverlabError(
+    error.kind,
+    `${error.message}; rolled back on the lab's other engines (${rollback.removed.length} containers removed), but ${where} did not answer: what this run made there may be left`,
+    `once ${named.length > 1 ? 'they answer' : 'it answers'}, \`overlab down ${lab}\` talking to ${named.length > 1 ? 'each' : 'it'} (${named.map((u) => `DOCKER_HOST=${u.endpoint}`).join(', ')}) removes the rest`,
   );
 }
 
@@ -138,9 +163,9 @@ export async function withRunRollback<T>(runtime: ContainerRuntime, lab: string,
     if (signal.aborted) throw interrupted(lab, false);
     return result;
   } catch (error) {
-    const { clean } = await rollbackRun(runtime, lab, run);
-    if (signal.aborted) throw interrupted(lab, clean);
-    throw error;
+    const rollback = await rollbackRun(runtime, lab, run);
+    if (signal.aborted) throw interrupted(lab, rollback.clean);
+    throw withRollbackSaid(error, lab, rollback);
   }
 }
 

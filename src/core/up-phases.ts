@@ -10,7 +10,7 @@ import { startAgents, waitForAgents } from '../deploy/agents.js';
 import { labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { environmentError, inputError, type OverlabError } from '../base/errors.js';
 import { bringUpLab, throwIfAborted } from '../deploy/node-bringup.js';
-import { markComplete, saveLabModel } from '../lab/lab-files.js';
+import { markComplete, saveEnginesRecords, saveLabModel } from '../lab/lab-files.js';
 import { cniPhases } from '../deploy/cni-phase.js';
 import { bgpPhases } from '../deploy/bird.js';
 import { proxyModePhases, servicePhases } from '../deploy/service-phase.js';
@@ -80,6 +80,8 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
       title: 'Mark the lab complete',
       async run(signal) {
         throwIfAborted(signal);
+        // Every other engine's switch names the lab's engines: a command talking to it finds the primary.
+        await saveEnginesRecords(runtime, lab, { signal });
         await markComplete(runtime, lab, { run, fingerprint, completedAt: new Date().toISOString() }, { signal });
       },
     },

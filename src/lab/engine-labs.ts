@@ -9,7 +9,8 @@ import { loadLabModel, readCompletion } from './lab-files.js';
 import { labState, type LabState } from './lab-state.js';
 import { engineLockKey, lockHolder } from './lab-lock.js';
 import { labNotUpError } from './lab-not-up.js';
-import { RoutedRuntime } from '../runtime/routed-runtime.js';
+import { labView, primaryRuntime, RoutedRuntime } from '../runtime/routed-runtime.js';
+import { locateLab, requirePrimary } from './lab-discovery.js';
 
 export interface LabNode {
   name: string;
@@ -59,8 +60,10 @@ export async function listLabs(runtime: ContainerRuntime): Promise<LabSummary[]>
   return groupLabs(await runtime.list({ [LABEL_LAB]: true }));
 }
 
+/** The lab's containers on its primary engine (found from any engine of it: lab-discovery.ts). */
 export async function findLab(runtime: ContainerRuntime, name: string): Promise<LabSummary | undefined> {
-  return groupLabs(await runtime.list({ [LABEL_LAB]: name }))[0];
+  await requirePrimary(runtime, name);
+  return groupLabs(await primaryRuntime(runtime).list({ [LABEL_LAB]: name }))[0];
 }
 
 export interface OpenLab {
@@ -71,8 +74,15 @@ export interface OpenLab {
 
 /** A lab's model, completion marker and lock, read together; `holder: false` skips the lock
  * (a caller holding the lab's lock itself would find itself). */
-export async function openLab(runtime: ContainerRuntime, summary: LabSummary, options: { holder?: boolean } = {}): Promise<OpenLab> {
+export async function openLab(runtime: ContainerRuntime, found: LabSummary, options: { holder?: boolean } = {}): Promise<OpenLab> {
+  let summary = found;
   const switchContainer = switchContainerName(summary.name);
+  // Seen from an engine of the lab that is not its primary: reach the primary (or say why not).
+  const where = summary.containers.some((c) => c.name === switchContainer) ? { kind: 'here' as const } : await locateLab(runtime, summary.name, { found: summary.containers });
+  if (where.kind === 'unreachable') {
+    return { summary, state: { status: 'degraded', detail: `${where.error.message} (${summary.containers.length} of its containers are on ${where.from})`, missing: [], stopped: [], extra: [] } };
+  }
+  if (where.kind === 'elsewhere') summary = groupLabs(await primaryRuntime(runtime).list({ [LABEL_LAB]: summary.name }))[0] ?? summary;
   const hasSwitch = summary.containers.some((c) => c.name === switchContainer);
   const [model, marker, holder] = await Promise.all([
     hasSwitch ? loadLabModel(runtime, switchContainer) : undefined,
@@ -96,7 +106,8 @@ export async function openLab(runtime: ContainerRuntime, summary: LabSummary, op
 
 /** Every lab with its state (for `ls`). */
 export async function listLabStates(runtime: ContainerRuntime): Promise<OpenLab[]> {
-  return Promise.all((await listLabs(runtime)).map((summary) => openLab(runtime, summary)));
+  // Each lab in a view of its own: its model names its engines, which another lab may name otherwise.
+  return Promise.all((await listLabs(runtime)).map((summary) => openLab(labView(runtime), summary)));
 }
 
 /** How to rebuild a lab, as a command to type. */

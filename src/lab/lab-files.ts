@@ -4,7 +4,8 @@
 import { adoptLab } from '../runtime/routed-runtime.js';
 import type { CallOptions, ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { LAB_COMPLETE_FILE, LAB_MODEL_FILE, LAB_STATE_DIR } from '../plan/container-names.js';
+import { LAB_COMPLETE_FILE, LAB_ENGINES_FILE, LAB_MODEL_FILE, LAB_STATE_DIR } from '../plan/container-names.js';
+import type { ResolvedEngine } from '../plan/resolved-lab.js';
 import { tarEntries } from '../runtime/tar.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
 import { debugLog } from '../base/debug-log.js';
@@ -74,7 +75,7 @@ export async function loadLabModel(runtime: ContainerRuntime, switchContainer: s
   const model = await readStateFile<ResolvedLab>(runtime, switchContainer, LAB_MODEL_FILE, options);
   if (!(model && typeof model.name === 'string' && Array.isArray(model.hosts))) return undefined;
   // A lab across engines: the command reaches its other engines from here on.
-  adoptLab(runtime, model);
+  adoptLab(runtime, model, switchContainer);
   return model;
 }
 
@@ -85,4 +86,23 @@ export async function markComplete(runtime: ContainerRuntime, lab: ResolvedLab, 
 export async function readCompletion(runtime: ContainerRuntime, switchContainer: string, options: CallOptions = {}): Promise<CompletionMarker | undefined> {
   const marker = await readStateFile<CompletionMarker>(runtime, switchContainer, LAB_COMPLETE_FILE, options);
   return marker && typeof marker.run === 'string' ? marker : undefined;
+}
+
+/** What a non-primary engine's switch says of its lab: every engine, the first the primary. */
+export interface EnginesRecord {
+  lab: string;
+  engines: ResolvedEngine[];
+}
+
+/** A lab spread over engines: every switch but the primary's names the lab's engines. */
+export async function saveEnginesRecords(runtime: ContainerRuntime, lab: ResolvedLab, options: CallOptions = {}): Promise<void> {
+  const engines = lab.engines ?? [];
+  const record: EnginesRecord = { lab: lab.name, engines };
+  await Promise.all(engines.slice(1).map((e) => writeStateFile(runtime, e.switchContainer, LAB_ENGINES_FILE, record, options)));
+}
+
+export async function readEnginesRecord(runtime: ContainerRuntime, switchContainer: string, options: CallOptions = {}): Promise<EnginesRecord | undefined> {
+  const record = await readStateFile<EnginesRecord>(runtime, switchContainer, LAB_ENGINES_FILE, options);
+  const ok = record && typeof record.lab === 'string' && Array.isArray(record.engines) && record.engines.length > 1 && record.engines.every((e) => typeof e.name === 'string' && typeof e.switchContainer === 'string');
+  return ok ? record : undefined;
 }

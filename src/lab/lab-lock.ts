@@ -15,6 +15,8 @@ import { realpathSync } from 'node:fs';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import type { ContainerRuntime } from '../runtime/runtime.js';
+import { primaryRuntime } from '../runtime/routed-runtime.js';
+import { requirePrimary } from './lab-discovery.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { pollUntil, realClock, type Clock } from '../base/poll.js';
 import { setting } from '../shared/settings.js';
@@ -79,9 +81,12 @@ const lockKeys = new WeakMap<ContainerRuntime, Promise<string>>();
 /**
  * What a lab's lock is named after: the engine's own ID (GET /info), which is the same however
  * the engine is reached; when the engine does not give one (or does not answer — then nothing
- * can change a lab anyway), its endpoint, canonical. Asked once per runtime.
+ * can change a lab anyway), its endpoint, canonical. Asked once per engine. A lab spread over
+ * several engines locks on its first (primary) engine's key, whichever engine the command talks
+ * to (the routed runtime's primary: the lab's, once its model was read).
  */
-export function engineLockKey(runtime: ContainerRuntime, signal?: AbortSignal): Promise<string> {
+export function engineLockKey(routed: ContainerRuntime, signal?: AbortSignal): Promise<string> {
+  const runtime = primaryRuntime(routed);
   let key = lockKeys.get(runtime);
   if (!key) {
     key = runtime.info(signal ? { signal } : {}).then(
@@ -202,8 +207,10 @@ export async function acquireLabLock(options: LockOptions): Promise<LabLock> {
   };
 }
 
-/** Run `work` holding the lab's lock on this runtime's engine. */
+/** Run `work` holding the lab's lock on its (primary) engine. */
 export async function withLabLock<T>(runtime: ContainerRuntime, lab: string, signal: AbortSignal, work: () => Promise<T>, options: Partial<LockOptions> = {}): Promise<T> {
+  // Talking to an engine of a lab spread over several that is not its primary: lock on the primary.
+  await requirePrimary(runtime, lab, { signal });
   const lock = await acquireLabLock({ engine: await engineLockKey(runtime, signal), lab, signal, ...options });
   try {
     return await work();

@@ -22,6 +22,10 @@ export const LAB_STATE_DIR = '/etc/overlab';
 export const LAB_MODEL_FILE = `${LAB_STATE_DIR}/lab.json`;
 /** Written as the very last step of `up`, after every agent converged: the lab is whole. */
 export const LAB_COMPLETE_FILE = `${LAB_STATE_DIR}/complete.json`;
+/** In the switch of every engine of a lab spread over several but its first: the lab's engines
+ * (how each is reached, the first the primary), so a command talking to that engine finds the
+ * primary, where the model, the marker and the lock are. */
+export const LAB_ENGINES_FILE = `${LAB_STATE_DIR}/engines.json`;
 
 export const UNDERLAY_BRIDGE = 'underlay';
 export const SWITCH_NODE = 'switch';

@@ -127,6 +127,8 @@ export class EngineClient {
   /** The ping after that failed too: the engine does not answer (the deadline it missed). */
   private silentFor?: number;
   private pinging?: Promise<boolean>;
+  /** Requests waiting for an answer: told when the engine turned out hung. */
+  private readonly waiting = new Set<(silentMs: number) => void>();
 
   constructor(options: EngineClientOptions = {}) {
     const env = options.env ?? process.env;
@@ -234,16 +236,21 @@ export class EngineClient {
   }
 
   /** After a quick request's timeout: one short ping (shared by the requests waiting on it) says
-   * whether the engine is hung (then nothing more is asked of it) or only was slow. */
-  private async pingAfterTimeout(missedMs: number): Promise<void> {
-    this.pinging ??= this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: this.deadlines.livenessMs }, 'buffer', true).then(
+   * whether the engine is hung (then nothing more is asked of it, and what is still waiting on it
+   * fails now) or only was slow. `pingMs`: how long the ping may take. */
+  private async pingAfterTimeout(missedMs: number, pingMs = this.deadlines.livenessMs): Promise<void> {
+    this.pinging ??= this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: pingMs }, 'buffer', true).then(
       () => true,
       () => false,
     );
     const answered = await this.pinging;
     this.pinging = undefined;
-    if (answered) this.suspect = undefined;
-    else this.silentFor ??= missedMs;
+    if (answered) {
+      this.suspect = undefined;
+      return;
+    }
+    this.silentFor ??= missedMs;
+    for (const stop of [...this.waiting]) stop(this.silentFor);
   }
 
   private async open(request: EngineRequest, mode: Mode, probing = false): Promise<Opened> {
@@ -278,14 +285,18 @@ export class EngineClient {
     return new Promise<Opened>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
+      let check: NodeJS.Timeout | undefined;
       const req = transport.request({
         method: request.method,
         path: prefix + request.path + queryString(request.query),
         headers,
       });
+      const onSilent = (silentMs: number) => fail(engineError('timeout', { ...this.call(request), timeoutMs: silentMs }));
       const stopListening = () => {
         if (timer) clearTimeout(timer);
-        timer = undefined;
+        if (check) clearTimeout(check);
+        timer = check = undefined;
+        this.waiting.delete(onSilent);
         signal?.removeEventListener('abort', onAbort);
       };
       const fail = (error: Error) => {
@@ -298,8 +309,7 @@ export class EngineClient {
       const succeed = (value: Opened, keepAbortOn?: { destroy(error?: Error): void }) => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        stopListening();
         if (keepAbortOn && signal) {
           // The stream lives on: Ctrl-C must still end it.
           const abortStream = () => keepAbortOn.destroy(interruptedError());
@@ -317,8 +327,14 @@ export class EngineClient {
           if ((request.deadline ?? 'quick') === 'quick' && !probing) this.suspect ??= deadlineMs;
           fail(engineError('timeout', { ...this.call(request), timeoutMs: deadlineMs }));
         }, deadlineMs);
+        // Real work (a create, an image) may take long, but an engine that has not answered it
+        // within a quick deadline is asked for a ping (as long again): no answer, and the engine
+        // is hung — this request and every other fail now, not at their own long deadlines.
+        const quickMs = this.deadlines.quickMs;
+        if (!probing && deadlineMs > quickMs) check = setTimeout(() => void this.pingAfterTimeout(quickMs, quickMs), quickMs);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (!probing) this.waiting.add(onSilent);
 
       req.on('error', (error: NodeJS.ErrnoException) => {
         const code = error.code;

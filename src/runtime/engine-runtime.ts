@@ -3,6 +3,7 @@
 import { OverlabError } from '../base/errors.js';
 import { readDockerContext } from './docker-context.js';
 import { parseEngineAddress, type EngineTls } from './engine-address.js';
+import { resolve } from 'node:path';
 import { tlsFromEnv } from './engine-endpoint.js';
 import { DockerRuntime } from './docker-runtime.js';
 import type { ContainerRuntime } from './runtime.js';
@@ -28,6 +29,15 @@ export interface EngineRuntimeOptions {
 function tlsFor(reach: EngineReach, env: Env): EngineTls | undefined {
   if (reach.certPath) return { verify: reach.tlsVerify ?? true, certDir: reach.certPath };
   return tlsFromEnv(env);
+}
+
+/** A tcp:// engine reached with the TLS material of this command's environment (DOCKER_TLS_VERIFY,
+ * DOCKER_CERT_PATH) keeps it in the lab's model: a later command talking to another engine of
+ * the lab (another environment) reaches this one the same way. */
+export function withEnvironmentTls(reach: EngineReach, env: Env = process.env): EngineReach {
+  if (!reach.host?.startsWith('tcp://') || reach.certPath !== undefined) return reach;
+  const tls = tlsFromEnv(env);
+  return tls ? { ...reach, certPath: resolve(tls.certDir), tlsVerify: tls.verify } : reach;
 }
 
 export function runtimeForEngine(reach: EngineReach, options: EngineRuntimeOptions = {}): ContainerRuntime {

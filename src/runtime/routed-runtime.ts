@@ -53,26 +53,47 @@ export class RoutedRuntime implements ContainerRuntime {
     this.factory = factory;
   }
 
-  /** A lab read from this runtime's primary names its engines: its first is this primary (the
-   * model was read from it), the others are reached as the model says. Containers are placed. */
-  adopt(lab: PlacedLab): void {
+  /** A lab's model (or the engines it names) was read from `readFrom`, a switch container: the
+   * engine holding it is the engine of that switch — the primary, unless the command talks to
+   * another engine of the lab. The command's engine takes that engine's name, the lab's others
+   * are reached as the model says, and the lab's first engine becomes this runtime's primary
+   * (lab locks and the model are there). Containers are placed. */
+  adopt(lab: PlacedLab, readFrom?: string): void {
     const engines = lab.engines ?? [];
     if (engines.length === 0) return;
-    const primary = engines[0]!;
-    if (primary.name !== this.primaryName && !this.engines.has(primary.name)) {
-      const runtime = this.primary;
-      this.engines.delete(this.primaryName);
-      this.engines = new Map([[primary.name, runtime], ...this.engines]);
-      this.primaryName = primary.name;
-    }
-    for (const e of engines.slice(1)) {
+    const from = engines.find((e) => e.switchContainer === readFrom) ?? engines[0]!;
+    const holder = (readFrom !== undefined ? this.placement.get(readFrom) : undefined) ?? this.primaryName;
+    if (holder !== from.name && !this.engines.has(from.name) && this.engines.has(holder)) this.rename(holder, from.name);
+    for (const e of engines) {
       if (!this.engines.has(e.name)) {
         if (!this.factory) throw new OverlabError('internal', `no way to reach engine ${e.name}`);
         this.engines.set(e.name, this.factory(e));
       }
     }
+    const primary = engines[0]!.name;
+    this.primaryName = primary;
+    this.engines = new Map([[primary, this.engines.get(primary)!], ...[...this.engines].filter(([name]) => name !== primary)]);
     for (const e of engines) this.placement.set(e.switchContainer, e.name);
     for (const n of [...lab.hosts, ...lab.externals]) if (n.engine) this.placement.set(n.container, n.engine);
+  }
+
+  /** Another view of the same engines (the same clients) with placements of its own: a command
+   * reading several labs (ls, down --all) adopts each lab's engines in a view of its own. */
+  fork(): RoutedRuntime {
+    const view = new RoutedRuntime(this.named, this.factory);
+    for (const [container, engine] of this.placement) view.placement.set(container, engine);
+    return view;
+  }
+
+  /** Whether this runtime still talks to the command's own engine only, by no name of a lab's. */
+  get unplaced(): boolean {
+    return this.engines.size === 1 && this.primaryName === '';
+  }
+
+  private rename(from: string, to: string): void {
+    this.engines = new Map([...this.engines].map(([name, runtime]) => [name === from ? to : name, runtime]));
+    for (const [container, engine] of this.placement) if (engine === from) this.placement.set(container, to);
+    if (this.primaryName === from) this.primaryName = to;
   }
 
   get endpoint(): string {
@@ -228,8 +249,18 @@ export class RoutedRuntime implements ContainerRuntime {
   }
 }
 
-/** A lab model was read through `runtime`: reach its other engines from now on (a no-op unless
- * the command's runtime is a routed one, or the lab has one engine). */
-export function adoptLab(runtime: ContainerRuntime, lab: PlacedLab): void {
-  if (runtime instanceof RoutedRuntime) runtime.adopt(lab);
+/** A lab model was read through `runtime` (from switch `readFrom`): reach its other engines from
+ * now on (a no-op unless the command's runtime is a routed one, or the lab has one engine). */
+export function adoptLab(runtime: ContainerRuntime, lab: PlacedLab, readFrom?: string): void {
+  if (runtime instanceof RoutedRuntime) runtime.adopt(lab, readFrom);
+}
+
+/** A view of the runtime of its own, for one lab among several a command reads. */
+export function labView(runtime: ContainerRuntime): ContainerRuntime {
+  return runtime instanceof RoutedRuntime ? runtime.fork() : runtime;
+}
+
+/** The engine a lab's lock and model are on: the routed runtime's primary, or the runtime itself. */
+export function primaryRuntime(runtime: ContainerRuntime): ContainerRuntime {
+  return runtime instanceof RoutedRuntime ? runtime.primary : runtime;
 }

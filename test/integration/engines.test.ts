@@ -142,13 +142,56 @@ describe('one lab across three engines, stitched by VXLAN', () => {
     const frames = fields.stdout.split('\n').filter(Boolean);
     expect(frames.some((f) => f.startsWith(`14789|${lab.stitch!.vni}|`) && f.includes(host1.underlayMac) && f.includes(host2.underlayIp) && f.endsWith('|8'))).toBe(true);
 
-    expect((await overlabOnRig(rig, ['down', labName('wire')], env)).exitCode).toBe(0);
+    // Seen from e2, the engine that is not the lab's primary: ls finds the lab whole (its model,
+    // marker and lock are on e1, named in e2's switch), and down from there takes it off both.
+    const fromSsh = engineEnv(rig, ssh);
+    const ls = await overlabOnRig(rig, ['ls', '--json'], fromSsh);
+    expect(ls.exitCode, ls.stderr).toBe(0);
+    const row = (JSON.parse(ls.stdout) as { result: { lab: string; status: string; engines: string[] }[] }).result.find((l) => l.lab === labName('wire'));
+    expect(row, JSON.stringify(row)).toMatchObject({ status: 'complete', engines: ['e1', 'e2'] });
+    const down = await overlabOnRig(rig, ['down', labName('wire')], fromSsh);
+    expect(down.exitCode, down.stderr).toBe(0);
     for (const engine of [tls, ssh]) {
       expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
       // Nothing of the lab in the engine machines' own namespaces: the tunnel died with its switch.
       const links = JSON.parse((await execa('ip', ['-n', engine.namespace, '-j', 'link'])).stdout) as { ifname: string }[];
       expect(links.map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
     }
+  }, 180_000);
+});
+
+describe('an engine that dies during up', () => {
+  it('the other engines are rolled back, exit 3 names it and what may be left there; a later down on it finishes the job', async () => {
+    const [tls, ssh] = rig.engines;
+    const name = labName('dies');
+    // A quick deadline for this one: the engine will not answer at all.
+    const env = { ...engineEnv(rig, tls), OVERLAB_ENGINE_TIMEOUT_MS: '6000' };
+    const up = overlabOnRig(rig, ['up', await specAs('host-gw', name), '--engine', `e1=${tls.endpoint!}`, '--engine', `e2=${ssh.endpoint!}`], env);
+    // e2's dockerd stops answering (SIGSTOP: its socket still accepts, nothing answers) the moment
+    // its share of the lab appears.
+    const dockerd = Number((await readFile(join(ssh.socket, '..', 'docker.pid'), 'utf8')).trim());
+    let seen: string[] = [];
+    for (let i = 0; i < 600 && seen.length === 0; i++) {
+      seen = await containersOn(ssh, `overlab.lab=${name}`);
+      if (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    process.kill(dockerd, 'SIGSTOP');
+    let r: Awaited<typeof up>;
+    try {
+      r = await up;
+    } finally {
+      process.kill(dockerd, 'SIGCONT');
+    }
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toContain('(engine e2)');
+    expect(r.stderr).toMatch(/rolled back on the lab's other engines \(\d+ containers removed\), but engine e2 \(ssh:\/\/root@[\d.]+\) did not answer: what this run made there may be left/);
+    expect(await containersOn(tls, `overlab.lab=${name}`)).toEqual([]);
+    expect((await containersOn(ssh, `overlab.lab=${name}`)).length).toBeGreaterThan(0);
+    // e2 answers again: down there removes the rest.
+    const down = await overlabOnRig(rig, ['down', name], engineEnv(rig, ssh));
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await containersOn(ssh, `overlab.lab=${name}`)).toEqual([]);
   }, 180_000);
 });
 

@@ -89,7 +89,7 @@ describe('rollback by run id', () => {
   it('says so when the engine cannot be asked to clean up', async () => {
     const runtime = new FakeRuntime();
     runtime.failOn('list', new Error('engine gone'));
-    expect(await rollbackRun(runtime, 'demo', 'run-5')).toEqual({ removed: [], clean: false });
+    expect(await rollbackRun(runtime, 'demo', 'run-5')).toMatchObject({ removed: [], clean: false });
   });
 });
 

@@ -7,11 +7,17 @@ import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { containerSpecs } from '../../src/plan/containers.js';
 import { placeNodes, stitchPlan, stitchVni } from '../../src/plan/engine-placement.js';
 import { RoutedRuntime, LABEL_ENGINE } from '../../src/runtime/routed-runtime.js';
-import { parseEngineFlag } from '../../src/runtime/engine-runtime.js';
+import { parseEngineFlag, withEnvironmentTls } from '../../src/runtime/engine-runtime.js';
 import { copyImageWhereMissing, machineAddresses } from '../../src/deploy/engine-stitch.js';
 import { labState } from '../../src/lab/lab-state.js';
 import { SpecError } from '../../src/lab-spec/spec-error.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
+import { locateLab } from '../../src/lab/lab-discovery.js';
+import { engineLockKey } from '../../src/lab/lab-lock.js';
+import { rollbackRun, withRunRollback } from '../../src/core/lab-up.js';
+import { LABEL_LAB, LABEL_NODE, LABEL_RUN, LAB_ENGINES_FILE, SWITCH_NODE } from '../../src/plan/container-names.js';
+import { engineError } from '../../src/runtime/engine-errors.js';
+import { exitCodeFor } from '../../src/base/errors.js';
 
 const SPEC = `name: spread
 engines:
@@ -121,6 +127,16 @@ describe('spec rules and the --engine flag', () => {
   });
 });
 
+describe('TLS from the environment', () => {
+  it('a tcp:// engine keeps the TLS material it was reached with, so a command from another environment reaches it alike', () => {
+    const env = { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs/e1' };
+    expect(withEnvironmentTls({ name: 'e1', host: 'tcp://10.0.0.1:2376' }, env)).toEqual({ name: 'e1', host: 'tcp://10.0.0.1:2376', certPath: '/certs/e1', tlsVerify: true });
+    expect(withEnvironmentTls({ name: 'e1', host: 'tcp://10.0.0.1:2376', certPath: '/mine' }, env)).toEqual({ name: 'e1', host: 'tcp://10.0.0.1:2376', certPath: '/mine' });
+    expect(withEnvironmentTls({ name: 'e2', host: 'ssh://me@10.0.0.2' }, env)).toEqual({ name: 'e2', host: 'ssh://me@10.0.0.2' });
+    expect(withEnvironmentTls({ name: 'e1', host: 'tcp://10.0.0.1:2375' }, {})).toEqual({ name: 'e1', host: 'tcp://10.0.0.1:2375' });
+  });
+});
+
 describe('the routed runtime', () => {
   const two = () => {
     const a = new FakeRuntime();
@@ -183,5 +199,74 @@ describe('engine facts and lab state', () => {
     expect(state.status).toBe('degraded');
     expect(state.detail).toBe('engine b (ssh://me@10.0.0.2) does not answer: switch-b and h2 unreachable');
     expect(state.missing).toEqual([]);
+  });
+});
+
+describe('a lab seen from an engine that is not its primary', () => {
+  const engines = [
+    { name: 'a', host: 'unix:///run/a.sock', switchContainer: 'overlab-spread-switch' },
+    { name: 'b', host: 'ssh://me@10.0.0.2', switchContainer: 'overlab-spread-switch-b' },
+  ];
+  const setup = () => {
+    const a = new FakeRuntime();
+    const b = new FakeRuntime();
+    a.addContainer('overlab-spread-switch', { [LABEL_LAB]: 'spread', [LABEL_NODE]: SWITCH_NODE, [LABEL_ENGINE]: 'a' });
+    const other = b.addContainer('overlab-spread-switch-b', { [LABEL_LAB]: 'spread', [LABEL_NODE]: SWITCH_NODE, [LABEL_ENGINE]: 'b' });
+    other.files.set(LAB_ENGINES_FILE, Buffer.from(JSON.stringify({ lab: 'spread', engines })));
+    // The command talks to b (its DOCKER_HOST), and reaches a lab's other engines by the factory.
+    const routed = new RoutedRuntime([{ name: '', runtime: b }], (e) => (e.name === 'a' ? a : new FakeRuntime()));
+    return { a, b, routed };
+  };
+
+  it('finds the primary through the other switch\'s record: the command then reaches it, and the lab locks there', async () => {
+    const { a, b, routed } = setup();
+    expect(await locateLab(routed, 'spread')).toEqual({ kind: 'elsewhere', primary: 'a', from: 'b' });
+    expect(routed.primary).toBe(a);
+    expect(routed.named.map((n) => n.name)).toEqual(['a', 'b']);
+    expect(routed.engineOf('overlab-spread-switch-b')).toBe('b');
+    expect(routed.named[1]!.runtime).toBe(b); // the command's own engine keeps its client, under the lab's name for it
+    expect(await engineLockKey(routed)).toBe(await engineLockKey(a));
+    expect(await engineLockKey(routed)).not.toBe(await engineLockKey(b));
+  });
+
+  it('says what it needs when the primary does not answer from here (exit 3)', async () => {
+    const { a, routed } = setup();
+    a.failOn('list', engineError('unreachable', { engine: a.endpoint, operation: 'list containers' }));
+    const where = await locateLab(routed, 'spread');
+    expect(where.kind).toBe('unreachable');
+    if (where.kind !== 'unreachable') return;
+    expect(where.error.message).toMatch(/^lab "spread" is spread over engines a, b, and this command talks to b; its model, completion marker and lock are on its primary engine a \(unix:\/\/\/run\/a\.sock\), which does not answer from here/);
+    expect(exitCodeFor(where.error)).toBe(3);
+  });
+
+  it('a lab on one engine, or seen from its primary, is simply here', async () => {
+    const { a } = setup();
+    expect(await locateLab(new RoutedRuntime([{ name: '', runtime: a }]), 'spread')).toEqual({ kind: 'here' });
+    expect(await locateLab(new RoutedRuntime([{ name: '', runtime: new FakeRuntime() }]), 'spread')).toEqual({ kind: 'here' });
+  });
+});
+
+describe('an engine that dies during up', () => {
+  it('the run\'s containers on every other engine are removed; the error names the engine and what may be left there', async () => {
+    const a = new FakeRuntime();
+    const b = new FakeRuntime();
+    const routed = new RoutedRuntime([{ name: 'a', runtime: a }, { name: 'b', runtime: b }]);
+    const mine = { [LABEL_LAB]: 'spread', [LABEL_RUN]: 'r1' };
+    a.addContainer('overlab-spread-switch', { ...mine, [LABEL_ENGINE]: 'a' });
+    a.addContainer('overlab-spread-h1', { ...mine, [LABEL_ENGINE]: 'a' });
+    a.addContainer('overlab-spread-h9', { [LABEL_LAB]: 'spread', [LABEL_RUN]: 'r0' }); // another run's: never touched
+    b.addContainer('overlab-spread-switch-b', { ...mine, [LABEL_ENGINE]: 'b' });
+    const gone = engineError('timeout', { engine: `${b.endpoint} (engine b)`, operation: 'list containers', timeoutMs: 1500 });
+    b.failOn('list', gone);
+    const rollback = await rollbackRun(routed, 'spread', 'r1');
+    expect(rollback).toEqual({ removed: ['overlab-spread-h1', 'overlab-spread-switch'], clean: false, unreached: [{ engine: 'b', endpoint: b.endpoint }] });
+    expect(a.names()).toEqual(['overlab-spread-h9']);
+
+    a.addContainer('overlab-spread-h2', { ...mine, [LABEL_ENGINE]: 'a' });
+    const error = (await withRunRollback(routed, 'spread', 'r1', new AbortController().signal, () => Promise.reject(gone)).catch((e: unknown) => e)) as Error & { hint?: string };
+    expect(exitCodeFor(error)).toBe(3);
+    expect(error.message).toContain(`${b.endpoint} (engine b)`);
+    expect(error.message).toContain(`; rolled back on the lab's other engines (1 containers removed), but engine b (${b.endpoint}) did not answer: what this run made there may be left`);
+    expect(error.hint).toBe(`once it answers, \`overlab down spread\` talking to it (DOCKER_HOST=${b.endpoint}) removes the rest`);
   });
 });

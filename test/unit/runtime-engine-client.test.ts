@@ -328,6 +328,28 @@ describe('a hung engine', () => {
     expect((await rt.inspectContainer('c1')).running).toBe(true);
   });
 
+  it('a long request (create, pause) on an engine that stopped answering fails after a quick deadline and a ping, not its own long one', async () => {
+    engine.hang = true;
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 200, slowMs: 20_000, livenessMs: 100 } });
+    const started = Date.now();
+    const error = (await rt.pause('c1').catch((e: unknown) => e)) as EngineError;
+    expect(error.failure).toBe('timeout');
+    // 200 ms of waiting, then a ping as long as that: 0.4 s, nowhere near the 20 s deadline.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(error.message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.2 s (asked to pause container c1)`);
+  });
+
+  it('a long request on a busy engine that answers the ping goes on to its own deadline', async () => {
+    let answer: (() => void) | undefined;
+    engine.routes.set('POST /containers/c1/pause', (_req, res) => (answer = () => res.writeHead(204).end()));
+    engine.routes.set('GET /_ping', (_req, res) => res.writeHead(200).end('OK'));
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 100, slowMs: 20_000, livenessMs: 100 } });
+    const pausing = rt.pause('c1');
+    await new Promise((resolve) => setTimeout(resolve, 600)); // several quick deadlines and pings
+    answer!();
+    await expect(pausing).resolves.toBeUndefined();
+  });
+
   it('aborts every request in flight when the client\'s signal fires, and gives up clean-up at once', async () => {
     engine.hang = true;
     const controller = new AbortController();
