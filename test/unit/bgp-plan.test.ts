@@ -41,7 +41,8 @@ describe('a routed underlay, planned', () => {
 
   it('a host: its cable into its segment\'s bridge, its address there, the rack\'s router as default route', () => {
     const host3 = shell(renderHostPlan(lab, lab.hosts[2]!));
-    expect(host3.slice(0, 6)).toEqual([
+    expect(host3.slice(0, 7)).toEqual([
+      '/run/overlab/share/netns-share get /run/overlab/share/underlay.sock /run/overlab/underlay.netns 120',
       'ip link add name eth0 address 02:42:c0:a8:33:02 mtu 1500 type veth peer name host3 mtu 1500 netns /run/overlab/underlay.netns',
       'nsenter --net=/run/overlab/underlay.netns ip link set dev host3 master rack2 up',
       'ip link set dev lo up',
