@@ -112,6 +112,9 @@ export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, s
 export interface BringUpOptions {
   /** The containers to create (with this run's id label); by default the lab's plain specs. */
   specs?: ContainerSpec[];
+  /** Runs for each node once it is wired (its plan run; for the etcd node, etcd answering);
+   * `wired(other)` resolves once that other node is wired, or rejects if it cannot be. */
+  afterNode?: (node: string, wired: (other: string) => Promise<void>) => Promise<void>;
   /** Runs once the switch has started (the lab's model file; others may now see its underlay). */
   onSwitchStarted?: () => Promise<void>;
 }
@@ -126,7 +129,12 @@ export async function bringUpLab(runtime: ContainerRuntime, lab: ResolvedLab, si
   const specOf = (container: string) => specs.find((s) => s.name === container)!;
   if (lab.engines?.length) return bringUpAcrossEngines(runtime, lab, signal, specs, plans, options);
   const underlay = startSwitch(runtime, lab, specOf(lab.underlay.switchContainer), switchPlan, plans.length, signal, options.onSwitchStarted);
-  const nodes = plans.map((plan) => bringUpNode(runtime, lab, specOf(plan.container), plan, underlay, signal));
+  const wiredNodes = new Map(plans.map((plan) => [plan.node, bringUpNode(runtime, lab, specOf(plan.container), plan, underlay, signal)]));
+  const wired = (node: string) => wiredNodes.get(node) ?? Promise.reject(new Error(`no node ${node} in lab ${lab.name}`));
+  const nodes = [...wiredNodes].map(async ([node, done]) => {
+    await done;
+    await options.afterNode?.(node, wired);
+  });
   const all = await Promise.allSettled([underlay.volume, underlay.helper, underlay.ready, ...nodes]);
   const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -155,7 +163,12 @@ async function bringUpAcrossEngines(runtime: ContainerRuntime, lab: ResolvedLab,
     }
     await stitchSwitches(runtime, lab, files, run, signal);
   })();
-  const nodes = plans.map((plan) => bringUpNode(runtime, lab, specOf(plan.container), plan, switches.get(engineOfNode.get(plan.container)!)!, signal));
+  const wiredNodes = new Map(plans.map((plan) => [plan.node, bringUpNode(runtime, lab, specOf(plan.container), plan, switches.get(engineOfNode.get(plan.container)!)!, signal)]));
+  const wired = (node: string) => wiredNodes.get(node) ?? Promise.reject(new Error(`no node ${node} in lab ${lab.name}`));
+  const nodes = [...wiredNodes].map(async ([node, done]) => {
+    await done;
+    await options.afterNode?.(node, wired);
+  });
   const all = await Promise.allSettled([...[...switches.values()].flatMap((sw) => [sw.volume, sw.helper, sw.ready]), stitched, ...nodes]);
   const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
