@@ -72,8 +72,21 @@ async function floor(count) {
   return { up, down };
 }
 
+/** The same orchestration from another built checkout (--baseline), loaded from its dist/. */
+const baseline = BASELINE
+  ? {
+      loadLabSpec: (await import(`${BASELINE}/dist/lab-loader/load.js`)).loadLabSpec,
+      resolveLab: (await import(`${BASELINE}/dist/plan/resolve-lab.js`)).resolveLab,
+      upPhases: (await import(`${BASELINE}/dist/core/up-phases.js`)).upPhases,
+      downLab: (await import(`${BASELINE}/dist/core/lab-down.js`)).downLab,
+      takenSubnets: (await import(`${BASELINE}/dist/lab/taken-subnets.js`)).takenSubnets,
+      runtime: new (await import(`${BASELINE}/dist/runtime/docker-runtime.js`)).DockerRuntime(),
+    }
+  : undefined;
+const ours = { loadLabSpec, resolveLab, upPhases, downLab, takenSubnets, runtime };
+
 /** The orchestration alone, in this process: resolve, the up phases, and down. */
-async function inProcess(specPath) {
+async function inProcess(specPath, { loadLabSpec, resolveLab, upPhases, downLab, takenSubnets, runtime } = ours) {
   const spec = await loadLabSpec(specPath);
   const signal = new AbortController().signal;
   setMaxListeners(0, signal);
@@ -86,7 +99,7 @@ async function inProcess(specPath) {
 }
 
 async function measure(label, spec, lab, containers) {
-  const m = { cliUp: [], cliDown: [], coreUp: [], coreDown: [], floorUp: [], floorDown: [], baseUp: [], baseDown: [] };
+  const m = { cliUp: [], cliDown: [], coreUp: [], coreDown: [], floorUp: [], floorDown: [], baseUp: [], baseDown: [], baseCoreUp: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const f = await floor(containers);
     m.floorUp.push(f.up);
@@ -97,6 +110,7 @@ async function measure(label, spec, lab, containers) {
     m.cliUp.push(timed(() => cli(['up', spec, '--json'])));
     m.cliDown.push(timed(() => cli(['down', lab, '--json'])));
     if (BASELINE) {
+      m.baseCoreUp.push((await inProcess(spec, baseline)).up);
       m.baseUp.push(timed(() => cli(['up', spec, '--json'], BASELINE)));
       m.baseDown.push(timed(() => cli(['down', lab, '--json'], BASELINE)));
     }
@@ -117,10 +131,10 @@ console.log('floor = the same number of bare containers started (removed) in par
 console.log('core  = overlab\'s orchestration in-process (resolve, start, cable, wire / remove)');
 console.log(`cli   = a whole \`overlab up|down\` run; node + oclif start-up alone (overlab --version) takes ${fmt(cliStart)}`);
 if (BASELINE) console.log(`base  = the CLI of ${BASELINE}, in the same rounds`);
-const header = ['lab', 'containers', 'floor up', 'core up', 'core/floor', 'cli up', 'cli/floor', ...(BASELINE ? ['base up', 'base/floor'] : []), 'floor down', 'core down', 'core/floor', 'cli down', ...(BASELINE ? ['base down'] : [])];
+const header = ['lab', 'containers', 'floor up', 'core up', 'core/floor', 'cli up', 'cli/floor', ...(BASELINE ? ['base core', 'base core/floor', 'base up', 'base/floor'] : []), 'floor down', 'core down', 'core/floor', 'cli down', ...(BASELINE ? ['base down'] : [])];
 const table = rows.map((r) => [
   r.label, String(r.containers), fmt(r.floorUp), fmt(r.coreUp), ratio(r.coreUp, r.floorUp), fmt(r.cliUp), ratio(r.cliUp, r.floorUp),
-  ...(BASELINE ? [fmt(r.baseUp), ratio(r.baseUp, r.floorUp)] : []),
+  ...(BASELINE ? [fmt(r.baseCoreUp), ratio(r.baseCoreUp, r.floorUp), fmt(r.baseUp), ratio(r.baseUp, r.floorUp)] : []),
   fmt(r.floorDown), fmt(r.coreDown), ratio(r.coreDown, r.floorDown), fmt(r.cliDown), ...(BASELINE ? [fmt(r.baseDown)] : []),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
