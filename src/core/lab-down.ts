@@ -61,7 +61,7 @@ async function downAcrossEngines(runtime: RoutedRuntime, lab: string, model: Res
   const going = containers.filter((c) => c.name !== keep);
   await Promise.all(going.map((c) => runtime.remove(c.name)));
   // Each reached engine's share of the lab (none where a container was kept).
-  await Promise.all(reached.map(({ engine, found }) => (found.some((c) => c.name === keep) ? undefined : runtime.engine(engine).removeVolumes({ [LABEL_LAB]: lab }))));
+  await Promise.all(reached.filter(({ found }) => !found.some((c) => c.name === keep)).map(({ engine }) => runtime.engine(engine).removeVolumes({ [LABEL_LAB]: lab })));
   if (lost.length) {
     const leftOn = (engine: string) => {
       const placed = model ? [...(model.engines ?? []).filter((e) => e.name === engine).map((e) => e.switchContainer), ...[...model.hosts, ...model.externals].filter((n) => n.engine === engine).map((n) => n.container)] : [];

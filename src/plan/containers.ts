@@ -77,16 +77,16 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
     const etcd = node.role === 'etcd' ? { tmpfs: [{ target: ETCD_DATA_DIR, options: ETCD_DATA_TMPFS_OPTIONS }], cpuShares: etcdCpuShares(lab) } : {};
     specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls, readonlyPaths: NODE_READONLY_PATHS, ...etcd });
   }
-  return lab.engines?.length ? placedOnEngines(lab, specs, base, run) : specs;
+  return lab.engines?.length ? placedOnEngines(lab, specs, { ...base, ...share(false) }, run) : specs;
 }
 
-/** Several engines: one more switch per engine after the first, and every container labelled
- * with the engine it runs on (the routed runtime sends it there). */
-function placedOnEngines(lab: ResolvedLab, specs: ContainerSpec[], base: Pick<ContainerSpec, 'image' | 'command' | 'capAdd' | 'devices'>, run: string | undefined): ContainerSpec[] {
+/** Several engines: one more switch per engine after the first (writing the share on its engine),
+ * and every container labelled with the engine it runs on (the routed runtime sends it there). */
+function placedOnEngines(lab: ResolvedLab, specs: ContainerSpec[], switchBase: Pick<ContainerSpec, 'image' | 'command' | 'capAdd' | 'devices' | 'mounts'>, run: string | undefined): ContainerSpec[] {
   const engines = lab.engines!;
   const engineOf = new Map<string, string>([[lab.underlay.switchContainer, engines[0]!.name]]);
   for (const node of [...lab.hosts, ...lab.externals]) engineOf.set(node.container, node.engine ?? engines[0]!.name);
   const placed = specs.map((s) => ({ ...s, labels: { ...s.labels, [LABEL_ENGINE]: engineOf.get(s.name)! } }));
-  const switches = engines.slice(1).map((e) => ({ ...base, name: e.switchContainer, hostname: SWITCH_NODE, labels: { ...labels(lab, SWITCH_NODE, 'switch', run), [LABEL_ENGINE]: e.name }, sysctls: {} }));
+  const switches = engines.slice(1).map((e) => ({ ...switchBase, name: e.switchContainer, hostname: SWITCH_NODE, labels: { ...labels(lab, SWITCH_NODE, 'switch', run), [LABEL_ENGINE]: e.name }, sysctls: {} }));
   return [placed[0]!, ...switches, ...placed.slice(1)];
 }
