@@ -152,8 +152,10 @@ start_podman() {
   nofile=$(ulimit -Hn); nproc=$(ulimit -Hu)
   [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
   # Each exec's conmon lingers exit_command_delay seconds (300 by default) after the exec ends:
-  # a verify makes hundreds; 5 s is enough for the engine to read the exit code.
-  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nexit_command_delay = 5\n' "$nofile" "$nofile" "$nproc" "$nproc" >"$run/e3/containers.conf"
+  # a verify makes hundreds. Its exit command then removes the exec session, so the delay must
+  # outlast the engine's client reading the exit code on a loaded machine: 5 s did not (`no exec
+  # session with ID …`, seen at load 30 on 2 cores); 30 s does.
+  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nexit_command_delay = 30\n' "$nofile" "$nofile" "$nproc" "$nproc" >"$run/e3/containers.conf"
   # shellcheck disable=SC2046
   # nsenter execs podman: $! is podman's own PID (the service writes no pidfile).
   CONTAINERS_CONF=$run/e3/containers.conf nsenter --net="$(ns_path "$(e_ns 3)")" podman $(podman_args) \

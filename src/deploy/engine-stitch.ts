@@ -8,7 +8,7 @@ import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.js';
 import { RoutedRuntime, LABEL_ENGINE } from '../runtime/routed-runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { containerName, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN } from '../plan/container-names.js';
-import { stitchPlan, SWITCH_NETNS, VXLAN_OVERHEAD } from '../plan/engine-placement.js';
+import { stitchPlan, stitchTunnels, SWITCH_NETNS, VXLAN_OVERHEAD } from '../plan/engine-placement.js';
 import { environmentError, inputError, OverlabError } from '../base/errors.js';
 import { compilePlan, runPlan } from './run-steps.js';
 
@@ -125,14 +125,21 @@ export async function stitchSwitches(runtime: ContainerRuntime, lab: ResolvedLab
   );
 }
 
-/** Two labs with the same VNI and port on one machine: say which field to change. */
+/** Two labs with the same VNI and port on one machine: say which tunnel (which segment) and
+ * which field to change. */
 function explainStitchFailure(error: unknown, lab: ResolvedLab, engine: string): unknown {
   if (!(error instanceof OverlabError) || !lab.stitch) return error;
   if (/VNI.*already exists|File exists/i.test(error.message)) {
     const st = lab.stitch;
+    const tunnels = stitchTunnels(lab);
+    const id = /\bid (\d+)\b/.exec(error.message)?.[1];
+    const failed = tunnels.find((t) => String(t.vni) === id);
+    const which = failed ? [failed] : tunnels;
+    const said = which.map((t) => `VNI ${t.vni}${t.segment ? ` (segment ${t.segment})` : ''}`).join(' or ');
+    const segments = tunnels.length > 1 ? `; its segments use VNI ${tunnels[0]!.vni} to ${tunnels.at(-1)!.vni}, one each` : '';
     return inputError(
-      `engine ${engine}'s machine already has a VXLAN tunnel with VNI ${st.vni} on UDP port ${st.port} (another lab spread over that machine, most likely)`,
-      `give this lab other tunnels: set stitch.vni (${st.fromSpec.vni ? 'now ' + st.vni : `derived from the lab's name`}) or stitch.port (now ${st.port}) in the spec to a value no other lab there uses`,
+      `engine ${engine}'s machine already has a VXLAN tunnel with ${said} on UDP port ${st.port} (another lab spread over that machine, most likely)`,
+      `give this lab other tunnels: set stitch.vni (${st.fromSpec.vni ? 'now ' + st.vni : `derived from the lab's name`}${segments}) or stitch.port (now ${st.port}) in the spec to a value no other lab there uses`,
     );
   }
   return error;

@@ -1,6 +1,7 @@
 // Every fault kind, in the order the schema and `overlab fault add --help` list them. A new kind
 // is one module in this folder plus one line here (src/faults/README.md).
 import { blockKind } from './kinds/block.js';
+import { cutTunnelKind } from './kinds/cut-tunnel.js';
 import { bgpDropNeighbourKind, bgpExportFilterKind, bgpSessionDownKind, bgpWithdrawKind, bgpWrongAsKind, stopBirdKind, stopReflectorKind } from './kinds/bgp.js';
 import { stopAgentKind, stopEtcdKind } from './kinds/daemons.js';
 import { detachKind } from './kinds/detach.js';
@@ -26,6 +27,7 @@ export const FAULT_KINDS = [
   delayKind,
   jitterKind,
   partitionKind,
+  cutTunnelKind,
   blockKind,
   delRouteKind,
   rerouteKind,

@@ -1,9 +1,10 @@
 // Where a fault changes kernel state: a lab container's own network namespace, or a pod's
 // (a named network namespace inside its host container).
 import type { ResolvedLab } from '../plan/resolved-lab.js';
+import { labSwitches } from '../plan/engine-placement.js';
 
 export interface Namespace {
-  /** The lab node: a host, an external node, "etcd" or "switch". */
+  /** The lab node: a host, an external node, "etcd", "switch" (across engines also "switch@<engine>"). */
   node: string;
   container: string;
   /** A pod's network namespace inside the node's container. */
@@ -22,7 +23,8 @@ export function inNamespace(ns: Namespace, argv: readonly string[]): string[] {
 
 /** A lab node's own namespace (no pod). */
 export function nodeNamespace(lab: ResolvedLab, node: string): Namespace | undefined {
-  if (node === 'switch') return { node, container: lab.underlay.switchContainer };
+  const sw = labSwitches(lab).find((x) => x.key === node);
+  if (sw) return { node, container: sw.container };
   const member = lab.hosts.find((h) => h.name === node) ?? lab.externals.find((e) => e.name === node);
   return member ? { node, container: member.container } : undefined;
 }

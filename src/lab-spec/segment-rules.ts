@@ -24,8 +24,11 @@ export function checkSegments(st: RuleState): void {
     }
     return;
   }
-  if (Object.keys(lab.engines ?? {}).length > 1)
-    st.err(['underlay', 'segments'], 'a routed underlay on several engines is not stitched yet: only the first segment\'s bridge would join the engines.', 'Run a lab with segments on one engine (remove engines:, or keep one).', 'key');
+  // Across engines every segment's bridge is stitched on a VNI of its own: stitch.vni, then the
+  // next ones — all within 24 bits.
+  const vni = lab.stitch?.vni;
+  if (vni !== undefined && Object.keys(lab.engines ?? {}).length > 1 && vni + segments.length - 1 > 0xffffff)
+    st.err(['stitch', 'vni'], `${vni} leaves no room for the ${segments.length} segments' tunnels (VNI ${vni} to ${vni + segments.length - 1}; the largest is 16777215).`, `Use at most ${0xffffff - segments.length + 1}.`);
   if (lab.underlay?.subnet !== undefined) st.err(['underlay', 'subnet'], 'underlay.subnet and underlay.segments are both given.', "Give each segment its own subnet: under segments.", 'key');
   if (lab.underlay?.gateway !== undefined) st.err(['underlay', 'gateway'], 'underlay.gateway and underlay.segments are both given.', "Give a segment its gateway: under segments (default: the first router on it).", 'key');
 

@@ -7,6 +7,12 @@ import { createHash } from 'node:crypto';
 import type { EngineSpec, LabSpec } from '../lab-spec/lab-spec.js';
 import { containerName, SWITCH_NODE } from './container-names.js';
 
+/** What the switches of a lab are found from: its underlay's switch and its engines. */
+interface SwitchesOf {
+  underlay: { switchContainer: string };
+  engines?: ResolvedEngine[];
+}
+
 /** The default UDP port of the tunnels between engines (containerlab's choice: 4789 is often
  * filtered, and Calico drops it). */
 export const DEFAULT_STITCH_PORT = 14789;
@@ -87,25 +93,78 @@ export const SWITCH_NETNS = '/run/overlab/switch.netns';
 /** The MTU inside a lab whose underlay crosses the tunnels: VXLAN over IPv4 costs 50 bytes. */
 export const VXLAN_OVERHEAD = 50;
 
+/** The largest VNI (24 bits). */
+const MAX_VNI = 0xffffff;
+
+/** One tunnel between the engines' switches: a bridge of the underlay (each segment's, on a
+ * routed underlay) joined across engines on a VNI of its own. */
+export interface StitchTunnel {
+  bridge: string;
+  /** The segment whose bridge it joins (a routed underlay). */
+  segment?: string;
+  vni: number;
+  /** Its name in the switch: `stitch`, then `stitch1`, `stitch2`, … for later segments. */
+  device: string;
+  /** Its name while it is briefly in the engine machine's own namespace. */
+  transitName: string;
+}
+
+/** The VNI of a lab's k-th segment: the lab's VNI, then the next ones (a derived VNI wraps within
+ * 2..2^24-1; a VNI from the spec is checked to leave room: segment-rules.ts). */
+export function segmentVni(stitch: Pick<ResolvedStitch, 'vni' | 'fromSpec'>, k: number): number {
+  if (stitch.fromSpec.vni) return stitch.vni + k;
+  return ((stitch.vni - 2 + k) % (MAX_VNI - 1)) + 2;
+}
+
+/** Every tunnel of a lab across engines: one for the underlay's bridge, or one per segment. */
+export function stitchTunnels(lab: { underlay: { bridge: string; segments?: { name: string; bridge: string }[] }; stitch?: ResolvedStitch }): StitchTunnel[] {
+  const st = lab.stitch;
+  if (!st) return [];
+  const bridges = lab.underlay.segments?.map((s) => ({ bridge: s.bridge, segment: s.name })) ?? [{ bridge: lab.underlay.bridge }];
+  return bridges.map((b, k) => ({
+    ...b,
+    vni: segmentVni(st, k),
+    device: k === 0 ? STITCH_DEVICE : `${STITCH_DEVICE}${k}`,
+    transitName: k === 0 ? st.transitName : `${st.transitName}${k}`,
+  }));
+}
+
 /** The helper's work on one engine (it runs in the engine machine's network namespace): the
  * tunnel device made there, moved into this engine's switch at once, renamed `stitch`, enslaved
  * to the underlay bridge, and one flooding entry per other engine (a full mesh of point-to-point
  * tunnels: a frame never comes back through a tunnel, so no loop and no STP). */
-export function stitchPlan(lab: { underlay: { mtu: number; bridge: string }; engines?: ResolvedEngine[]; stitch?: ResolvedStitch }, engine: string, helper: string): { node: string; container: string; lines: ({ comment: string } | { argv: string[] })[] } {
+export function stitchPlan(lab: { underlay: { mtu: number; bridge: string; segments?: { name: string; bridge: string }[] }; engines?: ResolvedEngine[]; stitch?: ResolvedStitch }, engine: string, helper: string): { node: string; container: string; lines: ({ comment: string } | { argv: string[] })[] } {
   const engines = lab.engines ?? [];
   const me = engines.find((e) => e.name === engine)!;
   const st = lab.stitch!;
   const inSwitch = ['nsenter', `--net=${SWITCH_NETNS}`];
-  const lines: ({ comment: string } | { argv: string[] })[] = [
-    { comment: `engine ${engine}: the tunnel to the other engines' switches (VXLAN ${st.vni}, UDP ${st.port}), made in this machine's namespace and moved into the switch` },
-    { argv: ['ip', 'link', 'add', 'name', st.transitName, 'type', 'vxlan', 'id', String(st.vni), 'dstport', String(st.port), 'local', me.address, 'nolearning'] },
-    { argv: ['ip', 'link', 'set', 'dev', st.transitName, 'netns', SWITCH_NETNS] },
-    { argv: [...inSwitch, 'ip', 'link', 'set', 'dev', st.transitName, 'name', STITCH_DEVICE] },
-    { argv: [...inSwitch, 'ip', 'link', 'set', 'dev', STITCH_DEVICE, 'mtu', String(lab.underlay.mtu), 'master', lab.underlay.bridge, 'up'] },
-  ];
-  for (const peer of engines) {
-    if (peer.name === engine) continue;
-    lines.push({ argv: [...inSwitch, 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', STITCH_DEVICE, 'dst', peer.address] });
+  const lines: ({ comment: string } | { argv: string[] })[] = [];
+  for (const t of stitchTunnels(lab)) {
+    const what = t.segment ? `segment ${t.segment}'s bridge` : 'the underlay';
+    lines.push(
+      { comment: `engine ${engine}: ${what} joined to the other engines' switches (VXLAN ${t.vni}, UDP ${st.port}), the device made in this machine's namespace and moved into the switch` },
+      { argv: ['ip', 'link', 'add', 'name', t.transitName, 'type', 'vxlan', 'id', String(t.vni), 'dstport', String(st.port), 'local', me.address, 'nolearning'] },
+      { argv: ['ip', 'link', 'set', 'dev', t.transitName, 'netns', SWITCH_NETNS] },
+      { argv: [...inSwitch, 'ip', 'link', 'set', 'dev', t.transitName, 'name', t.device] },
+      { argv: [...inSwitch, 'ip', 'link', 'set', 'dev', t.device, 'mtu', String(lab.underlay.mtu), 'master', t.bridge, 'up'] },
+    );
+    for (const peer of engines) {
+      if (peer.name === engine) continue;
+      lines.push({ argv: [...inSwitch, 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', t.device, 'dst', peer.address] });
+    }
   }
   return { node: `stitch on ${engine}`, container: helper, lines };
+}
+
+/** The switch a node is cabled to: the lab's (`switch`), or on a lab across engines, its
+ * engine's — `switch@<engine>` for every engine but the primary. */
+export function switchKeyOf(lab: SwitchesOf, engine: string | undefined): string {
+  const primary = lab.engines?.[0]?.name;
+  return engine === undefined || primary === undefined || engine === primary ? SWITCH_NODE : `${SWITCH_NODE}@${engine}`;
+}
+
+/** Every switch of the lab: its namespace key, container and engine (one, unless across engines). */
+export function labSwitches(lab: SwitchesOf): { key: string; container: string; engine?: string }[] {
+  if (!lab.engines?.length) return [{ key: SWITCH_NODE, container: lab.underlay.switchContainer }];
+  return lab.engines.map((e) => ({ key: switchKeyOf(lab, e.name), container: e.switchContainer, engine: e.name }));
 }

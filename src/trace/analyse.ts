@@ -204,6 +204,7 @@ export function analyseLive(input: LiveAnalysisInput): TraceAnalysis {
     ...(disagreement ? { disagreement } : {}),
     ...(options.reply ? { replied: replies.some((s) => s.node === fromNs && s.direction === 'in') } : {}),
     ...(service ? { service } : {}),
+    ...(lab.engines && lab.engines.length > 1 ? { clocks: clocksAcrossEngines(lab.engines.map((e) => e.name)) } : {}),
   };
   const facts = [...request.facts, ...reply.facts];
   if (service) annotateServiceHops(hops, facts, service);
@@ -314,4 +315,10 @@ export function analyseStatic(world: TraceWorld, lab: ResolvedLab, from: string,
 function astrayWords(node: string, iface: string, direction: string): string {
   if (direction === 'out') return `flooded: ${node} did not know where the destination MAC was, so ${iface} got a copy`;
   return `ignored: the frame is not addressed to ${node}:${iface}`;
+}
+
+/** How a live trace across engines shows its times: each capture is stamped by the kernel of the
+ * engine machine it ran on, and overlab does not compare machines' clocks. */
+export function clocksAcrossEngines(engines: string[]): string {
+  return `times across engines: each hop is stamped by the clock of the machine of its engine (${engines.join(', ')}), and the µs are counted from the first sighting; overlab does not synchronise or correct those clocks, so between hops on different engines the µs — and, when the offset exceeds the real gap, their order — include the machines' clock offset (none when the engines share one machine's clock, as on a test rig)`;
 }

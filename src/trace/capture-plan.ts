@@ -2,12 +2,12 @@
 // source and the destination (pod eth0, host veth, bridge, flannel device, eth0), every port of
 // the underlay switch and the underlay bridge itself, and the routers — the places a packet could
 // go astray. Pure.
-import { SWITCH_NODE } from '../plan/container-names.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { vxlanDevice } from '../plan/overlay.js';
 import type { CapturePoint } from './capture-session.js';
 import type { WalkResult } from './predict-path.js';
 import { nsKey, underlayBridges, underlayPorts, type TraceWorld } from './trace-world.js';
+import { labSwitches, stitchTunnels, switchKeyOf } from '../plan/engine-placement.js';
 
 function textbookInterfaces(world: TraceWorld, ns: string): { ns: string; iface: string }[] {
   const [node, pod] = ns.split('/');
@@ -53,14 +53,18 @@ export function planCaptures(world: TraceWorld, walk: WalkResult, fromNs: string
 /** Every switch port but etcd's, each router's links and the switch's bridges. */
 function underlayPoints(lab: ResolvedLab): { ns: string; iface: string }[] {
   const out: { ns: string; iface: string }[] = [];
-  for (const host of lab.hosts) for (const p of underlayPorts(host)) out.push({ ns: SWITCH_NODE, iface: p.port });
+  for (const host of lab.hosts) for (const p of underlayPorts(host)) out.push({ ns: switchKeyOf(lab, host.engine), iface: p.port });
   for (const node of lab.externals.filter((e) => e.role !== 'etcd')) {
     for (const p of underlayPorts(node)) {
-      out.push({ ns: SWITCH_NODE, iface: p.port });
+      out.push({ ns: switchKeyOf(lab, node.engine), iface: p.port });
       if (node.role === 'router') out.push({ ns: node.name, iface: p.iface });
     }
   }
-  for (const bridge of underlayBridges(lab)) out.push({ ns: SWITCH_NODE, iface: bridge });
+  for (const sw of labSwitches(lab)) {
+    for (const bridge of underlayBridges(lab)) out.push({ ns: sw.key, iface: bridge });
+    // Across engines: each switch's tunnels to the others (the stitched hop).
+    if (sw.engine) for (const t of stitchTunnels(lab)) out.push({ ns: sw.key, iface: t.device });
+  }
   return out;
 }
 
@@ -98,7 +102,8 @@ export function plannedCaptures(lab: ResolvedLab, fromNs: string, destNs: string
   wanted.push(...underlayPoints(lab));
   const containerOf = (ns: string) => {
     const node = ns.split('/')[0]!;
-    if (node === SWITCH_NODE) return lab.underlay.switchContainer;
+    const sw = labSwitches(lab).find((x) => x.key === node);
+    if (sw) return sw.container;
     return [...lab.hosts, ...lab.externals].find((n) => n.name === node)!.container;
   };
   const seen = new Set<string>();

@@ -26,6 +26,7 @@ export type ChangeFact =
   | { kind: 'raw'; iface: string }
   | { kind: 'to-endpoint'; encapsulation: Encapsulation; owner: string }
   | { kind: 'bridged'; bridge?: string }
+  | { kind: 'stitched'; vni: number; port: number; from: string; to: string }
   | { kind: 'delivered'; to: string; iface: string };
 
 export interface Namer {
@@ -56,6 +57,8 @@ export interface ChangeContext {
   bridgeOf: (node: string, iface: string) => string | undefined;
   /** The namespace that owns an address, if any. */
   ownerOfIp: (ip: string) => string | undefined;
+  /** A lab across engines: the stitch device a switch's interface is, if it is one. */
+  stitchOf?: (node: string, iface: string) => { engine: string; vni: number; port: number } | undefined;
 }
 
 /** Facts for the first sighting. */
@@ -66,6 +69,9 @@ export function firstFacts(cur: Observation): ChangeFact[] {
 
 export function changeFacts(prev: Observation, cur: Observation, ctx: ChangeContext): ChangeFact[] {
   const facts: ChangeFact[] = [];
+  const from = prev.direction === 'out' ? ctx.stitchOf?.(prev.node, prev.iface) : undefined;
+  const to = cur.direction === 'in' && prev.node !== cur.node ? ctx.stitchOf?.(cur.node, cur.iface) : undefined;
+  if (from && to) facts.push({ kind: 'stitched', vni: from.vni, port: from.port, from: from.engine, to: to.engine });
   const encPrev = encapsulationOf(prev.packet);
   const encCur = encapsulationOf(cur.packet);
   if (!encPrev && encCur) facts.push({ kind: 'encap', encapsulation: encCur });
@@ -146,6 +152,9 @@ export function changeWords(facts: ChangeFact[]): string | null {
       case 'bridged':
         phrases.push('bridged by MAC');
         break;
+      case 'stitched':
+        phrases.push(`stitched: VXLAN VNI ${f.vni} UDP ${f.port}, engine ${f.from} → engine ${f.to}`);
+        break;
       case 'delivered':
         phrases.push(`delivered to ${f.to}`);
         break;
@@ -189,6 +198,9 @@ export function minimalTokens(facts: ChangeFact[]): string[] {
         break;
       case 'delivered':
         tokens.push(`deliver ${f.iface}`);
+        break;
+      case 'stitched':
+        tokens.push(`stitch vni ${f.vni} ${f.from}→${f.to}`);
         break;
       default:
         break;

@@ -103,6 +103,9 @@ export function directionAt(world: TraceWorld, ns: string, iface: string, packet
   if (eth.src === link.mac && eth.dst === link.mac) return 'in';
   if (eth.src === link.mac) return 'out';
   if (eth.dst === link.mac) return 'in';
+  // A tunnel between engines' switches: leaving when the sender is on this switch's engine.
+  const stitch = world.stitchOf(ns, iface);
+  if (stitch) return world.macBehindLocalPort(ns, stitch.bridge, eth.src) ? 'out' : 'in';
   if (link.master) {
     const peer = world.peerOf(ns, iface);
     const peerMac = peer ? world.link(peer.ns, peer.iface)?.mac : undefined;

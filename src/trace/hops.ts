@@ -21,6 +21,7 @@ export function changeContext(world: TraceWorld): ChangeContext {
     namer: { macName: (mac) => world.macName(mac), ipName: (ip) => world.ipName(ip) },
     bridgeOf: (node, iface) => world.link(node, iface)?.master,
     ownerOfIp: (ip) => world.ownerOfIp(ip)?.ns,
+    stitchOf: (node, iface) => world.stitchOf(node, iface),
   };
 }
 

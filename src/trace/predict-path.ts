@@ -411,11 +411,15 @@ class Walker {
     }
     const ports = this.world.portsOf(ns, bridge);
     const learned = this.world.ns(ns).containerState.fdb.find((f) => f.mac === p.dstMac && f.master === bridge && f.state !== 'permanent');
+    // Across engines: a MAC behind another engine's switch is reached through this bridge's stitch.
+    const stitch = ports.find((x) => this.world.stitchedPeer(ns, x.name, p.dstMac) !== undefined);
     const port =
       ports.find((port) => {
         const peer = this.world.peerOf(ns, port.name);
         return peer !== undefined && this.world.link(peer.ns, peer.iface)?.mac === p.dstMac;
-      }) ?? (learned ? ports.find((x) => x.name === learned.dev) : undefined);
+      }) ??
+      (learned ? ports.find((x) => x.name === learned.dev) : undefined) ??
+      stitch;
     if (!port) this.stop(ns, bridge, `no port of ${ns}:${bridge} leads to ${this.world.macName(p.dstMac ?? BROADCAST)}`);
     if (port!.name === ingress && !port!.hairpin) {
       const hairpinOff = port!.hairpin === false ? ` and hairpin mode is off on ${ingress}: a frame may not leave by the port it came in by` : '';
@@ -432,7 +436,29 @@ class Walker {
       this.stop(ns, port!.name, `interface down: ${ns}:${port!.name} is ${port!.state || 'down'}`, evidence);
     }
     this.emit(ns, port!.name, 'out', p);
+    if (this.world.stitchOf(ns, port!.name)) return this.stitched(ns, port!.name, p);
     this.cable(ns, port!.name, p);
+  }
+
+  /** Through the VXLAN tunnel between two engines' switches, into the far switch's bridge. */
+  private stitched(ns: string, device: string, p: Packet): void {
+    const peer = this.world.stitchedPeer(ns, device, p.dstMac);
+    if (!peer) this.stop(ns, device, `no other engine's switch has ${this.world.macName(p.dstMac ?? BROADCAST)} behind a port of its own`);
+    // The tunnel sends to the other engine only through its flooding entry (dst = that machine).
+    const mine = this.world.stitchOf(ns, device)!;
+    const far = this.world.lab.engines?.find((e) => e.name === peer!.engine);
+    const fdb = this.world.ns(ns).containerState.fdb.filter((f) => f.dev === device);
+    if (far && !fdb.some((f) => f.dst === far.address)) {
+      this.stop(ns, device, `the tunnel from engine ${mine.engine} to engine ${peer!.engine} is cut: ${ns}'s ${device} sends to no ${far.address}`, [
+        `${ns}: bridge fdb show dev ${device}: ${fdb.length ? fdb.map((f) => `${f.mac} dst ${f.dst ?? '-'}`).join(', ') : 'no entries'}`,
+      ]);
+    }
+    const link = this.world.link(peer!.ns, peer!.iface);
+    if (!link || !isUp(link)) {
+      this.stop(peer!.ns, peer!.iface, `interface down: ${peer!.ns}:${peer!.iface} (the tunnel from engine ${this.world.stitchOf(ns, device)!.engine}) is ${link?.state || 'missing'}`, link ? [`${peer!.ns}: ${peer!.iface} state ${link.state}, flags ${link.flags.join(',')}`] : []);
+    }
+    this.emit(peer!.ns, peer!.iface, 'in', p);
+    return this.bridgeForward(peer!.ns, peer!.bridge, p, peer!.iface);
   }
 
   private stackIn(ns: string, iif: string, p: Packet): void {

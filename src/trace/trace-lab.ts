@@ -7,10 +7,10 @@ import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LabReferences } from '../lab/lab-references.js';
 import { inEndpoint } from '../probes/endpoint.js';
 import { environmentError, inputError, interruptedError, OverlabError } from '../base/errors.js';
-import { SWITCH_NODE } from '../plan/container-names.js';
 import { ETCD_CLIENT_PORT } from '../plan/overlay.js';
 import { parseSnapshot, SNAPSHOT_SCRIPT, snapshotArgs, type ContainerState } from './kernel-snapshot.js';
 import { nsKey, TraceWorld } from './trace-world.js';
+import { labSwitches } from '../plan/engine-placement.js';
 import { parseRouteGetOutput, ROUTE_GET_SCRIPT, routeGetArgs, routeQueryKey, type RouteDecision, type RouteQuery } from './route-get.js';
 import { planCaptures, plannedCaptures, plannedOwnerOfIp } from './capture-plan.js';
 import { CaptureSession, type CapturePoint } from './capture-session.js';
@@ -51,7 +51,7 @@ function snapshotTargets(lab: ResolvedLab): { node: string; container: string; n
   return [
     ...lab.hosts.map((h) => ({ node: h.name, container: h.container, netns: h.pods.map((p) => p.name) })),
     ...lab.externals.filter((e) => e.role !== 'etcd').map((e) => ({ node: e.name, container: e.container, netns: [] })),
-    { node: SWITCH_NODE, container: lab.underlay.switchContainer, netns: [] },
+    ...labSwitches(lab).map((sw) => ({ node: sw.key, container: sw.container, netns: [] })),
   ];
 }
 

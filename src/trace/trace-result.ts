@@ -76,6 +76,8 @@ export interface TraceResult {
   /** Copies that went nowhere: frames a switch flooded to ports that do not lead to their
    * destination MAC, and their arrival at nodes that ignore them. Not part of the journey. */
   astray: TraceHop[];
+  /** A live trace across engines: how its times, stamped by several machines' clocks, are shown. */
+  clocks?: string;
   /** Whether the answer came back (with --reply). */
   replied?: boolean;
   /** To a Service: where kube-proxy's rules turned its address into a pod's, or refused it. */

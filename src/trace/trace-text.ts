@@ -61,6 +61,7 @@ export function renderTrace(r: TraceResult, colours: Palette, listened?: number)
   }
   if (r.disagreement) lines.push(colours.yellow(r.disagreement));
   for (const e of r.listenErrors ?? []) lines.push(colours.dim(`could not listen: ${e}`));
+  if (r.clocks) lines.push(colours.dim(r.clocks));
   return lines.join('\n');
 }
 

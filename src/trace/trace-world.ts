@@ -3,7 +3,7 @@
 // switch port) and who owns which address and MAC. Pure: built from the resolved lab and the
 // snapshots.
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { SWITCH_NODE } from '../plan/container-names.js';
+import { labSwitches, stitchTunnels, switchKeyOf } from '../plan/engine-placement.js';
 import type { ContainerState, LinkState, NamespaceState } from './kernel-snapshot.js';
 
 export interface NsView {
@@ -34,6 +34,14 @@ export function underlayBridges(lab: ResolvedLab): string[] {
   return lab.underlay.segments ? lab.underlay.segments.map((s) => s.bridge) : [lab.underlay.bridge];
 }
 
+/** What a stitch device is: the tunnel of one bridge to the other engines' switches. */
+export interface StitchEnd {
+  engine: string;
+  vni: number;
+  port: number;
+  bridge: string;
+}
+
 export function nsKey(node: string, netns?: string): string {
   return netns ? `${node}/${netns}` : node;
 }
@@ -60,8 +68,38 @@ export class TraceWorld {
       for (const pod of host.pods) cable({ ns: nsKey(host.name, pod.name), iface: 'eth0' }, { ns: host.name, iface: pod.hostVeth });
     }
     for (const node of [...lab.hosts, ...lab.externals]) {
-      for (const l of underlayPorts(node)) cable({ ns: node.name, iface: l.iface }, { ns: SWITCH_NODE, iface: l.port });
+      for (const l of underlayPorts(node)) cable({ ns: node.name, iface: l.iface }, { ns: switchKeyOf(lab, node.engine), iface: l.port });
     }
+  }
+
+  /** A stitch device of a lab across engines (`stitch`, `stitch1`, … in a switch), or undefined. */
+  stitchOf(key: string, iface: string): StitchEnd | undefined {
+    const sw = labSwitches(this.lab).find((x) => x.key === key);
+    const tunnel = sw?.engine ? stitchTunnels(this.lab).find((t) => t.device === iface) : undefined;
+    if (!sw?.engine || !tunnel) return undefined;
+    return { engine: sw.engine, vni: tunnel.vni, port: this.lab.stitch!.port, bridge: tunnel.bridge };
+  }
+
+  /** Whether a MAC is behind one of this switch's own ports on `bridge` (a node on its engine). */
+  macBehindLocalPort(key: string, bridge: string, mac: string | undefined): boolean {
+    if (!mac) return false;
+    return this.portsOf(key, bridge).some((port) => {
+      const peer = this.peerOf(key, port.name);
+      return peer !== undefined && this.link(peer.ns, peer.iface)?.mac === mac;
+    });
+  }
+
+  /** The other end of a stitch for a frame to `mac`: the switch (of another engine) that has it
+   * behind a port of its own, at that switch's stitch device of the same bridge. */
+  stitchedPeer(key: string, iface: string, mac: string | undefined): (IfaceRef & StitchEnd) | undefined {
+    const mine = this.stitchOf(key, iface);
+    if (!mine) return undefined;
+    for (const sw of labSwitches(this.lab)) {
+      if (sw.key === key) continue;
+      const theirs = this.stitchOf(sw.key, iface);
+      if (theirs && this.macBehindLocalPort(sw.key, theirs.bridge, mac)) return { ns: sw.key, iface, ...theirs };
+    }
+    return undefined;
   }
 
   /** Every namespace key the lab has (whether or not it was read). */

@@ -18,6 +18,8 @@ const RIG = rigName();
 const RUN = Date.now().toString(36).slice(-4);
 const labName = (what: string) => `e${RUN}-${what}`;
 const LABS = ['same-host', 'egress', 'no-overlay', 'host-gw', 'flannel-udp', 'flannel-vxlan', 'vxlan-static', 'k8s-cni0', 'vxlan-tenants'];
+/** Routed underlays: every segment's bridge stitched between the engines (a VNI each). */
+const RACK_LABS = ['bgp-racks', 'host-gw-racks'];
 
 let rig: Rig;
 let specs: string;
@@ -98,9 +100,9 @@ const rigEnv = () => ({ ...engineEnv(rig, rig.engines[0]), DOCKER_HOST: '' });
 
 describe('one lab across three engines, stitched by VXLAN', () => {
   it('every bundled lab verifies with its hosts dealt out over Podman, TLS and ssh engines, and leaves nothing on any', async () => {
-    const files = await Promise.all(LABS.map((seed) => specAs(seed, labName(seed))));
+    const files = await Promise.all([...LABS, ...RACK_LABS].map((seed) => specAs(seed, labName(seed))));
     const r = await overlabOnRig(rig, ['run', '--parallel', '3', ...files, ...allEngines()], rigEnv());
-    for (const seed of LABS) expect(r.stdout, r.stderr).toMatch(new RegExp(`${labName(seed)}: (\\d+)/\\1 checks passed`));
+    for (const seed of [...LABS, ...RACK_LABS]) expect(r.stdout, r.stderr).toMatch(new RegExp(`${labName(seed)}: (\\d+)/\\1 checks passed`));
     expect(r.exitCode, r.stderr).toBe(0);
     for (const engine of rig.engines) expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
   }, 300_000);
@@ -141,6 +143,31 @@ describe('one lab across three engines, stitched by VXLAN', () => {
     const fields = await execa('tshark', ['-r', pcap, '-d', 'udp.port==14789,vxlan', '-T', 'fields', '-E', 'separator=|', '-e', 'udp.dstport', '-e', 'vxlan.vni', '-e', 'eth.src', '-e', 'ip.dst', '-e', 'icmp.type']);
     const frames = fields.stdout.split('\n').filter(Boolean);
     expect(frames.some((f) => f.startsWith(`14789|${lab.stitch!.vni}|`) && f.includes(host1.underlayMac) && f.includes(host2.underlayIp) && f.endsWith('|8'))).toBe(true);
+
+    // A trace crosses the engines: the stitched hop is said, and how the machines' times are shown.
+    const from = `${host1.name}/${host1.pods[0]!.name}`;
+    const to = `${host2.name}/${host2.pods[0]!.name}`;
+    const stitchedHop = `stitched: VXLAN VNI ${lab.stitch!.vni} UDP 14789, engine e1 → engine e2`;
+    const live = await overlabOnRig(rig, ['trace', labName('wire'), from, to], env);
+    expect(live.exitCode, live.stdout + live.stderr).toBe(0);
+    expect(live.stdout).toContain(stitchedHop);
+    expect(live.stdout).toContain('times across engines: each hop is stamped by the clock of the machine of its engine (e1, e2)');
+    const predicted = await overlabOnRig(rig, ['trace', '--static', labName('wire'), from, to], env);
+    expect(predicted.exitCode, predicted.stdout + predicted.stderr).toBe(0);
+    expect(predicted.stdout).toContain(stitchedHop);
+    expect(predicted.stdout).toMatch(/switch@e2\s+stitch\s+in/);
+
+    // The cut-tunnel fault: the pods no longer reach each other across the engines, the static
+    // trace says where and why, and clear puts every switch back exactly (the fault engine
+    // compares each switch's whole kernel state; a difference left fails the clear, exit 3).
+    const cut = await overlabOnRig(rig, ['fault', 'add', labName('wire'), 'cut-tunnel', 'e1', 'e2'], env);
+    expect(cut.exitCode, cut.stdout + cut.stderr).toBe(0);
+    expect((await ping(56, pod2, true)).exitCode).not.toBe(0);
+    const broken = await overlabOnRig(rig, ['trace', '--static', labName('wire'), from, to], env);
+    expect(broken.stdout).toContain('the tunnel from engine e1 to engine e2 is cut: switch\'s stitch sends to no');
+    const cleared = await overlabOnRig(rig, ['fault', 'clear', labName('wire'), '--all'], env);
+    expect(cleared.exitCode, cleared.stdout + cleared.stderr).toBe(0);
+    expect((await ping(56, pod2, true)).exitCode).toBe(0);
 
     // Seen from e2, the engine that is not the lab's primary: ls finds the lab whole (its model,
     // marker and lock are on e1, named in e2's switch), and down from there takes it off both.

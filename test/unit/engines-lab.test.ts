@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLabSpec } from '../../src/lab-loader/load.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { containerSpecs } from '../../src/plan/containers.js';
-import { placeNodes, stitchPlan, stitchVni } from '../../src/plan/engine-placement.js';
+import { placeNodes, stitchPlan, stitchTunnels, stitchVni } from '../../src/plan/engine-placement.js';
 import { RoutedRuntime, LABEL_ENGINE } from '../../src/runtime/routed-runtime.js';
 import { parseEngineFlag, withEnvironmentTls } from '../../src/runtime/engine-runtime.js';
 import { copyImageWhereMissing, machineAddresses } from '../../src/deploy/engine-stitch.js';
@@ -89,8 +89,6 @@ describe('placement', () => {
       'overlab-spread-etcd@a',
     ]);
     expect(specs.every((s) => s.labels['overlab.run'] === 'run1' && (s.networkMode ?? 'none') === 'none')).toBe(true);
-    // Each engine's switch writes the lab's share on its engine; every other container reads it.
-    for (const s of specs) expect(s.mounts).toEqual([{ volume: 'overlab-spread-share', target: '/run/overlab/share', readonly: s.labels['overlab.role'] !== 'switch' }]);
   });
 
   it('the stitch: device made in the machine, moved into the switch, renamed, enslaved at the lab MTU, one flooding entry per other engine', () => {
@@ -108,6 +106,48 @@ describe('placement', () => {
       'nsenter --net=/run/overlab/switch.netns bridge fdb append 00:00:00:00:00:00 dev stitch dst 10.0.0.1',
       'nsenter --net=/run/overlab/switch.netns bridge fdb append 00:00:00:00:00:00 dev stitch dst 10.0.0.3',
     ]);
+  });
+});
+
+const RACKS = `name: racks
+engines:
+  a: { host: unix:///var/run/docker.sock, address: 10.0.0.1 }
+  b: { host: ssh://me@10.0.0.2 }
+underlay:
+  segments: [{ name: rack1 }, { name: rack2 }, { name: spine }]
+hosts:
+  - { name: h1, segment: rack1 }
+  - { name: h2, segment: rack2 }
+nodes:
+  - { name: tor1, role: router, segments: [rack1, spine] }
+  - { name: tor2, role: router, segments: [rack2, spine] }
+`;
+
+describe('a routed underlay across engines: every segment stitched', () => {
+  it('one tunnel per segment\'s bridge, each on a VNI of its own (the lab\'s, then the next ones)', () => {
+    const lab = resolveLab(parseLabSpec(RACKS, '/labs/racks.yaml'), { takenSubnets: [] });
+    const v = lab.stitch!.vni;
+    const tunnels = stitchTunnels(lab);
+    expect(tunnels.map((t) => [t.segment, t.bridge, t.vni, t.device])).toEqual([
+      ['rack1', lab.underlay.segments![0]!.bridge, v, 'stitch'],
+      ['rack2', lab.underlay.segments![1]!.bridge, v + 1 > 0xffffff ? 2 : v + 1, 'stitch1'],
+      ['spine', lab.underlay.segments![2]!.bridge, v + 2 > 0xffffff ? v + 2 - 0xffffff + 1 : v + 2, 'stitch2'],
+    ]);
+    lab.engines![1]!.address = '10.0.0.2';
+    const argv = stitchPlan(lab, 'b', 'helper').lines.flatMap((l) => ('argv' in l ? [l.argv.join(' ')] : []));
+    expect(argv.filter((a) => a.includes(' master '))).toEqual(
+      tunnels.map((t) => `nsenter --net=/run/overlab/switch.netns ip link set dev ${t.device} mtu ${lab.underlay.mtu} master ${t.bridge} up`),
+    );
+    expect(argv.filter((a) => a.includes('fdb append'))).toHaveLength(3); // one peer, three tunnels
+    expect(new Set(tunnels.map((t) => t.transitName)).size).toBe(3);
+    for (const t of tunnels) expect(t.transitName.length).toBeLessThanOrEqual(15);
+  });
+
+  it('a VNI from the spec leaves room for every segment, or the field is named', () => {
+    expect(specIssues(RACKS)).toEqual([]);
+    expect(specIssues(`${RACKS}stitch: { vni: 16777214 }\n`)).toEqual(['13: 16777214 leaves no room for the 3 segments\' tunnels (VNI 16777214 to 16777216; the largest is 16777215).']);
+    const lab = resolveLab(parseLabSpec(`${RACKS}stitch: { vni: 5000 }\n`, '/labs/racks.yaml'), { takenSubnets: [] });
+    expect(stitchTunnels(lab).map((t) => t.vni)).toEqual([5000, 5001, 5002]);
   });
 });
 

@@ -165,6 +165,7 @@ describe('fault kinds', () => {
       delay: ['host1:eth0', '100ms'],
       jitter: ['host1:eth0', '100ms', '20ms'],
       partition: ['host1', 'host2'],
+      'cut-tunnel': ['e1', 'e2'],
       block: ['host2', 'udp/8285'],
       'del-route': ['host1', '172.16.2.0/24'],
       reroute: ['host1', '172.16.2.0/24', 'router'],
@@ -191,6 +192,7 @@ describe('fault kinds', () => {
     expect(FAULT_KINDS.map((k) => k.key).sort()).toEqual(Object.keys(examples).sort());
     expect(FAULT_KINDS.find((k) => k.key === 'block')!.fromArgs(['host2', 'udp/8285'])).toEqual({ on: 'host2', proto: 'udp', port: 8285 });
     expect(FAULT_KINDS.find((k) => k.key === 'loss')!.fromArgs(['host1:eth0', '30%'])).toEqual({ on: 'host1:eth0', percent: 30 });
+    expect(FAULT_KINDS.find((k) => k.key === 'cut-tunnel')!.fromArgs(['e1', 'e2'])).toEqual({ between: ['e1', 'e2'] });
     expect(FAULT_KINDS.find((k) => k.key === 'bgp-wrong-as')!.fromArgs(['host3', '64513'])).toEqual({ on: 'host3', as: 64513 });
     expect(() => FAULT_KINDS.find((k) => k.key === 'bgp-wrong-as')!.fromArgs(['host3', '4294967296'])).toThrow(/from 1 to 4294967295/);
     for (const kind of FAULT_KINDS) expect(() => kind.fromArgs(examples[kind.key]!), kind.key).not.toThrow();
