@@ -12,7 +12,7 @@
 //      each round (the leave is timed the same way).
 //   3. per host: BGP sessions (Established) and BIRD's memory (RSS, and `birdc show memory`).
 //
-//   node bench/bgp.mjs                 BENCH_HOSTS=16,64 BENCH_ROUNDS=3 BENCH_SECONDS=3 BENCH_TP_ROUNDS=4
+//   node bench/bgp.mjs                 BENCH_HOSTS=16,64 BENCH_ROUNDS=3 BENCH_SECONDS=3 BENCH_TP_ROUNDS=4 BENCH_KINDS=flannel,mesh,rr
 //   node bench/bgp.mjs --only throughput | --only join
 //
 // A shared 2-core machine varies a lot: throughput is a median of per-round ratios (neighbouring
@@ -30,6 +30,8 @@ const HOSTS = (process.env.BENCH_HOSTS ?? '16,64').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const TP_ROUNDS = Number(process.env.BENCH_TP_ROUNDS ?? 4);
+/** flannel first: the baseline of the join ratios. */
+const KINDS = (process.env.BENCH_KINDS ?? 'flannel,mesh,rr').split(',');
 const { values } = parseArgs({ options: { only: { type: 'string' } } });
 const dir = mkdtempSync(join(tmpdir(), 'overlab-bench-bgp-'));
 
@@ -51,7 +53,11 @@ function docker(container, argv, { check = true } = {}) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const spread = (xs, d = 2) => `${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}`;
 const inPod = (argv) => ['ip', 'netns', 'exec', 'pod1', ...argv];
 
@@ -169,7 +175,14 @@ function joins(kind, hosts) {
       ? ['cidr: 10.244.0.0/16', 'bridge: cni0', 'backend: host-gw', 'controlPlane: etcd']
       : ['cidr: 10.244.0.0/16', 'bridge: cni0', 'backend: bgp', ...(kind === 'rr' ? ['bgp: { reflectors: [rr] }'] : [])];
   const nodes = kind === 'rr' ? ['{ name: rr, role: router }'] : [];
-  const started = up(spec(name, hosts, network, nodes), name);
+  let started;
+  try {
+    started = up(spec(name, hosts, network, nodes), name);
+  } catch (error) {
+    // a lab that does not come up (BGP not converged within up's deadline) is a figure too
+    cli(['down', name], { check: false });
+    return { kind, hosts, failed: /"message": "([^"]*)"/.exec(error.message)?.[1] ?? error.message.split('\n')[0] };
+  }
   const figures = kind === 'flannel' ? undefined : { host: birdFigures(started.lab.hosts[0].container), ...(kind === 'rr' ? { reflector: birdFigures(started.lab.externals.find((e) => e.name === 'rr').container) } : {}) };
   const join = [];
   const leave = [];
@@ -192,12 +205,18 @@ function joins(kind, hosts) {
 function joinTable() {
   const label = { mesh: 'bgp, full mesh', rr: 'bgp, route reflector (a router)', flannel: "flannel's agent, host-gw via etcd" };
   for (const hosts of HOSTS) {
-    const rows = ['flannel', 'mesh', 'rr'].map((kind) => joins(kind, hosts));
-    const base = rows[0].join;
-    console.log(`\n2. a node joins a lab of ${hosts} hosts (${ROUNDS} rounds each; median, range)`);
-    for (const r of rows) {
+    console.log(`\n2. a node joins a lab of ${hosts} hosts (${ROUNDS} rounds each; median, range; ratio to flannel's join)`);
+    const rows = [];
+    for (const kind of KINDS) {
+      const r = joins(kind, hosts);
+      rows.push(r);
+      const base = rows.find((x) => x.kind === 'flannel' && !x.failed)?.join;
+      if (r.failed) {
+        console.log(`   ${label[r.kind].padEnd(36)} did not come up: ${r.failed}`);
+        continue;
+      }
       console.log(
-        `   ${label[r.kind].padEnd(36)} join ${String(Math.round(r.join)).padStart(5)} ms (${spread(r.joins, 0)}) = ${(r.join / base).toFixed(2)}× flannel's; leave ${Math.round(r.leave)} ms; node add ${(r.cli / 1000).toFixed(1)} s; up ${(r.upMs / 1000).toFixed(1)} s`,
+        `   ${label[r.kind].padEnd(36)} join ${String(Math.round(r.join)).padStart(5)} ms (${spread(r.joins, 0)})${base ? ` = ${(r.join / base).toFixed(2)}× flannel's` : ''}; leave ${Math.round(r.leave)} ms; node add ${(r.cli / 1000).toFixed(1)} s; up ${(r.upMs / 1000).toFixed(1)} s`,
       );
     }
     console.log(`\n3. BGP sessions and BIRD's memory per node, ${hosts} hosts`);

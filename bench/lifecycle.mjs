@@ -2,6 +2,10 @@
 // Benchmark: `overlab up` / `down` wall time for the 2-host lab and a generated 16 hosts × 4 pods
 // lab, beside a floor measured in the same run: starting (and removing) the same number of bare
 // containers in parallel. Prints medians and ratios; run after `bash scripts/setup.sh`.
+//
+//   node bench/lifecycle.mjs [--baseline <another built checkout>] [--only 2|16]
+// --baseline: that checkout's CLI `up`/`down` measured in the same rounds (before/after a change
+// in one run, against the same floor).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -17,11 +21,15 @@ import { takenSubnets } from '../dist/lab/taken-subnets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const args = process.argv.slice(2);
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const BASELINE = option('--baseline');
+const ONLY = option('--only');
 const IMAGE = 'overlab/host:latest';
 const runtime = new DockerRuntime();
 
-function cli(args) {
-  execFileSync('node', [`${ROOT}bin/run.js`, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+function cli(args, root = ROOT) {
+  execFileSync('node', [`${root}/bin/run.js`, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 function timed(fn) {
@@ -64,8 +72,21 @@ async function floor(count) {
   return { up, down };
 }
 
+/** The same orchestration from another built checkout (--baseline), loaded from its dist/. */
+const baseline = BASELINE
+  ? {
+      loadLabSpec: (await import(`${BASELINE}/dist/lab-loader/load.js`)).loadLabSpec,
+      resolveLab: (await import(`${BASELINE}/dist/plan/resolve-lab.js`)).resolveLab,
+      upPhases: (await import(`${BASELINE}/dist/core/up-phases.js`)).upPhases,
+      downLab: (await import(`${BASELINE}/dist/core/lab-down.js`)).downLab,
+      takenSubnets: (await import(`${BASELINE}/dist/lab/taken-subnets.js`)).takenSubnets,
+      runtime: new (await import(`${BASELINE}/dist/runtime/docker-runtime.js`)).DockerRuntime(),
+    }
+  : undefined;
+const ours = { loadLabSpec, resolveLab, upPhases, downLab, takenSubnets, runtime };
+
 /** The orchestration alone, in this process: resolve, the up phases, and down. */
-async function inProcess(specPath) {
+async function inProcess(specPath, { loadLabSpec, resolveLab, upPhases, downLab, takenSubnets, runtime } = ours) {
   const spec = await loadLabSpec(specPath);
   const signal = new AbortController().signal;
   setMaxListeners(0, signal);
@@ -78,7 +99,7 @@ async function inProcess(specPath) {
 }
 
 async function measure(label, spec, lab, containers) {
-  const m = { cliUp: [], cliDown: [], coreUp: [], coreDown: [], floorUp: [], floorDown: [] };
+  const m = { cliUp: [], cliDown: [], coreUp: [], coreDown: [], floorUp: [], floorDown: [], baseUp: [], baseDown: [], baseCoreUp: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const f = await floor(containers);
     m.floorUp.push(f.up);
@@ -88,13 +109,18 @@ async function measure(label, spec, lab, containers) {
     m.coreDown.push(core.down);
     m.cliUp.push(timed(() => cli(['up', spec, '--json'])));
     m.cliDown.push(timed(() => cli(['down', lab, '--json'])));
+    if (BASELINE) {
+      m.baseCoreUp.push((await inProcess(spec, baseline)).up);
+      m.baseUp.push(timed(() => cli(['up', spec, '--json'], BASELINE)));
+      m.baseDown.push(timed(() => cli(['down', lab, '--json'], BASELINE)));
+    }
   }
   return { label, containers, ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, median(v)])) };
 }
 
 const rows = [
-  await measure('host-gw (2 hosts, 2 pods)', `${ROOT}labs/host-gw.yaml`, 'host-gw', 3),
-  await measure('generated (16 hosts × 4 pods)', generatedSpec(16, 4), 'bench-16x4', 17),
+  ...(ONLY === '16' ? [] : [await measure('host-gw (2 hosts, 2 pods)', `${ROOT}labs/host-gw.yaml`, 'host-gw', 3)]),
+  ...(ONLY === '2' ? [] : [await measure('generated (16 hosts × 4 pods)', generatedSpec(16, 4), 'bench-16x4', 17)]),
 ];
 
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
@@ -104,10 +130,12 @@ console.log(`overlab lifecycle benchmark — median of ${ROUNDS} rounds`);
 console.log('floor = the same number of bare containers started (removed) in parallel, in-process, in the same run');
 console.log('core  = overlab\'s orchestration in-process (resolve, start, cable, wire / remove)');
 console.log(`cli   = a whole \`overlab up|down\` run; node + oclif start-up alone (overlab --version) takes ${fmt(cliStart)}`);
-const header = ['lab', 'containers', 'floor up', 'core up', 'core/floor', 'cli up', 'cli/floor', 'floor down', 'core down', 'core/floor', 'cli down'];
+if (BASELINE) console.log(`base  = the CLI of ${BASELINE}, in the same rounds`);
+const header = ['lab', 'containers', 'floor up', 'core up', 'core/floor', 'cli up', 'cli/floor', ...(BASELINE ? ['base core', 'base core/floor', 'base up', 'base/floor'] : []), 'floor down', 'core down', 'core/floor', 'cli down', ...(BASELINE ? ['base down'] : [])];
 const table = rows.map((r) => [
   r.label, String(r.containers), fmt(r.floorUp), fmt(r.coreUp), ratio(r.coreUp, r.floorUp), fmt(r.cliUp), ratio(r.cliUp, r.floorUp),
-  fmt(r.floorDown), fmt(r.coreDown), ratio(r.coreDown, r.floorDown), fmt(r.cliDown),
+  ...(BASELINE ? [fmt(r.baseCoreUp), ratio(r.baseCoreUp, r.floorUp), fmt(r.baseUp), ratio(r.baseUp, r.floorUp)] : []),
+  fmt(r.floorDown), fmt(r.coreDown), ratio(r.coreDown, r.floorDown), fmt(r.cliDown), ...(BASELINE ? [fmt(r.baseDown)] : []),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 for (const row of [header, ...table]) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));

@@ -11,7 +11,9 @@
 //     programming; and `node rm` the same way.
 //
 //   eval "$(bash scripts/dev/private-engine.sh start <you>)"   # never the machine's default engine
-//   npm run build && node bench/scale.mjs [--hosts 64] [--pods 4] [--joins 3] [--keep]
+//   npm run build && node bench/scale.mjs [--hosts 64] [--pods 4] [--joins 3] [--keep] [--baseline <checkout>]
+// --baseline: the same lab brought up (then down) by another built checkout's up phases after
+// ours, against a floor measured again just before it (before/after a change in one run).
 //
 // 128 × 2: node bench/scale.mjs --hosts 128 --pods 2
 import { execFile } from 'node:child_process';
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     pods: { type: 'string', default: '4' },
     joins: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const HOSTS = Number(values.hosts);
@@ -276,8 +279,40 @@ if (!values.keep) {
   say(`down: ${s(performance.now() - t0)}`);
 }
 
+/** The same lab's up phases from another built checkout (--baseline), in-process, then its down. */
+async function baselineUp(root) {
+  const base = {
+    loadLabSpec: (await import(`${root}/dist/lab-loader/load.js`)).loadLabSpec,
+    resolveLab: (await import(`${root}/dist/plan/resolve-lab.js`)).resolveLab,
+    upPhases: (await import(`${root}/dist/core/up-phases.js`)).upPhases,
+    downLab: (await import(`${root}/dist/core/lab-down.js`)).downLab,
+    takenSubnets: (await import(`${root}/dist/lab/taken-subnets.js`)).takenSubnets,
+    runtime: new (await import(`${root}/dist/runtime/docker-runtime.js`)).DockerRuntime(),
+  };
+  const floorAgain = await floor(containers);
+  const baseSpec = await base.loadLabSpec(specPath);
+  const baseLab = base.resolveLab(baseSpec, { takenSubnets: await base.takenSubnets(base.runtime, baseSpec.name) });
+  const t0 = performance.now();
+  const basePhases = [];
+  for (const phase of base.upPhases(base.runtime, baseLab)) {
+    const p0 = performance.now();
+    await phase.run(signal);
+    basePhases.push({ title: phase.title, ms: performance.now() - p0 });
+  }
+  const ms = performance.now() - t0;
+  await base.downLab(base.runtime, NAME);
+  return { floorMs: floorAgain, ms, phases: basePhases };
+}
+
+const base = values.baseline && !values.keep ? await baselineUp(values.baseline) : undefined;
+if (base) {
+  say(`baseline (${values.baseline}): floor ${s(base.floorMs)}; up ${s(base.ms)} = ${(base.ms / base.floorMs).toFixed(2)}× that floor`);
+  for (const p of base.phases) say(`  ${s(p.ms).padStart(9)}  ${p.title}`);
+}
+
 say('');
 say('summary');
+if (base) say(`  up ${HOSTS} × ${PODS}, same run: this checkout ${(upMs / floorMs).toFixed(2)}× its floor, baseline ${(base.ms / base.floorMs).toFixed(2)}× its floor`);
 say(`  up ${HOSTS} × ${PODS}: ${s(upMs)} (${(upMs / floorMs).toFixed(2)}× the floor of ${s(floorMs)})`);
 say(`  last agent start → all programmed: ${notDone.length ? 'not reached' : s(lastDone - lastStart)}`);
 say(`  per host container: ${mib(median(facts.map((f) => f.memBytes)))} (agent RSS ${mib(median(facts.map((f) => f.rssBytes)))})`);

@@ -2,6 +2,7 @@
 # Build overlab's native helper(s) as static binaries into dist/native/.
 #   dist/native/tun-open   attaches a TUN device for the agent (Node has no ioctl)
 #   dist/native/udp-proxy  the udp backend's data path (TUN <-> UDP forwarding, driven by the agent)
+#   dist/native/netns-share hands the underlay switch's network namespace to the lab's nodes (a unix socket, SCM_RIGHTS)
 # Installs gcc + libc6-dev with apt-get only when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ if [ "$need_install" = 1 ]; then
 fi
 
 mkdir -p dist/native
-for name in tun-open udp-proxy; do
+for name in tun-open udp-proxy netns-share; do
   out=dist/native/$name
   src=native/$name.c
   if [ -x "$out" ] && [ "$out" -nt "$src" ] && [ "$out" -nt "$0" ] && [ "${FORCE:-0}" != 1 ]; then

@@ -30,7 +30,7 @@ async function detachCniPods(runtime: ContainerRuntime, lab: string, running: Se
   }
 }
 
-/** Remove every container carrying the lab's label. Idempotent: a lab that is gone is not an
+/** Remove every container carrying the lab's label, then its share. Idempotent: a lab that is gone is not an
  * error. Callers hold the lab's lock (lab-lock.ts), so no `up` builds while this removes. */
 export async function downLab(runtime: ContainerRuntime, lab: string): Promise<DownResult> {
   if (runtime instanceof RoutedRuntime) {
@@ -42,6 +42,7 @@ export async function downLab(runtime: ContainerRuntime, lab: string): Promise<D
   const cniHosts = containers.filter((c) => c.labels[LABEL_POD_ATTACH] === 'cni' && c.state === 'running');
   const cniDetached = cniHosts.length ? await detachCniPods(runtime, lab, new Set(cniHosts.map((c) => c.name))) : undefined;
   await Promise.all(containers.map((c) => runtime.remove(c.id)));
+  await runtime.removeVolumes({ [LABEL_LAB]: lab }); // the lab's share, once no container mounts it
   return { lab, removed: containers.map((c) => c.name).sort(), ...(cniDetached ? { cniDetached } : {}) };
 }
 
@@ -59,6 +60,8 @@ async function downAcrossEngines(runtime: RoutedRuntime, lab: string, model: Res
   const keep = lost.length ? switchContainerName(lab) : undefined;
   const going = containers.filter((c) => c.name !== keep);
   await Promise.all(going.map((c) => runtime.remove(c.name)));
+  // Each reached engine's share of the lab (none where a container was kept).
+  await Promise.all(reached.filter(({ found }) => !found.some((c) => c.name === keep)).map(({ engine }) => runtime.engine(engine).removeVolumes({ [LABEL_LAB]: lab })));
   if (lost.length) {
     const leftOn = (engine: string) => {
       const placed = model ? [...(model.engines ?? []).filter((e) => e.name === engine).map((e) => e.switchContainer), ...[...model.hosts, ...model.externals].filter((n) => n.engine === engine).map((n) => n.container)] : [];

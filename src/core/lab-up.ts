@@ -116,6 +116,7 @@ async function rollbackOn(runtime: ContainerRuntime, lab: string, run: string): 
       await Promise.all(mine.map((c) => runtime.remove(c.id)));
       removed.push(...mine.map((c) => c.name));
     }
+    await runtime.removeVolumes({ [LABEL_LAB]: lab, [LABEL_RUN]: run }); // the share it made
     return { removed, clean: true };
   } catch (error) {
     debugLog('core', `roll back run ${run} of ${lab} on ${runtime.endpoint}`, error);
@@ -123,9 +124,10 @@ async function rollbackOn(runtime: ContainerRuntime, lab: string, run: string): 
   }
 }
 
-/** Remove every container this run made (by its run id label), never another run's — on every
- * engine of a lab spread over several, each on its own: one engine that died does not keep the
- * others' share from going. Never throws: the original error matters more. */
+/** Remove every container this run made (by its run id label), then the lab's share if this run
+ * made it, never another run's — on every engine of a lab spread over several, each on its own:
+ * one engine that died does not keep the others' share from going. Never throws: the original
+ * error matters more. */
 export async function rollbackRun(runtime: ContainerRuntime, lab: string, run: string): Promise<RollbackResult> {
   const engines = runtime instanceof RoutedRuntime && runtime.named.length > 1 ? runtime.named : [{ name: '', runtime }];
   const results = await Promise.all(engines.map((e) => rollbackOn(e.runtime, lab, run)));

@@ -6,8 +6,8 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import { containerSpecs, labFingerprint } from '../plan/containers.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LABEL_LAB, LABEL_NODE, LABEL_ROLE } from '../plan/container-names.js';
-import { startAgents, waitForAgents } from '../deploy/agents.js';
-import { labUsesAgents, usesAgent } from '../plan/overlay.js';
+import { agentStarter, waitForAgents } from '../deploy/agents.js';
+import { etcdNode, labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { environmentError, inputError, type OverlabError } from '../base/errors.js';
 import { bringUpLab, throwIfAborted } from '../deploy/node-bringup.js';
 import { markComplete, saveEnginesRecords, saveLabModel } from '../lab/lab-files.js';
@@ -31,6 +31,7 @@ export interface UpHooks {
 
 export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: string = newRunId(), hooks: UpHooks = {}): UpPhase[] {
   const specs = containerSpecs(lab, run);
+  const agents = labUsesAgents(lab);
   const fingerprint = labFingerprint(lab); // of the plan, before CNI fills in what the kernel chose
   return [
     ...enginesPhase(runtime, lab, run),
@@ -49,7 +50,9 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
       },
     },
     {
-      title: `Start the underlay switch (${lab.underlay.subnet}), ${lab.hosts.length} hosts and ${lab.externals.length} other nodes; cable and wire each (bridges, veth pairs, pods, routes)`,
+      title:
+        `Start the underlay switch (${lab.underlay.subnet}), ${lab.hosts.length} hosts and ${lab.externals.length} other nodes; cable and wire each (bridges, veth pairs, pods, routes)` +
+        (agents ? `; start each host's agents as soon as it is wired and etcd answers` : ''),
       run: (signal) =>
         bringUpLab(runtime, lab, signal, {
           specs,
@@ -57,16 +60,17 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
             await saveLabModel(runtime, lab, { signal });
             await hooks.switchStarted?.();
           },
+          // A host's agents start while other hosts are still starting (the agent needs etcd).
+          ...(agents ? { afterNode: startAgentsOf(runtime, lab) } : {}),
         }),
     },
     ...proxyModePhases(runtime, lab),
-    ...(labUsesAgents(lab)
+    ...(agents
       ? [
           {
-            title: `Start ${lab.hosts.length} agents (${lab.networks.filter(usesAgent).map((n) => n.backend).join(', ')} via etcd) and wait until every host has programmed every peer`,
+            title: `Wait until the ${lab.hosts.length} hosts' agents (${lab.networks.filter(usesAgent).map((n) => n.backend).join(', ')} via etcd) have programmed every peer`,
             async run(signal: AbortSignal) {
               throwIfAborted(signal);
-              await startAgents(runtime, lab);
               await waitForAgents(runtime, lab, signal);
             },
           },
@@ -86,6 +90,19 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
       },
     },
   ];
+}
+
+/** For bringUpLab's afterNode: a wired host starts its agents once the etcd node is wired (etcd
+ * answering, the network config written). */
+function startAgentsOf(runtime: ContainerRuntime, lab: ResolvedLab): (node: string, wired: (other: string) => Promise<void>) => Promise<void> {
+  const start = agentStarter(runtime, lab);
+  const etcd = etcdNode(lab);
+  return async (node, wired) => {
+    const host = lab.hosts.find((h) => h.name === node);
+    if (!host || !etcd) return;
+    await wired(etcd.name);
+    await start(host);
+  };
 }
 
 /** A spec's `faults:` (or a workshop exercise's), applied once the lab is wired and its agents

@@ -76,23 +76,30 @@ export function agentTar(bundle: TarEntry[], lab: ResolvedLab, host: ResolvedHos
 
 /** Install the agents (one archive per host, no process) and start each as a daemon. */
 export async function startAgents(runtime: ContainerRuntime, lab: ResolvedLab, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
+  const start = agentStarter(runtime, lab);
+  await Promise.all(hosts.map((host) => start(host)));
+}
+
+/** Starts one host's agents (its install archive, then each network's agent); the bundle is read
+ * once for all the hosts it is used for. `up` starts each host's agents as soon as that host is
+ * wired and etcd answers, while other hosts are still starting. */
+export function agentStarter(runtime: ContainerRuntime, lab: ResolvedLab): (host: ResolvedHost) => Promise<void> {
   const networks = lab.networks.filter(usesAgent);
-  if (networks.length === 0) return;
-  const bundle = agentBundleEntries(networks.some((n) => n.backend === 'udp'));
-  await Promise.all(
-    hosts.map(async (host) => {
-      const tar = agentTar(bundle, lab, host);
-      // Copying the same files again is harmless; once, under 64 uploads at a time, the engine
-      // dropped one connection mid-upload (EPIPE): one more try before failing the whole `up`.
-      await runtime.putTar(host.container, '/', tar).catch((error: unknown) => {
-        if (!isEngineFailure(error, 'unreachable')) throw error;
-        return runtime.putTar(host.container, '/', tar);
-      });
-      for (const network of networks) {
-        await runtime.execDetached(host.container, appendingOutputTo(agentOutput(lab, network), agentArgv(lab, network)));
-      }
-    }),
-  );
+  let bundle: TarEntry[] | undefined;
+  return async (host) => {
+    if (networks.length === 0) return;
+    bundle ??= agentBundleEntries(networks.some((n) => n.backend === 'udp'));
+    const tar = agentTar(bundle, lab, host);
+    // Copying the same files again is harmless; once, under 64 uploads at a time, the engine
+    // dropped one connection mid-upload (EPIPE): one more try before failing the whole `up`.
+    await runtime.putTar(host.container, '/', tar).catch((error: unknown) => {
+      if (!isEngineFailure(error, 'unreachable')) throw error;
+      return runtime.putTar(host.container, '/', tar);
+    });
+    for (const network of networks) {
+      await runtime.execDetached(host.container, appendingOutputTo(agentOutput(lab, network), agentArgv(lab, network)));
+    }
+  };
 }
 
 /** The agent's stats as overlab reads them (agent-stats.ts): any field may be missing (an older

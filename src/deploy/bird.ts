@@ -6,7 +6,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
 import { tarEntries } from '../runtime/tar.js';
 import { appendingOutputTo, bounded } from '../plan/process-argv.js';
-import { BIRD_ARGV, BIRD_LOG, BIRD_OUTPUT, bgpExpectations, bgpNetwork, bgpNodes, birdConfigFile, type BgpNodeExpectation } from '../plan/bgp-plan.js';
+import { BIRD_ARGV, BIRD_LOG, BIRD_OUTPUT, bgpExpectations, bgpNeighbourEntries, bgpNetwork, bgpNodes, birdConfigFile, type BgpNodeExpectation } from '../plan/bgp-plan.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
 import { readBgpState } from '../probes/bird-state.js';
@@ -93,8 +93,38 @@ export async function assertIpipAvailable(runtime: ContainerRuntime, lab: Resolv
   );
 }
 
-/** `up`'s phase for a bgp network: refuse IP-in-IP this kernel cannot do, start every BIRD, and
- * wait until every node routes every block. */
+/** The kernel's neighbour table is one for every network namespace on the machine; its hard
+ * limit (`net.ipv4.neigh.default.gc_thresh3`). */
+const NEIGHBOUR_LIMIT_FILE = '/proc/sys/net/ipv4/neigh/default/gc_thresh3';
+
+/** Pure: why a lab's BGP sessions cannot all come up on a kernel whose neighbour table holds
+ * `limit` entries, or undefined when they fit. */
+export function neighbourRoomProblem(lab: ResolvedLab, needed: number, limit: number): { message: string; hint: string } | undefined {
+  if (!(needed > limit)) return undefined;
+  const network = bgpNetwork(lab)!;
+  const nodes = bgpNodes(lab).length;
+  const how = network.bgp!.reflectors.length ? `${nodes} BGP nodes` : `a full mesh of ${nodes} BGP nodes`;
+  return {
+    message: `${how} keeps ${needed} neighbour (ARP) entries in use, and this kernel's neighbour table holds ${limit} for every network namespace on the machine (net.ipv4.neigh.default.gc_thresh3): the sessions could not come up ("neighbor table overflow!", "No route to host"), and the other labs on this engine would lose their ARP entries too`,
+    hint: network.bgp!.reflectors.length
+      ? 'fewer hosts per segment, or a larger gc_thresh3 on the machine'
+      : 'use route reflectors (network.bgp.reflectors: a router node, or a few hosts: each host then keeps a session or two, as Calico advises beyond about 100 nodes), fewer hosts, or a larger gc_thresh3 on the machine',
+  };
+}
+
+/** Refuse a lab whose BGP sessions would overflow the kernel's neighbour table (read in the switch:
+ * the engine's kernel, not necessarily this machine's). */
+export async function assertNeighbourRoom(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal): Promise<void> {
+  const needed = bgpNeighbourEntries(lab);
+  const r = await runtime.exec(lab.underlay.switchContainer, ['cat', NEIGHBOUR_LIMIT_FILE], { signal });
+  const limit = Number(r.stdout.trim());
+  if (r.exitCode !== 0 || !Number.isInteger(limit) || limit <= 0) return; // not readable: BIRD's own errors will say it
+  const problem = neighbourRoomProblem(lab, needed, limit);
+  if (problem) throw environmentError(problem.message, problem.hint);
+}
+
+/** `up`'s phase for a bgp network: refuse IP-in-IP this kernel cannot do and a mesh its
+ * neighbour table cannot hold, start every BIRD, and wait until every node routes every block. */
 export function bgpPhases(runtime: ContainerRuntime, lab: ResolvedLab): { title: string; run(signal: AbortSignal): Promise<void> }[] {
   const network = bgpNetwork(lab);
   if (!network) return [];
@@ -106,6 +136,7 @@ export function bgpPhases(runtime: ContainerRuntime, lab: ResolvedLab): { title:
       async run(signal) {
         if (signal.aborted) throw interruptedError();
         await assertIpipAvailable(runtime, lab, signal);
+        await assertNeighbourRoom(runtime, lab, signal);
         await startBird(runtime, lab, nodes, signal);
         await waitForBgp(runtime, lab, signal);
       },

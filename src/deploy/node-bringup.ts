@@ -1,28 +1,38 @@
-// What runs for each node during `up` and `node add`: the switch first (every other node is
-// created with the switch's network namespace bound in), then per node, pipelined and in
-// parallel: its container started, its plan run (cable, addresses, bridges, pods, routes) with
-// one exec, and for the etcd node etcd itself.
+// What runs for each node during `up` and `node add`. The switch and every node start side by
+// side: no node waits for the switch to start. Each node's container mounts the lab's share (a
+// volume); the switch, once started, hands its network namespace over a unix socket on it
+// (`netns-share serve`, native/netns-share.c) to every node that asks, and each node's plan
+// begins by asking (`netns-share get`) and binding it, then cables itself into the switch's bridge
+// and runs the rest of its plan (addresses, bridges, pods, routes) with one exec; for the etcd
+// node, etcd itself.
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.js';
-import { containerSpecs } from '../plan/containers.js';
-import { renderNodePlans, renderSwitchPlan, underlayMount } from '../plan/node-plans.js';
+import { tarEntries } from '../runtime/tar.js';
+import { containerSpecs, shareLabels } from '../plan/containers.js';
+import { LABEL_RUN, SHARE_DIR, shareVolumeName } from '../plan/container-names.js';
+import { netnsServeArgv, renderNodePlans, renderSwitchPlan } from '../plan/node-plans.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { etcdNode } from '../plan/overlay.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { compilePlan, runPlan, type CompiledPlan } from './run-steps.js';
 import { startEtcd } from './etcd-node.js';
 import { stitchSwitches } from './engine-stitch.js';
-import { LABEL_RUN } from '../plan/container-names.js';
+import { LABEL_ENGINE } from '../runtime/routed-runtime.js';
 
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw interruptedError();
 }
 
-/** The lab's underlay switch, as the other nodes need it. */
-export interface UnderlaySwitch {
-  /** The switch's network namespace file on the engine's machine, once the switch runs. */
-  netnsFile: Promise<string>;
-  /** Resolves once its bridge exists, so cables can be plugged in. */
-  bridged: Promise<void>;
+/** The helper, static, built by scripts/build-native.sh into dist/native/ (found from dist/deploy/
+ * or, run from the sources, from src/deploy/). */
+const NETNS_SHARE_HELPER = ['../native/netns-share', '../../dist/native/netns-share'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+
+/** The helper as a tar for the share. */
+function shareTar(): Buffer {
+  const path = NETNS_SHARE_HELPER.find((p) => existsSync(p));
+  if (!path) throw environmentError('the native helpers are not built (dist/native/netns-share is missing)', 'bash scripts/build-native.sh');
+  return tarEntries([{ name: 'netns-share', content: readFileSync(path), mode: 0o755 }]);
 }
 
 async function netnsFileOf(runtime: ContainerRuntime, container: string): Promise<string> {
@@ -33,35 +43,68 @@ async function netnsFileOf(runtime: ContainerRuntime, container: string): Promis
   return details.sandboxKey;
 }
 
-/** Start the switch and its bridge; both promises must be awaited (or settled) by the caller. */
-export function startSwitch(runtime: ContainerRuntime, spec: ContainerSpec, plan: CompiledPlan, signal: AbortSignal, onStarted?: () => Promise<void>): UnderlaySwitch {
-  const netnsFile = (async () => {
+/** The lab's underlay switch, as the other nodes need it. */
+export interface UnderlaySwitch {
+  /** Resolves once the lab's share exists: a node's container may be created. */
+  volume: Promise<void>;
+  /** Resolves once the helper is on the share: a node may run its plan, whose first step waits
+   * (in the node) until the switch hands its namespace over — which it does once its bridge exists. */
+  helper: Promise<void>;
+  /** Resolves once the switch is started, bridged and handing its namespace over; rejects if it cannot be. */
+  ready: Promise<void>;
+  /** Resolves once the switch is bridged. */
+  bridged: Promise<void>;
+  /** The switch's namespace file on its engine's machine (what the tunnels between engines need). */
+  netnsFile(): Promise<string>;
+}
+
+/** Make the share and the switch; put the helper on the share while the switch starts; make its
+ * bridge, then hand its namespace to the next `nodes` nodes that ask. Every promise must be
+ * awaited (or settled) by the caller. */
+export function startSwitch(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, plan: CompiledPlan, nodes: number, signal: AbortSignal, onStarted?: () => Promise<void>): UnderlaySwitch {
+  const engine = spec.labels[LABEL_ENGINE];
+  const volume = (async () => {
     throwIfAborted(signal);
-    // Not aborted half-way: a create the engine finishes after we stopped listening would be a
-    // container no rollback saw. It is bounded by the engine client's deadline instead.
-    await runtime.createAndStart(spec);
-    // Both before any node is created; neither needs the other.
-    const [, file] = await Promise.all([onStarted?.(), netnsFileOf(runtime, spec.name)]);
-    return file;
+    // On the switch's engine (a lab across engines has a share on each).
+    await runtime.createVolume(shareVolumeName(lab.name), { ...shareLabels(lab, spec.labels[LABEL_RUN]), ...(engine ? { [LABEL_ENGINE]: engine } : {}) });
   })();
-  const bridged = netnsFile.then(() => runPlan(runtime, plan, signal));
-  return { netnsFile, bridged };
+  // Not aborted half-way: a create the engine finishes after we stopped listening would be a
+  // container no rollback saw. It is bounded by the engine client's deadline instead.
+  const created = volume.then(() => runtime.create(spec));
+  const helper = created.then(() => runtime.putTar(spec.name, SHARE_DIR, shareTar()));
+  const started = created.then(async () => {
+    throwIfAborted(signal);
+    await runtime.start(spec.name);
+  });
+  const bridged = started.then(() => runPlan(runtime, plan, signal));
+  // After the bridge: a node that has the namespace may plug its cable in at once.
+  const serving = Promise.all([bridged, helper]).then(() => runtime.execDetached(spec.name, netnsServeArgv(nodes)));
+  const told = started.then(() => onStarted?.());
+  return { volume, helper, bridged, ready: Promise.all([serving, told]).then(() => undefined), netnsFile: () => started.then(() => netnsFileOf(runtime, spec.name)) };
 }
 
-/** The switch of a lab that is up (`node add`). */
-export async function runningSwitch(runtime: ContainerRuntime, lab: ResolvedLab): Promise<UnderlaySwitch> {
-  const netnsFile = await netnsFileOf(runtime, lab.underlay.switchContainer);
-  return { netnsFile: Promise.resolve(netnsFile), bridged: Promise.resolve() };
+/** The switch of a lab that is up (`node add`): it hands its namespace to `nodes` more nodes. */
+export async function runningSwitch(runtime: ContainerRuntime, lab: ResolvedLab, nodes = 1): Promise<UnderlaySwitch> {
+  const details = await runtime.inspectContainer(lab.underlay.switchContainer);
+  if (!details.running) {
+    throw environmentError(`the underlay switch ${lab.underlay.switchContainer} is not running`, 'bring the lab up again: `overlab up <spec> --recreate`');
+  }
+  await runtime.execDetached(lab.underlay.switchContainer, netnsServeArgv(nodes));
+  return { volume: Promise.resolve(), helper: Promise.resolve(), bridged: Promise.resolve(), ready: Promise.resolve(), netnsFile: () => netnsFileOf(runtime, lab.underlay.switchContainer) };
 }
 
-/** One node: its container (with the switch's namespace bound in), then its plan. */
+/** One node: its container (mounting the lab's share), then its plan, which begins by taking the
+ * switch's namespace (waiting in the node for the switch to hand it over). */
 export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, plan: CompiledPlan, underlay: UnderlaySwitch, signal: AbortSignal): Promise<void> {
-  const netnsFile = await underlay.netnsFile;
+  await underlay.volume;
   throwIfAborted(signal);
-  await runtime.createAndStart({ ...spec, mounts: [...(spec.mounts ?? []), underlayMount(netnsFile)] }); // not aborted: see startSwitch
+  await runtime.createAndStart(spec); // not aborted: see startSwitch
   throwIfAborted(signal);
-  await underlay.bridged;
-  await runPlan(runtime, plan, signal);
+  await underlay.helper;
+  // A switch that cannot be made ends the wait at once, instead of at the plan's own deadline.
+  const switchFailed = new AbortController();
+  underlay.ready.catch(() => switchFailed.abort());
+  await runPlan(runtime, plan, AbortSignal.any([signal, switchFailed.signal]));
   throwIfAborted(signal);
   if (etcdNode(lab)?.name === plan.node) await startEtcd(runtime, lab, signal);
 }
@@ -69,7 +112,10 @@ export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, s
 export interface BringUpOptions {
   /** The containers to create (with this run's id label); by default the lab's plain specs. */
   specs?: ContainerSpec[];
-  /** Runs once the switch container exists, before any node is created (the lab's model file). */
+  /** Runs for each node once it is wired (its plan run; for the etcd node, etcd answering);
+   * `wired(other)` resolves once that other node is wired, or rejects if it cannot be. */
+  afterNode?: (node: string, wired: (other: string) => Promise<void>) => Promise<void>;
+  /** Runs once the switch has started (the lab's model file; others may now see its underlay). */
   onSwitchStarted?: () => Promise<void>;
 }
 
@@ -82,36 +128,48 @@ export async function bringUpLab(runtime: ContainerRuntime, lab: ResolvedLab, si
   const specs = options.specs ?? containerSpecs(lab);
   const specOf = (container: string) => specs.find((s) => s.name === container)!;
   if (lab.engines?.length) return bringUpAcrossEngines(runtime, lab, signal, specs, plans, options);
-  const underlay = startSwitch(runtime, specOf(lab.underlay.switchContainer), switchPlan, signal, options.onSwitchStarted);
-  const nodes = plans.map((plan) => bringUpNode(runtime, lab, specOf(plan.container), plan, underlay, signal));
-  const all = await Promise.allSettled([underlay.netnsFile, underlay.bridged, ...nodes]);
+  const underlay = startSwitch(runtime, lab, specOf(lab.underlay.switchContainer), switchPlan, plans.length, signal, options.onSwitchStarted);
+  const wiredNodes = new Map(plans.map((plan) => [plan.node, bringUpNode(runtime, lab, specOf(plan.container), plan, underlay, signal)]));
+  const wired = (node: string) => wiredNodes.get(node) ?? Promise.reject(new Error(`no node ${node} in lab ${lab.name}`));
+  const nodes = [...wiredNodes].map(async ([node, done]) => {
+    await done;
+    await options.afterNode?.(node, wired);
+  });
+  const all = await Promise.allSettled([underlay.volume, underlay.helper, underlay.ready, ...nodes]);
   const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
 
-/** Several engines: a switch on each (the primary's holds the model), the tunnels between them
- * once every bridge exists, and each node cabled to its own engine's switch. */
+/** Several engines: a switch on each (the primary's holds the model) with a share of its own,
+ * the tunnels between them once every bridge exists, and each node cabled to its own engine's
+ * switch. */
 async function bringUpAcrossEngines(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, specs: ContainerSpec[], plans: CompiledPlan[], options: BringUpOptions): Promise<void> {
   const engines = lab.engines!;
   const specOf = (container: string) => specs.find((s) => s.name === container)!;
+  const engineOfNode = new Map([...lab.hosts, ...lab.externals].map((n) => [n.container, n.engine ?? engines[0]!.name]));
   const switches = new Map(
     engines.map((e, i) => {
       const plan = compilePlan({ ...renderSwitchPlan(lab), container: e.switchContainer, node: i === 0 ? 'switch' : `switch on ${e.name}` });
-      return [e.name, startSwitch(runtime, specOf(e.switchContainer), plan, signal, i === 0 ? options.onSwitchStarted : undefined)] as const;
+      const nodes = plans.filter((p) => engineOfNode.get(p.container) === e.name).length;
+      return [e.name, startSwitch(runtime, lab, specOf(e.switchContainer), plan, nodes, signal, i === 0 ? options.onSwitchStarted : undefined)] as const;
     }),
   );
   const run = specOf(lab.underlay.switchContainer).labels[LABEL_RUN];
   const stitched = (async () => {
     const files = new Map<string, string>();
     for (const [name, sw] of switches) {
-      files.set(name, await sw.netnsFile);
+      files.set(name, await sw.netnsFile());
       await sw.bridged;
     }
     await stitchSwitches(runtime, lab, files, run, signal);
   })();
-  const engineOfNode = new Map([...lab.hosts, ...lab.externals].map((n) => [n.container, n.engine ?? engines[0]!.name]));
-  const nodes = plans.map((plan) => bringUpNode(runtime, lab, specOf(plan.container), plan, switches.get(engineOfNode.get(plan.container)!)!, signal));
-  const all = await Promise.allSettled([...[...switches.values()].flatMap((sw) => [sw.netnsFile, sw.bridged]), stitched, ...nodes]);
+  const wiredNodes = new Map(plans.map((plan) => [plan.node, bringUpNode(runtime, lab, specOf(plan.container), plan, switches.get(engineOfNode.get(plan.container)!)!, signal)]));
+  const wired = (node: string) => wiredNodes.get(node) ?? Promise.reject(new Error(`no node ${node} in lab ${lab.name}`));
+  const nodes = [...wiredNodes].map(async ([node, done]) => {
+    await done;
+    await options.afterNode?.(node, wired);
+  });
+  const all = await Promise.allSettled([...[...switches.values()].flatMap((sw) => [sw.volume, sw.helper, sw.ready]), stitched, ...nodes]);
   const failed = all.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -5,7 +5,7 @@ import { birdConfigText, BIRD_CONFIG_FILE, BIRD_CONTROL_SOCKET, BIRD_LOG, sessio
 import { bgpConfigs, type BgpNodeInput } from './bgp-peering.js';
 import { isBgp } from './overlay.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedLink, ResolvedNetwork } from './resolved-lab.js';
-import { underlayFirstHop } from './routed-underlay.js';
+import { underlayFirstHop, type ResolvedSegment } from './routed-underlay.js';
 
 export { BIRD_CONFIG_FILE, BIRD_CONTROL_SOCKET, BIRD_LOG };
 /** BIRD's own stdout/stderr (it logs to syslog by default; in a lab node, this file). */
@@ -66,20 +66,42 @@ export interface BgpNodeExpectation {
   blackholes: string[];
 }
 
+function segmentsOf(lab: ResolvedLab): ResolvedSegment[] {
+  return lab.underlay.segments ?? [{ name: lab.underlay.bridge, subnet: lab.underlay.subnet, prefixLen: lab.underlay.prefixLen, bridge: lab.underlay.bridge }];
+}
+
+/** What a node's underlay routing looks like to underlayFirstHop: its links, a router's routes, a host's gateway. */
+function routingOf(lab: ResolvedLab, node: Node, segments: ResolvedSegment[]): Parameters<typeof underlayFirstHop>[0] {
+  const links = linksOf(lab, node);
+  const segment = segments.find((s) => s.name === links[0]!.segment);
+  const gateway = 'routes' in node && node.routes ? undefined : segment?.gateway;
+  return { links, ...('routes' in node && node.routes ? { routes: node.routes } : {}), ...(gateway ? { gateway } : {}) };
+}
+
+/** The neighbour (ARP) entries a lab's BGP sessions keep in use: per node, the distinct first hops
+ * towards its peers (keepalives every few seconds keep each one in use). A full mesh of n nodes
+ * on one segment: n × (n − 1). */
+export function bgpNeighbourEntries(lab: ResolvedLab): number {
+  const segments = segmentsOf(lab);
+  const configs = birdConfigs(lab);
+  return bgpNodes(lab).reduce((sum, node) => {
+    const me = routingOf(lab, node, segments);
+    const hops = new Set(configs.find((c) => c.node === node.name)!.peers.map((p) => underlayFirstHop(me, p.address, segments)?.via ?? p.address));
+    return sum + hops.size;
+  }, 0);
+}
+
 export function bgpExpectations(lab: ResolvedLab): BgpNodeExpectation[] {
   const network = bgpNetwork(lab);
   if (!network) return [];
   const configs = birdConfigs(lab);
-  const segments = lab.underlay.segments ?? [{ name: lab.underlay.bridge, subnet: lab.underlay.subnet, prefixLen: lab.underlay.prefixLen, bridge: lab.underlay.bridge }];
+  const segments = segmentsOf(lab);
   const nodeOfIp = new Map<string, string>();
   for (const n of [...lab.hosts, ...lab.externals]) for (const l of linksOf(lab, n)) nodeOfIp.set(l.ip, n.name);
   const blocksOf = (h: ResolvedHost) => h.networks.find((hn) => hn.network === network.name)?.blocks ?? [];
   return bgpNodes(lab).map((node) => {
     const config = configs.find((c) => c.node === node.name)!;
-    const links = linksOf(lab, node);
-    const segment = segments.find((s) => s.name === links[0]!.segment);
-    const gateway = 'routes' in node && node.routes ? undefined : segment?.gateway;
-    const me = { links, ...('routes' in node && node.routes ? { routes: node.routes } : {}), ...(gateway ? { gateway } : {}) };
+    const me = routingOf(lab, node, segments);
     const routes: BgpNodeExpectation['routes'] = [];
     for (const owner of lab.hosts) {
       if (owner.name === node.name) continue;

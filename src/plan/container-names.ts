@@ -27,6 +27,15 @@ export const LAB_COMPLETE_FILE = `${LAB_STATE_DIR}/complete.json`;
  * primary, where the model, the marker and the lock are. */
 export const LAB_ENGINES_FILE = `${LAB_STATE_DIR}/engines.json`;
 
+/** The lab's share: a volume every container of the lab mounts here (read-only, but in the
+ * switch), holding the helper that hands the switch's network namespace to the nodes
+ * (native/netns-share.c) and its socket. */
+export const SHARE_DIR = '/run/overlab/share';
+
+export function shareVolumeName(lab: string): string {
+  return `overlab-${lab}-share`;
+}
+
 export const UNDERLAY_BRIDGE = 'underlay';
 export const SWITCH_NODE = 'switch';
 

@@ -2,7 +2,7 @@
 import type { ContainerSpec } from '../runtime/runtime.js';
 import type { ResolvedLab } from './resolved-lab.js';
 import { underlaySubnets } from './resolve-lab.js';
-import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_POD_ATTACH, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SWITCH_NODE } from './container-names.js';
+import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_POD_ATTACH, LABEL_ROLE, LABEL_RUN, LABEL_SPEC, LABEL_UNDERLAY, SHARE_DIR, shareVolumeName, SWITCH_NODE } from './container-names.js';
 import { createHash } from 'node:crypto';
 import { LABEL_ENGINE } from '../runtime/routed-runtime.js';
 import { ETCD_DATA_DIR, ETCD_DATA_TMPFS_OPTIONS, etcdCpuShares } from './overlay.js';
@@ -44,9 +44,16 @@ function labels(lab: ResolvedLab, node: string, role: string, run: string | unde
   };
 }
 
-/** The lab's containers; `run` (the id of the `up` or `node add` making them) labels each. */
+/** The labels of the lab's share (a volume; `run` made it). */
+export function shareLabels(lab: ResolvedLab, run?: string): Record<string, string> {
+  return { [LABEL_LAB]: lab.name, ...(run ? { [LABEL_RUN]: run } : {}) };
+}
+
+/** The lab's containers; `run` (the id of the `up` or `node add` making them) labels each. Each
+ * mounts the lab's share: the switch to put the helper there, the nodes read-only. */
 export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] {
-  const base = { image: lab.image, command: KEEP_RUNNING, capAdd: NODE_CAPABILITIES, devices: NODE_DEVICES };
+  const share = (readonly: boolean) => ({ mounts: [{ volume: shareVolumeName(lab.name), target: SHARE_DIR, readonly }] });
+  const base = { image: lab.image, command: KEEP_RUNNING, capAdd: NODE_CAPABILITIES, devices: NODE_DEVICES, ...share(true) };
   const forwarding = { 'net.ipv4.ip_forward': '1' };
   const specs: ContainerSpec[] = [
     {
@@ -55,6 +62,7 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
       hostname: SWITCH_NODE,
       labels: { ...labels(lab, SWITCH_NODE, 'switch', run), [LABEL_FINGERPRINT]: labFingerprint(lab) },
       sysctls: {},
+      ...share(false),
     },
   ];
   // udp: the agent writes ICMP errors from the host's own <subnet>.0 into flannel0; without
@@ -69,16 +77,16 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
     const etcd = node.role === 'etcd' ? { tmpfs: [{ target: ETCD_DATA_DIR, options: ETCD_DATA_TMPFS_OPTIONS }], cpuShares: etcdCpuShares(lab) } : {};
     specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls, readonlyPaths: NODE_READONLY_PATHS, ...etcd });
   }
-  return lab.engines?.length ? placedOnEngines(lab, specs, base, run) : specs;
+  return lab.engines?.length ? placedOnEngines(lab, specs, { ...base, ...share(false) }, run) : specs;
 }
 
-/** Several engines: one more switch per engine after the first, and every container labelled
- * with the engine it runs on (the routed runtime sends it there). */
-function placedOnEngines(lab: ResolvedLab, specs: ContainerSpec[], base: Pick<ContainerSpec, 'image' | 'command' | 'capAdd' | 'devices'>, run: string | undefined): ContainerSpec[] {
+/** Several engines: one more switch per engine after the first (writing the share on its engine),
+ * and every container labelled with the engine it runs on (the routed runtime sends it there). */
+function placedOnEngines(lab: ResolvedLab, specs: ContainerSpec[], switchBase: Pick<ContainerSpec, 'image' | 'command' | 'capAdd' | 'devices' | 'mounts'>, run: string | undefined): ContainerSpec[] {
   const engines = lab.engines!;
   const engineOf = new Map<string, string>([[lab.underlay.switchContainer, engines[0]!.name]]);
   for (const node of [...lab.hosts, ...lab.externals]) engineOf.set(node.container, node.engine ?? engines[0]!.name);
   const placed = specs.map((s) => ({ ...s, labels: { ...s.labels, [LABEL_ENGINE]: engineOf.get(s.name)! } }));
-  const switches = engines.slice(1).map((e) => ({ ...base, name: e.switchContainer, hostname: SWITCH_NODE, labels: { ...labels(lab, SWITCH_NODE, 'switch', run), [LABEL_ENGINE]: e.name }, sysctls: {} }));
+  const switches = engines.slice(1).map((e) => ({ ...switchBase, name: e.switchContainer, hostname: SWITCH_NODE, labels: { ...labels(lab, SWITCH_NODE, 'switch', run), [LABEL_ENGINE]: e.name }, sysctls: {} }));
   return [placed[0]!, ...switches, ...placed.slice(1)];
 }

@@ -1,7 +1,9 @@
 // --dry-run: every command `up` would run, per container, as a student could type them. Every
 // value is quoted by shellQuote (shell-quote.ts); nothing here is ever run.
 import { containerSpecs } from './containers.js';
-import { renderNodePlans, renderSwitchPlan, UNDERLAY_NETNS } from './node-plans.js';
+import { NETNS_SHARE, netnsServeArgv, renderNodePlans, renderSwitchPlan, UNDERLAY_NETNS } from './node-plans.js';
+import { SHARE_DIR, shareVolumeName } from './container-names.js';
+import { shareLabels } from './containers.js';
 import { commentText, renderPlanLines, type NodePlan } from './node-plan.js';
 import type { ResolvedLab } from './resolved-lab.js';
 import { shellCommand, shellQuote } from './shell-quote.js';
@@ -21,10 +23,7 @@ import {
   usesAgent,
 } from './overlay.js';
 
-/** The shell variable the dry run keeps the switch's network namespace file in. */
-const UNDERLAY_VARIABLE = 'underlay_netns';
-
-function dockerRunLine(spec: ContainerSpec, withUnderlay: boolean): string {
+function dockerRunLine(spec: ContainerSpec): string {
   const parts = ['docker run -d', `--name ${shellQuote(spec.name)}`, `--hostname ${shellQuote(spec.hostname)}`, '--network none', '--init'];
   for (const cap of spec.capAdd) parts.push(`--cap-add ${shellQuote(cap)}`);
   for (const device of spec.devices) parts.push(`--device ${shellQuote(device)}`);
@@ -32,7 +31,10 @@ function dockerRunLine(spec: ContainerSpec, withUnderlay: boolean): string {
   for (const t of spec.tmpfs ?? []) parts.push(`--tmpfs ${shellQuote(t.options ? `${t.target}:${t.options}` : t.target)}`);
   if (spec.cpuShares) parts.push(`--cpu-shares ${spec.cpuShares}`);
   for (const [key, value] of Object.entries(spec.labels)) parts.push(`--label ${shellQuote(`${key}=${value}`)}`);
-  if (withUnderlay) parts.push(`--mount type=bind,source="$${UNDERLAY_VARIABLE}",${shellQuote(`target=${UNDERLAY_NETNS},readonly`)}`);
+  for (const m of spec.mounts ?? []) {
+    const source = 'volume' in m ? `type=volume,source=${m.volume}` : `type=bind,source=${m.source}`;
+    parts.push(`--mount ${shellQuote(`${source},target=${m.target}${m.readonly ? ',readonly' : ''}`)}`);
+  }
   parts.push(shellCommand([spec.image, ...spec.command]));
   return parts.join(' \\\n    ');
 }
@@ -93,17 +95,21 @@ function cniBlocks(lab: ResolvedLab): string[] {
 export function renderDryRun(lab: ResolvedLab): string {
   const specs = containerSpecs(lab);
   const switchSpec = specs.find((s) => s.name === lab.underlay.switchContainer)!;
+  const nodes = renderNodePlans(lab);
+  const share = shareVolumeName(lab.name);
   const blocks = [
     `# lab ${lab.name}: underlay ${lab.underlay.subnet}, ${lab.hosts.length} hosts` + (lab.description ? ` — ${commentText(lab.description)}` : ''),
-    '# 1. the underlay switch first: a container with one Linux bridge',
-    dockerRunLine(switchSpec, false),
+    `# 1. the lab's share (a volume every container mounts at ${SHARE_DIR}) and the underlay switch: a container with one Linux bridge`,
+    `docker volume create ${Object.entries(shareLabels(lab)).map(([k, v]) => `--label ${shellQuote(`${k}=${v}`)}`).join(' ')} ${shellQuote(share)}`,
+    dockerRunLine(switchSpec),
+    `docker cp dist/native/netns-share ${shellQuote(`${switchSpec.name}:${NETNS_SHARE}`)}`,
     planBlock(renderSwitchPlan(lab)),
-    `# 2. its network namespace, bound read-only into every other node at ${UNDERLAY_NETNS} (the switch shares no PID namespace)`,
-    `${UNDERLAY_VARIABLE}=$(docker inspect -f '{{.NetworkSettings.SandboxKey}}' ${shellQuote(switchSpec.name)})`,
-    '# 3. the other containers (in parallel)',
-    ...specs.filter((s) => s !== switchSpec).map((s) => dockerRunLine(s, true)),
-    '# 4. wiring (one exec per container, in parallel): each node makes its own cable to the switch',
-    ...renderNodePlans(lab).map(planBlock),
+    `# then the switch hands its network namespace to the ${nodes.length} nodes that ask, over a unix socket on the share (it shares no PID namespace); each binds it at ${UNDERLAY_NETNS}`,
+    `docker exec -d ${shellQuote(switchSpec.name)} ${shellCommand(netnsServeArgv(nodes.length))}`,
+    '# 2. the other containers, started while the switch starts (in parallel), the share read-only',
+    ...specs.filter((s) => s !== switchSpec).map((s) => dockerRunLine(s)),
+    '# 3. wiring (one exec per container, in parallel): each node takes the switch\'s namespace, then makes its own cable to the switch',
+    ...nodes.map(planBlock),
     ...etcdBlock(lab),
     ...agentBlocks(lab),
     ...cniBlocks(lab),

@@ -1,12 +1,14 @@
 // Pure: what `up` does inside each container, as argv commands (node-plan.ts) a student could
 // type themselves. One plan per container, run with one `docker exec` (step-runner.ts).
 //
-// The underlay: the switch container holds one Linux bridge. Every other node is created with
-// the switch's network namespace bound read-only at UNDERLAY_NETNS, and makes its own cable: a
-// veth pair whose `eth0` end stays in the node and whose other end is created straight in the
-// switch's namespace, then enslaved to the bridge from there (nsenter --net). So cabling needs
-// no exec in the switch and no shared PID namespace: `ps` in the switch shows only the switch.
-import type { BindMount } from '../runtime/runtime.js';
+// The underlay: the switch container holds one Linux bridge (one per segment on a routed
+// underlay). Every node, started while the switch starts (not after it), first receives the
+// switch's network namespace over a unix socket on the lab's share (`netns-share get`; the switch
+// runs `netns-share serve` until every node has it) and binds it at UNDERLAY_NETNS, then makes its
+// own cables: a veth pair whose `eth<k>` end stays in the node and whose other end is created
+// straight in the switch's namespace, then enslaved to the bridge from there (nsenter --net). No
+// shared PID namespace: `ps` in the switch shows only the switch.
+import { SHARE_DIR } from './container-names.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedLink, ResolvedNetwork } from './resolved-lab.js';
 import { blockGateway } from './ipam-blocks.js';
 import { mtuFor } from '../shared/peer-state.js';
@@ -16,6 +18,16 @@ import { usesCni } from './cni-plan.js';
 
 /** Where the switch's network namespace file is bound in every other node of the lab. */
 export const UNDERLAY_NETNS = '/run/overlab/underlay.netns';
+/** The helper on the lab's share (native/netns-share.c), and the socket it hands the namespace over. */
+export const NETNS_SHARE = `${SHARE_DIR}/netns-share`;
+export const UNDERLAY_SOCKET = `${SHARE_DIR}/underlay.sock`;
+/** How long a node waits for the switch to hand over its namespace (the switch starts meanwhile). */
+export const NETNS_WAIT_SECONDS = 120;
+
+/** In the switch: hand its network namespace to the next `count` nodes that ask, then stop. */
+export function netnsServeArgv(count: number): string[] {
+  return [NETNS_SHARE, 'serve', UNDERLAY_SOCKET, String(Math.max(1, count)), String(NETNS_WAIT_SECONDS + 60)];
+}
 
 /** The switch itself: one Linux bridge — or, on a routed underlay, one per segment (rack). */
 export function renderSwitchPlan(lab: ResolvedLab): NodePlan {
@@ -43,8 +55,11 @@ function nodeLinks(lab: ResolvedLab, node: { name: string; underlayIp: string; u
  * switch's bridge (its segment's), and the address on it. */
 function underlayLines(lab: ResolvedLab, node: { name: string; underlayIp: string; underlayMac: string; links?: ResolvedLink[] }): PlanLine[] {
   const mtu = String(lab.underlay.mtu);
-  const lines: PlanLine[] = [];
   const links = nodeLinks(lab, node);
+  const lines: PlanLine[] = [
+    comment(`the switch's network namespace, handed over ${UNDERLAY_SOCKET}, bound at ${UNDERLAY_NETNS}`),
+    command(NETNS_SHARE, 'get', UNDERLAY_SOCKET, UNDERLAY_NETNS, String(NETNS_WAIT_SECONDS)),
+  ];
   for (const l of links) {
     const where = l.segment ? `on the bridge of segment ${l.segment}` : 'on the underlay switch';
     lines.push(
@@ -161,9 +176,4 @@ export function renderExternalPlan(lab: ResolvedLab, node: ResolvedExternal): No
 /** Every node's plan except the switch's. */
 export function renderNodePlans(lab: ResolvedLab): NodePlan[] {
   return [...lab.hosts.map((h) => renderHostPlan(lab, h)), ...lab.externals.map((e) => renderExternalPlan(lab, e))];
-}
-
-/** The switch's network namespace file, bound read-only into a node at UNDERLAY_NETNS. */
-export function underlayMount(netnsFile: string): BindMount {
-  return { source: netnsFile, target: UNDERLAY_NETNS, readonly: true };
 }

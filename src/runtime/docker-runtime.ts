@@ -100,6 +100,8 @@ const WRITABLE_NET_SYSCTLS = 'mount --bind /proc/sys/net /proc/sys/net && mount 
 export class DockerRuntime implements ContainerRuntime {
   private readonly client: EngineClient;
   private engineKind?: Promise<'docker' | 'podman'> | undefined;
+  /** Containers this runtime created with read-only /proc paths (Podman needs them fixed at start). */
+  private readonly readonlyPathsOf = new Map<string, boolean>();
 
   constructor(options: EngineClientOptions = {}) {
     this.client = new EngineClient(options);
@@ -214,6 +216,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createAndStart(spec: ContainerSpec, options: CallOptions = {}): Promise<string> {
+    const id = await this.create(spec, options);
+    await this.startAs(id, spec.name, Boolean(spec.readonlyPaths), options);
+    return id;
+  }
+
+  async create(spec: ContainerSpec, options: CallOptions = {}): Promise<string> {
     const subject = containerSubject(spec.name);
     const created = await this.json<{ Id: string }>({
       method: 'POST',
@@ -231,7 +239,9 @@ export class DockerRuntime implements ContainerRuntime {
           Sysctls: spec.sysctls,
           Init: true,
           ...(spec.readonlyPaths ? { ReadonlyPaths: spec.readonlyPaths } : {}),
-          ...(spec.mounts?.length ? { Mounts: spec.mounts.map((m) => ({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) } : {}),
+          ...(spec.mounts?.length
+            ? { Mounts: spec.mounts.map((m) => ('volume' in m ? { Type: 'volume', Source: m.volume, Target: m.target, ReadOnly: m.readonly } : { Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readonly })) }
+            : {}),
           ...(spec.tmpfs?.length ? { Tmpfs: Object.fromEntries(spec.tmpfs.map((t) => [t.target, t.options ?? ''])) } : {}),
           ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
         },
@@ -241,11 +251,39 @@ export class DockerRuntime implements ContainerRuntime {
       deadline: 'slow',
       signal: options.signal,
     });
-    await this.client.buffered({ method: 'POST', path: `/containers/${enc(created.Id)}/start`, operation: 'start', subject, deadline: 'slow', accept: [204, 304], signal: options.signal });
-    if (spec.readonlyPaths && (await this.kind(options)) === 'podman') await this.writableNetSysctls(spec.name, options);
+    if (spec.readonlyPaths) this.readonlyPathsOf.set(spec.name, true);
+    this.readonlyPathsOf.set(created.Id, Boolean(spec.readonlyPaths));
     return created.Id;
   }
 
+  async start(container: string, options: CallOptions = {}): Promise<void> {
+    await this.startAs(container, container, this.readonlyPathsOf.get(container) ?? false, options);
+  }
+
+  private async startAs(ref: string, name: string, readonlyPaths: boolean, options: CallOptions): Promise<void> {
+    await this.client.buffered({ method: 'POST', path: `/containers/${enc(ref)}/start`, operation: 'start', subject: containerSubject(name), deadline: 'slow', accept: [204, 304], signal: options.signal });
+    if (readonlyPaths && (await this.kind(options)) === 'podman') await this.writableNetSysctls(name, options);
+  }
+
+  async createVolume(name: string, labels: Record<string, string>, options: CallOptions = {}): Promise<void> {
+    await this.client.buffered({ method: 'POST', path: '/volumes/create', json: { Name: name, Labels: labels }, operation: 'create', subject: `volume ${name}`, signal: options.signal });
+  }
+
+  async removeVolumes(labelFilter: Record<string, string>, options: CallOptions = {}): Promise<string[]> {
+    const filters = JSON.stringify({ label: Object.entries(labelFilter).map(([k, v]) => `${k}=${v}`) });
+    const answer = await this.json<{ Volumes?: { Name: string }[] | null }>({ method: 'GET', path: '/volumes', query: { filters }, operation: 'list volumes', signal: options.signal });
+    const names = (answer.Volumes ?? []).map((v) => v.Name).sort();
+    await Promise.all(
+      names.map(async (name) => {
+        try {
+          await this.client.buffered({ method: 'DELETE', path: `/volumes/${enc(name)}`, query: { force: true }, operation: 'remove', subject: `volume ${name}`, signal: options.signal });
+        } catch (error) {
+          if (!isEngineFailure(error, 'not-found')) throw error;
+        }
+      }),
+    );
+    return names;
+  }
 
   /** Docker or Podman, asked once per runtime. */
   private kind(options: CallOptions): Promise<'docker' | 'podman'> {

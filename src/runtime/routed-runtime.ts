@@ -182,6 +182,26 @@ export class RoutedRuntime implements ContainerRuntime {
     return this.engine(engine).createAndStart(spec, options);
   }
 
+  async create(spec: ContainerSpec, options?: CallOptions): Promise<string> {
+    const engine = spec.labels[LABEL_ENGINE] ?? this.primaryName;
+    this.placement.set(spec.name, engine);
+    return this.engine(engine).create(spec, options);
+  }
+
+  async start(container: string, options?: CallOptions): Promise<void> {
+    return (await this.on(container, options)).start(container, options);
+  }
+
+  /** On the engine its `overlab.engine` label names (the primary without one): a lab's share is per engine. */
+  createVolume(name: string, labels: Record<string, string>, options?: CallOptions): Promise<void> {
+    return this.engine(labels[LABEL_ENGINE] ?? this.primaryName).createVolume(name, labels, options);
+  }
+
+  /** On every engine. */
+  async removeVolumes(labelFilter: Record<string, string>, options?: CallOptions): Promise<string[]> {
+    return (await Promise.all(this.named.map(({ runtime }) => runtime.removeVolumes(labelFilter, options)))).flat().sort();
+  }
+
   async inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails> {
     return (await this.on(container, options)).inspectContainer(container, options);
   }

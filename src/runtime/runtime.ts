@@ -32,6 +32,13 @@ export interface BindMount {
   readonly: boolean;
 }
 
+/** A volume of the engine (made with createVolume) mounted into a container. */
+export interface VolumeMount {
+  volume: string;
+  target: string;
+  readonly: boolean;
+}
+
 /** A memory-backed directory (tmpfs) inside a container: data that needs no disk (etcd's). */
 export interface TmpfsMount {
   target: string;
@@ -91,7 +98,7 @@ export interface ContainerSpec {
   capAdd: string[];
   devices: string[];
   sysctls: Record<string, string>;
-  mounts?: BindMount[];
+  mounts?: (BindMount | VolumeMount)[];
   /** Paths of /proc the engine mounts read-only (its HostConfig.ReadonlyPaths); absent: the
    * engine's default list, which includes all of /proc/sys. */
   readonlyPaths?: string[];
@@ -147,6 +154,13 @@ export interface ContainerRuntime {
   /** A docker-archive tar becomes the images it holds (`docker load`). */
   loadImages(tar: Readable, options?: ImageOptions): Promise<void>;
   createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string>;
+  /** The container made but not started (files may be put into it, its volumes included). */
+  create(spec: ContainerSpec, options?: CallOptions): Promise<string>;
+  start(container: string, options?: CallOptions): Promise<void>;
+  /** A named volume with these labels (an existing one of that name is an error). */
+  createVolume(name: string, labels: Record<string, string>, options?: CallOptions): Promise<void>;
+  /** Remove every volume carrying these labels (none: nothing to do). Call once no container uses them. */
+  removeVolumes(labelFilter: Record<string, string>, options?: CallOptions): Promise<string[]>;
   /** A container's state and its sandbox key (the switch's network namespace file, bound into every node). */
   inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails>;
   list(labelFilter: Record<string, string | true>, options?: CallOptions): Promise<ContainerSummary[]>;

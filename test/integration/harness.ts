@@ -32,6 +32,12 @@ export async function containersWithLabel(...labels: string[]): Promise<string[]
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 
+/** Volumes carrying these labels (a lab's share). */
+export async function volumesWithLabel(...labels: string[]): Promise<string[]> {
+  const r = await execa('docker', ['volume', 'ls', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{.Name}}']);
+  return r.stdout.split('\n').filter(Boolean).sort();
+}
+
 export async function networksWithLabel(label: string): Promise<string[]> {
   const r = await execa('docker', ['network', 'ls', '--filter', `label=${label}`, '--format', '{{.Name}}']);
   return r.stdout.split('\n').filter(Boolean).sort();

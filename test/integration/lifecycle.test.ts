@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { containersWithLabel, CLI, downLabs, overlab, overlabJson, ROOT, seedAs } from './harness.js';
+import { containersWithLabel, CLI, downLabs, overlab, overlabJson, ROOT, seedAs, volumesWithLabel } from './harness.js';
 
 let dir: string;
 const BROKEN_IMAGE = 'overlab-test/no-iproute:latest';
@@ -68,6 +68,7 @@ describe('up and down', () => {
     expect(r.stdout).toContain('ip route replace 172.16.2.0/24 via');
     expect(r.stdout).toContain('ip netns add pod1');
     expect(await containersWithLabel('overlab.lab=l-host-gw')).toEqual([]);
+    expect(await volumesWithLabel('overlab.lab=l-host-gw')).toEqual([]);
   });
 });
 
@@ -120,6 +121,7 @@ describe('bad input and broken environments', () => {
     expect(r.exitCode).toBe(130);
     expect(r.stderr).toContain('interrupted');
     expect(await containersWithLabel('overlab.lab=interrupted')).toEqual([]);
+    expect(await volumesWithLabel('overlab.lab=interrupted')).toEqual([]);
   });
 });
 
@@ -135,10 +137,17 @@ describe('the underlay switch', () => {
     expect(ps.stdout.split('\n').map((l) => l.trim()).sort()).toEqual(['docker-init', 'ps', 'sleep']);
     const ports = await execa('docker', ['exec', 'overlab-pidview-switch', 'ip', '-j', 'link', 'show', 'master', 'underlay']);
     expect((JSON.parse(ports.stdout) as { ifname: string }[]).map((l) => l.ifname.replace(/@.*/, '')).sort()).toEqual(['host1', 'host2']);
+    // A node mounts only the lab's share, read-only; the switch handed its namespace over it, and
+    // the node bound that very namespace (same nsfs inode) — then the switch's helper ended.
     const mount = await execa('docker', ['inspect', '-f', '{{range .Mounts}}{{.Destination}} {{.RW}}{{end}}', 'overlab-pidview-host1']);
-    expect(mount.stdout.trim()).toBe('/run/overlab/underlay.netns false');
+    expect(mount.stdout.trim()).toBe('/run/overlab/share false');
+    const switchNetns = await execa('docker', ['exec', 'overlab-pidview-switch', 'stat', '-L', '-c', '%i', '/proc/1/ns/net']);
+    const bound = await execa('docker', ['exec', 'overlab-pidview-host1', 'stat', '-L', '-c', '%i', '/run/overlab/underlay.netns']);
+    expect(bound.stdout.trim()).toBe(switchNetns.stdout.trim());
     expect((await overlab(['verify', 'pidview'])).exitCode).toBe(0);
+    expect(await volumesWithLabel('overlab.lab=pidview')).toEqual(['overlab-pidview-share']);
     expect((await overlab(['down', 'pidview'])).exitCode).toBe(0);
+    expect(await volumesWithLabel('overlab.lab=pidview')).toEqual([]);
   });
 });
 

@@ -164,13 +164,43 @@ export class FakeRuntime implements ContainerRuntime {
     for (const r of JSON.parse(Buffer.concat(chunks).toString() || '[]') as string[]) this.images.add(r);
   }
 
+  readonly volumes = new Map<string, Record<string, string>>();
+
+  async createVolume(name: string, labels: Record<string, string>, options?: CallOptions): Promise<void> {
+    await this.enter('createVolume', [name, labels], options);
+    if (this.volumes.has(name)) throw engineError('conflict', { engine: this.endpoint, operation: 'create', subject: `volume ${name}` });
+    this.volumes.set(name, { ...labels });
+  }
+
+  async removeVolumes(labelFilter: Record<string, string>, options?: CallOptions): Promise<string[]> {
+    await this.enter('removeVolumes', [labelFilter], options);
+    const names = [...this.volumes].filter(([, labels]) => Object.entries(labelFilter).every(([k, v]) => labels[k] === v)).map(([name]) => name).sort();
+    for (const name of names) this.volumes.delete(name);
+    return names;
+  }
+
+  async create(spec: ContainerSpec, options?: CallOptions): Promise<string> {
+    await this.enter('create', [spec], options);
+    return this.make(spec, 'created');
+  }
+
+  async start(container: string, options?: CallOptions): Promise<void> {
+    await this.enter('start', [container], options);
+    const c = this.find(container, 'start');
+    c.state = 'running';
+  }
+
   async createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string> {
     await this.enter('createAndStart', [spec], options);
+    return this.make(spec, 'running');
+  }
+
+  private make(spec: ContainerSpec, state: FakeContainer['state']): string {
     if (this.containers.has(spec.name)) {
       throw engineError('conflict', { engine: this.endpoint, operation: 'create', subject: `container ${spec.name}`, detail: `Conflict. The container name "/${spec.name}" is already in use` });
     }
     if (!this.images.has(spec.image)) throw engineError('not-found', { engine: this.endpoint, operation: 'create', subject: `image ${spec.image}` });
-    const c: FakeContainer = { id: `id-${spec.name}`, name: spec.name, spec, state: 'running', pid: this.nextPid++, labels: { ...spec.labels }, files: new Map() };
+    const c: FakeContainer = { id: `id-${spec.name}`, name: spec.name, spec, state, pid: this.nextPid++, labels: { ...spec.labels }, files: new Map() };
     this.containers.set(spec.name, c);
     return c.id;
   }

@@ -5,7 +5,8 @@ import { parseLabSpec } from '../../src/lab-loader/load.js';
 import { resolveLab, underlaySubnets } from '../../src/plan/resolve-lab.js';
 import { renderExternalPlan, renderHostPlan, renderSwitchPlan } from '../../src/plan/node-plans.js';
 import { planCommands } from '../../src/plan/node-plan.js';
-import { bgpExpectations, bgpNodes, birdConfigFile } from '../../src/plan/bgp-plan.js';
+import { bgpExpectations, bgpNeighbourEntries, bgpNodes, birdConfigFile } from '../../src/plan/bgp-plan.js';
+import { neighbourRoomProblem } from '../../src/deploy/bird.js';
 import { agentConfig } from '../../src/plan/overlay.js';
 import { onlyForeseenRefusals, unreachableNextHops } from '../../src/deploy/agents.js';
 import { kernelRefusalsOf } from '../../src/checks/kinds/kernel.js';
@@ -40,7 +41,8 @@ describe('a routed underlay, planned', () => {
 
   it('a host: its cable into its segment\'s bridge, its address there, the rack\'s router as default route', () => {
     const host3 = shell(renderHostPlan(lab, lab.hosts[2]!));
-    expect(host3.slice(0, 6)).toEqual([
+    expect(host3.slice(0, 7)).toEqual([
+      '/run/overlab/share/netns-share get /run/overlab/share/underlay.sock /run/overlab/underlay.netns 120',
       'ip link add name eth0 address 02:42:c0:a8:33:02 mtu 1500 type veth peer name host3 mtu 1500 netns /run/overlab/underlay.netns',
       'nsenter --net=/run/overlab/underlay.netns ip link set dev host3 master rack2 up',
       'ip link set dev lo up',
@@ -94,6 +96,36 @@ describe('BGP, planned', () => {
   it('a full mesh: everyone with everyone, the routers too', () => {
     const mesh = bgpExpectations(bgpLab(''));
     expect(mesh.find((e) => e.node === 'host1')!.sessions.map((s) => s.protocol)).toEqual(['Mesh_host2', 'Mesh_host3', 'Mesh_tor1', 'Mesh_tor2']);
+  });
+});
+
+describe("the kernel's neighbour table (one for every namespace on the machine)", () => {
+  const flat = (hosts: number, reflector: boolean) =>
+    resolveLab(
+      parseLabSpec(
+        `name: big\nnetwork: { cidr: 10.244.0.0/16, bridge: cni0, backend: bgp${reflector ? ', bgp: { reflectors: [rr] }' : ''} }\nhosts:\n${Array.from({ length: hosts }, (_, i) => `  - { name: host${i + 1}, pods: [pod1] }`).join('\n')}\n${reflector ? 'nodes:\n  - { name: rr, role: router }\n' : ''}`,
+        'big.yaml',
+      ),
+      { takenSubnets: [] },
+    );
+
+  it('counts one entry per node and first hop its sessions use', () => {
+    // reflectors: each host its rack's router; tor1 its two clients and tor2; tor2 host3 and tor1
+    expect(bgpNeighbourEntries(bgpLab())).toBe(8);
+    // a mesh: a host reaches the other rack through its router (one entry for all there)
+    expect(bgpNeighbourEntries(bgpLab(''))).toBe(10);
+    expect(bgpNeighbourEntries(flat(64, false))).toBe(64 * 63);
+    expect(bgpNeighbourEntries(flat(64, true))).toBe(64 + 64);
+  });
+
+  it('a full mesh of 64 hosts does not fit a table of 1024 and says what would; reflectors do', () => {
+    const mesh = flat(64, false);
+    expect(neighbourRoomProblem(mesh, 4032, 1024)).toEqual({
+      message: expect.stringMatching(/^a full mesh of 64 BGP nodes keeps 4032 neighbour \(ARP\) entries in use, and this kernel's neighbour table holds 1024 for every network namespace on the machine \(net\.ipv4\.neigh\.default\.gc_thresh3\)/),
+      hint: expect.stringContaining('use route reflectors (network.bgp.reflectors'),
+    });
+    expect(neighbourRoomProblem(flat(16, false), bgpNeighbourEntries(flat(16, false)), 1024)).toBeUndefined();
+    expect(neighbourRoomProblem(flat(64, true), 128, 1024)).toBeUndefined();
   });
 });
 

@@ -27,11 +27,14 @@ describe('up phases', () => {
     await runAll(runtime, 'run-1');
     expect(runtime.names()).toEqual(ALL);
     for (const c of runtime.containers.values()) expect(c.labels['overlab.run']).toBe('run-1');
+    // The lab's share carries the run id too; the switch handed its namespace to the 4 other nodes.
+    expect([...runtime.volumes]).toEqual([['overlab-demo-share', { 'overlab.lab': 'demo', 'overlab.run': 'run-1' }]]);
+    expect(runtime.calls.filter((c) => c.method === 'execDetached').map((c) => (c.args[1] as string[]).slice(1, 4))).toEqual([['serve', '/run/overlab/share/underlay.sock', '4']]);
     expect(JSON.parse(runtime.file(SWITCH, LAB_MODEL_FILE)!)).toEqual(lab);
     expect(await loadLabModel(runtime, SWITCH)).toEqual(lab);
     expect(await readCompletion(runtime, SWITCH)).toMatchObject({ run: 'run-1' });
     // The marker is the very last thing written.
-    const writes = runtime.calls.filter((c) => ['createAndStart', 'exec', 'putTar'].includes(c.method));
+    const writes = runtime.calls.filter((c) => ['createVolume', 'create', 'start', 'createAndStart', 'exec', 'execDetached', 'putTar'].includes(c.method));
     expect(writes.at(-1)).toEqual({ method: 'putTar', args: [SWITCH, '/etc', ['overlab/', 'overlab/complete.json']] });
     const summary = (await findLab(runtime, 'demo'))!;
     expect((await openLab(runtime, summary)).state.status).toBe('complete');
@@ -44,7 +47,7 @@ describe('up phases', () => {
     const error = await runAll(runtime, 'run-1').catch((e: unknown) => e as Error);
     expect(exitCodeFor(error)).toBe(2);
     expect((error as Error).message).toBe('container overlab-demo-host2, which lab demo needs for its node host2, already belongs to lab demo-x (its node host2)');
-    expect(runtime.calls.filter((c) => c.method === 'createAndStart')).toEqual([]);
+    expect(runtime.calls.filter((c) => ['createVolume', 'create', 'createAndStart'].includes(c.method))).toEqual([]);
   });
 
   it('name a foreign container that holds a name', async () => {
@@ -72,6 +75,7 @@ describe('rollback by run id', () => {
     const error = (await upWithRollback(runtime, lab, new AbortController().signal, listrProgress('silent'), 'run-3').catch((e: unknown) => e)) as Error;
     expect(error.message).toContain('wiring host2 failed');
     expect(runtime.names()).toEqual([]);
+    expect(runtime.volumes.size).toBe(0);
   });
 
   it('on Ctrl-C removes what was made and says nothing was left', async () => {
@@ -84,6 +88,7 @@ describe('rollback by run id', () => {
     expect(exitCodeFor(error)).toBe(130);
     expect(error.hint).toBe('nothing of lab demo was left behind');
     expect(runtime.names()).toEqual([]);
+    expect(runtime.volumes.size).toBe(0);
   });
 
   it('says so when the engine cannot be asked to clean up', async () => {

@@ -157,11 +157,17 @@ describe('down with CNI hosts', () => {
     expect(result.cniDetached?.[0]?.error).toMatch(/^CNI DEL on host1 failed at `timeout -k 2 -s TERM 30 env CNI_COMMAND=DEL .*portmap`: boom$/);
   });
 
-  it('asks for no model and runs nothing for a lab without CNI hosts', async () => {
+  it('asks for no model and runs nothing for a lab without CNI hosts; its share goes after its containers, another lab\'s stays', async () => {
     const lab = resolveLab(twoHostSpec(), { takenSubnets: [] });
     const runtime = new FakeRuntime();
     withHosts(runtime, lab);
+    await runtime.createVolume('overlab-demo-share', { 'overlab.lab': 'demo', 'overlab.run': 'r1' });
+    await runtime.createVolume('overlab-other-share', { 'overlab.lab': 'other' });
     await downLab(runtime, 'demo');
+    expect([...runtime.volumes.keys()]).toEqual(['overlab-other-share']);
+    const order = runtime.calls.filter((c) => c.method === 'remove' || c.method === 'removeVolumes').map((c) => c.method);
+    expect(order.at(-1)).toBe('removeVolumes');
+    expect(order.slice(0, -1).every((m) => m === 'remove')).toBe(true);
     expect(runtime.calls.filter((c) => c.method === 'exec' || c.method === 'readFile')).toEqual([]);
   });
 });

@@ -89,6 +89,8 @@ describe('placement', () => {
       'overlab-spread-etcd@a',
     ]);
     expect(specs.every((s) => s.labels['overlab.run'] === 'run1' && (s.networkMode ?? 'none') === 'none')).toBe(true);
+    // Each engine's switch writes the lab's share on its engine; every other container reads it.
+    for (const s of specs) expect(s.mounts).toEqual([{ volume: 'overlab-spread-share', target: '/run/overlab/share', readonly: s.labels['overlab.role'] !== 'switch' }]);
   });
 
   it('the stitch: device made in the machine, moved into the switch, renamed, enslaved at the lab MTU, one flooding entry per other engine', () => {

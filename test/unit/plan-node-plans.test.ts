@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
-import { renderHostPlan, renderNodePlans, renderSwitchPlan, underlayMount, UNDERLAY_NETNS } from '../../src/plan/node-plans.js';
+import { NETNS_SHARE, netnsServeArgv, renderHostPlan, renderNodePlans, renderSwitchPlan, UNDERLAY_NETNS, UNDERLAY_SOCKET } from '../../src/plan/node-plans.js';
 import { planCommands, renderPlanLines } from '../../src/plan/node-plan.js';
 import { containerSpecs } from '../../src/plan/containers.js';
 import { renderDryRun } from '../../src/plan/dry-run.js';
@@ -14,6 +14,7 @@ const typed = (plan: ReturnType<typeof renderHostPlan>) => planCommands(plan).ma
 describe('host plans', () => {
   it('cables the host to the switch, then wires the underlay, the bridge, each pod and the host-gw routes in order', () => {
     expect(typed(renderHostPlan(lab, lab.hosts[0]!))).toEqual([
+      `${NETNS_SHARE} get ${UNDERLAY_SOCKET} ${UNDERLAY_NETNS} 120`,
       `ip link add name eth0 address 02:42:c0:a8:32:02 mtu 1500 type veth peer name host1 mtu 1500 netns ${UNDERLAY_NETNS}`,
       `nsenter --net=${UNDERLAY_NETNS} ip link set dev host1 master underlay up`,
       'ip link set dev lo up',
@@ -45,6 +46,7 @@ describe('host plans', () => {
   it('runs as few processes as the namespaces allow: one exec, a batch per namespace run', () => {
     const steps = toRunnerSteps(planCommands(renderHostPlan(lab, lab.hosts[0]!)));
     expect(steps.map((s) => s.argv.join(' '))).toEqual([
+      '/run/overlab/share/netns-share get /run/overlab/share/underlay.sock /run/overlab/underlay.netns 120',
       'ip link add name eth0 address 02:42:c0:a8:32:02 mtu 1500 type veth peer name host1 mtu 1500 netns /run/overlab/underlay.netns',
       'nsenter --net=/run/overlab/underlay.netns ip link set dev host1 master underlay up',
       'ip -batch -',
@@ -84,7 +86,10 @@ describe('the switch and the containers', () => {
     for (const plan of renderNodePlans(lab)) {
       expect(typed(plan)).toContain(`nsenter --net=${UNDERLAY_NETNS} ip link set dev ${plan.node} master underlay up`);
     }
-    expect(underlayMount('/var/run/docker/netns/abc')).toEqual({ source: '/var/run/docker/netns/abc', target: UNDERLAY_NETNS, readonly: true });
+    // Each node first takes the switch's namespace over the lab's share (no shared PID namespace),
+    // which the switch hands to exactly as many nodes as the lab has.
+    for (const plan of renderNodePlans(lab)) expect(typed(plan)[0]).toBe(`${NETNS_SHARE} get ${UNDERLAY_SOCKET} ${UNDERLAY_NETNS} 120`);
+    expect(netnsServeArgv(renderNodePlans(lab).length)).toEqual([NETNS_SHARE, 'serve', UNDERLAY_SOCKET, '4', '180']);
   });
 
   it('labels every container, never asks for privileged mode nor the machine\'s PID namespace', () => {
@@ -96,20 +101,23 @@ describe('the switch and the containers', () => {
       expect(spec.labels['overlab.lab']).toBe('demo');
       expect(spec.labels['overlab.node']).toBeTruthy();
       expect(spec.capAdd).toEqual(['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW']);
-      expect(spec.mounts?.some((m) => m.source === '/proc' || m.source.startsWith('/proc/'))).toBeFalsy();
+      expect(spec.mounts?.some((m) => 'source' in m && (m.source === '/proc' || m.source.startsWith('/proc/')))).toBeFalsy();
+      // The lab's share and nothing else: written by the switch only.
+      expect(spec.mounts).toEqual([{ volume: 'overlab-demo-share', target: '/run/overlab/share', readonly: spec.name !== 'overlab-demo-switch' }]);
     }
     // The model lives in a file in the switch (src/lab/lab-files.ts), never in a label (labels stay small).
     expect(specs.every((s) => Object.values(s.labels).every((v) => v.length < 256))).toBe(true);
   });
 
-  it('dry-run shows the switch first, its namespace bound into every other node, and every command', () => {
+  it('dry-run shows the share and the switch first, its namespace handed to every other node, and every command', () => {
     const text = renderDryRun(lab);
     expect(text).toContain('docker run -d');
     expect(text).toContain('--cap-add NET_ADMIN');
     expect(text).not.toContain('--privileged');
     expect(text).not.toContain('--pid');
-    expect(text).toContain(`underlay_netns=$(docker inspect -f '{{.NetworkSettings.SandboxKey}}' overlab-demo-switch)`);
-    expect(text.split('target=/run/overlab/underlay.netns,readonly').length - 1).toBe(4);
+    expect(text).toContain('docker volume create --label overlab.lab=demo overlab-demo-share');
+    expect(text).toContain('docker exec -d overlab-demo-switch /run/overlab/share/netns-share serve /run/overlab/share/underlay.sock 4 180');
+    expect(text.split('type=volume,source=overlab-demo-share,target=/run/overlab/share,readonly').length - 1).toBe(4);
     expect(text.indexOf('--name overlab-demo-switch')).toBeLessThan(text.indexOf('--name overlab-demo-host1'));
     for (const plan of [renderSwitchPlan(lab), ...renderNodePlans(lab)]) for (const line of renderPlanLines(plan.lines)) expect(text).toContain(line);
   });

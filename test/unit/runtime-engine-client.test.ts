@@ -95,6 +95,31 @@ describe('requests', () => {
     expect(body.HostConfig.Privileged).toBeUndefined();
   });
 
+  it('mounts a named volume, and creates and starts a container in two steps', async () => {
+    engine.routes.set('POST /containers/create', (_req, res) => json(res, 201, { Id: 'new2' }));
+    engine.routes.set('POST /containers/overlab-a-switch/start', (_req, res) => res.writeHead(204).end());
+    const id = await runtime().create({
+      name: 'overlab-a-switch', hostname: 'switch', image: 'overlab/host:latest', labels: {}, command: ['sleep', 'infinity'],
+      capAdd: [], devices: [], sysctls: {}, mounts: [{ volume: 'overlab-a-share', target: '/run/overlab/share', readonly: false }],
+    });
+    expect(id).toBe('new2');
+    expect(JSON.parse(engine.requests[0]!.body.toString()).HostConfig.Mounts).toEqual([{ Type: 'volume', Source: 'overlab-a-share', Target: '/run/overlab/share', ReadOnly: false }]);
+    await runtime().start('overlab-a-switch');
+    expect(engine.requests.map((r) => `${r.method} ${r.url.pathname}`)).toEqual(['POST /containers/create', 'POST /containers/overlab-a-switch/start']);
+  });
+
+  it('creates a labelled volume and removes the volumes a label filter finds, one already gone included', async () => {
+    engine.routes.set('POST /volumes/create', (_req, res) => json(res, 201, { Name: 'overlab-a-share' }));
+    engine.routes.set('GET /volumes', (_req, res) => json(res, 200, { Volumes: [{ Name: 'overlab-a-share' }, { Name: 'overlab-a-old' }] }));
+    engine.routes.set('DELETE /volumes/overlab-a-share', (_req, res) => res.writeHead(204).end());
+    engine.routes.set('DELETE /volumes/overlab-a-old', (_req, res) => json(res, 404, { message: 'no such volume' }));
+    await runtime().createVolume('overlab-a-share', { 'overlab.lab': 'a', 'overlab.run': 'r1' });
+    expect(JSON.parse(engine.requests[0]!.body.toString())).toEqual({ Name: 'overlab-a-share', Labels: { 'overlab.lab': 'a', 'overlab.run': 'r1' } });
+    expect(await runtime().removeVolumes({ 'overlab.lab': 'a' })).toEqual(['overlab-a-old', 'overlab-a-share']);
+    expect(JSON.parse(engine.requests[1]!.url.searchParams.get('filters')!)).toEqual({ label: ['overlab.lab=a'] });
+    expect(engine.requests.slice(2).map((r) => `${r.method} ${r.url.pathname}`).sort()).toEqual(['DELETE /volumes/overlab-a-old', 'DELETE /volumes/overlab-a-share']);
+  });
+
   it('reads a file through the archive API and writes a tar', async () => {
     engine.routes.set('GET /containers/sw/archive', (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/x-tar' }).end(tarEntries([{ name: 'lab.json', content: Buffer.from('{"name":"a"}') }]));
