@@ -17,6 +17,7 @@ import { delRouteKind, rerouteKind } from './kinds/routes.js';
 import { delFdbKind, delNeighKind, vniKind } from './kinds/vxlan-state.js';
 import { noEndpointsKind, staleEndpointKind } from './kinds/service-endpoints.js';
 import { bridgeNfOffKind, hairpinOffKind } from './kinds/service-bridge.js';
+import { noServiceSnatKind } from './kinds/service-snat.js';
 
 export const FAULT_KINDS = [
   linkDownKind,
@@ -50,6 +51,7 @@ export const FAULT_KINDS = [
   staleEndpointKind,
   bridgeNfOffKind,
   hairpinOffKind,
+  noServiceSnatKind,
 ] as const;
 
 export type FaultKindEntry = (typeof FAULT_KINDS)[number];

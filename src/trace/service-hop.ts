@@ -52,7 +52,7 @@ export function serviceHop(world: TraceWorld, step: ServiceStep, nat: NatEntry |
   const chosen = live ? s.endpoints.find((e) => e.destination === live.chosen) : step.endpoint;
   const evidence = [
     `${step.ns}: ${first} → ${s.chain} (${s.name ?? frontend}: ${choice})${chosen ? ` → ${chosen.chain} → DNAT to ${chosen.destination}` : ''}`,
-    ...(step.why ? [`${step.ns}: marked for masquerade (${step.mode === 'iptables' ? 'KUBE-MARK-MASQ' : 'mark-for-masquerade'}): ${step.why}`] : []),
+    ...(step.why ? [`${step.ns}: marked for masquerade (${step.mode === 'iptables' ? 'KUBE-MARK-MASQ' : 'mark-for-masquerade'}): ${step.why}${step.masquerade ? '' : ` — but ${step.ns}'s KUBE-POSTROUTING has no MASQUERADE rule: the mark changes nothing, the source stays`}`] : []),
   ];
   return {
     name: s.name ?? frontend,
@@ -61,7 +61,7 @@ export function serviceHop(world: TraceWorld, step: ServiceStep, nat: NatEntry |
     mode: step.mode,
     endpoints,
     ...(chosen ? { chosen: chosen.destination } : {}),
-    ...(step.why ? { masquerade: step.why } : {}),
+    ...(step.why && step.masquerade ? { masquerade: step.why } : {}),
     evidence,
   };
 }

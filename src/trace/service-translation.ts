@@ -48,8 +48,10 @@ export type ServiceStep =
       endpoint: ProgrammedEndpoint;
       index: number;
       of: number;
-      /** Marked by KUBE-MARK-MASQ (or mark-for-masquerade): masqueraded as it leaves the node. */
+      /** Marked by KUBE-MARK-MASQ (or mark-for-masquerade) and masqueraded as it leaves the node
+       * (false when marked but KUBE-POSTROUTING has no MASQUERADE rule). */
       masquerade: boolean;
+      /** Why the rules mark it, when they do. */
       why?: string;
     }
   | { kind: 'refused'; ns: string; mode: 'iptables' | 'nftables'; refused: RefusedFrontend };
@@ -72,5 +74,7 @@ export function translate(state: NamespaceState, ns: string, packet: PacketToTra
   if (front.via === 'nodePort') why = `it came in through a NodePort: traffic from outside is masqueraded (${iptables ? 'KUBE-EXT-… → KUBE-MARK-MASQ' : 'external-… → mark-for-masquerade'})`;
   else if (endpointIp === packet.src) why = `the pod reaches itself (hairpin: ${iptables ? 'KUBE-SEP-…' : 'endpoint-…'} marks a flow from its own address)`;
   else if (clusterCIDR && !cidrContains(clusterCIDR, packet.src)) why = `its source ${packet.src} is outside the cluster CIDR ${clusterCIDR}`;
-  return { kind: 'dnat', ns, mode: rules.mode, service: front.service, via: front.via, endpoint, index, of: endpoints.length, masquerade: why !== undefined, ...(why ? { why } : {}) };
+  // The mark does something only where KUBE-POSTROUTING still masquerades what carries it.
+  const snat = !iptables || /^(?:\[\d+:\d+\] )?-A KUBE-POSTROUTING\b.*-j MASQUERADE\b/m.test(state.iptables);
+  return { kind: 'dnat', ns, mode: rules.mode, service: front.service, via: front.via, endpoint, index, of: endpoints.length, masquerade: why !== undefined && snat, ...(why ? { why } : {}) };
 }

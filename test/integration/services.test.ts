@@ -143,6 +143,19 @@ describe('iptables mode', () => {
     expect((await overlab(['fault', 'clear', IPT, '--all'])).exitCode).toBe(0);
     expect(await hostState(IPT, 'host1')).toBe(before);
   });
+
+  it("no-service-snat: through host2's NodePort only host2's own pod answers (the others answer outside directly, past the un-DNAT); refused in nftables mode; clear restores every bit", async () => {
+    const before = await hostState(IPT, 'host2');
+    expect((await overlab(['fault', 'add', IPT, 'no-service-snat', 'host2'])).exitCode).toBe(0);
+    expect(await exec(`overlab-${IPT}-host2`, ['iptables-save', '-t', 'nat'])).not.toMatch(/-A KUBE-POSTROUTING .*-j MASQUERADE/);
+    const broken = await verify(IPT, ['quick nodeport']);
+    expect(broken.checks[0]!.reason).toMatch(/never answered: host1\/web1 \(10\.244\.1\.2:8080\), host3\/web3 \(10\.244\.3\.2:8080\)/);
+    const refused = await overlab(['fault', 'add', NFT, 'no-service-snat', 'host2']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('runs kube-proxy in nftables mode');
+    expect((await overlab(['fault', 'clear', IPT, '--all'])).exitCode).toBe(0);
+    expect(await hostState(IPT, 'host2')).toBe(before);
+  });
 });
 
 describe('nftables mode', () => {

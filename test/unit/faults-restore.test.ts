@@ -188,6 +188,7 @@ describe('fault kinds', () => {
       'stale-endpoint': ['host2/web2'],
       'bridge-nf-off': ['host1'],
       'hairpin-off': ['host1/web1'],
+      'no-service-snat': ['host2'],
     };
     expect(FAULT_KINDS.map((k) => k.key).sort()).toEqual(Object.keys(examples).sort());
     expect(FAULT_KINDS.find((k) => k.key === 'block')!.fromArgs(['host2', 'udp/8285'])).toEqual({ on: 'host2', proto: 'udp', port: 8285 });

@@ -16,6 +16,7 @@ import { serviceTraceTarget, traceOptionsFor } from '../../src/trace/service-tar
 import { LabReferences } from '../../src/lab/lab-references.js';
 import { parseWitnessOutput, witnessRules, START_WITNESS_SCRIPT, STOP_WITNESS_SCRIPT } from '../../src/trace/service-witness.js';
 import { OverlabError } from '../../src/base/errors.js';
+import { serviceHop } from '../../src/trace/service-hop.js';
 
 const path = (hops: { node: string; iface: string; direction: string; leg: string }[], leg = 'request') => hops.filter((h) => h.leg === leg).map((h) => `${h.node}:${h.iface}:${h.direction}`);
 const at = (hops: { node: string; iface: string; leg: string; change: string | null }[], node: string, iface: string, leg = 'request') => hops.find((h) => h.node === node && h.iface === iface && h.leg === leg)!;
@@ -168,6 +169,20 @@ describe('static walks on the recorded kernel state', () => {
     const off = predictPath({ world: new TraceWorld(f.lab, broken), from: 'host1/web1', dst: '10.96.0.10', probe: tcp, choice: 0 });
     expect(off.delivered).toBe(false);
     expect(off.drop!.reason).toBe(`host1/web1 is behind the port it came from (${port.iface}) and hairpin mode is off on ${port.iface}: a frame may not leave by the port it came in by`);
+  });
+
+  it('marked for masquerade, but KUBE-POSTROUTING lost its MASQUERADE rule (no-service-snat): the source stays, and the trace says why', () => {
+    const states = containerStates(f.lab, f.before);
+    const host1 = states.find((c) => c.node === 'host1')!.namespaces.find((n) => n.netns === undefined)!;
+    const rule = /^(?:\[\d+:\d+\] )?-A KUBE-POSTROUTING .*-j MASQUERADE.*\n/m;
+    expect(host1.iptables).toMatch(rule);
+    host1.iptables = host1.iptables.replace(rule, '');
+    const walk = predictPath({ world: new TraceWorld(f.lab, states), from: 'host1/web1', dst: '10.96.0.10', probe: tcp, choice: 0 });
+    expect(walk.nat?.translated).toMatchObject({ src: '10.244.1.2', dst: '10.244.1.2', dport: 8080 });
+    expect(walk.service).toMatchObject({ kind: 'dnat', masquerade: false });
+    const service = serviceHop(new TraceWorld(f.lab, states), walk.service!, walk.nat, { dst: '10.96.0.10', dport: 80, proto: 'tcp' });
+    expect(service.masquerade).toBeUndefined();
+    expect(service.evidence[1]).toBe("host1: marked for masquerade (KUBE-MARK-MASQ): the pod reaches itself (hairpin: KUBE-SEP-… marks a flow from its own address) — but host1's KUBE-POSTROUTING has no MASQUERADE rule: the mark changes nothing, the source stays");
   });
 });
 
