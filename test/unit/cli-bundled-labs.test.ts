@@ -31,8 +31,8 @@ describe('bundled labs', () => {
     expect((await bundledLabs()).every((l) => l.description.length > 10)).toBe(true);
   });
 
-  it('and the twenty-three exercises, by file name', () => {
-    expect(bundledExerciseNames()).toHaveLength(23);
+  it('and the twenty-four exercises, by file name', () => {
+    expect(bundledExerciseNames()).toHaveLength(24);
     expect(bundledExerciseNames()[0]).toBe('01-veth-down');
   });
 
