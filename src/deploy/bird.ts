@@ -2,12 +2,14 @@
 // a daemon (an argv, like the agent), and wait — by reading the kernel, not by sleeping — until
 // every node routes every block it must. Also the check that refuses IP-in-IP on a kernel
 // without `ipip`.
+import { readFile } from 'node:fs/promises';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
 import { tarEntries } from '../runtime/tar.js';
 import { appendingOutputTo, bounded } from '../plan/process-argv.js';
 import { BIRD_ARGV, BIRD_LOG, BIRD_OUTPUT, bgpExpectations, bgpNeighbourEntries, bgpNetwork, bgpNodes, birdConfigFile, type BgpNodeExpectation } from '../plan/bgp-plan.js';
 import { environmentError, interruptedError } from '../base/errors.js';
+import { tolerated } from '../base/debug-log.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
 import { readBgpState } from '../probes/bird-state.js';
 import { judgeBgp } from '../probes/bgp-verdict.js';
@@ -112,13 +114,22 @@ export function neighbourRoomProblem(lab: ResolvedLab, needed: number, limit: nu
   };
 }
 
+/** The kernel's neighbour-table limit: a container's namespace hides the table-wide settings
+ * (only the machine's own namespace shows them), so an engine on a unix socket — this machine's
+ * kernel — is read here; another engine's, in the lab's switch if that kernel shows it. */
+async function neighbourLimit(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal): Promise<number | undefined> {
+  const r = await runtime.exec(lab.underlay.switchContainer, ['cat', NEIGHBOUR_LIMIT_FILE], { signal });
+  const text = r.exitCode === 0 ? r.stdout : runtime.endpoint.startsWith('/') ? await readFile(NEIGHBOUR_LIMIT_FILE, 'utf8').catch(tolerated('deploy', `read ${NEIGHBOUR_LIMIT_FILE}`, '')) : '';
+  const limit = Number(text.trim());
+  return text.trim() && Number.isInteger(limit) && limit > 0 ? limit : undefined;
+}
+
 /** Refuse a lab whose BGP sessions would overflow the kernel's neighbour table (read in the switch:
  * the engine's kernel, not necessarily this machine's). */
 export async function assertNeighbourRoom(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal): Promise<void> {
   const needed = bgpNeighbourEntries(lab);
-  const r = await runtime.exec(lab.underlay.switchContainer, ['cat', NEIGHBOUR_LIMIT_FILE], { signal });
-  const limit = Number(r.stdout.trim());
-  if (r.exitCode !== 0 || !Number.isInteger(limit) || limit <= 0) return; // not readable: BIRD's own errors will say it
+  const limit = await neighbourLimit(runtime, lab, signal);
+  if (limit === undefined) return; // not readable: BIRD's own errors will say it
   const problem = neighbourRoomProblem(lab, needed, limit);
   if (problem) throw environmentError(problem.message, problem.hint);
 }
