@@ -11,6 +11,7 @@ import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.js';
 import { tarEntries } from '../runtime/tar.js';
 import { containerSpecs, shareLabels } from '../plan/containers.js';
 import { LABEL_RUN, SHARE_DIR, shareVolumeName } from '../plan/container-names.js';
+import { debugLog } from '../base/debug-log.js';
 import { netnsServeArgv, renderNodePlans, renderSwitchPlan } from '../plan/node-plans.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { etcdNode } from '../plan/overlay.js';
@@ -71,11 +72,19 @@ export function startSwitch(runtime: ContainerRuntime, lab: ResolvedLab, spec: C
   // Not aborted half-way: a create the engine finishes after we stopped listening would be a
   // container no rollback saw. It is bounded by the engine client's deadline instead.
   const created = volume.then(() => runtime.create(spec));
-  const helper = created.then(() => runtime.putTar(spec.name, SHARE_DIR, shareTar()));
   const started = created.then(async () => {
     throwIfAborted(signal);
     await runtime.start(spec.name);
   });
+  // Podman cannot copy into a volume of a container that has not started yet (it closes the
+  // connection, EPIPE); once the switch runs it can. Docker takes it at once.
+  const helper = created.then(() =>
+    runtime.putTar(spec.name, SHARE_DIR, shareTar()).catch(async (error: unknown) => {
+      debugLog('deploy', `put the helper on ${spec.name}'s share before it started (again once it runs)`, error);
+      await started;
+      await runtime.putTar(spec.name, SHARE_DIR, shareTar());
+    }),
+  );
   const bridged = started.then(() => runPlan(runtime, plan, signal));
   // After the bridge: a node that has the namespace may plug its cable in at once.
   const serving = Promise.all([bridged, helper]).then(() => runtime.execDetached(spec.name, netnsServeArgv(nodes)));
