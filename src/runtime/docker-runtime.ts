@@ -24,6 +24,7 @@ import type {
   ImageOptions,
   NetworkSummary,
   StreamingExec,
+  StreamOptions,
 } from './runtime.js';
 import { tolerated } from '../base/debug-log.js';
 
@@ -40,9 +41,10 @@ interface RawContainer {
 interface RawInspect {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; Pid?: number };
+  State: { Status: string; Running: boolean; Pid?: number; StartedAt?: string };
   Config?: { Labels?: Record<string, string> | null };
   NetworkSettings?: { SandboxKey?: string };
+  Mounts?: { Source?: string; Destination?: string }[] | null;
 }
 
 function summary(c: RawContainer): ContainerSummary {
@@ -244,6 +246,7 @@ export class DockerRuntime implements ContainerRuntime {
             : {}),
           ...(spec.tmpfs?.length ? { Tmpfs: Object.fromEntries(spec.tmpfs.map((t) => [t.target, t.options ?? ''])) } : {}),
           ...(spec.cpuShares ? { CpuShares: spec.cpuShares } : {}),
+          ...(spec.restartPolicy ? { RestartPolicy: { Name: spec.restartPolicy } } : {}),
         },
       },
       operation: 'create',
@@ -251,6 +254,8 @@ export class DockerRuntime implements ContainerRuntime {
       deadline: 'slow',
       signal: options.signal,
     });
+    // Files (the node's init) go in before it ever starts.
+    if (spec.files) await this.putTar(created.Id, '/', spec.files, options);
     if (spec.readonlyPaths) this.readonlyPathsOf.set(spec.name, true);
     this.readonlyPathsOf.set(created.Id, Boolean(spec.readonlyPaths));
     return created.Id;
@@ -285,6 +290,10 @@ export class DockerRuntime implements ContainerRuntime {
     return names;
   }
 
+  async kill(container: string, signal: 'SIGHUP' | 'SIGTERM' | 'SIGKILL', options: CallOptions = {}): Promise<void> {
+    await this.client.buffered({ method: 'POST', path: `/containers/${enc(container)}/kill`, query: { signal }, operation: `send ${signal} to`, subject: containerSubject(container), accept: [204], signal: options.signal });
+  }
+
   /** Docker or Podman, asked once per runtime. */
   private kind(options: CallOptions): Promise<'docker' | 'podman'> {
     this.engineKind ??= this.json<VersionAnswer>({ method: 'GET', path: '/version', operation: 'describe itself', signal: options.signal }).then((v) => engineKind(v).kind);
@@ -316,6 +325,8 @@ export class DockerRuntime implements ContainerRuntime {
       // file is the same namespace, on the engine's machine as a sandbox key would be.
       sandboxKey: c.NetworkSettings?.SandboxKey || (c.State.Running && c.State.Pid ? `/proc/${c.State.Pid}/ns/net` : ''),
       labels: c.Config?.Labels ?? {},
+      startedAt: c.State.StartedAt ?? '',
+      mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source ?? '', target: m.Destination ?? '' })),
     };
   }
 
@@ -416,10 +427,17 @@ export class DockerRuntime implements ContainerRuntime {
     return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode };
   }
 
-  async execStream(container: string, command: string[], options: CallOptions = {}): Promise<StreamingExec> {
+  async execStream(container: string, command: string[], options: StreamOptions = {}): Promise<StreamingExec> {
     const signal = this.client.signalFor(options.signal);
-    const id = await this.createExec(container, command, { stdin: false, output: true }, signal);
+    const holdStdin = options.holdStdin === true;
+    const id = await this.createExec(container, command, { stdin: holdStdin, output: true }, signal);
     const connection = await this.startAttached(id, container, signal);
+    // Nothing is written: the engine closes the process's stdin when this connection closes, and
+    // the connection closes with this process, however it ends.
+    if (holdStdin && !('socket' in connection)) {
+      connection.stream.destroy();
+      throw engineError('server', { engine: this.endpoint, operation: 'hold the input of a command in', subject: containerSubject(container), detail: 'the engine did not hand over the connection' });
+    }
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const done = readFrames(connection, (stream, payload) => {

@@ -15,6 +15,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface StreamOptions extends CallOptions {
+  /** Keep the process's stdin open for as long as this process holds the stream (nothing is
+   * written to it): when this process ends, even by SIGKILL, the engine closes it, and a probe
+   * wrapped to watch it (probes/stdin-bound.ts) stops. */
+  holdStdin?: boolean;
+}
+
 export interface ExecOptions extends CallOptions {
   /** Written to the process's stdin, which is then closed. */
   stdin?: string;
@@ -56,6 +63,10 @@ export interface ContainerDetails {
    * bound into other lab containers so they can reach it without seeing any process table. */
   sandboxKey: string;
   labels: Record<string, string>;
+  /** When its current run began (the engine's State.StartedAt): a restart changes it. */
+  startedAt: string;
+  /** What is bound into it from the engine's machine (source → target). */
+  mounts: { source: string; target: string }[];
 }
 
 /** A process started in a container whose output is consumed while it runs (tcpdump, agents). */
@@ -108,6 +119,11 @@ export interface ContainerSpec {
   /** `none` (every lab node: no way out), or `host` for the one short-lived helper that makes a
    * lab's tunnel device in the engine machine's namespace and moves it into the lab's switch. */
   networkMode?: 'none' | 'host';
+  /** A tar unpacked at `/` after the container is created and before it starts (its init). */
+  files?: Buffer;
+  /** The engine starts the container again when its process ends or the engine restarts,
+   * unless it was stopped on purpose. */
+  restartPolicy?: 'unless-stopped';
 }
 
 export interface ContainerSummary {
@@ -169,13 +185,17 @@ export interface ContainerRuntime {
   /** Force-remove; a container that is already gone is not an error. */
   remove(container: string, options?: CallOptions): Promise<void>;
   exec(container: string, command: string[], options?: ExecOptions): Promise<ExecResult>;
-  execStream(container: string, command: string[], options?: CallOptions): Promise<StreamingExec>;
+  execStream(container: string, command: string[], options?: StreamOptions): Promise<StreamingExec>;
   /** A process with its stdin streamed in and, optionally, a terminal (`docker exec -it`). */
   execAttached(container: string, command: string[], options?: AttachOptions): Promise<AttachedExec>;
   /** Start a process in the container and return at once (daemons: etcd, the agent). */
   execDetached(container: string, command: string[], options?: CallOptions): Promise<void>;
   /** One file's content, through the engine's archive API (no process started). */
   readFile(container: string, path: string, options?: CallOptions): Promise<Buffer>;
+  /** Start a container that exists and is stopped (its files kept). */
+  start(container: string, options?: CallOptions): Promise<void>;
+  /** Send a signal to the container's own process (its init passes it on). */
+  kill(container: string, signal: 'SIGHUP' | 'SIGTERM' | 'SIGKILL', options?: CallOptions): Promise<void>;
   pause(container: string, options?: CallOptions): Promise<void>;
   unpause(container: string, options?: CallOptions): Promise<void>;
   /** Unpack a tar into a directory of the container, through the archive API. */

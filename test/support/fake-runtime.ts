@@ -21,6 +21,7 @@ import type {
   ImageOptions,
   NetworkSummary,
   StreamingExec,
+  StreamOptions,
 } from '../../src/runtime/runtime.js';
 
 export interface FakeContainer {
@@ -31,6 +32,10 @@ export interface FakeContainer {
   pid: number;
   labels: Record<string, string>;
   files: Map<string, Buffer>;
+  /** When its current run began; `restart()` changes it. */
+  startedAt: string;
+  /** Signals sent to its own process (`kill`). */
+  signals: string[];
 }
 
 export interface ExecCall {
@@ -62,6 +67,20 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly execHandlers: ExecHandler[] = [];
   private readonly failures: Failure[] = [];
   private nextPid = 1000;
+  private starts = 0;
+
+  private startTime(): string {
+    return new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ++this.starts)).toISOString();
+  }
+
+  /** What a `docker restart` does to a container: a new run (new PID, new start time). */
+  restart(name: string): FakeContainer {
+    const c = this.find(name, 'restart');
+    c.state = 'running';
+    c.pid = this.nextPid++;
+    c.startedAt = this.startTime();
+    return c;
+  }
 
   onExec(handler: ExecHandler): this {
     this.execHandlers.push(handler);
@@ -77,7 +96,7 @@ export class FakeRuntime implements ContainerRuntime {
   /** A container made by someone else (another lab, another run, a foreign tool). */
   addContainer(name: string, labels: Record<string, string>, state: FakeContainer['state'] = 'running'): FakeContainer {
     const spec: ContainerSpec = { name, hostname: name, image: 'overlab/host:latest', labels, command: [], capAdd: [], devices: [], sysctls: {} };
-    const c: FakeContainer = { id: `id-${name}`, name, spec, state, pid: state === 'running' ? this.nextPid++ : 0, labels, files: new Map() };
+    const c: FakeContainer = { id: `id-${name}`, name, spec, state, pid: state === 'running' ? this.nextPid++ : 0, labels, files: new Map(), startedAt: this.startTime(), signals: [] };
     this.containers.set(name, c);
     return c;
   }
@@ -184,12 +203,6 @@ export class FakeRuntime implements ContainerRuntime {
     return this.make(spec, 'created');
   }
 
-  async start(container: string, options?: CallOptions): Promise<void> {
-    await this.enter('start', [container], options);
-    const c = this.find(container, 'start');
-    c.state = 'running';
-  }
-
   async createAndStart(spec: ContainerSpec, options?: CallOptions): Promise<string> {
     await this.enter('createAndStart', [spec], options);
     return this.make(spec, 'running');
@@ -200,16 +213,30 @@ export class FakeRuntime implements ContainerRuntime {
       throw engineError('conflict', { engine: this.endpoint, operation: 'create', subject: `container ${spec.name}`, detail: `Conflict. The container name "/${spec.name}" is already in use` });
     }
     if (!this.images.has(spec.image)) throw engineError('not-found', { engine: this.endpoint, operation: 'create', subject: `image ${spec.image}` });
-    const c: FakeContainer = { id: `id-${spec.name}`, name: spec.name, spec, state, pid: this.nextPid++, labels: { ...spec.labels }, files: new Map() };
+    const c: FakeContainer = { id: `id-${spec.name}`, name: spec.name, spec, state, pid: this.nextPid++, labels: { ...spec.labels }, files: new Map(), startedAt: this.startTime(), signals: [] };
+    for (const member of spec.files ? readTar(spec.files) : []) {
+      if (member.type === '0') c.files.set(`/${member.name}`, member.content);
+    }
     this.containers.set(spec.name, c);
     return c.id;
+  }
+
+  async start(container: string, options?: CallOptions): Promise<void> {
+    await this.enter('start', [container], options);
+    const c = this.find(container, 'start');
+    if (c.state !== 'running') this.restart(c.name);
+  }
+
+  async kill(container: string, signal: 'SIGHUP' | 'SIGTERM' | 'SIGKILL', options?: CallOptions): Promise<void> {
+    await this.enter('kill', [container, signal], options);
+    this.running(container, `send ${signal} to`).signals.push(signal);
   }
 
 
   async inspectContainer(container: string, options?: CallOptions): Promise<ContainerDetails> {
     await this.enter('inspectContainer', [container], options);
     const c = this.find(container, 'inspect');
-    return { id: c.id, name: c.name, state: c.state, running: c.state === 'running', pid: c.pid, sandboxKey: `/var/run/docker/netns/${c.id}`, labels: c.labels };
+    return { id: c.id, name: c.name, state: c.state, running: c.state === 'running', pid: c.pid, sandboxKey: `/var/run/docker/netns/${c.id}`, labels: c.labels, startedAt: c.startedAt, mounts: (c.spec.mounts ?? []).map((m) => ({ source: 'volume' in m ? m.volume : m.source, target: m.target })) };
   }
 
   private summary(c: FakeContainer): ContainerSummary {
@@ -247,7 +274,7 @@ export class FakeRuntime implements ContainerRuntime {
     return this.answer({ container, command, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });
   }
 
-  async execStream(container: string, command: string[], options?: CallOptions): Promise<StreamingExec> {
+  async execStream(container: string, command: string[], options?: StreamOptions): Promise<StreamingExec> {
     await this.enter('execStream', [container, command], options);
     this.running(container, 'run a command in');
     const r = await this.answer({ container, command });
