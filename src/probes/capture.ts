@@ -7,6 +7,7 @@ import { announcedPid, bounded, PROBE_PID_DIR, recordingPid } from '../plan/proc
 import { nameProblem } from '../lab-spec/name-rules.js';
 import { inputError } from '../base/errors.js';
 import { tolerated } from '../base/debug-log.js';
+import { endingWithCaller } from './stdin-bound.js';
 
 export interface CaptureTarget extends Endpoint {
   iface: string;
@@ -77,7 +78,8 @@ export async function captureWhile<T>(
   options: CaptureOptions = {},
 ): Promise<CaptureResult<T>> {
   const label = `${target.label}:${target.iface}`;
-  const proc = await runtime.execStream(target.container, tcpdumpArgv(target, options.deadlineSeconds));
+  // Ends with this process however it ends (Ctrl-C, SIGKILL): stdin-bound.ts.
+  const proc = await runtime.execStream(target.container, endingWithCaller(tcpdumpArgv(target, options.deadlineSeconds)), { holdStdin: true });
   const chunks: Buffer[] = [];
   proc.stdout.on('data', (chunk: Buffer) => chunks.push(Buffer.from(chunk)));
   let announced = '';

@@ -6,6 +6,7 @@
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { randomBytes } from 'node:crypto';
 import { SNAPSHOT_SCRIPT, snapshotArgs } from './kernel-snapshot.js';
+import { endingWithCaller } from '../probes/stdin-bound.js';
 
 export interface CapturePoint {
   /** Namespace key: "host1", "host1/pod1", "switch". */
@@ -39,6 +40,8 @@ const READY_TIMEOUT_MS = 10_000;
  * makes) and a counter, never from an argument's text. */
 export const START_CAPTURES_SCRIPT = [
   'token=$1; filter=$2; ncap=$3; shift 3; k=0',
+  // Ended early (its CLI is gone: stdin-bound.ts), it leaves no capture file behind.
+  "trap 'rm -f /tmp/overlab-trace-$token-*; exit 143' TERM",
   'cap() {',
   '  f=$1; shift',
   `  if [ "$filter" = - ]; then timeout -k 2 -s INT ${CAPTURE_DEADLINE_SECONDS} "$@" --immediate-mode -U -n -s ${TRACE_SNAPLEN} --time-stamp-precision nano -w "$f.pcap" &`,
@@ -172,7 +175,8 @@ export class CaptureSession {
 async function startGroup(runtime: ContainerRuntime, token: string, filter: string | undefined, container: string, list: CapturePoint[], snapshotArgs: string[]): Promise<ContainerGroup> {
   const group: ContainerGroup = { container, snapshot: '', points: list, pids: new Map(), errors: new Map() };
   const args = list.flatMap((p) => [p.netns ?? '-', p.iface]);
-  const stream = await runtime.execStream(container, ['sh', '-c', START_CAPTURES_SCRIPT, 'sh', token, filter ?? '-', String(list.length), ...args, ...snapshotArgs]);
+  // The captures end with this process however it ends (Ctrl-C, SIGKILL): stdin-bound.ts.
+  const stream = await runtime.execStream(container, endingWithCaller(['sh', '-c', START_CAPTURES_SCRIPT, 'sh', token, filter ?? '-', String(list.length), ...args, ...snapshotArgs]), { holdStdin: true });
   group.exited = stream.exited;
   let out = '';
   let err = '';
