@@ -7,7 +7,8 @@ import { allocateJoiningHost } from '../plan/resolve-lab.js';
 import { containerSpecs } from '../plan/containers.js';
 import { renderHostPlan } from '../plan/node-plans.js';
 import { command, type NodePlan } from '../plan/node-plan.js';
-import { agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeCommands, usesAgent } from '../plan/overlay.js';
+import { agentDaemonName, agentFiles, etcdNode, hostSubnet, isOverlay, staticPeerChangeCommands, usesAgent } from '../plan/overlay.js';
+import { stopDaemons } from '../deploy/node-daemons.js';
 import { NAME_RULES } from '../lab-spec/name-rules.js';
 import { MAX_HOSTS } from '../lab-spec/limits.js';
 import { assertName, assertNewNodeName } from '../lab-spec/name-assert.js';
@@ -192,7 +193,8 @@ export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, na
   for (const network of lab.networks.filter(usesAgent)) {
     // The agent is stopped first (flannel keeps its lease on exit), then its lease is deleted —
     // what removing a node does; peers see the delete in their watch.
-    await stopAgent(runtime, host.container, agentFiles(lab, network).pid);
+    // Through its supervisor, which would otherwise start it again (and it would take its lease back).
+    await stopDaemons(runtime, host.container, [agentDaemonName(lab, network)], signal);
     const lease = (await readLeases(runtime, lab, network)).find((l) => l.publicIp === host.underlayIp);
     if (lease && etcd) {
       deletedAt.set(network.name, Date.now());

@@ -7,8 +7,9 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import { tarEntries, type TarEntry } from '../runtime/tar.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
-import { agentArgv, agentFiles, agentInputFiles, agentOutput, hostSubnet, usesAgent } from '../plan/overlay.js';
-import { appendingOutputTo } from '../plan/process-argv.js';
+import { agentArgv, agentDaemonName, agentFiles, agentInputFiles, agentOutput, hostSubnet, usesAgent } from '../plan/overlay.js';
+import { declarationEntries, type DaemonDeclaration } from '../plan/node-init.js';
+import { wakeDaemons } from './node-daemons.js';
 import { createInterface } from 'node:readline';
 import { fileTail } from './file-tail.js';
 import { environmentError, interruptedError } from '../base/errors.js';
@@ -18,6 +19,7 @@ import { agentStatusPort, etcdNode } from '../plan/overlay.js';
 import { announcedPid, PROBE_PID_DIR } from '../plan/process-argv.js';
 import { parseCollectorLine, statusCollectorArgv, targetKey } from './agent-status.js';
 import { tolerated } from '../base/debug-log.js';
+import { endingWithCaller } from '../probes/stdin-bound.js';
 
 /** What a host gets at /opt/overlab/agent/: the bundled programs (scripts/bundle-host-programs.mjs). */
 const HOST_AGENT_DIR = fileURLToPath(new URL('../host/agent/', import.meta.url));
@@ -63,26 +65,37 @@ export function agentBundleEntries(withNativeHelpers = true): TarEntry[] {
 /** Directories the agent's files live in (created by the tar, not by a process). */
 const AGENT_DIRECTORIES = ['etc/overlab/', 'run/flannel/', 'run/overlab/'];
 
+/** A host's agents as daemons of its supervisor (node-init.ts), one per etcd-backed network. */
+export function agentDaemons(lab: ResolvedLab): DaemonDeclaration[] {
+  return lab.networks.filter(usesAgent).map((network) => ({ name: agentDaemonName(lab, network), output: agentOutput(lab, network), argv: agentArgv(lab, network) }));
+}
+
 /** Everything one host's agents need, as one tar for `/`: the bundle, each network's config and
- * seeded subnet.env. */
-export function agentTar(bundle: TarEntry[], lab: ResolvedLab, host: ResolvedHost): Buffer {
-  const files = lab.networks.filter(usesAgent).flatMap((network) => agentInputFiles(lab, host, network));
+ * seeded subnet.env, and the agents' declarations for the host's supervisor. */
+export function agentTar(bundle: TarEntry[], lab: ResolvedLab, host: ResolvedHost, options: { seedSubnetEnv?: boolean } = {}): Buffer {
+  const files = lab.networks
+    .filter(usesAgent)
+    .flatMap((network) => agentInputFiles(lab, host, network))
+    // A host that already ran its agent keeps the subnet.env the agent wrote (flannel's way of
+    // keeping a subnet across restarts); it is seeded only when the agent is installed.
+    .filter((f) => options.seedSubnetEnv !== false || !f.path.startsWith('/run/flannel/'));
   return tarEntries([
     ...bundle,
     ...AGENT_DIRECTORIES.map((name) => ({ name })),
     ...files.map((f) => ({ name: f.path.replace(/^\//, ''), content: Buffer.from(f.content) })),
+    ...declarationEntries(agentDaemons(lab), 'up'),
   ]);
 }
 
-/** Install the agents (one archive per host, no process) and start each as a daemon. */
+/** Install the agents (one archive per host, no process) and have each host's supervisor start them. */
 export async function startAgents(runtime: ContainerRuntime, lab: ResolvedLab, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
   const start = agentStarter(runtime, lab);
   await Promise.all(hosts.map((host) => start(host)));
 }
 
-/** Starts one host's agents (its install archive, then each network's agent); the bundle is read
- * once for all the hosts it is used for. `up` starts each host's agents as soon as that host is
- * wired and etcd answers, while other hosts are still starting. */
+/** Starts one host's agents: its install archive (with their declarations for its supervisor),
+ * then a wake-up; the bundle is read once for all the hosts it is used for. `up` starts each
+ * host's agents as soon as that host is wired and etcd answers, while other hosts still start. */
 export function agentStarter(runtime: ContainerRuntime, lab: ResolvedLab): (host: ResolvedHost) => Promise<void> {
   const networks = lab.networks.filter(usesAgent);
   let bundle: TarEntry[] | undefined;
@@ -96,9 +109,7 @@ export function agentStarter(runtime: ContainerRuntime, lab: ResolvedLab): (host
       if (!isEngineFailure(error, 'unreachable')) throw error;
       return runtime.putTar(host.container, '/', tar);
     });
-    for (const network of networks) {
-      await runtime.execDetached(host.container, appendingOutputTo(agentOutput(lab, network), agentArgv(lab, network)));
-    }
+    await wakeDaemons(runtime, host.container);
   };
 }
 
@@ -237,7 +248,7 @@ export async function watchAgents(
         remaining,
         intervalMs,
       );
-      const run = await runtime.execStream(etcd.container, argv, { signal: stop.signal });
+      const run = await runtime.execStream(etcd.container, endingWithCaller(argv), { signal: stop.signal, holdStdin: true });
       let stderr = '';
       run.stderr.on('data', (chunk: Buffer) => {
         if (stderr.length < 4096) stderr += chunk.toString('utf8');

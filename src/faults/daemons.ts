@@ -1,6 +1,6 @@
-// The lab's daemons (the agent in each host, etcd in its node) as faults stop and start them:
-// found by PID (the agent's PID file; etcd is the one process of its own node whose command is
-// `etcd`), stopped with SIGTERM (SIGKILL if it does not go within 5 s), and started again with
+// BIRD as bgp's faults stop and start it (the agent and etcd run under their node's supervisor,
+// src/deploy/node-daemons.ts): found by its PID file, stopped with SIGTERM (SIGKILL if it does
+// not go within 5 s), and started again with
 // exactly the command line it had, read from /proc/<pid>/cmdline, its output appended to the
 // same file — the argv travels as arguments of a constant shell text, never inside it.
 import type { ContainerRuntime } from '../runtime/runtime.js';
@@ -16,16 +16,16 @@ export interface DaemonRecord {
 }
 
 /** Constant shell text: append the command's output to $1, then become the command. */
-export const DAEMON_START_SCRIPT = 'f=$1; shift; exec "$@" >>"$f" 2>&1 </dev/null';
+const DAEMON_START_SCRIPT = 'f=$1; shift; exec "$@" >>"$f" 2>&1 </dev/null';
 
-export function daemonStartArgv(record: DaemonRecord): string[] {
+function daemonStartArgv(record: DaemonRecord): string[] {
   return ['sh', '-c', DAEMON_START_SCRIPT, 'sh', record.output ?? '/dev/null', ...record.argv];
 }
 
 const STOP_TIMEOUT_MS = 5_000;
 
 /** A process's argv, or undefined when there is no such process. */
-export async function processArgv(runtime: ContainerRuntime, container: string, pid: number, signal?: AbortSignal): Promise<string[] | undefined> {
+async function processArgv(runtime: ContainerRuntime, container: string, pid: number, signal?: AbortSignal): Promise<string[] | undefined> {
   const r = await runtime.exec(container, ['cat', `/proc/${pid}/cmdline`], signal ? { signal } : {});
   if (r.exitCode !== 0 || !r.stdout) return undefined;
   return r.stdout.split('\0').filter((w, i, all) => w !== '' || i < all.length - 1);
@@ -44,7 +44,7 @@ export async function describeDaemon(runtime: ContainerRuntime, container: strin
   return { container, pid, argv, ...(output ? { output } : {}) };
 }
 
-export async function isAlive(runtime: ContainerRuntime, container: string, pid: number, signal?: AbortSignal): Promise<boolean> {
+async function isAlive(runtime: ContainerRuntime, container: string, pid: number, signal?: AbortSignal): Promise<boolean> {
   return (await runtime.exec(container, ['kill', '-0', String(pid)], signal ? { signal } : {})).exitCode === 0;
 }
 
@@ -61,14 +61,4 @@ export async function stopDaemon(runtime: ContainerRuntime, record: DaemonRecord
 
 export async function startDaemon(runtime: ContainerRuntime, record: DaemonRecord, signal: AbortSignal): Promise<void> {
   await runtime.execDetached(record.container, daemonStartArgv(record), { signal });
-}
-
-/** The PIDs of the processes in a container whose command name is exactly `comm`. */
-export async function pidsNamed(runtime: ContainerRuntime, container: string, comm: string, signal?: AbortSignal): Promise<number[]> {
-  const r = await runtime.exec(container, ['ps', '-e', '-o', 'pid=,comm='], signal ? { signal } : {});
-  return r.stdout
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\S+)\s*$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null && m[2] === comm)
-    .map((m) => Number(m[1]));
 }

@@ -6,11 +6,12 @@ import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_POD_ATTACH, LABEL_ROLE,
 import { createHash } from 'node:crypto';
 import { LABEL_ENGINE } from '../runtime/routed-runtime.js';
 import { ETCD_DATA_DIR, ETCD_DATA_TMPFS_OPTIONS, etcdCpuShares } from './overlay.js';
+import { NODE_INIT_COMMAND, nodeInitEntries } from './node-init.js';
+import { tarEntries } from '../runtime/tar.js';
 
 /** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
 export const NODE_DEVICES = ['/dev/net/tun'];
-const KEEP_RUNNING = ['sleep', 'infinity'];
 
 /**
  * The engine's read-only /proc paths, with /proc/sys narrowed to everything but /proc/sys/net.
@@ -53,7 +54,17 @@ export function shareLabels(lab: ResolvedLab, run?: string): Record<string, stri
  * mounts the lab's share: the switch to put the helper there, the nodes read-only. */
 export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] {
   const share = (readonly: boolean) => ({ mounts: [{ volume: shareVolumeName(lab.name), target: SHARE_DIR, readonly }] });
-  const base = { image: lab.image, command: KEEP_RUNNING, capAdd: NODE_CAPABILITIES, devices: NODE_DEVICES, ...share(true) };
+  // Every node runs the supervisor (node-init.ts): its daemons come back with it, and the engine
+  // starts it again after its process ended or the engine restarted (not after a deliberate stop).
+  const base = {
+    image: lab.image,
+    command: [...NODE_INIT_COMMAND],
+    files: tarEntries(nodeInitEntries()),
+    restartPolicy: 'unless-stopped' as const,
+    capAdd: NODE_CAPABILITIES,
+    devices: NODE_DEVICES,
+    ...share(true),
+  };
   const forwarding = { 'net.ipv4.ip_forward': '1' };
   const specs: ContainerSpec[] = [
     {

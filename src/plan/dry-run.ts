@@ -30,12 +30,15 @@ function dockerRunLine(spec: ContainerSpec): string {
   for (const [key, value] of Object.entries(spec.sysctls)) parts.push(`--sysctl ${shellQuote(`${key}=${value}`)}`);
   for (const t of spec.tmpfs ?? []) parts.push(`--tmpfs ${shellQuote(t.options ? `${t.target}:${t.options}` : t.target)}`);
   if (spec.cpuShares) parts.push(`--cpu-shares ${spec.cpuShares}`);
+  if (spec.restartPolicy) parts.push(`--restart ${spec.restartPolicy}`);
   for (const [key, value] of Object.entries(spec.labels)) parts.push(`--label ${shellQuote(`${key}=${value}`)}`);
   for (const m of spec.mounts ?? []) {
     const source = 'volume' in m ? `type=volume,source=${m.volume}` : `type=bind,source=${m.source}`;
     parts.push(`--mount ${shellQuote(`${source},target=${m.target}${m.readonly ? ',readonly' : ''}`)}`);
   }
-  parts.push(shellCommand([spec.image, ...spec.command]));
+  // overlab runs its node supervisor here (copied in before the container starts); by hand, a
+  // process that waits does, and the daemons below are started with nohup.
+  parts.push(shellCommand([spec.image, 'sleep', 'infinity']));
   return parts.join(' \\\n    ');
 }
 

@@ -186,12 +186,19 @@ export function agentArgv(lab: ResolvedLab, network: ResolvedNetwork): string[] 
   return ['node', `${AGENT_DIR}/main.js`, '--config', agentFiles(lab, network).config];
 }
 
+/** The agent's name for the host's supervisor (node-init.ts): one per etcd-backed network. */
+export function agentDaemonName(lab: ResolvedLab, network: ResolvedNetwork): string {
+  return lab.networks.length === 1 ? 'agent' : `agent-${network.name}`;
+}
+
 /** Where the agent's own stdout/stderr go (crashes before its log is open). */
 export function agentOutput(lab: ResolvedLab, network: ResolvedNetwork): string {
   return agentFiles(lab, network).log.replace(/\.log$/, '.out');
 }
 
 export const ETCD_LOG = '/var/log/etcd.log';
+/** etcd's name for the node's supervisor (node-init.ts). */
+export const ETCD_DAEMON = 'etcd';
 /** etcd's data directory: a tmpfs in the etcd container (containers.ts). A lab's etcd lives as
  * long as its container and holds nothing worth a disk; on disk, every lease write waited for a
  * WAL fsync (66–118 ms with 64 hosts, 198 ms with 128, on a shared machine), which made the agents'

@@ -1,18 +1,18 @@
-// stop-agent and stop-etcd: the control plane's processes. With the agent stopped a host keeps the
+// stop-agent and stop-etcd: the control plane's processes, stopped through their node's supervisor
+// (held, as `systemctl stop` holds a service, until the fault is cleared). With the agent stopped a host keeps the
 // kernel state it had (flannel's), except that a udp host's TUN flannel0 goes with the process;
 // with etcd stopped nothing changes until a host needs a lease — `joining` hosts show that: their
 // agents start again as newcomers (their leases gone) while etcd is down, and cannot join.
 import { environmentError, inputError } from '../../base/errors.js';
 import { readAgentState, waitForAgents } from '../../deploy/agents.js';
 import { pollUntil } from '../../base/poll.js';
-import { agentFiles, etcdNode, etcdPrefix, hostSubnet, usesAgent } from '../../plan/overlay.js';
+import { readDaemonStatus, setDaemonWant, stopDaemons } from '../../deploy/node-daemons.js';
+import { agentDaemonName, ETCD_DAEMON, etcdNode, etcdPrefix, hostSubnet, usesAgent } from '../../plan/overlay.js';
 import type { ResolvedHost, ResolvedLab } from '../../plan/resolved-lab.js';
-import { describeDaemon, pidsNamed, startDaemon, stopDaemon, type DaemonRecord } from '../daemons.js';
 import { defineFaultKind, type FaultContext } from '../fault-kind.js';
 import { nodeNamespace } from '../namespace.js';
 import { expectArgs } from '../values.js';
 import { agentNetworks, ETCD_NODE } from './targets.js';
-import { tolerated } from '../../base/debug-log.js';
 
 const ETCD_READY_MS = 20_000;
 const PEERS_DROP_MS = 15_000;
@@ -25,47 +25,43 @@ export interface StopEtcdSpec {
   joining: string[];
 }
 
+/** Daemons a fault stopped through their node's supervisor (node-init.ts): held, not started
+ * again until the fault is cleared. */
+export interface HeldDaemons {
+  container: string;
+  daemons: string[];
+}
+
 function host(lab: ResolvedLab, name: string): ResolvedHost {
   const h = lab.hosts.find((x) => x.name === name);
   if (!h) throw inputError(`"${name}" is not a host of lab ${lab.name}`, `its hosts: ${lab.hosts.map((x) => x.name).join(', ')}`);
   return h;
 }
 
-/** The running agents of a host (one per agent network), each found by its PID file. */
-async function runningAgents(context: FaultContext, h: ResolvedHost): Promise<DaemonRecord[]> {
-  const found: DaemonRecord[] = [];
-  for (const net of context.lab.networks.filter(usesAgent)) {
-    const files = agentFiles(context.lab, net);
-    const text = await context.runtime.readFile(h.container, files.pid, { signal: context.signal }).then((b) => b.toString('utf8').trim()).catch(tolerated('faults', `read ${files.pid} in ${h.container}`, ''));
-    if (!/^\d+$/.test(text)) continue;
-    const record = await describeDaemon(context.runtime, h.container, Number(text), context.signal);
-    // Only our agent: the PID file may be stale and the number reused.
-    if (record && record.argv.some((w) => w.endsWith('/main.js')) && record.argv.includes(files.config)) found.push(record);
-  }
-  return found;
+/** The agents of a host that run now (one per agent network), as its supervisor says. */
+async function runningAgents(context: FaultContext, h: ResolvedHost): Promise<string[]> {
+  const names = context.lab.networks.filter(usesAgent).map((net) => agentDaemonName(context.lab, net));
+  const states = await Promise.all(names.map((name) => readDaemonStatus(context.runtime, h.container, name, { signal: context.signal })));
+  return names.filter((_, i) => states[i]?.state === 'running');
 }
 
-async function stopAgents(context: FaultContext, h: ResolvedHost): Promise<DaemonRecord[]> {
+/** Stop a host's agents as a service manager does: they stay stopped (a kill alone would see
+ * them started again by the supervisor). */
+async function stopAgents(context: FaultContext, h: ResolvedHost): Promise<HeldDaemons> {
   const agents = await runningAgents(context, h);
   if (!agents.length) throw inputError(`the agent on ${h.name} is not running`, 'nothing to stop; `overlab logs <lab> <host>` shows its log');
-  for (const a of agents) await stopDaemon(context.runtime, a, context.signal);
-  return agents;
+  await stopDaemons(context.runtime, h.container, agents, context.signal);
+  return { container: h.container, daemons: agents };
 }
 
-/** Start the recorded agents that are not running again, and wait until they have programmed their peers. */
-async function restartAgents(context: FaultContext, hosts: ResolvedHost[], records: DaemonRecord[]): Promise<void> {
-  for (const h of hosts) {
-    const running = await runningAgents(context, h);
-    for (const r of records.filter((x) => x.container === h.container)) {
-      if (running.some((x) => x.argv.join('\0') === r.argv.join('\0'))) continue;
-      await startDaemon(context.runtime, r, context.signal);
-    }
-  }
+/** Start held agents again and wait until they have programmed their peers. */
+async function restartAgents(context: FaultContext, held: HeldDaemons[]): Promise<void> {
+  for (const h of held) await setDaemonWant(context.runtime, h.container, h.daemons, 'up', { signal: context.signal });
   await waitForAgents(context.runtime, context.lab, context.signal);
 }
 
 export interface StopAgentUndo {
-  agents: DaemonRecord[];
+  agents: HeldDaemons;
 }
 
 export const stopAgentKind = defineFaultKind({
@@ -92,23 +88,13 @@ export const stopAgentKind = defineFaultKind({
     agentNetworks(context.lab, 'stop-agent');
     return { agents: await stopAgents(context, host(context.lab, spec.on)) };
   },
-  undo: async (spec, data, context) => restartAgents(context, [host(context.lab, spec.on)], data.agents),
+  undo: async (_spec, data, context) => restartAgents(context, [data.agents]),
 });
 
 export interface StopEtcdUndo {
-  etcd: DaemonRecord;
-  /** The joining hosts' agents, as they run now (started while etcd was down). */
-  agents: DaemonRecord[];
-}
-
-async function findEtcd(context: FaultContext): Promise<DaemonRecord> {
-  const etcd = etcdNode(context.lab)!;
-  const pids = await pidsNamed(context.runtime, etcd.container, 'etcd', context.signal);
-  for (const pid of pids) {
-    const record = await describeDaemon(context.runtime, etcd.container, pid, context.signal);
-    if (record?.argv.includes('--data-dir')) return record;
-  }
-  throw inputError(`etcd is not running in lab ${context.lab.name}`, 'nothing to stop; `overlab fault ls <lab>` shows whether a fault stopped it');
+  etcd: HeldDaemons;
+  /** The joining hosts' agents (started again while etcd was down). */
+  agents: HeldDaemons[];
 }
 
 async function etcdHealthy(context: FaultContext): Promise<boolean> {
@@ -143,9 +129,11 @@ export const stopEtcdKind = defineFaultKind({
     agentNetworks(context.lab, 'stop-etcd');
     const joining = spec.joining.map((n) => host(context.lab, n));
     const etcdContainer = etcdNode(context.lab)!.container;
-    const etcd = await findEtcd(context);
-    const agents: DaemonRecord[] = [];
-    for (const h of joining) agents.push(...(await stopAgents(context, h)));
+    if ((await readDaemonStatus(context.runtime, etcdContainer, ETCD_DAEMON, { signal: context.signal }))?.state !== 'running') {
+      throw inputError(`etcd is not running in lab ${context.lab.name}`, 'nothing to stop; `overlab fault ls <lab>` shows whether a fault stopped it');
+    }
+    const agents: HeldDaemons[] = [];
+    for (const h of joining) agents.push(await stopAgents(context, h));
     // Their leases go, and every other host drops them (as after `node rm`).
     for (const h of joining) {
       for (const net of context.lab.networks.filter(usesAgent)) {
@@ -170,21 +158,18 @@ export const stopEtcdKind = defineFaultKind({
       );
       if (!dropped) throw environmentError(`the other hosts did not drop ${spec.joining.join(', ')} within ${PEERS_DROP_MS / 1000} s after their leases were deleted`);
     }
-    await stopDaemon(context.runtime, etcd, context.signal);
-    for (const a of agents) await startDaemon(context.runtime, a, context.signal);
+    await stopDaemons(context.runtime, etcdContainer, [ETCD_DAEMON], context.signal);
+    const etcd = { container: etcdContainer, daemons: [ETCD_DAEMON] };
+    for (const a of agents) await setDaemonWant(context.runtime, a.container, a.daemons, 'up', { signal: context.signal });
     return { etcd, agents };
   },
   undo: async (_spec, data, context) => {
-    const etcdNs = etcdNode(context.lab)!;
-    const running = await pidsNamed(context.runtime, etcdNs.container, 'etcd', context.signal);
-    if (!running.length) await startDaemon(context.runtime, data.etcd, context.signal);
+    await setDaemonWant(context.runtime, data.etcd.container, data.etcd.daemons, 'up', { signal: context.signal });
     if (!(await pollUntil(() => etcdHealthy(context), { timeoutMs: ETCD_READY_MS, intervalMs: 100, signal: context.signal }))) {
       throw environmentError(`etcd did not answer within ${ETCD_READY_MS / 1000} s after it was started again`, `overlab exec ${context.lab.name} etcd -- tail /var/log/etcd.log`);
     }
     // The joining agents are running (since the fault); they take their leases now, and every peer
-    // programs them. An agent that was stopped meanwhile is started again.
-    const hosts = context.lab.hosts.filter((h) => data.agents.some((a) => a.container === h.container));
-    await restartAgents(context, hosts, data.agents);
+    // programs them. One stopped meanwhile is started again.
+    await restartAgents(context, data.agents);
   },
 });
-
