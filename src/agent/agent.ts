@@ -19,6 +19,7 @@ import { LeaseBook } from './lease-book.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { PeerLease } from './lease-rules.js';
 import { LeaseWatch } from './lease-watch.js';
+import { readLink } from './links.js';
 import { dropped, FileLogger, type Logger } from './log.js';
 import { mtuFor } from '../shared/peer-state.js';
 import { PeerSync } from './peer-sync.js';
@@ -102,6 +103,12 @@ export class Agent {
     log.info(`overlab agent starting: host ${cfg.host}, public IP ${cfg.publicIp}, etcd ${cfg.etcdEndpoints.join(',')}, prefix ${cfg.prefix}, pid ${process.pid}, node ${process.version}`);
     writeFileAtomic(cfg.pidFile, `${process.pid}\n`);
     this.stats.enable();
+    // A host whose container restarted has no underlay until it is wired again: the agent stops
+    // here (its supervisor starts it again, at once when the host has been wired), rather than
+    // run on without the address its listener and its lease are about.
+    if (!(await readLink(this.runner, cfg.underlayIface))) {
+      throw new Error(`the underlay interface ${cfg.underlayIface} is not there (the host is not wired, or its container restarted since it was)`);
+    }
     await this.status?.start();
     if (!this.deps.skipSysctl) ensureIpForward(log);
 
@@ -117,6 +124,7 @@ export class Agent {
     );
     const watch = new LeaseWatch(this.etcd, cfg.prefix, log, {
       onSnapshot: (kvs, revision, why) => this.onSnapshot(kvs, revision, why),
+      onHistoryLost: () => this.r?.keeper.historyLost(),
       onEvents: (events) => this.onEvents(events),
     });
     const r: Running = { net, backend, keeper, watch, book: null, sync: null };

@@ -147,6 +147,19 @@ export class LeaseKeeper {
   // Keeping the key right
 
   /**
+   * etcd's history is gone (its revision went back): nothing seen before counts, and the etcd
+   * lease this host held belongs to the lost history. The next observation (the listing that
+   * found it) rewrites the key under a new etcd lease.
+   */
+  historyLost(): void {
+    if (!this.lease) return;
+    this.seen = undefined;
+    this.seenRevision = 0;
+    this.createRevision = 0;
+    this.etcdLeaseLost = true;
+  }
+
+  /**
    * The own key as the watch or a listing shows it now (undefined: absent) and the revision of
    * that observation. Older observations than one already handled are ignored.
    */

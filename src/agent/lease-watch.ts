@@ -7,11 +7,19 @@
 import { type EtcdClient, type KeyValue, type WatchEvent, type Watcher, WatchCompactedError } from './etcd/types.js';
 import { subnetsPrefix } from '../shared/flannel-lease.js';
 import type { Logger } from './log.js';
-import { FIRST_BACKOFF_MS, nextBackoff, retryForever } from './retry.js';
+import { FIRST_BACKOFF_MS, retryForever } from './retry.js';
+
+/** Re-lists while etcd is away come at most this far apart: a re-sync within seconds of etcd's
+ * return (each attempt is one connection; flanneld retries its watch as often). */
+export const MAX_RELIST_BACKOFF_MS = 4_000;
 
 export interface LeaseWatchHandlers {
   /** A full listing (start, and every re-sync). */
   onSnapshot(kvs: KeyValue[], revision: number, why: string): void;
+  /** A re-list found etcd's revision below one already seen: its history is gone (it came back
+   * on an emptied data directory, or from an older backup). Called before that listing's
+   * onSnapshot. */
+  onHistoryLost(seen: number, now: number): void;
   /** Events of one watch response. */
   onEvents(events: WatchEvent[]): void;
 }
@@ -55,6 +63,12 @@ export class LeaseWatch {
   private async listAndWatch(why: string): Promise<void> {
     const r = await this.etcd.range(subnetsPrefix(this.prefix), { prefix: true });
     if (this.stopped) return;
+    if (r.revision < this.lastRevision) {
+      const seen = this.lastRevision;
+      this.lastRevision = r.revision;
+      this.log.warn(`etcd's revision went back from ${seen} to ${r.revision}: it lost its data; taking the lease again`);
+      this.handlers.onHistoryLost(seen, r.revision);
+    }
     this.lastRevision = Math.max(this.lastRevision, r.revision);
     this.handlers.onSnapshot(r.kvs, r.revision, why);
     this.watchFrom(r.revision + 1);
@@ -103,7 +117,7 @@ export class LeaseWatch {
         .catch((e) => {
           this.relisting = false;
           const delay = this.backoff;
-          this.backoff = nextBackoff(this.backoff);
+          this.backoff = Math.min(this.backoff * 2, MAX_RELIST_BACKOFF_MS);
           this.log.warn(`re-sync failed: ${(e as Error).message}; retrying in ${delay / 1000}s`);
           this.restart(delay, why);
         });

@@ -217,6 +217,16 @@ export class MemoryEtcd implements EtcdClient {
   }
 
   /** Ends every open watch like a dropped connection. */
+  /** What a restart on an emptied data directory does: every key and lease gone, the revision
+   * back at 1, every watch broken. */
+  wipe(): void {
+    this.kvs.clear();
+    this.leases.clear();
+    this.history = [];
+    this.revision = 1;
+    this.dropWatches();
+  }
+
   dropWatches(): void {
     const ws = [...this.watchers];
     this.watchers.clear();

@@ -141,6 +141,35 @@ describe('agent control loop (vxlan, in-memory etcd, fake kernel)', () => {
     await a1.settled();
     expect([...k1.routes.keys()].sort()).toEqual(['10.244.5.0/24', '10.244.6.0/24']);
   });
+
+  it('re-registers on the same subnets within seconds when etcd comes back empty (its revision gone backwards, its own lease gone)', async () => {
+    const etcd = new MemoryEtcd();
+    await etcd.put('/coreos.com/network/config', CFG);
+    const k1 = new FakeKernel();
+    const k2 = new FakeKernel();
+    const a1 = agentFor(etcd, k1, 'host1', '192.168.50.2', mkdtempSync(join(tmpdir(), 'agent-wipe1-')));
+    const a2 = agentFor(etcd, k2, 'host2', '192.168.50.3', mkdtempSync(join(tmpdir(), 'agent-wipe2-')));
+    await a1.start();
+    await a2.start();
+    // Enough history that the emptied etcd's revisions stay below what the agents saw.
+    for (let i = 0; i < 20; i++) await etcd.put('/coreos.com/network/other', String(i));
+    await a1.settled();
+    await a2.settled();
+    const before = (await etcd.range('/coreos.com/network/subnets/', { prefix: true })).kvs.map((kv) => kv.key).sort();
+    expect(before).toHaveLength(2);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    etcd.wipe();
+    await etcd.put('/coreos.com/network/config', CFG); // `up` seeds it again
+    await vi.advanceTimersByTimeAsync(3000);
+    await a1.settled();
+    await a2.settled();
+    const after = await etcd.range('/coreos.com/network/subnets/', { prefix: true });
+    expect(after.kvs.map((kv) => kv.key).sort()).toEqual(before);
+    // Each under a lease this etcd knows.
+    for (const kv of after.kvs) expect((await etcd.leaseTimeToLive(kv.lease)).ttl).toBeGreaterThan(0);
+    expect(logs.get('host1')!.some((l) => /revision went back/.test(l))).toBe(true);
+    expect(k1.routes.has('10.244.2.0/24') || k1.routes.has('10.244.1.0/24')).toBe(true);
+  });
 });
 
 const PREFIX = '/coreos.com/network';
