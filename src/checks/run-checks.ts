@@ -31,6 +31,8 @@ export interface CheckResult {
 
 export interface VerifyReport {
   lab: string;
+  /** The lab was degraded when verified: what is missing or broken (lab-state.ts). */
+  degraded?: string;
   passed: number;
   failed: number;
   checks: CheckResult[];

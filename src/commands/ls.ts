@@ -12,6 +12,8 @@ interface LsRow {
   missing: string[];
   stopped: LabState['stopped'];
   extra: string[];
+  /** What running nodes lost since they were wired: a restart, a cable, etcd's data. */
+  problems: LabState['problems'];
   heldBy?: LabState['heldBy'];
   nodes: number;
   running: number;
@@ -27,7 +29,7 @@ export default class Ls extends BaseCommand<LsRow[]> {
   static override summary = 'List the labs on this engine and whether each is whole.';
   static override examples = ['<%= config.bin %> ls', '<%= config.bin %> ls --json'];
   static override description =
-    'STATUS: complete (built to the end, every node running), degraded (a node is missing or stopped), building (another overlab process is building it), incomplete (an `up` did not finish).';
+    'STATUS: complete (built to the end, every node running and wired as built), degraded (a node is missing or stopped, restarted since it was wired — its cable, pods and routes gone — or etcd lost its data; `overlab up <spec>` repairs it in place), building (another overlab process is building it), incomplete (an `up` did not finish). Measured from what is there: each container\'s start time against the one recorded when it was wired, each node\'s cable in the switch, etcd\'s network config.';
 
   protected async execute(): Promise<LsRow[]> {
     await this.parse(Ls);
@@ -38,6 +40,7 @@ export default class Ls extends BaseCommand<LsRow[]> {
       missing: state.missing,
       stopped: state.stopped,
       extra: state.extra,
+      problems: state.problems,
       ...(state.heldBy ? { heldBy: state.heldBy } : {}),
       nodes: summary.nodes.length,
       running: summary.running,

@@ -7,6 +7,7 @@ import { resolveLab } from '../plan/resolve-lab.js';
 import { specFileFor } from '../cli/bundled-labs.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { refuseExisting, upLab } from '../core/lab-up.js';
+import type { NodeRepair } from '../core/lab-repair.js';
 import { takenSubnets } from '../lab/taken-subnets.js';
 import { renderDryRun } from '../plan/dry-run.js';
 import { renderLabDiagram } from '../report/lab-diagram.js';
@@ -14,7 +15,9 @@ import { tolerated } from '../base/debug-log.js';
 
 export interface UpResult {
   lab: string;
-  status: 'created' | 'unchanged' | 'dry-run';
+  status: 'created' | 'unchanged' | 'repaired' | 'dry-run';
+  /** A degraded lab repaired in place: what was done, node by node (status `repaired`). */
+  repairs?: NodeRepair[];
   durationMs: number;
   resolved: ResolvedLab;
   script?: string;
@@ -25,7 +28,7 @@ export default class Up extends BaseCommand<UpResult> {
   static completion: ArgCompletion[] = ['spec'];
   static override summary = 'Build a lab from its spec: containers, underlay, bridges, veth pairs, pods, routes.';
   static override description =
-    'The switch starts first, then every node in parallel, each wired by one exec of argv commands (no shell reads any value). A failure or Ctrl-C in the middle removes everything this run made. A lab that is already up and whole from the same spec is left alone; one that is only partly there, degraded or from another spec is reported (--recreate rebuilds it). One process at a time changes a lab: a second waits briefly, then says who holds it. --dry-run prints the exact commands instead.';
+    'The switch starts first, then every node in parallel, each wired by one exec of argv commands (no shell reads any value). A failure or Ctrl-C in the middle removes everything this run made. A lab that is already up and whole from the same spec is left alone; one that is degraded (a node gone, stopped or restarted since it was wired, etcd emptied) is repaired in place — only its broken nodes are wired or made again, and what was done is said node by node; one only partly there or from another spec is reported (--recreate rebuilds it). One process at a time changes a lab: a second waits briefly, then says who holds it. --dry-run prints the exact commands instead.';
   static override examples = [
     '<%= config.bin %> up labs/same-host.yaml',
     '<%= config.bin %> up labs/host-gw.yaml --dry-run',
@@ -63,11 +66,16 @@ export default class Up extends BaseCommand<UpResult> {
       progress: listrProgress(rendererFromProcess(this.json)),
       signal: this.abort.signal,
     });
-    return { lab: outcome.lab.name, status: outcome.status, durationMs: Date.now() - started, resolved: outcome.lab };
+    return { lab: outcome.lab.name, status: outcome.status, ...(outcome.repairs ? { repairs: outcome.repairs } : {}), durationMs: Date.now() - started, resolved: outcome.lab };
   }
 
   protected renderHuman(r: UpResult): string {
     if (r.status === 'dry-run') return r.script ?? '';
+    if (r.status === 'repaired') {
+      const lines = (r.repairs ?? []).map((x) => `  ${x.node}: ${x.did}`);
+      const head = `${this.colours.green('✓')} lab ${r.lab} repaired in place (${(r.durationMs / 1000).toFixed(1)} s)${lines.length ? ':' : ': it had healed by itself by the time up looked again'}`;
+      return [head, ...lines, '', `next: overlab verify ${r.lab}   ·   overlab ls`].join('\n');
+    }
     const head =
       r.status === 'unchanged'
         ? `${this.colours.yellow('•')} lab ${r.lab} is already up, whole and matches its spec; nothing to do`

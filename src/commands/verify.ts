@@ -3,7 +3,7 @@ import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { labNameOf } from '../cli/lab-argument.js';
 import { assertJunitWritable, progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
-import { requireRunningLab } from '../lab/engine-labs.js';
+import { repairHint, requireLab } from '../lab/engine-labs.js';
 import { verifyLab } from '../core/lab-verify.js';
 import type { VerifyReport } from '../checks/run-checks.js';
 import { renderVerifyReport } from '../report/verify-report.js';
@@ -27,15 +27,19 @@ export default class Verify extends BaseCommand<VerifyReport> {
     const arg = await this.readLabArgument(args.lab);
     // A degraded lab (a node gone or stopped since it was built) is still verified: the checks
     // that need the missing part say so as errors. One never built to the end is refused.
-    const lab = await requireRunningLab(this.runtime, labNameOf(arg), { acceptDegraded: true });
+    // Measured: a node restarted since it was wired (its cable gone) makes the lab degraded too.
+    const { model: lab, state, summary } = await requireLab(this.runtime, labNameOf(arg), { acceptDegraded: true, measure: true });
     const checks = arg.kind === 'spec' ? arg.spec.checks : lab.checks;
-    const report = await verifyLab(this.runtime, lab, checks, {
+    if (state.status === 'degraded') this.note(`lab ${lab.name} is degraded: ${state.detail}; ${repairHint(lab.name, summary.specFile)}`);
+    const verified = await verifyLab(this.runtime, lab, checks, {
+      problems: state.problems,
       signal: this.abort.signal,
       ...(flags.check ? { only: flags.check } : {}),
       onResult: (r) => {
         this.note(progressLine(r, this.colours));
       },
     });
+    const report = state.status === 'degraded' ? { ...verified, degraded: state.detail } : verified;
     await writeJunitIfAsked(flags.junit, [report]);
     this.resultExitCode = report.failed > 0 ? 1 : 0;
     return report;

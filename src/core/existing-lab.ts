@@ -7,6 +7,7 @@ import { LABEL_LAB, LABEL_NODE } from '../plan/container-names.js';
 import { environmentError, inputError, type OverlabError } from '../base/errors.js';
 import { groupLabs, openLab, type LabSummary } from '../lab/engine-labs.js';
 import type { LabState } from '../lab/lab-state.js';
+import { planRepair } from './lab-repair.js';
 
 export type ExistingLab =
   | { kind: 'absent' }
@@ -14,7 +15,10 @@ export type ExistingLab =
   /** Up and whole, but not what this spec builds. */
   | { kind: 'different'; reasons: string[]; state: LabState; summary: LabSummary }
   /** Not whole: a killed `up`, a lost or stopped node. */
-  | { kind: 'unfinished'; state: LabState; summary: LabSummary };
+  | { kind: 'unfinished'; state: LabState; summary: LabSummary }
+  /** Built from this spec but degraded (a node gone, stopped or restarted since it was wired,
+   * etcd emptied): `up` can repair it in place from its own model (lab-repair.ts). */
+  | { kind: 'degraded'; state: LabState; summary: LabSummary; model: ResolvedLab };
 
 /** What is on the engine for this lab, compared with what the spec builds. Call it holding the
  * lab's lock (a concurrent `up` or `down` would change the answer). */
@@ -22,7 +26,9 @@ export async function existingLab(runtime: ContainerRuntime, lab: ResolvedLab): 
   const containers = await runtime.list({ [LABEL_LAB]: lab.name });
   const [summary] = groupLabs(containers);
   if (!summary) return { kind: 'absent' };
-  const { state } = await openLab(runtime, summary, { holder: false });
+  // Measured: a node that restarted since it was wired runs, but with nothing in it.
+  const { state, model } = await openLab(runtime, summary, { holder: false, measure: true });
+  if (state.status === 'degraded' && model && summary.fingerprint === labFingerprint(lab)) return { kind: 'degraded', state, summary, model };
   if (state.status !== 'complete') return { kind: 'unfinished', state, summary };
   const reasons: string[] = [];
   if (summary.fingerprint !== labFingerprint(lab)) reasons.push('it was built from a different spec (or another version of this one)');
@@ -37,6 +43,10 @@ export async function existingLab(runtime: ContainerRuntime, lab: ResolvedLab): 
 /** Why `up` will not build over what is there, with the way out. */
 export function existingLabError(lab: ResolvedLab, existing: Exclude<ExistingLab, { kind: 'absent' } | { kind: 'same' }>, specArgument: string): OverlabError {
   const recreate = `\`overlab up ${specArgument} --recreate\` rebuilds it; \`overlab down ${lab.name}\` removes it`;
+  if (existing.kind === 'degraded') {
+    const refused = planRepair(existing.model, existing.state).refused;
+    return environmentError(`lab "${lab.name}" is up but degraded: ${existing.state.detail}${refused ? `; it cannot be repaired in place: ${refused}` : ''}`, recreate);
+  }
   if (existing.kind === 'different') {
     return inputError(`lab "${lab.name}" is already up, but ${existing.reasons.join('; ')}`, recreate);
   }

@@ -16,6 +16,7 @@ import { upPhases, type UpHooks, type UpPhase } from './up-phases.js';
 import { newRunId } from './run-id.js';
 import { debugLog } from '../base/debug-log.js';
 import { RoutedRuntime } from '../runtime/routed-runtime.js';
+import { planRepair, repairPhases, type NodeRepair } from './lab-repair.js';
 
 /** Runs the phases in order and shows them (the CLI's listr2 progress, src/cli/progress.ts); the
  * orchestration stays here, the presentation is handed in. */
@@ -26,9 +27,10 @@ export const quietPhases: PhaseRunner = async (phases, signal) => {
   for (const phase of phases) await phase.run(signal);
 };
 
-/** What to do with a lab of this name that is already on the engine: leave it as it is, or take
- * it down and build it again. To refuse, throw (the error the caller's user should read). */
-export type UpDecision = 'keep' | 'rebuild';
+/** What to do with a lab of this name that is already on the engine: leave it as it is, take it
+ * down and build it again, or (a degraded lab from the same spec) repair it in place. To refuse,
+ * throw (the error the caller's user should read). */
+export type UpDecision = 'keep' | 'rebuild' | 'repair';
 
 export interface UpRequest {
   /** The lab's name: its lock, and the label on its containers. */
@@ -48,8 +50,10 @@ export interface UpRequest {
 
 export interface UpOutcome {
   lab: ResolvedLab;
-  /** `created`: built by this run; `unchanged`: the lab that was there was kept. */
-  status: 'created' | 'unchanged';
+  /** `created`: built by this run; `unchanged`: the lab that was there was kept; `repaired`: a
+   * degraded lab was repaired in place (`repairs` says what was done, node by node). */
+  status: 'created' | 'unchanged' | 'repaired';
+  repairs?: NodeRepair[];
   /** This run's id (its containers' label, the completion marker), when it built the lab. */
   run?: string;
   durationMs: number;
@@ -59,6 +63,7 @@ export interface UpOutcome {
 export function refuseExisting(specArgument: string): NonNullable<UpRequest['whenExisting']> {
   return (existing, lab) => {
     if (existing.kind === 'same') return 'keep';
+    if (existing.kind === 'degraded' && !planRepair(existing.model, existing.state).refused) return 'repair';
     throw existingLabError(lab, existing, specArgument);
   };
 }
@@ -77,6 +82,13 @@ export async function upLab<T = UpOutcome>(runtime: ContainerRuntime, request: U
       if (existing.kind !== 'absent') {
         const decision = (request.whenExisting ?? refuseExisting(lab.name))(existing, lab);
         if (decision === 'keep') return { lab, status: 'unchanged', durationMs: Date.now() - started };
+        if (decision === 'repair' && existing.kind === 'degraded') {
+          await choice.release(); // its underlay is the one it has
+          const run = request.run ?? newRunId();
+          const { phases, done } = repairPhases(runtime, existing.model, planRepair(existing.model, existing.state), run);
+          await withRunRollback(runtime, lab.name, run, signal, () => (request.progress ?? quietPhases)(phases, signal));
+          return { lab: existing.model, status: 'repaired', run, repairs: done, durationMs: Date.now() - started };
+        }
         await downLab(runtime, lab.name);
       }
       const run = request.run ?? newRunId();

@@ -9,7 +9,8 @@ import { reachesOf, runCheck, summarize, withKind, type CheckResult, type Verify
 import { inputError, interruptedError } from '../base/errors.js';
 import { LabReferences } from '../lab/lab-references.js';
 import { readLabFacts } from '../lab/etcd-leases.js';
-import { unavailableNodes } from '../lab/node-availability.js';
+import { unavailableNodes, type NodeAvailability } from '../lab/node-availability.js';
+import type { NodeProblem } from '../lab/lab-health.js';
 import { reapProbes } from '../probes/probe-reaper.js';
 import { withLabLock } from '../lab/lab-lock.js';
 import { planUnits, type PlannedUnit } from '../checks/check-plan.js';
@@ -25,6 +26,9 @@ export interface VerifyOptions {
   onResult?: (result: CheckResult) => void;
   /** At most this many checks at once (default DEFAULT_CHECK_CONCURRENCY). */
   concurrency?: number;
+  /** What the lab's running nodes lost, as measured (lab-health.ts): a check that needs a node
+   * that restarted or lost its cable is an error saying so, never a fail drawn from it. */
+  problems?: NodeProblem[];
 }
 
 export function selectChecks(checks: CheckSpec[], only: string[] | undefined): CheckSpec[] {
@@ -34,6 +38,20 @@ export function selectChecks(checks: CheckSpec[], only: string[] | undefined): C
     throw inputError(`no check named ${unknown.map((n) => `"${n}"`).join(', ')}`, `the checks are: ${checks.map((c) => `"${c.name}"`).join(', ')}`);
   }
   return checks.filter((c) => only.includes(c.name));
+}
+
+/** Nodes a check cannot rely on: those not running, and those whose wiring is gone (a restart, a
+ * lost cable; all of them when the switch restarted). */
+export function withProblems(lab: ResolvedLab, listed: NodeAvailability, problems: NodeProblem[]): NodeAvailability {
+  const out = new Map(listed);
+  const nodes = [...lab.hosts, ...lab.externals].map((n) => n.name);
+  for (const p of problems) {
+    const repair = `${p.detail} (\`overlab up\` on its spec repairs it)`;
+    if (p.kind === 'switch-restarted') for (const n of nodes) if (!out.has(n)) out.set(n, repair);
+    if ((p.kind === 'restarted' || p.kind === 'uncabled') && !out.has(p.node)) out.set(p.node, repair);
+    if (p.kind === 'etcd-silent' && !out.has(p.node)) out.set(p.node, p.detail);
+  }
+  return out;
 }
 
 /** How many checks (or sets of checks sharing a probe) run at once at most: the machine's cores
@@ -47,7 +65,7 @@ export async function verifyLab(runtime: ContainerRuntime, lab: ResolvedLab, che
 }
 
 async function verifySelected(runtime: ContainerRuntime, lab: ResolvedLab, selected: CheckSpec[], options: VerifyOptions): Promise<VerifyReport> {
-  const unavailable = await unavailableNodes(runtime, lab);
+  const unavailable = withProblems(lab, await unavailableNodes(runtime, lab), options.problems ?? []);
   const running = [...lab.hosts, ...lab.externals].filter((n) => !unavailable.has(n.name)).map((n) => n.container);
   // Probes a killed run left behind (by their PID files) must not outlive it into this one; the
   // leases are read meanwhile.

@@ -8,6 +8,7 @@ import { isValidCidr } from '../shared/ipv4.js';
 import { loadLabModel, readCompletion } from './lab-files.js';
 import { labState, type LabState } from './lab-state.js';
 import { engineLockKey, lockHolder } from './lab-lock.js';
+import { measureLabHealth } from './lab-health.js';
 import { labNotUpError } from './lab-not-up.js';
 import { labView, primaryRuntime, RoutedRuntime } from '../runtime/routed-runtime.js';
 import { locateLab, requirePrimary } from './lab-discovery.js';
@@ -72,15 +73,23 @@ export interface OpenLab {
   state: LabState;
 }
 
-/** A lab's model, completion marker and lock, read together; `holder: false` skips the lock
- * (a caller holding the lab's lock itself would find itself). */
-export async function openLab(runtime: ContainerRuntime, found: LabSummary, options: { holder?: boolean } = {}): Promise<OpenLab> {
+export interface OpenOptions {
+  /** false: skip the lock (a caller holding the lab's lock itself would find itself). */
+  holder?: boolean;
+  /** Also measure the running nodes of a finished lab (lab-health.ts): restarts, cables,
+   * etcd's data. `ls`, `up` and `verify` do; a read command needs only what exists. */
+  measure?: boolean;
+}
+
+/** A lab's model, completion marker and lock, read together, and its running nodes measured
+ * when asked. */
+export async function openLab(runtime: ContainerRuntime, found: LabSummary, options: OpenOptions = {}): Promise<OpenLab> {
   let summary = found;
   const switchContainer = switchContainerName(summary.name);
   // Seen from an engine of the lab that is not its primary: reach the primary (or say why not).
   const where = summary.containers.some((c) => c.name === switchContainer) ? { kind: 'here' as const } : await locateLab(runtime, summary.name, { found: summary.containers });
   if (where.kind === 'unreachable') {
-    return { summary, state: { status: 'degraded', detail: `${where.error.message} (${summary.containers.length} of its containers are on ${where.from})`, missing: [], stopped: [], extra: [] } };
+    return { summary, state: { status: 'degraded', detail: `${where.error.message} (${summary.containers.length} of its containers are on ${where.from})`, missing: [], stopped: [], extra: [], problems: [] } };
   }
   if (where.kind === 'elsewhere') summary = groupLabs(await primaryRuntime(runtime).list({ [LABEL_LAB]: summary.name }))[0] ?? summary;
   const hasSwitch = summary.containers.some((c) => c.name === switchContainer);
@@ -100,14 +109,23 @@ export async function openLab(runtime: ContainerRuntime, found: LabSummary, opti
     });
     summary = groupLabs(found)[0] ?? summary;
   }
-  const state = labState({ containers: summary.containers, ...(model ? { model } : {}), ...(marker ? { marker } : {}), ...(holder ? { holder } : {}), ...(lost.length ? { lost } : {}) });
+  const input = { containers: summary.containers, ...(model ? { model } : {}), ...(marker ? { marker } : {}), ...(holder ? { holder } : {}), ...(lost.length ? { lost } : {}) };
+  let state = labState(input);
+  if (options.measure && model && (state.status === 'complete' || state.status === 'degraded')) {
+    state = labState({ ...input, health: await measureLabHealth(runtime, model, summary.containers) });
+  }
   return { summary, ...(model ? { model } : {}), state };
 }
 
-/** Every lab with its state (for `ls`). */
+/** Every lab with its state, measured (for `ls`). */
 export async function listLabStates(runtime: ContainerRuntime): Promise<OpenLab[]> {
   // Each lab in a view of its own: its model names its engines, which another lab may name otherwise.
-  return Promise.all((await listLabs(runtime)).map((summary) => openLab(labView(runtime), summary)));
+  return Promise.all((await listLabs(runtime)).map((summary) => openLab(labView(runtime), summary, { measure: true })));
+}
+
+/** How to repair a degraded lab in place, as a command to type. */
+export function repairHint(lab: string, specFile: string | undefined): string {
+  return specFile ? `\`overlab up ${specFile}\` repairs it in place` : `\`overlab up <its spec>\` repairs it in place (\`overlab down ${lab}\` removes it)`;
 }
 
 /** How to rebuild a lab, as a command to type. */
@@ -121,13 +139,15 @@ export interface RequireOptions {
   acceptDegraded?: boolean;
   /** The caller holds the lab's lock (do not report it as busy). */
   holdsLock?: boolean;
+  /** Measure the running nodes (see OpenOptions.measure). */
+  measure?: boolean;
 }
 
 /** The lab, open; or a clear error: not up (exit 2), not whole (exit 3). */
 export async function requireLab(runtime: ContainerRuntime, name: string, options: RequireOptions = {}): Promise<OpenLab & { model: ResolvedLab }> {
   const summary = await findLab(runtime, name);
   if (!summary) throw await labNotUpError(name, async () => (await listLabs(runtime)).map((l) => l.name));
-  const open = await openLab(runtime, summary, { holder: !options.holdsLock });
+  const open = await openLab(runtime, summary, { holder: !options.holdsLock, ...(options.measure ? { measure: true } : {}) });
   const { state } = open;
   const rebuild = rebuildHint(name, summary.specFile);
   if (state.status === 'building') {
@@ -137,7 +157,7 @@ export async function requireLab(runtime: ContainerRuntime, name: string, option
     throw environmentError(`lab "${name}" is not whole: ${state.detail}`, `rebuild it with ${rebuild}, or remove it with \`overlab down ${name}\``);
   }
   if (state.status === 'degraded' && !options.acceptDegraded) {
-    throw environmentError(`lab "${name}" is degraded: ${state.detail}`, `rebuild it with ${rebuild}; \`overlab inspect ${name}\` shows what is left`);
+    throw environmentError(`lab "${name}" is degraded: ${state.detail}`, `${repairHint(name, summary.specFile)}; \`overlab inspect ${name}\` shows what is left`);
   }
   return { ...open, model: open.model };
 }
@@ -152,4 +172,20 @@ export async function requireRunningLab(runtime: ContainerRuntime, name: string,
  * another overlab version may have written it — is left out rather than failing the new lab. */
 export function underlaysInUse(labs: LabSummary[]): string[] {
   return labs.flatMap((l) => l.underlay.split(',')).map((s) => s.trim()).filter((s) => isValidCidr(s));
+}
+
+/** Containers of a lab's model that are gone or not running (a read command works around them). */
+export function absentContainers(open: OpenLab & { model: ResolvedLab }): Set<string> {
+  const running = new Set(open.summary.containers.filter((c) => c.state === 'running').map((c) => c.name));
+  return new Set([open.model.underlay.switchContainer, ...open.model.hosts.map((h) => h.container), ...open.model.externals.map((e) => e.container)].filter((c) => !running.has(c)));
+}
+
+/** The container of a degraded lab that a command needs is gone or stopped: exit 3, saying which
+ * node and how to repair it. */
+export function requireContainerThere(open: OpenLab & { model: ResolvedLab }, container: string): void {
+  const found = open.summary.containers.find((c) => c.name === container);
+  if (found?.state === 'running') return;
+  const node = [...open.model.hosts, ...open.model.externals].find((n) => n.container === container)?.name ?? SWITCH_NODE;
+  const what = found ? `is ${found.state}, not running` : 'is missing (its container is gone)';
+  throw environmentError(`${node} (container ${container}) ${what} in lab ${open.model.name}`, `${repairHint(open.model.name, open.summary.specFile)}; the other nodes answer: \`overlab inspect ${open.model.name}\``);
 }

@@ -4,7 +4,7 @@
 import { adoptLab } from '../runtime/routed-runtime.js';
 import type { CallOptions, ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
-import { LAB_COMPLETE_FILE, LAB_ENGINES_FILE, LAB_MODEL_FILE, LAB_STATE_DIR } from '../plan/container-names.js';
+import { LAB_BOOTS_FILE, LAB_COMPLETE_FILE, LAB_ENGINES_FILE, LAB_MODEL_FILE, LAB_STATE_DIR } from '../plan/container-names.js';
 import type { ResolvedEngine } from '../plan/resolved-lab.js';
 import { tarEntries } from '../runtime/tar.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
@@ -105,4 +105,34 @@ export async function readEnginesRecord(runtime: ContainerRuntime, switchContain
   const record = await readStateFile<EnginesRecord>(runtime, switchContainer, LAB_ENGINES_FILE, options);
   const ok = record && typeof record.lab === 'string' && Array.isArray(record.engines) && record.engines.length > 1 && record.engines.every((e) => typeof e.name === 'string' && typeof e.switchContainer === 'string');
   return ok ? record : undefined;
+}
+
+/** Node → the StartedAt of its container when it was wired (`up`, `node add`, a repair). */
+export interface NodeBoots {
+  nodes: Record<string, string>;
+}
+
+export async function writeBoots(runtime: ContainerRuntime, switchContainer: string, boots: NodeBoots, options: CallOptions = {}): Promise<void> {
+  await writeStateFile(runtime, switchContainer, LAB_BOOTS_FILE, boots, options);
+}
+
+/** The boot record; undefined for a lab built before overlab kept one. */
+export async function readBoots(runtime: ContainerRuntime, switchContainer: string, options: CallOptions = {}): Promise<NodeBoots | undefined> {
+  const boots = await readStateFile<NodeBoots>(runtime, switchContainer, LAB_BOOTS_FILE, options);
+  return boots && typeof boots.nodes === 'object' && boots.nodes !== null ? boots : undefined;
+}
+
+/** Record the current StartedAt of these nodes' containers (others keep theirs; `drop` removes). */
+export async function recordBoots(
+  runtime: ContainerRuntime,
+  switchContainer: string,
+  nodes: { node: string; container: string }[],
+  options: CallOptions & { drop?: string[]; replace?: boolean } = {},
+): Promise<void> {
+  const started = await Promise.all(nodes.map(async (n) => [n.node, (await runtime.inspectContainer(n.container, options)).startedAt] as const));
+  const before = options.replace ? undefined : await readBoots(runtime, switchContainer, options);
+  const merged: Record<string, string> = { ...(before?.nodes ?? {}) };
+  for (const [node, at] of started) if (at) merged[node] = at;
+  for (const node of options.drop ?? []) delete merged[node];
+  await writeBoots(runtime, switchContainer, { nodes: merged }, options);
 }

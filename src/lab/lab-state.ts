@@ -1,11 +1,13 @@
 // Is a lab whole? Pure: from its containers (by label), its model and completion marker (files in
-// its switch) and who holds its lock, decide complete / degraded / building / incomplete, and say
-// precisely what is missing, stopped or extra.
+// its switch), who holds its lock and — when measured (lab-health.ts) — what its running nodes
+// lost (a restart, a cable, etcd's data), decide complete / degraded / building / incomplete, and
+// say precisely what is missing, stopped, extra or broken.
 import type { ContainerSummary } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LABEL_NODE, LABEL_RUN, SWITCH_NODE } from '../plan/container-names.js';
 import type { CompletionMarker } from './lab-files.js';
 import type { LockHolder } from './lab-lock.js';
+import type { NodeProblem } from './lab-health.js';
 
 export type LabStatus = 'complete' | 'degraded' | 'building' | 'incomplete';
 
@@ -19,6 +21,8 @@ export interface LabState {
   stopped: { node: string; state: string }[];
   /** Containers with the lab's label that are not in its model. */
   extra: string[];
+  /** What running nodes lost since they were wired (when measured). */
+  problems: NodeProblem[];
   /** Who is changing the lab right now, if anyone. */
   heldBy?: LockHolder;
 }
@@ -30,6 +34,8 @@ export interface LabStateInput {
   model?: ResolvedLab;
   marker?: CompletionMarker;
   holder?: LockHolder;
+  /** The running nodes as measured (lab-health.ts); absent: not measured. */
+  health?: NodeProblem[];
 }
 
 /** Every node of a lab model with its container: the switch, hosts and other nodes. */
@@ -53,7 +59,7 @@ function problems(missing: string[], stopped: LabState['stopped'], extra: string
   return out;
 }
 
-export function labState({ containers, model, marker, holder, lost = [] }: LabStateInput): LabState {
+export function labState({ containers, model, marker, holder, lost = [], health = [] }: LabStateInput): LabState {
   const byName = new Map(containers.map((c) => [c.name, c]));
   const lostEngines = new Set(lost.map((l) => l.engine));
   const onLost = new Set(
@@ -70,8 +76,8 @@ export function labState({ containers, model, marker, holder, lost = [] }: LabSt
     return c && c.state !== 'running' ? [{ node: n.node, state: c.state }] : [];
   });
   const extra = model ? containers.filter((c) => !expectedNames.has(c.name)).map((c) => c.labels[LABEL_NODE] ?? c.name) : [];
-  const found = [...lost.map((l) => `engine ${l.engine} (${l.endpoint}) does not answer: ${list([...onLost].filter((c) => model && modelNodes(model).some((n) => n.container === c)).map((c) => modelNodes(model!).find((n) => n.container === c)!.node))} unreachable`), ...problems(missing, stopped, extra)];
-  const base = { missing, stopped, extra, ...(holder ? { heldBy: holder } : {}) };
+  const found = [...lost.map((l) => `engine ${l.engine} (${l.endpoint}) does not answer: ${list([...onLost].filter((c) => model && modelNodes(model).some((n) => n.container === c)).map((c) => modelNodes(model!).find((n) => n.container === c)!.node))} unreachable`), ...problems(missing, stopped, extra), ...health.map((p) => p.detail)];
+  const base = { missing, stopped, extra, problems: health, ...(holder ? { heldBy: holder } : {}) };
   const switchRun = model ? byName.get(model.underlay.switchContainer)?.labels[LABEL_RUN] : undefined;
   const finished = marker !== undefined && (switchRun === undefined || marker.run === switchRun);
   const building = (by: LockHolder): LabState => ({ status: 'building', detail: `being changed by pid ${by.pid} (\`${by.command}\`)`, ...base });

@@ -26,6 +26,9 @@ export const LAB_COMPLETE_FILE = `${LAB_STATE_DIR}/complete.json`;
  * (how each is reached, the first the primary), so a command talking to that engine finds the
  * primary, where the model, the marker and the lock are. */
 export const LAB_ENGINES_FILE = `${LAB_STATE_DIR}/engines.json`;
+/** When each node's container had started when it was last wired (node → the engine's
+ * StartedAt): a node whose container started since has lost its network namespace. */
+export const LAB_BOOTS_FILE = `${LAB_STATE_DIR}/boots.json`;
 
 /** The lab's share: a volume every container of the lab mounts here (read-only, but in the
  * switch), holding the helper that hands the switch's network namespace to the nodes

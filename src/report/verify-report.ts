@@ -15,5 +15,6 @@ export function renderVerifyReport(report: VerifyReport, colours: Palette): stri
     .map((c) => `${colours.red('✗')} ${c.name}: ${c.reason ?? c.status}`);
   const total = report.checks.length;
   const summary = `${report.lab}: ${report.passed}/${total} checks passed` + (report.failed ? `, ${report.failed} failed` : '');
-  return [table, ...(failures.length ? ['', ...failures] : []), '', report.failed ? colours.red(summary) : colours.green(summary)].join('\n');
+  const degraded = report.degraded ? [colours.yellow(`lab ${report.lab} is degraded: ${report.degraded}`)] : [];
+  return [table, ...(failures.length ? ['', ...failures] : []), '', ...degraded, report.failed ? colours.red(summary) : colours.green(summary)].join('\n');
 }

@@ -17,6 +17,7 @@ import type {
   ImageOptions,
   NetworkSummary,
   StreamingExec,
+  StreamOptions,
 } from './runtime.js';
 import type { Readable } from 'node:stream';
 import { OverlabError } from '../base/errors.js';
@@ -236,7 +237,7 @@ export class RoutedRuntime implements ContainerRuntime {
     return (await this.on(container, options)).exec(container, command, options);
   }
 
-  async execStream(container: string, command: string[], options?: CallOptions): Promise<StreamingExec> {
+  async execStream(container: string, command: string[], options?: StreamOptions): Promise<StreamingExec> {
     return (await this.on(container, options)).execStream(container, command, options);
   }
 
@@ -250,6 +251,14 @@ export class RoutedRuntime implements ContainerRuntime {
 
   async readFile(container: string, path: string, options?: CallOptions): Promise<Buffer> {
     return (await this.on(container, options)).readFile(container, path, options);
+  }
+
+  async start(container: string, options?: CallOptions): Promise<void> {
+    return (await this.on(container, options)).start(container, options);
+  }
+
+  async kill(container: string, signal: 'SIGHUP' | 'SIGTERM' | 'SIGKILL', options?: CallOptions): Promise<void> {
+    return (await this.on(container, options)).kill(container, signal, options);
   }
 
   async pause(container: string, options?: CallOptions): Promise<void> {

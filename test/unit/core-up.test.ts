@@ -2,7 +2,7 @@
 // runtime, without Docker.
 import { describe, expect, it } from 'vitest';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
-import { rollbackRun, upWithRollback } from '../../src/core/lab-up.js';
+import { rollbackRun, upWithRollback, refuseExisting } from '../../src/core/lab-up.js';
 import { existingLab, existingLabError } from '../../src/core/existing-lab.js';
 import { upPhases } from '../../src/core/up-phases.js';
 import { listrProgress } from '../../src/cli/progress.js';
@@ -112,13 +112,14 @@ describe('what is already there', () => {
     await expect(requireRunningLab(runtime, 'demo')).rejects.toMatchObject({ kind: 'environment', message: expect.stringContaining('is not whole') });
   });
 
-  it('a complete lab that lost a node or has one stopped is degraded, with the names', async () => {
+  it('a complete lab that lost a node or has one stopped is degraded, with the names, and up would repair it', async () => {
     const runtime = new FakeRuntime();
     await runAll(runtime, 'run-7');
     runtime.containers.delete('overlab-demo-host2');
     runtime.containers.get('overlab-demo-router')!.state = 'exited';
     const existing = await existingLab(runtime, lab);
-    expect(existing).toMatchObject({ kind: 'unfinished', state: { status: 'degraded', missing: ['host2'], stopped: [{ node: 'router', state: 'exited' }] } });
+    expect(existing).toMatchObject({ kind: 'degraded', state: { status: 'degraded', missing: ['host2'], stopped: [{ node: 'router', state: 'exited' }] } });
+    expect(refuseExisting('labs/demo.yaml')(existing as never, lab)).toBe('repair');
     expect((existing as { state: { detail: string } }).state.detail).toBe('host2 is missing; router is stopped (exited)');
     expect(await requireRunningLab(runtime, 'demo', { acceptDegraded: true })).toEqual(lab);
     await expect(requireRunningLab(runtime, 'demo')).rejects.toMatchObject({ message: 'lab "demo" is degraded: host2 is missing; router is stopped (exited)' });

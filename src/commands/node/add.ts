@@ -4,7 +4,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { requireRunningLab } from '../../lab/engine-labs.js';
 import { addHost, type MembershipResult } from '../../core/node-membership.js';
 import { withLabLock } from '../../lab/lab-lock.js';
-import { saveLabModel } from '../../lab/lab-files.js';
+import { recordBoots, saveLabModel } from '../../lab/lab-files.js';
 import { collisionError, nameCollisions } from '../../core/up-phases.js';
 import { containerName } from '../../plan/container-names.js';
 import { renderMembership } from '../../report/membership.js';
@@ -40,6 +40,7 @@ export default class NodeAdd extends BaseCommand<MembershipResult> {
       if (collisions.length) throw collisionError(lab.name, collisions);
       const result = await addHost(this.runtime, lab, args.host, pods, this.abort.signal, flags.segment);
       await saveLabModel(this.runtime, { ...lab, hosts: [...lab.hosts, result.host] });
+      await recordBoots(this.runtime, lab.underlay.switchContainer, [{ node: result.host.name, container: result.host.container }]);
       return result;
     });
   }

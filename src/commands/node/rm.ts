@@ -4,7 +4,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { requireRunningLab } from '../../lab/engine-labs.js';
 import { removeHost, type MembershipResult } from '../../core/node-membership.js';
 import { withLabLock } from '../../lab/lab-lock.js';
-import { saveLabModel } from '../../lab/lab-files.js';
+import { recordBoots, saveLabModel } from '../../lab/lab-files.js';
 import { renderMembership } from '../../report/membership.js';
 import { assertName } from '../../lab-spec/name-assert.js';
 
@@ -28,6 +28,7 @@ export default class NodeRm extends BaseCommand<MembershipResult> {
       const lab = await requireRunningLab(this.runtime, args.lab, { acceptDegraded: true, holdsLock: true });
       const result = await removeHost(this.runtime, lab, args.host, this.abort.signal);
       await saveLabModel(this.runtime, { ...lab, hosts: lab.hosts.filter((h) => h.name !== args.host) });
+      await recordBoots(this.runtime, lab.underlay.switchContainer, [], { drop: [args.host] });
       return result;
     });
   }

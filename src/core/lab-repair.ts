@@ -1,0 +1,234 @@
+// `up` on a lab that is there from the same spec but degraded repairs it in place: from what was
+// measured (lab-state.ts, lab-health.ts) it does only what the broken nodes need and leaves the
+// healthy rest alone. A node that restarted (its namespace empty, its container and files kept)
+// is wired again in its own container, and its supervisor starts its daemons at once; a node
+// that is gone, or whose container can no longer reach the switch (it holds the switch's previous
+// network namespace, after the switch restarted), is created again; a stopped one is started; the
+// switch gets its bridge back; etcd gets its network config back. The agents re-register by
+// themselves (they keep their subnets, from subnet.env) and `up` waits until every one has
+// programmed every peer again. What it did is said node by node. A failure or Ctrl-C removes the
+// containers this repair created (by its run id), never another's.
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import type { ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
+import { containerSpecs } from '../plan/containers.js';
+import { renderNodePlans, renderSwitchPlan, UNDERLAY_NETNS } from '../plan/node-plans.js';
+import { etcdNode, etcdPrefix, labUsesAgents, usesAgent } from '../plan/overlay.js';
+import { usesCni } from '../plan/cni-plan.js';
+import { SWITCH_NODE } from '../plan/container-names.js';
+import type { LabState } from '../lab/lab-state.js';
+import { clock } from '../lab/lab-health.js';
+import { recordBoots, saveLabModel } from '../lab/lab-files.js';
+import { bringUpNode, runningSwitch, throwIfAborted } from '../deploy/node-bringup.js';
+import { compilePlan, runPlan } from '../deploy/run-steps.js';
+import { missingEtcdConfig, seedEtcdConfig, waitForEtcd } from '../deploy/etcd-node.js';
+import { startAgents, waitForAgents } from '../deploy/agents.js';
+import { wakeDaemons } from '../deploy/node-daemons.js';
+import { attachCniPods } from '../deploy/cni-attach.js';
+import type { UpPhase } from './up-phases.js';
+
+/** Removes what a restart left of the pods' namespace files (nothing is mounted on them any more). */
+const STALE_NETNS_ARGV = ['find', '/run/netns', '-mindepth', '1', '-maxdepth', '1', '-type', 'f', '-delete'] as const;
+
+/** What a node needs. */
+export type NodeAction =
+  /** Its container is gone, or cannot reach the switch any more: made again. */
+  | 'create'
+  /** It is stopped: started (then wired, as after a restart). */
+  | 'start'
+  /** It restarted: wired again in its own container. */
+  | 'rewire';
+
+export interface RepairPlan {
+  /** The switch: started (stopped), and its bridge made again (stopped or restarted). */
+  switch?: 'start' | 'rebridge';
+  nodes: Map<string, { action: NodeAction; why: string }>;
+  /** etcd-backed networks whose config must be written again. */
+  seedEtcd: string[];
+  /** Why it cannot be repaired in place (then: --recreate). */
+  refused?: string;
+}
+
+export interface NodeRepair {
+  node: string;
+  /** What was done, for a person. */
+  did: string;
+}
+
+/** Pure: the repair a degraded lab needs, from its state. */
+export function planRepair(model: ResolvedLab, state: LabState): RepairPlan {
+  const nodes = new Map<string, { action: NodeAction; why: string }>();
+  const plan: RepairPlan = { nodes, seedEtcd: [] };
+  if (state.extra.length) {
+    plan.refused = `it has containers that are not part of its model (${state.extra.join(', ')})`;
+    return plan;
+  }
+  const hostOf = (name: string): ResolvedHost | undefined => model.hosts.find((h) => h.name === name);
+  // A CNI host's plugins keep state in its files (host-local's allocations): it is made anew.
+  const inPlace = (name: string, action: 'start' | 'rewire'): NodeAction => (hostOf(name) && usesCni(hostOf(name)!) ? 'create' : action);
+  const others = [...model.hosts.map((h) => h.name), ...model.externals.map((e) => e.name)];
+  const switchStopped = state.stopped.find((s) => s.node === SWITCH_NODE);
+  const switchRestarted = state.problems.find((p) => p.kind === 'switch-restarted');
+  if (state.missing.includes(SWITCH_NODE)) {
+    plan.refused = 'its switch (which holds its model) is gone';
+    return plan;
+  }
+  if (switchStopped || switchRestarted) {
+    plan.switch = switchStopped ? 'start' : 'rebridge';
+    const why = switchStopped ? `the switch was ${switchStopped.state}` : 'the switch restarted';
+    // Every node holds the switch's previous network namespace: only a new container can reach the new one.
+    for (const node of others) nodes.set(node, { action: 'create', why: `${why}; its cable hung on the old switch` });
+  } else {
+    for (const node of state.missing) nodes.set(node, { action: 'create', why: 'its container was gone' });
+    for (const s of state.stopped) nodes.set(s.node, { action: inPlace(s.node, 'start'), why: `it was ${s.state}` });
+    for (const p of state.problems) {
+      if (nodes.has(p.node)) continue;
+      if (p.kind === 'restarted') nodes.set(p.node, { action: inPlace(p.node, 'rewire'), why: p.since ? `it restarted at ${clock(p.since)}` : 'it restarted' });
+      if (p.kind === 'uncabled') nodes.set(p.node, { action: 'create', why: 'its cable to the switch was gone' });
+    }
+  }
+  const etcdData = state.problems.find((p) => p.kind === 'etcd-data');
+  if (etcdData) plan.seedEtcd = etcdData.networks ?? [];
+  return plan;
+}
+
+function describeAction(model: ResolvedLab, node: string, action: NodeAction, why: string): string {
+  const host = model.hosts.find((h) => h.name === node);
+  const daemons = host && labUsesAgents(model) ? '; its agent started again (its subnet kept)' : etcdNode(model)?.name === node ? '; etcd started again by its supervisor' : '';
+  const wiring = host ? 'cable, addresses, bridges, pods and routes' : 'cable and addresses';
+  if (action === 'create') return `created again (${why}): ${wiring}${daemons}`;
+  if (action === 'start') return `started and re-wired (${why}): ${wiring}${daemons}`;
+  return `re-wired in place (${why}): ${wiring} made again${daemons}`;
+}
+
+/** The repair as `up` phases, and what it did (filled in as the phases run). */
+export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan: RepairPlan, run: string): { phases: UpPhase[]; done: NodeRepair[] } {
+  const done: NodeRepair[] = [];
+  const said = (node: string, text: string) => {
+    const entry = done.find((d) => d.node === node);
+    if (entry) entry.did += `; ${text}`;
+    else done.push({ node, did: text });
+  };
+  const specs = containerSpecs(model, run);
+  const plans = new Map(renderNodePlans(model).map((p) => [p.node, p]));
+  const etcd = etcdNode(model);
+  const nodes = [...plan.nodes.entries()];
+  const phases: UpPhase[] = [];
+  const repaired = new Set<string>();
+
+  if (plan.switch) {
+    phases.push({
+      title: plan.switch === 'start' ? 'Start the switch and make its bridge again' : 'Make the switch\'s bridge again (it restarted)',
+      async run(signal) {
+        throwIfAborted(signal);
+        if (plan.switch === 'start') await runtime.start(model.underlay.switchContainer, { signal });
+        await runPlan(runtime, compilePlan(renderSwitchPlan(model)), signal);
+        repaired.add(SWITCH_NODE);
+        said(SWITCH_NODE, plan.switch === 'start' ? 'started; its bridge made again' : 'its bridge made again (it restarted)');
+      },
+    });
+  }
+
+  if (nodes.length) {
+    phases.push({
+      title: `Repair ${nodes.map(([n, a]) => `${n} (${a.action === 'rewire' ? 're-wire' : a.action})`).join(', ')}`,
+      async run(signal) {
+        throwIfAborted(signal);
+        const underlay = await runningSwitch(runtime, model);
+        const switchNetns = await underlay.netnsFile;
+        const settled = await Promise.allSettled(
+          nodes.map(async ([node, { action, why }]) => {
+            const plan1 = compilePlan(plans.get(node)!);
+            let act = action;
+            if (act !== 'create') {
+              // In place only while the container still holds the switch's current namespace.
+              const details = await runtime.inspectContainer(plan1.container, { signal });
+              if (details.mounts.find((m) => m.target === UNDERLAY_NETNS)?.source !== switchNetns) act = 'create';
+            }
+            let because = act === action ? why : `${why}; its container held the switch's previous network namespace`;
+            if (act !== 'create') {
+              try {
+                if (act === 'start') await runtime.start(plan1.container, { signal });
+                // The namespace files of its pods outlived the namespaces (its files are kept).
+                await runtime.exec(plan1.container, [...STALE_NETNS_ARGV], { signal });
+                await runPlan(runtime, plan1, signal);
+                // Its daemons wait out a backoff since they found nothing to work with: now.
+                await wakeDaemons(runtime, plan1.container, { signal });
+                if (etcd?.name === node) await waitForEtcd(runtime, model, signal);
+              } catch (error) {
+                if (signal.aborted) throw error;
+                // Half wired (an earlier repair cut short, a namespace not empty): a new container is clean.
+                act = 'create';
+                because = `${why}; wiring it in place failed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+              }
+            }
+            if (act === 'create') {
+              const current = await runtime.listByName([plan1.container], { signal });
+              if (current.length) await runtime.remove(plan1.container, { signal });
+              const spec = specs.find((s) => s.name === plan1.container)!;
+              await bringUpNode(runtime, model, spec, plan1, underlay, signal); // the etcd node: etcd too
+              if (model.hosts.some((h) => h.name === node) && labUsesAgents(model)) {
+                await startAgents(runtime, model, model.hosts.filter((h) => h.name === node));
+              }
+            }
+            repaired.add(node);
+            said(node, describeAction(model, node, act, because));
+          }),
+        );
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      },
+    });
+  }
+
+  if (etcd && labUsesAgents(model)) {
+    phases.push({
+      title: 'Give etcd its network config back if it lost it',
+      async run(signal) {
+        throwIfAborted(signal);
+        await waitForEtcd(runtime, model, signal);
+        const missing = await missingEtcdConfig(runtime, model, signal);
+        if (missing.length === 0) return;
+        await seedEtcdConfig(runtime, model, signal, missing);
+        const keys = model.networks.filter((n) => missing.includes(n.name)).map((n) => `${etcdPrefix(model, n)}/config`);
+        said(etcd.name, `its network config re-seeded (${keys.join(', ')}): it had lost its data`);
+      },
+    });
+    phases.push({
+      title: `Wait until every agent has its lease and has programmed every peer again`,
+      async run(signal) {
+        throwIfAborted(signal);
+        if (!model.networks.some(usesAgent)) return;
+        await waitForAgents(runtime, model, signal);
+      },
+    });
+  }
+
+  const cniCreated = () => model.hosts.filter((h) => usesCni(h) && repaired.has(h.name));
+  if (model.hosts.some(usesCni) && nodes.some(([n]) => model.hosts.some((h) => h.name === n && usesCni(h)))) {
+    phases.push({
+      title: 'Attach the repaired hosts\' pods through CNI again',
+      async run(signal) {
+        throwIfAborted(signal);
+        const hosts = cniCreated();
+        if (!hosts.length) return;
+        await attachCniPods(runtime, model, signal, hosts);
+        await saveLabModel(runtime, model, { signal });
+      },
+    });
+  }
+
+  phases.push({
+    title: 'Record when each repaired node started',
+    async run(signal) {
+      throwIfAborted(signal);
+      const all = [
+        { node: SWITCH_NODE, container: model.underlay.switchContainer },
+        ...model.hosts.map((h) => ({ node: h.name, container: h.container })),
+        ...model.externals.map((e) => ({ node: e.name, container: e.container })),
+      ];
+      await recordBoots(runtime, model.underlay.switchContainer, all.filter((n) => repaired.has(n.node)), { signal });
+    },
+  });
+  return { phases, done };
+}
+

@@ -1,0 +1,140 @@
+// Is what runs still what was built? A container the engine restarted (`docker restart`, a kill of
+// its process under the restart policy, an engine restart, a reboot) runs again with an empty
+// network namespace: no cable to the switch, no bridge, no pods. So a lab's running nodes are
+// measured, never remembered: each container's StartedAt against the boot record the lab keeps
+// (lab-files.ts, written when a node was wired), each node's cable as the switch holds it (its
+// port in the underlay bridge, one exec in the switch), and etcd's own data (the network config
+// the agents read). Read only: nothing here changes the lab.
+import type { CallOptions, ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
+import type { ResolvedLab } from '../plan/resolved-lab.js';
+import { SWITCH_NODE, UNDERLAY_BRIDGE } from '../plan/container-names.js';
+import { etcdNode, etcdPrefix, networkConfigValue, usesAgent } from '../plan/overlay.js';
+import { readBoots } from './lab-files.js';
+
+export type NodeProblemKind =
+  /** The switch's container started again: its bridge and every cable into it are gone. */
+  | 'switch-restarted'
+  /** A node's container started again since it was wired: its namespace is empty. */
+  | 'restarted'
+  /** A node's cable to the switch is gone (its port is not in the switch). */
+  | 'uncabled'
+  /** etcd does not answer. */
+  | 'etcd-silent'
+  /** etcd answers without the network config the agents read: it lost its data. */
+  | 'etcd-data';
+
+export interface NodeProblem {
+  node: string;
+  kind: NodeProblemKind;
+  /** One sentence: what happened and what is missing. */
+  detail: string;
+  /** etcd-data: the networks whose config is gone. */
+  networks?: string[];
+  /** restarted, switch-restarted: when its container started again (the engine's StartedAt). */
+  since?: string;
+}
+
+/** The time of day of an engine timestamp, for a sentence. */
+export const clock = (iso: string): string => /T(\d\d:\d\d:\d\d)/.exec(iso)?.[1] ?? iso;
+
+
+interface LinkJson {
+  ifname?: string;
+}
+
+/** The interface names in the switch's network namespace, or undefined if they cannot be read. */
+async function switchLinks(runtime: ContainerRuntime, lab: ResolvedLab, options: CallOptions): Promise<Set<string> | undefined> {
+  const r = await runtime.exec(lab.underlay.switchContainer, ['ip', '-j', 'link', 'show'], options).catch(() => undefined);
+  if (!r || r.exitCode !== 0) return undefined;
+  try {
+    const names = new Set((JSON.parse(r.stdout || '[]') as LinkJson[]).map((l) => l.ifname ?? ''));
+    // A namespace always has `lo`: an answer without it measured nothing.
+    return names.has('lo') ? names : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** etcd's answer for each network's config: the networks whose config is gone, or why etcd did not answer. */
+async function etcdConfig(runtime: ContainerRuntime, lab: ResolvedLab, options: CallOptions): Promise<{ missing: string[] } | { silent: string }> {
+  const etcd = etcdNode(lab)!;
+  const missing: string[] = [];
+  for (const network of lab.networks.filter(usesAgent)) {
+    const key = `${etcdPrefix(lab, network)}/config`;
+    const r = await runtime.exec(etcd.container, ['etcdctl', '--command-timeout=2s', 'get', '--print-value-only', key], options).catch((e: Error) => ({ exitCode: 1, stdout: '', stderr: e.message }));
+    if (r.exitCode !== 0) return { silent: r.stderr.trim().split('\n').at(-1) || `etcdctl exit ${r.exitCode}` };
+    if (r.stdout.trim() !== networkConfigValue(network)) missing.push(network.name);
+  }
+  return { missing };
+}
+
+/**
+ * What is wrong with a lab's running nodes. Nodes that are missing or stopped are the listing's
+ * business (lab-state.ts) and are not measured here.
+ */
+export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedLab, containers: ContainerSummary[], options: CallOptions = {}): Promise<NodeProblem[]> {
+  const running = new Set(containers.filter((c) => c.state === 'running').map((c) => c.name));
+  const nodes = [
+    ...lab.hosts.map((h) => ({ node: h.name, container: h.container })),
+    ...lab.externals.map((e) => ({ node: e.name, container: e.container })),
+  ].filter((n) => running.has(n.container));
+  const switchRuns = running.has(lab.underlay.switchContainer);
+  const etcd = etcdNode(lab);
+  const askEtcd = etcd !== undefined && running.has(etcd.container) && lab.networks.some(usesAgent);
+  const [boots, started, links, etcdAnswer] = await Promise.all([
+    switchRuns ? readBoots(runtime, lab.underlay.switchContainer, options).catch(() => undefined) : undefined,
+    Promise.all(
+      [...(switchRuns ? [{ node: SWITCH_NODE, container: lab.underlay.switchContainer }] : []), ...nodes].map(async (n) => {
+        const details = await runtime.inspectContainer(n.container, options).catch(() => undefined);
+        return [n.node, details?.startedAt ?? ''] as const;
+      }),
+    ),
+    switchRuns ? switchLinks(runtime, lab, options) : undefined,
+    askEtcd ? etcdConfig(runtime, lab, options) : undefined,
+  ]);
+  const startedAt = new Map(started);
+  const restartedAt = (node: string): string | undefined => {
+    const recorded = boots?.nodes[node];
+    const now = startedAt.get(node);
+    return recorded && now && recorded !== now ? now : undefined;
+  };
+  const problems: NodeProblem[] = [];
+  if (switchRuns) {
+    const since = restartedAt(SWITCH_NODE);
+    const bridgeGone = links !== undefined && !links.has(UNDERLAY_BRIDGE);
+    if (since || bridgeGone) {
+      problems.push({
+        node: SWITCH_NODE,
+        kind: 'switch-restarted',
+        ...(since ? { since } : {}),
+        detail: `the switch ${since ? `restarted at ${clock(since)} (after the lab was built)` : `lost its bridge "${UNDERLAY_BRIDGE}"`}: its bridge and every node's cable are gone`,
+      });
+    }
+  }
+  const switchWhole = switchRuns && !problems.some((p) => p.kind === 'switch-restarted');
+  for (const n of nodes) {
+    const since = restartedAt(n.node);
+    const cableGone = switchWhole && links !== undefined && !links.has(n.node);
+    if (since) {
+      const inside = lab.hosts.some((h) => h.name === n.node) ? 'addresses, bridges and pods' : 'addresses and routes';
+      const what = cableGone ? `its cable to the switch (eth0 ↔ port ${n.node}), ${inside} are gone` : 'its network namespace was made anew (its cable is back; what else it had may not be)';
+      problems.push({ node: n.node, kind: 'restarted', since, detail: `${n.node} restarted at ${clock(since)} (after the lab was built): ${what}` });
+    } else if (cableGone) {
+      problems.push({ node: n.node, kind: 'uncabled', detail: `${n.node}'s cable to the switch (eth0 ↔ port ${n.node}) is gone` });
+    }
+  }
+  if (etcd && etcdAnswer) {
+    if ('silent' in etcdAnswer) {
+      problems.push({ node: etcd.name, kind: 'etcd-silent', detail: `etcd on ${etcd.name} does not answer (${etcdAnswer.silent})` });
+    } else if (etcdAnswer.missing.length) {
+      const keys = lab.networks.filter((n) => etcdAnswer.missing.includes(n.name)).map((n) => `${etcdPrefix(lab, n)}/config`);
+      problems.push({
+        node: etcd.name,
+        kind: 'etcd-data',
+        detail: `etcd lost its data: the network config ${keys.join(', ')} is gone`,
+        networks: etcdAnswer.missing,
+      });
+    }
+  }
+  return problems;
+}
