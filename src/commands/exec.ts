@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { attachTerminal, pipeThrough, terminalSize, type TerminalLink } from '../cli/terminal.js';
-import { requireRunningLab } from '../lab/engine-labs.js';
+import { requireContainerThere, requireLab } from '../lab/engine-labs.js';
 import { LabReferences } from '../lab/lab-references.js';
 import { inEndpoint } from '../probes/endpoint.js';
 import { inputError, InterruptedError } from '../base/errors.js';
@@ -59,8 +59,11 @@ export default class Exec extends BaseCommand<ExecOutput> {
       );
     }
     if (flags.tty && !terminal) throw inputError('-t needs a terminal, and stdin is not one', `drop -t (overlab exec ${args.lab} ${args.target} -- …), or run overlab from a terminal`);
-    const lab = await requireRunningLab(this.runtime, args.lab);
+    // A degraded lab is where one looks around most: the nodes that are there answer.
+    const open = await requireLab(this.runtime, args.lab, { acceptDegraded: true });
+    const lab = open.model;
     const endpoint = new LabReferences(lab).endpoint(args.target);
+    requireContainerThere(open, endpoint.container);
     const signal = this.abort.signal;
     if (this.json) {
       const result = await this.runtime.exec(endpoint.container, inEndpoint(endpoint, command), { signal });

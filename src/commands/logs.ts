@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { PassThrough } from 'node:stream';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireRunningLab } from '../lab/engine-labs.js';
+import { requireLab, requireContainerThere } from '../lab/engine-labs.js';
 import { agentFiles, usesAgent } from '../plan/overlay.js';
 import { BIRD_LOG, bgpNetwork, bgpNodes } from '../plan/bgp-plan.js';
 import { inputError, InterruptedError } from '../base/errors.js';
@@ -48,12 +48,15 @@ export default class Logs extends BaseCommand<LogsResult> {
     assertName('lab', args.lab, 'lab');
     assertName('node', args.host, 'host');
     if (flags.network !== undefined) assertName('network', flags.network, '--network');
-    const lab = await requireRunningLab(this.runtime, args.lab);
+    // A degraded lab's logs are what is needed most: the nodes that are there answer.
+    const open = await requireLab(this.runtime, args.lab, { acceptDegraded: true });
+    const lab = open.model;
     const bgp = bgpNetwork(lab);
     if (bgp && (flags.network === undefined || flags.network === bgp.name)) {
       // backend bgp: the agent here is BIRD, on every host and router; its log has the kernel routes it wrote
       const node = bgpNodes(lab).find((n) => n.name === args.host);
       if (!node) throw inputError(`${args.host} runs no BIRD in lab ${lab.name}`, `BGP nodes: ${bgpNodes(lab).map((n) => n.name).join(', ')}`);
+      requireContainerThere(open, node.container);
       const where = { lab: lab.name, host: node.name, network: bgp.name };
       if (flags.follow) return this.follow(node.container, BIRD_LOG, flags.tail, where);
       const r = await this.runtime.exec(node.container, flags.tail ? ['tail', '-n', String(flags.tail), BIRD_LOG] : ['cat', BIRD_LOG]);
@@ -62,6 +65,7 @@ export default class Logs extends BaseCommand<LogsResult> {
     }
     const host = lab.hosts.find((h) => h.name === args.host);
     if (!host) throw inputError(`lab ${lab.name} has no host "${args.host}"`, `the hosts: ${lab.hosts.map((h) => h.name).join(', ')}`);
+    requireContainerThere(open, host.container);
     const withAgents = lab.networks.filter(usesAgent);
     const network = flags.network ? withAgents.find((n) => n.name === flags.network) : withAgents[0];
     if (!network) {

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { writeFile } from 'node:fs/promises';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireRunningLab } from '../lab/engine-labs.js';
+import { absentContainers, requireLab } from '../lab/engine-labs.js';
 import { inputError } from '../base/errors.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { readLeases } from '../lab/etcd-leases.js';
@@ -48,24 +48,30 @@ export default class Report extends BaseCommand<ReportResult> {
     const wanted = (flags.trace ?? []).map(parseTraceFlag);
     const toStdout = flags.out === '-';
     if (toStdout && this.json) throw inputError('--out - writes the page to stdout, where --json writes its envelope', 'write the page to a file (--out report.html), or drop --json');
-    const lab = await requireRunningLab(this.runtime, args.lab);
+    // A degraded lab is reported as it is: what is there, and what is not named.
+    const open = await requireLab(this.runtime, args.lab, { acceptDegraded: true, measure: true });
+    const { model: lab, state } = open;
+    const absent = absentContainers(open);
     const signal = this.abort.signal;
     const c = this.colours;
     if (flags.verify) this.note(c.dim(`verifying lab ${lab.name}: ${lab.checks.length} checks`));
-    const verify = flags.verify ? await verifyLab(this.runtime, lab, lab.checks, { signal, onResult: (r) => this.note(progressLine(r, c)) }) : undefined;
+    const verify = flags.verify ? await verifyLab(this.runtime, lab, lab.checks, { signal, problems: state.problems, onResult: (r) => this.note(progressLine(r, c)) }) : undefined;
     const traces = [];
     for (const t of wanted) {
       this.note(c.dim(`tracing ${t.from} → ${t.to}`));
-      const traced = (await traceLab(this.runtime, lab, t.from, t.to, DEFAULT_TRACE_OPTIONS, signal)).result;
+      const traced = (await traceLab(this.runtime, lab, t.from, t.to, DEFAULT_TRACE_OPTIONS, signal, absent)).result;
       this.note(`${traced.delivered ? c.green('✓') : c.red('✗')} ${t.from} → ${t.to}: ${outcomeLine(traced)}`);
       traces.push(traced);
     }
     this.note(c.dim('reading routes, neighbours, FDB and leases'));
-    const snapshot = await readSnapshot(this.runtime, lab, signal);
-    const leases = await Promise.all(lab.networks.filter(usesAgent).map(async (n) => ({ network: n.name, leases: await readLeases(this.runtime, lab, n) })));
+    const snapshot = await readSnapshot(this.runtime, lab, signal, undefined, absent);
+    const leases = await Promise.all(
+      lab.networks.filter(usesAgent).map(async (n) => ({ network: n.name, leases: await readLeases(this.runtime, lab, n).catch(() => []) })),
+    );
     const data: ReportData = {
       lab,
       generatedAt: new Date().toISOString(),
+      ...(state.status === 'degraded' ? { degraded: state.detail } : {}),
       ...(verify ? { verify } : {}),
       leases,
       hosts: snapshot.containers

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import type { ArgCompletion } from '../cli/completion.js';
 import { writeFile } from 'node:fs/promises';
 import { BaseCommand } from '../cli/base-command.js';
-import { requireRunningLab } from '../lab/engine-labs.js';
+import { absentContainers, requireLab, requireContainerThere } from '../lab/engine-labs.js';
+import { LabReferences } from '../lab/lab-references.js';
 import { inputError } from '../base/errors.js';
 import { traceLab, type TraceRun } from '../trace/trace-lab.js';
 import { DEFAULT_PORT, DEFAULT_PROTO, traceOptionsFor } from '../trace/service-target.js';
@@ -46,7 +47,12 @@ export default class Trace extends BaseCommand<TraceResult> {
     const { args, flags } = await this.parse(Trace);
     if (flags.static && flags.pcap) throw inputError('--pcap needs a live trace: a static one captures nothing', 'drop --static or --pcap');
     this.format = flags.format;
-    const lab = await requireRunningLab(this.runtime, args.lab);
+    // On a degraded lab the walk goes as far as there is something, and says what is missing.
+    const open = await requireLab(this.runtime, args.lab, { acceptDegraded: true });
+    const lab = open.model;
+    const absent = absentContainers(open);
+    const from = new LabReferences(lab).endpoint(args.from);
+    requireContainerThere(open, from.container);
     const options = traceOptionsFor(lab, args.to, {
       ...(flags.proto !== undefined ? { proto: flags.proto as 'icmp' | 'udp' | 'tcp' } : {}),
       ...(flags.port !== undefined ? { port: flags.port } : {}),
@@ -54,7 +60,7 @@ export default class Trace extends BaseCommand<TraceResult> {
       reply: flags.reply,
       static: flags.static,
     });
-    const run = await traceLab(this.runtime, lab, args.from, args.to, options, this.abort.signal);
+    const run = await traceLab(this.runtime, lab, args.from, args.to, options, this.abort.signal, absent);
     this.run_ = run;
     if (flags.pcap) await writeFile(flags.pcap, tracePcapng(run));
     this.resultExitCode = run.result.delivered ? 0 : 1;

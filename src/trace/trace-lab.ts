@@ -47,12 +47,14 @@ interface Snapshot {
   texts: Record<string, string>;
 }
 
-function snapshotTargets(lab: ResolvedLab): { node: string; container: string; netns: string[] }[] {
-  return [
+/** Where kernel state is read; `absent`: containers of a degraded lab that are gone or stopped
+ * (a trace reads and listens only where there is something). */
+function snapshotTargets(lab: ResolvedLab, absent: ReadonlySet<string> = new Set()): { node: string; container: string; netns: string[] }[] {
+  return ([
     ...lab.hosts.map((h) => ({ node: h.name, container: h.container, netns: h.pods.map((p) => p.name) })),
     ...lab.externals.filter((e) => e.role !== 'etcd').map((e) => ({ node: e.name, container: e.container, netns: [] })),
     ...labSwitches(lab).map((sw) => ({ node: sw.key, container: sw.container, netns: [] })),
-  ];
+  ] as { node: string; container: string; netns: string[] }[]).filter((t) => !absent.has(t.container));
 }
 
 /** Every container's kernel state; with `routes`, also the kernel's route answers a trace needs. */
@@ -64,7 +66,7 @@ export async function readSnapshot(runtime: ContainerRuntime, lab: ResolvedLab, 
   const texts: Record<string, string> = {};
   const peers = peersOf(lab);
   const containers = await Promise.all(
-    snapshotTargets(lab).filter((t) => !skip.has(t.container)).map(async (t) => {
+    snapshotTargets(lab, skip).map(async (t) => {
       const args = snapshotArgs(t.netns, routes ? { ...routes, peers } : undefined);
       const r = await runtime.exec(t.container, ['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...args], signal ? { signal } : {}).catch((error: unknown) => {
         if (error instanceof OverlabError) throw error;
@@ -78,9 +80,9 @@ export async function readSnapshot(runtime: ContainerRuntime, lab: ResolvedLab, 
 }
 
 /** The snapshots read by plain execs and those read beside the captures, in the lab's order. */
-function mergeSnapshots(lab: ResolvedLab, read: Snapshot, beside: Map<string, string> | undefined): Snapshot {
+function mergeSnapshots(lab: ResolvedLab, read: Snapshot, beside: Map<string, string> | undefined, absent: ReadonlySet<string>): Snapshot {
   const texts = { ...read.texts, ...Object.fromEntries(beside ?? []) };
-  const containers = snapshotTargets(lab)
+  const containers = snapshotTargets(lab, absent)
     .filter((t) => texts[t.container] !== undefined)
     .map((t) => read.containers.find((c) => c.container === t.container) ?? parseSnapshot(t.node, t.container, texts[t.container]!));
   return { containers, texts };
@@ -121,7 +123,7 @@ async function askKernel(runtime: ContainerRuntime, world: TraceWorld, queries: 
   );
 }
 
-export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from: string, to: string, options: TraceOptions, signal?: AbortSignal): Promise<TraceRun> {
+export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from: string, to: string, options: TraceOptions, signal?: AbortSignal, absent: ReadonlySet<string> = new Set()): Promise<TraceRun> {
   const names = new LabReferences(lab);
   if (/^\d+\.\d+\.\d+\.\d+$/.test(from)) throw inputError(`the probe starts at a lab node or pod, not at an address (${from})`, 'use <host>, <host>/<pod> or <node>');
   const source = names.endpoint(from);
@@ -136,14 +138,14 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   // A Service's endpoints, every one a place the probe may go (a NodePort's too: to a host).
   const endpointNs = serviceEndpointNs(lab, service?.service.endpoints ?? (plannedDest && !plannedDest.includes('/') ? nodePortEndpoints(lab, options.port) : []));
   // Listening starts while the kernels are read: the textbook path needs only the lab's plan.
-  const early = options.static ? [] : plannedCaptures(lab, fromNs, plannedDest, endpointNs);
+  const early = options.static ? [] : plannedCaptures(lab, fromNs, plannedDest, endpointNs).filter((p) => !absent.has(p.container));
   // Where captures start, the same exec reads the kernel state; elsewhere a snapshot exec does.
   const routes = { dst, src: srcIp };
-  const targets = snapshotTargets(lab);
+  const targets = snapshotTargets(lab, absent);
   const netnsOf = (container: string) => targets.find((t) => t.container === container)?.netns ?? [];
   const capturing = new Set(early.map((p) => p.container));
   const [read, listening] = await Promise.allSettled([
-    readSnapshot(runtime, lab, signal, routes, capturing),
+    readSnapshot(runtime, lab, signal, routes, new Set([...capturing, ...absent])),
     options.static
       ? Promise.resolve(undefined)
       : CaptureSession.start(runtime, early, captureFilter(probe), (container) => snapshotArgs(netnsOf(container), { ...routes, peers: peersOf(lab) })),
@@ -158,9 +160,13 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
     if (listening.status === 'rejected') throw listening.reason;
     throw interruptedError();
   }
-  const before = mergeSnapshots(lab, read.value, listening.status === 'fulfilled' ? listening.value?.snapshots : undefined);
+  const before = mergeSnapshots(lab, read.value, listening.status === 'fulfilled' ? listening.value?.snapshots : undefined, absent);
   try {
-    const run = await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll, endpointNs }, signal);
+    const run = await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll, endpointNs, absent }, signal);
+    if (absent.size) {
+      const nodes = [...lab.hosts, ...lab.externals, { name: SWITCH_NODE, container: lab.underlay.switchContainer }];
+      run.result.absent = [...absent].map((c) => `${nodes.find((n) => n.container === c)?.name ?? c} (container ${c}) is gone or stopped: nothing of it was read or heard`);
+    }
     if (bgpNetwork(lab)) return await withBgpFacts(runtime, lab, run, dst, signal);
     if (run.result.drop && lab.underlay.segments) return await withAgentRefusals(runtime, lab, run, dst, signal);
     return run;
@@ -184,6 +190,7 @@ interface TraceState {
   sessions: CaptureSession[];
   stopAll: () => Promise<void>;
   endpointNs: string[];
+  absent: ReadonlySet<string>;
 }
 
 /** "host2/web2" → the pod's namespace key. */
@@ -216,7 +223,7 @@ async function serviceWalks(runtime: ContainerRuntime, world: TraceWorld, fromNs
 
 /** The rest of a trace, once the kernels are read and the first captures listen. */
 async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceState, signal?: AbortSignal): Promise<TraceRun> {
-  const { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll, endpointNs } = s;
+  const { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll, endpointNs, absent } = s;
   const world = new TraceWorld(lab, before.containers);
   const destNs = world.ownerOfIp(dst)?.ns;
   const kernel = kernelAnswers(world);
@@ -233,9 +240,10 @@ async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceSt
 
   // The walk may lead where the textbook does not: listen there too before sending.
   const started = new Set(early.map((p) => `${p.ns}:${p.iface}`));
-  const extra = planCaptures(world, first, fromNs, destNs, endpointNs).filter((p) => !started.has(`${p.ns}:${p.iface}`));
+  const extra = planCaptures(world, first, fromNs, destNs, endpointNs).filter((p) => !started.has(`${p.ns}:${p.iface}`) && !absent.has(p.container));
   // Through a Service, the translating node's rule-level trace and conntrack are watched too.
-  const translating = first.service ? world.ns(first.service.ns).container : undefined;
+  const translatingNode = first.service ? world.ns(first.service.ns).container : undefined;
+  const translating = translatingNode && !absent.has(translatingNode) ? translatingNode : undefined;
   const [more, witness] = await Promise.all([
     extra.length ? CaptureSession.start(runtime, extra, captureFilter(probe), () => snapshotArgs([])) : Promise.resolve(undefined),
     translating && probe.proto !== 'icmp' && probe.srcPort !== undefined ? WitnessSession.start(runtime, translating, probe.proto, probe.srcPort) : Promise.resolve(undefined),
@@ -253,7 +261,7 @@ async function traceFrom(runtime: ContainerRuntime, lab: ResolvedLab, s: TraceSt
     await stopAll();
     throw error;
   }
-  const targets = snapshotTargets(lab);
+  const targets = snapshotTargets(lab, absent);
   const netnsOf = (container: string) => targets.find((t) => t.container === container)?.netns ?? [];
   const [stops, witnessed] = await Promise.all([Promise.all(sessions.map((s, i) => s.stop(i === 0 ? netnsOf : () => []))), witness?.stop()]);
   const stopped = { outputs: stops.flatMap((s) => s.outputs), snapshots: stops[0]?.snapshots ?? new Map<string, string>() };

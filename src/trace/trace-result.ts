@@ -84,6 +84,8 @@ export interface TraceResult {
   service?: TraceService;
   /** Static, to a Service with several endpoints: the walk to each one (the first is `hops`). */
   branches?: TraceBranch[];
+  /** Nodes of a degraded lab that are gone or stopped: nothing of theirs was read or heard. */
+  absent?: string[];
 }
 
 /** The hop where a Service's address became a pod's: which rules did it, how they choose, and

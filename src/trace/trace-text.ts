@@ -55,6 +55,7 @@ export function renderTrace(r: TraceResult, colours: Palette, listened?: number)
   lines.push('');
   lines.push(r.delivered ? colours.green(outcomeLine(r)) : colours.red(outcomeLine(r)));
   if (r.replied !== undefined) lines.push(r.replied ? 'the answer came back' : 'no answer came back');
+  for (const a of r.absent ?? []) lines.push(colours.yellow(`not in the lab now: ${a}`));
   if (r.drop?.evidence.length) {
     lines.push('evidence:');
     for (const e of r.drop.evidence) lines.push(`  - ${e}`);

@@ -21,6 +21,8 @@ export interface HostTables {
 export interface ReportData {
   lab: ResolvedLab;
   generatedAt: string;
+  /** The lab was degraded: what is missing or broken (its tables show what is there). */
+  degraded?: string;
   verify?: VerifyReport;
   leases: { network: string; leases: LeaseRecord[] }[];
   hosts: HostTables[];
@@ -91,6 +93,7 @@ export function renderReportHtml(data: ReportData): string {
 <header>
 <h1>${esc(`lab ${lab.name}`)}</h1>
 <p class="muted">${esc(lab.description ?? '')}${lab.description ? ' · ' : ''}${esc(`underlay ${lab.underlay.subnet}${lab.underlay.gateway ? `, gateway ${lab.underlay.gateway}` : ''} · networks ${lab.networks.map((n) => `${n.name} ${n.cidr} (${n.backend}${n.backend === 'vxlan' ? ` VNI ${n.vni}` : ''})`).join(', ')} · ${data.generatedAt}`)}</p>
+${data.degraded ? `<p class="degraded"><strong>degraded:</strong> ${esc(data.degraded)}</p>` : ''}
 </header>
 <h2>Topology</h2>
 <div class="diagram">${renderTopologySvg(lab, data.traces)}</div>

@@ -14,6 +14,7 @@ body { margin: 0; padding: 24px; font: 14px/1.45 system-ui, -apple-system, "Sego
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
 .muted { color: var(--muted); }
+.degraded { color: var(--bad); border: 1px solid var(--bad); border-radius: 6px; padding: 6px 10px; }
 .diagram { overflow-x: auto; background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 8px; }
 svg.topology { display: block; max-width: 100%; height: auto; font: 12px system-ui, sans-serif; }
 svg .label { fill: var(--fg); font-weight: 600; } svg .sub { fill: var(--muted); font-size: 11px; }
