@@ -5,7 +5,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { LabReferences } from '../lab/lab-references.js';
 import { summarize, type CheckResult, type VerifyReport } from '../checks/run-checks.js';
-import { inputError, OverlabError } from '../base/errors.js';
+import { inputError, interruptedError, OverlabError } from '../base/errors.js';
 import { readLabFacts } from '../lab/etcd-leases.js';
 import { withLabLock } from '../lab/lab-lock.js';
 import { readCompletion } from '../lab/lab-files.js';
@@ -15,7 +15,8 @@ import { quietPhases, upLab, type PhaseRunner } from '../core/lab-up.js';
 import { newRunId } from '../core/run-id.js';
 import { verifyLab } from '../core/lab-verify.js';
 import { unavailableNodes } from '../lab/node-availability.js';
-import { pollUntil } from '../base/poll.js';
+import { pollUntil, realClock } from '../base/poll.js';
+import { labUsesAgents } from '../plan/overlay.js';
 import { resolveLab } from '../plan/resolve-lab.js';
 import { LABEL_LAB } from '../plan/container-names.js';
 import { inEndpoint } from '../probes/endpoint.js';
@@ -83,6 +84,28 @@ function integrityFailure(lab: string, reason: string): CheckResult {
   return { name: INTEGRITY, kind: 'workshop', status: 'fail', seen: '-', reason, durationMs: 0, details: {} };
 }
 
+function throwIfInterrupted(signal: AbortSignal): void {
+  if (signal.aborted) throw interruptedError();
+}
+
+/** How long a lab run by agents may take to converge after a correct fix: an agent that waited for
+ * etcd tries again within its backoff (at most 10 s), then takes its lease and its peers program
+ * it (about a second). A lab programmed by overlab itself converges at once. */
+export const AGENT_LAB_SETTLE_MS = 15_000;
+
+export function settleTime(lab: ResolvedLab): number {
+  return labUsesAgents(lab) ? AGENT_LAB_SETTLE_MS : 0;
+}
+
+export interface CheckOptions {
+  onResult?: (r: CheckResult) => void;
+  /** Give a fix the time the lab needs to converge (settleTime): the failing checks are asked
+   * again, once a second, until they pass or that time is up. Default: one look. */
+  settle?: boolean;
+  /** Told once, before the waiting starts (a person should see why the answer takes a while). */
+  onSettle?: (ms: number) => void;
+}
+
 /** Is the exercise solved on this lab? Never says so for a lab that is not up, not whole, rebuilt
  * since it was started, or whose faults were cleared instead of fixed. */
 export async function checkExercise(
@@ -90,8 +113,9 @@ export async function checkExercise(
   exercise: Exercise,
   expected: { lab: string; run: string },
   signal: AbortSignal,
-  onResult?: (r: CheckResult) => void,
+  options: CheckOptions | ((r: CheckResult) => void) = {},
 ): Promise<ExerciseCheck> {
+  const { onResult, settle = false, onSettle } = typeof options === 'function' ? { onResult: options } : options;
   const notYet = (reason: string): ExerciseCheck => ({
     exercise: exercise.id,
     lab: expected.lab,
@@ -113,7 +137,20 @@ export async function checkExercise(
   if (left < wanted) {
     return notYet(`${wanted - left} of the exercise's faults ${wanted - left === 1 ? 'was' : 'were'} cleared with \`overlab fault clear\`, not fixed — \`overlab workshop reset\` brings the exercise back`);
   }
-  const report = await verifyLab(runtime, model, model.checks, { signal, ...(onResult ? { onResult } : {}) });
+  let report = await verifyLab(runtime, model, model.checks, { signal, ...(onResult ? { onResult } : {}) });
+  const settleMs = settle ? settleTime(model) : 0;
+  if (settleMs > 0 && report.failed > 0) {
+    // A correct fix may need the lab to converge (an agent's next try): ask the failing checks again.
+    onSettle?.(settleMs);
+    const deadline = Date.now() + settleMs;
+    while (report.failed > 0 && Date.now() < deadline) {
+      await realClock.sleep(1_000, signal);
+      throwIfInterrupted(signal);
+      const again = await verifyLab(runtime, model, model.checks, { signal, only: report.checks.filter((c) => c.status !== 'pass').map((c) => c.name) });
+      const checks = report.checks.map((c) => again.checks.find((a) => a.name === c.name) ?? c);
+      report = summarize(report.lab, checks);
+    }
+  }
   const failed = report.checks.find((c) => c.status !== 'pass');
   return {
     exercise: exercise.id,

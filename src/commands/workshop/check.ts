@@ -17,7 +17,7 @@ export default class WorkshopCheck extends BaseCommand<CheckOutput> {
   static completion: ArgCompletion[] = [];
   static override summary = 'Is the active exercise solved? Runs its checks: exit 0 solved, 1 not yet.';
   static override description =
-    'The lab must be the one `workshop start` (or `reset`) built, with its faults still recorded: a rebuilt lab, or faults removed with `overlab fault clear`, is not a fix. --junit writes the checks as JUnit XML for grading.';
+    'The lab must be the one `workshop start` (or `reset`) built, with its faults still recorded: a rebuilt lab, or faults removed with `overlab fault clear`, is not a fix. A lab run by agents gets the time it needs to converge after a fix (up to 15 s: an agent that waited for etcd tries again within its backoff), shown while it waits, before the answer is "not yet". --junit writes the checks as JUnit XML for grading.';
   static override examples = ['<%= config.bin %> workshop check', '<%= config.bin %> workshop check --json --junit grade.xml'];
   static override flags = { junit: Flags.string({ description: 'Also write the checks as JUnit XML to this file.' }) };
 
@@ -26,7 +26,11 @@ export default class WorkshopCheck extends BaseCommand<CheckOutput> {
     assertJunitWritable(flags.junit);
     const { progress, active, exercise } = await activeSession();
     this.labInScope = active.lab;
-    const result = await checkExercise(this.runtime, exercise, active, this.abort.signal, (r) => this.note(progressLine(r, this.colours)));
+    const result = await checkExercise(this.runtime, exercise, active, this.abort.signal, {
+      onResult: (r) => this.note(progressLine(r, this.colours)),
+      settle: true,
+      onSettle: (ms) => this.note(`waiting up to ${Math.round(ms / 1000)} s for the lab to settle (its agents retry on their own) before saying "not yet"…`),
+    });
     await writeJunitIfAsked(flags.junit, [result.report]);
     const entry = entryOf(progress, exercise, new Date().toISOString());
     entry.checks++;
