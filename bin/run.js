@@ -9,6 +9,21 @@ const early = (code, what) => () => {
 process.on('SIGINT', early(130, 'interrupted'));
 process.on('SIGTERM', early(143, 'terminated (SIGTERM)'));
 
+// Started by bin/overlab (the `overlab` command): tell it this process handles signals now (it
+// speaks for the time before), and end with it when it is killed outright (SIGKILL).
+const launcher = Number(process.env.OVERLAB_LAUNCHER);
+delete process.env.OVERLAB_LAUNCHER;
+if (Number.isInteger(launcher) && launcher > 1 && launcher === process.ppid) {
+  try {
+    process.kill(launcher, 'SIGUSR1');
+    setInterval(() => {
+      if (process.ppid !== launcher) process.exit(137);
+    }, 500).unref();
+  } catch {
+    // the launcher is gone already: nobody to tell
+  }
+}
+
 // `overlab validate <spec>` is answered without loading oclif (src/cli/validate-fast.ts), from the
 // one-file bundle `npm run build` makes of it (scripts/bundle-cli.mjs); every other command, and
 // every other form of validate, goes through oclif.

@@ -7,12 +7,19 @@ export function exitCodeOfSignal(signal: StopSignal): number {
   return signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
 }
 
+/** One Ctrl-C can arrive twice: from the terminal (to the whole process group) and passed on by
+ * the launcher (bin/overlab). A person cannot press it twice this fast. */
+const SAME_SIGNAL_MS = 200;
+
 /** Calls `onFirst` for the first signal; returns the function that removes the handlers. */
 export function onStopSignals(onFirst: (signal: StopSignal) => void): () => void {
-  let stopped = false;
+  let first: { signal: StopSignal; at: number } | undefined;
   const handle = (signal: StopSignal) => {
-    if (stopped) process.exit(exitCodeOfSignal(signal));
-    stopped = true;
+    if (first) {
+      if (first.signal === signal && Date.now() - first.at < SAME_SIGNAL_MS) return;
+      process.exit(exitCodeOfSignal(signal));
+    }
+    first = { signal, at: Date.now() };
     onFirst(signal);
   };
   const onInt = () => handle('SIGINT');
