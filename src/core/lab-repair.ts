@@ -58,6 +58,11 @@ export interface NodeRepair {
 export function planRepair(model: ResolvedLab, state: LabState): RepairPlan {
   const nodes = new Map<string, { action: NodeAction; why: string }>();
   const plan: RepairPlan = { nodes, seedEtcd: [] };
+  if ((model.engines?.length ?? 0) > 1) {
+    // Each engine has its switch; repairing in place knows one. Measured all the same.
+    plan.refused = 'it spreads over several engines, which repair in place does not handle yet';
+    return plan;
+  }
   if (state.extra.length) {
     plan.refused = `it has containers that are not part of its model (${state.extra.join(', ')})`;
     return plan;

@@ -42,9 +42,14 @@ interface LinkJson {
   ifname?: string;
 }
 
-/** The interface names in the switch's network namespace, or undefined if they cannot be read. */
-async function switchLinks(runtime: ContainerRuntime, lab: ResolvedLab, options: CallOptions): Promise<Set<string> | undefined> {
-  const r = await runtime.exec(lab.underlay.switchContainer, ['ip', '-j', 'link', 'show'], options).catch(() => undefined);
+/** The switch a node is cabled into: its engine's, in a lab across engines. */
+function switchOf(lab: ResolvedLab, engine: string | undefined): string {
+  return (engine !== undefined ? lab.engines?.find((e) => e.name === engine)?.switchContainer : undefined) ?? lab.underlay.switchContainer;
+}
+
+/** The interface names in a switch's network namespace, or undefined if they cannot be read. */
+async function switchLinks(runtime: ContainerRuntime, switchContainer: string, options: CallOptions): Promise<Set<string> | undefined> {
+  const r = await runtime.exec(switchContainer, ['ip', '-j', 'link', 'show'], options).catch(() => undefined);
   if (!r || r.exitCode !== 0) return undefined;
   try {
     const names = new Set((JSON.parse(r.stdout || '[]') as LinkJson[]).map((l) => l.ifname ?? ''));
@@ -75,13 +80,14 @@ async function etcdConfig(runtime: ContainerRuntime, lab: ResolvedLab, options: 
 export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedLab, containers: ContainerSummary[], options: CallOptions = {}): Promise<NodeProblem[]> {
   const running = new Set(containers.filter((c) => c.state === 'running').map((c) => c.name));
   const nodes = [
-    ...lab.hosts.map((h) => ({ node: h.name, container: h.container })),
-    ...lab.externals.map((e) => ({ node: e.name, container: e.container })),
+    ...lab.hosts.map((h) => ({ node: h.name, container: h.container, switch: switchOf(lab, h.engine) })),
+    ...lab.externals.map((e) => ({ node: e.name, container: e.container, switch: switchOf(lab, e.engine) })),
   ].filter((n) => running.has(n.container));
+  const switches = [...new Set(nodes.map((n) => n.switch))].filter((s) => running.has(s));
   const switchRuns = running.has(lab.underlay.switchContainer);
   const etcd = etcdNode(lab);
   const askEtcd = etcd !== undefined && running.has(etcd.container) && lab.networks.some(usesAgent);
-  const [boots, started, links, etcdAnswer] = await Promise.all([
+  const [boots, started, linksBySwitch, etcdAnswer] = await Promise.all([
     switchRuns ? readBoots(runtime, lab.underlay.switchContainer, options).catch(() => undefined) : undefined,
     Promise.all(
       [...(switchRuns ? [{ node: SWITCH_NODE, container: lab.underlay.switchContainer }] : []), ...nodes].map(async (n) => {
@@ -89,7 +95,7 @@ export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedL
         return [n.node, details?.startedAt ?? ''] as const;
       }),
     ),
-    switchRuns ? switchLinks(runtime, lab, options) : undefined,
+    Promise.all(switches.map(async (s) => [s, await switchLinks(runtime, s, options)] as const)).then((pairs) => new Map(pairs)),
     askEtcd ? etcdConfig(runtime, lab, options) : undefined,
   ]);
   const startedAt = new Map(started);
@@ -99,6 +105,7 @@ export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedL
     return recorded && now && recorded !== now ? now : undefined;
   };
   const problems: NodeProblem[] = [];
+  const links = linksBySwitch.get(lab.underlay.switchContainer);
   if (switchRuns) {
     const since = restartedAt(SWITCH_NODE);
     const bridgeGone = links !== undefined && !links.has(UNDERLAY_BRIDGE);
@@ -114,7 +121,8 @@ export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedL
   const switchWhole = switchRuns && !problems.some((p) => p.kind === 'switch-restarted');
   for (const n of nodes) {
     const since = restartedAt(n.node);
-    const cableGone = switchWhole && links !== undefined && !links.has(n.node);
+    const ports = linksBySwitch.get(n.switch);
+    const cableGone = (n.switch !== lab.underlay.switchContainer || switchWhole) && ports !== undefined && !ports.has(n.node);
     if (since) {
       const inside = lab.hosts.some((h) => h.name === n.node) ? 'addresses, bridges and pods' : 'addresses and routes';
       const what = cableGone ? `its cable to the switch (eth0 ↔ port ${n.node}), ${inside} are gone` : 'its network namespace was made anew (its cable is back; what else it had may not be)';
