@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 // A signal that arrives before a command has started (while Node and oclif load) ends the
 // process at once, with the conventional code and a word: nothing has been changed yet. Each
 // command replaces these handlers with its own, which roll back what it made.
@@ -10,18 +12,31 @@ process.on('SIGINT', early(130, 'interrupted'));
 process.on('SIGTERM', early(143, 'terminated (SIGTERM)'));
 
 // Started by bin/overlab (the `overlab` command): tell it this process handles signals now (it
-// speaks for the time before), and end with it when it is killed outright (SIGKILL).
-const launcher = Number(process.env.OVERLAB_LAUNCHER);
-delete process.env.OVERLAB_LAUNCHER;
-if (Number.isInteger(launcher) && launcher > 1 && launcher === process.ppid) {
+// speaks for the time before), and end with it when it is killed outright (SIGKILL). It is our
+// parent only when the parent runs that very file.
+const launcher = process.ppid;
+const realpath = (path) => {
   try {
-    process.kill(launcher, 'SIGUSR1');
-    setInterval(() => {
-      if (process.ppid !== launcher) process.exit(137);
-    }, 500).unref();
+    return realpathSync(path);
   } catch {
-    // the launcher is gone already: nobody to tell
+    return undefined;
   }
+};
+const startedByLauncher = (() => {
+  const ours = realpath(fileURLToPath(new URL('./overlab', import.meta.url)));
+  let argv;
+  try {
+    argv = readFileSync(`/proc/${launcher}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return false;
+  }
+  return ours !== undefined && argv.slice(0, 3).some((a) => a.includes('/') && realpath(a) === ours);
+})();
+if (startedByLauncher) {
+  process.kill(launcher, 'SIGUSR1');
+  setInterval(() => {
+    if (process.ppid !== launcher) process.exit(137);
+  }, 500).unref();
 }
 
 // `overlab validate <spec>` is answered without loading oclif (src/cli/validate-fast.ts), from the
