@@ -6,8 +6,8 @@
 //   it in place without touching the healthy rest;
 //   with a host removed, every read command works on what is there and names what is not;
 //   a restarted etcd node comes back running, empty: ls says so, `up` re-wires it and re-seeds the
-//   network config, and the agents re-register with the subnets they had;
-//   leases that vanish from a running etcd are re-registered by their agents within seconds.
+//   network config, and the agents re-register with the subnets they had (etcd's revision went
+//   back: test/unit/agent-loop.test.ts has the agent's side of it).
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -213,33 +213,8 @@ describe('a lab survives what a machine\'s life brings', () => {
     expect(back).toEqual([SUBNET.host1, SUBNET.host2]);
     console.log(`etcd node restarted: up repaired it and both agents re-registered ${((Date.now() - t0) / 1000).toFixed(1)} s after up began`);
     expect((await lsRow()).status).toBe('complete');
-    expect(await pingPasses()).toBe(true);
-  }, 120_000);
-
-  it('an etcd that lost its data while its node ran: ls says the config is gone; up re-seeds it; the agents take their leases again (a revision that went backwards)', async () => {
-    // What a wiped data directory does: etcd held by its supervisor, emptied, let go.
-    const want = async (w: 'up' | 'down') => {
-      expect((await inside('etcd', 'sh', '-c', 'printf "%s\\n" "$1" >/run/overlab/daemons/etcd.want', 'sh', w)).exitCode).toBe(0);
-      expect((await docker('kill', '-s', 'HUP', C('etcd'))).exitCode).toBe(0);
-    };
-    await want('down');
-    await until('etcd stopped', async () => ((await inside('etcd', 'etcdctl', 'endpoint', 'health')).exitCode !== 0 ? true : undefined));
-    expect((await inside('etcd', 'sh', '-c', 'rm -rf /var/lib/overlab-etcd/*')).exitCode).toBe(0);
-    await want('up');
-    await until('etcd running again', async () => ((await inside('etcd', 'etcdctl', 'endpoint', 'health')).exitCode === 0 ? true : undefined));
-    const row = await lsRow();
-    expect(row.status).toBe('degraded');
-    expect(row.detail).toMatch(/etcd.*config.*gone/);
-
-    const t0 = Date.now();
-    const repair = await overlabJson<UpResult>(['up', spec]);
-    expect(repair.exitCode, JSON.stringify(repair.body)).toBe(0);
-    expect(repair.body.result.repairs?.map((r) => r.node), JSON.stringify(repair.body.result.repairs)).toEqual(['etcd']);
-    const back = await until('both leases back', async () => ((await leases()).length === 2 ? await leases() : undefined), 15_000);
-    expect(back).toEqual([SUBNET.host1, SUBNET.host2]);
-    console.log(`etcd emptied: up re-seeded it and both agents re-registered ${((Date.now() - t0) / 1000).toFixed(1)} s after up began`);
     // Whole again, every check of the lab.
     const whole = await overlabJson<VerifyReport>(['verify', LAB]);
     expect(whole.exitCode, JSON.stringify(whole.body.result.checks.filter((c) => c.status !== 'pass'))).toBe(0);
-  }, 90_000);
+  }, 120_000);
 });
