@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { containersWithLabel, CLI, downLabs, overlab, overlabJson, ROOT, seedAs, volumesWithLabel } from './harness.js';
+import { tcpdumpArgv } from '../../src/probes/capture.js';
 
 let dir: string;
 const BROKEN_IMAGE = 'overlab-test/no-iproute:latest';
@@ -132,9 +133,9 @@ describe('the underlay switch', () => {
     expect((await overlab(['up', spec])).exitCode).toBe(0);
     const pidMode = await execa('docker', ['inspect', '-f', '{{.HostConfig.PidMode}}', 'overlab-pidview-switch']);
     expect(pidMode.stdout.trim()).toBe('');
-    // docker-init, sleep and ps itself: nothing of the machine's.
+    // docker-init, the node's supervisor (bash) idling in sleep, and ps itself: nothing of the machine's.
     const ps = await execa('docker', ['exec', 'overlab-pidview-switch', 'ps', '-e', '-o', 'comm=']);
-    expect(ps.stdout.split('\n').map((l) => l.trim()).sort()).toEqual(['docker-init', 'ps', 'sleep']);
+    expect(ps.stdout.split('\n').map((l) => l.trim()).sort()).toEqual(['bash', 'docker-init', 'ps', 'sleep']);
     const ports = await execa('docker', ['exec', 'overlab-pidview-switch', 'ip', '-j', 'link', 'show', 'master', 'underlay']);
     expect((JSON.parse(ports.stdout) as { ifname: string }[]).map((l) => l.ifname.replace(/@.*/, '')).sort()).toEqual(['host1', 'host2']);
     // A node mounts only the lab's share, read-only; the switch handed its namespace over it, and
@@ -156,6 +157,15 @@ describe('probes never outlive their CLI', () => {
     const r = await execa('docker', ['exec', container, 'ps', '-C', 'tcpdump', '-o', 'pid='], { reject: false });
     return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   };
+  /** Polls until `read` finds something (at most 10 s), then returns what it found. */
+  const until = async (read: () => Promise<string[]>) => {
+    for (let i = 0; i < 200; i++) {
+      const found = await read();
+      if (found.length) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return [];
+  };
   /** Start verify, wait (polling the container) until its capture runs, then SIGKILL it. */
   const killVerifyMidCapture = async () => {
     const child = execa('node', [CLI, 'verify', 'orphans'], { cwd: ROOT, reject: false });
@@ -169,7 +179,7 @@ describe('probes never outlive their CLI', () => {
     return seen;
   };
 
-  it('a SIGKILLed verify leaves a capture that the next verify reaps, and that ends by itself at its deadline', async () => {
+  it('a SIGKILLed verify leaves no capture; one left without its caller (an engine that never closed the stream) is reaped by the next verify, or ends at its deadline', async () => {
     const spec = `${dir}/orphans.yaml`;
     // count 20 at 0.2 s: the capture runs ~4 s, time enough to kill verify in the middle of it.
     await writeFile(
@@ -180,23 +190,36 @@ describe('probes never outlive their CLI', () => {
     );
     expect((await overlab(['up', spec])).exitCode).toBe(0);
 
+    // Its exec stream closed with the CLI: the capture ends with it (src/probes/stdin-bound.ts).
     expect(await killVerifyMidCapture()).not.toEqual([]);
-    expect(await tcpdumps('overlab-orphans-host1')).not.toEqual([]); // orphaned, for now
+    const killedAt = Date.now();
+    let left = await tcpdumps('overlab-orphans-host1');
+    while (left.length > 0 && Date.now() - killedAt < 5_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = await tcpdumps('overlab-orphans-host1');
+    }
+    expect(left).toEqual([]);
+
+    // The safety nets behind it: a capture started as verify starts one, but with no caller to
+    // end with (detached), is stopped by the next verify through its PID file...
+    const orphan = () => execa('docker', ['exec', '-d', 'overlab-orphans-host1', ...tcpdumpArgv({ container: 'overlab-orphans-host1', label: 'host1', iface: 'eth0' }, 28)]);
+    await orphan();
+    expect(await until(() => tcpdumps('overlab-orphans-host1'))).not.toEqual([]);
     const again = await overlab(['verify', 'orphans']);
     expect(again.exitCode).toBe(0);
     expect(await tcpdumps('overlab-orphans-host1')).toEqual([]); // reaped by PID file, and this run's own capture stopped
 
-    // Nobody reaps this time: the deadline inside the container ends it. 10 s for tcpdump's
-    // start + the ping's own bound (ceil(19 × 0.2 + 1 + 3) = 8 s) + 10 s margin = 28 s.
-    expect(await killVerifyMidCapture()).not.toEqual([]);
-    const killedAt = Date.now();
-    let left = await tcpdumps('overlab-orphans-host1');
-    while (left.length > 0 && Date.now() - killedAt < 40_000) {
+    // ...and, with nobody to reap it, ends at its own deadline (28 s).
+    await orphan();
+    expect(await until(() => tcpdumps('overlab-orphans-host1'))).not.toEqual([]);
+    const startedAt = Date.now();
+    left = await tcpdumps('overlab-orphans-host1');
+    while (left.length > 0 && Date.now() - startedAt < 40_000) {
       await new Promise((r) => setTimeout(r, 500));
       left = await tcpdumps('overlab-orphans-host1');
     }
     expect(left).toEqual([]);
-    expect(Date.now() - killedAt).toBeLessThan(31_000);
+    expect(Date.now() - startedAt).toBeLessThan(33_000);
     expect((await overlab(['down', 'orphans'])).exitCode).toBe(0);
   }, 180_000);
 });
