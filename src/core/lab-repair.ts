@@ -11,7 +11,7 @@
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
 import { containerSpecs } from '../plan/containers.js';
-import { renderNodePlans, renderSwitchPlan, UNDERLAY_NETNS } from '../plan/node-plans.js';
+import { renderNodePlans, renderSwitchPlan } from '../plan/node-plans.js';
 import { etcdNode, etcdPrefix, labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { usesCni } from '../plan/cni-plan.js';
 import { SWITCH_NODE } from '../plan/container-names.js';
@@ -19,7 +19,7 @@ import type { LabState } from '../lab/lab-state.js';
 import { clock } from '../lab/lab-health.js';
 import { recordBoots, saveLabModel } from '../lab/lab-files.js';
 import { bringUpNode, runningSwitch, throwIfAborted } from '../deploy/node-bringup.js';
-import { compilePlan, runPlan } from '../deploy/run-steps.js';
+import { compilePlan, runPlan, type CompiledPlan } from '../deploy/run-steps.js';
 import { missingEtcdConfig, seedEtcdConfig, waitForEtcd } from '../deploy/etcd-node.js';
 import { startAgents, waitForAgents } from '../deploy/agents.js';
 import { wakeDaemons } from '../deploy/node-daemons.js';
@@ -138,47 +138,59 @@ export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan
       title: `Repair ${nodes.map(([n, a]) => `${n} (${a.action === 'rewire' ? 're-wire' : a.action})`).join(', ')}`,
       async run(signal) {
         throwIfAborted(signal);
-        const underlay = await runningSwitch(runtime, model);
-        const switchNetns = await underlay.netnsFile;
-        const settled = await Promise.allSettled(
+        // The switch hands its namespace to each node whose plan runs (the plan's first step).
+        const underlay = await runningSwitch(runtime, model, nodes.length);
+        const create = async (node: string, container: string, plan1: CompiledPlan, handOver: typeof underlay) => {
+          const current = await runtime.listByName([container], { signal });
+          if (current.length) await runtime.remove(container, { signal });
+          const spec = specs.find((s) => s.name === container)!;
+          await bringUpNode(runtime, model, spec, plan1, handOver, signal); // the etcd node: etcd too
+          if (model.hosts.some((h) => h.name === node) && labUsesAgents(model)) {
+            await startAgents(runtime, model, model.hosts.filter((h) => h.name === node));
+          }
+        };
+        const again: { node: string; plan1: CompiledPlan; because: string }[] = [];
+        const settledFirst = await Promise.allSettled(
           nodes.map(async ([node, { action, why }]) => {
             const plan1 = compilePlan(plans.get(node)!);
-            let act = action;
-            if (act !== 'create') {
-              // In place only while the container still holds the switch's current namespace.
-              const details = await runtime.inspectContainer(plan1.container, { signal });
-              if (details.mounts.find((m) => m.target === UNDERLAY_NETNS)?.source !== switchNetns) act = 'create';
+            if (action === 'create') {
+              await create(node, plan1.container, plan1, underlay);
+              repaired.add(node);
+              said(node, describeAction(model, node, action, why));
+              return;
             }
-            let because = act === action ? why : `${why}; its container held the switch's previous network namespace`;
-            if (act !== 'create') {
-              try {
-                if (act === 'start') await runtime.start(plan1.container, { signal });
-                // The namespace files of its pods outlived the namespaces (its files are kept).
-                await runtime.exec(plan1.container, [...STALE_NETNS_ARGV], { signal });
-                await runPlan(runtime, plan1, signal);
-                // Its daemons wait out a backoff since they found nothing to work with: now.
-                await wakeDaemons(runtime, plan1.container, { signal });
-                if (etcd?.name === node) await waitForEtcd(runtime, model, signal);
-              } catch (error) {
-                if (signal.aborted) throw error;
-                // Half wired (an earlier repair cut short, a namespace not empty): a new container is clean.
-                act = 'create';
-                because = `${why}; wiring it in place failed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-              }
+            // A node that restarted or stopped has lost what it had bound: its plan takes the
+            // switch's current namespace again, first thing.
+            try {
+              if (action === 'start') await runtime.start(plan1.container, { signal });
+              // The namespace files of its pods outlived the namespaces (its files are kept).
+              await runtime.exec(plan1.container, [...STALE_NETNS_ARGV], { signal });
+              await runPlan(runtime, plan1, signal);
+              // Its daemons wait out a backoff since they found nothing to work with: now.
+              await wakeDaemons(runtime, plan1.container, { signal });
+              if (etcd?.name === node) await waitForEtcd(runtime, model, signal);
+              repaired.add(node);
+              said(node, describeAction(model, node, action, why));
+            } catch (error) {
+              if (signal.aborted) throw error;
+              // Half wired (an earlier repair cut short, a namespace not empty): a new container is clean.
+              again.push({ node, plan1, because: `${why}; wiring it in place failed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})` });
             }
-            if (act === 'create') {
-              const current = await runtime.listByName([plan1.container], { signal });
-              if (current.length) await runtime.remove(plan1.container, { signal });
-              const spec = specs.find((s) => s.name === plan1.container)!;
-              await bringUpNode(runtime, model, spec, plan1, underlay, signal); // the etcd node: etcd too
-              if (model.hosts.some((h) => h.name === node) && labUsesAgents(model)) {
-                await startAgents(runtime, model, model.hosts.filter((h) => h.name === node));
-              }
-            }
-            repaired.add(node);
-            said(node, describeAction(model, node, act, because));
           }),
         );
+        // Made anew once the first hand-over is over: the switch hands its namespace to these too.
+        const settledAgain = again.length
+          ? await runningSwitch(runtime, model, again.length).then((handOver) =>
+              Promise.allSettled(
+                again.map(async ({ node, plan1, because }) => {
+                  await create(node, plan1.container, plan1, handOver);
+                  repaired.add(node);
+                  said(node, describeAction(model, node, 'create', because));
+                }),
+              ),
+            )
+          : [];
+        const settled = [...settledFirst, ...settledAgain];
         const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       },

@@ -253,10 +253,6 @@ export class RoutedRuntime implements ContainerRuntime {
     return (await this.on(container, options)).readFile(container, path, options);
   }
 
-  async start(container: string, options?: CallOptions): Promise<void> {
-    return (await this.on(container, options)).start(container, options);
-  }
-
   async kill(container: string, signal: 'SIGHUP' | 'SIGTERM' | 'SIGKILL', options?: CallOptions): Promise<void> {
     return (await this.on(container, options)).kill(container, signal, options);
   }

@@ -164,7 +164,7 @@ export async function traceLab(runtime: ContainerRuntime, lab: ResolvedLab, from
   try {
     const run = await traceFrom(runtime, lab, { from, to, fromNs, dst, source, probe, shape, options, early, before, sessions, stopAll, endpointNs, absent }, signal);
     if (absent.size) {
-      const nodes = [...lab.hosts, ...lab.externals, { name: SWITCH_NODE, container: lab.underlay.switchContainer }];
+      const nodes = [...lab.hosts, ...lab.externals, ...labSwitches(lab).map((sw) => ({ name: sw.key, container: sw.container }))];
       run.result.absent = [...absent].map((c) => `${nodes.find((n) => n.container === c)?.name ?? c} (container ${c}) is gone or stopped: nothing of it was read or heard`);
     }
     if (bgpNetwork(lab)) return await withBgpFacts(runtime, lab, run, dst, signal);
