@@ -21,7 +21,7 @@
 #   bash scripts/engine-rig.sh leftovers [NAME]     # prints what of a rig is still on the machine
 #
 # NAME (default olrig, [a-z][a-z0-9]{0,7}) keeps two rigs apart; OWNER (a PID, default the
-# caller's parent) owns the rig: a rig another live process owns is never reused or stopped (exit
+# caller's parent; recorded with its start time, so a reused PID is not the owner) owns the rig: a rig another live process owns is never reused or stopped (exit
 # 3, naming it), and one whose owner is gone is removed before a new one starts, so two checkouts'
 # test runs on one machine never share an engine. Needs root, iproute2, dockerd,
 # the docker CLI, podman + catatonit, openssh-server, openssl (scripts/install-test-tools.sh).
@@ -209,14 +209,28 @@ json() {
 EOF
 }
 
+# A process by its id AND its start time ("pid:ticks"), so a reused id (another process, or a
+# thread of one: kill -0 takes thread ids too) never passes for the rig's owner. Empty when no
+# process has that id.
+identity_of() {
+  local pid=$1 stat tgid
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 0
+  tgid=$(awk '/^Tgid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+  [ "$tgid" = "$pid" ] || return 0
+  stat=${stat##*) }
+  echo "$pid:$(echo "$stat" | awk '{ print $20 }')"
+}
 owner_of_rig() { cat "$run/owner" 2>/dev/null || true; }
+me=$(identity_of "$owner")
+me=${me:-$owner}
 
 # exit 3 when another live process owns this rig (its tests are using these engines right now)
 refuse_if_owned_by_another() {
-  local held
+  local held pid
   held=$(owner_of_rig)
-  [ -n "$held" ] && [ "$held" != "$owner" ] && kill -0 "$held" 2>/dev/null || return 0
-  log "rig $rig belongs to pid $held ($(tr '\0' ' ' <"/proc/$held/cmdline" 2>/dev/null | cut -c1-100)), which is still running: use another rig name, or stop that process first"
+  pid=${held%%:*}
+  [ -n "$held" ] && [ "$held" != "$me" ] && [ "$(identity_of "$pid")" = "$held" ] || return 0
+  log "rig $rig belongs to pid $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)), which is still running: use another rig name, or stop that process first"
   exit 3
 }
 
@@ -225,13 +239,13 @@ start() {
   refuse_if_owned_by_another
   local held
   held=$(owner_of_rig)
-  if { [ -n "$held" ] && [ "$held" != "$owner" ]; } || { [ -z "$held" ] && [ -n "$(leftovers)" ]; }; then
+  if { [ -n "$held" ] && [ "$held" != "$me" ]; } || { [ -z "$held" ] && [ -n "$(leftovers)" ]; }; then
     # Its owner is gone (a killed test run): what it left is removed, never reused.
-    log "rig $rig was left behind by ${held:+pid $held, which is gone}${held:-an unknown process}: removing it first"
+    log "rig $rig was left behind by ${held:+pid ${held%%:*}, which is gone}${held:-an unknown process}: removing it first"
     stop
   fi
   mkdir -p "$run"
-  echo "$owner" >"$run/owner"
+  echo "$me" >"$run/owner"
   local tool
   for tool in dockerd docker podman catatonit sshd openssl nsenter curl; do
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { log "missing $tool: bash scripts/install-test-tools.sh"; exit 3; }
