@@ -1,11 +1,12 @@
 import { Args, Flags } from '@oclif/core';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ArgCompletion } from '../cli/completion.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { attachTerminal, pipeThrough, terminalSize, type TerminalLink } from '../cli/terminal.js';
 import { requireContainerThere, requireLab } from '../lab/engine-labs.js';
 import { LabReferences } from '../lab/lab-references.js';
 import { inEndpoint } from '../probes/endpoint.js';
+import { endingWithCaller } from '../probes/stdin-bound.js';
 import { inputError, InterruptedError } from '../base/errors.js';
 import { assertName, checkedTarget } from '../lab-spec/name-assert.js';
 import type { ExecResult, TerminalSize } from '../runtime/runtime.js';
@@ -24,7 +25,7 @@ export default class Exec extends BaseCommand<ExecOutput> {
   static override summary = 'Open a shell on a lab host, pod or node, or run a command there.';
   static override description = [
     'Without a command: an interactive shell (bash) on the node, in the pod\'s network namespace for <host>/<pod>, with a terminal as `docker exec -it` gives one — raw keys (Ctrl-C goes to the shell), the window\'s size followed as it changes, and the shell\'s exit code as overlab\'s. With stdin not a terminal the shell reads it (`echo "ip route" | overlab exec lab host1`).',
-    'With a command (after `--`): its output streams as it comes, stdout to stdout and stderr to stderr, and the exit code is the command\'s. -i passes stdin to it, -t gives it a terminal (full-screen tools such as top). --json waits for the end and prints {stdout, stderr, exitCode}.',
+    'With a command (after `--`): its output streams as it comes, stdout to stdout and stderr to stderr, and the exit code is the command\'s. -i passes stdin to it, -t gives it a terminal (full-screen tools such as top). --json waits for the end and prints {stdout, stderr, exitCode}. Without -i or -t the command ends with overlab (Ctrl-C: exit 130, nothing left running in the lab; docker exec would leave it running).',
   ].join('\n\n');
   static override examples = [
     '<%= config.bin %> exec flannel-vxlan host1',
@@ -72,13 +73,19 @@ export default class Exec extends BaseCommand<ExecOutput> {
     }
     const tty = flags.tty || (shell && terminal);
     const withStdin = shell || flags.interactive || flags.tty;
-    const exitCode = await this.attached(endpoint.container, inEndpoint(endpoint, shell ? SHELL : command), { tty, withStdin, prompt: shell ? args.target : undefined });
+    const inside = inEndpoint(endpoint, shell ? SHELL : command);
+    // A command whose stdin is not ours ends with overlab — Ctrl-C, SIGTERM or SIGKILL — as a
+    // probe does: it watches a stdin overlab holds open and never writes, which the engine closes
+    // with overlab's connection (docker exec leaves it running). A terminal (-t) ends it by the
+    // terminal's hang-up; with -i its stdin is the data it reads, and the engine only closes it.
+    const boundToUs = !withStdin && !tty;
+    const exitCode = await this.attached(endpoint.container, boundToUs ? endingWithCaller(inside) : inside, { tty, withStdin, holdStdin: boundToUs, prompt: shell ? args.target : undefined });
     this.resultExitCode = exitCode;
     return { stdout: '', stderr: '', exitCode, target: args.target, command: shell ? SHELL : command, streamed: true };
   }
 
   /** Runs the process with stdin, stdout and stderr joined to overlab's own, as they come. */
-  private async attached(container: string, argv: string[], how: { tty: boolean; withStdin: boolean; prompt: string | undefined }): Promise<number> {
+  private async attached(container: string, argv: string[], how: { tty: boolean; withStdin: boolean; holdStdin: boolean; prompt: string | undefined }): Promise<number> {
     this.quietInterrupt = true; // Ctrl-C without a terminal ends the stream: exit 130, no clean-up talk
     const env: string[] = [];
     if (how.tty) env.push(`TERM=${TERM_NAME.test(process.env.TERM ?? '') ? process.env.TERM : 'xterm'}`);
@@ -86,12 +93,14 @@ export default class Exec extends BaseCommand<ExecOutput> {
     if (how.prompt) env.push(`debian_chroot=${how.prompt}`);
     let link: TerminalLink | undefined;
     if (how.tty) link = attachTerminal(process.stdin, [process.stdout, process.stderr]);
+    // Never written, ended only once the command has ended: the stdin the command's wrapper watches.
+    const held = how.holdStdin ? new PassThrough() : undefined;
     try {
       const size: TerminalSize | undefined = how.tty ? terminalSize([process.stdout, process.stderr]) : undefined;
       const running = await this.runtime.execAttached(container, argv, {
         signal: this.abort.signal,
         ...(size ? { tty: size } : {}),
-        ...(how.withStdin ? { stdin: process.stdin as Readable } : {}),
+        ...(how.withStdin ? { stdin: process.stdin as Readable } : held ? { stdin: held } : {}),
         ...(env.length ? { env } : {}),
       });
       link?.onResize((s) => void running.resize(s).catch(tolerated('cli', 'resize the terminal of the exec')));
@@ -102,6 +111,7 @@ export default class Exec extends BaseCommand<ExecOutput> {
       }
       return code;
     } finally {
+      held?.end();
       link?.restore();
       if (how.withStdin) process.stdin.pause();
       // stdin must not keep the process alive once the command has ended

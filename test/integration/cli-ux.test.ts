@@ -124,6 +124,21 @@ describe('exec', () => {
     expect(run.err()).toBe('oops\n');
   });
 
+  it('a command without a terminal ends with overlab: Ctrl-C gives 130 and, like a SIGKILLed overlab, leaves nothing running in the node', async () => {
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      const marker = `cli-ux-orphan-${signal}-${process.pid}`;
+      // The command names its marker, so the node's process list tells whether it still runs.
+      const run = start(['exec', LAB, 'host1', '--', 'sh', '-c', 'echo ready; sleep 300; echo "$0"', marker]);
+      await run.until(/^ready\n$/, `"ready" from the command (${signal})`);
+      expect(await processesIn(HOST1, marker)).not.toEqual([]);
+      run.child.kill(signal);
+      expect(await run.exited).toBe(signal === 'SIGINT' ? 130 : null);
+      const deadline = Date.now() + 5_000;
+      while ((await processesIn(HOST1, marker)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await processesIn(HOST1, marker), `${signal}: the command outlived overlab`).toEqual([]);
+    }
+  });
+
   it('reads a script from stdin when stdin is not a terminal; --json keeps the buffered envelope', async () => {
     const r = await execa('node', [CLI, 'exec', LAB, 'host2'], { cwd: ROOT, reject: false, input: 'echo "$(hostname) $((6 * 7))"\nexit 3\n' });
     expect(r.stdout).toBe('host2 42');
