@@ -178,11 +178,11 @@ describe('a body that stalls', () => {
       res.write('{"stream":"Loading layer"}\n'); // and never another byte, never the end
     });
     const logs: string[] = [];
-    const error = await slowImages(200).loadImages(Readable.from([Buffer.from('tar')]), { onLog: (l) => logs.push(l) }).catch((e: unknown) => e);
+    const error = await slowImages(500).loadImages(Readable.from([Buffer.from('tar')]), { onLog: (l) => logs.push(l) }).catch((e: unknown) => e);
     expect(logs).toEqual(['Loading layer']);
     expect(error).toBeInstanceOf(EngineError);
     expect((error as EngineError).failure).toBe('timeout');
-    expect((error as Error).message).toBe(`the Docker engine at ${engine.socketPath} began to answer, then sent nothing for 0.2 s (asked to load images)`);
+    expect((error as Error).message).toBe(`the Docker engine at ${engine.socketPath} began to answer, then sent nothing for 0.5 s (asked to load images)`);
     expect(exitCodeFor(error)).toBe(3);
   });
 
@@ -191,12 +191,12 @@ describe('a body that stalls', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       for (let i = 1; i <= 6; i++) {
         res.write(`{"stream":"layer ${i}"}\n`);
-        await pause(80); // 6 × 80 ms in all, each silence well under the 250 ms deadline
+        await pause(300); // 1.8 s in all, each silence well under the 1.5 s deadline
       }
       res.end();
     });
     const logs: string[] = [];
-    await slowImages(250).loadImages(Readable.from([Buffer.from('tar')]), { onLog: (l) => logs.push(l) });
+    await slowImages(1500).loadImages(Readable.from([Buffer.from('tar')]), { onLog: (l) => logs.push(l) });
     expect(logs).toEqual(['layer 1', 'layer 2', 'layer 3', 'layer 4', 'layer 5', 'layer 6']);
   });
 
@@ -206,8 +206,8 @@ describe('a body that stalls', () => {
       res.writeHead(200, { 'Content-Type': 'application/x-tar' });
       res.end(image);
     });
-    const stream = await slowImages(100).saveImages(['overlab/host:latest']);
-    await pause(400); // the reader is busy elsewhere: backpressure, not a stalled engine
+    const stream = await slowImages(500).saveImages(['overlab/host:latest']);
+    await pause(2000); // the reader is busy elsewhere: backpressure, not a stalled engine
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(image)).toBe(true);
