@@ -24,6 +24,8 @@ import { missingEtcdConfig, seedEtcdConfig, waitForEtcd } from '../deploy/etcd-n
 import { startAgents, waitForAgents } from '../deploy/agents.js';
 import { wakeDaemons } from '../deploy/node-daemons.js';
 import { attachCniPods } from '../deploy/cni-attach.js';
+import { repairServices } from '../deploy/service-phase.js';
+import { needsPodTools } from '../plan/service-plan.js';
 import type { UpPhase } from './up-phases.js';
 
 /** Removes what a restart left of the pods' namespace files (nothing is mounted on them any more). */
@@ -230,6 +232,15 @@ export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan
         if (!hosts.length) return;
         await attachCniPods(runtime, model, signal, hosts);
         await saveLabModel(runtime, model, { signal });
+      },
+    });
+  }
+
+  if (needsPodTools(model)) {
+    phases.push({
+      title: "Give the repaired nodes their pod tools, pod servers and kube-proxy's rules again",
+      async run(signal) {
+        await repairServices(runtime, model, [...repaired], signal);
       },
     });
   }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ContainerRuntime } from '../runtime/runtime.js';
-import type { ResolvedLab, ResolvedPod } from '../plan/resolved-lab.js';
+import type { ResolvedHost, ResolvedLab, ResolvedPod } from '../plan/resolved-lab.js';
 import { environmentError, OverlabError } from '../base/errors.js';
 import { eachLimited } from '../base/each-limited.js';
 import { pollUntil } from '../base/poll.js';
@@ -28,11 +28,12 @@ import {
   proxyModeOf,
   proxyServicePorts,
   type RuleLoad,
-  serveArgv,
+  serveDaemon,
   serveOutput,
   servingPods,
 } from '../plan/service-plan.js';
 import { tolerated } from '../base/debug-log.js';
+import { declareDaemons } from './node-daemons.js';
 
 const DIST_POD_TOOLS = fileURLToPath(new URL('../host/pod-tools/', import.meta.url));
 const POD_TOOLS = ['serve.js', 'ask.js', 'package.json'];
@@ -95,7 +96,7 @@ export function servicePhases(runtime: ContainerRuntime, lab: ResolvedLab): Serv
 }
 
 /** The pod tools (one archive per node, no process): every host and external node may ask. */
-export async function installPodTools(runtime: ContainerRuntime, lab: ResolvedLab, signal?: AbortSignal): Promise<void> {
+export async function installPodTools(runtime: ContainerRuntime, lab: ResolvedLab, signal?: AbortSignal, only?: string[]): Promise<void> {
   const missing = POD_TOOLS.filter((f) => !existsSync(`${DIST_POD_TOOLS}${f}`));
   if (missing.length) throw environmentError(`the pod tools are not built (dist/host/pod-tools/${missing.join(', ')} missing)`, 'npm run build');
   const tar = tarEntries([
@@ -106,7 +107,7 @@ export async function installPodTools(runtime: ContainerRuntime, lab: ResolvedLa
     { name: 'run/overlab/' },
     ...POD_TOOLS.map((f) => ({ name: `${POD_TOOLS_DIR.slice(1)}/${f}`, content: readFileSync(`${DIST_POD_TOOLS}${f}`) })),
   ]);
-  const nodes = [...lab.hosts.map((h) => h.container), ...lab.externals.filter((e) => e.role !== 'etcd').map((e) => e.container)];
+  const nodes = [...lab.hosts.map((h) => h.container), ...lab.externals.filter((e) => e.role !== 'etcd').map((e) => e.container)].filter((c) => !only || only.includes(c));
   await eachLimited(nodes, PROGRAM_AT_ONCE, async (container) => {
     const put = () => runtime.putTar(container, '/', tar, signal ? { signal } : {});
     await put().catch((error: unknown) => {
@@ -116,10 +117,14 @@ export async function installPodTools(runtime: ContainerRuntime, lab: ResolvedLa
   });
 }
 
-/** Start each serving pod's server and wait until every one says it listens (or why it cannot). */
+/** Declare each serving pod's server to its host's supervisor (it comes back with its container)
+ * and wait until every one says it listens (or why it cannot). */
 export async function startServers(runtime: ContainerRuntime, lab: ResolvedLab, pods: ResolvedPod[], signal: AbortSignal): Promise<void> {
   const containerOf = (pod: ResolvedPod) => lab.hosts.find((h) => h.name === pod.host)!.container;
-  for (const pod of pods) await runtime.execDetached(containerOf(pod), serveArgv(pod), { signal });
+  for (const host of lab.hosts) {
+    const mine = pods.filter((p) => p.host === host.name);
+    if (mine.length) await declareDaemons(runtime, host.container, mine.map(serveDaemon), { signal });
+  }
   const pending = new Set(pods);
   const said = new Map<ResolvedPod, string>();
   const ready = await pollUntil(
@@ -127,9 +132,11 @@ export async function startServers(runtime: ContainerRuntime, lab: ResolvedLab, 
       await Promise.all(
         [...pending].map(async (pod) => {
           const text = (await runtime.readFile(containerOf(pod), serveOutput(pod), { signal }).catch(tolerated('deploy', `read ${serveOutput(pod)} in ${containerOf(pod)} (not written yet?)`, Buffer.alloc(0)))).toString('utf8');
-          said.set(pod, text.trim());
-          if (/listening on/.test(text)) pending.delete(pod);
-          else if (/^serve: /m.test(text)) throw environmentError(`the server of ${pod.host}/${pod.name} did not start: ${text.trim().split('\n').at(-1)}`, 'is the port taken in the pod? `overlab exec <lab> <host>/<pod> -- ss -lnptu`');
+          // The file outlives the server (a node that restarted keeps it): its last word counts.
+          const last = text.trim().split('\n').at(-1) ?? '';
+          said.set(pod, last);
+          if (/listening on/.test(last)) pending.delete(pod);
+          else if (/^serve: /.test(last)) throw environmentError(`the server of ${pod.host}/${pod.name} did not start: ${text.trim().split('\n').at(-1)}`, 'is the port taken in the pod? `overlab exec <lab> <host>/<pod> -- ss -lnptu`');
         }),
       );
       return pending.size === 0;
@@ -143,9 +150,9 @@ export async function startServers(runtime: ContainerRuntime, lab: ResolvedLab, 
 }
 
 /** Every host as kube-proxy programs it: start-up commands, then the one rule load, one exec. */
-export async function programServices(runtime: ContainerRuntime, lab: ResolvedLab, signal?: AbortSignal): Promise<void> {
+export async function programServices(runtime: ContainerRuntime, lab: ResolvedLab, signal?: AbortSignal, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
   const services = proxyServicePorts(lab);
-  await eachLimited(lab.hosts, PROGRAM_AT_ONCE, async (host) => {
+  await eachLimited(hosts, PROGRAM_AT_ONCE, async (host) => {
     const prep = compilePlan(kubeProxyPrepPlan(lab, host));
     const load = kubeProxyRuleLoad(lab, host, services);
     const steps = [...prep.steps, { argv: load.argv, input: load.stdin, commands: [load.argv] }];
@@ -163,9 +170,9 @@ export async function programServices(runtime: ContainerRuntime, lab: ResolvedLa
 /** kube-proxy syncing again after an EndpointSlice changed: every host's rules rewritten for these
  * Service ports — a full iptables-restore that also deletes the Service chains no longer used (as
  * kube-proxy does with `-X`), or one nft transaction that replaces its table. */
-export async function resyncServices(runtime: ContainerRuntime, lab: ResolvedLab, services: ProxyServicePort[], signal?: AbortSignal): Promise<void> {
+export async function resyncServices(runtime: ContainerRuntime, lab: ResolvedLab, services: ProxyServicePort[], signal?: AbortSignal, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
   const nft = proxyModeOf(lab) === 'nftables';
-  await eachLimited(lab.hosts, PROGRAM_AT_ONCE, async (host) => {
+  await eachLimited(hosts, PROGRAM_AT_ONCE, async (host) => {
     let load: RuleLoad;
     if (nft) {
       const full = kubeProxyRuleLoad(lab, host, services);
@@ -179,4 +186,23 @@ export async function resyncServices(runtime: ContainerRuntime, lab: ResolvedLab
     const result = await runSteps(runtime, host.container, steps, signal);
     if (result.exitCode !== 0) throw environmentError(`rewriting kube-proxy's rules on ${host.name} failed: ${runnerErrors(result.stderr).slice(-3).join('; ') || `exit ${result.exitCode}`}`);
   });
+}
+
+/** After `up` repaired nodes in place (re-wired, or made anew): what Services need there again.
+ * A repaired host gets the pod tools, its pods' servers declared (again: a new container has none;
+ * a re-wired one's are started at once) and kube-proxy's start-up and rules; the other hosts'
+ * rules are synced (a pod attached again through CNI may have another address). A repaired outside
+ * node gets the pod tools. */
+export async function repairServices(runtime: ContainerRuntime, lab: ResolvedLab, repaired: string[], signal: AbortSignal): Promise<void> {
+  const hosts = lab.hosts.filter((h) => repaired.includes(h.name));
+  const externals = lab.externals.filter((e) => e.role !== 'etcd' && repaired.includes(e.name));
+  if (!needsPodTools(lab) || hosts.length + externals.length === 0) return;
+  throwIfAborted(signal);
+  await installPodTools(runtime, lab, signal, [...hosts, ...externals].map((n) => n.container));
+  const pods = servingPods(lab).filter((p) => repaired.includes(p.host));
+  if (pods.length) await startServers(runtime, lab, pods, signal);
+  if (!hasServices(lab) || proxyModeOf(lab) === 'ipvs') return;
+  await programServices(runtime, lab, signal, hosts);
+  const others = lab.hosts.filter((h) => !repaired.includes(h.name));
+  if (others.length) await resyncServices(runtime, lab, proxyServicePorts(lab), signal, others);
 }

@@ -9,7 +9,7 @@ import type { ResolvedHost, ResolvedLab, ResolvedPod, ResolvedService, ResolvedS
 import { IPTABLES_RESTORE_ARGV, iptablesJumpRules, iptablesJumpTargets, iptablesRestoreText, jumpRuleArgv, NFACCT_INVALID_DROPPED, NFACCT_LOCALHOST_NODEPORTS } from './kube-proxy-iptables.js';
 import { MASQUERADE_MARK, type ProxierSettings, type ProxyServicePort } from './kube-proxy-model.js';
 import { NFT_LOAD_ARGV, nftablesRulesText } from './kube-proxy-nftables.js';
-import { appendingOutputTo } from './process-argv.js';
+import type { DaemonDeclaration } from './node-init.js';
 import { inputError } from '../base/errors.js';
 
 /** Where the pod tools live in a lab node (dist/host/pod-tools/ is copied there). */
@@ -164,8 +164,16 @@ export function serveOutput(pod: ResolvedPod): string {
   return `/run/overlab/serve-${pod.name}.log`;
 }
 
-/** The server of one pod, as argv: node in the pod's network namespace, its output to a file. */
-export function serveArgv(pod: ResolvedPod): string[] {
+/** The server of one pod, as its node's supervisor runs it (node-init.ts): node in the pod's
+ * network namespace, its output appended to a file. While the namespace is missing (the node
+ * restarted and `up` has not wired it again) `ip netns exec` fails, the supervisor tries again
+ * with its backoff, and `up`'s repair wakes it once the pod is back. */
+export function serveDaemon(pod: ResolvedPod): DaemonDeclaration {
   const listen = (pod.serve ?? []).flatMap((s) => ['--listen', `${s.protocol.toLowerCase()}:${s.port}`]);
-  return appendingOutputTo(serveOutput(pod), ['ip', 'netns', 'exec', pod.name, NODE, SERVE_JS, '--pod', pod.name, '--host', pod.host, ...listen]);
+  return { name: serveDaemonName(pod), output: serveOutput(pod), argv: ['ip', 'netns', 'exec', pod.name, NODE, SERVE_JS, '--pod', pod.name, '--host', pod.host, ...listen] };
+}
+
+/** The supervisor's name for a pod's server (pod names are in the daemon alphabet, at most 15 bytes). */
+export function serveDaemonName(pod: ResolvedPod): string {
+  return `serve-${pod.name}`;
 }

@@ -12,6 +12,7 @@ import type { TraceResult } from '../../src/trace/trace-result.js';
 const IPT = 'svc-ipt';
 const NFT = 'svc-nft';
 const IPVS = 'svc-ipvs';
+let nftSpec = '';
 
 /** Checks with fewer requests (still enough to hear from every endpoint: at least 37 for three),
  * so a broken lab fails them in seconds rather than after the default 300. */
@@ -71,6 +72,7 @@ beforeAll(async () => {
   const dir = await mkdtemp('/tmp/overlab-test-');
   const ipt = await seedAs('k8s-service', IPT, withQuickChecks);
   const nft = `${dir}/${NFT}.yaml`;
+  nftSpec = nft;
   await writeFile(nft, NFT_SPEC);
   const ups = await Promise.all([overlab(['up', ipt]), overlab(['up', nft])]);
   for (const up of ups) expect(up.exitCode, up.stderr).toBe(0);
@@ -181,6 +183,16 @@ describe('nftables mode', () => {
     const cleared = await overlab(['fault', 'clear', NFT, '--all']);
     expect(cleared.exitCode, cleared.stderr).toBe(0);
     expect(await Promise.all(hosts.map((h) => hostState(NFT, h)))).toEqual(before);
+  });
+
+  it("a host that restarts: its pod's server comes back from its supervisor once `up` has re-wired it, and kube-proxy's table with it", async () => {
+    await execa('docker', ['restart', `overlab-${NFT}-host2`]);
+    expect(await exec(`overlab-${NFT}-host2`, ['sh', '-c', 'nft list table ip kube-proxy 2>&1 || true'])).not.toContain('service-ips');
+    const up = await overlab(['up', nftSpec]);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(await exec(`overlab-${NFT}-host2`, ['overlab-daemon', 'status'])).toMatch(/^serve-web2\s+running/m);
+    const ok = await verify(NFT, ['quick clusterip', 'quick nodeport']);
+    expect(ok.checks.filter((c) => c.status !== 'pass').map((c) => `${c.name}: ${c.reason}`)).toEqual([]);
   });
 });
 

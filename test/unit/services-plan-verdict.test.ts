@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { parseLabSpec } from '../../src/lab-loader/load.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { planCommands } from '../../src/plan/node-plan.js';
-import { kubeProxyPrepPlan, kubeProxyRuleLoad, nfacctNewArgv, proxyServicePorts, serveArgv } from '../../src/plan/service-plan.js';
+import { kubeProxyPrepPlan, kubeProxyRuleLoad, nfacctNewArgv, proxyServicePorts, serveDaemon } from '../../src/plan/service-plan.js';
 import { judgeService, type ServiceObservation } from '../../src/checks/service-verdict.js';
 import type { AskResult } from '../../src/shared/pod-reply.js';
+import { daemonNameProblem } from '../../src/plan/node-init.js';
 
 const spec = (mode: string, attach = 'ip') => `name: svc
 network: { cidr: 10.244.0.0/16, backend: host-gw, bridge: cni0, podAttach: ${attach} }
@@ -69,12 +70,14 @@ describe('the service plan', () => {
     expect(planCommands(kubeProxyPrepPlan(l, l.hosts[0]!)).some((c) => c[0] === 'bridge')).toBe(false);
   });
 
-  it('a pod server is argv: node in the pod\'s namespace, its ports, its output to a file', () => {
+  it('a pod server is a daemon of its host\'s supervisor: argv, node in the pod\'s namespace, its ports, its output to a file', () => {
     const pod = lab().hosts[1]!.pods[0]!;
-    expect(serveArgv(pod)).toEqual([
-      'sh', '-c', 'f=$1; shift; exec "$@" >>"$f" 2>&1 </dev/null', 'sh', '/run/overlab/serve-web2.log',
-      'ip', 'netns', 'exec', 'web2', '/usr/bin/node', '/opt/overlab/pod-tools/serve.js', '--pod', 'web2', '--host', 'host2', '--listen', 'tcp:8080', '--listen', 'udp:53',
-    ]);
+    expect(serveDaemon(pod)).toEqual({
+      name: 'serve-web2',
+      output: '/run/overlab/serve-web2.log',
+      argv: ['ip', 'netns', 'exec', 'web2', '/usr/bin/node', '/opt/overlab/pod-tools/serve.js', '--pod', 'web2', '--host', 'host2', '--listen', 'tcp:8080', '--listen', 'udp:53'],
+    });
+    expect(daemonNameProblem(serveDaemon(pod).name)).toBeUndefined();
   });
 });
 
