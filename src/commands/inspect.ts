@@ -14,9 +14,12 @@ import { readBirdConfigs } from '../core/bird-configs.js';
 import { BIRD_CONFIG_FILE } from '../plan/bgp-plan.js';
 import { terminalSafe } from '../text/terminal-text.js';
 import { tolerated } from '../base/debug-log.js';
+import { nodeEngines } from '../plan/node-engines.js';
 
 interface InspectResult {
   lab: ResolvedLab;
+  /** A lab across several engines: the engine each node runs on (the lab's own model says it). */
+  engines?: { node: string; engine: string }[];
   /** complete or degraded (which nodes are missing or stopped; their interfaces are not read). */
   state: LabState;
   interfaces: InterfaceState[];
@@ -31,7 +34,7 @@ export default class Inspect extends BaseCommand<InspectResult> {
   static completion: ArgCompletion[] = ['lab'];
   static override summary = 'Show a lab\'s state, hosts, pods, interfaces, addresses and MACs as the kernel reports them.';
   static override description =
-    'Read live from the kernels of the lab\'s containers (ip -j addr/link, bridge link), not from what was meant: a node that is missing or stopped is left out, and active faults are listed with what they changed. --tree draws the lab (switch, hosts, bridges, pods); --mermaid prints the same as a Mermaid flowchart.';
+    'Read live from the kernels of the lab\'s containers (ip -j addr/link, bridge link), not from what was meant: a node that is missing or stopped is left out, and active faults are listed with what they changed. On a lab across several engines, the engine of each node (an ENGINE column; engines in --json). --tree draws the lab (switch, hosts, bridges, pods); --mermaid prints the same as a Mermaid flowchart.';
   static override examples = ['<%= config.bin %> inspect flannel-vxlan', '<%= config.bin %> inspect host-gw --tree', '<%= config.bin %> inspect k8s-cni0 --mermaid > lab.md'];
   static override args = { lab: Args.string({ description: 'Lab name.', required: true }) };
   static override flags = {
@@ -59,7 +62,13 @@ export default class Inspect extends BaseCommand<InspectResult> {
       Promise.all(nodes.map((n) => readInterfaces(this.runtime, n.container, n.name))).then((all) => all.flat()),
       readFaultBook(this.runtime, lab.underlay.switchContainer).catch(tolerated('cli', `read the fault record of ${lab.name}`)),
     ]);
-    return { lab, state, interfaces: interfaces.filter((i) => i.kind !== 'loopback'), faults: (book?.faults ?? []).map((f) => viewOf(f, false)) };
+    return {
+      lab,
+      state,
+      ...(lab.engines ? { engines: nodeEngines(lab) } : {}),
+      interfaces: interfaces.filter((i) => i.kind !== 'loopback'),
+      faults: (book?.faults ?? []).map((f) => viewOf(f, false)),
+    };
   }
 
   protected renderHuman(r: InspectResult): string {
@@ -72,14 +81,18 @@ export default class Inspect extends BaseCommand<InspectResult> {
           ...r.faults.map((f) => `  fault ${f.id}  ${f.hidden ? 'hidden' : f.kind}  ${f.summary}`),
         ]
       : [];
-    if (this.tree) return [`status: ${status}`, ...faults, renderLabDiagram(r.lab)].join('\n');
+    const engines = r.lab.engines ? [`engines: ${r.lab.engines.map((e, k) => `${e.name}${k === 0 ? ' (primary)' : ''}${e.address ? ` at ${e.address}` : ''}`).join(', ')}`] : [];
+    if (this.tree) return [`status: ${status}`, ...engines, ...faults, renderLabDiagram(r.lab)].join('\n');
+    const engineOf = new Map((r.engines ?? []).map((e) => [e.node, e.engine]));
     return [
       `lab ${r.lab.name}: underlay ${r.lab.underlay.subnet}` + (r.lab.underlay.gateway ? `, gateway ${r.lab.underlay.gateway}` : ''),
       `status: ${status}`,
+      ...engines,
       ...faults,
       '',
       renderTable(r.interfaces, [
         { header: 'NODE', value: (i) => (i.netns ? `${i.node}/${i.netns}` : i.node) },
+        ...(r.engines ? [{ header: 'ENGINE', value: (i: InterfaceState) => engineOf.get(i.node) ?? '' }] : []),
         { header: 'IFACE', value: (i) => i.name },
         { header: 'KIND', value: (i) => i.kind },
         { header: 'STATE', value: (i) => i.state },

@@ -144,6 +144,16 @@ describe('one lab across three engines, stitched by VXLAN', () => {
     const frames = fields.stdout.split('\n').filter(Boolean);
     expect(frames.some((f) => f.startsWith(`14789|${lab.stitch!.vni}|`) && f.includes(host1.underlayMac) && f.includes(host2.underlayIp) && f.endsWith('|8'))).toBe(true);
 
+    // inspect says which engine each node runs on (--json and the table's ENGINE column).
+    const inspected = await overlabOnRig(rig, ['inspect', labName('wire'), '--json'], env);
+    expect(inspected.exitCode, inspected.stderr).toBe(0);
+    expect((JSON.parse(inspected.stdout) as { result: { engines: unknown[] } }).result.engines).toEqual(
+      expect.arrayContaining([{ node: host1.name, engine: 'e1' }, { node: host2.name, engine: 'e2' }]),
+    );
+    const table = await overlabOnRig(rig, ['inspect', labName('wire')], env);
+    expect(table.stdout).toContain('engines: e1 (primary)');
+    expect(table.stdout).toMatch(new RegExp(`^${host2.name}\\s+e2\\s+eth0\\s`, 'm'));
+
     // A trace crosses the engines: the stitched hop is said, and how the machines' times are shown.
     const from = `${host1.name}/${host1.pods[0]!.name}`;
     const to = `${host2.name}/${host2.pods[0]!.name}`;

@@ -16,6 +16,7 @@ import { locateLab } from '../../src/lab/lab-discovery.js';
 import { engineLockKey } from '../../src/lab/lab-lock.js';
 import { rollbackRun, withRunRollback } from '../../src/core/lab-up.js';
 import { LABEL_LAB, LABEL_NODE, LABEL_RUN, LAB_ENGINES_FILE, SWITCH_NODE } from '../../src/plan/container-names.js';
+import { nodeEngines } from '../../src/plan/node-engines.js';
 import { engineError } from '../../src/runtime/engine-errors.js';
 import { exitCodeFor } from '../../src/base/errors.js';
 
@@ -62,6 +63,14 @@ describe('placement', () => {
   it('a spec without engines resolves exactly as before (no engine fields at all)', () => {
     const lab = resolveLab(parseLabSpec('name: one\nhosts: [{ name: h1 }]\n', '/labs/one.yaml'), { takenSubnets: [] });
     expect(JSON.stringify(lab)).not.toMatch(/engine|stitch/);
+    expect(nodeEngines(lab)).toEqual([]);
+  });
+
+  it('names the engine of every node for inspect, unpinned ones on the primary', () => {
+    const lab = resolveLab(parseLabSpec(SPEC, '/labs/spread.yaml'), { takenSubnets: [] });
+    expect(nodeEngines(lab).map((n) => `${n.node}@${n.engine}`)).toEqual(['h1@a', 'h2@b', 'h3@c', 'h4@a', 'h5@a', 'out@a', 'etcd@a']);
+    const old = { ...lab, hosts: lab.hosts.map(({ engine: _engine, ...h }) => h) };
+    expect(nodeEngines(old)[1]).toEqual({ node: 'h2', engine: 'a' });
   });
 
   it('derives a VNI from the lab name: stable, never 0 or 1, within 24 bits', () => {
