@@ -23,7 +23,7 @@ import { readLeases } from '../lab/etcd-leases.js';
 import { usesCni } from '../plan/cni-plan.js';
 import { attachCniPods, detachHostPods } from '../deploy/cni-attach.js';
 import { birdLogTime, kernelRouteLine, lastBirdLogTime, readBirdLog, reconfigureBird, startBird, waitForBgp } from '../deploy/bird.js';
-import { BIRD_PID_FILE, bgpNetwork, bgpNodes } from '../plan/bgp-plan.js';
+import { BIRD_DAEMON_NAME, bgpNetwork, bgpNodes } from '../plan/bgp-plan.js';
 import { tolerated } from '../base/debug-log.js';
 
 export interface MembershipResult {
@@ -150,7 +150,8 @@ async function removeBgpHost(runtime: ContainerRuntime, lab: ResolvedLab, host: 
   const network = bgpNetwork(lab)!;
   const blocks = host.networks[0]!.blocks ?? [];
   const peers = bgpNodes(lab).filter((n) => n.name !== host.name);
-  await stopAgent(runtime, host.container, BIRD_PID_FILE);
+  // through its supervisor, which would otherwise start it again (and it would announce its blocks again)
+  await stopDaemons(runtime, host.container, [BIRD_DAEMON_NAME], signal);
   const stoppedLog = async () => birdLogTime(await readBirdLog(runtime, host.container), /<FATAL> Shutdown completed$/) !== undefined;
   await pollUntil(stoppedLog, { timeoutMs: DROP_TIMEOUT_MS, signal });
   const stopped = lastBirdLogTime(await readBirdLog(runtime, host.container), /<INFO> Shutting down$/);
@@ -172,12 +173,6 @@ async function removeBgpHost(runtime: ContainerRuntime, lab: ResolvedLab, host: 
   );
   if (!removed.every((t) => t !== undefined)) return [];
   return [{ network: network.name, ms: Math.max(...(removed as number[])) - stopped, peers: peers.length, measuredFrom: "BIRD logs: the host's BIRD shutting down → last peer removed its block from its kernel" }];
-}
-
-/** SIGTERM to the PID the agent wrote (a number, checked), never a name match. */
-async function stopAgent(runtime: ContainerRuntime, container: string, pidFile: string): Promise<void> {
-  const pid = (await runtime.readFile(container, pidFile).catch(tolerated('core', `read ${pidFile} in ${container}`, Buffer.from('')))).toString('utf8').trim();
-  if (/^[1-9][0-9]{0,9}$/.test(pid)) await runtime.exec(container, ['kill', '-TERM', pid]);
 }
 
 export async function removeHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, signal: AbortSignal): Promise<MembershipResult> {

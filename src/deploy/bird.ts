@@ -1,13 +1,15 @@
-// BGP at run time: write each node's BIRD configuration (one archive, no process), start BIRD as
-// a daemon (an argv, like the agent), and wait — by reading the kernel, not by sleeping — until
-// every node routes every block it must. Also the check that refuses IP-in-IP on a kernel
+// BGP at run time: write each node's BIRD configuration and declare BIRD to the node's supervisor
+// (one archive, no process; the supervisor starts it and keeps it running, like the agent), and
+// wait — by reading the kernel, not by sleeping — until every node routes every block it must. Also the check that refuses IP-in-IP on a kernel
 // without `ipip`.
 import { readFile } from 'node:fs/promises';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
-import { tarEntries } from '../runtime/tar.js';
-import { appendingOutputTo, bounded } from '../plan/process-argv.js';
-import { BIRD_ARGV, BIRD_LOG, BIRD_OUTPUT, bgpExpectations, bgpNeighbourEntries, bgpNetwork, bgpNodes, birdConfigFile, type BgpNodeExpectation } from '../plan/bgp-plan.js';
+import { tarEntries, type TarEntry } from '../runtime/tar.js';
+import { bounded } from '../plan/process-argv.js';
+import { declarationEntries } from '../plan/node-init.js';
+import { wakeDaemons } from './node-daemons.js';
+import { BIRD_DAEMON, BIRD_LOG, BIRD_OUTPUT, bgpExpectations, bgpNeighbourEntries, bgpNetwork, bgpNodes, birdConfigFile, type BgpNodeExpectation } from '../plan/bgp-plan.js';
 import { environmentError, interruptedError } from '../base/errors.js';
 import { tolerated } from '../base/debug-log.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
@@ -16,22 +18,28 @@ import { judgeBgp } from '../probes/bgp-verdict.js';
 
 type Node = ResolvedHost | ResolvedExternal;
 
-/** Everything one node's BIRD needs, as one tar for `/`: its configuration and the run directory. */
-export function birdTar(lab: ResolvedLab, node: string): Buffer {
+/** What one node's BIRD reads, for `/`: its configuration and the run directory. */
+function birdEntries(lab: ResolvedLab, node: string): TarEntry[] {
   const file = birdConfigFile(lab, node);
-  return tarEntries([{ name: 'etc/bird/' }, { name: 'run/bird/' }, { name: file.path.replace(/^\//, ''), content: Buffer.from(file.content) }]);
+  return [{ name: 'etc/bird/' }, { name: 'run/bird/' }, { name: file.path.replace(/^\//, ''), content: Buffer.from(file.content) }];
 }
 
-/** Install each node's configuration and start its BIRD. */
+/** A node's BIRD configuration as one tar for `/` (a running BIRD re-reads it on `birdc configure`). */
+function birdTar(lab: ResolvedLab, node: string): Buffer {
+  return tarEntries(birdEntries(lab, node));
+}
+
+/** Install each node's configuration and BIRD's declaration; its supervisor starts it. */
 export async function startBird(runtime: ContainerRuntime, lab: ResolvedLab, nodes: Node[] = bgpNodes(lab), signal?: AbortSignal): Promise<void> {
+  const options = signal ? { signal } : {};
   await Promise.all(
     nodes.map(async (node) => {
-      const tar = birdTar(lab, node.name);
-      await runtime.putTar(node.container, '/', tar, signal ? { signal } : {}).catch((error: unknown) => {
+      const tar = tarEntries([...birdEntries(lab, node.name), ...declarationEntries([BIRD_DAEMON], 'up')]);
+      await runtime.putTar(node.container, '/', tar, options).catch((error: unknown) => {
         if (!isEngineFailure(error, 'unreachable')) throw error;
-        return runtime.putTar(node.container, '/', tar, signal ? { signal } : {});
+        return runtime.putTar(node.container, '/', tar, options);
       });
-      await runtime.execDetached(node.container, appendingOutputTo(BIRD_OUTPUT, [...BIRD_ARGV]), signal ? { signal } : {});
+      await wakeDaemons(runtime, node.container, options);
     }),
   );
 }

@@ -5,12 +5,13 @@ import { birdConfigText, BIRD_CONFIG_FILE, BIRD_CONTROL_SOCKET, BIRD_LOG, sessio
 import { bgpConfigs, type BgpNodeInput } from './bgp-peering.js';
 import { isBgp } from './overlay.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab, ResolvedLink, ResolvedNetwork } from './resolved-lab.js';
+import type { DaemonDeclaration } from './node-init.js';
 import { underlayFirstHop, type ResolvedSegment } from './routed-underlay.js';
 
 export { BIRD_CONFIG_FILE, BIRD_CONTROL_SOCKET, BIRD_LOG };
 /** BIRD's own stdout/stderr (it logs to syslog by default; in a lab node, this file). */
 export const BIRD_OUTPUT = '/var/log/bird.out';
-export const BIRD_PID_FILE = '/run/bird/bird.pid';
+const BIRD_PID_FILE = '/run/bird/bird.pid';
 
 export function bgpNetwork(lab: Pick<ResolvedLab, 'networks'>): ResolvedNetwork | undefined {
   return lab.networks.find(isBgp);
@@ -55,6 +56,12 @@ export function birdConfigFile(lab: ResolvedLab, node: string): { path: string; 
 
 /** BIRD in the foreground (its parent supervises it; `birdc` finds it at the default socket). */
 export const BIRD_ARGV: readonly string[] = ['bird', '-f', '-c', BIRD_CONFIG_FILE, '-s', BIRD_CONTROL_SOCKET, '-P', BIRD_PID_FILE];
+
+/** BIRD's name for its node's supervisor (node-init.ts): `overlab-daemon stop bird` in a node. */
+export const BIRD_DAEMON_NAME = 'bird';
+
+/** BIRD as a daemon of its node's supervisor: started again when it ends, back with its container. */
+export const BIRD_DAEMON: DaemonDeclaration = { name: BIRD_DAEMON_NAME, output: BIRD_OUTPUT, argv: [...BIRD_ARGV] };
 
 /** What a node's kernel must hold once BGP has converged. */
 export interface BgpNodeExpectation {

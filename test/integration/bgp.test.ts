@@ -18,6 +18,20 @@ async function sh(container: string, ...argv: string[]): Promise<{ exitCode: num
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** BIRD's line in its node supervisor's status (src/plan/node-init.ts). */
+const BIRD_STATUS = '/run/overlab/daemons/bird.status';
+
+/** Ask until `read` gives a value (polled every 200 ms), or undefined after `ms`. */
+async function poll<T>(read: () => Promise<T | undefined | null | false>, ms: number): Promise<T | undefined> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > end) return undefined;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 const routes = async (lab: string, node: string) =>
   JSON.parse((await sh(`overlab-${lab}-${node}`, 'ip', '-j', '-4', 'route', 'show')).stdout) as { dst: string; gateway?: string; dev?: string; protocol?: string; type?: string }[];
 
@@ -92,8 +106,11 @@ describe('backend bgp on two racks, reflectors at the routers', () => {
     const before = await allRoutes();
     const add = await overlab(['fault', 'add', RACKS, kind, ...args]);
     expect(add.exitCode, add.stderr).toBe(0);
+    const stopped = kind.startsWith('stop-') ? `overlab-${RACKS}-${args[0]}` : undefined;
     try {
       expect((await routes(RACKS, 'host1')).some((r) => r.dst === '10.244.0.128/26')).toBe(false);
+      // held down by its node's supervisor, as `systemctl stop` holds a service: not started again
+      if (stopped) expect((await sh(stopped, 'cat', BIRD_STATUS)).stdout).toMatch(/ want=down state=held /);
       if (why) {
         // (the drop verdict's other sentences are unit-tested on real birdc outputs)
         const { body } = await overlabJson<TraceResult>(['trace', RACKS, 'host1/pod1', 'host3/pod1']);
@@ -105,6 +122,32 @@ describe('backend bgp on two racks, reflectors at the routers', () => {
       expect(clear.exitCode, clear.stderr).toBe(0);
     }
     expect(await allRoutes()).toEqual(before);
+    if (stopped) expect((await sh(stopped, 'cat', BIRD_STATUS)).stdout).toMatch(/ want=up state=running /);
+  });
+
+  it("BIRD is its node's daemon: killed, its supervisor starts it again and it takes its sessions back", async () => {
+    const host3 = `overlab-${RACKS}-host3`;
+    const status = async () => (await sh(host3, 'cat', BIRD_STATUS)).stdout;
+    const [, pid, starts] = /^pid=(\d+) starts=(\d+) want=up state=running /.exec(await status()) ?? [];
+    expect(pid, await status()).toBeDefined();
+    expect((await sh(host3, 'kill', '-KILL', pid!)).exitCode).toBe(0);
+    const back = await poll(async () => {
+      const m = /^pid=(\d+) starts=(\d+) want=up state=running /.exec(await status());
+      const birdc = (await sh(host3, 'birdc', 'show', 'protocols')).stdout;
+      return m && m[1] !== pid && /^Reflector_tor2\s+BGP\s+---\s+up\s+\S+\s+Established/m.test(birdc) ? Number(m[2]) : undefined;
+    }, 30_000);
+    expect(back).toBe(Number(starts) + 1);
+    // every node routes every block again, host3's own blackhole included
+    const bgpChecks = [
+      'host1 peers with its reflector and routes every block',
+      'host3 peers with its reflector and routes every block',
+      "tor1 reflects for rack1 and learned rack2's blocks from tor2",
+      "tor2 reflects for rack2 and learned rack1's blocks from tor1",
+    ].flatMap((name) => ['--check', name]);
+    const { exitCode, body } = await overlabJson<VerifyReport>(['verify', RACKS, ...bgpChecks]);
+    expect(body.result.checks.filter((r) => r.kind === 'bgp')).toHaveLength(4);
+    expect(body.result.checks.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.reason}`)).toEqual([]);
+    expect(exitCode).toBe(0);
   });
 
   it('node add: the new host\'s block appears on every peer (timed from its BIRD\'s start); node rm: it vanishes', async () => {

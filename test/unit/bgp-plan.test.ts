@@ -5,8 +5,9 @@ import { parseLabSpec } from '../../src/lab-loader/load.js';
 import { resolveLab, underlaySubnets } from '../../src/plan/resolve-lab.js';
 import { renderExternalPlan, renderHostPlan, renderSwitchPlan } from '../../src/plan/node-plans.js';
 import { planCommands } from '../../src/plan/node-plan.js';
-import { bgpExpectations, bgpNeighbourEntries, bgpNodes, birdConfigFile } from '../../src/plan/bgp-plan.js';
+import { BIRD_DAEMON, bgpExpectations, bgpNeighbourEntries, bgpNodes, birdConfigFile } from '../../src/plan/bgp-plan.js';
 import { neighbourRoomProblem } from '../../src/deploy/bird.js';
+import { encodeDeclaration } from '../../src/plan/node-init.js';
 import { agentConfig } from '../../src/plan/overlay.js';
 import { onlyForeseenRefusals, unreachableNextHops } from '../../src/deploy/agents.js';
 import { kernelRefusalsOf } from '../../src/checks/kinds/kernel.js';
@@ -76,6 +77,11 @@ describe('BGP, planned', () => {
     const file = birdConfigFile(lab, 'host3');
     expect(file.path).toBe('/etc/bird/bird.conf');
     expect(file.content).toContain('protocol bgp Reflector_tor2 from peer { local 192.168.51.2; neighbor 192.168.51.1 as 64512; }');
+  });
+
+  it("BIRD is declared to its node's supervisor: in the foreground, its output in a file, read back field by field", () => {
+    expect(BIRD_DAEMON).toEqual({ name: 'bird', output: '/var/log/bird.out', argv: ['bird', '-f', '-c', '/etc/bird/bird.conf', '-s', '/run/bird/bird.ctl', '-P', '/run/bird/bird.pid'] });
+    expect(encodeDeclaration(BIRD_DAEMON).toString('utf8').split('\0')).toEqual(['/var/log/bird.out', ...BIRD_DAEMON.argv, '']);
   });
 
   it('what each kernel must hold: the blocks via the right next hop, its own blackholed, its sessions', () => {

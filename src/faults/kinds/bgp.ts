@@ -1,8 +1,9 @@
 // BGP's faults (labs with `backend: bgp`): a session down, a host's blocks withdrawn, BIRD stopped
 // on a node, a route reflector stopped — and, for the workshop, three mistakes in a node's BIRD
 // configuration (a wrong AS, a neighbour left out, an export filter that hides a block). Each is
-// done the way an operator would (`birdc disable`, SIGTERM, an edited bird.conf and `birdc
-// configure`), argv only; the configuration is written through the archive API.
+// done the way an operator would (`birdc disable`, `systemctl stop bird` — here its node's
+// supervisor —, an edited bird.conf and `birdc configure`), argv only; the configuration is
+// written through the archive API.
 //
 // The kernel state the fault engine compares is every BGP node's (the routes BIRD wrote come and
 // go on all of them). `apply` returns once the routes stopped moving, so the record holds what
@@ -11,13 +12,13 @@
 import { inputError } from '../../base/errors.js';
 import { pollUntil } from '../../base/poll.js';
 import { waitForBgp } from '../../deploy/bird.js';
-import { bgpNetwork, bgpNodes, birdConfigFile, birdConfigOf, BIRD_CONFIG_FILE, BIRD_PID_FILE } from '../../plan/bgp-plan.js';
+import { bgpNetwork, bgpNodes, birdConfigFile, birdConfigOf, BIRD_CONFIG_FILE, BIRD_DAEMON_NAME } from '../../plan/bgp-plan.js';
+import { readDaemonStatus, setDaemonWant, stopDaemons } from '../../deploy/node-daemons.js';
 import { sessionName } from '../../plan/bird-config.js';
 import type { ResolvedExternal, ResolvedHost, ResolvedLab } from '../../plan/resolved-lab.js';
 import { tarEntries } from '../../runtime/tar.js';
 import type { SpecScope } from '../../lab-spec/spec-scope.js';
 import type { PathSeg } from '../../lab-spec/yaml-source.js';
-import { describeDaemon, startDaemon, stopDaemon, type DaemonRecord } from '../daemons.js';
 import { defineFaultKind, type FaultContext } from '../fault-kind.js';
 import { nodeNamespace, type Namespace } from '../namespace.js';
 import { expectArgs, intArg } from '../values.js';
@@ -170,28 +171,28 @@ export const bgpWithdrawKind = defineFaultKind({
 
 // ---------------------------------------------------------------- BIRD stopped
 
-async function runningBird(context: FaultContext, node: Node): Promise<DaemonRecord | undefined> {
-  const text = await context.runtime.readFile(node.container, BIRD_PID_FILE, { signal: context.signal }).then((b) => b.toString('utf8').trim(), () => '');
-  if (!/^\d+$/.test(text)) return undefined;
-  const record = await describeDaemon(context.runtime, node.container, Number(text), context.signal);
-  // only our BIRD: the PID file may be stale and the number reused
-  return record && record.argv[0] === 'bird' && record.argv.includes(BIRD_CONFIG_FILE) ? record : undefined;
+/** Whether a node's BIRD runs now, as its supervisor says. */
+async function birdRunning(context: FaultContext, node: Node): Promise<boolean> {
+  return (await readDaemonStatus(context.runtime, node.container, BIRD_DAEMON_NAME, { signal: context.signal }))?.state === 'running';
 }
 
 export interface StopBirdUndo {
-  bird: DaemonRecord;
+  /** The container whose supervisor holds BIRD down until the fault is cleared. */
+  container: string;
 }
 
+/** Stop BIRD as a service manager does (SIGTERM from its supervisor: it withdraws what it
+ * announced and removes the routes it wrote), held down until the fault is cleared — a kill
+ * alone would see it started again within a second. */
 async function stopBird(context: FaultContext, node: Node): Promise<StopBirdUndo> {
-  const bird = await runningBird(context, node);
-  if (!bird) throw inputError(`BIRD is not running on ${node.name}`, 'nothing to stop; `overlab fault ls <lab>` shows whether a fault stopped it');
-  await stopDaemon(context.runtime, bird, context.signal);
+  if (!(await birdRunning(context, node))) throw inputError(`BIRD is not running on ${node.name}`, 'nothing to stop; `overlab fault ls <lab>` shows whether a fault stopped it');
+  await stopDaemons(context.runtime, node.container, [BIRD_DAEMON_NAME], context.signal);
   await settle(context);
-  return { bird };
+  return { container: node.container };
 }
 
-async function startBird(context: FaultContext, node: Node, data: StopBirdUndo): Promise<void> {
-  if (!(await runningBird(context, node))) await startDaemon(context.runtime, data.bird, context.signal);
+async function startBird(context: FaultContext, node: Node): Promise<void> {
+  await setDaemonWant(context.runtime, node.container, [BIRD_DAEMON_NAME], 'up', { signal: context.signal });
   await converge(context);
 }
 
@@ -213,7 +214,7 @@ export const stopBirdKind = defineFaultKind({
   nodes: (spec) => [spec.on],
   namespaces: (_spec, lab) => bgpNamespaces(lab),
   apply: (spec, context) => stopBird(context, bgpNode(context.lab, spec.on, 'stop-bird')),
-  undo: (spec, data, context) => startBird(context, bgpNode(context.lab, spec.on, 'stop-bird'), data),
+  undo: (spec, _data, context) => startBird(context, bgpNode(context.lab, spec.on, 'stop-bird')),
 });
 
 export const stopReflectorKind = defineFaultKind({
@@ -240,7 +241,7 @@ export const stopReflectorKind = defineFaultKind({
     }
     return stopBird(context, bgpNode(context.lab, spec.on, 'stop-reflector'));
   },
-  undo: (spec, data, context) => startBird(context, bgpNode(context.lab, spec.on, 'stop-reflector'), data),
+  undo: (spec, _data, context) => startBird(context, bgpNode(context.lab, spec.on, 'stop-reflector')),
 });
 
 // ---------------------------------------------------------------- a mistake in bird.conf
