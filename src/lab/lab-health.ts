@@ -6,7 +6,7 @@
 // port in the underlay bridge, one exec in the switch), and etcd's own data (the network config
 // the agents read). Read only: nothing here changes the lab.
 import type { CallOptions, ContainerRuntime, ContainerSummary } from '../runtime/runtime.js';
-import type { ResolvedLab } from '../plan/resolved-lab.js';
+import type { ResolvedExternal, ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
 import { SWITCH_NODE, UNDERLAY_BRIDGE } from '../plan/container-names.js';
 import { etcdNode, etcdPrefix, networkConfigValue, usesAgent } from '../plan/overlay.js';
 import { readBoots } from './lab-files.js';
@@ -47,6 +47,12 @@ function switchOf(lab: ResolvedLab, engine: string | undefined): string {
   return (engine !== undefined ? lab.engines?.find((e) => e.name === engine)?.switchContainer : undefined) ?? lab.underlay.switchContainer;
 }
 
+/** A node's cables into the switch: eth0 into port <node>; on a routed underlay, one per segment
+ * it is on (a router's eth1 into port <node>.1, …). */
+function cablesOf(node: ResolvedHost | ResolvedExternal): { iface: string; port: string }[] {
+  return node.links?.map((l) => ({ iface: l.iface, port: l.port })) ?? [{ iface: 'eth0', port: node.name }];
+}
+
 /** The interface names in a switch's network namespace, or undefined if they cannot be read. */
 async function switchLinks(runtime: ContainerRuntime, switchContainer: string, options: CallOptions): Promise<Set<string> | undefined> {
   const r = await runtime.exec(switchContainer, ['ip', '-j', 'link', 'show'], options).catch(() => undefined);
@@ -80,8 +86,7 @@ async function etcdConfig(runtime: ContainerRuntime, lab: ResolvedLab, options: 
 export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedLab, containers: ContainerSummary[], options: CallOptions = {}): Promise<NodeProblem[]> {
   const running = new Set(containers.filter((c) => c.state === 'running').map((c) => c.name));
   const nodes = [
-    ...lab.hosts.map((h) => ({ node: h.name, container: h.container, switch: switchOf(lab, h.engine) })),
-    ...lab.externals.map((e) => ({ node: e.name, container: e.container, switch: switchOf(lab, e.engine) })),
+    ...[...lab.hosts, ...lab.externals].map((n) => ({ node: n.name, container: n.container, switch: switchOf(lab, n.engine), cables: cablesOf(n) })),
   ].filter((n) => running.has(n.container));
   const switches = [...new Set(nodes.map((n) => n.switch))].filter((s) => running.has(s));
   const switchRuns = running.has(lab.underlay.switchContainer);
@@ -108,13 +113,14 @@ export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedL
   const links = linksBySwitch.get(lab.underlay.switchContainer);
   if (switchRuns) {
     const since = restartedAt(SWITCH_NODE);
-    const bridgeGone = links !== undefined && !links.has(UNDERLAY_BRIDGE);
+    // a routed underlay has a bridge per segment
+    const bridgeGone = links === undefined ? undefined : (lab.underlay.segments?.map((g) => g.bridge) ?? [UNDERLAY_BRIDGE]).find((b) => !links.has(b));
     if (since || bridgeGone) {
       problems.push({
         node: SWITCH_NODE,
         kind: 'switch-restarted',
         ...(since ? { since } : {}),
-        detail: `the switch ${since ? `restarted at ${clock(since)} (after the lab was built)` : `lost its bridge "${UNDERLAY_BRIDGE}"`}: its bridge and every node's cable are gone`,
+        detail: `the switch ${since ? `restarted at ${clock(since)} (after the lab was built)` : `lost its bridge "${bridgeGone}"`}: its bridge and every node's cable are gone`,
       });
     }
   }
@@ -122,13 +128,13 @@ export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedL
   for (const n of nodes) {
     const since = restartedAt(n.node);
     const ports = linksBySwitch.get(n.switch);
-    const cableGone = (n.switch !== lab.underlay.switchContainer || switchWhole) && ports !== undefined && !ports.has(n.node);
+    const cableGone = (n.switch !== lab.underlay.switchContainer || switchWhole) && ports !== undefined ? n.cables.find((k) => !ports.has(k.port)) : undefined;
     if (since) {
       const inside = lab.hosts.some((h) => h.name === n.node) ? 'addresses, bridges and pods' : 'addresses and routes';
-      const what = cableGone ? `its cable to the switch (eth0 ↔ port ${n.node}), ${inside} are gone` : 'its network namespace was made anew (its cable is back; what else it had may not be)';
+      const what = cableGone ? `its cable to the switch (${cableGone.iface} ↔ port ${cableGone.port}), ${inside} are gone` : 'its network namespace was made anew (its cable is back; what else it had may not be)';
       problems.push({ node: n.node, kind: 'restarted', since, detail: `${n.node} restarted at ${clock(since)} (after the lab was built): ${what}` });
     } else if (cableGone) {
-      problems.push({ node: n.node, kind: 'uncabled', detail: `${n.node}'s cable to the switch (eth0 ↔ port ${n.node}) is gone` });
+      problems.push({ node: n.node, kind: 'uncabled', detail: `${n.node}'s cable to the switch (${cableGone.iface} ↔ port ${cableGone.port}) is gone` });
     }
   }
   if (etcd && etcdAnswer) {

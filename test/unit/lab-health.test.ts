@@ -2,6 +2,7 @@
 // record, cables as the switch holds them, etcd's config; and what `up` makes of it (planRepair).
 import { describe, expect, it } from 'vitest';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
+import { parseLabSpec } from '../../src/lab-loader/load.js';
 import { containerSpecs } from '../../src/plan/containers.js';
 import { networkConfigValue } from '../../src/plan/overlay.js';
 import { measureLabHealth, type NodeProblem } from '../../src/lab/lab-health.js';
@@ -73,6 +74,34 @@ describe('measured lab health', () => {
     world.runtime.restart(staticLab.underlay.switchContainer);
     world.links = new Set(['lo']);
     expect((await measure(staticLab, world)).map((p) => `${p.node} ${p.kind}`)).toEqual(['switch switch-restarted']);
+  });
+
+  it("a routed underlay: a bridge per segment, a router's cable per segment", async () => {
+    const racks = resolveLab(
+      parseLabSpec(
+        `name: racks
+network: { cidr: 10.244.0.0/16, backend: bgp }
+underlay:
+  segments: [{ name: rack1 }, { name: rack2 }]
+hosts:
+  - { name: host1, segment: rack1, pods: [pod1] }
+  - { name: host2, segment: rack2, pods: [pod1] }
+nodes:
+  - { name: tor, role: router, segments: [rack1, rack2] }
+`,
+        'racks.yaml',
+      ),
+      { takenSubnets: [] },
+    );
+    const world = await built(racks);
+    const ports = [...racks.hosts, ...racks.externals].flatMap((n) => n.links!.map((l) => l.port));
+    const bridges = racks.underlay.segments!.map((g) => g.bridge);
+    world.links = new Set(['lo', ...bridges, ...ports]);
+    expect(await measure(racks, world)).toEqual([]);
+    world.links.delete('tor.1');
+    expect(await measure(racks, world)).toEqual([expect.objectContaining({ node: 'tor', kind: 'uncabled', detail: "tor's cable to the switch (eth1 ↔ port tor.1) is gone" })]);
+    world.links = new Set(['lo', bridges[0]!, ...ports]);
+    expect(await measure(racks, world)).toEqual([expect.objectContaining({ node: 'switch', kind: 'switch-restarted', detail: `the switch lost its bridge "${bridges[1]}": its bridge and every node's cable are gone` })]);
   });
 
   it('etcd that lost its data, or does not answer', async () => {
