@@ -31,8 +31,8 @@ describe('bundled labs', () => {
     expect((await bundledLabs()).every((l) => l.description.length > 10)).toBe(true);
   });
 
-  it('and the twenty-four exercises, by file name', () => {
-    expect(bundledExerciseNames()).toHaveLength(24);
+  it('and the twenty-five exercises, by file name', () => {
+    expect(bundledExerciseNames()).toHaveLength(25);
     expect(bundledExerciseNames()[0]).toBe('01-veth-down');
   });
 
