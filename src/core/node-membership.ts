@@ -24,7 +24,6 @@ import { usesCni } from '../plan/cni-plan.js';
 import { attachCniPods, detachHostPods } from '../deploy/cni-attach.js';
 import { birdLogTime, kernelRouteLine, lastBirdLogTime, readBirdLog, reconfigureBird, startBird, waitForBgp } from '../deploy/bird.js';
 import { BIRD_DAEMON_NAME, bgpNetwork, bgpNodes } from '../plan/bgp-plan.js';
-import { tolerated } from '../base/debug-log.js';
 
 export interface MembershipResult {
   lab: string;
