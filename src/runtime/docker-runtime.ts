@@ -421,6 +421,9 @@ export class DockerRuntime implements ContainerRuntime {
     const { cut } = await done;
     if (signal?.aborted) throw interruptedError();
     if (cut) {
+      // Cut by the client because the engine stopped answering while the command ran: its timeout.
+      const silentMs = this.client.silentForMs;
+      if (silentMs !== undefined) throw engineError('timeout', { engine: this.client.said, operation: 'run a command in', subject: containerSubject(container), timeoutMs: silentMs });
       throw engineError('unreachable', { engine: this.client.said, operation: 'run a command in', subject: containerSubject(container), code: 'ECONNRESET' });
     }
     const exitCode = await this.exitCode(id, container, signal);

@@ -18,7 +18,7 @@ import { engineDeadlines, resolveEngineTarget, type EngineDeadlines } from './en
 import { displayAddress, type EngineAddress } from './engine-address.js';
 import { engineTransport, type EngineTransport } from './engine-transport.js';
 import { negotiateApiVersion, type VersionAnswer } from './api-version.js';
-import { engineError, failureForStatus, failureForSocketError } from './engine-errors.js';
+import { engineError, failureForStatus, failureForSocketError, isEngineFailure } from './engine-errors.js';
 
 /** Which deadline applies: a class from EngineDeadlines, or milliseconds. */
 export type Deadline = 'quick' | 'slow' | 'image' | number;
@@ -129,6 +129,10 @@ export class EngineClient {
   private pinging?: Promise<boolean>;
   /** Requests waiting for an answer: told when the engine turned out hung. */
   private readonly waiting = new Set<(silentMs: number) => void>();
+  /** Exec connections open now, and the timer that pings the engine while there are any. */
+  private watched = 0;
+  private watchTimer?: NodeJS.Timeout;
+  private watchPing?: Promise<boolean>;
 
   constructor(options: EngineClientOptions = {}) {
     const env = options.env ?? process.env;
@@ -151,6 +155,12 @@ export class EngineClient {
     if (address) this.address = address;
     this.deadlines = { ...engineDeadlines(env), ...options.deadlines };
     if (options.signal) this.signal = options.signal;
+  }
+
+  /** How long the engine failed to answer, once it is taken as hung (then nothing more is asked
+   * of it); undefined while it answers. */
+  get silentForMs(): number | undefined {
+    return this.silentFor;
   }
 
   /** `/v1.41` for this engine, asked once (a failure is not remembered: the next call asks again). */
@@ -224,6 +234,43 @@ export class EngineClient {
       default:
         return this.deadlines.quickMs;
     }
+  }
+
+  /** An exec's connection stays open as long as its command runs, and nothing flows through it
+   * while the command is quiet, so no deadline can bound it. Instead, while any exec is open, the
+   * engine is pinged once per quick deadline: an engine that stopped answering (a frozen or dead
+   * dockerd whose socket still accepts) ends every open exec with its timeout, as it does every
+   * waiting request, instead of leaving the command waiting forever. */
+  private watchWhileOpen(connection: Readable | Socket, request: EngineRequest): void {
+    const onSilent = (silentMs: number) => connection.destroy(engineError('timeout', { ...this.call(request), timeoutMs: silentMs }));
+    this.waiting.add(onSilent);
+    if (this.watched++ === 0) {
+      const quickMs = this.deadlines.quickMs;
+      this.watchTimer = setInterval(() => void this.pingWhileWatching(quickMs), quickMs);
+      this.watchTimer.unref();
+    }
+    connection.once('close', () => {
+      this.waiting.delete(onSilent);
+      if (--this.watched === 0 && this.watchTimer) {
+        clearInterval(this.watchTimer);
+        this.watchTimer = undefined;
+      }
+    });
+  }
+
+  /** One ping for the open execs: any answer, even an error status, shows the engine alive; no
+   * answer within the quick deadline (or no engine at all) ends everything waiting on it. */
+  private async pingWhileWatching(quickMs: number): Promise<void> {
+    if (this.silentFor !== undefined || this.watchPing) return;
+    this.watchPing = this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: quickMs }, 'buffer', true).then(
+      () => true,
+      (error: unknown) => !isEngineFailure(error, 'timeout') && !isEngineFailure(error, 'unreachable'),
+    );
+    const answered = await this.watchPing;
+    this.watchPing = undefined;
+    if (answered || this.silentFor !== undefined) return;
+    this.silentFor = quickMs;
+    for (const stop of [...this.waiting]) stop(quickMs);
   }
 
   /** After Ctrl-C: one short ping decides whether clean-up requests are worth sending. */
@@ -342,6 +389,7 @@ export class EngineClient {
       });
       req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
         socket.on('error', () => undefined); // surfaced through 'close' to the exec reader
+        if (!probing) this.watchWhileOpen(socket, request);
         succeed({ kind: 'upgrade', socket, head }, socket);
       });
       req.on('response', (res: IncomingMessage) => {
@@ -364,6 +412,10 @@ export class EngineClient {
           const body = idleBounded(res, deadlineMs, () => engineError('timeout', { ...this.call(request), timeoutMs: deadlineMs, stalled: true }));
           succeed({ kind: 'response', status, headers: res.headers, stream: body }, body);
           return;
+        }
+        if (mode === 'upgrade' && !probing) {
+          res.on('error', () => undefined); // surfaced through 'close' to the exec reader
+          this.watchWhileOpen(res, request);
         }
         succeed({ kind: 'response', status, headers: res.headers, stream: res }, res);
       });

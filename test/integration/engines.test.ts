@@ -214,10 +214,14 @@ describe('an engine that dies during up', () => {
     }
     expect(seen.length).toBeGreaterThan(0);
     process.kill(dockerd, 'SIGSTOP');
+    // Should up never end, e2 wakes after 90 s anyway: the case then fails on up's exit code,
+    // not by leaving a frozen engine that the rig's own stop would wait on.
+    const wake = setTimeout(() => process.kill(dockerd, 'SIGCONT'), 90_000);
     let r: Awaited<typeof up>;
     try {
       r = await up;
     } finally {
+      clearTimeout(wake);
       process.kill(dockerd, 'SIGCONT');
     }
     expect(r.exitCode, r.stderr).toBe(3);

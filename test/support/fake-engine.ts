@@ -104,6 +104,9 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     sockets.add(socket);
     engine.connections += 1;
     socket.on('close', () => sockets.delete(socket));
+    // A client that hangs up mid-answer (Ctrl-C, a cut exec) resets the connection: the engine
+    // goes on, as a real one does, instead of failing the run with an unhandled ECONNRESET.
+    socket.on('error', () => undefined);
   });
   const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (engine.hang) return;

@@ -289,6 +289,19 @@ describe('exec over a hijacked connection', () => {
     expect(await proc.exited).toBe(130);
   });
 
+  it('ends an exec whose engine stops answering while the command runs, with the engine\'s timeout instead of a wait forever', async () => {
+    execRoutes(async (socket) => {
+      socket.write(frame(STDOUT, 'started'));
+      engine.hang = true; // the engine freezes (a SIGSTOPped dockerd): it accepts, nothing answers
+    }, [null]);
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 200, slowMs: 2000, livenessMs: 100 } });
+    const error = (await rt.exec('c1', ['sleep', 'infinity']).catch((e: unknown) => e)) as EngineError;
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error.failure).toBe('timeout');
+    expect(exitCodeFor(error)).toBe(3);
+    expect(error.message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.2 s (asked to run a command in container c1)`);
+  });
+
   it('starts a detached process and returns', async () => {
     engine.routes.set('POST /containers/c1/exec', (_req, res) => json(res, 201, { Id: 'd1' }));
     engine.routes.set('POST /exec/d1/start', (_req, res) => res.writeHead(200).end());
