@@ -105,9 +105,15 @@ export class Agent {
     this.stats.enable();
     // A host whose container restarted has no underlay until it is wired again: the agent stops
     // here (its supervisor starts it again, at once when the host has been wired), rather than
-    // run on without the address its listener and its lease are about.
-    if (!(await readLink(this.runner, cfg.underlayIface))) {
+    // run on without the address its listener and its lease are about. The interface alone is not
+    // enough: wiring makes it first and gives it its address a moment later, and a listener started
+    // in between fails (EADDRNOTAVAIL) and is never there, while the agent runs on as if ready.
+    const wired = await readLink(this.runner, cfg.underlayIface);
+    if (!wired) {
       throw new Error(`the underlay interface ${cfg.underlayIface} is not there (the host is not wired, or its container restarted since it was)`);
+    }
+    if (!wired.addresses.some((a) => a.ip === cfg.publicIp)) {
+      throw new Error(`the underlay interface ${cfg.underlayIface} does not carry ${cfg.publicIp} yet (the host is being wired)`);
     }
     await this.status?.start();
     if (!this.deps.skipSysctl) ensureIpForward(log);

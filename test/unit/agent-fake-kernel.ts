@@ -36,8 +36,9 @@ export class FakeKernel implements CommandRunner {
   failWhen: ((line: string) => boolean) | null = null;
   private macs = 0;
 
-  constructor() {
-    this.links.set('eth0', { name: 'eth0', kind: 'veth', mac: '02:00:00:00:00:aa', mtu: 1500, up: true, addrs: ['192.168.50.2/24'] });
+  /** `underlayAddress`: eth0's address, the host's public IP (none: a host being wired). */
+  constructor(underlayAddress: string | null = '192.168.50.2/24') {
+    this.links.set('eth0', { name: 'eth0', kind: 'veth', mac: '02:00:00:00:00:aa', mtu: 1500, up: true, addrs: underlayAddress ? [underlayAddress] : [] });
   }
 
   /** Commands run: one per plain process, one per line of a batch. */

@@ -55,7 +55,7 @@ describe('agent control loop (vxlan, in-memory etcd, fake kernel)', () => {
     const etcd = new MemoryEtcd();
     await etcd.put('/coreos.com/network/config', CFG);
     const k1 = new FakeKernel();
-    const k2 = new FakeKernel();
+    const k2 = new FakeKernel('192.168.50.3/24');
     const d1 = mkdtempSync(join(tmpdir(), 'agent1-'));
     const d2 = mkdtempSync(join(tmpdir(), 'agent2-'));
     const a1 = agentFor(etcd, k1, 'host1', '192.168.50.2', d1);
@@ -105,6 +105,22 @@ describe('agent control loop (vxlan, in-memory etcd, fake kernel)', () => {
     expect([...k1.routes.keys()]).toEqual(['10.244.2.0/24']);
   });
 
+  it('does not start on a host being wired: its underlay interface is there but not yet its address (a listener would fail, unseen)', async () => {
+    const etcd = new MemoryEtcd();
+    await etcd.put('/coreos.com/network/config', CFG);
+    const k1 = new FakeKernel(null);
+    const dir = mkdtempSync(join(tmpdir(), 'agent-wiring-'));
+    await expect(agentFor(etcd, k1, 'host1', '192.168.50.2', dir).start()).rejects.toThrow('the underlay interface eth0 does not carry 192.168.50.2 yet');
+    expect((await etcd.range('/coreos.com/network/subnets/', { prefix: true })).kvs).toEqual([]);
+    expect(k1.mutations).toEqual([]);
+    // Wired: its supervisor's next start goes through.
+    k1.links.get('eth0')!.addrs.push('192.168.50.2/24');
+    const again = agentFor(etcd, k1, 'host1', '192.168.50.2', dir);
+    await again.start();
+    await again.settled();
+    expect(again.ownLease?.subnet).toBeDefined();
+  });
+
   it('removes stale peers it finds in the kernel at start (lease expired while it was down)', async () => {
     const etcd = new MemoryEtcd();
     await etcd.put('/coreos.com/network/config', CFG);
@@ -146,7 +162,7 @@ describe('agent control loop (vxlan, in-memory etcd, fake kernel)', () => {
     const etcd = new MemoryEtcd();
     await etcd.put('/coreos.com/network/config', CFG);
     const k1 = new FakeKernel();
-    const k2 = new FakeKernel();
+    const k2 = new FakeKernel('192.168.50.3/24');
     const a1 = agentFor(etcd, k1, 'host1', '192.168.50.2', mkdtempSync(join(tmpdir(), 'agent-wipe1-')));
     const a2 = agentFor(etcd, k2, 'host2', '192.168.50.3', mkdtempSync(join(tmpdir(), 'agent-wipe2-')));
     await a1.start();
