@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { setting } from './src/shared/settings.js';
+import { LongestFirst } from './test/support/longest-first.js';
 
 // Test files run side by side, integration files too: each builds labs under names of its own and
 // takes down only those (test/integration/harness.ts: seedAs, downLabs), so several share one
@@ -18,6 +19,8 @@ export default defineConfig({
     hookTimeout: 300_000,
     maxWorkers: workers,
     minWorkers: 1,
+    // The longest files first, so that no long one starts last (test/support/longest-first.ts).
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,
