@@ -18,7 +18,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     maxWorkers: workers,
-    minWorkers: 1,
     // The longest files first, so that no long one starts last (test/support/longest-first.ts).
     sequence: { sequencer: LongestFirst },
     projects: [
