@@ -6,7 +6,7 @@
 //              gone, and a planner can group checks whose footprints do not meet)
 //   run        observe: probes against the lab, with an AbortSignal; returns what it saw
 //   verdict    pure: pass/fail and the one-line "seen" / "reason"
-import type { TSchema } from '@sinclair/typebox';
+import type { TSchema } from 'typebox';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { KeyedKind } from '../lab-spec/keyed-kinds.js';

@@ -10,7 +10,7 @@
 //                    (exit 3), then make the change: argv only
 //   undo             what the generic kernel restore cannot do (restart a process, unpause a
 //                    container, recreate a device); runs first on `clear`
-import type { Static, TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from 'typebox';
 import type { LabReferences } from '../lab/lab-references.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';

@@ -8,7 +8,7 @@
 //
 // The kinds sit above this layer (they run probes, read the lab): the schema and the rules never
 // import them but take them as a parameter, `LabKinds`, which src/lab-loader/ hands in.
-import type { Static, TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from 'typebox';
 import type { SchemaKinds, SchemaKit } from './lab-schema.js';
 import type { PathSeg } from './yaml-source.js';
 import type { SpecScope } from './spec-scope.js';

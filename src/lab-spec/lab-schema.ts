@@ -9,7 +9,7 @@
 //
 // String formats live in `definitions` and are used by $ref, so a validation error's schemaPath
 // (#/definitions/<format>/<keyword>) says what kind of value failed (src/lab-spec/schema-issues.ts).
-import { Type as T, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { Type as T, type Static, type TObject, type TProperties, type TSchema } from 'typebox';
 import {
   IMAGE_MAX_LENGTH,
   IMAGE_SCHEMA_PATTERN,
@@ -547,7 +547,7 @@ export function schemaDefinitions(kinds: SchemaKinds): Record<string, unknown> {
   return Object.fromEntries(Object.entries(DEFINITIONS).map(([k, v]) => [k, plain(byKinds[k] ?? v)]));
 }
 
-/** TypeBox schemas carry symbol keys; JSON keeps only the schema. */
+/** TypeBox schemas carry their own marks (non-enumerable `~kind`, `~optional`); JSON keeps only the schema. */
 export function plain(schema: unknown): unknown {
   return JSON.parse(JSON.stringify(schema)) as unknown;
 }

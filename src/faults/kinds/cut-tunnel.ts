@@ -44,7 +44,10 @@ export const cutTunnelKind = defineFaultKind({
   schema: (k) =>
     k.T.Object(
       {
+        // maxItems stated: TypeBox 1.x bounds a tuple with additionalItems alone, and a third engine
+        // reads best as "at most 2 items".
         between: k.T.Tuple([k.T.String({ pattern: ENGINE_NAME.source, description: 'An engine of the lab.' }), k.T.String({ pattern: ENGINE_NAME.source, description: 'Another engine of the lab.' })], {
+          maxItems: 2,
           description: 'The two engines whose switches stop reaching each other.',
         }),
       },
