@@ -23,17 +23,20 @@ const SCRIPT = [
   'true',
 ].join('\n');
 
+/** `ip -j link`/`addr` text with the ifindex of the named links zeroed (a link made again). */
+function withoutIfindexOf(text: string, names: string[]): string {
+  if (!text || !names.length) return text;
+  const list = JSON.parse(text) as Record<string, unknown>[];
+  return JSON.stringify(list.map((l) => (names.includes(String(l.ifname)) ? { ...l, ifindex: 0 } : l)));
+}
+
 function normalise(raw: string, ignoreIfindexOf: string[]): Record<string, string> {
   const parts: Record<string, string> = {};
   const pieces = raw.split(/^@@(\w+)$/m);
   for (let i = 1; i < pieces.length; i += 2) parts[pieces[i]!] = (pieces[i + 1] ?? '').trim();
   const sorted = (text: string, keep: (e: Record<string, unknown>) => boolean = () => true) =>
     JSON.stringify(((text ? JSON.parse(text) : []) as Record<string, unknown>[]).filter(keep).map((e) => JSON.stringify(e)).sort());
-  const unindex = (text: string) => {
-    if (!text || !ignoreIfindexOf.length) return text;
-    const list = JSON.parse(text) as Record<string, unknown>[];
-    return JSON.stringify(list.map((l) => (ignoreIfindexOf.includes(String(l.ifname)) ? { ...l, ifindex: 0 } : l)));
-  };
+  const unindex = (text: string) => withoutIfindexOf(text, ignoreIfindexOf);
   const save = (text: string) =>
     text
       .split('\n')
@@ -89,13 +92,16 @@ async function readLabKernelState(lab: string, options: { ignoreIfindexOf?: stri
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** The parts that differ between two lab states, for a readable failure. */
-export function stateDifferences(before: Record<string, Record<string, string>>, after: Record<string, Record<string, string>>): string[] {
+/** The parts that differ between two lab states, for a readable failure; `ignoreIfindexOf`: links
+ * that may have been made again (their ifindex is not compared). */
+export function stateDifferences(before: Record<string, Record<string, string>>, after: Record<string, Record<string, string>>, options: { ignoreIfindexOf?: string[] } = {}): string[] {
   const out: string[] = [];
+  const ignore = options.ignoreIfindexOf ?? [];
+  const comparable = (part: string, text: string | undefined) => (text !== undefined && (part === 'link' || part === 'addr') ? withoutIfindexOf(text, ignore) : text);
   for (const ns of new Set([...Object.keys(before), ...Object.keys(after)])) {
     for (const part of new Set([...Object.keys(before[ns] ?? {}), ...Object.keys(after[ns] ?? {})])) {
-      const a = before[ns]?.[part];
-      const b = after[ns]?.[part];
+      const a = comparable(part, before[ns]?.[part]);
+      const b = comparable(part, after[ns]?.[part]);
       if (a !== b) out.push(`${ns} ${part}:\n  before: ${a?.slice(0, 2000)}\n  after:  ${b?.slice(0, 2000)}`);
     }
   }
