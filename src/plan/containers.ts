@@ -6,8 +6,7 @@ import { LABEL_FINGERPRINT, LABEL_LAB, LABEL_NODE, LABEL_POD_ATTACH, LABEL_ROLE,
 import { createHash } from 'node:crypto';
 import { LABEL_ENGINE } from '../runtime/routed-runtime.js';
 import { ETCD_DATA_DIR, ETCD_DATA_TMPFS_OPTIONS, etcdCpuShares } from './overlay.js';
-import { NODE_INIT_COMMAND, nodeInitEntries } from './node-init.js';
-import { tarEntries } from '../runtime/tar.js';
+import { NODE_INIT_COMMAND } from './node-init.js';
 
 /** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
@@ -59,7 +58,6 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
   const base = {
     image: lab.image,
     command: [...NODE_INIT_COMMAND],
-    files: tarEntries(nodeInitEntries()),
     restartPolicy: 'unless-stopped' as const,
     capAdd: NODE_CAPABILITIES,
     devices: NODE_DEVICES,

@@ -2,10 +2,25 @@
 // every lab container has): restarts with backoff, wants applied on SIGHUP, new declarations
 // picked up, TERM passed on, argv never evaluated. Polls with deadlines, never fixed sleeps.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeDeclaration, NODE_INIT_SCRIPT, parseDaemonStatus, declarationEntries, daemonNameProblem, type DaemonStatus } from '../../src/plan/node-init.js';
+import {
+  encodeDeclaration,
+  NODE_INIT_SCRIPT,
+  parseDaemonStatus,
+  declarationEntries,
+  daemonNameProblem,
+  type DaemonStatus,
+  NODE_INIT_COMMAND,
+  NODE_BOOT_SCRIPT,
+  NODE_INIT_ARGV,
+  NODE_INIT_PATH,
+  DAEMON_CONTROL_PATH,
+  DAEMON_CONTROL_SCRIPT,
+  DAEMONS_DIR,
+  DAEMON_STATE_DIR,
+} from '../../src/plan/node-init.js';
 
 let children: ChildProcess[] = [];
 
@@ -151,6 +166,28 @@ describe('node supervisor (NODE_INIT_SCRIPT)', () => {
     await until('its output', () => (existsSync(out) && readFileSync(out, 'utf8').includes('rm') ? true : undefined));
     expect(readFileSync(out, 'utf8').split('\n')[0]).toBe(`$(touch ${trap}) \`id\` ; rm -rf /`);
     expect(existsSync(trap)).toBe(false);
+  }, 20_000);
+});
+
+describe('the container command (NODE_BOOT_SCRIPT)', () => {
+  it('carries both texts, writes them into place and becomes the supervisor (same PID, the argv ps shows)', async () => {
+    expect(NODE_INIT_COMMAND.slice(0, 5)).toEqual(['bash', '--noprofile', '--norc', '-c', NODE_BOOT_SCRIPT]);
+    expect(NODE_INIT_COMMAND.slice(-2)).toEqual([NODE_INIT_SCRIPT, DAEMON_CONTROL_SCRIPT]);
+    // Its paths are a node's; here they move under a directory of the test's own.
+    const root = mkdtempSync('/tmp/overlab-boot-test-');
+    const paths = [NODE_INIT_PATH, DAEMON_CONTROL_PATH, DAEMONS_DIR, DAEMON_STATE_DIR, '/opt/overlab', '/usr/local/bin'];
+    for (const p of paths) expect(NODE_BOOT_SCRIPT).toContain(p);
+    const anyPath = new RegExp(`(${[...paths].sort((a, b) => b.length - a.length).join('|')})`, 'g');
+    const boot = NODE_BOOT_SCRIPT.replace(anyPath, `${root}$1`);
+    const child = spawn('bash', ['--noprofile', '--norc', '-c', boot, ...NODE_INIT_COMMAND.slice(5)], { stdio: 'ignore' });
+    children.push(child);
+    const pid = await until('the supervisor', () => (existsSync(`${root}${DAEMON_STATE_DIR}/init.pid`) ? Number(readFileSync(`${root}${DAEMON_STATE_DIR}/init.pid`, 'utf8')) : undefined));
+    expect(pid).toBe(child.pid);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1)).toEqual(NODE_INIT_ARGV.map((a) => (a.startsWith('/') ? `${root}${a}` : a)));
+    expect(readFileSync(`${root}${NODE_INIT_PATH}`, 'utf8')).toBe(NODE_INIT_SCRIPT);
+    expect(readFileSync(`${root}${DAEMON_CONTROL_PATH}`, 'utf8')).toBe(`#!/bin/bash\n${DAEMON_CONTROL_SCRIPT}`);
+    expect(statSync(`${root}${DAEMON_CONTROL_PATH}`).mode & 0o777).toBe(0o755);
+    expect(readdirSync(`${root}/usr/local/bin`)).toEqual(['overlab-daemon']);
   }, 20_000);
 });
 
