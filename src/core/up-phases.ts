@@ -10,7 +10,7 @@ import { agentStarter, waitForAgents } from '../deploy/agents.js';
 import { etcdNode, labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { environmentError, inputError, type OverlabError } from '../base/errors.js';
 import { bringUpLab, throwIfAborted } from '../deploy/node-bringup.js';
-import { markComplete, recordBoots, saveEnginesRecords, saveLabModel } from '../lab/lab-files.js';
+import { currentBoots, markComplete, saveEnginesRecords, saveLabModel } from '../lab/lab-files.js';
 import { modelNodes } from '../lab/lab-state.js';
 import { cniPhases } from '../deploy/cni-phase.js';
 import { bgpPhases } from '../deploy/bird.js';
@@ -85,11 +85,11 @@ export function upPhases(runtime: ContainerRuntime, lab: ResolvedLab, run: strin
       title: 'Mark the lab complete',
       async run(signal) {
         throwIfAborted(signal);
-        // Every other engine's switch names the lab's engines: a command talking to it finds the primary.
-        await saveEnginesRecords(runtime, lab, { signal });
-        // When each container started, as it was wired: a later restart is told from it (lab-health.ts).
-        await recordBoots(runtime, lab.underlay.switchContainer, modelNodes(lab), { signal, replace: true });
-        await markComplete(runtime, lab, { run, fingerprint, completedAt: new Date().toISOString() }, { signal });
+        // Every other engine's switch names the lab's engines (a command talking to it finds the
+        // primary); when each container started, as it was wired (a later restart is told from it,
+        // lab-health.ts): the boot record goes with the marker, just before it, in one archive.
+        const [boots] = await Promise.all([currentBoots(runtime, lab.underlay.switchContainer, modelNodes(lab), { signal, replace: true }), saveEnginesRecords(runtime, lab, { signal })]);
+        await markComplete(runtime, lab, { run, fingerprint, completedAt: new Date().toISOString() }, { signal, boots });
       },
     },
   ];

@@ -22,7 +22,15 @@ const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 const stateDirName = base(LAB_STATE_DIR);
 
 async function writeStateFile(runtime: ContainerRuntime, container: string, path: string, content: unknown, options: CallOptions): Promise<void> {
-  const tar = tarEntries([{ name: `${stateDirName}/`, mode: 0o755 }, { name: `${stateDirName}/${base(path)}`, content: Buffer.from(JSON.stringify(content) + '\n'), mode: 0o644 }]);
+  await writeStateFiles(runtime, container, [{ path, content }], options);
+}
+
+/** Several state files in one archive, unpacked in the order given (one engine call). */
+async function writeStateFiles(runtime: ContainerRuntime, container: string, files: { path: string; content: unknown }[], options: CallOptions): Promise<void> {
+  const tar = tarEntries([
+    { name: `${stateDirName}/`, mode: 0o755 },
+    ...files.map((f) => ({ name: `${stateDirName}/${base(f.path)}`, content: Buffer.from(JSON.stringify(f.content) + '\n'), mode: 0o644 })),
+  ]);
   await runtime.putTar(container, parent, tar, options);
 }
 
@@ -79,8 +87,11 @@ export async function loadLabModel(runtime: ContainerRuntime, switchContainer: s
   return model;
 }
 
-export async function markComplete(runtime: ContainerRuntime, lab: ResolvedLab, marker: CompletionMarker, options: CallOptions = {}): Promise<void> {
-  await writeStateFile(runtime, lab.underlay.switchContainer, LAB_COMPLETE_FILE, marker, options);
+/** The completion marker, with (when given) the boot record written just before it in the same
+ * archive: `up`'s last engine call. */
+export async function markComplete(runtime: ContainerRuntime, lab: ResolvedLab, marker: CompletionMarker, options: CallOptions & { boots?: NodeBoots } = {}): Promise<void> {
+  const { boots, ...call } = options;
+  await writeStateFiles(runtime, lab.underlay.switchContainer, [...(boots ? [{ path: LAB_BOOTS_FILE, content: boots }] : []), { path: LAB_COMPLETE_FILE, content: marker }], call);
 }
 
 export async function readCompletion(runtime: ContainerRuntime, switchContainer: string, options: CallOptions = {}): Promise<CompletionMarker | undefined> {
@@ -122,6 +133,23 @@ export async function readBoots(runtime: ContainerRuntime, switchContainer: stri
   return boots && typeof boots.nodes === 'object' && boots.nodes !== null ? boots : undefined;
 }
 
+/** The boot record with the current StartedAt of these nodes' containers (others keep theirs;
+ * `drop` removes; `replace`: only these), not written yet. */
+export async function currentBoots(
+  runtime: ContainerRuntime,
+  switchContainer: string,
+  nodes: { node: string; container: string }[],
+  options: CallOptions & { drop?: string[]; replace?: boolean } = {},
+): Promise<NodeBoots> {
+  const call: CallOptions = options.signal ? { signal: options.signal } : {};
+  const started = await Promise.all(nodes.map(async (n) => [n.node, (await runtime.inspectContainer(n.container, call)).startedAt] as const));
+  const before = options.replace ? undefined : await readBoots(runtime, switchContainer, call);
+  const merged: Record<string, string> = { ...(before?.nodes ?? {}) };
+  for (const [node, at] of started) if (at) merged[node] = at;
+  for (const node of options.drop ?? []) delete merged[node];
+  return { nodes: merged };
+}
+
 /** Record the current StartedAt of these nodes' containers (others keep theirs; `drop` removes). */
 export async function recordBoots(
   runtime: ContainerRuntime,
@@ -129,10 +157,5 @@ export async function recordBoots(
   nodes: { node: string; container: string }[],
   options: CallOptions & { drop?: string[]; replace?: boolean } = {},
 ): Promise<void> {
-  const started = await Promise.all(nodes.map(async (n) => [n.node, (await runtime.inspectContainer(n.container, options)).startedAt] as const));
-  const before = options.replace ? undefined : await readBoots(runtime, switchContainer, options);
-  const merged: Record<string, string> = { ...(before?.nodes ?? {}) };
-  for (const [node, at] of started) if (at) merged[node] = at;
-  for (const node of options.drop ?? []) delete merged[node];
-  await writeBoots(runtime, switchContainer, { nodes: merged }, options);
+  await writeBoots(runtime, switchContainer, await currentBoots(runtime, switchContainer, nodes, options), options.signal ? { signal: options.signal } : {});
 }

@@ -6,7 +6,7 @@ import { rollbackRun, upWithRollback, refuseExisting } from '../../src/core/lab-
 import { existingLab, existingLabError } from '../../src/core/existing-lab.js';
 import { upPhases } from '../../src/core/up-phases.js';
 import { listrProgress } from '../../src/cli/progress.js';
-import { loadLabModel, readCompletion } from '../../src/lab/lab-files.js';
+import { loadLabModel, readBoots, readCompletion } from '../../src/lab/lab-files.js';
 import { openLab, findLab, requireRunningLab } from '../../src/lab/engine-labs.js';
 import { exitCodeFor } from '../../src/base/errors.js';
 import { LAB_MODEL_FILE } from '../../src/plan/container-names.js';
@@ -33,9 +33,10 @@ describe('up phases', () => {
     expect(JSON.parse(runtime.file(SWITCH, LAB_MODEL_FILE)!)).toEqual(lab);
     expect(await loadLabModel(runtime, SWITCH)).toEqual(lab);
     expect(await readCompletion(runtime, SWITCH)).toMatchObject({ run: 'run-1' });
-    // The marker is the very last thing written.
+    // The marker is the very last thing written, the boot record just before it in the same archive.
     const writes = runtime.calls.filter((c) => ['createVolume', 'create', 'start', 'createAndStart', 'exec', 'execDetached', 'putTar'].includes(c.method));
-    expect(writes.at(-1)).toEqual({ method: 'putTar', args: [SWITCH, '/etc', ['overlab/', 'overlab/complete.json']] });
+    expect(writes.at(-1)).toEqual({ method: 'putTar', args: [SWITCH, '/etc', ['overlab/', 'overlab/boots.json', 'overlab/complete.json']] });
+    expect(Object.keys((await readBoots(runtime, SWITCH))!.nodes).sort()).toEqual(['host1', 'host2', 'outside', 'router', 'switch']);
     const summary = (await findLab(runtime, 'demo'))!;
     expect((await openLab(runtime, summary)).state.status).toBe('complete');
     expect((await existingLab(runtime, lab)).kind).toBe('same');
