@@ -1,18 +1,8 @@
 // Routed underlays and backend bgp in a spec: what they mean, and every mistake named at its
 // file:line:col with what would be right.
 import { describe, expect, it } from 'vitest';
-import { SpecError, formatIssue } from '../../src/lab-spec/spec-error.js';
 import { parseLabSpec } from '../../src/lab-loader/load.js';
-
-function issuesOf(text: string): string[] {
-  try {
-    parseLabSpec(text, 'x.yaml');
-  } catch (e) {
-    if (e instanceof SpecError) return e.issues.map(formatIssue);
-    throw e;
-  }
-  throw new Error('expected a SpecError');
-}
+import { specIssues } from '../support/spec-issues.js';
 
 const RACKS = `name: racks
 network: { cidr: 10.244.0.0/16, backend: bgp, bgp: { reflectors: [tor1] } }
@@ -51,7 +41,7 @@ nodes:
   - { name: out, role: outside, segments: [rack1, rack2] }
   - { name: r1, role: router, segments: [rack1, rack2] }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(specIssues(text)).toEqual([
       'x.yaml:3:3 underlay.subnet: underlay.subnet and underlay.segments are both given. Give each segment its own subnet: under segments.',
       'x.yaml:4:48 underlay.segments[2]: segment "rack3" is joined to "rack1" by no router: its hosts could not reach the rest of the lab. Add a router node whose segments: include it and a segment joined to the others.',
       'x.yaml:4:65 underlay.segments[3]: segment "host1" is joined to "rack1" by no router: its hosts could not reach the rest of the lab. Add a router node whose segments: include it and a segment joined to the others.',
@@ -70,7 +60,7 @@ hosts:
 nodes:
   - { name: out, role: outside }
 `;
-    expect(issuesOf(text)).toEqual([
+    expect(specIssues(text)).toEqual([
       'x.yaml:2:47 network.subnetLen: backend bgp cuts the pod network into IPAM blocks, not one subnet per host. Use blockSize: (default 26) instead.',
       'x.yaml:2:62 network.controlPlane: backend bgp has no etcd control plane here: BIRD on every node is its control plane. Remove controlPlane:.',
       'x.yaml:2:93 network.bgp.as: AS 23456 is AS_TRANS, the placeholder 4-byte AS speakers send to old ones; it is no one\'s AS. Use a private AS, e.g. 64512 (Calico\'s default).',
@@ -83,7 +73,7 @@ nodes:
 
   it('refuses host-gw programmed statically across segments (the kernel would refuse its routes)', () => {
     const text = RACKS.replace('backend: bgp, bgp: { reflectors: [tor1] }', 'backend: host-gw').replace('{ name: pod1, ip: 10.244.1.10 }', 'pod1');
-    expect(issuesOf(text)[0]).toMatch(/^x\.yaml:2:42 network\.backend: host-gw with controlPlane: static on a routed underlay/);
+    expect(specIssues(text)[0]).toMatch(/^x\.yaml:2:42 network\.backend: host-gw with controlPlane: static on a routed underlay/);
     expect(() => parseLabSpec(text.replace('backend: host-gw', 'backend: host-gw, controlPlane: etcd'), 'x.yaml')).not.toThrow();
   });
 
@@ -93,8 +83,8 @@ nodes:
   - { name: b, bgp: { on: out } }
   - { name: c, bgp: { on: host1, sessions: [host1] } }
 `;
-    expect(issuesOf(checks)).toEqual(['x.yaml:12:27 checks[1].bgp.on: unknown host or node "out".', 'x.yaml:13:45 checks[2].bgp.sessions[0]: a node has no session with itself.']);
-    expect(issuesOf('name: x\nnetwork: { backend: host-gw }\nhosts: [{ name: a }, { name: b }]\nchecks: [{ name: k, kernel: { on: a, peer: b, expect: refused } }]\n')).toEqual([
+    expect(specIssues(checks)).toEqual(['x.yaml:12:27 checks[1].bgp.on: unknown host or node "out".', 'x.yaml:13:45 checks[2].bgp.sessions[0]: a node has no session with itself.']);
+    expect(specIssues('name: x\nnetwork: { backend: host-gw }\nhosts: [{ name: a }, { name: b }]\nchecks: [{ name: k, kernel: { on: a, peer: b, expect: refused } }]\n')).toEqual([
       'x.yaml:4:55 checks[0].kernel.expect: expect: refused reads what the kernel told the agent, and this network has no agent (controlPlane static). Use controlPlane: etcd.',
     ]);
   });

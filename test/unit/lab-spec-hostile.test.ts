@@ -2,21 +2,12 @@
 // file:line:col message naming the field — never reach the planner. And every problem of a spec
 // comes out in one pass, schema and references together.
 import { describe, expect, it } from 'vitest';
-import { SpecError, formatIssue } from '../../src/lab-spec/spec-error.js';
 import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { specIssues } from '../support/spec-issues.js';
 
 const HOSTILE = ['b$(id>&2)', 'a;reboot', 'a`id`', 'a|b', "a'b", 'a b', '-rf', '--json', '..', '../etc', 'a/b', 'hоst1', 'a\nb', 'a\u001b[31m'];
 
-function issuesOf(text: string): string[] {
-  try {
-    parseLabSpec(text, 'h.yaml');
-  } catch (e) {
-    if (!(e instanceof SpecError)) throw e;
-    expect(e.exitCode).toBe(2);
-    return e.issues.map(formatIssue);
-  }
-  throw new Error(`accepted:\n${text}`);
-}
+const issuesOf = (text: string) => specIssues(text, 'h.yaml');
 
 const q = (s: string) => JSON.stringify(s);
 

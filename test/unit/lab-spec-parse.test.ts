@@ -5,18 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { SpecError, formatIssue } from '../../src/lab-spec/spec-error.js';
 import { loadLabSpec, parseLabSpec } from '../../src/lab-loader/load.js';
 import type { LabSpec } from '../../src/lab-spec/lab-spec.js';
+import { specIssues } from '../support/spec-issues.js';
 
 const GOOD = 'test/fixtures/specs/good';
-
-function issuesOf(text: string): string[] {
-  try {
-    parseLabSpec(text, 'x.yaml');
-  } catch (e) {
-    if (e instanceof SpecError) return e.issues.map(formatIssue);
-    throw e;
-  }
-  throw new Error('expected a SpecError');
-}
 
 describe('parseLabSpec: defaults', () => {
   it('fills in every default for a minimal spec', () => {
@@ -192,7 +183,7 @@ describe('parseLabSpec: things that are fine', () => {
   it('comments, anchors and aliases', () => {
     const text = ['# a lab', 'name: alias # trailing', 'x-ping: &p', 'hosts: [{name: host1}]'].join('\n');
     // x-ping is not a known key: aliases are fine, unknown keys are not
-    expect(issuesOf(text)).toEqual(['x.yaml:3:1 x-ping: unknown key "x-ping". Allowed here: name, description, image, network, networks, underlay, engines, stitch, hosts, nodes, proxyMode, serviceCIDR, services, checks, faults.']);
+    expect(specIssues(text)).toEqual(['x.yaml:3:1 x-ping: unknown key "x-ping". Allowed here: name, description, image, network, networks, underlay, engines, stitch, hosts, nodes, proxyMode, serviceCIDR, services, checks, faults.']);
     const ok = ['name: alias', 'hosts:', '  - name: host1', '    pods: &pods [pod1, pod2]', '  - name: host2', '    pods: *pods'].join('\n');
     expect(parseLabSpec(ok, '<inline>').hosts[1]?.pods.map((p) => p.name)).toEqual(['pod1', 'pod2']);
   });
@@ -386,7 +377,7 @@ describe('odd documents', () => {
       ],
     ],
   ])('%j', (text, expected) => {
-    expect(issuesOf(text)).toEqual(expected);
+    expect(specIssues(text)).toEqual(expected);
   });
 
   it('merge keys', () => {
