@@ -1,6 +1,7 @@
 // Routed underlays and backend bgp in a spec: what they mean, and every mistake named at its
 // file:line:col with what would be right.
 import { describe, expect, it } from 'vitest';
+import { FAULT_KINDS } from '../../src/faults/fault-kinds.js';
 import { parseLabSpec } from '../../src/lab-loader/load.js';
 import { specIssues } from '../support/spec-issues.js';
 
@@ -87,5 +88,22 @@ nodes:
     expect(specIssues('name: x\nnetwork: { backend: host-gw }\nhosts: [{ name: a }, { name: b }]\nchecks: [{ name: k, kernel: { on: a, peer: b, expect: refused } }]\n')).toEqual([
       'x.yaml:4:55 checks[0].kernel.expect: expect: refused reads what the kernel told the agent, and this network has no agent (controlPlane static). Use controlPlane: etcd.',
     ]);
+  });
+
+  it('the faults on one session (bgp-session-down, bgp-drop-neighbour) name two BGP nodes, not one twice', () => {
+    const faults = `${RACKS}faults:
+  - bgp-session-down: { on: tor1, peer: tor1 }
+  - bgp-drop-neighbour: { on: host1, peer: out }
+  - bgp-session-down: { on: host1, peer: tor1 }
+`;
+    expect(specIssues(faults)).toEqual([
+      'x.yaml:11:41 faults[0].bgp-session-down.peer: a node has no session with itself.',
+      'x.yaml:12:44 faults[1].bgp-drop-neighbour.peer: unknown host or node "out".',
+    ]);
+    for (const key of ['bgp-session-down', 'bgp-drop-neighbour']) {
+      const kind = FAULT_KINDS.find((k) => k.key === key)!;
+      expect(kind.fromArgs(['host1', 'tor1'])).toEqual({ on: 'host1', peer: 'tor1' });
+      expect(() => kind.fromArgs(['tor1'])).toThrow(`${key} takes 2 arguments, got 1 (tor1)`);
+    }
   });
 });

@@ -94,28 +94,36 @@ function sessionOf(lab: ResolvedLab, spec: SessionSpec, kind: string): { node: N
   return { node, protocol: sessionName(peer) };
 }
 
+/** What the faults on one session (bgp-session-down, bgp-drop-neighbour) share: `<node> <peer>`
+ * on the command line, two different BIRD nodes in the spec, both needed running. */
+function sessionFault(key: string) {
+  return {
+    args: '<node> <peer>',
+    fromArgs: (args: readonly string[]): SessionSpec => {
+      expectArgs(key, '<node> <peer>', args, 2);
+      return { on: args[0]!, peer: args[1]! };
+    },
+    resolve: (raw: SessionSpec, scope: SpecScope, at: PathSeg[]): SessionSpec => {
+      bgpNodeRef(scope, raw.on, [...at, 'on']);
+      bgpNodeRef(scope, raw.peer, [...at, 'peer']);
+      if (raw.on === raw.peer) scope.err([...at, 'peer'], 'a node has no session with itself.');
+      return { on: raw.on, peer: raw.peer };
+    },
+    nodes: (spec: SessionSpec) => [spec.on, spec.peer],
+  };
+}
+
 export const bgpSessionDownKind = defineFaultKind({
   key: 'bgp-session-down',
   summary: 'bgp-session-down: {on, peer}',
-  args: '<node> <peer>',
+  ...sessionFault('bgp-session-down'),
   help: 'take one BGP session down (birdc disable on <node>): the routes it carried are withdrawn on both sides',
   schema: (k) =>
     k.T.Object(
       { on: k.nodeName('The BGP node whose end of the session is disabled.'), peer: k.nodeName('The peer at the other end.') },
       { additionalProperties: false, description: 'Disable one BGP session (birdc disable).' },
     ),
-  fromArgs: (args) => {
-    expectArgs('bgp-session-down', '<node> <peer>', args, 2);
-    return { on: args[0]!, peer: args[1]! };
-  },
-  resolve: (raw, scope, at): SessionSpec => {
-    bgpNodeRef(scope, raw.on, [...at, 'on']);
-    bgpNodeRef(scope, raw.peer, [...at, 'peer']);
-    if (raw.on === raw.peer) scope.err([...at, 'peer'], 'a node has no session with itself.');
-    return { on: raw.on, peer: raw.peer };
-  },
   describe: (spec) => `the BGP session between ${spec.on} and ${spec.peer} is down (disabled on ${spec.on})`,
-  nodes: (spec) => [spec.on, spec.peer],
   namespaces: (_spec, lab) => bgpNamespaces(lab),
   apply: async (spec, context) => {
     const { node, protocol } = sessionOf(context.lab, spec, 'bgp-session-down');
@@ -306,25 +314,14 @@ export const bgpWrongAsKind = defineFaultKind({
 export const bgpDropNeighbourKind = defineFaultKind({
   key: 'bgp-drop-neighbour',
   summary: 'bgp-drop-neighbour: {on, peer}',
-  args: '<node> <peer>',
+  ...sessionFault('bgp-drop-neighbour'),
   help: "leave a neighbour out of a node's BIRD configuration: their session never comes up",
   schema: (k) =>
     k.T.Object(
       { on: k.nodeName('The BGP node whose configuration loses the neighbour.'), peer: k.nodeName('The neighbour left out.') },
       { additionalProperties: false, description: "A neighbour missing from a node's BIRD configuration." },
     ),
-  fromArgs: (args) => {
-    expectArgs('bgp-drop-neighbour', '<node> <peer>', args, 2);
-    return { on: args[0]!, peer: args[1]! };
-  },
-  resolve: (raw, scope, at): SessionSpec => {
-    bgpNodeRef(scope, raw.on, [...at, 'on']);
-    bgpNodeRef(scope, raw.peer, [...at, 'peer']);
-    if (raw.on === raw.peer) scope.err([...at, 'peer'], 'a node has no session with itself.');
-    return { on: raw.on, peer: raw.peer };
-  },
   describe: (spec) => `${spec.on}'s BIRD configuration has no neighbour ${spec.peer}`,
-  nodes: (spec) => [spec.on, spec.peer],
   namespaces: (_spec, lab) => bgpNamespaces(lab),
   apply: async (spec, context) => {
     const { node, protocol } = sessionOf(context.lab, spec, 'bgp-drop-neighbour');
