@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { parseAgentStats, type AgentStats } from '../../src/shared/agent-stats.js';
-import { overlab, seedAs } from './harness.js';
+import { overlab, seedAs, until } from './harness.js';
 
 // A copy of labs/flannel-vxlan.yaml of its own (other test files run beside this one), on the
 // underlay the literal addresses below are in.
@@ -37,16 +37,6 @@ async function sh(container: string, argv: string[]): Promise<{ exitCode: number
 
 const etcdctl = (...args: string[]) => sh(ETCD, ['etcdctl', ...args]);
 
-/** Polls `probe` every 200 ms until it returns a value, for at most `ms`; a readiness wait, not a delay. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function stats(host: string): Promise<Partial<AgentStats>> {
   return parseAgentStats((await sh(`overlab-${LAB}-${host}`, ['cat', '/run/overlab/agent-stats.json'])).stdout) ?? {};

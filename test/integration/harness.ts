@@ -74,3 +74,14 @@ export async function seedAs(seed: string, name: string, edit: (text: string) =>
 export async function downLabs(names: Iterable<string>): Promise<void> {
   await Promise.all([...new Set(names)].map((name) => overlab(['down', name])));
 }
+
+/** Polls every 200 ms until `probe` returns a value, for at most `ms`: a readiness wait, not a delay. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, downLabs, overlab, overlabJson, seedAs } from './harness.js';
+import { CLI, ROOT, downLabs, overlab, overlabJson, seedAs, until } from './harness.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 
 const LAB = 'survive';
@@ -44,16 +44,6 @@ async function docker(...argv: string[]): Promise<{ exitCode: number; stdout: st
 
 const inside = (node: string, ...argv: string[]) => docker('exec', C(node), ...argv);
 
-/** Polls every 200 ms until `probe` returns a value, for at most `ms`: a readiness wait, not a delay. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function started(node: string): Promise<string> {
   return (await docker('inspect', '-f', '{{.Id}} {{.State.StartedAt}}', C(node))).stdout.trim();

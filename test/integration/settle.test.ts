@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from './harness.js';
+import { CLI, ROOT, until } from './harness.js';
 
 let state: string;
 const LAB = 'ex15';
@@ -18,16 +18,6 @@ async function run(args: string[]): Promise<{ exitCode: number; stdout: string; 
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Polls every 200 ms until `probe` returns a value, for at most `ms`: a readiness wait, not a delay. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   state = await mkdtemp('/tmp/overlab-settle-');
