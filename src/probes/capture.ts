@@ -38,10 +38,16 @@ function waitUntilListening(stderr: NodeJS.ReadableStream, exited: Promise<numbe
       }
     };
     stderr.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`tcpdump on ${label} exited (${code}) before listening: ${text.trim()}`));
-    });
+    exited.then(
+      (code) => {
+        clearTimeout(timer);
+        reject(new Error(`tcpdump on ${label} exited (${code}) before listening: ${text.trim()}`));
+      },
+      (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
 }
 

@@ -5,7 +5,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { interruptedError } from '../base/errors.js';
 import { EngineClient, type EngineClientOptions, type EngineConnection, type EngineRequest, type EngineStream } from './engine-client.js';
-import { engineError, isEngineFailure } from './engine-errors.js';
+import { engineError, isEngineFailure, type EngineError } from './engine-errors.js';
 import { FrameDemuxer, STDERR, STDOUT } from './stream-demux.js';
 import { engineKind, type VersionAnswer } from './api-version.js';
 import { firstRegularFile } from './tar.js';
@@ -420,14 +420,16 @@ export class DockerRuntime implements ContainerRuntime {
     }
     const { cut } = await done;
     if (signal?.aborted) throw interruptedError();
-    if (cut) {
-      // Cut by the client because the engine stopped answering while the command ran: its timeout.
-      const silentMs = this.client.silentForMs;
-      if (silentMs !== undefined) throw engineError('timeout', { engine: this.client.said, operation: 'run a command in', subject: containerSubject(container), timeoutMs: silentMs });
-      throw engineError('unreachable', { engine: this.client.said, operation: 'run a command in', subject: containerSubject(container), code: 'ECONNRESET' });
-    }
+    if (cut) throw this.silentEngine(container) ?? engineError('unreachable', { engine: this.client.said, operation: 'run a command in', subject: containerSubject(container), code: 'ECONNRESET' });
     const exitCode = await this.exitCode(id, container, signal);
     return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), exitCode };
+  }
+
+  /** An exec's connection the client cut because the engine stopped answering while the command
+   * ran: the engine's timeout, as every request waiting on it gets (undefined when it answers). */
+  private silentEngine(container: string): EngineError | undefined {
+    const silentMs = this.client.silentForMs;
+    return silentMs === undefined ? undefined : engineError('timeout', { engine: this.client.said, operation: 'run a command in', subject: containerSubject(container), timeoutMs: silentMs });
   }
 
   async execStream(container: string, command: string[], options: StreamOptions = {}): Promise<StreamingExec> {
@@ -450,7 +452,12 @@ export class DockerRuntime implements ContainerRuntime {
     const exited = done.then(async ({ cut }) => {
       stdout.end();
       stderr.end();
-      if (signal?.aborted || cut) return 130;
+      if (signal?.aborted) return 130;
+      if (cut) {
+        const silent = this.silentEngine(container);
+        if (silent) throw silent;
+        return 130;
+      }
       return this.exitCode(id, container, signal).catch(tolerated('runtime', `read the exit code of an exec in ${container} (taken as 1)`, 1));
     });
     return { stdout, stderr, exited };

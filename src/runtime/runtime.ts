@@ -74,7 +74,8 @@ export interface StreamingExec {
   stdout: Readable;
   stderr: Readable;
   /** Resolves with the exit code once the process has ended and its output is drained (130 when
-   * the stream was aborted; it never rejects). */
+   * the stream was aborted). It rejects only when the engine stopped answering while the command
+   * ran: with the engine's timeout, as `exec` throws it. */
   exited: Promise<number>;
 }
 

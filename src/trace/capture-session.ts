@@ -218,14 +218,18 @@ async function startGroup(runtime: ContainerRuntime, token: string, filter: stri
         resolve();
       }
     });
-    void stream.exited.then(() => {
+    // Ended before every tcpdump said it listens, or the engine stopped answering (then stop()
+    // fails with its timeout too, awaiting group.exited).
+    const ended = (why?: unknown) => {
       clearTimeout(timer);
       settle();
+      const said = why instanceof Error ? why.message : err.trim();
       list.forEach((p, k) => {
-        if (!group.errors.has(k) && !group.pids.has(k)) group.errors.set(k, `tcpdump on ${p.ns}:${p.iface} did not start: ${err.trim()}`);
+        if (!group.errors.has(k) && !group.pids.has(k)) group.errors.set(k, `tcpdump on ${p.ns}:${p.iface} did not start: ${said}`);
       });
       resolve();
-    });
+    };
+    stream.exited.then(() => ended(), ended);
   });
   return group;
 }

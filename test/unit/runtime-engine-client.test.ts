@@ -1,6 +1,7 @@
 // The engine client against a real HTTP server on a unix socket that imitates the engine.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Readable, type Duplex } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
 import { EngineError } from '../../src/runtime/engine-errors.js';
 import { frame, STDERR, STDOUT } from '../../src/runtime/stream-demux.js';
@@ -300,6 +301,24 @@ describe('exec over a hijacked connection', () => {
     expect(error.failure).toBe('timeout');
     expect(exitCodeFor(error)).toBe(3);
     expect(error.message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.2 s (asked to run a command in container c1)`);
+  });
+
+  it('ends an exec stream whose engine stops answering with the same timeout as exec, not as an interrupt (130)', async () => {
+    execRoutes(async (socket) => {
+      socket.write(frame(STDOUT, 'listening'));
+      engine.hang = true;
+    }, [null]);
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 200, slowMs: 2000, livenessMs: 100 } });
+    const proc = await rt.execStream('c1', ['tcpdump'], { holdStdin: true });
+    const out: string[] = [];
+    proc.stdout.on('data', (c: Buffer) => out.push(c.toString()));
+    const error = (await proc.exited.catch((e: unknown) => e)) as EngineError;
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error.failure).toBe('timeout');
+    expect(exitCodeFor(error)).toBe(3);
+    expect(error.message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.2 s (asked to run a command in container c1)`);
+    await finished(proc.stdout); // the output ends with it
+    expect(out.join('')).toBe('listening');
   });
 
   it('starts a detached process and returns', async () => {
