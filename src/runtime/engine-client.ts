@@ -258,46 +258,46 @@ export class EngineClient {
     });
   }
 
+  /** One ping that may take `deadlineMs`: whether the engine answered. `anyStatus`: an error
+   * status is an answer too (the engine is alive, if unhappy). */
+  private ping(deadlineMs: number, anyStatus = false): Promise<boolean> {
+    return this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: deadlineMs }, 'buffer', true).then(
+      () => true,
+      (error: unknown) => anyStatus && !isEngineFailure(error, 'timeout') && !isEngineFailure(error, 'unreachable'),
+    );
+  }
+
+  /** The engine does not answer: nothing more is asked of it, and what is still waiting on it
+   * fails now, with the deadline it missed. */
+  private hung(missedMs: number): void {
+    this.silentFor ??= missedMs;
+    for (const stop of [...this.waiting]) stop(this.silentFor);
+  }
+
   /** One ping for the open execs: any answer, even an error status, shows the engine alive; no
    * answer within the quick deadline (or no engine at all) ends everything waiting on it. */
   private async pingWhileWatching(quickMs: number): Promise<void> {
     if (this.silentFor !== undefined || this.watchPing) return;
-    this.watchPing = this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: quickMs }, 'buffer', true).then(
-      () => true,
-      (error: unknown) => !isEngineFailure(error, 'timeout') && !isEngineFailure(error, 'unreachable'),
-    );
+    this.watchPing = this.ping(quickMs, true);
     const answered = await this.watchPing;
     this.watchPing = undefined;
-    if (answered || this.silentFor !== undefined) return;
-    this.silentFor = quickMs;
-    for (const stop of [...this.waiting]) stop(quickMs);
+    if (!answered && this.silentFor === undefined) this.hung(quickMs);
   }
 
   /** After Ctrl-C: one short ping decides whether clean-up requests are worth sending. */
   private async answersAfterAbort(): Promise<boolean> {
-    this.liveness ??= this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: this.deadlines.livenessMs }, 'buffer', true).then(
-      () => true,
-      () => false,
-    );
+    this.liveness ??= this.ping(this.deadlines.livenessMs);
     return this.liveness;
   }
 
   /** After a quick request's timeout: one short ping (shared by the requests waiting on it) says
-   * whether the engine is hung (then nothing more is asked of it, and what is still waiting on it
-   * fails now) or only was slow. `pingMs`: how long the ping may take. */
+   * whether the engine is hung or only was slow. `pingMs`: how long the ping may take. */
   private async pingAfterTimeout(missedMs: number, pingMs = this.deadlines.livenessMs): Promise<void> {
-    this.pinging ??= this.open({ method: 'GET', path: '/_ping', operation: 'answer a ping', deadline: pingMs }, 'buffer', true).then(
-      () => true,
-      () => false,
-    );
+    this.pinging ??= this.ping(pingMs);
     const answered = await this.pinging;
     this.pinging = undefined;
-    if (answered) {
-      this.suspect = undefined;
-      return;
-    }
-    this.silentFor ??= missedMs;
-    for (const stop of [...this.waiting]) stop(this.silentFor);
+    if (answered) this.suspect = undefined;
+    else this.hung(missedMs);
   }
 
   private async open(request: EngineRequest, mode: Mode, probing = false): Promise<Opened> {
