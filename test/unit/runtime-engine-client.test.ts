@@ -215,12 +215,14 @@ describe('a body that stalls', () => {
   });
 
   it('leaves an exec alone: its command may be silent longer than any deadline', async () => {
+    // Silent for three deadlines. The deadlines are 0.3 s, not less: the engine's own answers
+    // (create, start, the pings while the exec is open) must fit them on a loaded machine.
     execRoutes(async (socket) => {
-      await pause(300);
+      await pause(900);
       socket.end(frame(STDOUT, 'done'));
     }, [0]);
-    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 100, slowMs: 100, imageMs: 100, livenessMs: 100 } });
-    expect(await rt.exec('c1', ['sleep', '0.3'])).toEqual({ stdout: 'done', stderr: '', exitCode: 0 });
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 300, slowMs: 300, imageMs: 300, livenessMs: 300 } });
+    expect(await rt.exec('c1', ['sleep', '0.9'])).toEqual({ stdout: 'done', stderr: '', exitCode: 0 });
   });
 });
 
@@ -401,9 +403,9 @@ describe('a hung engine', () => {
     let answer: (() => void) | undefined;
     engine.routes.set('POST /containers/c1/pause', (_req, res) => (answer = () => res.writeHead(204).end()));
     engine.routes.set('GET /_ping', (_req, res) => res.writeHead(200).end('OK'));
-    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 100, slowMs: 20_000, livenessMs: 100 } });
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 300, slowMs: 20_000, livenessMs: 300 } });
     const pausing = rt.pause('c1');
-    await new Promise((resolve) => setTimeout(resolve, 600)); // several quick deadlines and pings
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // several quick deadlines and pings
     answer!();
     await expect(pausing).resolves.toBeUndefined();
   });
