@@ -115,7 +115,12 @@ async function measure(label, spec, lab, containers) {
       m.baseDown.push(timed(() => cli(['down', lab, '--json'], BASELINE)));
     }
   }
-  return { label, containers, ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, median(v)])) };
+  // Each round's own ratio to the floor measured in that round: on a busy machine the load moves
+  // between rounds, and a ratio within one round is steadier than a ratio of medians.
+  const perRound = Object.fromEntries(
+    ['coreUp', 'cliUp', 'baseCoreUp', 'baseUp'].filter((k) => m[k].length).map((k) => [k, m[k].map((ms, i) => ms / m.floorUp[i])]),
+  );
+  return { label, containers, perRound, ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, median(v)])) };
 }
 
 const rows = [
@@ -139,3 +144,10 @@ const table = rows.map((r) => [
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 for (const row of [header, ...table]) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+const spread = (xs) => `${median(xs).toFixed(2)}× [${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}]`;
+console.log('');
+console.log(`per round, each against its own round's floor: median [min–max] of ${ROUNDS}`);
+for (const r of rows) {
+  const parts = [['core up', 'coreUp'], ['cli up', 'cliUp'], ['base core', 'baseCoreUp'], ['base up', 'baseUp']].filter(([, k]) => r.perRound[k]).map(([name, k]) => `${name} ${spread(r.perRound[k])}`);
+  console.log(`${r.label}: ${parts.join('  ·  ')}`);
+}
