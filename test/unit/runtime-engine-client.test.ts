@@ -310,7 +310,7 @@ describe('exec over a hijacked connection', () => {
       socket.write(frame(STDOUT, 'listening'));
       engine.hang = true;
     }, [null]);
-    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 200, slowMs: 2000, livenessMs: 100 } });
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 300, slowMs: 3000, livenessMs: 300 } });
     const proc = await rt.execStream('c1', ['tcpdump'], { holdStdin: true });
     const out: string[] = [];
     proc.stdout.on('data', (c: Buffer) => out.push(c.toString()));
@@ -318,7 +318,7 @@ describe('exec over a hijacked connection', () => {
     expect(error).toBeInstanceOf(EngineError);
     expect(error.failure).toBe('timeout');
     expect(exitCodeFor(error)).toBe(3);
-    expect(error.message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.2 s (asked to run a command in container c1)`);
+    expect(error.message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.3 s (asked to run a command in container c1)`);
     await finished(proc.stdout); // the output ends with it
     expect(out.join('')).toBe('listening');
   });
