@@ -1,24 +1,58 @@
-// `overlab trace` on every lab in labs/, on the real engine: the hop list (node, interface,
-// direction, order), the changes that matter for each lab's story, the drop verdicts — the
-// no-overlay router and faults injected here (a deleted FDB entry, a stopped udp agent, an
-// iptables DROP on the underlay, a link down, an MTU too small for --size) — and the pcapng
-// read by Debian's tshark with the hop names.
+// Every lab in labs/ on the real engine, built once for this file: it comes up, passes every
+// check and shows its wiring as planned; then `overlab trace` on it: the hop list (node,
+// interface, direction, order), the changes that matter for each lab's story, the drop verdicts —
+// the no-overlay router and faults injected here (a deleted FDB entry, a stopped udp agent, an
+// iptables DROP on the underlay, a link down, an MTU too small for --size) — and the pcapng read
+// by Debian's tshark with the hop names; at the end each goes away without a trace (nothing with
+// its label left, the machine's own links, routes and firewall rules unchanged).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { ROOT, downLabs, overlab, overlabJson, seedAs } from './harness.js';
+import { ROOT, containersWithLabel, downLabs, machineNetworkState, networksWithLabel, overlab, overlabJson, seedAs } from './harness.js';
 import type { TraceResult } from '../../src/trace/trace-result.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
+import type { VerifyReport } from '../../src/checks/run-checks.js';
+import type { InterfaceState } from '../../src/core/lab-interfaces.js';
 
 // Each seed lab as a copy named t-<seed>: other test files run beside this one.
+const LABS = ['same-host', 'egress', 'no-overlay', 'host-gw', 'flannel-udp', 'flannel-vxlan', 'vxlan-static', 'k8s-cni0', 'vxlan-tenants'];
 const labsUp = new Set<string>();
+let machineBefore: Awaited<ReturnType<typeof machineNetworkState>>;
 
-async function up(seed: string): Promise<void> {
+async function up(seed: string): Promise<ResolvedLab | undefined> {
   const lab = `t-${seed}`;
-  if (labsUp.has(lab)) return;
-  const r = await overlab(['up', await seedAs(seed, lab)]);
-  expect(r.exitCode, r.stderr).toBe(0);
+  if (labsUp.has(lab)) return undefined;
+  const r = await overlabJson<{ status: string; resolved: ResolvedLab }>(['up', await seedAs(seed, lab)]);
+  expect(r.exitCode, JSON.stringify(r.body)).toBe(0);
   labsUp.add(lab);
+  expect(r.body.result.status).toBe('created');
+  return r.body.result.resolved;
+}
+
+/** The lab's first case: it comes up, passes every check of its spec and the kernel shows the
+ * wiring the plan says (pod addresses and MACs, bridge membership). */
+function comesUp(seed: string): void {
+  it('comes up, passes every check and shows its wiring', async () => {
+    const lab = `t-${seed}`;
+    const resolved = await up(seed);
+    expect(resolved, `${lab} was built by an earlier case`).toBeDefined();
+    expect(await containersWithLabel(`overlab.lab=${lab}`)).toContain(`overlab-${lab}-switch`);
+
+    const verify = await overlabJson<VerifyReport>(['verify', lab]);
+    expect(verify.body.result.checks.filter((c) => c.status !== 'pass').map((c) => `${c.name}: ${c.reason}`)).toEqual([]);
+    expect(verify.exitCode).toBe(0);
+    expect(verify.body.result.checks.length).toBeGreaterThanOrEqual(3);
+
+    const inspect = await overlabJson<{ interfaces: InterfaceState[] }>(['inspect', lab]);
+    for (const host of resolved!.hosts) {
+      for (const pod of host.pods) {
+        const eth0 = inspect.body.result.interfaces.find((i) => i.node === host.name && i.netns === pod.name && i.name === 'eth0');
+        expect(eth0, `${host.name}/${pod.name}`).toMatchObject({ mac: pod.mac, addresses: [`${pod.ip}/${pod.prefixLen}`], kind: 'veth' });
+        const veth = inspect.body.result.interfaces.find((i) => i.node === host.name && !i.netns && i.name === pod.hostVeth);
+        expect(veth?.master).toBe(host.networks.find((n) => n.network === pod.network)!.bridge);
+      }
+    }
+  });
 }
 
 async function trace(args: string[]): Promise<{ exitCode: number; result: TraceResult }> {
@@ -47,6 +81,8 @@ const VXLAN_PATH = (a: string, b: string, bridge = 'docker0', pa = 'pod1', pb = 
 ];
 
 beforeAll(async () => {
+  await downLabs(LABS.map((seed) => `t-${seed}`));
+  machineBefore = await machineNetworkState();
   await execa('bash', [`${ROOT}scripts/install-test-tools.sh`], { stdio: 'inherit' });
 }, 600_000);
 
@@ -55,6 +91,8 @@ afterAll(async () => {
 });
 
 describe('same-host', () => {
+  comesUp('same-host');
+
   it('bridges pod to pod by MAC on docker0 and never touches eth0', async () => {
     await up('same-host');
     const { exitCode, result } = await trace(['t-same-host', 'host1/pod1', 'host1/pod2']);
@@ -66,6 +104,8 @@ describe('same-host', () => {
 });
 
 describe('egress', () => {
+  comesUp('egress');
+
   it('masquerades the pod behind host1 on the way to the outside node', async () => {
     await up('egress');
     const { exitCode, result } = await trace(['t-egress', 'host1/pod1', 'outside']);
@@ -85,6 +125,8 @@ describe('egress', () => {
 });
 
 describe('no-overlay', () => {
+  comesUp('no-overlay');
+
   it('ends at the router with "no route to 172.16.2.0/24" and exits 1', async () => {
     await up('no-overlay');
     const { exitCode, result } = await trace(['t-no-overlay', 'host1/pod1', 'host2/pod1']);
@@ -113,6 +155,8 @@ describe('no-overlay', () => {
 });
 
 describe('host-gw', () => {
+  comesUp('host-gw');
+
   it('routes plain packets host to host: no encapsulation anywhere', async () => {
     await up('host-gw');
     const { exitCode, result } = await trace(['t-host-gw', 'host1/pod1', 'host2/pod1']);
@@ -160,6 +204,8 @@ describe('host-gw', () => {
 });
 
 describe('flannel-udp', () => {
+  comesUp('flannel-udp');
+
   it('hands the bare packet to flannel0 and to the agent on UDP 8285, and follows the answer back', async () => {
     await up('flannel-udp');
     const { exitCode, result } = await trace(['t-flannel-udp', 'host1/pod1', 'host2/pod1', '--reply']);
@@ -190,6 +236,8 @@ describe('flannel-udp', () => {
 });
 
 describe('flannel-vxlan', () => {
+  comesUp('flannel-vxlan');
+
   it('wraps the pod frame in VXLAN VNI 1 on port 8472 and unwraps it at host2', async () => {
     await up('flannel-vxlan');
     const { exitCode, result } = await trace(['t-flannel-vxlan', 'host1/pod1', 'host2/pod1']);
@@ -243,6 +291,8 @@ describe('report and diagram of a running lab', () => {
 });
 
 describe('vxlan-static', () => {
+  comesUp('vxlan-static');
+
   it('takes the same VXLAN path with the pinned VTEPs', async () => {
     await up('vxlan-static');
     const { exitCode, result } = await trace(['t-vxlan-static', 'host1/pod1', 'host2/pod1']);
@@ -282,6 +332,8 @@ describe('vxlan-static', () => {
 });
 
 describe('k8s-cni0', () => {
+  comesUp('k8s-cni0');
+
   it('goes node1 → node3 over cni0 and VXLAN, through the veths the CNI bridge plugin made, and never through node2', async () => {
     await up('k8s-cni0');
     // Its pods are attached by real CNI: the host veths are the bridge plugin's vethXXXXXXXX, as the lab's model records them.
@@ -298,6 +350,8 @@ describe('k8s-cni0', () => {
 });
 
 describe('vxlan-tenants', () => {
+  comesUp('vxlan-tenants');
+
   it('blue travels on flannel.10 with VNI 10; blue to red is dropped in host1 by the tenant rule', async () => {
     await up('vxlan-tenants');
     const blue = await trace(['t-vxlan-tenants', 'host1/blue1', 'host2/blue2']);
@@ -307,5 +361,16 @@ describe('vxlan-tenants', () => {
     const red = await trace(['t-vxlan-tenants', 'host1/blue1', 'host2/red2']);
     expect(red.exitCode).toBe(1);
     expect(red.result.drop).toMatchObject({ node: 'host1', reason: 'firewall: iptables -A FORWARD -s 10.10.0.0/16 -d 10.20.0.0/16 -j DROP' });
+  });
+});
+
+describe('every lab goes away without a trace', () => {
+  it.each(LABS)('%s: down leaves nothing with its label, and the machine as it was', async (seed) => {
+    const lab = `t-${seed}`;
+    expect((await overlab(['down', lab])).exitCode).toBe(0);
+    labsUp.delete(lab);
+    expect(await containersWithLabel(`overlab.lab=${lab}`)).toEqual([]);
+    expect(await networksWithLabel(`overlab.lab=${lab}`)).toEqual([]);
+    expect(await machineNetworkState()).toEqual(machineBefore);
   });
 });
