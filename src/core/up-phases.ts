@@ -187,7 +187,7 @@ function enginesPhase(runtime: ContainerRuntime, lab: ResolvedLab, run: string):
   if (!(runtime instanceof RoutedRuntime)) throw new InternalError('a lab with several engines needs the routed runtime');
   return [
     {
-      title: `Reach the ${engines.length} engines (${engines.map((e) => e.name).join(', ')}), put ${lab.image} on each that lacks it, find each machine's address and the MTU the tunnels leave`,
+      title: `Reach the ${engines.length} engines (${engines.map((e) => e.name).join(', ')}), put ${lab.image} on each that lacks it, find each machine's address and the MTU the tunnels leave, and try UDP ${lab.stitch?.port ?? ''} between every pair`,
       run: (signal) => prepareEngines(runtime, lab, run, signal),
     },
   ];

@@ -1,6 +1,7 @@
 // A lab across engines: before anything of the lab is made, every engine is asked what the lab
 // needs of it (it answers, it has the image — copied from the primary when it lacks it —, its
-// machine's address and the MTU there); once each engine's switch has its bridge, a short-lived
+// machine's address and the MTU there, and the tunnels' UDP port passes between every pair of
+// them — a datagram each way, src/probes/tunnel-port-probe.ts); once each engine's switch has its bridge, a short-lived
 // helper on that engine (network `host`, NET_ADMIN + SYS_ADMIN, the switch's namespace file bound
 // in) makes the tunnel device in the machine's namespace and moves it into the switch at once.
 // Nothing of the lab stays in a machine's own namespace: the device lives and dies with the switch.
@@ -8,11 +9,15 @@ import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.js';
 import { RoutedRuntime, LABEL_ENGINE } from '../runtime/routed-runtime.js';
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { containerName, LABEL_LAB, LABEL_NODE, LABEL_ROLE, LABEL_RUN } from '../plan/container-names.js';
-import { stitchPlan, stitchTunnels, SWITCH_NETNS, VXLAN_OVERHEAD } from '../plan/engine-placement.js';
+import { stitchPlan, stitchTunnels, SWITCH_NETNS, VXLAN_OVERHEAD, type ResolvedEngine } from '../plan/engine-placement.js';
+import { failedPairsMessage } from '../plan/tunnel-port.js';
+import { probeTunnelPort } from '../probes/tunnel-port-probe.js';
+import { debugLog, tolerated } from '../base/debug-log.js';
 import { environmentError, inputError, OverlabError } from '../base/errors.js';
 import { compilePlan, runPlan } from './run-steps.js';
 
-const HELPER_CAPS = ['NET_ADMIN', 'SYS_ADMIN'];
+// NET_RAW: the look helper's tunnel-port listener reads a raw socket (src/plan/tunnel-port.ts).
+const HELPER_CAPS = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
 
 export function helperContainer(lab: string, engine: string, purpose: 'look' | 'stitch'): string {
   return containerName(lab, `${purpose}-${engine}`);
@@ -46,29 +51,51 @@ export function machineAddresses(json: string): { address: string; ifname: strin
   return links.flatMap((l) => (l.addr_info ?? []).filter((a) => a.family === 'inet' && a.local && (a.scope ?? 'global') === 'global').map((a) => ({ address: a.local!, ifname: l.ifname ?? '', mtu: Number(l.mtu ?? 0) })));
 }
 
-/** Every engine answers and has the image; each machine's address and MTU are known; the lab's
- * underlay MTU is lowered to fit the tunnels. Changes `lab` (engines' addresses, underlay.mtu). */
+/** Every engine answers and has the image; each machine's address and MTU are known; the tunnels'
+ * UDP port passes between every pair of engines; the lab's underlay MTU is lowered to fit the
+ * tunnels. Changes `lab` (engines' addresses, underlay.mtu). Nothing of the lab is made but the
+ * short-lived `look` helpers (this run's, removed before it returns). */
 export async function prepareEngines(runtime: RoutedRuntime, lab: ResolvedLab, run: string | undefined, signal: AbortSignal): Promise<void> {
   const engines = lab.engines ?? [];
   // Every engine answers (the same sentence as any engine that does not).
   await Promise.all(runtime.named.map(({ runtime: r }) => r.info({ signal })));
   await copyImageWhereMissing(runtime, lab.image, signal);
-  const facts = await Promise.all(
-    engines.map(async (e) => {
-      const r = runtime.engine(e.name);
-      const spec = helperSpec(lab, e.name, 'look', run);
-      await r.remove(spec.name, { signal });
-      await r.createAndStart(spec, { signal });
-      try {
+  const helpers = engines.map((e) => ({ engine: e, runtime: runtime.engine(e.name), spec: helperSpec(lab, e.name, 'look', run) }));
+  try {
+    const facts = await Promise.all(
+      helpers.map(async ({ engine: e, runtime: r, spec }) => {
+        await r.remove(spec.name, { signal });
+        await r.createAndStart(spec, { signal });
         const out = await r.exec(spec.name, ['ip', '-j', '-4', 'addr', 'show', 'scope', 'global'], { signal });
         if (out.exitCode !== 0) throw environmentError(`engine ${e.name}: reading the machine's addresses failed: ${out.stderr.trim()}`);
         return machineAddresses(out.stdout);
-      } finally {
-        await r.remove(spec.name);
+      }),
+    );
+    lab.underlay.mtu = settleAddresses(engines, facts, lab.underlay.mtu);
+    // The tunnels' port between every pair, before anything of the lab is made.
+    const port = lab.stitch?.port;
+    if (port !== undefined && engines.length > 1) {
+      const tried = Date.now();
+      const results = await probeTunnelPort(
+        helpers.map((h) => ({ name: h.engine.name, address: h.engine.address, runtime: h.runtime, container: h.spec.name })),
+        { port, signal },
+      );
+      debugLog('deploy', `tunnel port: UDP ${port} tried between ${results.length} pairs of engines in ${Date.now() - tried} ms`);
+      const failed = results.filter((r) => r.verdict !== 'passes');
+      if (failed.length) {
+        const { message, hint } = failedPairsMessage(failed);
+        throw environmentError(`${message}; nothing of lab ${lab.name} was made`, `${hint}\nthen \`overlab doctor <spec>\` with the same engines tries every pair again`);
       }
-    }),
-  );
-  let mtu = lab.underlay.mtu;
+    }
+  } finally {
+    await Promise.all(helpers.map((h) => h.runtime.remove(h.spec.name).catch(tolerated('deploy', `remove the look helper on engine ${h.engine.name}`))));
+  }
+}
+
+/** Each engine's address (the spec's, or the machine's only one) checked against what its
+ * machine has; the underlay MTU that the tunnels leave. Changes each engine's `address`. */
+export function settleAddresses(engines: ResolvedEngine[], facts: { address: string; ifname: string; mtu: number }[][], underlayMtu: number): number {
+  let mtu = underlayMtu;
   engines.forEach((e, i) => {
     const found = facts[i]!;
     if (!e.address) {
@@ -85,7 +112,7 @@ export async function prepareEngines(runtime: RoutedRuntime, lab: ResolvedLab, r
     // The lab's frames travel inside VXLAN over that link: 50 bytes less for them.
     if (link.mtu > 0) mtu = Math.min(mtu, link.mtu - VXLAN_OVERHEAD);
   });
-  lab.underlay.mtu = mtu;
+  return mtu;
 }
 
 /** The image onto each engine lacking it, streamed from one that has it (`docker save | load`). */
