@@ -11,6 +11,7 @@ import { machineNetworkState, ROOT } from './harness.js';
 import { containersOn, engineEnv, overlabOnRig, rigLeftovers, rigName, startRig, stopRig, type Rig } from '../support/engine-rig.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
+import type { DoctorAcrossEngines } from '../../src/core/doctor-engines.js';
 import { execa } from 'execa';
 
 const RIG = rigName();
@@ -234,6 +235,52 @@ describe('an engine that dies during up', () => {
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await containersOn(ssh, `overlab.lab=${name}`)).toEqual([]);
   }, 180_000);
+});
+
+describe('the tunnels\' UDP port between every pair of engines (doctor, and up before it makes anything)', () => {
+  it('a machine that drops it: doctor exits 3 naming the pair and the rule, up refuses with nothing made on any engine; without the rule doctor passes', async () => {
+    const [tls, ssh] = rig.engines;
+    const name = labName('port');
+    const engines = ['--engine', `e1=${tls.endpoint!}`, '--engine', `e2=${ssh.endpoint!}`];
+    // e2's machine drops the tunnels' port coming in (its own namespace's INPUT chain).
+    const rule = ['INPUT', '-p', 'udp', '--dport', '14789', '-j', 'DROP'];
+    const iptables = (op: '-I' | '-D') => execa('nsenter', [`--net=/run/netns/${ssh.namespace}`, 'iptables', op, ...rule]);
+    const spec = await specAs('host-gw', name);
+    await iptables('-I');
+    let doctor: Awaited<ReturnType<typeof overlabOnRig>>;
+    let up: Awaited<ReturnType<typeof overlabOnRig>>;
+    try {
+      [doctor, up] = await Promise.all([overlabOnRig(rig, ['doctor', ...engines], rigEnv()), overlabOnRig(rig, ['up', spec, ...engines], rigEnv())]);
+    } finally {
+      await iptables('-D');
+    }
+    const pair = `UDP 14789 from engine e1 (${tls.address}) to engine e2 (${ssh.address}) does not arrive`;
+    const accept = `iptables -I INPUT -p udp -s ${tls.address} --dport 14789 -j ACCEPT`;
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(3);
+    // The matrix: e1 → e2 dropped, e2 → e1 passes; the failed pair with the rule on e2's machine.
+    expect(doctor.stdout).toMatch(new RegExp(`^e1 \\(${tls.address.replace(/\./g, '\\.')}\\)\\s+·\\s+✗ dropped$`, 'm'));
+    expect(doctor.stdout).toMatch(new RegExp(`^e2 \\(${ssh.address.replace(/\./g, '\\.')}\\)\\s+✓ passes\\s+·$`, 'm'));
+    expect(doctor.stdout).toContain(pair);
+    expect(doctor.stdout).toContain(`into engine e2's machine (${ssh.address}): on that machine, \`${accept}\``);
+    expect(up.exitCode, up.stderr).toBe(3);
+    expect(up.stderr).toContain(pair);
+    expect(up.stderr).toContain(accept);
+    expect(up.stderr).toContain(`nothing of lab ${name} was made`);
+    for (const engine of rig.engines) expect(await containersOn(engine, `overlab.lab=${name}`)).toEqual([]);
+    expect(await containersOn(ssh, 'overlab.doctor')).toEqual([]);
+
+    const open = await overlabOnRig(rig, ['doctor', '--json', ...engines], rigEnv());
+    expect(open.exitCode, open.stdout + open.stderr).toBe(0);
+    const result = (JSON.parse(open.stdout) as { result: DoctorAcrossEngines }).result;
+    expect(result.tunnelPort.pairs.map((p) => `${p.from} ${p.fromAddress} → ${p.to} ${p.toAddress} ${p.protocol} ${p.port}: ${p.verdict}`)).toEqual([
+      `e1 ${tls.address} → e2 ${ssh.address} udp 14789: passes`,
+      `e2 ${ssh.address} → e1 ${tls.address} udp 14789: passes`,
+    ]);
+    expect(result.tunnelPort.matrix).toEqual([
+      { from: 'e1', cells: { e1: 'self', e2: 'passes' } },
+      { from: 'e2', cells: { e1: 'passes', e2: 'self' } },
+    ]);
+  }, 120_000);
 });
 
 describe('the rig itself', () => {
