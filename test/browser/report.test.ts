@@ -9,6 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { renderReportHtml } from '../../src/report/html/report-page.js';
 import { loadTraceFixture, replayLive } from '../unit/trace-fixture.js';
+import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { resolveLab } from '../../src/plan/resolve-lab.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
@@ -79,6 +81,42 @@ describe('overlab report in chromium', () => {
     expect(await page.locator('svg.topology [data-trace="0"] .drop[data-drop="router:eth0"]').count()).toBe(1);
     expect(await page.locator('[data-trace-table="0"] .fail').textContent()).toContain('no route to 172.16.2.0/24');
     await page.screenshot({ path: `${ARTIFACTS}report-no-overlay.png`, fullPage: true });
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it('a lab across three engines: each host inside its engine\'s frame (name, endpoint, address), the tunnels between the switches', async () => {
+    const spec = parseLabSpec(
+      `name: spread
+engines:
+  e1: { host: tcp://10.99.0.11:2376 }
+  e2: { host: ssh://root@10.99.0.12 }
+  e3: { context: rig-e3, address: 10.99.0.13 }
+network: { backend: vxlan, controlPlane: etcd }
+hosts:
+  - { name: host1, pods: [pod1] }
+  - { name: host2, pods: [pod1] }
+  - { name: host3, pods: [pod1] }
+`,
+      '/labs/spread.yaml',
+    );
+    const lab = resolveLab(spec, { takenSubnets: [] });
+    const { page, errors, requests } = await open('engines', renderReportHtml({ lab, generatedAt: 'test', leases: [], hosts: [], traces: [] }));
+    const frame = (engine: string) => page.locator(`svg.topology [data-engine="${engine}"] > rect`).boundingBox();
+    for (const host of lab.hosts) {
+      const [own, drawn] = await Promise.all([frame(host.engine!), page.locator(`svg.topology [data-node="${host.name}"]`).boundingBox()]);
+      expect(own && drawn, host.name).toBeTruthy();
+      const within = drawn!.x >= own!.x && drawn!.y >= own!.y && drawn!.x + drawn!.width <= own!.x + own!.width && drawn!.y + drawn!.height <= own!.y + own!.height;
+      expect(within, `${host.name} drawn inside engine ${host.engine!}'s frame`).toBe(true);
+    }
+    expect(await page.locator('svg.topology [data-engine="e2"]').textContent()).toBe('engine e2ssh://root@10.99.0.12 · address 10.99.0.12');
+    expect(await page.locator('svg.topology [data-engine="e3"]').textContent()).toBe('engine e3context rig-e3 · address 10.99.0.13');
+    expect(await page.locator('svg.topology .tunnel').count()).toBe(3);
+    expect(await page.locator('svg.topology [data-tunnel="e1-e3"]').textContent()).toBe(`stitched: VXLAN VNI ${lab.stitch!.vni} · UDP 14789, engine e1 (10.99.0.11) ↔ engine e3 (10.99.0.13)VXLAN VNI ${lab.stitch!.vni} · UDP 14789`);
+    const line = await page.locator('svg.topology [data-tunnel="e1-e2"] line').boundingBox();
+    expect(line && line.width > 50).toBe(true);
+    await page.screenshot({ path: `${ARTIFACTS}report-engines.png`, fullPage: true });
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     await page.close();

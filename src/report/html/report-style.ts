@@ -3,11 +3,11 @@
 export const REPORT_CSS = `
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1d232b; --muted: #5b6673; --line: #c9d1da; --panel: #f4f6f9;
   --host: #eef4ff; --pod: #e9f8ef; --device: #fff4e0; --bridge: #f2ecff; --switch: #e8edf2; --external: #fdeef0;
-  --ok: #1a7f37; --bad: #c62828; --trace-0: #d9480f; --trace-1: #1971c2; --trace-2: #2f9e44; --trace-3: #ae3ec9; }
+  --ok: #1a7f37; --bad: #c62828; --tunnel: #0b7285; --trace-0: #d9480f; --trace-1: #1971c2; --trace-2: #2f9e44; --trace-3: #ae3ec9; }
 @media (prefers-color-scheme: dark) {
   :root { --bg: #14181d; --fg: #e3e8ee; --muted: #9aa6b2; --line: #3a4450; --panel: #1c2229;
     --host: #1b2536; --pod: #17291f; --device: #2f2715; --bridge: #251f36; --switch: #222a33; --external: #35191e;
-    --ok: #57d37a; --bad: #ff6b6b; --trace-0: #ff8c42; --trace-1: #4dabf7; --trace-2: #69db7c; --trace-3: #da77f2; }
+    --ok: #57d37a; --bad: #ff6b6b; --tunnel: #3bc9db; --trace-0: #ff8c42; --trace-1: #4dabf7; --trace-2: #69db7c; --trace-3: #da77f2; }
 }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 24px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; background: var(--bg); color: var(--fg); }
@@ -21,6 +21,8 @@ svg .label { fill: var(--fg); font-weight: 600; } svg .sub { fill: var(--muted);
 svg rect { stroke: var(--line); stroke-width: 1.2; }
 svg .host > rect { fill: var(--host); } svg .pod > rect { fill: var(--pod); } svg .device > rect { fill: var(--device); }
 svg .bridge > rect { fill: var(--bridge); } svg .switch > rect { fill: var(--switch); } svg .external > rect { fill: var(--external); }
+svg .engine > rect { fill: none; stroke: var(--muted); stroke-width: 1.5; stroke-dasharray: 8 5; }
+svg .tunnel line, svg .tunnel polyline { fill: none; stroke: var(--tunnel); stroke-width: 3; stroke-dasharray: 10 4; }
 svg .cable { stroke: var(--muted); stroke-width: 3; } svg .veth { stroke: var(--muted); stroke-width: 2; stroke-dasharray: 1 0; }
 svg .trace-line { fill: none; stroke-width: 2.5; opacity: 0.85; } svg .trace-line.reply { stroke-dasharray: 6 4; }
 svg .hop circle { stroke: var(--bg); stroke-width: 1.5; } svg .hop text { fill: #fff; font-size: 10px; font-weight: 700; }
