@@ -24,11 +24,16 @@ import { usesCni } from '../plan/cni-plan.js';
 import { attachCniPods, detachHostPods } from '../deploy/cni-attach.js';
 import { birdLogTime, kernelRouteLine, lastBirdLogTime, readBirdLog, reconfigureBird, startBird, waitForBgp } from '../deploy/bird.js';
 import { BIRD_DAEMON_NAME, bgpNetwork, bgpNodes } from '../plan/bgp-plan.js';
+import { joiningEngine, type JoiningEngine } from '../plan/engine-placement.js';
+import { RoutedRuntime } from '../runtime/routed-runtime.js';
+import { OverlabError } from '../base/errors.js';
 
 export interface MembershipResult {
   lab: string;
   host: ResolvedHost;
   change: 'add' | 'remove';
+  /** A lab across engines: the engine the host runs on, and whether it was asked for or dealt in turn. */
+  engine?: JoiningEngine;
   /** Per overlay network: ms from the lease write (or delete) to the last peer programmed. */
   propagation: { network: string; ms: number; peers: number; measuredFrom: string }[];
 }
@@ -81,11 +86,40 @@ function peerEvent(network: ResolvedNetwork, subnet: string, change: 'add' | 're
   return network.backend === 'udp' ? new RegExp(`lease added: ${escape(subnet)}`) : new RegExp(`programmed: ip route replace ${escape(subnet)} `);
 }
 
+/** The engine a joining host goes to (joiningEngine), asked whether it answers before anything is
+ * created: one that does not is an environment error naming it (exit 3). */
+export async function placeJoiningHost(runtime: ContainerRuntime, lab: ResolvedLab, asked: string | undefined, signal: AbortSignal): Promise<JoiningEngine | undefined> {
+  const placed = joiningEngine(lab, asked);
+  if (!placed || !(runtime instanceof RoutedRuntime)) return placed;
+  const engine = runtime.engine(placed.engine);
+  try {
+    await engine.info({ signal });
+  } catch (error) {
+    if (error instanceof OverlabError && error.kind === 'interrupted') throw error;
+    const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw environmentError(
+      `engine ${placed.engine} (${engine.endpoint}) of lab ${lab.name} does not answer, so no host can join there; nothing was created: ${why}`,
+      `once it answers, run the command again; or put the host on another of the lab's engines: --engine ${lab.engines!.map((e) => e.name).filter((n) => n !== placed.engine).join('|')}`,
+    );
+  }
+  return placed;
+}
 
-export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, pods: string[], signal: AbortSignal, segment?: string): Promise<MembershipResult> {
+export interface AddHostOptions {
+  /** A routed underlay: the segment the host stands on. */
+  segment?: string;
+  /** A lab across engines: the engine it runs on (placeJoiningHost); without it, the next in turn. */
+  engine?: JoiningEngine;
+}
+
+export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name: string, pods: string[], signal: AbortSignal, options: AddHostOptions = {}): Promise<MembershipResult> {
+  const { segment } = options;
   checkJoiningNames(lab, name, pods);
   if (segment !== undefined) assertName('segment', segment, '--segment');
-  const host = allocateJoiningHost(lab, name, pods, segment);
+  const placed = options.engine ?? joiningEngine(lab);
+  const host: ResolvedHost = { ...allocateJoiningHost(lab, name, pods, segment), ...(placed ? { engine: placed.engine } : {}) };
+  // Cabled into the switch of its engine (each engine's switch is stitched to the others').
+  const switchContainer = lab.engines?.find((e) => e.name === placed?.engine)?.switchContainer ?? lab.underlay.switchContainer;
   const grown: ResolvedLab = { ...lab, hosts: [...lab.hosts, host] };
   // Labelled with a run id of its own: a failed join removes only what this run made, never a
   // container of that name someone else's run made meanwhile.
@@ -94,7 +128,7 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
   const plan = compilePlan(renderHostPlan(grown, host)); // refused before anything is created
   let agentsFrom = Date.now();
   await withRunRollback(runtime, lab.name, run, signal, async () => {
-    await bringUpNode(runtime, grown, spec, plan, await runningSwitch(runtime, lab), signal);
+    await bringUpNode(runtime, grown, spec, plan, await runningSwitch(runtime, lab, 1, switchContainer), signal);
     for (const network of lab.networks.filter((n) => isOverlay(n) && !usesAgent(n))) {
       await Promise.all(lab.hosts.map((peer) => runPlan(runtime, peerChangePlan(peer, staticPeerChangeCommands(grown, peer, network, host, 'add')), signal)));
     }
@@ -140,7 +174,7 @@ export async function addHost(runtime: ContainerRuntime, lab: ResolvedLab, name:
       propagation.push({ network: network.name, ms: Math.max(...(programmed as number[])) - leased, peers: lab.hosts.length, measuredFrom: 'agent logs: lease write sent → last peer programmed' });
     }
   }
-  return { lab: lab.name, host, change: 'add', propagation };
+  return { lab: lab.name, host, change: 'add', ...(placed ? { engine: placed } : {}), propagation };
 }
 
 /** A bgp host leaving: its BIRD stopped (SIGTERM: it withdraws its blocks), every peer drops

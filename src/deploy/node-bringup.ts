@@ -92,14 +92,16 @@ export function startSwitch(runtime: ContainerRuntime, lab: ResolvedLab, spec: C
   return { volume, helper, bridged, ready: Promise.all([serving, told]).then(() => undefined), netnsFile: () => started.then(() => netnsFileOf(runtime, spec.name)) };
 }
 
-/** The switch of a lab that is up (`node add`): it hands its namespace to `nodes` more nodes. */
-export async function runningSwitch(runtime: ContainerRuntime, lab: ResolvedLab, nodes = 1): Promise<UnderlaySwitch> {
-  const details = await runtime.inspectContainer(lab.underlay.switchContainer);
+/** The switch of a lab that is up (`node add`): it hands its namespace to `nodes` more nodes. On
+ * a lab across engines, the switch of the engine the nodes run on (`container`; the primary's by
+ * default). */
+export async function runningSwitch(runtime: ContainerRuntime, lab: ResolvedLab, nodes = 1, container = lab.underlay.switchContainer): Promise<UnderlaySwitch> {
+  const details = await runtime.inspectContainer(container);
   if (!details.running) {
-    throw environmentError(`the underlay switch ${lab.underlay.switchContainer} is not running`, 'bring the lab up again: `overlab up <spec> --recreate`');
+    throw environmentError(`the underlay switch ${container} is not running`, 'bring the lab up again: `overlab up <spec> --recreate`');
   }
-  await runtime.execDetached(lab.underlay.switchContainer, netnsServeArgv(nodes));
-  return { volume: Promise.resolve(), helper: Promise.resolve(), bridged: Promise.resolve(), ready: Promise.resolve(), netnsFile: () => netnsFileOf(runtime, lab.underlay.switchContainer) };
+  await runtime.execDetached(container, netnsServeArgv(nodes));
+  return { volume: Promise.resolve(), helper: Promise.resolve(), bridged: Promise.resolve(), ready: Promise.resolve(), netnsFile: () => netnsFileOf(runtime, container) };
 }
 
 /** One node: its container (mounting the lab's share), then its plan, which begins by taking the

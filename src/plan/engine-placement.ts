@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { EngineSpec, LabSpec } from '../lab-spec/lab-spec.js';
 import { containerName, SWITCH_NODE } from './container-names.js';
+import { inputError } from '../base/errors.js';
 
 /** What the switches of a lab are found from: its underlay's switch and its engines. */
 interface SwitchesOf {
@@ -85,6 +86,39 @@ export function placeNodes(spec: LabSpec): Map<string, string> {
   for (const n of spec.externals) placed.set(n.name, n.engine ?? primary);
   placed.set('etcd', primary);
   return placed;
+}
+
+/** The engine a host joining a running lab (`node add`) goes to, and why that one. */
+export interface JoiningEngine {
+  engine: string;
+  /** 'asked': named with --engine; 'in turn': dealt as the spec's order deals hosts. */
+  chosen: 'asked' | 'in turn';
+}
+
+/** An engine name as `--engine` takes it: what a spec's engines: may be called. */
+const ENGINE_NAME = /^[a-z][a-z0-9-]{0,14}$/;
+
+/** An engine name given on the command line, checked before anything is asked of an engine. */
+export function assertEngineName(value: string, where: string): string {
+  if (!ENGINE_NAME.test(value)) throw inputError(`${where}: ${JSON.stringify(value.slice(0, 40))} is not an engine name`, 'an engine name is a lowercase letter, then lowercase letters, digits or -, at most 15 in all');
+  return value;
+}
+
+/**
+ * The engine of a host joining a lab: the one asked for, which must be one of the lab's; without
+ * one, on a lab across engines, the next in turn as the spec's order deals hosts out (the lab's
+ * k-th host, counted from 0, on engine k mod n). A lab on one engine: none (it is as it always was).
+ */
+export function joiningEngine(lab: { name: string; hosts: readonly unknown[]; engines?: readonly { name: string }[] }, asked?: string): JoiningEngine | undefined {
+  const names = (lab.engines ?? []).map((e) => e.name);
+  if (asked !== undefined) {
+    assertEngineName(asked, '--engine');
+    if (names.length <= 1) throw inputError(`--engine ${asked}: lab ${lab.name} runs on one engine, not across engines`, 'add the host without --engine (a lab spreads over engines when it is brought up with them: `engines:` in its spec, or `overlab up … --engine NAME=ENDPOINT`)');
+    if (!names.includes(asked)) throw inputError(`--engine ${asked}: lab ${lab.name} has no engine "${asked}"`, `its engines: ${names.join(', ')}`);
+    return { engine: asked, chosen: 'asked' };
+  }
+  if (names.length <= 1) return undefined;
+  return { engine: names[lab.hosts.length % names.length]!, chosen: 'in turn' };
 }
 
 /** Where a stitch helper finds the switch's network namespace (bound read-only). */

@@ -5,7 +5,7 @@ export function renderMembership(r: MembershipResult, colours: Palette): string 
   const subnets = r.host.networks.map((n) => `${n.network} ${n.subnet}`).join(', ');
   const head =
     r.change === 'add'
-      ? `${colours.green('✓')} ${r.host.name} joined ${r.lab}: underlay ${r.host.underlayIp}, ${subnets}` +
+      ? `${colours.green('✓')} ${r.host.name} joined ${r.lab}${r.engine ? ` on engine ${r.engine.engine}${r.engine.chosen === 'in turn' ? ' (next in turn)' : ''}` : ''}: underlay ${r.host.underlayIp}, ${subnets}` +
         (r.host.pods.length ? `, pods ${r.host.pods.map((p) => `${p.name} ${p.ip}`).join(', ')}` : '')
       : `${colours.green('✓')} ${r.host.name} left ${r.lab} (${subnets})`;
   const lines = r.propagation.map(

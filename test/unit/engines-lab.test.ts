@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseLabSpec } from '../../src/lab-loader/load.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { containerSpecs } from '../../src/plan/containers.js';
-import { placeNodes, stitchPlan, stitchTunnels, stitchVni } from '../../src/plan/engine-placement.js';
+import { joiningEngine, placeNodes, stitchPlan, stitchTunnels, stitchVni } from '../../src/plan/engine-placement.js';
+import { placeJoiningHost } from '../../src/core/node-membership.js';
 import { RoutedRuntime, LABEL_ENGINE } from '../../src/runtime/routed-runtime.js';
 import { parseEngineFlag, withEnvironmentTls } from '../../src/runtime/engine-runtime.js';
 import { copyImageWhereMissing, machineAddresses } from '../../src/deploy/engine-stitch.js';
@@ -323,3 +324,54 @@ describe('an engine that dies during up', () => {
     expect(error.hint).toBe(`once it answers, \`overlab down spread\` talking to it (DOCKER_HOST=${b.endpoint}) removes the rest`);
   });
 });
+
+describe('a host joining a lab across engines (node add --engine)', () => {
+  const lab = () => resolveLab(parseLabSpec(SPEC, '/labs/spread.yaml'), { takenSubnets: [] });
+
+  it('goes on the engine asked for, one of the lab\'s; an unknown name is bad input naming the lab\'s engines', () => {
+    expect(joiningEngine(lab(), 'c')).toEqual({ engine: 'c', chosen: 'asked' });
+    const unknown = catchError(() => joiningEngine(lab(), 'd'));
+    expect(exitCodeFor(unknown)).toBe(2);
+    expect(unknown.message).toBe('--engine d: lab spread has no engine "d"');
+    expect(unknown.hint).toBe('its engines: a, b, c');
+    const hostile = catchError(() => joiningEngine(lab(), 'b;rm -rf /'));
+    expect(exitCodeFor(hostile)).toBe(2);
+    expect(hostile.message).toContain('is not an engine name');
+  });
+
+  it('without --engine, the next in turn as the spec deals hosts: the lab\'s k-th host on engine k mod n', () => {
+    const five = lab(); // h1..h5: the sixth host (k = 5) is dealt to engine c (5 mod 3 = 2)
+    expect(joiningEngine(five)).toEqual({ engine: 'c', chosen: 'in turn' });
+    expect(joiningEngine({ ...five, hosts: five.hosts.slice(0, 3) })).toEqual({ engine: 'a', chosen: 'in turn' });
+  });
+
+  it('a lab on one engine takes no --engine and places nothing', () => {
+    const one = resolveLab(parseLabSpec('name: one\nhosts: [{ name: h1 }]\n', '/labs/one.yaml'), { takenSubnets: [] });
+    expect(joiningEngine(one)).toBeUndefined();
+    const refused = catchError(() => joiningEngine(one, 'a'));
+    expect(exitCodeFor(refused)).toBe(2);
+    expect(refused.message).toBe('--engine a: lab one runs on one engine, not across engines');
+  });
+
+  it('an engine that does not answer is named, exit 3, before anything is created', async () => {
+    const a = new FakeRuntime();
+    const b = new FakeRuntime();
+    const routed = new RoutedRuntime([{ name: 'a', runtime: a }, { name: 'b', runtime: b }, { name: 'c', runtime: new FakeRuntime() }]);
+    b.failOn('info', engineError('timeout', { engine: `${b.endpoint} (engine b)`, operation: 'answer a ping', timeoutMs: 6000 }));
+    const error = (await placeJoiningHost(routed, lab(), 'b', new AbortController().signal).catch((e: unknown) => e)) as Error & { hint?: string };
+    expect(exitCodeFor(error)).toBe(3);
+    expect(error.message).toMatch(new RegExp(`^engine b \\(${b.endpoint.replace(/[/.]/g, '\\$&')}\\) of lab spread does not answer, so no host can join there; nothing was created: `));
+    expect(error.hint).toContain('--engine a|c');
+    expect([...a.containers.keys(), ...b.containers.keys()]).toEqual([]);
+    expect(await placeJoiningHost(routed, lab(), 'c', new AbortController().signal)).toEqual({ engine: 'c', chosen: 'asked' });
+  });
+});
+
+function catchError(f: () => unknown): Error & { hint?: string } {
+  try {
+    f();
+  } catch (error) {
+    return error as Error & { hint?: string };
+  }
+  throw new Error('expected an error');
+}
