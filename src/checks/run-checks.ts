@@ -2,18 +2,21 @@
 // planChecks says which may run together (src/checks/check-plan.ts).
 // Dispatch is a registry lookup (src/checks/check-kinds.ts). A check whose lab part is gone
 // (a stopped or removed node, an unreadable etcd) gets status "error" with the reason, never a
-// pass or fail verdict drawn from missing evidence.
+// pass or fail verdict drawn from missing evidence; one that needs a node on an engine that does
+// not answer is "unreachable": not judged at all (verify exits 3 for it when nothing judged failed).
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { CheckSpec } from '../lab-spec/lab-spec.js';
-import { OverlabError } from '../base/errors.js';
+import { EXIT_CHECK_FAILED, EXIT_ENVIRONMENT, OverlabError } from '../base/errors.js';
 import type { CheckContext, Footprint, Verdict } from './check-kind.js';
 import { CHECK_KINDS, checkKindOf } from './check-kinds.js';
 import type { LabReferences } from '../lab/lab-references.js';
 import { planGroups, reachOf, type CheckReach } from './check-plan.js';
-import type { NodeAvailability } from '../lab/node-availability.js';
+import type { NodeAvailability, Unavailable } from '../lab/node-availability.js';
 import { debugLog } from '../base/debug-log.js';
 
-export type CheckStatus = 'pass' | 'fail' | 'error';
+/** pass, fail; error: a part it needs is gone (a judged failure); unreachable: a node it needs is
+ * on an engine that does not answer, so it could not be judged. */
+export type CheckStatus = 'pass' | 'fail' | 'error' | 'unreachable';
 /** The kind as reports name it ("ping", "capture", "kernel", "lease", "agent-cost"). */
 export type CheckKind = string;
 
@@ -34,7 +37,10 @@ export interface VerifyReport {
   /** The lab was degraded when verified: what is missing or broken (lab-state.ts). */
   degraded?: string;
   passed: number;
+  /** Judged and not passed: fail or error. */
   failed: number;
+  /** Not judged: a node a check needs is on an engine that does not answer (named in each reason). */
+  unreachable: number;
   checks: CheckResult[];
 }
 
@@ -73,24 +79,29 @@ export async function runCheck(
 ): Promise<CheckResult> {
   const started = Date.now();
   const label = checkKind(check);
-  const error = (reason: string): CheckResult => ({
+  const error = (reason: string, status: 'error' | 'unreachable' = 'error', details: Record<string, unknown> = {}): CheckResult => ({
     name: check.name,
     kind: label,
-    status: 'error',
+    status,
     seen: '-',
     reason,
     durationMs: Date.now() - started,
-    details: {},
+    details,
   });
   try {
     const { kind, spec } = kindAndSpec(check);
     const lab = names.lab;
     const members = new Set([...lab.hosts, ...lab.externals].map((n) => n.name));
-    const reasons = kind
+    const needs = kind
       .footprint(spec, names)
-      .nodes.map((n) => unavailable.get(n) ?? (members.has(n) ? undefined : `${n} is not in lab ${lab.name} (removed with \`overlab node rm\`, or its container is gone)`))
-      .filter((r): r is string => r !== undefined);
-    if (reasons.length) return error(reasons.join('; '));
+      .nodes.map((n): Unavailable | undefined => unavailable.get(n) ?? (members.has(n) ? undefined : { reason: `${n} is not in lab ${lab.name} (removed with \`overlab node rm\`, or its container is gone)` }))
+      .filter((r): r is Unavailable => r !== undefined);
+    const reasons = [...new Set(needs.map((u) => u.reason))];
+    // Something known to be wrong is a judged error; only engines that do not answer leave it unjudged.
+    if (needs.length) {
+      const engines = [...new Set(needs.flatMap((u) => (u.engine !== undefined ? [u.engine] : [])))];
+      return needs.every((u) => u.engine !== undefined) ? error(reasons.join('; '), 'unreachable', { unreachableEngines: engines }) : error(reasons.join('; '));
+    }
     const context: CheckContext = { runtime, lab: names.lab, names, ...(probe ? { probe } : {}) };
     const observation = await kind.run(spec, context, signal);
     const verdict: Verdict = kind.verdict(spec, observation as never);
@@ -126,7 +137,17 @@ export function summarize(lab: string, checks: CheckResult[]): VerifyReport {
   return {
     lab,
     passed: checks.filter((c) => c.status === 'pass').length,
-    failed: checks.filter((c) => c.status !== 'pass').length,
+    failed: checks.filter((c) => c.status === 'fail' || c.status === 'error').length,
+    unreachable: checks.filter((c) => c.status === 'unreachable').length,
     checks,
   };
+}
+
+/** The exit code of verified labs: 1 when a judged check failed; else 3 (environment) when a check
+ * could not be judged because an engine does not answer; else 0. A failure outranks the unknown,
+ * as a monitoring plugin's CRITICAL outranks its UNKNOWN. */
+export function verifyExitCode(reports: readonly Pick<VerifyReport, 'failed' | 'unreachable'>[]): 0 | 1 | 3 {
+  if (reports.some((r) => r.failed > 0)) return EXIT_CHECK_FAILED;
+  if (reports.some((r) => (r.unreachable ?? 0) > 0)) return EXIT_ENVIRONMENT;
+  return 0;
 }

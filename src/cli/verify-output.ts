@@ -9,7 +9,7 @@ import { terminalSafe } from '../text/terminal-text.js';
 import { environmentError, inputError } from '../base/errors.js';
 
 export function progressLine(result: CheckResult, colours: Palette): string {
-  const mark = result.status === 'pass' ? colours.green('✓') : colours.red('✗');
+  const mark = result.status === 'pass' ? colours.green('✓') : result.status === 'unreachable' ? colours.yellow('?') : colours.red('✗');
   return `${mark} ${terminalSafe(result.name)} ${colours.dim(`(${(result.durationMs / 1000).toFixed(1)} s)`)}`;
 }
 

@@ -21,6 +21,8 @@ interface LsRow {
   spec: string;
   /** The engines the lab runs on, primary first (its name, or the command's engine's address). */
   engines: string[];
+  /** Engines of the lab that do not answer (the lab is degraded; what is on them is unknown). */
+  lostEngines?: { engine: string; endpoint: string; why: string }[];
 }
 
 export default class Ls extends BaseCommand<LsRow[]> {
@@ -29,7 +31,7 @@ export default class Ls extends BaseCommand<LsRow[]> {
   static override summary = 'List the labs on this engine and whether each is whole.';
   static override examples = ['<%= config.bin %> ls', '<%= config.bin %> ls --json'];
   static override description =
-    'STATUS: complete (built to the end, every node running and wired as built), degraded (a node is missing or stopped, restarted since it was wired — its cable, pods and routes gone — or etcd lost its data; `overlab up <spec>` repairs it in place), building (another overlab process is building it), incomplete (an `up` did not finish). Measured from what is there: each container\'s start time against the one recorded when it was wired, each node\'s cable in the switch, etcd\'s network config.';
+    'STATUS: complete (built to the end, every node running and wired as built), degraded (a node is missing or stopped, restarted since it was wired — its cable, pods and routes gone — or etcd lost its data; `overlab up <spec>` repairs it in place; or, across engines, an engine of the lab does not answer: it is named, marked "(lost)" under ENGINE and in lostEngines with --json, and the lab is complete again once it answers), building (another overlab process is building it), incomplete (an `up` did not finish). Measured from what is there: each container\'s start time against the one recorded when it was wired, each node\'s cable in the switch, etcd\'s network config.';
 
   protected async execute(): Promise<LsRow[]> {
     await this.parse(Ls);
@@ -47,6 +49,7 @@ export default class Ls extends BaseCommand<LsRow[]> {
       underlay: summary.underlay,
       spec: summary.specFile,
       engines: model?.engines?.length ? model.engines.map((e) => e.name) : [this.runtime.endpoint],
+      ...(state.lostEngines ? { lostEngines: state.lostEngines } : {}),
     }));
   }
 
@@ -70,7 +73,7 @@ export default class Ls extends BaseCommand<LsRow[]> {
       { header: 'LAB', value: (r) => r.lab },
       { header: 'CONTAINERS', value: (r) => `${r.running}/${r.nodes} running` },
       { header: 'UNDERLAY', value: (r) => r.underlay },
-      { header: 'ENGINE', value: (r) => r.engines.join(', '), maxWidth: 30 },
+      { header: 'ENGINE', value: (r) => r.engines.map((e) => (r.lostEngines?.some((l) => l.engine === e) ? `${e} (lost)` : e)).join(', '), maxWidth: 30 },
       { header: 'SPEC', value: (r) => r.spec, maxWidth: 40 },
       { header: 'STATUS', value: (r) => this.status(r) },
     ]);

@@ -11,7 +11,7 @@ import { verifyLab } from '../core/lab-verify.js';
 import { inputError, interruptedError } from '../base/errors.js';
 import { eachLimited } from '../base/each-limited.js';
 import type { LabSpec } from '../lab-spec/lab-spec.js';
-import type { VerifyReport } from '../checks/run-checks.js';
+import { verifyExitCode, type VerifyReport } from '../checks/run-checks.js';
 import { renderVerifyReport } from '../report/verify-report.js';
 import { terminalSafe } from '../text/terminal-text.js';
 
@@ -62,7 +62,7 @@ export default class Run extends BaseCommand<RunResult> {
     });
     const done = reports as VerifyReport[];
     await writeJunitIfAsked(flags.junit, done);
-    this.resultExitCode = done.some((r) => r.failed > 0) ? 1 : 0;
+    this.resultExitCode = verifyExitCode(done);
     return { reports: done, kept: flags.keep };
   }
 

@@ -5,7 +5,7 @@ import { labNameOf } from '../cli/lab-argument.js';
 import { assertJunitWritable, progressLine, writeJunitIfAsked } from '../cli/verify-output.js';
 import { repairHint, requireLab } from '../lab/engine-labs.js';
 import { verifyLab } from '../core/lab-verify.js';
-import type { VerifyReport } from '../checks/run-checks.js';
+import { verifyExitCode, type VerifyReport } from '../checks/run-checks.js';
 import { renderVerifyReport } from '../report/verify-report.js';
 
 export default class Verify extends BaseCommand<VerifyReport> {
@@ -13,7 +13,7 @@ export default class Verify extends BaseCommand<VerifyReport> {
   static completion: ArgCompletion[] = ['lab-or-spec'];
   static override summary = 'Run a lab\'s checks (ping, capture, kernel, lease, agentCost, trace, link) and report what was seen.';
   static override description =
-    'Exit 0 when every check passes, 1 when any fails. With a spec path, the checks are read from the file (so they can be edited without rebuilding the lab); with a lab name, the checks the lab was built with are used. Checks that cannot see each other\'s traffic run at the same time; two verifies of one lab take turns (the second waits up to OVERLAB_PROBE_LOCK_WAIT_MS, 120 s, then names the first).';
+    'Exit 0 when every check passes, 1 when any fails; 3 when none failed but some could not be judged because an engine of a lab across engines does not answer (each such check is `unreachable` and names the engine; the others are judged as usual). With a spec path, the checks are read from the file (so they can be edited without rebuilding the lab); with a lab name, the checks the lab was built with are used. Checks that cannot see each other\'s traffic run at the same time; two verifies of one lab take turns (the second waits up to OVERLAB_PROBE_LOCK_WAIT_MS, 120 s, then names the first).';
   static override examples = ['<%= config.bin %> verify same-host', '<%= config.bin %> verify labs/host-gw.yaml --junit results.xml --json'];
   static override args = { lab: Args.string({ description: 'Lab name or spec path.', required: true }) };
   static override flags = {
@@ -41,7 +41,7 @@ export default class Verify extends BaseCommand<VerifyReport> {
     });
     const report = state.status === 'degraded' ? { ...verified, degraded: state.detail } : verified;
     await writeJunitIfAsked(flags.junit, [report]);
-    this.resultExitCode = report.failed > 0 ? 1 : 0;
+    this.resultExitCode = verifyExitCode([report]);
     return report;
   }
 

@@ -46,10 +46,10 @@ export function withProblems(lab: ResolvedLab, listed: NodeAvailability, problem
   const out = new Map(listed);
   const nodes = [...lab.hosts, ...lab.externals].map((n) => n.name);
   for (const p of problems) {
-    const repair = `${p.detail} (\`overlab up\` on its spec repairs it)`;
+    const repair = { reason: `${p.detail} (\`overlab up\` on its spec repairs it)` };
     if (p.kind === 'switch-restarted') for (const n of nodes) if (!out.has(n)) out.set(n, repair);
     if ((p.kind === 'restarted' || p.kind === 'uncabled') && !out.has(p.node)) out.set(p.node, repair);
-    if (p.kind === 'etcd-silent' && !out.has(p.node)) out.set(p.node, p.detail);
+    if (p.kind === 'etcd-silent' && !out.has(p.node)) out.set(p.node, { reason: p.detail });
   }
   return out;
 }

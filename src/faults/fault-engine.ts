@@ -45,7 +45,7 @@ function kindAndSpec(fault: { kind: string } & Record<string, unknown>) {
 /** A node the fault needs is not running: say which, and why that matters. */
 async function requireNodes(options: EngineOptions, nodes: string[], what: string): Promise<void> {
   const unavailable = await unavailableNodes(options.runtime, options.lab);
-  const down = [...new Set(nodes)].map((n) => unavailable.get(n)).filter((x): x is string => x !== undefined);
+  const down = [...new Set(nodes)].map((n) => unavailable.get(n)?.reason).filter((x): x is string => x !== undefined);
   if (down.length) throw environmentError(`${what}: ${down.join('; ')}`, 'a paused node comes back with `overlab fault clear <lab> <id>` of its pause fault; `overlab fault ls <lab>` lists them');
 }
 

@@ -5,6 +5,7 @@ import type { ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import type { LabFacts } from './lab-references.js';
 import { etcdNode, etcdPrefix, usesAgent } from '../plan/overlay.js';
 import { LabPartMissing } from './lab-part-missing.js';
+import type { NodeAvailability } from './node-availability.js';
 
 export interface LeaseRecord {
   key: string;
@@ -88,12 +89,12 @@ const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).s
 
 /** The VTEP MACs the agents published, per host and vxlan network; for a network whose leases
  * cannot be read, why (so a check that needs one says so instead of guessing). */
-export async function readLabFacts(runtime: ContainerRuntime, lab: ResolvedLab, unavailable: ReadonlyMap<string, string> = new Map()): Promise<LabFacts> {
+export async function readLabFacts(runtime: ContainerRuntime, lab: ResolvedLab, unavailable: NodeAvailability = new Map()): Promise<LabFacts> {
   const vtepMacs: Record<string, string> = {};
   const unreadable: Record<string, string> = {};
   const etcd = etcdNode(lab);
   for (const network of lab.networks.filter((n) => usesAgent(n) && n.backend === 'vxlan')) {
-    const down = etcd ? unavailable.get(etcd.name) : undefined;
+    const down = etcd ? unavailable.get(etcd.name)?.reason : undefined;
     if (down) {
       unreadable[network.name] = down;
       continue;

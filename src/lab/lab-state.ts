@@ -25,6 +25,8 @@ export interface LabState {
   problems: NodeProblem[];
   /** Who is changing the lab right now, if anyone. */
   heldBy?: LockHolder;
+  /** A lab across engines: the engines that did not answer (what is on them is unknown). */
+  lostEngines?: { engine: string; endpoint: string; why: string }[];
 }
 
 export interface LabStateInput {
@@ -77,7 +79,7 @@ export function labState({ containers, model, marker, holder, lost = [], health 
   });
   const extra = model ? containers.filter((c) => !expectedNames.has(c.name)).map((c) => c.labels[LABEL_NODE] ?? c.name) : [];
   const found = [...lost.map((l) => `engine ${l.engine} (${l.endpoint}) does not answer: ${list([...onLost].filter((c) => model && modelNodes(model).some((n) => n.container === c)).map((c) => modelNodes(model!).find((n) => n.container === c)!.node))} unreachable`), ...problems(missing, stopped, extra), ...health.map((p) => p.detail)];
-  const base = { missing, stopped, extra, problems: health, ...(holder ? { heldBy: holder } : {}) };
+  const base = { missing, stopped, extra, problems: health, ...(holder ? { heldBy: holder } : {}), ...(lost.length ? { lostEngines: lost } : {}) };
   const switchRun = model ? byName.get(model.underlay.switchContainer)?.labels[LABEL_RUN] : undefined;
   const finished = marker !== undefined && (switchRun === undefined || marker.run === switchRun);
   const building = (by: LockHolder): LabState => ({ status: 'building', detail: `being changed by pid ${by.pid} (\`${by.command}\`)`, ...base });

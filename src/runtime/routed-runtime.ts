@@ -126,7 +126,8 @@ export class RoutedRuntime implements ContainerRuntime {
     this.placement.set(container, engine);
   }
 
-  private learn(summaries: ContainerSummary[], engine: string): void {
+  /** Containers `engine` listed are there (a caller listing one engine on its own says so). */
+  learnFrom(summaries: ContainerSummary[], engine: string): void {
     for (const c of summaries) this.placement.set(c.name, engine);
   }
 
@@ -211,7 +212,7 @@ export class RoutedRuntime implements ContainerRuntime {
     const lists = await Promise.all(
       this.named.map(async ({ name, runtime }) => {
         const found = await runtime.list(labelFilter, options);
-        this.learn(found, name);
+        this.learnFrom(found, name);
         return found;
       }),
     );
@@ -222,7 +223,7 @@ export class RoutedRuntime implements ContainerRuntime {
     const lists = await Promise.all(
       this.named.map(async ({ name, runtime }) => {
         const found = await runtime.listByName(names, options);
-        this.learn(found, name);
+        this.learnFrom(found, name);
         return found;
       }),
     );

@@ -120,7 +120,7 @@ describe('running checks', () => {
   it('a check whose node is gone is an error with the reason, and nothing runs', async () => {
     const { runtime, calls } = fakeRuntime(() => ok(PING_OK));
     const unavailable = await unavailableNodes(fakeRuntime(() => ok(), running(hostGw, ['host2'])).runtime, hostGw);
-    expect(unavailable.get('host2')).toBe('host2 (container overlab-demo-host2) is gone from the lab');
+    expect(unavailable.get('host2')).toEqual({ reason: 'host2 (container overlab-demo-host2) is gone from the lab' });
     // Without this, an "unreachable" check would pass because its target is simply gone.
     const r = await runCheck(runtime, new LabReferences(hostGw), unreachableCheck, new AbortController().signal, unavailable);
     expect(r).toMatchObject({ status: 'error', reason: 'host2 (container overlab-demo-host2) is gone from the lab' });

@@ -7,6 +7,13 @@ import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { containerSpecs } from '../../src/plan/containers.js';
 import { joiningEngine, placeNodes, stitchPlan, stitchTunnels, stitchVni } from '../../src/plan/engine-placement.js';
 import { placeJoiningHost } from '../../src/core/node-membership.js';
+import { availability, listAcrossEngines } from '../../src/lab/node-availability.js';
+import { runCheck, summarize, verifyExitCode, type CheckResult } from '../../src/checks/run-checks.js';
+import { LabReferences } from '../../src/lab/lab-references.js';
+import type { CheckSpec } from '../../src/lab-spec/lab-spec.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { renderVerifyReport } from '../../src/report/verify-report.js';
+import { palette } from '../../src/text/colour.js';
 import { RoutedRuntime, LABEL_ENGINE } from '../../src/runtime/routed-runtime.js';
 import { parseEngineFlag, withEnvironmentTls } from '../../src/runtime/engine-runtime.js';
 import { copyImageWhereMissing, machineAddresses } from '../../src/deploy/engine-stitch.js';
@@ -375,3 +382,71 @@ function catchError(f: () => unknown): Error & { hint?: string } {
   }
   throw new Error('expected an error');
 }
+
+describe('a lab whose engine is lost while it is up', () => {
+  const lab = () => resolveLab(parseLabSpec(SPEC, '/labs/spread.yaml'), { takenSubnets: [] });
+  const lostB = [{ engine: 'b', endpoint: 'ssh://me@10.0.0.2', why: 'no answer within 6 s' }];
+
+  it('its nodes there are unreachable, naming the engine; a node gone from an engine that answers is gone', () => {
+    const spread = lab();
+    const listed = containerSpecs(spread, 'r')
+      .filter((s) => s.labels[LABEL_ENGINE] !== 'b' && s.labels[LABEL_NODE] !== 'h3')
+      .map((s) => ({ id: s.name, name: s.name, state: 'running', labels: s.labels }));
+    const out = availability(spread, listed, lostB);
+    expect(out.get('h2')).toEqual({ reason: 'could not reach engine b (ssh://me@10.0.0.2), where h2 runs: no answer within 6 s', engine: 'b' });
+    expect(out.get('h3')).toEqual({ reason: 'h3 (container overlab-spread-h3) is gone from the lab' });
+    expect([...out.keys()].sort()).toEqual(['h2', 'h3']);
+  });
+
+  it('lists every engine on its own: the one that does not answer is lost, the others\' containers are found and placed', async () => {
+    const a = new FakeRuntime();
+    const b = new FakeRuntime();
+    const routed = new RoutedRuntime([{ name: 'a', runtime: a }, { name: 'b', runtime: b }]);
+    a.addContainer('overlab-spread-h1', { [LABEL_LAB]: 'spread', [LABEL_NODE]: 'h1' });
+    b.failOn('list', engineError('timeout', { engine: `${b.endpoint} (engine b)`, operation: 'list containers', timeoutMs: 6000 }));
+    const { listed, lost } = await listAcrossEngines(routed, lab());
+    expect(listed.map((c) => c.name)).toEqual(['overlab-spread-h1']);
+    expect(lost).toEqual([{ engine: 'b', endpoint: b.endpoint, why: expect.stringContaining('(engine b) does not answer within 6 s') }]);
+    expect(routed.engineOf('overlab-spread-h1')).toBe('a');
+  });
+
+  it('a check needing a node there is unreachable (not judged), one with a node known gone is an error, the rest run', async () => {
+    const spread = lab();
+    const names = new LabReferences(spread);
+    const signal = new AbortController().signal;
+    const ping = (name: string, to: string): CheckSpec => ({ kind: 'ping', name, ping: { from: 'h1/p1', to, count: 1, expect: 'reachable' } });
+    const unavailable = new Map([
+      ['h2', { reason: 'could not reach engine b (ssh://me@10.0.0.2), where h2 runs: no answer', engine: 'b' }],
+      ['h3', { reason: 'h3 (container overlab-spread-h3) is gone from the lab' }],
+    ]);
+    const runtime = new FakeRuntime();
+    const toB = await runCheck(runtime, names, ping('to b', 'h2/p1'), signal, unavailable);
+    expect(toB).toMatchObject({ status: 'unreachable', reason: 'could not reach engine b (ssh://me@10.0.0.2), where h2 runs: no answer', details: { unreachableEngines: ['b'] } });
+    expect((await runCheck(runtime, names, ping('to gone', 'h3/p1'), signal, unavailable)).status).toBe('error');
+    expect(runtime.calls.filter((c) => c.method === 'exec')).toEqual([]);
+  });
+
+  it('verify exits 1 when a judged check failed, else 3 when one could not be judged, else 0; JUnit says skipped', () => {
+    const check = (status: CheckResult['status']): CheckResult => ({ name: status, kind: 'ping', status, seen: '-', durationMs: 1, details: {}, ...(status === 'pass' ? {} : { reason: `${status} because` }) });
+    const report = summarize('spread', [check('pass'), check('unreachable')]);
+    expect(report).toMatchObject({ passed: 1, failed: 0, unreachable: 1 });
+    expect(verifyExitCode([report])).toBe(3);
+    expect(verifyExitCode([summarize('spread', [check('fail'), check('unreachable')])])).toBe(1);
+    expect(verifyExitCode([summarize('spread', [check('error'), check('pass')])])).toBe(1);
+    expect(verifyExitCode([summarize('spread', [check('pass')])])).toBe(0);
+    const xml = renderJunit([report]);
+    expect(xml).toContain('tests="2" failures="0" errors="0" skipped="1"');
+    expect(xml).toContain('<skipped message="unreachable because"/>');
+    const text = renderVerifyReport(report, palette(false));
+    expect(text).toContain('UNREACHED');
+    expect(text).toContain('spread: 1/2 checks passed, 1 not judged (an engine does not answer)');
+  });
+
+  it('the lab\'s state names the lost engine for ls (--json: lostEngines)', () => {
+    const spread = lab();
+    const running = containerSpecs(spread, 'r').filter((s) => s.labels[LABEL_ENGINE] !== 'b').map((s) => ({ id: s.name, name: s.name, state: 'running', labels: s.labels }));
+    const state = labState({ containers: running, model: spread, marker: { run: 'r', fingerprint: 'f', completedAt: '' }, lost: lostB });
+    expect(state.lostEngines).toEqual(lostB);
+    expect(labState({ containers: running, model: spread }).lostEngines).toBeUndefined();
+  });
+});

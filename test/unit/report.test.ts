@@ -12,6 +12,7 @@ const report: VerifyReport = {
   lab: 'demo',
   passed: 1,
   failed: 1,
+  unreachable: 0,
   checks: [
     { name: 'ping', kind: 'ping', status: 'pass', seen: 'a → b: 3/3 replies', durationMs: 500, details: {} },
     { name: 'cap <x>', kind: 'capture', status: 'fail', seen: '0 packets', reason: 'not seen on h:eth0: icmp & "x"', durationMs: 1500, details: {} },

@@ -11,7 +11,7 @@ describe('report page', () => {
   const html = renderReportHtml({
     lab: { ...f.lab, description: 'a <b>bold</b> "lab"' },
     generatedAt: '2026-12-02T00:00:00Z',
-    verify: { lab: f.lab.name, passed: 1, failed: 1, checks: [
+    verify: { lab: f.lab.name, passed: 1, failed: 1, unreachable: 0, checks: [
       { name: 'ok', kind: 'ping', status: 'pass', seen: '3/3', durationMs: 1, details: {} },
       { name: 'bad <one>', kind: 'capture', status: 'fail', seen: '-', reason: 'not seen', durationMs: 1, details: {} },
     ] },

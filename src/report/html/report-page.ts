@@ -56,7 +56,7 @@ ${table(['#', 'node', 'iface', 'dir', 'µs', 'headers / what changed'], rows)}
 
 function verifySection(v: VerifyReport | undefined): string {
   if (!v) return '<p class="muted">not run</p>';
-  const rows = v.checks.map((c) => [`<span class="${esc(c.status)}">${c.status === 'pass' ? '✓' : '✗'} ${esc(c.status)}</span>`, esc(c.name), esc(c.kind), esc(c.seen), esc(c.reason ?? '')]);
+  const rows = v.checks.map((c) => [`<span class="${esc(c.status)}">${c.status === 'pass' ? '✓' : c.status === 'unreachable' ? '?' : '✗'} ${esc(c.status)}</span>`, esc(c.name), esc(c.kind), esc(c.seen), esc(c.reason ?? '')]);
   return `<p>${esc(`${v.passed} passed, ${v.failed} failed`)}</p>${table(['', 'check', 'kind', 'seen', 'why it failed'], rows, false)}`;
 }
 
