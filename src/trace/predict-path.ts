@@ -285,7 +285,12 @@ class Walker {
   private neighbour(ns: string, dev: string, ip: string, required: boolean): string {
     const entry = this.world.ns(ns).state.neighbours.find((n) => n.dev === dev && n.ip === ip);
     if (entry && (entry.state.includes('FAILED') || entry.state.includes('INCOMPLETE'))) {
-      this.stop(ns, dev, `neighbour ${ip} is ${entry.state.join(',').toLowerCase()} on ${dev}: nobody answered ARP`, [`${ns}: ip neigh ${ip} dev ${dev} ${entry.state.join(',')}`]);
+      const said = `neighbour ${ip} is ${entry.state.join(',').toLowerCase()} on ${dev}: nobody answered ARP`;
+      const evidence = `${ns}: ip neigh ${ip} dev ${dev} ${entry.state.join(',')}`;
+      // Across engines, a cut tunnel on the way is why (the neighbour fails once its entry is asked again).
+      const cut = this.world.cutTunnelToward(ns, ip);
+      if (cut) this.stop(ns, dev, `${said}, since the tunnel from engine ${cut.from} to engine ${cut.to} is cut: ${cut.switchKey}'s ${cut.device} sends to no ${cut.address}`, [evidence, cut.evidence]);
+      this.stop(ns, dev, said, [evidence]);
     }
     if (entry?.lladdr) return entry.lladdr;
     if (required) this.stop(ns, dev, `no neighbour entry for ${ip} on ${dev}`, [`${ns}: ip neigh has no entry for ${ip} on ${dev}`]);

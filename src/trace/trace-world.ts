@@ -4,6 +4,7 @@
 // snapshots.
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { labSwitches, stitchTunnels, switchKeyOf } from '../plan/engine-placement.js';
+import { cidrContains } from '../shared/ipv4.js';
 import type { ContainerState, LinkState, NamespaceState } from './kernel-snapshot.js';
 
 export interface NsView {
@@ -78,6 +79,31 @@ export class TraceWorld {
     const tunnel = sw?.engine ? stitchTunnels(this.lab).find((t) => t.device === iface) : undefined;
     if (!sw?.engine || !tunnel) return undefined;
     return { engine: sw.engine, vni: tunnel.vni, port: this.lab.stitch!.port, bridge: tunnel.bridge };
+  }
+
+  /** On a lab across engines: the tunnel from the engine of namespace `key` toward the engine of the
+   * node holding underlay address `ip`, when it is cut (the stitch device of that segment in this
+   * engine's switch floods to no address of that machine). An ARP across a cut tunnel goes
+   * unanswered: a failed neighbour is then the symptom, and this the cause. */
+  cutTunnelToward(key: string, ip: string): { from: string; to: string; switchKey: string; device: string; address: string; evidence: string } | undefined {
+    const engines = this.lab.engines;
+    if (!engines?.length) return undefined;
+    const nodes = [...this.lab.hosts, ...this.lab.externals];
+    const here = nodes.find((n) => n.name === this.ns(key).node);
+    const there = nodes.find((n) => n.underlayIp === ip || (n.links ?? []).some((l) => l.ip === ip));
+    if (!here || !there) return undefined;
+    const from = here.engine ?? engines[0]!.name;
+    const to = there.engine ?? engines[0]!.name;
+    const far = engines.find((e) => e.name === to);
+    const switchKey = switchKeyOf(this.lab, from);
+    if (from === to || !far || !this.has(switchKey)) return undefined;
+    const segment = this.lab.underlay.segments?.find((s) => cidrContains(s.subnet, ip))?.name;
+    const tunnel = stitchTunnels(this.lab).find((t) => t.segment === segment);
+    if (!tunnel) return undefined;
+    const fdb = this.ns(switchKey).containerState.fdb.filter((f) => f.dev === tunnel.device);
+    if (fdb.some((f) => f.dst === far.address)) return undefined;
+    const entries = fdb.length ? fdb.map((f) => `${f.mac} dst ${f.dst ?? '-'}`).join(', ') : 'no entries';
+    return { from, to, switchKey, device: tunnel.device, address: far.address, evidence: `${switchKey}: bridge fdb show dev ${tunnel.device}: ${entries}` };
   }
 
   /** Whether a MAC is behind one of this switch's own ports on `bridge` (a node on its engine). */

@@ -62,6 +62,18 @@ describe('the trace world of a lab across engines', () => {
     expect(w.stitchedPeer('switch', 'stitch', h1.underlayMac)).toBeUndefined(); // h1 is on a's own switch
   });
 
+  it('names a cut tunnel as why a neighbour on another engine failed: the switch floods to no address of that machine', () => {
+    const { h1, h2, world: w } = world();
+    // Whole: the primary's stitch floods to b's machine; cut: the entry is gone.
+    const sw = (fdb: { mac: string; dev: string; dst?: string }[]) => {
+      const states = w.containers.map((c) => (c.node === 'switch' ? { ...c, fdb } : c));
+      return new TraceWorld(w.lab, states as ContainerState[]);
+    };
+    expect(sw([{ mac: '00:00:00:00:00:00', dev: 'stitch', dst: '10.0.0.2' }]).cutTunnelToward('h1', h2.underlayIp)).toBeUndefined();
+    expect(sw([]).cutTunnelToward('h1', h2.underlayIp)).toEqual({ from: 'a', to: 'b', switchKey: 'switch', device: 'stitch', address: '10.0.0.2', evidence: 'switch: bridge fdb show dev stitch: no entries' });
+    expect(sw([]).cutTunnelToward('h1', h1.underlayIp)).toBeUndefined(); // the same engine: no tunnel on the way
+  });
+
   it('says the stitched hop, and how times of several machines are shown', () => {
     const { lab, world: w } = world();
     const packet = { eth: { src: '02:00:00:00:01:01', dst: '02:00:00:00:02:02', type: 0x800 } } as unknown as Observation['packet'];
