@@ -3,12 +3,18 @@
 // e1 dockerd over tcp:// with mutual TLS, e2 dockerd over ssh:// (sshd in its namespace, key auth),
 // e3 Podman through a Docker context — and overlab runs in a workstation namespace on that LAN.
 // The rig is started once for this file and comes down leaving nothing (checked last).
+//
+// Time: the cases that only build labs run side by side (describe.concurrent: the eleven labs
+// spread over three engines, the single-engine labs, the two-engine lab the later cases reuse);
+// what freezes an engine runs after them, once, and every case that needs a lost engine shares
+// that freeze. Each assertion about an engine's containers names its lab, never "no lab at all",
+// since other labs are being built beside it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machineNetworkState, ROOT } from './harness.js';
-import { containersOn, engineEnv, overlabOnRig, rigLeftovers, rigName, startRig, stopRig, type Rig } from '../support/engine-rig.js';
+import { containersOn, engineEnv, overlabOnRig, rigLeftovers, rigName, startRig, stopRig, type CliResult, type Rig } from '../support/engine-rig.js';
 import type { VerifyReport } from '../../src/checks/run-checks.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 import type { DoctorAcrossEngines } from '../../src/core/doctor-engines.js';
@@ -44,7 +50,7 @@ afterAll(async () => {
   await stopRig(RIG);
 }, 120_000);
 
-describe('one engine, reached over TLS, ssh or a context', () => {
+describe.concurrent('one engine, reached over TLS, ssh or a context', () => {
   it('doctor names the engine, its kind and version, and where it is', async () => {
     const [tls, ssh, context] = rig.engines;
     const answers = await Promise.all(
@@ -69,7 +75,9 @@ describe('one engine, reached over TLS, ssh or a context', () => {
     await Promise.all(
       [
         { engine: tls, seed: 'same-host', name: labName('tls') },
-        { engine: ssh, seed: 'flannel-vxlan', name: labName('ssh') },
+        // same-host on both: the transport is what is proven here (the lab across engines below
+        // runs flannel-vxlan with a host on the ssh engine, agents and all).
+        { engine: ssh, seed: 'same-host', name: labName('ssh') },
       ].map(async ({ engine, seed, name }) => {
         const env = engineEnv(rig, engine);
         const up = await overlabOnRig(rig, ['up', await specAs(seed, name)], env);
@@ -90,7 +98,7 @@ describe('one engine, reached over TLS, ssh or a context', () => {
     const r = await overlabOnRig(rig, ['run', await specAs('flannel-udp', labName('p-udp'))], engineEnv(rig, podman));
     expect(r.stdout, r.stderr).toMatch(new RegExp(`${labName('p-udp')}: (\\d+)/\\1 checks passed`));
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(await containersOn(podman, 'overlab.lab')).toEqual([]);
+    expect(await containersOn(podman, `overlab.lab=${labName('p-udp')}`)).toEqual([]);
   });
 });
 
@@ -99,16 +107,20 @@ describe('one engine, reached over TLS, ssh or a context', () => {
 const allEngines = () => ['--engine', `e3=${rig.engines[2].context!}`, '--engine', `e1=${rig.engines[0].endpoint!}`, '--engine', `e2=${rig.engines[1].endpoint!}`];
 const rigEnv = () => ({ ...engineEnv(rig, rig.engines[0]), DOCKER_HOST: '' });
 
-describe('one lab across three engines, stitched by VXLAN', () => {
+describe.concurrent('one lab across three engines, stitched by VXLAN', () => {
   it('every bundled lab verifies with its hosts dealt out over Podman, TLS and ssh engines, and leaves nothing on any', async () => {
     const files = await Promise.all([...LABS, ...RACK_LABS].map((seed) => specAs(seed, labName(seed))));
     const r = await overlabOnRig(rig, ['run', '--parallel', '3', ...files, ...allEngines()], rigEnv());
     for (const seed of [...LABS, ...RACK_LABS]) expect(r.stdout, r.stderr).toMatch(new RegExp(`${labName(seed)}: (\\d+)/\\1 checks passed`));
     expect(r.exitCode, r.stderr).toBe(0);
-    for (const engine of rig.engines) expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
-  }, 300_000);
+    for (const engine of rig.engines) {
+      const left = await Promise.all([...LABS, ...RACK_LABS].map((seed) => containersOn(engine, `overlab.lab=${labName(seed)}`)));
+      expect(left.flat()).toEqual([]);
+    }
+    // A bound, not a measure: under a machine's full load (other test files beside it) it has taken 300 s.
+  }, 480_000);
 
-  it('the tunnels carry the lab\'s frames as VXLAN on the LAN; a DF ping of the lab\'s MTU passes and one byte more does not', async () => {
+  it('the tunnels carry the lab\'s frames as VXLAN on the LAN; a DF ping of the lab\'s MTU passes and one byte more does not; node add puts a host on the engine asked for (or the next in turn) and node rm takes it off', async () => {
     const [tls, ssh] = rig.engines;
     const env = { ...engineEnv(rig, tls), DOCKER_HOST: tls.endpoint!, DOCKER_TLS_VERIFY: '1' };
     const up = await overlabOnRig(rig, ['up', await specAs('flannel-vxlan', labName('wire')), '--engine', `e1=${tls.endpoint!}`, '--engine', `e2=${ssh.endpoint!}`, '--json'], env);
@@ -128,7 +140,8 @@ describe('one lab across three engines, stitched by VXLAN', () => {
 
     // On the wire between the machines: UDP 14789, the lab's VNI, the lab's own frames inside.
     const pcap = join(specs, 'lan.pcap');
-    const capture = execa('nsenter', [`--net=/run/netns/${rig.lan.namespace}`, 'tshark', '-i', rig.lan.bridge, '-f', 'udp port 14789', '-a', 'duration:60', '-c', '200', '-w', pcap], { reject: false });
+    // Only this lab's VNI (the VXLAN header's bytes 4-6): other labs' tunnels carry traffic meanwhile.
+    const capture = execa('nsenter', [`--net=/run/netns/${rig.lan.namespace}`, 'tshark', '-i', rig.lan.bridge, '-f', `udp port 14789 and (udp[12:4] >> 8) = ${lab.stitch!.vni}`, '-a', 'duration:60', '-c', '200', '-w', pcap], { reject: false });
     // Listening once tshark says so on stderr; then the ping, then stop it (SIGINT flushes).
     await new Promise<void>((resolve, reject) => {
       let said = '';
@@ -180,47 +193,66 @@ describe('one lab across three engines, stitched by VXLAN', () => {
     expect(cleared.exitCode, cleared.stdout + cleared.stderr).toBe(0);
     expect((await ping(56, pod2, true)).exitCode).toBe(0);
 
-    // Seen from e2, the engine that is not the lab's primary: ls finds the lab whole (its model,
-    // marker and lock are on e1, named in e2's switch), and down from there takes it off both.
-    const fromSsh = engineEnv(rig, ssh);
-    const ls = await overlabOnRig(rig, ['ls', '--json'], fromSsh);
-    expect(ls.exitCode, ls.stderr).toBe(0);
-    const row = (JSON.parse(ls.stdout) as { result: { lab: string; status: string; engines: string[] }[] }).result.find((l) => l.lab === labName('wire'));
-    expect(row, JSON.stringify(row)).toMatchObject({ status: 'complete', engines: ['e1', 'e2'] });
-    const down = await overlabOnRig(rig, ['down', labName('wire')], fromSsh);
-    expect(down.exitCode, down.stderr).toBe(0);
-    for (const engine of [tls, ssh]) {
-      expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
-      // Nothing of the lab in the engine machines' own namespaces: the tunnel died with its switch.
-      const links = JSON.parse((await execa('ip', ['-n', engine.namespace, '-j', 'link'])).stdout) as { ifname: string }[];
-      expect(links.map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
-    }
-  }, 180_000);
+    // node add --engine: a host joins on the engine asked for, cabled into that engine's switch;
+    // without it, the next in turn as the spec deals hosts (two hosts: the third goes on e1).
+    const inTurn = await overlabOnRig(rig, ['node', 'add', labName('wire'), 'host3'], env);
+    expect(inTurn.exitCode, inTurn.stderr).toBe(0);
+    expect(inTurn.stderr).toContain('host3 goes on engine e1, the next in turn');
+    const asked = await overlabOnRig(rig, ['node', 'add', labName('wire'), 'host4', '--engine', 'e2', '--json'], env);
+    expect(asked.exitCode, asked.stderr).toBe(0);
+    const joined = (JSON.parse(asked.stdout) as { result: { host: ResolvedLab['hosts'][0]; engine: { engine: string; chosen: string } } }).result;
+    expect(joined.engine).toEqual({ engine: 'e2', chosen: 'asked' });
+    expect(await containersOn(ssh, `overlab.lab=${labName('wire')}`)).toContain(joined.host.container);
+    expect(await containersOn(tls, `overlab.lab=${labName('wire')}`)).toContain(`overlab-${labName('wire')}-host3`);
+    // Its pod reaches pods on the other engine, through e2's switch and the stitched underlay.
+    const fromHost4 = await execa('docker', ['-H', `unix://${ssh.socket}`, 'exec', joined.host.container, 'ip', 'netns', 'exec', joined.host.pods[0]!.name, 'ping', '-c', '1', '-W', '2', host1.pods[0]!.ip], { reject: false });
+    expect(fromHost4.exitCode, fromHost4.stdout + fromHost4.stderr).toBe(0);
+    // node rm takes it off its engine and leaves nothing of it there.
+    const rm = await overlabOnRig(rig, ['node', 'rm', labName('wire'), 'host4'], env);
+    expect(rm.exitCode, rm.stderr).toBe(0);
+    expect(await containersOn(ssh, `overlab.lab=${labName('wire')}`)).toEqual([`overlab-${labName('wire')}-host2`, `overlab-${labName('wire')}-switch-e2`]);
+    // The lab stays up (host3 with it): the lost-engine case below uses it.
+  }, 300_000);
 });
 
-describe('an engine that dies during up', () => {
-  it('the other engines are rolled back, exit 3 names it and what may be left there; a later down on it finishes the job', async () => {
+/** e2's dockerd stops answering (SIGSTOP: its socket still accepts, nothing answers): the engine
+ * is lost to every command, its containers run on. */
+async function dockerdOf(engine: Rig['engines'][number]): Promise<number> {
+  return Number((await readFile(join(engine.socket, '..', 'docker.pid'), 'utf8')).trim());
+}
+
+describe('an engine that stops answering (e2 frozen once, for all of these)', () => {
+  it('an up there is rolled back elsewhere (exit 3 names it); a lab up there is degraded, verify judges what it can and names what it could not reach, node add there creates nothing; once e2 answers the lab is whole and verifies, and down from e2 finishes both', async () => {
     const [tls, ssh] = rig.engines;
-    const name = labName('dies');
-    // A quick deadline for this one: the engine will not answer at all.
-    const env = { ...engineEnv(rig, tls), OVERLAB_ENGINE_TIMEOUT_MS: '6000' };
-    const up = overlabOnRig(rig, ['up', await specAs('host-gw', name), '--engine', `e1=${tls.endpoint!}`, '--engine', `e2=${ssh.endpoint!}`], env);
-    // e2's dockerd stops answering (SIGSTOP: its socket still accepts, nothing answers) the moment
-    // its share of the lab appears.
-    const dockerd = Number((await readFile(join(ssh.socket, '..', 'docker.pid'), 'utf8')).trim());
+    const dies = labName('dies');
+    const wire = labName('wire');
+    // A quick deadline: the engine will not answer at all.
+    const quick = { ...engineEnv(rig, tls), OVERLAB_ENGINE_TIMEOUT_MS: '6000' };
+    const up = overlabOnRig(rig, ['up', await specAs('host-gw', dies), '--engine', `e1=${tls.endpoint!}`, '--engine', `e2=${ssh.endpoint!}`], quick);
+    // Frozen the moment the new lab's share appears on e2.
+    const dockerd = await dockerdOf(ssh);
     let seen: string[] = [];
     for (let i = 0; i < 600 && seen.length === 0; i++) {
-      seen = await containersOn(ssh, `overlab.lab=${name}`);
+      seen = await containersOn(ssh, `overlab.lab=${dies}`);
       if (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(seen.length).toBeGreaterThan(0);
     process.kill(dockerd, 'SIGSTOP');
-    // Should up never end, e2 wakes after 90 s anyway: the case then fails on up's exit code,
-    // not by leaving a frozen engine that the rig's own stop would wait on.
+    // Should a command never end, e2 wakes after 90 s anyway: the case then fails on an exit
+    // code, not by leaving a frozen engine that the rig's own stop would wait on.
     const wake = setTimeout(() => process.kill(dockerd, 'SIGCONT'), 90_000);
     let r: Awaited<typeof up>;
+    let lost: Awaited<ReturnType<typeof overlabOnRig>>[];
     try {
-      r = await up;
+      // While e2 is lost, the lab that was up across e1 and e2 is looked at, side by side with the dying up.
+      [r, lost] = await Promise.all([
+        up,
+        Promise.all([
+          overlabOnRig(rig, ['ls', '--json'], quick),
+          overlabOnRig(rig, ['verify', wire, '--json'], quick),
+          overlabOnRig(rig, ['node', 'add', wire, 'host5', '--engine', 'e2'], quick),
+        ]),
+      ]);
     } finally {
       clearTimeout(wake);
       process.kill(dockerd, 'SIGCONT');
@@ -228,12 +260,54 @@ describe('an engine that dies during up', () => {
     expect(r.exitCode, r.stderr).toBe(3);
     expect(r.stderr).toContain('(engine e2)');
     expect(r.stderr).toMatch(/rolled back on the lab's other engines \(\d+ containers removed\), but engine e2 \(ssh:\/\/root@[\d.]+\) did not answer: what this run made there may be left/);
-    expect(await containersOn(tls, `overlab.lab=${name}`)).toEqual([]);
-    expect((await containersOn(ssh, `overlab.lab=${name}`)).length).toBeGreaterThan(0);
-    // e2 answers again: down there removes the rest.
-    const down = await overlabOnRig(rig, ['down', name], engineEnv(rig, ssh));
+    expect(await containersOn(tls, `overlab.lab=${dies}`)).toEqual([]);
+    expect((await containersOn(ssh, `overlab.lab=${dies}`)).length).toBeGreaterThan(0);
+
+    const [ls, verify, add] = lost as [CliResult, CliResult, CliResult];
+    // ls: degraded, naming the engine and what is on it.
+    expect(ls.exitCode, ls.stderr).toBe(0);
+    type Row = { lab: string; status: string; detail: string; engines: string[]; lostEngines?: { engine: string }[] };
+    const row = (JSON.parse(ls.stdout) as { result: Row[] }).result.find((l) => l.lab === wire);
+    expect(row, ls.stdout).toMatchObject({ status: 'degraded', engines: ['e1', 'e2'], lostEngines: [{ engine: 'e2' }] });
+    expect(row!.detail).toMatch(/^engine e2 \(ssh:\/\/root@[\d.]+\) does not answer: switch-e2 and host2 unreachable/);
+    // verify: every check on e1 alone judged (and passing), each other one unreachable naming e2; exit 3.
+    expect(verify.exitCode, verify.stderr).toBe(3);
+    const partial = (JSON.parse(verify.stdout) as { result: VerifyReport }).result;
+    expect(partial.failed).toBe(0);
+    expect(partial.passed).toBeGreaterThan(0);
+    expect(partial.unreachable).toBe(partial.checks.length - partial.passed);
+    for (const c of partial.checks.filter((x) => x.status !== 'pass')) {
+      expect(c, JSON.stringify(c)).toMatchObject({ status: 'unreachable', details: { unreachableEngines: ['e2'] } });
+      expect(c.reason).toMatch(/^could not reach engine e2 \(ssh:\/\/root@[\d.]+\), where host2 runs: /);
+    }
+    // node add there: exit 3 naming it, nothing created on the engine that answers.
+    expect(add.exitCode, add.stderr).toBe(3);
+    expect(add.stderr).toContain(`engine e2 (${ssh.endpoint!}) of lab ${wire} does not answer, so no host can join there; nothing was created`);
+    expect(await containersOn(tls, `overlab.lab=${wire}`)).not.toContain(`overlab-${wire}-host5`);
+
+    // e2 answers again: the lab is whole and verifies; down from e2 removes the rest of the dead up.
+    const back = await overlabOnRig(rig, ['ls', '--json'], quick);
+    expect((JSON.parse(back.stdout) as { result: Row[] }).result.find((l) => l.lab === wire)).toMatchObject({ status: 'complete' });
+    const whole = await overlabOnRig(rig, ['verify', wire, '--json'], quick);
+    expect(whole.exitCode, whole.stdout + whole.stderr).toBe(0);
+    const fromSsh = engineEnv(rig, ssh);
+    const downDies = await overlabOnRig(rig, ['down', dies], fromSsh);
+    expect(downDies.exitCode, downDies.stderr).toBe(0);
+    expect(await containersOn(ssh, `overlab.lab=${dies}`)).toEqual([]);
+
+    // Seen from e2, the engine that is not the lab's primary: ls finds the lab whole (its model,
+    // marker and lock are on e1, named in e2's switch), and down from there takes it off both.
+    const fromE2 = await overlabOnRig(rig, ['ls', '--json'], fromSsh);
+    expect(fromE2.exitCode, fromE2.stderr).toBe(0);
+    expect((JSON.parse(fromE2.stdout) as { result: Row[] }).result.find((l) => l.lab === wire)).toMatchObject({ status: 'complete', engines: ['e1', 'e2'] });
+    const down = await overlabOnRig(rig, ['down', wire], fromSsh);
     expect(down.exitCode, down.stderr).toBe(0);
-    expect(await containersOn(ssh, `overlab.lab=${name}`)).toEqual([]);
+    for (const engine of [tls, ssh]) {
+      expect(await containersOn(engine, 'overlab.lab')).toEqual([]);
+      // Nothing of the lab in the engine machines' own namespaces: the tunnel died with its switch.
+      const links = JSON.parse((await execa('ip', ['-n', engine.namespace, '-j', 'link'])).stdout) as { ifname: string }[];
+      expect(links.map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    }
   }, 180_000);
 });
 
