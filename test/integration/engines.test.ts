@@ -212,7 +212,8 @@ describe.concurrent('one lab across three engines, stitched by VXLAN', () => {
     expect(rm.exitCode, rm.stderr).toBe(0);
     expect(await containersOn(ssh, `overlab.lab=${labName('wire')}`)).toEqual([`overlab-${labName('wire')}-host2`, `overlab-${labName('wire')}-switch-e2`]);
     // The lab stays up (host3 with it): the lost-engine case below uses it.
-  }, 300_000);
+    // A bound, not a measure (see the eleven labs' case): beside them on a loaded machine it has taken 226 s.
+  }, 480_000);
 });
 
 /** e2's dockerd stops answering (SIGSTOP: its socket still accepts, nothing answers): the engine
