@@ -68,7 +68,7 @@ describe.concurrent('one engine, reached over TLS, ssh or a context', () => {
     const overTls = await overlabOnRig(rig, ['doctor', '--json'], engineEnv(rig, tls));
     const tlsEngine = (JSON.parse(overTls.stdout) as { result: { check: string; detail: string }[] }).result.find((f) => f.check === 'Docker engine');
     expect(tlsEngine?.detail).toMatch(new RegExp(`^Docker \\S+ at tcp://${tls.address.replace(/\./g, '\\.')}:2376 \\(API 1\\.4\\d\\)`));
-  });
+  }, 300_000);
 
   it('a lab comes up, verifies and goes away over TLS, and over ssh', async () => {
     const [tls, ssh] = rig.engines;
@@ -91,7 +91,7 @@ describe.concurrent('one engine, reached over TLS, ssh or a context', () => {
         expect(await containersOn(engine, `overlab.lab=${name}`)).toEqual([]);
       }),
     );
-  });
+  }, 300_000);
 
   it('a lab comes up, verifies and goes away on Podman alone (`podman system service`, a context)', async () => {
     const [, , podman] = rig.engines;
@@ -99,7 +99,7 @@ describe.concurrent('one engine, reached over TLS, ssh or a context', () => {
     expect(r.stdout, r.stderr).toMatch(new RegExp(`${labName('p-udp')}: (\\d+)/\\1 checks passed`));
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await containersOn(podman, `overlab.lab=${labName('p-udp')}`)).toEqual([]);
-  });
+  }, 300_000);
 });
 
 /** Every engine of the rig on the command line, Podman first (the primary: switch, etcd, external
