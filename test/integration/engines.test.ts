@@ -262,7 +262,8 @@ describe('an engine that stops answering (e2 frozen once, for all of these)', ()
     expect(r.stderr).toContain('(engine e2)');
     expect(r.stderr).toMatch(/rolled back on the lab's other engines \(\d+ containers removed\), but engine e2 \(ssh:\/\/root@[\d.]+\) did not answer: what this run made there may be left/);
     expect(await containersOn(tls, `overlab.lab=${dies}`)).toEqual([]);
-    expect((await containersOn(ssh, `overlab.lab=${dies}`)).length).toBeGreaterThan(0);
+    // What is left on e2 "may be" left: requests e2 took before it froze (the rollback's removes,
+    // over ssh's open connection) can still run once it wakes; the down below finishes either way.
 
     const [ls, verify, add] = lost as [CliResult, CliResult, CliResult];
     // ls: degraded, naming the engine and what is on it.
