@@ -133,13 +133,21 @@ export async function readBoots(runtime: ContainerRuntime, switchContainer: stri
   return boots && typeof boots.nodes === 'object' && boots.nodes !== null ? boots : undefined;
 }
 
+interface NodeContainer {
+  node: string;
+  container: string;
+}
+
+/** `drop`: nodes the record forgets; `replace`: only the nodes given stay in it. */
+type BootOptions = CallOptions & { drop?: string[]; replace?: boolean };
+
 /** The boot record with the current StartedAt of these nodes' containers (others keep theirs;
  * `drop` removes; `replace`: only these), not written yet. */
 export async function currentBoots(
   runtime: ContainerRuntime,
   switchContainer: string,
-  nodes: { node: string; container: string }[],
-  options: CallOptions & { drop?: string[]; replace?: boolean } = {},
+  nodes: NodeContainer[],
+  options: BootOptions = {},
 ): Promise<NodeBoots> {
   const call: CallOptions = options.signal ? { signal: options.signal } : {};
   const started = await Promise.all(nodes.map(async (n) => [n.node, (await runtime.inspectContainer(n.container, call)).startedAt] as const));
@@ -154,8 +162,8 @@ export async function currentBoots(
 export async function recordBoots(
   runtime: ContainerRuntime,
   switchContainer: string,
-  nodes: { node: string; container: string }[],
-  options: CallOptions & { drop?: string[]; replace?: boolean } = {},
+  nodes: NodeContainer[],
+  options: BootOptions = {},
 ): Promise<void> {
   await writeBoots(runtime, switchContainer, await currentBoots(runtime, switchContainer, nodes, options), options.signal ? { signal: options.signal } : {});
 }
