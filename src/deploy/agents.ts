@@ -13,7 +13,8 @@ import { wakeDaemons } from './node-daemons.js';
 import { createInterface } from 'node:readline';
 import { fileTail } from './file-tail.js';
 import { environmentError, interruptedError } from '../base/errors.js';
-import { realClock } from '../base/poll.js';
+import { realClock, type Clock } from '../base/poll.js';
+import { ProgressDeadline } from './progress-deadline.js';
 import { parseAgentStats, type AgentStats as AgentStatsFile } from '../shared/agent-stats.js';
 import { agentStatusPort, etcdNode } from '../plan/overlay.js';
 import { announcedPid, PROBE_PID_DIR } from '../plan/process-argv.js';
@@ -27,6 +28,8 @@ const NATIVE = fileURLToPath(new URL('../native/', import.meta.url));
 /** Static helpers: tun-open attaches the TUN (Node has no ioctl); udp-proxy is the udp backend's
  * data path in C, as flannel's own proxy.c is. */
 const NATIVE_HELPERS = ['tun-open', 'udp-proxy'];
+/** How long the wait for the agents may go without any of them making progress (answering for the
+ * first time, taking its lease, accepting another peer, getting in sync). */
 const READY_TIMEOUT_MS = 30_000;
 /** Per agent started: 64 agents starting together on a small machine need more than 30 s. */
 const READY_MS_PER_AGENT = 500;
@@ -180,6 +183,15 @@ export function agentProgress(lab: ResolvedLab, host: ResolvedHost, stats: Agent
   return `${stats.subnet ? `lease ${stats.subnet}` : 'no lease yet'}, ${known} of ${others} peers accepted, ${syncText}`;
 }
 
+/** How far an agent has come toward `agentProgrammed`, as a number that grows while it works:
+ * 1 for answering, then 1 for its planned lease, 1 per planned peer accepted, 1 for in sync. Pure. */
+export function agentProgressScore(lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, stats: AgentStats, peers: ResolvedHost[] = lab.hosts): number {
+  if (stats.subnet !== hostSubnet(host, network)) return 1;
+  const known = new Set((Array.isArray(stats.peers) ? stats.peers : []).map((p) => `${p?.subnet} ${p?.publicIp}`));
+  const accepted = peers.filter((h) => h.name !== host.name && known.has(`${hostSubnet(h, network)} ${h.underlayIp}`)).length;
+  return 2 + accepted + (stats.peerSync?.inSync === true ? 1 : 0);
+}
+
 /** A host's routes (one exec) and its agent's stats file (the archive API, no process). */
 export async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork) {
   const files = agentFiles(lab, network);
@@ -211,34 +223,42 @@ export async function agentLogTail(runtime: ContainerRuntime, lab: ResolvedLab, 
 const STOP_COLLECTOR_SCRIPT = 'kill -TERM "$1" 2>/dev/null; rm -f -- "$2/$1"';
 
 export interface WatchOptions {
+  /** How long the watch may go without progress: a target answering for the first time, beating
+   * its best `progress` score, or done (progress-deadline.ts). */
   timeoutMs: number;
   signal: AbortSignal;
   intervalMs?: number;
+  /** How far a target has come (a score that grows while it works); by default only its first
+   * answer and its being done count. */
+  progress?: (target: AgentTarget, stats: AgentStats) => number;
+  clock?: Clock;
 }
 
 /**
  * Watches agents through one collector process in the lab's etcd node (agent-status.ts) until
- * `done` holds for each. Returns the agents still not done at the deadline (none: all done) and
- * the last status each reported.
+ * `done` holds for each. Returns the agents still not done when `timeoutMs` passed without
+ * progress (none: all done), the last status each reported and how long the watch took.
  */
 export async function watchAgents(
   runtime: ContainerRuntime,
   lab: ResolvedLab,
   targets: AgentTarget[],
   done: (target: AgentTarget, stats: AgentStats) => boolean,
-  { timeoutMs, signal, intervalMs = pollInterval(targets.length) }: WatchOptions,
-): Promise<{ pending: AgentTarget[]; last: Map<AgentTarget, AgentStats> }> {
+  { timeoutMs, signal, intervalMs = pollInterval(targets.length), progress = () => 0, clock = realClock }: WatchOptions,
+): Promise<{ pending: AgentTarget[]; last: Map<AgentTarget, AgentStats>; elapsedMs: number }> {
   const etcd = etcdNode(lab);
   if (!etcd) throw new Error(`lab ${lab.name} has agents but no etcd node`);
   const pending = new Map(targets.map((t) => [targetKey({ ip: t.host.underlayIp, port: agentStatusPort(lab, t.network) }), t]));
   const last = new Map<AgentTarget, AgentStats>();
-  const deadline = Date.now() + timeoutMs;
+  const deadline = new ProgressDeadline(clock, timeoutMs);
   let quickFailures = 0;
   while (pending.size > 0) {
     throwIfAborted(signal);
-    const remaining = deadline - Date.now();
+    // The collector runs until the deadline as it stands; when progress moved the deadline on, the
+    // next collector takes the wait from there.
+    const remaining = deadline.remainingMs();
     if (remaining <= 0) break;
-    const started = Date.now();
+    const started = clock.now();
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -260,7 +280,12 @@ export async function watchAgents(
         const target = pending.get(parsed.target);
         if (!target) continue;
         last.set(target, parsed.stats);
-        if (done(target, parsed.stats)) pending.delete(parsed.target);
+        if (done(target, parsed.stats)) {
+          pending.delete(parsed.target);
+          deadline.note(parsed.target, Infinity);
+        } else {
+          deadline.note(parsed.target, progress(target, parsed.stats));
+        }
         if (pending.size === 0) break;
       }
       lines.close();
@@ -273,7 +298,7 @@ export async function watchAgents(
       }
       const code = await run.exited;
       throwIfAborted(signal);
-      if (code !== 0 && Date.now() - started < QUICK_EXIT_MS && ++quickFailures >= 3) {
+      if (code !== 0 && clock.now() - started < QUICK_EXIT_MS && ++quickFailures >= 3) {
         const said = stderr.replace(/^pid \d+\n/, '').trim();
         throw environmentError(`watching the agents from ${etcd.name} failed (exit ${code})${said ? `: ${said}` : ''}`, `overlab logs ${lab.name} ${targets[0]?.host.name ?? ''}`.trim());
       }
@@ -281,22 +306,29 @@ export async function watchAgents(
       signal.removeEventListener('abort', onAbort);
       stop.abort();
     }
-    if (pending.size > 0) await realClock.sleep(intervalMs, signal);
+    if (pending.size > 0) await clock.sleep(intervalMs, signal);
   }
-  return { pending: [...pending.values()], last };
+  return { pending: [...pending.values()], last, elapsedMs: deadline.elapsedMs() };
 }
 
-export async function waitForAgents(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, hosts: ResolvedHost[] = lab.hosts): Promise<void> {
+/** Waits until every agent on `hosts` has programmed its peers; gives up only when none of them
+ * made progress for 30 s + 0.5 s per agent, however long they all take. */
+export async function waitForAgents(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, hosts: ResolvedHost[] = lab.hosts, clock: Clock = realClock): Promise<void> {
   const targets = hosts.flatMap((host) => lab.networks.filter(usesAgent).map((network) => ({ host, network })));
   if (targets.length === 0) return;
   const timeoutMs = READY_TIMEOUT_MS + READY_MS_PER_AGENT * targets.length;
-  const { pending, last } = await watchAgents(runtime, lab, targets, (t, stats) => agentProgrammed(lab, t.host, t.network, stats), { timeoutMs, signal });
+  const { pending, last, elapsedMs } = await watchAgents(runtime, lab, targets, (t, stats) => agentProgrammed(lab, t.host, t.network, stats), {
+    timeoutMs,
+    signal,
+    clock,
+    progress: (t, stats) => agentProgressScore(lab, t.host, t.network, stats),
+  });
   if (pending.length === 0) return;
   const { host, network } = pending[0]!;
   const tail = await agentLogTail(runtime, lab, host, network).catch(tolerated('deploy', `read the log of the agent on ${host.name}`, ''));
   const others = pending.length > 1 ? ` (and ${pending.length - 1} other agent(s))` : '';
   throw environmentError(
-    `the agent on ${host.name} (${network.name}) did not program its peers within ${timeoutMs / 1000} s${others}: ${agentProgress(lab, host, last.get(pending[0]!))}` +
+    `the agent on ${host.name} (${network.name}) did not program its peers: no agent made progress for ${timeoutMs / 1000} s (${Math.round(elapsedMs / 1000)} s in all)${others}: ${agentProgress(lab, host, last.get(pending[0]!))}` +
       (tail ? `; its log ends:\n${tail}` : ''),
     `overlab logs ${lab.name} ${host.name}`,
   );

@@ -3,7 +3,9 @@
 // between collector runs and its 30 s deadline pass without real time).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
-import { agentDropped, agentProgrammed, agentProgress, waitForAgents, watchAgents } from '../../src/deploy/agents.js';
+import { agentDropped, agentProgrammed, agentProgress, agentProgressScore, waitForAgents, watchAgents } from '../../src/deploy/agents.js';
+import { ProgressDeadline } from '../../src/deploy/progress-deadline.js';
+import { manualClock } from '../../src/base/poll.js';
 import { parseCollectorLine, statusCollectorArgv, STATUS_COLLECTOR_SCRIPT } from '../../src/deploy/agent-status.js';
 import { agentFiles, agentStatusPort, etcdNode, hostSubnet } from '../../src/plan/overlay.js';
 import type { ResolvedHost } from '../../src/plan/resolved-lab.js';
@@ -80,6 +82,35 @@ describe('agent readiness from its status', () => {
   });
 });
 
+describe('progress toward programmed', () => {
+  it('scores an answer, the planned lease, each planned peer and in sync', () => {
+    expect(agentProgressScore(lab, host1, net, {})).toBe(1);
+    expect(agentProgressScore(lab, host1, net, { ...status(host1), subnet: hostSubnet(host2, net) })).toBe(1);
+    expect(agentProgressScore(lab, host1, net, status(host1, { peers: [], inSync: false }))).toBe(2);
+    expect(agentProgressScore(lab, host1, net, status(host1, { inSync: false }))).toBe(3);
+    expect(agentProgressScore(lab, host1, net, status(host1))).toBe(4);
+    // a peer at another address is not the planned peer
+    expect(agentProgressScore(lab, host1, net, { ...status(host1), peers: [{ subnet: hostSubnet(host2, net), publicIp: '192.0.2.9' }] })).toBe(3);
+  });
+
+  it('a deadline moves only when a target beats its best score', () => {
+    const clock = manualClock(0);
+    const deadline = new ProgressDeadline(clock, 10_000);
+    expect(deadline.remainingMs()).toBe(10_000);
+    clock.now = () => 4000;
+    expect(deadline.note('a', 1)).toBe(true);
+    expect(deadline.remainingMs()).toBe(10_000);
+    clock.now = () => 9000;
+    expect(deadline.note('a', 1)).toBe(false);
+    expect(deadline.note('a', 0)).toBe(false);
+    expect(deadline.remainingMs()).toBe(5000);
+    expect(deadline.note('b', 0)).toBe(true);
+    clock.now = () => 19_000;
+    expect(deadline.remainingMs()).toBe(0);
+    expect(deadline.elapsedMs()).toBe(19_000);
+  });
+});
+
 describe('the status collector', () => {
   it('is a constant program bounded by timeout, with a PID file; targets are checked addresses', () => {
     const argv = statusCollectorArgv([{ ip: '192.168.50.2', port: 8471 }], 31_000, 200);
@@ -115,16 +146,52 @@ describe('waitForAgents', () => {
     expect(runtime.calls.filter((c) => c.method === 'exec' && (c.args[0] as string) !== etcd.container)).toEqual([]);
   });
 
-  it('gives up after 30 s + 0.5 s per agent, naming the agent, where it stands and its log', async () => {
+  it('gives up after 30 s + 0.5 s per agent without progress, naming the agent, where it stands and its log', async () => {
     const { runtime } = runtimeWithCollector(() => [line(host1, status(host1)), line(host2, status(host2, { peers: [] }))]);
     runtime.containers.get(host2.container)!.files.set(agentFiles(lab, net).log, Buffer.from('lease added: 10.244.1.0/24\n'));
     const waiting = waitForAgents(runtime, lab, new AbortController().signal).catch((e: unknown) => e as Error & { hint?: string });
     await vi.advanceTimersByTimeAsync(32_000); // 30 s + 0.5 s per agent (2 agents)
     const error = await waiting;
     expect(error.message).toBe(
-      `the agent on host2 (default) did not program its peers within 31 s: lease ${hostSubnet(host2, net)}, 0 of 1 peers accepted, in sync; its log ends:\nlease added: 10.244.1.0/24`,
+      `the agent on host2 (default) did not program its peers: no agent made progress for 31 s (31 s in all): lease ${hostSubnet(host2, net)}, 0 of 1 peers accepted, in sync; its log ends:\nlease added: 10.244.1.0/24`,
     );
     expect(error.hint).toBe('overlab logs demo host2');
+  });
+
+  it('counts its deadline from the last progress: an agent that starts late and works slowly is waited for', async () => {
+    // host2's agent answers only 25 s into the wait, takes its lease at 45 s, accepts host1 at
+    // 65 s and is in sync at 90 s: 90 s in all, never 31 s without progress.
+    const clock = manualClock(1_000_000);
+    const t0 = clock.now();
+    const { runtime, runs } = runtimeWithCollector(() => {
+      const at = clock.now() - t0;
+      if (at < 25_000) return [line(host1, status(host1))];
+      if (at < 45_000) return [line(host2, { host: 'host2', subnet: null, peers: [] })];
+      if (at < 65_000) return [line(host2, status(host2, { peers: [], inSync: false }))];
+      return [line(host2, status(host2, { inSync: at >= 90_000 }))];
+    });
+    await waitForAgents(runtime, lab, new AbortController().signal, lab.hosts, clock);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(90_000);
+    expect(clock.now() - t0).toBeLessThan(91_000);
+    // each collector is given the time left as it stood when it started
+    expect(Number(runs[0]!.command.at(-4))).toBe(31_000);
+  });
+
+  it('an agent that stalls fails 31 s after its last progress, however late that was', async () => {
+    const clock = manualClock(0);
+    const { runtime } = runtimeWithCollector(() => {
+      const at = clock.now();
+      if (at < 20_000) return [line(host1, status(host1))];
+      if (at < 40_000) return [line(host2, { host: 'host2', subnet: null, peers: [] })];
+      // from 40 s on host2 has its lease and 0 of 1 peers, and stays so; its status flaps
+      return [line(host2, status(host2, { peers: [], inSync: Math.floor(at / 1000) % 2 === 0 }))];
+    });
+    const error = await waitForAgents(runtime, lab, new AbortController().signal, lab.hosts, clock).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    // progress at 20 s (first answer), 40 s (its lease) and at most one more when "in sync" first shows: ≤ 41 s + 31 s
+    expect(clock.now()).toBeGreaterThanOrEqual(71_000);
+    expect(clock.now()).toBeLessThan(73_000);
+    expect(error.message).toMatch(/^the agent on host2 \(default\) did not program its peers: no agent made progress for 31 s \(7[12] s in all\): lease /);
   });
 
   it('a collector that cannot run is an environment error, not a 30 s wait', async () => {
