@@ -192,23 +192,39 @@ export function agentProgressScore(lab: ResolvedLab, host: ResolvedHost, network
   return 2 + accepted + (stats.peerSync?.inSync === true ? 1 : 0);
 }
 
+/** Reads of a stats file that came back whole but unparsable before one is believed. */
+const STATS_READS = 3;
+const STATS_REREAD_MS = 50;
+
+/**
+ * The agent's stats file through the archive API (no process). The agent replaces it by rename,
+ * and the engine's archive read takes the file's size from one look and its bytes from another:
+ * a read that straddles a replacement returns the file cut short (seen once in CI as "agent knows
+ * 0 peer(s)" just after the agent had every peer; 2 reads in 400 against a file replaced every
+ * 5 ms). So a file that does not parse is read again; undefined when it is not there or never parses.
+ */
+async function readAgentStats(runtime: ContainerRuntime, container: string, path: string, clock: Clock) {
+  for (let read = 1; ; read++) {
+    const buffer = await runtime.readFile(container, path).catch(tolerated('deploy', `read ${path} in ${container} (not written yet?)`));
+    if (!buffer) return undefined;
+    const stats = parseAgentStats(buffer.toString('utf8'));
+    if (stats) return stats;
+    if (read >= STATS_READS) return undefined;
+    await clock.sleep(STATS_REREAD_MS, new AbortController().signal);
+  }
+}
+
 /** A host's routes (one exec) and its agent's stats file (the archive API, no process). */
-export async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork) {
+export async function readAgentState(runtime: ContainerRuntime, lab: ResolvedLab, host: ResolvedHost, network: ResolvedNetwork, clock: Clock = realClock) {
   const files = agentFiles(lab, network);
-  const [routesResult, statsBuffer] = await Promise.all([
-    runtime.exec(host.container, ['ip', '-j', 'route']),
-    runtime.readFile(host.container, files.stats).catch(tolerated('deploy', `read ${files.stats} in ${host.container} (not written yet?)`)),
-  ]);
+  const [routesResult, stats] = await Promise.all([runtime.exec(host.container, ['ip', '-j', 'route']), readAgentStats(runtime, host.container, files.stats, clock)]);
   const routesText = routesResult.stdout;
-  const statsText = statsBuffer?.toString('utf8');
   let routes: RouteJson[];
   try {
     routes = JSON.parse(routesText?.trim() || '[]') as RouteJson[];
   } catch {
     routes = [];
   }
-  // written atomically, but a reader may still race a rotation: unreadable is "not yet"
-  const stats = (statsText ? parseAgentStats(statsText) : null) ?? undefined;
   return { routes, stats };
 }
 

@@ -3,7 +3,7 @@
 // between collector runs and its 30 s deadline pass without real time).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
-import { agentDropped, agentProgrammed, agentProgress, agentProgressScore, waitForAgents, watchAgents } from '../../src/deploy/agents.js';
+import { agentDropped, agentProgrammed, agentProgress, agentProgressScore, readAgentState, waitForAgents, watchAgents } from '../../src/deploy/agents.js';
 import { ProgressDeadline } from '../../src/deploy/progress-deadline.js';
 import { manualClock } from '../../src/base/poll.js';
 import { parseCollectorLine, statusCollectorArgv, STATUS_COLLECTOR_SCRIPT } from '../../src/deploy/agent-status.js';
@@ -202,5 +202,39 @@ describe('waitForAgents', () => {
     await vi.advanceTimersByTimeAsync(2000);
     expect((await waiting).message).toMatch(/^watching the agents from etcd failed \(exit 127\)/);
     expect(runs).toHaveLength(3);
+  });
+});
+
+describe('readAgentState', () => {
+  /** A stats file the engine hands back cut short `cut` times (a read that straddled the agent's
+   * rename), then whole. */
+  function runtimeWithStats(cut: number) {
+    const runtime = new FakeRuntime();
+    runtime.addContainer(host1.container, { 'overlab.lab': lab.name });
+    const whole = JSON.stringify(status(host1));
+    runtime.containers.get(host1.container)!.files.set(agentFiles(lab, net).stats, Buffer.from(whole));
+    const read = runtime.readFile.bind(runtime);
+    let reads = 0;
+    runtime.readFile = async (container, path, options) => {
+      const buffer = await read(container, path, options);
+      return ++reads <= cut ? buffer.subarray(0, 40) : buffer;
+    };
+    return { runtime, reads: () => reads };
+  }
+
+  it('reads the stats file again when a read came back cut short', async () => {
+    const clock = manualClock(0);
+    const { runtime, reads } = runtimeWithStats(2);
+    const { stats } = await readAgentState(runtime, lab, host1, net, clock);
+    expect(stats?.peers).toHaveLength(1);
+    expect(reads()).toBe(3);
+    expect(clock.slept).toEqual([50, 50]);
+  });
+
+  it('a file that never parses is no stats, after three reads', async () => {
+    const { runtime, reads } = runtimeWithStats(Infinity);
+    const { stats } = await readAgentState(runtime, lab, host1, net, manualClock(0));
+    expect(stats).toBeUndefined();
+    expect(reads()).toBe(3);
   });
 });
