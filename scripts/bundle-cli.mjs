@@ -14,9 +14,10 @@ const outDir = `${root}dist/lab-loader`;
 
 /** What the code imports only when it needs it (`await import(...)`: a check kind's probes) stays
  * a module of its own, loaded from dist/ if ever needed — except what validating itself may load
- * (the worker that parses a large spec): a second copy of a module would have its own error
+ * (the worker that parses a large spec, the check and fault kinds a spec names, whose `resolve`
+ * checks it: src/lab-loader/kind-loaders.ts): a second copy of a module would have its own error
  * classes, which `instanceof` in the bundle would not recognise. */
-const BUNDLED_EVEN_IF_LAZY = /\/parse-in-worker\.js$/;
+const BUNDLED_EVEN_IF_LAZY = /\/(parse-in-worker|checks\/kinds\/[\w-]+|faults\/kinds\/[\w-]+)\.js$/;
 const lazyStaysOutside = {
   name: 'lazy-stays-outside',
   setup(b) {

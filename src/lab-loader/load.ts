@@ -3,11 +3,12 @@
 import { resolve } from 'node:path';
 import { SpecError, sortIssues } from '../lab-spec/spec-error.js';
 import type { SpecIssue } from '../lab-spec/spec-error.js';
-import { draftFrom } from '../lab-spec/draft.js';
+import { draftFrom, type Draft } from '../lab-spec/draft.js';
 import { checkLab } from '../lab-spec/lab-rules.js';
 import type { LabSpec } from '../lab-spec/lab-spec.js';
+import type { LabKinds } from '../lab-spec/keyed-kinds.js';
 import { schemaIssues } from '../lab-spec/schema-issues.js';
-import { LAB_KINDS } from './lab-kinds.js';
+import { kindsUsedBy } from './kind-loaders.js';
 import { schemaErrors } from './lab-validator.js';
 import { MAX_SPEC_BYTES, readSpecFile } from '../lab-spec/spec-file.js';
 import { SpecSource } from '../lab-spec/yaml-source.js';
@@ -16,18 +17,21 @@ import { SpecSource } from '../lab-spec/yaml-source.js';
  * which recurses per level, ever sees them. */
 export const MAX_FLOW_DEPTH = 32;
 
-/**
- * Parses and checks a lab spec. `file` is used in error messages and as LabSpec.file.
- * YAML syntax errors stop there (the document has no reliable structure); otherwise the JSON
- * Schema (shapes, types, unknown keys) and the rules (names, addresses, references, run on every
- * well-formed part) are reported together, in file order — every problem in one pass.
- */
-export function parseLabSpec(text: string, file: string): LabSpec {
-  return parseSpecText(text, file, file);
+/** A spec read as far as its kinds: the YAML parsed, its shape checked, the well-formed part to
+ * check the rules on (`draft`), and the issues found so far. */
+export interface SpecDraft {
+  src: SpecSource;
+  draft: Draft | undefined;
+  issues: SpecIssue[];
 }
 
-/** Parses and checks spec text; `displayFile` names it in messages, `labFile` becomes LabSpec.file. */
-export function parseSpecText(text: string, displayFile: string, labFile: string): LabSpec {
+/**
+ * Parses spec text and checks its shape. YAML syntax errors (and a spec too large, too deep or
+ * empty) stop there with a SpecError: the document has no reliable structure. Otherwise the JSON
+ * Schema's issues come back with the draft the rules run on (`checkDraft`), so every problem is
+ * reported in one pass, in file order. `displayFile` names the spec in messages.
+ */
+export function draftSpec(text: string, displayFile: string): SpecDraft {
   const whole = (message: string, hint?: string): SpecIssue => ({ file: displayFile, line: 1, col: 1, path: '', message, ...(hint ? { hint } : {}) });
   if (text.length > MAX_SPEC_BYTES) throw new SpecError([whole(`the spec is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB.`)]);
   const deep = tooDeep(text);
@@ -44,13 +48,32 @@ export function parseSpecText(text: string, displayFile: string, labFile: string
   }
   const errors = schemaErrors(data);
   const issues = schemaIssues(data, errors, src);
-  const draft = draftFrom(data, errors);
+  return { src, draft: draftFrom(data, errors), issues };
+}
+
+/** The rules on a drafted spec, each check and fault through its kind (`kinds` must hold every
+ * kind its entries name: `kindsFor`); the LabSpec, or a SpecError with every issue. `labFile`
+ * becomes LabSpec.file. */
+export function checkDraft({ src, draft, issues }: SpecDraft, labFile: string, kinds: LabKinds): LabSpec {
+  const all = [...issues];
   if (draft) {
-    const checked = checkLab(draft, src, labFile, LAB_KINDS);
-    issues.push(...checked.issues);
-    if (issues.length === 0) return checked.lab;
+    const checked = checkLab(draft, src, labFile, kinds);
+    all.push(...checked.issues);
+    if (all.length === 0) return checked.lab;
   }
-  throw new SpecError(sortIssues(issues));
+  throw new SpecError(sortIssues(all));
+}
+
+/** The kinds a drafted spec's entries name, loaded (src/lab-loader/kind-loaders.ts). */
+export function kindsFor({ draft }: SpecDraft): Promise<LabKinds> {
+  return kindsUsedBy({ checks: draft?.lab.checks, faults: draft?.lab.faults });
+}
+
+/** Parses and checks spec text, loading only the kinds it uses; `displayFile` names it in
+ * messages, `labFile` becomes LabSpec.file. */
+export async function parseSpecText(text: string, displayFile: string, labFile: string): Promise<LabSpec> {
+  const drafted = draftSpec(text, displayFile);
+  return checkDraft(drafted, labFile, await kindsFor(drafted));
 }
 
 /** Where flow nesting first exceeds MAX_FLOW_DEPTH (a linear scan; quotes and comments skipped), or undefined. */

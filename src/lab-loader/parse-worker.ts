@@ -5,7 +5,7 @@ import { parseSpecText } from './load.js';
 
 const { text, displayFile, labFile } = workerData as { text: string; displayFile: string; labFile: string };
 try {
-  parentPort!.postMessage({ lab: parseSpecText(text, displayFile, labFile) });
+  parentPort!.postMessage({ lab: await parseSpecText(text, displayFile, labFile) });
 } catch (e) {
   if (e instanceof SpecError) parentPort!.postMessage({ issues: e.issues });
   else parentPort!.postMessage({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) });

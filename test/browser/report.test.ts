@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { renderReportHtml } from '../../src/report/html/report-page.js';
 import { loadTraceFixture, replayLive } from '../unit/trace-fixture.js';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,7 +1,7 @@
 // A routed underlay and backend bgp, from spec to plan: addresses per segment, cables per link,
 // the routers' routes, blocks on the bridge, BIRD's configuration and what each kernel must hold.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { resolveLab, underlaySubnets } from '../../src/plan/resolve-lab.js';
 import { renderExternalPlan, renderHostPlan, renderSwitchPlan } from '../../src/plan/node-plans.js';
 import { planCommands } from '../../src/plan/node-plan.js';

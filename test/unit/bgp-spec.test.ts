@@ -2,7 +2,7 @@
 // file:line:col with what would be right.
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../../src/faults/fault-kinds.js';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { specIssues } from '../support/spec-issues.js';
 
 const RACKS = `name: racks

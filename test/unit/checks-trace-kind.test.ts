@@ -1,6 +1,6 @@
 // The trace check kind: how a spec asks for a journey, and how a trace's result is judged.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { SpecError } from '../../src/lab-spec/spec-error.js';
 import { traceKind } from '../../src/checks/kinds/trace.js';
 import type { TraceResult } from '../../src/trace/trace-result.js';

@@ -2,7 +2,7 @@
 // the tunnels' plan, the spec rules, the routed runtime over fakes, the image copied where it is
 // missing, the state of a lab whose engine does not answer.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { containerSpecs } from '../../src/plan/containers.js';
 import { joiningEngine, placeNodes, stitchPlan, stitchTunnels, stitchVni } from '../../src/plan/engine-placement.js';

@@ -2,7 +2,7 @@
 // record, cables as the switch holds them, etcd's config; and what `up` makes of it (planRepair).
 import { describe, expect, it } from 'vitest';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { containerSpecs } from '../../src/plan/containers.js';
 import { networkConfigValue } from '../../src/plan/overlay.js';
 import { measureLabHealth, type NodeProblem } from '../../src/lab/lab-health.js';

@@ -20,7 +20,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SpecError, formatIssue } from '../../src/lab-spec/spec-error.js';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 
 const DIR = 'test/fixtures/specs/bad';
 

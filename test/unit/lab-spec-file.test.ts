@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OverlabError } from '../../src/base/errors.js';
 import { SpecError, formatIssue } from '../../src/lab-spec/spec-error.js';
-import { MAX_FLOW_DEPTH, loadLabSpec, parseLabSpec, tooDeep } from '../../src/lab-loader/load.js';
+import { MAX_FLOW_DEPTH, loadLabSpec, tooDeep } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { MAX_SPEC_BYTES, readSpecFile } from '../../src/lab-spec/spec-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'overlab-spec-file-'));

@@ -2,7 +2,7 @@
 // file:line:col message naming the field — never reach the planner. And every problem of a spec
 // comes out in one pass, schema and references together.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { specIssues } from '../support/spec-issues.js';
 
 const HOSTILE = ['b$(id>&2)', 'a;reboot', 'a`id`', 'a|b', "a'b", 'a b', '-rf', '--json', '..', '../etc', 'a/b', 'hоst1', 'a\nb', 'a\u001b[31m'];

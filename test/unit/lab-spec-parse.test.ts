@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError, formatIssue } from '../../src/lab-spec/spec-error.js';
-import { loadLabSpec, parseLabSpec } from '../../src/lab-loader/load.js';
+import { loadLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import type { LabSpec } from '../../src/lab-spec/lab-spec.js';
 import { specIssues } from '../support/spec-issues.js';
 

@@ -2,7 +2,7 @@
 // targetPort and protocol, endpoints as pods that serve, the Service CIDR, proxyMode; every
 // problem reported with its place, all at once (exit 2), and the `service` check's references.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { formatIssue, SpecError } from '../../src/lab-spec/spec-error.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 

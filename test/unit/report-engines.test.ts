@@ -2,7 +2,7 @@
 // its machine's address) holding exactly the hosts and nodes placed on it, its own switch, and the
 // stitched VXLAN tunnels between the switches with VNI and UDP port. One engine: no frame at all.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { layoutTopology, renderTopologySvg } from '../../src/report/html/topology-svg.js';
 import { stitchVni } from '../../src/plan/engine-placement.js';

@@ -2,7 +2,7 @@
 // observations: balanced, a silent endpoint, answers from a stranger, a skewed spread, refused,
 // and a Service without endpoints that times out instead of refusing.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { planCommands } from '../../src/plan/node-plan.js';
 import { kubeProxyPrepPlan, kubeProxyRuleLoad, nfacctNewArgv, proxyServicePorts, serveDaemon } from '../../src/plan/service-plan.js';

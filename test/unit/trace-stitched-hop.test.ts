@@ -2,7 +2,7 @@
 // the stitch devices between them, the frame handed from one engine's switch to the other's, and
 // the stitched hop in words. Pure: a lab resolved from a spec, kernel state written by hand.
 import { describe, expect, it } from 'vitest';
-import { parseLabSpec } from '../../src/lab-loader/load.js';
+import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
 import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { TraceWorld } from '../../src/trace/trace-world.js';
 import { labSwitches, switchKeyOf } from '../../src/plan/engine-placement.js';
