@@ -1,7 +1,6 @@
 // `<lab|spec>` arguments: a spec only when it is a file that parses as one; otherwise the name
 // of a lab. Anything else is bad input that says which labs are up.
 import { stat } from 'node:fs/promises';
-import { loadLabSpec } from '../lab-loader/load.js';
 import type { LabSpec } from '../lab-spec/lab-spec.js';
 import { nameProblem } from '../lab-spec/name-rules.js';
 import { inputError } from '../base/errors.js';
@@ -18,7 +17,9 @@ const SPEC_SUFFIX = /\.ya?ml$/i;
 
 export async function readLabArgument(arg: string, labsUp: LabsUp): Promise<LabArgument> {
   const found = await stat(arg).catch(() => undefined);
-  if (found?.isFile()) return { kind: 'spec', path: arg, spec: await loadLabSpec(arg) };
+  // The spec language (the YAML parser, the validator, the rules) is loaded only for a file: a
+  // lab's name, the common case of `down`, `verify`, `inspect`, needs none of it.
+  if (found?.isFile()) return { kind: 'spec', path: arg, spec: await (await import('../lab-loader/load.js')).loadLabSpec(arg) };
   const problem = nameProblem('lab', arg);
   if (!problem) return { kind: 'name', name: arg };
   const labs = await labsUp().catch(tolerated('cli', 'list the labs that are up', [] as string[]));
