@@ -7,6 +7,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolved-lab.js';
 import { tarEntries, type TarEntry } from '../runtime/tar.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
+import { readReplacedFile } from '../runtime/replaced-file.js';
 import { agentArgv, agentDaemonName, agentFiles, agentInputFiles, agentOutput, hostSubnet, usesAgent } from '../plan/overlay.js';
 import { declarationEntries, type DaemonDeclaration } from '../plan/node-init.js';
 import { wakeDaemons } from './node-daemons.js';
@@ -196,22 +197,15 @@ export function agentProgressScore(lab: ResolvedLab, host: ResolvedHost, network
 const STATS_READS = 3;
 const STATS_REREAD_MS = 50;
 
-/**
- * The agent's stats file through the archive API (no process). The agent replaces it by rename,
- * and the engine's archive read takes the file's size from one look and its bytes from another:
- * a read that straddles a replacement returns the file cut short (seen once in CI as "agent knows
- * 0 peer(s)" just after the agent had every peer; 2 reads in 400 against a file replaced every
- * 5 ms). So a file that does not parse is read again; undefined when it is not there or never parses.
- */
+/** The agent's stats file through the archive API (no process). The agent replaces it by rename,
+ * which the archive read can tear (readReplacedFile): seen once in CI as "agent knows 0 peer(s)"
+ * just after the agent had every peer. Undefined when it is not there or never parses. */
 async function readAgentStats(runtime: ContainerRuntime, container: string, path: string, clock: Clock) {
-  for (let read = 1; ; read++) {
-    const buffer = await runtime.readFile(container, path).catch(tolerated('deploy', `read ${path} in ${container} (not written yet?)`));
-    if (!buffer) return undefined;
-    const stats = parseAgentStats(buffer.toString('utf8'));
-    if (stats) return stats;
-    if (read >= STATS_READS) return undefined;
-    await clock.sleep(STATS_REREAD_MS, new AbortController().signal);
-  }
+  const text = await readReplacedFile(runtime, container, path, (t) => parseAgentStats(t) !== null, {
+    tries: STATS_READS,
+    between: () => clock.sleep(STATS_REREAD_MS, new AbortController().signal),
+  }).catch(tolerated('deploy', `read ${path} in ${container} (not written yet?)`));
+  return (text === undefined ? null : parseAgentStats(text)) ?? undefined;
 }
 
 /** A host's routes (one exec) and its agent's stats file (the archive API, no process). */

@@ -3,6 +3,7 @@
 // engine's archive API and the supervisor is told by a SIGHUP through the engine's kill API.
 import type { CallOptions, ContainerRuntime } from '../runtime/runtime.js';
 import { tarEntries } from '../runtime/tar.js';
+import { readReplacedFile } from '../runtime/replaced-file.js';
 import { DAEMON_STATE_DIR, DAEMON_STOP_GRACE_SECONDS, daemonStatusFile, declarationEntries, parseDaemonStatus, wantEntries, type DaemonDeclaration, type DaemonStatus, type DaemonWant } from '../plan/node-init.js';
 import { environmentError } from '../base/errors.js';
 import { pollUntil } from '../base/poll.js';
@@ -52,10 +53,8 @@ export async function wakeDaemons(runtime: ContainerRuntime, container: string, 
 /** A daemon's status as its supervisor last wrote it; undefined when it has none (not declared,
  * or the container was made before daemons had a supervisor). */
 export async function readDaemonStatus(runtime: ContainerRuntime, container: string, name: string, options: CallOptions = {}): Promise<DaemonStatus | undefined> {
-  const text = await runtime
-    .readFile(container, daemonStatusFile(name), options)
-    .then((b) => b.toString('utf8'))
-    .catch(() => '');
+  // The supervisor replaces the file whole (mv), which the archive API can still tear.
+  const text = await readReplacedFile(runtime, container, daemonStatusFile(name), (t) => parseDaemonStatus(t) !== undefined, options).catch(() => '');
   return parseDaemonStatus(text);
 }
 

@@ -6,6 +6,7 @@ import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
 import { agentFiles, hostSubnet, usesAgent } from '../plan/overlay.js';
 import { parseAgentStats } from '../shared/agent-stats.js';
+import { readReplacedFile } from '../runtime/replaced-file.js';
 import { bgpNetwork, bgpNodes, linksOf } from '../plan/bgp-plan.js';
 import { announcedBy, bgpState, describeBgpRoute, parseBirdProtocols, parseBirdRoutes, sessionError, type BirdProtocol, type BirdRoute } from '../probes/birdc-output.js';
 import { cidrContains } from '../shared/ipv4.js';
@@ -98,7 +99,7 @@ export async function agentRefusalEvidence(runtime: ContainerRuntime, lab: Resol
     for (const name of hostsOnPath) {
       const host = lab.hosts.find((h) => h.name === name);
       if (!host || host === owner) continue;
-      const text = await runtime.readFile(host.container, agentFiles(lab, network).stats, signal ? { signal } : {}).then((b) => b.toString('utf8'), () => '');
+      const text = await readReplacedFile(runtime, host.container, agentFiles(lab, network).stats, (t) => parseAgentStats(t) !== null, signal ? { signal } : {}).catch(() => '');
       const refused = parseAgentStats(text)?.peerSync?.refused ?? [];
       for (const r of refused) {
         if (typeof r?.command !== 'string' || !r.command.includes(` ${subnet} `)) continue;

@@ -70,6 +70,19 @@ export async function seedAs(seed: string, name: string, edit: (text: string) =>
   return file;
 }
 
+/** The end of the agents' output in a lab's hosts (their log, echoed there, with their supervisor's
+ * notes of each exit and restart), for a failure message: read before the lab goes. */
+export async function agentLogs(lab: string, hosts: string[]): Promise<string> {
+  const file = '/var/log/overlab-agent.out';
+  const parts = await Promise.all(
+    hosts.map(async (host) => {
+      const r = await execa('docker', ['exec', `overlab-${lab}-${host}`, 'tail', '-n', '80', file], { reject: false });
+      return `\n--- ${host}: ${file} (exit ${r.exitCode})\n${r.stdout}${r.stderr}`;
+    }),
+  );
+  return parts.join('');
+}
+
 /** Take down the labs a test file made (never `down --all`: other files' labs run beside them). */
 export async function downLabs(names: Iterable<string>): Promise<void> {
   await Promise.all([...new Set(names)].map((name) => overlab(['down', name])));

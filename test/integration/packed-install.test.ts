@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containersWithLabel, downLabs, ROOT } from './harness.js';
+import { agentLogs, containersWithLabel, downLabs, ROOT } from './harness.js';
 
 const LAB = 'cli-pk';
 let dir: string;
@@ -78,9 +78,13 @@ describe('installed from the packed tarball, used outside the clone', () => {
   it('builds, verifies and removes a lab (agent, native helpers and all) from a spec outside the clone', async () => {
     const spec = `${dir}/elsewhere/${LAB}.yaml`;
     await writeFile(spec, (await readFile(`${installed}/labs/flannel-udp.yaml`, 'utf8')).replace(/^name: .*$/m, `name: ${LAB}`));
-    const run = await overlab(['run', `${LAB}.yaml`]);
-    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+    // --keep: a failed check is judged with the agents' own logs, read before the lab goes.
+    const run = await overlab(['run', '--keep', `${LAB}.yaml`]);
+    const logs = run.exitCode === 0 ? '' : await agentLogs(LAB, ['host1', 'host2']);
+    const down = await overlab(['down', LAB]);
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}${logs}`).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`${LAB}: (\\d+)/\\1 checks passed`));
+    expect(down.exitCode, down.stderr).toBe(0);
     expect(await containersWithLabel(`overlab.lab=${LAB}`)).toEqual([]);
   });
 
