@@ -8,7 +8,7 @@ import type { ResolvedHost, ResolvedLab, ResolvedNetwork } from '../plan/resolve
 import { tarEntries, type TarEntry } from '../runtime/tar.js';
 import { isEngineFailure } from '../runtime/engine-errors.js';
 import { readReplacedFile } from '../runtime/replaced-file.js';
-import { agentArgv, agentDaemonName, agentFiles, agentInputFiles, agentOutput, hostSubnet, usesAgent } from '../plan/overlay.js';
+import { AGENT_DIR_PACKAGE_JSON, agentArgv, agentDaemonName, agentFiles, agentInputFiles, agentOutput, hostSubnet, usesAgent } from '../plan/overlay.js';
 import { declarationEntries, type DaemonDeclaration } from '../plan/node-init.js';
 import { wakeDaemons } from './node-daemons.js';
 import { createInterface } from 'node:readline';
@@ -45,8 +45,8 @@ function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw interruptedError();
 }
 
-/** The agent as tar entries under opt/overlab/agent/: the one bundled file it runs, an ESM
- * package.json and, when a udp network needs them, the static helpers (1.4 MB a host that vxlan
+/** The agent as tar entries under opt/overlab/agent/: the one bundled file it runs, the folder's
+ * package.json (CommonJS) and, when a udp network needs them, the static helpers (1.4 MB a host that vxlan
  * and host-gw agents never run). */
 export function agentBundleEntries(withNativeHelpers = true): TarEntry[] {
   if (!existsSync(`${HOST_AGENT_DIR}main.js`)) {
@@ -61,7 +61,7 @@ export function agentBundleEntries(withNativeHelpers = true): TarEntry[] {
     { name: 'opt/overlab/' },
     { name: 'opt/overlab/agent/' },
     { name: 'opt/overlab/agent/main.js', content: readFileSync(`${HOST_AGENT_DIR}main.js`) },
-    { name: 'opt/overlab/agent/package.json', content: Buffer.from('{"type":"module"}\n') },
+    { name: 'opt/overlab/agent/package.json', content: Buffer.from(AGENT_DIR_PACKAGE_JSON) },
     ...helpers.map((helper) => ({ name: `opt/overlab/agent/${helper}`, content: readFileSync(`${NATIVE}${helper}`), mode: 0o755 })),
   ];
 }

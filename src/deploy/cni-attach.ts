@@ -22,7 +22,7 @@ import {
   sandboxSteps,
 } from '../plan/cni-plan.js';
 import { applyAttachments, assertPlannedAddress, attachedPod, type AttachedPod } from '../plan/cni-result.js';
-import { AGENT_DIR } from '../plan/overlay.js';
+import { AGENT_DIR, AGENT_DIR_PACKAGE_JSON } from '../plan/overlay.js';
 import { failedCommand, runnerErrors, type RunnerStep } from '../plan/step-runner.js';
 import { shellCommand } from '../plan/shell-quote.js';
 import { environmentError } from '../base/errors.js';
@@ -37,7 +37,7 @@ export function shimEntries(): TarEntry[] {
   if (!existsSync(PLUGIN_BUNDLE)) throw environmentError('the flannel CNI plugin is not built (dist/host/agent/cni-flannel-main.js is missing)', 'npm run build');
   const dir = AGENT_DIR.replace(/^\//, '');
   return [
-    { name: `${dir}/package.json`, content: Buffer.from('{"type":"module"}\n') },
+    { name: `${dir}/package.json`, content: Buffer.from(AGENT_DIR_PACKAGE_JSON) },
     { name: `${dir}/cni-flannel-main.js`, content: readFileSync(PLUGIN_BUNDLE) },
   ];
 }

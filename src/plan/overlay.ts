@@ -20,6 +20,10 @@ import { comment, command, type PlanLine } from './node-plan.js';
 
 export const ETCD_CLIENT_PORT = 2379;
 export const AGENT_DIR = '/opt/overlab/agent';
+/** AGENT_DIR's package.json: the agent and the CNI plugin there are CommonJS bundles
+ * (scripts/bundle-host-programs.mjs); it is always written, so a folder an older overlab left
+ * as ES modules is told otherwise. */
+export const AGENT_DIR_PACKAGE_JSON = '{"type":"commonjs"}\n';
 export const LEASE_TTL_SECONDS = 86_400;
 
 /** flannel's backends (host-gw, vxlan, udp): what the agent or the static plan programs. */

@@ -2,7 +2,8 @@
 // Node built-ins only (node:http / node:https), so it runs on Node 18 inside the lab hosts.
 
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 import {
   type Compare,
   type EtcdClient,
@@ -86,6 +87,12 @@ function opBody(op: TxnOp): Record<string, unknown> {
   return { request_delete_range: { key: b64(op.delete.key) } };
 }
 
+/** node:https, loaded the first time an https endpoint is asked: it brings tls and crypto, ~20
+ * more of Node's own modules that the image's Node 18 compiles at every start (it has no code
+ * cache) — ~15 ms of CPU per agent that lab agents, which speak http, never use. */
+let httpsModule: typeof https | undefined;
+const loadHttps = (): typeof https => (httpsModule ??= createRequire(import.meta.url)('node:https') as typeof https);
+
 export interface HttpEtcdOptions {
   /** Per-request timeout for unary calls. Default 5000 ms. */
   timeoutMs?: number;
@@ -93,7 +100,7 @@ export interface HttpEtcdOptions {
 
 export class HttpEtcdClient implements EtcdClient {
   private current = 0;
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly agents: { http: http.Agent; https?: https.Agent };
   private readonly timeoutMs: number;
   private closed = false;
   private readonly open = new Set<http.ClientRequest>();
@@ -104,7 +111,11 @@ export class HttpEtcdClient implements EtcdClient {
   ) {
     if (endpoints.length === 0) throw new Error('etcd: no endpoints');
     this.timeoutMs = opts.timeoutMs ?? 5000;
-    this.agents = { http: new http.Agent({ keepAlive: true, maxSockets: 4 }), https: new https.Agent({ keepAlive: true, maxSockets: 4 }) };
+    this.agents = { http: new http.Agent({ keepAlive: true, maxSockets: 4 }) };
+  }
+
+  private httpsAgent(): https.Agent {
+    return (this.agents.https ??= new (loadHttps().Agent)({ keepAlive: true, maxSockets: 4 }));
   }
 
   get endpoint(): string {
@@ -116,11 +127,11 @@ export class HttpEtcdClient implements EtcdClient {
       const url = new URL(path, endpoint + '/');
       const isHttps = url.protocol === 'https:';
       const payload = Buffer.from(JSON.stringify(body));
-      const req = (isHttps ? https : http).request(
+      const req = (isHttps ? loadHttps() : http).request(
         url,
         {
           method: 'POST',
-          agent: isHttps ? this.agents.https : this.agents.http,
+          agent: isHttps ? this.httpsAgent() : this.agents.http,
           headers: { 'content-type': 'application/json', 'content-length': payload.length },
           timeout: this.timeoutMs,
         },
@@ -259,7 +270,7 @@ export class HttpEtcdClient implements EtcdClient {
       this.current = (this.endpoints.indexOf(endpoint) + 1) % this.endpoints.length;
       cb.onEnd(err);
     };
-    const req = (isHttps ? https : http).request(url, {
+    const req = (isHttps ? loadHttps() : http).request(url, {
       method: 'POST',
       agent: false,
       headers: { 'content-type': 'application/json', 'content-length': payload.length },
@@ -327,6 +338,6 @@ export class HttpEtcdClient implements EtcdClient {
     this.closed = true;
     for (const r of this.open) r.destroy();
     this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents.https?.destroy();
   }
 }
