@@ -18,7 +18,7 @@ import { SWITCH_NODE } from '../plan/container-names.js';
 import type { LabState } from '../lab/lab-state.js';
 import { clock } from '../lab/lab-health.js';
 import { recordBoots, saveLabModel } from '../lab/lab-files.js';
-import { bringUpNode, runningSwitch, throwIfAborted } from '../deploy/node-bringup.js';
+import { bringUpNode, runningSwitch, throwIfAborted, type UnderlaySwitch } from '../deploy/node-bringup.js';
 import { compilePlan, runPlan, type CompiledPlan } from '../deploy/run-steps.js';
 import { missingEtcdConfig, seedEtcdConfig, waitForEtcd } from '../deploy/etcd-node.js';
 import { startAgents, waitForAgents } from '../deploy/agents.js';
@@ -60,10 +60,15 @@ export interface NodeRepair {
 export function planRepair(model: ResolvedLab, state: LabState): RepairPlan {
   const nodes = new Map<string, { action: NodeAction; why: string }>();
   const plan: RepairPlan = { nodes, seedEtcd: [] };
-  if ((model.engines?.length ?? 0) > 1) {
-    // Each engine has its switch; repairing in place knows one. Measured all the same.
-    plan.refused = 'it spreads over several engines, which repair in place does not handle yet';
-    return plan;
+  // Across engines each node is repaired through its own engine's switch; a switch that needs
+  // repair would need the engines stitched again, which repair in place does not do.
+  const extraSwitches = new Set((model.engines ?? []).slice(1).map((e) => `${SWITCH_NODE}-${e.name}`));
+  if (extraSwitches.size) {
+    const switchTrouble = [...state.missing, ...state.stopped.map((s) => s.node), ...state.problems.map((p) => p.node)].find((n) => n === SWITCH_NODE || extraSwitches.has(n));
+    if (switchTrouble) {
+      plan.refused = `it spreads over several engines and its switch ${switchTrouble === SWITCH_NODE ? `on ${model.engines![0]!.name}` : switchTrouble} needs repair, which would stitch the engines again (repair in place does not do that yet)`;
+      return plan;
+    }
   }
   if (state.extra.length) {
     plan.refused = `it has containers that are not part of its model (${state.extra.join(', ')})`;
@@ -116,6 +121,18 @@ export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan
     else done.push({ node, did: text });
   };
   const specs = containerSpecs(model, run);
+  // A node takes its namespace from the switch of its own engine: each switch hands it over as
+  // many times as it has nodes to repair (the primary's would wait for nodes that never ask).
+  const switchOf = (node: string): string => {
+    const engine = [...model.hosts, ...model.externals].find((n) => n.name === node)?.engine;
+    return model.engines?.find((e) => e.name === engine)?.switchContainer ?? model.underlay.switchContainer;
+  };
+  const handOvers = async (which: string[]): Promise<(node: string) => UnderlaySwitch> => {
+    const counts = new Map<string, number>();
+    for (const node of which) counts.set(switchOf(node), (counts.get(switchOf(node)) ?? 0) + 1);
+    const ready = new Map(await Promise.all([...counts].map(async ([container, n]) => [container, await runningSwitch(runtime, model, n, container)] as const)));
+    return (node) => ready.get(switchOf(node))!;
+  };
   const plans = new Map(renderNodePlans(model).map((p) => [p.node, p]));
   const etcd = etcdNode(model);
   const nodes = [...plan.nodes.entries()];
@@ -141,8 +158,8 @@ export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan
       async run(signal) {
         throwIfAborted(signal);
         // The switch hands its namespace to each node whose plan runs (the plan's first step).
-        const underlay = await runningSwitch(runtime, model, nodes.length);
-        const create = async (node: string, container: string, plan1: CompiledPlan, handOver: typeof underlay) => {
+        const underlay = await handOvers(nodes.map(([node]) => node));
+        const create = async (node: string, container: string, plan1: CompiledPlan, handOver: UnderlaySwitch) => {
           const current = await runtime.listByName([container], { signal });
           if (current.length) await runtime.remove(container, { signal });
           const spec = specs.find((s) => s.name === container)!;
@@ -156,7 +173,7 @@ export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan
           nodes.map(async ([node, { action, why }]) => {
             const plan1 = compilePlan(plans.get(node)!);
             if (action === 'create') {
-              await create(node, plan1.container, plan1, underlay);
+              await create(node, plan1.container, plan1, underlay(node));
               repaired.add(node);
               said(node, describeAction(model, node, action, why));
               return;
@@ -182,10 +199,10 @@ export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan
         );
         // Made anew once the first hand-over is over: the switch hands its namespace to these too.
         const settledAgain = again.length
-          ? await runningSwitch(runtime, model, again.length).then((handOver) =>
+          ? await handOvers(again.map(({ node }) => node)).then((handOver) =>
               Promise.allSettled(
                 again.map(async ({ node, plan1, because }) => {
-                  await create(node, plan1.container, plan1, handOver);
+                  await create(node, plan1.container, plan1, handOver(node));
                   repaired.add(node);
                   said(node, describeAction(model, node, 'create', because));
                 }),
