@@ -1,7 +1,9 @@
 // Helpers for integration tests: run the built CLI, read Docker state by label, and snapshot the
 // machine's own network state (which overlab must never change).
 import { execa } from 'execa';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}bin/run.js`;
@@ -57,6 +59,14 @@ export async function machineNetworkState(): Promise<{ links: string[]; routes: 
 }
 
 let copies: string | undefined;
+
+// Vitest imports this module afresh for every test file: the file's seed copies go with it, after
+// its own afterAll hooks (hooks run as a stack).
+afterAll(async () => {
+  const dir = copies;
+  copies = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 /** labs/<seed>.yaml as lab `name` (a file in a temporary directory), so that test files running
  * at the same time on one engine never build, change or remove the same lab. `edit` may change
