@@ -89,8 +89,8 @@ export default class Logs extends BaseCommand<LogsResult> {
     // it, and the script stops its tail: nothing keeps running in the lab.
     const open = new PassThrough();
     const running = await this.runtime.execAttached(container, ['sh', '-c', FOLLOW_UNTIL_STDIN_CLOSES, 'follow', tail ? String(tail) : '+1', file], { signal: this.abort.signal, stdin: open });
-    const [code] = await Promise.all([running.exited, pipeThrough(running.stdout, process.stdout), pipeThrough(running.stderr, process.stderr)]);
-    open.end();
+    // exited rejects when the engine stops answering: its timeout, exit 3, as any engine call.
+    const [code] = await Promise.all([running.exited, pipeThrough(running.stdout, process.stdout), pipeThrough(running.stderr, process.stderr)]).finally(() => open.end());
     this.resultExitCode = this.abort.signal.aborted ? exitCodeOfSignal(this.abort.signal.reason instanceof InterruptedError ? this.abort.signal.reason.signal : 'SIGINT') : code;
     return { ...where, file, log: '' };
   }

@@ -130,7 +130,14 @@ export async function execAttached(client: EngineClient, container: string, comm
   const exited = closed.then(async ({ cut }) => {
     stdout.end();
     stderr.end();
-    if (signal?.aborted || cut) return 130;
+    if (signal?.aborted) return 130;
+    if (cut) {
+      // Cut by the client because the engine stopped answering while the command ran: its
+      // timeout, as exec and execStream report it (a person's Ctrl-C is the abort above).
+      const silentMs = client.silentForMs;
+      if (silentMs !== undefined) throw engineError('timeout', { engine: client.said, operation: 'run a command in', subject: subjectOf(container), timeoutMs: silentMs });
+      return 130;
+    }
     return execExitCode(client, id, container, signal).catch(tolerated('runtime', `read the exit code of an exec in ${container} (taken as 1)`, 1));
   });
   const resize = async (size: TerminalSize) => {

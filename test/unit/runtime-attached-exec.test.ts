@@ -3,6 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PassThrough, type Duplex } from 'node:stream';
 import { DockerRuntime } from '../../src/runtime/docker-runtime.js';
+import { EngineError } from '../../src/runtime/engine-errors.js';
+import { exitCodeFor } from '../../src/base/errors.js';
 import { frame, STDERR, STDOUT } from '../../src/runtime/stream-demux.js';
 import { json, startFakeEngine, type FakeEngine } from '../support/fake-engine.js';
 
@@ -121,5 +123,21 @@ describe('an exec without a terminal', () => {
     controller.abort();
     expect(await proc.exited).toBe(130);
     expect(body('/containers/c1/exec')).toMatchObject({ AttachStdin: false, Tty: false });
+  });
+
+  it('ends with the engine\'s timeout, not as an interrupt (130), when its engine stops answering (exec, logs -f)', async () => {
+    execRoutes((socket) => {
+      socket.write(frame(STDOUT, 'listening\n'));
+      engine.hang = true;
+    });
+    const rt = new DockerRuntime({ socketPath: engine.socketPath, deadlines: { quickMs: 200, slowMs: 2000, livenessMs: 100 } });
+    const proc = await rt.execAttached('c1', ['tail', '-F', '/var/log/overlab-agent.log'], { stdin: new PassThrough() });
+    const out = collect(proc.stdout);
+    const error = (await proc.exited.catch((e: unknown) => e)) as EngineError;
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error.failure).toBe('timeout');
+    expect(exitCodeFor(error)).toBe(3);
+    expect(error.message).toBe(`the Docker engine at ${engine.socketPath} does not answer within 0.2 s (asked to run a command in container c1)`);
+    expect(out()).toBe('listening\n');
   });
 });
