@@ -66,7 +66,9 @@ export default class Report extends BaseCommand<ReportResult> {
     this.note(c.dim('reading routes, neighbours, FDB and leases'));
     const snapshot = await readSnapshot(this.runtime, lab, signal, undefined, absent);
     const leases = await Promise.all(
-      lab.networks.filter(usesAgent).map(async (n) => ({ network: n.name, leases: await readLeases(this.runtime, lab, n).catch(() => []) })),
+      lab.networks
+        .filter(usesAgent)
+        .map((n) => readLeases(this.runtime, lab, n).then((leases) => ({ network: n.name, leases }), (error: unknown) => ({ network: n.name, leases: [], unreadable: error instanceof Error ? error.message.split('\n')[0]! : String(error) }))),
     );
     const data: ReportData = {
       lab,

@@ -52,3 +52,19 @@ describe('report page', () => {
     expect(svg).toContain('data-node="router"');
   });
 });
+
+describe("the report's Leases section says what is true", () => {
+  const f = loadTraceFixture('flannel-udp');
+  const page = (leases: Parameters<typeof renderReportHtml>[0]['leases']) => renderReportHtml({ lab: f.lab, generatedAt: '2026-12-02T00:00:00Z', leases, hosts: [], traces: [] });
+  it('a lab without etcd', () => {
+    expect(page([])).toContain('no etcd in this lab');
+  });
+  it('a lab with etcd that holds no lease, or could not be read: not "no etcd"', () => {
+    const none = page([{ network: 'default', leases: [] }]);
+    expect(none).not.toContain('no etcd');
+    expect(none).toContain('network default: etcd holds no lease');
+    const unreadable = page([{ network: 'default', leases: [], unreadable: 'etcdctl <exited> 1' }]);
+    expect(unreadable).not.toContain('no etcd');
+    expect(unreadable).toContain('network default: etcd could not be read (etcdctl &lt;exited&gt; 1)');
+  });
+});

@@ -24,7 +24,9 @@ export interface ReportData {
   /** The lab was degraded: what is missing or broken (its tables show what is there). */
   degraded?: string;
   verify?: VerifyReport;
-  leases: { network: string; leases: LeaseRecord[] }[];
+  /** One entry per etcd-backed network (none: the lab has no etcd); `unreadable` when etcd could
+   * not be read for it (why). */
+  leases: { network: string; leases: LeaseRecord[]; unreadable?: string }[];
   hosts: HostTables[];
   traces: TraceResult[];
 }
@@ -61,12 +63,19 @@ function verifySection(v: VerifyReport | undefined): string {
 }
 
 function leaseSection(data: ReportData): string {
+  if (data.leases.length === 0) return '<p class="muted">no etcd in this lab (the static control plane programs the hosts)</p>';
+  // What is true of each network that has none to show: etcd unreadable, or holding no lease.
+  const notes = data.leases
+    .filter((n) => n.leases.length === 0)
+    .map((n) => `<p class="muted">${esc(n.unreadable ? `network ${n.network}: etcd could not be read (${n.unreadable})` : `network ${n.network}: etcd holds no lease`)}</p>`);
   const all = data.leases.flatMap((n) => n.leases.map((l) => ({ network: n.network, l })));
-  if (all.length === 0) return '<p class="muted">no etcd in this lab (the static control plane programs the hosts)</p>';
-  return table(
-    ['network', 'key', 'subnet', 'PublicIP', 'backend', 'VtepMAC', 'etcd lease'],
-    all.map(({ network, l }) => [esc(network), esc(l.key), esc(l.subnet), esc(l.publicIp), esc(l.backendType), esc(l.vtepMac ?? ''), esc(l.leaseId ?? '')]),
-  );
+  const rows = all.length
+    ? table(
+        ['network', 'key', 'subnet', 'PublicIP', 'backend', 'VtepMAC', 'etcd lease'],
+        all.map(({ network, l }) => [esc(network), esc(l.key), esc(l.subnet), esc(l.publicIp), esc(l.backendType), esc(l.vtepMac ?? ''), esc(l.leaseId ?? '')]),
+      )
+    : '';
+  return rows + notes.join('');
 }
 
 function hostSection(h: HostTables): string {
