@@ -254,8 +254,6 @@ export class DockerRuntime implements ContainerRuntime {
       deadline: 'slow',
       signal: options.signal,
     });
-    // Files (the node's init) go in before it ever starts.
-    if (spec.files) await this.putTar(created.Id, '/', spec.files, options);
     if (spec.readonlyPaths) this.readonlyPathsOf.set(spec.name, true);
     this.readonlyPathsOf.set(created.Id, Boolean(spec.readonlyPaths));
     return created.Id;

@@ -120,8 +120,6 @@ export interface ContainerSpec {
   /** `none` (every lab node: no way out), or `host` for the one short-lived helper that makes a
    * lab's tunnel device in the engine machine's namespace and moves it into the lab's switch. */
   networkMode?: 'none' | 'host';
-  /** A tar unpacked at `/` after the container is created and before it starts (its init). */
-  files?: Buffer;
   /** The engine starts the container again when its process ends or the engine restarts,
    * unless it was stopped on purpose. */
   restartPolicy?: 'unless-stopped';

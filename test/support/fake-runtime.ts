@@ -214,9 +214,6 @@ export class FakeRuntime implements ContainerRuntime {
     }
     if (!this.images.has(spec.image)) throw engineError('not-found', { engine: this.endpoint, operation: 'create', subject: `image ${spec.image}` });
     const c: FakeContainer = { id: `id-${spec.name}`, name: spec.name, spec, state, pid: this.nextPid++, labels: { ...spec.labels }, files: new Map(), startedAt: this.startTime(), signals: [] };
-    for (const member of spec.files ? readTar(spec.files) : []) {
-      if (member.type === '0') c.files.set(`/${member.name}`, member.content);
-    }
     this.containers.set(spec.name, c);
     return c.id;
   }
