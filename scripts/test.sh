@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command (npm test): the lint (npm run lint: layer rules, typescript-eslint, knip), its
-# first two run while the rest is set up — the engine, the build, the image, and the readers the
+# The test command (npm test): the lint (npm run lint: layer rules, tsc of tests and sources,
+# typescript-eslint, knip), its first three run while the rest is set up — the engine, the build, the image, and the readers the
 # tests use as honest judges (tshark for pcapng, Chromium for the HTML report) — then unit, browser
 # and integration tests. A lint failure fails the run before any test starts.
 # knip runs after the build: bin/ and scripts/ load modules through dist/, and knip follows those
@@ -14,8 +14,8 @@ trap 'rm -f "$lint_log"' EXIT
 (
   start=$SECONDS
   status=0
-  { npm run --silent lint:deps && npm run --silent lint:code; } || status=$?
-  printf '\033[1m[test]\033[0m npm run lint:deps, lint:code: %s s\n' "$((SECONDS - start))"
+  { npm run --silent lint:deps && npm run --silent lint:types && npm run --silent lint:code; } || status=$?
+  printf '\033[1m[test]\033[0m npm run lint:deps, lint:types, lint:code: %s s\n' "$((SECONDS - start))"
   exit "$status"
 ) >"$lint_log" 2>&1 &
 lint_pid=$!

@@ -104,7 +104,7 @@ describe('iptables mode', () => {
   });
 
   it('trace: the DNAT hop with the rule that did it (nft trace, counter, conntrack), and REJECT for a Service without endpoints', async () => {
-    const web = await overlabJson<{ result: TraceResult }>(['trace', IPT, 'host1/client', 'svc/web', '--reply']);
+    const web = await overlabJson<TraceResult>(['trace', IPT, 'host1/client', 'svc/web', '--reply']);
     expect(web.exitCode).toBe(0);
     const r = web.body.result;
     expect(r.delivered).toBe(true);
@@ -113,7 +113,7 @@ describe('iptables mode', () => {
     expect(r.hops.some((h) => h.leg === 'reply' && h.change?.includes('un-DNAT: conntrack gave the answer the Service\'s address back'))).toBe(true);
     expect(r.service!.evidence.some((l) => l.startsWith('host1: nft trace: ip nat KUBE-SEP-') && l.includes(`dnat to ${r.service!.chosen!}`))).toBe(true);
     expect(r.service!.evidence.some((l) => /^host1: conntrack: tcp 10\.244\.1\.3:\d+ → 10\.96\.0\.10:80, DNAT to /.test(l))).toBe(true);
-    const empty = await overlabJson<{ result: TraceResult }>(['trace', IPT, 'host1/client', 'svc/empty']);
+    const empty = await overlabJson<TraceResult>(['trace', IPT, 'host1/client', 'svc/empty']);
     expect(empty.exitCode).toBe(1);
     expect(empty.body.result.drop!.reason).toContain('REJECT: Service default/empty:http has no endpoints');
     // nothing of the trace's own is left on the translating node
@@ -126,7 +126,7 @@ describe('iptables mode', () => {
     const noHairpin = await verify(IPT, ['quick hairpin']);
     // web1 asking its own Service: when it picks itself, the frame cannot go back out its own port
     expect(noHairpin.checks[0]!.reason).toMatch(/never answered: host1\/web1 \(10\.244\.1\.2:8080\)/);
-    const self = await overlabJson<{ result: TraceResult }>(['trace', IPT, 'host1/web1', 'svc/web', '--static']);
+    const self = await overlabJson<TraceResult>(['trace', IPT, 'host1/web1', 'svc/web', '--static']);
     expect(self.exitCode).toBe(1);
     expect(self.body.result.branches!.map((b) => b.delivered)).toEqual([false, true, true]);
     expect(self.body.result.drop!.reason).toMatch(/^towards 10\.244\.1\.2:8080 \(host1\/web1\): host1\/web1 is behind the port it came from \(\S+\) and hairpin mode is off/);
@@ -139,7 +139,7 @@ describe('iptables mode', () => {
     expect(noBridgeNf.checks.find((c) => c.name === 'quick nodeport')!.status).toBe('pass');
     // with iptables no longer in the bridge, web1's own Service is routed, not bridged: hairpin no longer matters
     expect(noBridgeNf.checks.find((c) => c.name === 'quick hairpin')!.status).toBe('pass');
-    const predicted = await overlabJson<{ result: TraceResult }>(['trace', IPT, 'host1/client', 'svc/web', '--static']);
+    const predicted = await overlabJson<TraceResult>(['trace', IPT, 'host1/client', 'svc/web', '--static']);
     expect(predicted.exitCode).toBe(1);
     expect(predicted.body.result.branches!.map((b) => b.delivered)).toEqual([false, true, true]);
     expect(predicted.body.result.drop!.reason).toMatch(/^towards 10\.244\.1\.2:8080 \(host1\/web1\): the answer skipped the un-DNAT/);

@@ -16,7 +16,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
 }
 
-export type Route = (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
+/** Its result is awaited and otherwise ignored (`res.writeHead(204).end()` returns the response). */
+export type Route = (req: RecordedRequest, res: ServerResponse) => unknown;
 /** Called with the raw socket after the 101 answer: write frames, read stdin. */
 export type UpgradeRoute = (req: RecordedRequest, socket: Duplex) => void | Promise<void>;
 

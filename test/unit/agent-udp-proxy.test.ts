@@ -96,7 +96,7 @@ describe.skipIf(!existsSync(BIN))('udp-proxy (native data path)', () => {
     await new Promise((r) => tunSide.once('connect', r));
     // the socket's libuv handle (dgram's internal state, as udp-socket.ts finds it)
     const sym = Object.getOwnPropertySymbols(tunSide).find((x) => x.description === 'state symbol') as symbol;
-    const h = (tunSide as unknown as Record<symbol, { handle: { fd: number; recvStop(): number } }>)[sym].handle;
+    const h = (tunSide as unknown as Record<symbol, { handle: { fd: number; recvStop(): number } }>)[sym]!.handle;
     h.recvStop(); // only the proxy reads it
     const fromTun = inbox(kernel);
     const atPeer = inbox(peer);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { birdConfigText, birdSymbol, sessionName, sessionPeer, type BirdNodeConfig } from '../../src/plan/bird-config.js';
 import { allSessions, bgpConfigs, peersOf, type BgpNodeInput } from '../../src/plan/bgp-peering.js';
 
-const link = (segment: string, ip: string, k = 0) => ({ segment, iface: `eth${k}`, ip, port: k ? `x.${k}` : 'x' });
+const link = (segment: string, ip: string, k = 0) => ({ segment, iface: `eth${k}`, ip, port: k ? `x.${k}` : 'x', mac: `02:42:00:00:00:0${k}` });
 const racks: BgpNodeInput[] = [
   { name: 'tor1', role: 'router', links: [link('rack1', '192.168.10.1'), link('spine', '192.168.30.1', 1)], blocks: [] },
   { name: 'tor2', role: 'router', links: [link('rack2', '192.168.20.1'), link('spine', '192.168.30.2', 1)], blocks: [] },

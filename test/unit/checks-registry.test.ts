@@ -52,15 +52,15 @@ const running = (lab: typeof hostGw, except: string[] = []): ContainerSummary[] 
     .filter((n) => !except.includes(n.name))
     .map((n) => ({ id: n.container, name: n.container, state: 'running', labels: { 'overlab.lab': lab.name, 'overlab.node': n.name } }));
 
-const pingCheck: CheckSpec = { kind: 'ping', name: 'p', ping: { from: 'host1/pod1', to: 'host2/pod1', count: 3, expect: 'reachable' } };
+const pingCheck = { kind: 'ping', name: 'p', ping: { from: 'host1/pod1', to: 'host2/pod1', count: 3, expect: 'reachable' } } satisfies CheckSpec;
 const unreachableCheck: CheckSpec = { kind: 'ping', name: 'u', ping: { from: 'host1/pod1', to: 'host2/pod1', count: 3, expect: 'unreachable' } };
 const kernelCheck: CheckSpec = { kind: 'kernel', name: 'k', kernel: { on: 'host1', peer: 'host2', network: 'default' } };
 const leaseCheck: CheckSpec = { kind: 'lease', name: 'l', lease: { host: 'host2', network: 'default' } };
-const captureCheck: CheckSpec = {
+const captureCheck = {
   kind: 'capture',
   name: 'c',
   capture: { on: 'host1:eth0', during: { ping: pingCheck.ping }, expect: [{ proto: 'vxlan', inner: { srcMac: 'host1:flannel.1' } }], absent: [] },
-};
+} satisfies CheckSpec;
 
 describe('the check-kind registry', () => {
   it('has one module per kind, each with every part', () => {
@@ -83,7 +83,7 @@ describe('the check-kind registry', () => {
 
   it('footprints name the lab nodes a check needs, etcd included when the state lives there', () => {
     const names = new LabReferences(vxlan);
-    const fp = (c: CheckSpec) => checkKindOf(c.kind)!.footprint((c as unknown as Record<string, never>)[c.kind], names);
+    const fp = (c: CheckSpec) => checkKindOf(c.kind)!.footprint((c as unknown as Record<string, never>)[c.kind]!, names);
     expect(fp(pingCheck).nodes).toEqual(['host1', 'host2']);
     expect(fp(kernelCheck).nodes).toEqual(['host1', 'host2', 'etcd']);
     expect(fp(leaseCheck).nodes).toEqual(['host2', 'etcd']);

@@ -12,7 +12,7 @@ import { resolveLab } from '../../src/plan/resolve-lab.js';
 import { verifyLab } from '../../src/core/lab-verify.js';
 import { LABEL_LAB, LABEL_NODE } from '../../src/plan/container-names.js';
 import type { PingResult } from '../../src/probes/ping.js';
-import type { CheckSpec } from '../../src/lab-spec/lab-spec.js';
+import type { CaptureSpec, CheckSpec } from '../../src/lab-spec/lab-spec.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
 import { REAP_SCRIPT } from '../../src/probes/probe-reaper.js';
 import { twoHostSpec } from './lab-fixture.js';
@@ -176,7 +176,7 @@ describe('verifyLab with a shared probe', () => {
   it('a capture that fails before its traffic (a name the lab cannot resolve) does not hold back the other', async () => {
     const { runtime, order } = labRuntime(() => true);
     const broken = capture('at-host2', 'host2:eth0', 'host1/pod1', 'host2/pod1');
-    if (broken.kind === 'capture') broken.capture.expect = [{ proto: 'icmp', src: 'host9/pod1' }];
+    if (broken.kind === 'capture') (broken.capture as CaptureSpec).expect = [{ proto: 'icmp', src: 'host9/pod1' }];
     const report = await verifyLab(runtime, lab, [checks[0]!, broken], { signal: new AbortController().signal });
     expect(order).toEqual([`tcpdump@${lab.hosts[0]!.container}`, `ping@${lab.hosts[0]!.container}`]);
     expect(report.checks.map((c) => [c.name, c.status])).toEqual([

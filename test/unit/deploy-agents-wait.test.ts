@@ -11,6 +11,7 @@ import { agentFiles, agentStatusPort, etcdNode, hostSubnet } from '../../src/pla
 import type { ResolvedHost } from '../../src/plan/resolved-lab.js';
 import { FakeRuntime, type ExecCall } from '../support/fake-runtime.js';
 import { network, twoHostSpec } from './lab-fixture.js';
+import { resolvedInstead } from '../support/resolved-instead.js';
 
 const lab = resolveLab(twoHostSpec({ networks: [network({ backend: 'vxlan', controlPlane: 'etcd', cidr: '10.244.0.0/16' })] }), { takenSubnets: [] });
 const net = lab.networks[0]!;
@@ -90,7 +91,7 @@ describe('progress toward programmed', () => {
     expect(agentProgressScore(lab, host1, net, status(host1, { inSync: false }))).toBe(3);
     expect(agentProgressScore(lab, host1, net, status(host1))).toBe(4);
     // a peer at another address is not the planned peer
-    expect(agentProgressScore(lab, host1, net, { ...status(host1), peers: [{ subnet: hostSubnet(host2, net), publicIp: '192.0.2.9' }] })).toBe(3);
+    expect(agentProgressScore(lab, host1, net, { ...status(host1), peers: [{ subnet: hostSubnet(host2, net), publicIp: '192.0.2.9', backendType: 'vxlan' }] })).toBe(3);
   });
 
   it('a deadline moves only when a target beats its best score', () => {
@@ -149,7 +150,7 @@ describe('waitForAgents', () => {
   it('gives up after 30 s + 0.5 s per agent without progress, naming the agent, where it stands and its log', async () => {
     const { runtime } = runtimeWithCollector(() => [line(host1, status(host1)), line(host2, status(host2, { peers: [] }))]);
     runtime.containers.get(host2.container)!.files.set(agentFiles(lab, net).log, Buffer.from('lease added: 10.244.1.0/24\n'));
-    const waiting = waitForAgents(runtime, lab, new AbortController().signal).catch((e: unknown) => e as Error & { hint?: string });
+    const waiting = waitForAgents(runtime, lab, new AbortController().signal).then(resolvedInstead, (e: unknown) => e as Error & { hint?: string });
     await vi.advanceTimersByTimeAsync(32_000); // 30 s + 0.5 s per agent (2 agents)
     const error = await waiting;
     expect(error.message).toBe(
@@ -186,7 +187,7 @@ describe('waitForAgents', () => {
       // from 40 s on host2 has its lease and 0 of 1 peers, and stays so; its status flaps
       return [line(host2, status(host2, { peers: [], inSync: Math.floor(at / 1000) % 2 === 0 }))];
     });
-    const error = await waitForAgents(runtime, lab, new AbortController().signal, lab.hosts, clock).catch((e: unknown) => e as Error);
+    const error = await waitForAgents(runtime, lab, new AbortController().signal, lab.hosts, clock).then(resolvedInstead, (e: unknown) => e as Error);
     expect(error).toBeInstanceOf(Error);
     // progress at 20 s (first answer), 40 s (its lease) and at most one more when "in sync" first shows: ≤ 41 s + 31 s
     expect(clock.now()).toBeGreaterThanOrEqual(71_000);
@@ -196,9 +197,7 @@ describe('waitForAgents', () => {
 
   it('a collector that cannot run is an environment error, not a 30 s wait', async () => {
     const { runtime, runs } = runtimeWithCollector(() => [], 127);
-    const waiting = watchAgents(runtime, lab, lab.hosts.map((host) => ({ host, network: net })), () => true, { timeoutMs: 30_000, signal: new AbortController().signal }).catch(
-      (e: unknown) => e as Error,
-    );
+    const waiting = watchAgents(runtime, lab, lab.hosts.map((host) => ({ host, network: net })), () => true, { timeoutMs: 30_000, signal: new AbortController().signal }).then(resolvedInstead, (e: unknown) => e as Error);
     await vi.advanceTimersByTimeAsync(2000);
     expect((await waiting).message).toMatch(/^watching the agents from etcd failed \(exit 127\)/);
     expect(runs).toHaveLength(3);

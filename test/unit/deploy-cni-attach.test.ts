@@ -12,6 +12,7 @@ import { RUNNER_ARGV } from '../../src/plan/step-runner.js';
 import type { ResolvedLab } from '../../src/plan/resolved-lab.js';
 import { FakeRuntime, type ExecCall } from '../support/fake-runtime.js';
 import { network, twoHostSpec } from './lab-fixture.js';
+import { resolvedInstead } from '../support/resolved-instead.js';
 
 const SHIM = [{ name: 'opt/overlab/agent/cni-flannel-main.js', content: Buffer.from('// shim') }];
 
@@ -98,7 +99,7 @@ describe('attaching pods through CNI', () => {
     const runtime = new FakeRuntime();
     withHosts(runtime, lab);
     runtime.onExec((call) => (pluginOf(call) === 'flannel' ? { exitCode: 1, stdout: '{"cniVersion":"0.3.1","code":999,"msg":"failed to load flannel \'subnet.env\' file: nope"}' } : undefined));
-    const error = await attachCniPods(runtime, lab, new AbortController().signal, lab.hosts, { shim: SHIM }).catch((e: unknown) => e as Error);
+    const error = await attachCniPods(runtime, lab, new AbortController().signal, lab.hosts, { shim: SHIM }).then(resolvedInstead, (e: unknown) => e as Error);
     expect(exitCodeFor(error)).toBe(3);
     expect(error.message).toMatch(/^CNI ADD of host\d\/pod1: plugin flannel \(network cbr0\) failed: failed to load flannel 'subnet.env' file: nope \(CNI error 999\)$/);
   });
@@ -108,7 +109,7 @@ describe('attaching pods through CNI', () => {
     const runtime = new FakeRuntime();
     withHosts(runtime, lab);
     runtime.onExec((call) => (call.command[0] === 'bash' ? { exitCode: 127, stderr: "env: '/usr/lib/cni/loopback': No such file or directory" } : undefined));
-    const error = await attachCniPods(runtime, lab, new AbortController().signal, lab.hosts, { shim: SHIM }).catch((e: unknown) => e as Error & { hint?: string });
+    const error = await attachCniPods(runtime, lab, new AbortController().signal, lab.hosts, { shim: SHIM }).then(resolvedInstead, (e: unknown) => e as Error & { hint?: string });
     expect(exitCodeFor(error)).toBe(3);
     expect(error.message).toMatch(/the host image has no CNI plugins/);
     expect(error.hint).toMatch(/overlab image build/);
@@ -125,7 +126,7 @@ describe('attaching pods through CNI', () => {
           ? { stdout: JSON.stringify(JSON.parse(call.stdin!).prevResult) }
           : undefined,
     );
-    const error = await attachCniPods(runtime, lab, new AbortController().signal, lab.hosts, { shim: SHIM }).catch((e: unknown) => e as Error);
+    const error = await attachCniPods(runtime, lab, new AbortController().signal, lab.hosts, { shim: SHIM }).then(resolvedInstead, (e: unknown) => e as Error);
     expect(exitCodeFor(error)).toBe(70);
   });
 });

@@ -1,3 +1,4 @@
+import type { CheckSpec } from '../../src/lab-spec/lab-spec.js';
 import { describe, expect, it } from 'vitest';
 import { groupLabs, underlaysInUse } from '../../src/lab/engine-labs.js';
 import { selectChecks } from '../../src/core/lab-verify.js';
@@ -40,10 +41,13 @@ describe('groupLabs', () => {
 });
 
 describe('selectChecks', () => {
-  const checks = [{ name: 'a' }, { name: 'b' }];
+  const checks: CheckSpec[] = [
+    { name: 'a', kind: 'ping' },
+    { name: 'b', kind: 'ping' },
+  ];
   it('selects by name and rejects unknown names with the list of known ones', () => {
     expect(selectChecks(checks, undefined)).toEqual(checks);
-    expect(selectChecks(checks, ['b'])).toEqual([{ name: 'b' }]);
+    expect(selectChecks(checks, ['b'])).toEqual([checks[1]]);
     expect(() => selectChecks(checks, ['c'])).toThrow('no check named "c"');
   });
 });

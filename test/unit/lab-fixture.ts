@@ -9,6 +9,7 @@ export function network(overrides: Partial<PodNetworkSpec> = {}): PodNetworkSpec
     bridge: 'docker0',
     backend: 'none',
     controlPlane: 'static',
+    podAttach: 'ip',
     vni: 1,
     port: 8472,
     nat: true,

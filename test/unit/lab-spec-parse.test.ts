@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SpecError, formatIssue } from '../../src/lab-spec/spec-error.js';
 import { loadLabSpec } from '../../src/lab-loader/load.js';
 import { parseLabSpec } from '../../src/lab-loader/parse-lab-spec.js';
-import type { LabSpec } from '../../src/lab-spec/lab-spec.js';
+import type { CaptureSpec, LabSpec } from '../../src/lab-spec/lab-spec.js';
 import { specIssues } from '../support/spec-issues.js';
 
 const GOOD = 'test/fixtures/specs/good';
@@ -259,7 +259,7 @@ describe('good fixtures', () => {
       ['host1', { default: '172.16.1.0/24' }, '192.168.50.11'],
       ['host2', { default: '172.16.2.0/24' }, '192.168.50.12'],
     ]);
-    expect(lab.checks[1]?.capture?.absent).toEqual([{ proto: 'vxlan' }, { proto: 'flannel-udp' }]);
+    expect((lab.checks[1]?.capture as CaptureSpec | undefined)?.absent).toEqual([{ proto: 'vxlan' }, { proto: 'flannel-udp' }]);
   });
 });
 
@@ -389,6 +389,6 @@ describe('odd documents', () => {
   it('deeply nested inner matches', () => {
     const text =
       'name: x\nhosts: [{name: h}]\nchecks: [{name: c, capture: {on: "h:eth0", during: {ping: {from: h, to: h}}, expect: [{inner: {inner: {inner: {proto: arp}}}}]}}]\n';
-    expect(parseLabSpec(text, '<inline>').checks[0]?.capture?.expect).toEqual([{ inner: { inner: { inner: { proto: 'arp' } } } }]);
+    expect((parseLabSpec(text, '<inline>').checks[0]?.capture as CaptureSpec | undefined)?.expect).toEqual([{ inner: { inner: { inner: { proto: 'arp' } } } }]);
   });
 });
