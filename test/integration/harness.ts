@@ -3,7 +3,7 @@
 import { execa } from 'execa';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}bin/run.js`;
@@ -14,8 +14,20 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A CLI run started inside a test ends with the test: vitest does not stop a timed-out test's
+ * work, so its child would run on, loading the engine during the next tests. SIGTERM is overlab's
+ * own Ctrl-C path (it takes down what it was making). Started in a hook, it is left alone. */
+export function endsWithTest<T extends { kill(signal?: NodeJS.Signals): unknown }>(child: T): T {
+  try {
+    onTestFinished(() => void child.kill('SIGTERM'));
+  } catch {
+    // not inside a test (beforeAll, afterAll): the hook's own timeout fails the file
+  }
+  return child;
+}
+
 export async function overlab(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const r = await execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', ...env } });
+  const r = await endsWithTest(execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', ...env } }));
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { CLI, containersWithLabel, downLabs, overlab, overlabJson, ROOT, seedAs } from './harness.js';
+import { CLI, containersWithLabel, downLabs, endsWithTest, overlab, overlabJson, ROOT, seedAs } from './harness.js';
 import { setting } from '../../src/shared/settings.js';
 
 // Copies of seed labs under names of their own (other test files run beside this one); the spec
@@ -31,7 +31,7 @@ interface LsRow {
 let dir: string;
 
 function start(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
-  return execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', ...env } });
+  return endsWithTest(execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', ...env } }));
 }
 
 async function labRow(lab = LAB): Promise<LsRow | undefined> {

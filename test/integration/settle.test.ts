@@ -8,13 +8,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, until } from './harness.js';
+import { CLI, endsWithTest, ROOT, until } from './harness.js';
 
 let state: string;
 const LAB = 'ex15';
 
 async function run(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const r = await execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', XDG_STATE_HOME: state } });
+  const r = await endsWithTest(execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', XDG_STATE_HOME: state } }));
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { CLI, ROOT, containersWithLabel } from './harness.js';
+import { CLI, ROOT, containersWithLabel, endsWithTest } from './harness.js';
 
 let state: string;
 let tmp: string;
@@ -17,7 +17,7 @@ interface Envelope<T> {
 }
 
 async function run(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const r = await execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', XDG_STATE_HOME: state } });
+  const r = await endsWithTest(execa('node', [CLI, ...args], { cwd: ROOT, reject: false, env: { NO_COLOR: '1', XDG_STATE_HOME: state } }));
   return { exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
