@@ -144,7 +144,7 @@ function mapping(failure: EngineFailure, facts: EngineFailureFacts): Mapping {
         message: facts.stalled
           ? `the Docker engine at ${facts.engine} began to answer, then sent nothing for ${seconds(facts.timeoutMs ?? 0)} (asked to ${what(facts)})`
           : `the Docker engine at ${facts.engine} does not answer within ${seconds(facts.timeoutMs ?? 0)} (asked to ${what(facts)})`,
-        hint: 'check that dockerd is alive (`systemctl status docker` or its log) and restart it; if it is only slow, raise OVERLAB_ENGINE_TIMEOUT_MS (milliseconds)',
+        hint: 'check that dockerd is alive (`systemctl status docker` or its log) and restart it; if `docker version` answers while `docker info` or `docker network ls` hangs, dockerd is wedged (a lock held inside it for good, seen with docker.io 20.10 when many containers end at once): `kill -USR1 <dockerd pid>` writes its goroutine dump under /var/run/docker/ for a bug report, then restart it; if it is only slow, raise OVERLAB_ENGINE_TIMEOUT_MS (milliseconds)',
       };
     case 'not-found': {
       const subject = facts.subject ?? 'the object';

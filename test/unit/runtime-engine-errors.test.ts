@@ -12,7 +12,7 @@ const table: { failure: EngineFailure; facts: Partial<EngineFailureFacts>; exit:
   { failure: 'unreachable', facts: { code: 'ECONNREFUSED' }, exit: 3, message: /nothing listens on it/, hint: /dockerd/ },
   { failure: 'unreachable', facts: { code: 'EACCES' }, exit: 3, message: /permission denied/, hint: /root|group/ },
   { failure: 'unreachable', facts: { code: 'ECONNRESET', operation: 'create', subject: 'container x' }, exit: 3, message: /closed the connection while overlab tried to create container x/, hint: /log/ },
-  { failure: 'timeout', facts: { timeoutMs: 10_000, operation: 'list containers' }, exit: 3, message: /^the Docker engine at \/run\/docker\.sock does not answer within 10 s \(asked to list containers\)$/, hint: /OVERLAB_ENGINE_TIMEOUT_MS/ },
+  { failure: 'timeout', facts: { timeoutMs: 10_000, operation: 'list containers' }, exit: 3, message: /^the Docker engine at \/run\/docker\.sock does not answer within 10 s \(asked to list containers\)$/, hint: /wedged.*kill -USR1 <dockerd pid>.*OVERLAB_ENGINE_TIMEOUT_MS/ },
   { failure: 'not-found', facts: { operation: 'run a command in', subject: 'container overlab-a-etcd', detail: 'No such container: overlab-a-etcd' }, exit: 3, message: /^container overlab-a-etcd does not exist on the Docker engine/, hint: /--recreate/ },
   { failure: 'not-found', facts: { operation: 'look up', subject: 'image overlab/host:latest' }, exit: 3, message: /^image overlab\/host:latest does not exist/, hint: /image build/ },
   { failure: 'conflict', facts: { operation: 'create', subject: 'container overlab-a-switch', detail: raw }, exit: 3, message: /^the Docker engine refused to create container overlab-a-switch: it conflicts/, hint: /overlab ls/ },
