@@ -184,8 +184,9 @@ export const kernelKind = defineCheckKind({
       const peers = o.stats?.peers ?? [];
       const known = peers.some((p) => p.subnet === o.facts.subnet && p.publicIp === o.facts.publicIp);
       const missing = o.routes.some((r) => r.dst === o.network.cidr && r.dev === 'flannel0') ? [] : [describeRoute(o.desired.routes[0]!)];
-      if (!known) missing.push(`agent table entry ${o.facts.subnet} → ${o.facts.publicIp}:${o.network.port}`);
-      const seen = `${o.self}: ${o.desired.routes.map(describeRoute).join(', ')}; agent knows ${peers.length} peer(s)`;
+      // No stats read is not an agent that knows nothing: say which it is.
+      if (!known) missing.push(o.stats ? `agent table entry ${o.facts.subnet} → ${o.facts.publicIp}:${o.network.port}` : `a readable agent state (its stats file is missing or unreadable)`);
+      const seen = `${o.self}: ${o.desired.routes.map(describeRoute).join(', ')}; ${o.stats ? `agent knows ${peers.length} peer(s)` : `could not read ${o.self}'s agent state`}`;
       const details = { desired: o.desired, peers };
       return missing.length
         ? { status: 'fail', seen, reason: `${o.self} lacks ${missing.join('; ')} (from ${o.facts.source})${refusalText(o.self, o.refusals)}`, details }
