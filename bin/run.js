@@ -80,7 +80,15 @@ const answered =
       ? await complete()
       : args[0] === 'validate' && (await (await validateModule()).validateFast(args.slice(1)));
 if (!answered) {
+  // oclif checks, every time it loads, that Node satisfies oclif's own `engines` with semver: ~50
+  // modules, ~20-35 ms of every command's start-up. overlab's package.json says which Node
+  // it needs (npm checks it on install); the variable is oclif's own switch for that check, set
+  // only while oclif loads so that no program overlab starts inherits it.
+  const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING;
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
   const { execute, settings } = await import('@oclif/core');
+  if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
+  else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning;
   // overlab always runs its compiled dist/. Left on, oclif looks for TypeScript sources whenever
   // NODE_ENV is test or development, and an installed overlab (no tsconfig, no typescript) then
   // warns "Could not find typescript" on every command.

@@ -105,3 +105,23 @@ describe('DEBUG=overlab* shows what overlab goes on without', () => {
     expect(asked.stderr).toContain(`overlab:cli list the subnets in use (a dry run works without an engine): no Docker engine answers at ${join(dir, 'no-engine.sock')}`);
   });
 });
+
+describe('what the CLI loads to start', () => {
+  it('oclif without its check of Node against its own engines (semver), and the switch that skips it left out of the environment', async () => {
+    const hook = join(dir, 'loads.cjs');
+    writeFileSync(
+      hook,
+      [
+        "const Module = require('node:module');",
+        'const load = Module._load;',
+        'let semver = false;',
+        "Module._load = function (request, ...rest) { if (request === 'semver') semver = true; return load.call(this, request, ...rest); };",
+        "process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify({ semver, switch: process.env.OCLIF_DISABLE_ENGINE_WARNING ?? null }) + '\\n'));",
+      ].join('\n'),
+    );
+    const r = await overlab(['labs'], { NODE_OPTIONS: `--require ${hook}` });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('flannel-vxlan');
+    expect(JSON.parse(/^LOADED (.*)$/m.exec(r.stderr)?.[1] ?? 'null')).toEqual({ semver: false, switch: null });
+  });
+});
