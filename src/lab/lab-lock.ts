@@ -210,6 +210,9 @@ export async function acquireLabLock(options: LockOptions): Promise<LabLock> {
 /** Run `work` holding the lab's lock on its (primary) engine. */
 export async function withLabLock<T>(runtime: ContainerRuntime, lab: string, signal: AbortSignal, work: () => Promise<T>, options: Partial<LockOptions> = {}): Promise<T> {
   // Talking to an engine of a lab spread over several that is not its primary: lock on the primary.
+  // The engine's lock key is asked meanwhile: the engine talked to is the primary for nearly every
+  // lab, and then locating the lab and asking the key are one round trip, not two in a row.
+  engineLockKey(runtime, signal).catch(() => undefined);
   await requirePrimary(runtime, lab, { signal });
   const lock = await acquireLabLock({ engine: await engineLockKey(runtime, signal), lab, signal, ...options });
   try {

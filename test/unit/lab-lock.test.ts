@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { manualClock } from '../../src/base/poll.js';
 import { exitCodeFor } from '../../src/base/errors.js';
 import { FakeRuntime } from '../support/fake-runtime.js';
+import { RoutedRuntime } from '../../src/runtime/routed-runtime.js';
 
 const engine = () => `/test/${randomUUID()}.sock`;
 /** Time moves only when the waiter sleeps, but each sleep gives the event loop one turn (so the
@@ -188,6 +189,26 @@ describe('one lock per engine, however it is reached', () => {
     leave();
     await first;
     expect(await withLabLock(b, 'demo', signal(), async () => 'in', { waitMs: 0 })).toBe('in');
+  });
+
+  it('asks the engine for its lock key while it locates the lab: one round trip, not two in a row', async () => {
+    const engine = reached('/var/run/docker.sock', `ID-${randomUUID()}`);
+    let infoAsked: () => void = () => undefined;
+    const asked = new Promise<void>((r) => (infoAsked = r));
+    const info = engine.info.bind(engine);
+    engine.info = (options) => (infoAsked(), info(options));
+    const list = engine.list.bind(engine);
+    // The engine answers the lab's listing only once the key was asked too (or says it never was).
+    engine.list = async (filter, options) => {
+      const late = new Promise<never>((_, fail) => setTimeout(() => fail(new Error('the lab was located before the lock key was asked')), 5_000).unref());
+      await Promise.race([asked, late]);
+      return list(filter, options);
+    };
+    const routed = new RoutedRuntime([{ name: '', runtime: engine }], () => new FakeRuntime());
+    expect(routed.unplaced).toBe(true); // the command's own engine: the lab is located there first
+    expect(await withLabLock(routed, 'demo', signal(), async () => 'in')).toBe('in');
+    expect(engine.calls.filter((c) => c.method === 'info')).toHaveLength(1);
+    expect(engine.calls.filter((c) => c.method === 'list')).toHaveLength(1);
   });
 
   it('asks the engine once per runtime', async () => {
