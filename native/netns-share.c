@@ -5,7 +5,8 @@
  * is created). The socket lives on a volume only the lab's containers mount.
  *
  *   netns-share serve SOCKET COUNT SECONDS   (in the switch) send this process's network
- *       namespace to the first COUNT clients, or until SECONDS have passed; then remove SOCKET.
+ *       namespace to the first COUNT clients, or until SECONDS have passed, or until another
+ *       hand-over has taken the name SOCKET; then remove SOCKET if it is still its own.
  *   netns-share get SOCKET TARGET SECONDS    (in a node) wait up to SECONDS for SOCKET, receive
  *       the namespace and bind-mount it on TARGET (created if missing), as `ip netns add` does.
  *
@@ -75,15 +76,27 @@ static int serve(const char *path, long count, long seconds) {
   chmod(tmp, 0666);
   if (listen(s, 128) < 0) return fail("listen");
   if (rename(tmp, path) < 0) return fail("rename");
+  struct stat own;
+  if (stat(path, &own) < 0) return fail("stat");
   long deadline = now_ms() + seconds * 1000L;
   long served = 0;
   while (served < count) {
     long left = deadline - now_ms();
     if (left <= 0) break;
     struct pollfd p = {.fd = s, .events = POLLIN};
-    int r = poll(&p, 1, (int)left);
+    int r = poll(&p, 1, left > 1000 ? 1000 : (int)left);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
+    if (r < 0) break;
+    if (r == 0) {
+      /* Another hand-over took the socket's name (a switch that restarted serves as it boots, and
+       * a repair asks again): nobody can reach this one any more. */
+      struct stat now;
+      if (stat(path, &now) < 0 || now.st_ino != own.st_ino || now.st_dev != own.st_dev) {
+        close(s);
+        return 0;
+      }
+      continue;
+    }
     int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0) continue;
     char byte = 'n';
@@ -99,7 +112,8 @@ static int serve(const char *path, long count, long seconds) {
     if (sendmsg(c, &m, MSG_NOSIGNAL) == 1) served++;
     close(c);
   }
-  unlink(path);
+  struct stat now;
+  if (stat(path, &now) == 0 && now.st_ino == own.st_ino && now.st_dev == own.st_dev) unlink(path);
   close(s);
   return 0;
 }

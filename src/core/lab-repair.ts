@@ -11,12 +11,13 @@
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { ResolvedHost, ResolvedLab } from '../plan/resolved-lab.js';
 import { containerSpecs } from '../plan/containers.js';
-import { renderNodePlans, renderSwitchPlan } from '../plan/node-plans.js';
+import { renderNodePlans, renderSwitchPlan, switchBridges } from '../plan/node-plans.js';
 import { etcdNode, etcdPrefix, labUsesAgents, usesAgent } from '../plan/overlay.js';
 import { usesCni } from '../plan/cni-plan.js';
 import { SWITCH_NODE } from '../plan/container-names.js';
 import type { LabState } from '../lab/lab-state.js';
-import { clock } from '../lab/lab-health.js';
+import { clock, switchLinks } from '../lab/lab-health.js';
+import { pollUntil } from '../base/poll.js';
 import { recordBoots, saveLabModel } from '../lab/lab-files.js';
 import { bringUpNode, runningSwitch, throwIfAborted, type UnderlaySwitch } from '../deploy/node-bringup.js';
 import { compilePlan, runPlan, type CompiledPlan } from '../deploy/run-steps.js';
@@ -145,7 +146,7 @@ export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan
       async run(signal) {
         throwIfAborted(signal);
         if (plan.switch === 'start') await runtime.start(model.underlay.switchContainer, { signal });
-        await runPlan(runtime, compilePlan(renderSwitchPlan(model)), signal);
+        await bridgesBack(runtime, model, signal);
         repaired.add(SWITCH_NODE);
         said(SWITCH_NODE, plan.switch === 'start' ? 'started; its bridge made again' : 'its bridge made again (it restarted)');
       },
@@ -277,3 +278,25 @@ export function repairPhases(runtime: ContainerRuntime, model: ResolvedLab, plan
   return { phases, done };
 }
 
+
+/** How long a restarted switch of a lab on one engine has to make its bridges by itself. */
+const SWITCH_BOOT_BRIDGES_MS = 3000;
+
+/** The switch's bridges back. On one engine its own command makes them as it boots
+ * (src/plan/switch-boot.ts): wait for them (a switch made by an older overlab never does: the
+ * missing ones are made once the wait is over). Across engines overlab makes them. */
+async function bridgesBack(runtime: ContainerRuntime, model: ResolvedLab, signal: AbortSignal): Promise<void> {
+  const bridges = switchBridges(model);
+  let missing = bridges;
+  if (!model.engines?.length) {
+    await pollUntil(
+      async () => {
+        const links = await switchLinks(runtime, model.underlay.switchContainer, { signal });
+        missing = links ? bridges.filter((b) => !links.has(b)) : bridges;
+        return missing.length === 0;
+      },
+      { timeoutMs: SWITCH_BOOT_BRIDGES_MS, signal },
+    );
+  }
+  if (missing.length) await runPlan(runtime, compilePlan(renderSwitchPlan(model, missing)), signal);
+}

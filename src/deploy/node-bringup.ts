@@ -59,10 +59,11 @@ export interface UnderlaySwitch {
   netnsFile(): Promise<string>;
 }
 
-/** Make the share and the switch; put the helper on the share while the switch starts; make its
- * bridge, then hand its namespace to the next `nodes` nodes that ask. Every promise must be
- * awaited (or settled) by the caller. */
-export function startSwitch(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, plan: CompiledPlan, nodes: number, signal: AbortSignal, onStarted?: () => Promise<void>): UnderlaySwitch {
+/** Make the share and the switch; put the helper on the share while the switch starts. With a
+ * `plan` (a lab across engines), make its bridge with it, then hand its namespace to the next
+ * `nodes` nodes that ask; without, the switch's own command does both as it boots
+ * (src/plan/switch-boot.ts). Every promise must be awaited (or settled) by the caller. */
+export function startSwitch(runtime: ContainerRuntime, lab: ResolvedLab, spec: ContainerSpec, plan: CompiledPlan | undefined, nodes: number, signal: AbortSignal, onStarted?: () => Promise<void>): UnderlaySwitch {
   const engine = spec.labels[LABEL_ENGINE];
   const volume = (async () => {
     throwIfAborted(signal);
@@ -85,9 +86,9 @@ export function startSwitch(runtime: ContainerRuntime, lab: ResolvedLab, spec: C
       await runtime.putTar(spec.name, SHARE_DIR, shareTar());
     }),
   );
-  const bridged = started.then(() => runPlan(runtime, plan, signal));
+  const bridged = plan ? started.then(() => runPlan(runtime, plan, signal)) : started;
   // After the bridge: a node that has the namespace may plug its cable in at once.
-  const serving = Promise.all([bridged, helper]).then(() => runtime.execDetached(spec.name, netnsServeArgv(nodes)));
+  const serving = plan ? Promise.all([bridged, helper]).then(() => runtime.execDetached(spec.name, netnsServeArgv(nodes))) : Promise.all([started, helper]);
   const told = started.then(() => onStarted?.());
   return { volume, helper, bridged, ready: Promise.all([serving, told]).then(() => undefined), netnsFile: () => started.then(() => netnsFileOf(runtime, spec.name)) };
 }
@@ -134,12 +135,12 @@ export interface BringUpOptions {
 export async function bringUpLab(runtime: ContainerRuntime, lab: ResolvedLab, signal: AbortSignal, options: BringUpOptions = {}): Promise<void> {
   throwIfAborted(signal);
   // Every plan is compiled before the first container exists: a refused plan creates nothing.
-  const switchPlan = compilePlan(renderSwitchPlan(lab));
   const plans = renderNodePlans(lab).map(compilePlan);
   const specs = options.specs ?? containerSpecs(lab);
   const specOf = (container: string) => specs.find((s) => s.name === container)!;
   if (lab.engines?.length) return bringUpAcrossEngines(runtime, lab, signal, specs, plans, options);
-  const underlay = startSwitch(runtime, lab, specOf(lab.underlay.switchContainer), switchPlan, plans.length, signal, options.onSwitchStarted);
+  // The switch's own command makes its bridge and hands its namespace over (containers.ts).
+  const underlay = startSwitch(runtime, lab, specOf(lab.underlay.switchContainer), undefined, plans.length, signal, options.onSwitchStarted);
   const wiredNodes = new Map(plans.map((plan) => [plan.node, bringUpNode(runtime, lab, specOf(plan.container), plan, underlay, signal)]));
   const wired = (node: string) => wiredNodes.get(node) ?? Promise.reject(new Error(`no node ${node} in lab ${lab.name}`));
   const nodes = [...wiredNodes].map(async ([node, done]) => {

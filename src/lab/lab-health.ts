@@ -54,7 +54,7 @@ function cablesOf(node: ResolvedHost | ResolvedExternal): { iface: string; port:
 }
 
 /** The interface names in a switch's network namespace, or undefined if they cannot be read. */
-async function switchLinks(runtime: ContainerRuntime, switchContainer: string, options: CallOptions): Promise<Set<string> | undefined> {
+export async function switchLinks(runtime: ContainerRuntime, switchContainer: string, options: CallOptions): Promise<Set<string> | undefined> {
   const r = await runtime.exec(switchContainer, ['ip', '-j', 'link', 'show'], options).catch(() => undefined);
   if (!r || r.exitCode !== 0) return undefined;
   try {
@@ -120,7 +120,10 @@ export async function measureLabHealth(runtime: ContainerRuntime, lab: ResolvedL
         node: SWITCH_NODE,
         kind: 'switch-restarted',
         ...(since ? { since } : {}),
-        detail: `the switch ${since ? `restarted at ${clock(since)} (after the lab was built)` : `lost its bridge "${bridgeGone}"`}: its bridge and every node's cable are gone`,
+        // A restarted switch makes its bridge again as it boots (src/plan/switch-boot.ts); the cables are gone.
+        detail: since
+          ? `the switch restarted at ${clock(since)} (after the lab was built): ${bridgeGone ? `its bridge "${bridgeGone}" and every node's cable are gone` : "every node's cable is gone"}`
+          : `the switch lost its bridge "${bridgeGone}": its bridge and every node's cable are gone`,
       });
     }
   }

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { LABEL_ENGINE } from '../runtime/routed-runtime.js';
 import { ETCD_DATA_DIR, ETCD_DATA_TMPFS_OPTIONS, etcdCpuShares } from './overlay.js';
 import { NODE_INIT_COMMAND } from './node-init.js';
+import { switchCommand } from './switch-boot.js';
+import { switchBridges } from './node-plans.js';
 
 /** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
@@ -67,6 +69,9 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
   const specs: ContainerSpec[] = [
     {
       ...base,
+      // On one engine the switch makes its bridge(s) and hands its namespace to every node as it
+      // boots (switch-boot.ts); across engines, overlab does both once every switch runs.
+      ...(lab.engines?.length ? {} : { command: switchCommand(switchBridges(lab), lab.hosts.length + lab.externals.length) }),
       name: lab.underlay.switchContainer,
       hostname: SWITCH_NODE,
       labels: { ...labels(lab, SWITCH_NODE, 'switch', run), [LABEL_FINGERPRINT]: labFingerprint(lab) },

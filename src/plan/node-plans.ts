@@ -29,13 +29,20 @@ export function netnsServeArgv(count: number): string[] {
   return [NETNS_SHARE, 'serve', UNDERLAY_SOCKET, String(Math.max(1, count)), String(NETNS_WAIT_SECONDS + 60)];
 }
 
-/** The switch itself: one Linux bridge — or, on a routed underlay, one per segment (rack). */
-export function renderSwitchPlan(lab: ResolvedLab): NodePlan {
+/** The bridges of a lab's switch: one, or one per segment of a routed underlay. */
+export function switchBridges(lab: ResolvedLab): string[] {
+  const u = lab.underlay;
+  return u.segments ? u.segments.map((s) => s.bridge) : [u.bridge];
+}
+
+/** The switch itself: one Linux bridge — or, on a routed underlay, one per segment (rack); only
+ * `bridges` of them when given. */
+export function renderSwitchPlan(lab: ResolvedLab, bridges: readonly string[] = switchBridges(lab)): NodePlan {
   const u = lab.underlay;
   const lines: PlanLine[] = u.segments
     ? [comment(`the underlay switch of a routed underlay: one Linux bridge per segment (rack), joined only through the router nodes`)]
     : [comment(`the underlay switch: a Linux bridge; every node's eth0 is a veth whose other end is a port here`)];
-  for (const bridge of u.segments ? u.segments.map((s) => s.bridge) : [u.bridge]) {
+  for (const bridge of bridges) {
     lines.push(command('ip', 'link', 'add', 'name', bridge, 'type', 'bridge'), command('ip', 'link', 'set', 'dev', bridge, 'up'));
   }
   return { node: 'switch', container: u.switchContainer, lines };

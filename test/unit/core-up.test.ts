@@ -27,9 +27,11 @@ describe('up phases', () => {
     await runAll(runtime, 'run-1');
     expect(runtime.names()).toEqual(ALL);
     for (const c of runtime.containers.values()) expect(c.labels['overlab.run']).toBe('run-1');
-    // The lab's share carries the run id too; the switch handed its namespace to the 4 other nodes.
+    // The lab's share carries the run id too; the switch's own command makes its bridge and hands
+    // its namespace to the 4 other nodes (no exec in the switch).
     expect([...runtime.volumes]).toEqual([['overlab-demo-share', { 'overlab.lab': 'demo', 'overlab.run': 'run-1' }]]);
-    expect(runtime.calls.filter((c) => c.method === 'execDetached').map((c) => (c.args[1] as string[]).slice(1, 4))).toEqual([['serve', '/run/overlab/share/underlay.sock', '4']]);
+    expect(runtime.containers.get(SWITCH)!.spec.command.slice(-2)).toEqual(['4', lab.underlay.bridge]);
+    expect(runtime.calls.filter((c) => ['exec', 'execDetached'].includes(c.method) && c.args[0] === SWITCH)).toEqual([]);
     expect(JSON.parse(runtime.file(SWITCH, LAB_MODEL_FILE)!)).toEqual(lab);
     expect(await loadLabModel(runtime, SWITCH)).toEqual(lab);
     expect(await readCompletion(runtime, SWITCH)).toMatchObject({ run: 'run-1' });
