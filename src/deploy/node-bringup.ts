@@ -16,7 +16,8 @@ import { netnsServeArgv, renderNodePlans, renderSwitchPlan } from '../plan/node-
 import type { ResolvedLab } from '../plan/resolved-lab.js';
 import { etcdNode } from '../plan/overlay.js';
 import { environmentError, interruptedError } from '../base/errors.js';
-import { compilePlan, runPlan, type CompiledPlan } from './run-steps.js';
+import { bootWiring, compilePlan, runPlan, type CompiledPlan } from './run-steps.js';
+import { bootWiringInput } from '../plan/node-boot-wiring.js';
 import { startEtcd } from './etcd-node.js';
 import { stitchSwitches } from './engine-stitch.js';
 import { LABEL_ENGINE } from '../runtime/routed-runtime.js';
@@ -112,11 +113,17 @@ export async function bringUpNode(runtime: ContainerRuntime, lab: ResolvedLab, s
   throwIfAborted(signal);
   await runtime.createAndStart(spec); // not aborted: see startSwitch
   throwIfAborted(signal);
-  await underlay.helper;
   // A switch that cannot be made ends the wait at once, instead of at the plan's own deadline.
   const switchFailed = new AbortController();
   underlay.ready.catch(() => switchFailed.abort());
-  await runPlan(runtime, plan, AbortSignal.any([signal, switchFailed.signal]));
+  const waiting = AbortSignal.any([signal, switchFailed.signal]);
+  if (bootWiringInput(spec.command) !== undefined) {
+    // It wires itself as it boots (src/plan/node-boot-wiring.ts): its output says how that went.
+    await bootWiring(runtime, plan, waiting);
+  } else {
+    await underlay.helper;
+    await runPlan(runtime, plan, waiting);
+  }
   throwIfAborted(signal);
   if (etcdNode(lab)?.name === plan.node) await startEtcd(runtime, lab, signal);
 }

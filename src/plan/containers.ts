@@ -8,7 +8,10 @@ import { LABEL_ENGINE } from '../runtime/routed-runtime.js';
 import { ETCD_DATA_DIR, ETCD_DATA_TMPFS_OPTIONS, etcdCpuShares } from './overlay.js';
 import { NODE_INIT_COMMAND } from './node-init.js';
 import { switchCommand } from './switch-boot.js';
-import { switchBridges } from './node-plans.js';
+import { renderNodePlans, switchBridges } from './node-plans.js';
+import { wiringBootCommand } from './node-boot-wiring.js';
+import { planCommands } from './node-plan.js';
+import { toRunnerSteps } from './step-runner.js';
 
 /** The capabilities a lab node needs; never privileged mode (docs/architecture.md "Safety rules"). */
 export const NODE_CAPABILITIES = ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'];
@@ -82,14 +85,18 @@ export function containerSpecs(lab: ResolvedLab, run?: string): ContainerSpec[] 
   // udp: the agent writes ICMP errors from the host's own <subnet>.0 into flannel0; without
   // accept_local the kernel drops them as martians (and /proc/sys is read-only inside).
   const hostSysctls = lab.networks.some((n) => n.backend === 'udp') ? { ...forwarding, 'net.ipv4.conf.all.accept_local': '1' } : forwarding;
+  // On one engine each node wires itself as it first boots (node-boot-wiring.ts); across engines
+  // overlab runs each node's plan with an exec once the node runs.
+  const wiring = lab.engines?.length ? undefined : new Map(renderNodePlans(lab).map((p) => [p.container, wiringBootCommand(toRunnerSteps(planCommands(p)))]));
+  const commandOf = (container: string) => (wiring ? { command: wiring.get(container)! } : {});
   for (const host of lab.hosts) {
     const attach: Record<string, string> = host.podAttach === 'cni' ? { [LABEL_POD_ATTACH]: 'cni' } : {};
-    specs.push({ ...base, name: host.container, hostname: host.name, labels: { ...labels(lab, host.name, 'host', run), ...attach }, sysctls: hostSysctls, readonlyPaths: NODE_READONLY_PATHS });
+    specs.push({ ...base, ...commandOf(host.container), name: host.container, hostname: host.name, labels: { ...labels(lab, host.name, 'host', run), ...attach }, sysctls: hostSysctls, readonlyPaths: NODE_READONLY_PATHS });
   }
   for (const node of lab.externals) {
     const sysctls = node.role === 'router' ? forwarding : {};
     const etcd = node.role === 'etcd' ? { tmpfs: [{ target: ETCD_DATA_DIR, options: ETCD_DATA_TMPFS_OPTIONS }], cpuShares: etcdCpuShares(lab) } : {};
-    specs.push({ ...base, name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls, readonlyPaths: NODE_READONLY_PATHS, ...etcd });
+    specs.push({ ...base, ...commandOf(node.container), name: node.container, hostname: node.name, labels: labels(lab, node.name, node.role, run), sysctls, readonlyPaths: NODE_READONLY_PATHS, ...etcd });
   }
   return lab.engines?.length ? placedOnEngines(lab, specs, { ...base, ...share(false) }, run) : specs;
 }

@@ -3,6 +3,7 @@
 // the difference is handled here and says so.
 import { PassThrough, type Readable } from 'node:stream';
 import type { Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import { interruptedError } from '../base/errors.js';
 import { EngineClient, type EngineClientOptions, type EngineConnection, type EngineRequest, type EngineStream } from './engine-client.js';
 import { engineError, isEngineFailure, type EngineError } from './engine-errors.js';
@@ -21,6 +22,7 @@ import type {
   EngineInfo,
   ExecOptions,
   ExecResult,
+  FollowOptions,
   ImageOptions,
   NetworkSummary,
   StreamingExec,
@@ -463,6 +465,35 @@ export class DockerRuntime implements ContainerRuntime {
 
   execAttached(container: string, command: string[], options: AttachOptions = {}): Promise<AttachedExec> {
     return execAttached(this.client, container, command, options);
+  }
+
+  async followOutput(container: string, take: (stream: 'stdout' | 'stderr', text: string) => boolean, options: FollowOptions = {}): Promise<boolean> {
+    const signal = this.client.signalFor(options.signal);
+    const answer = await this.client.stream({
+      method: 'GET',
+      path: `/containers/${enc(container)}/logs`,
+      query: { follow: true, stdout: true, stderr: true },
+      operation: 'read the output of',
+      subject: containerSubject(container),
+      ...(options.idleMs !== undefined ? { deadline: options.idleMs } : {}),
+      signal,
+    });
+    let taken = false;
+    let failure: Error | undefined;
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    answer.stream.on('error', (error: Error) => (failure ??= error));
+    await readFrames(answer, (stream, payload) => {
+      if (taken || (stream !== STDOUT && stream !== STDERR)) return;
+      const name = stream === STDOUT ? 'stdout' : 'stderr';
+      if (take(name, decoders[name].write(payload))) {
+        taken = true;
+        answer.stream.destroy();
+      }
+    });
+    if (taken) return true;
+    if (signal?.aborted) throw interruptedError();
+    if (failure) throw failure;
+    return false;
   }
 
   async execDetached(container: string, command: string[], options: CallOptions = {}): Promise<void> {

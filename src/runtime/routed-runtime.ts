@@ -14,6 +14,7 @@ import type {
   EngineInfo,
   ExecOptions,
   ExecResult,
+  FollowOptions,
   ImageOptions,
   NetworkSummary,
   StreamingExec,
@@ -244,6 +245,10 @@ export class RoutedRuntime implements ContainerRuntime {
 
   async execAttached(container: string, command: string[], options?: AttachOptions): Promise<AttachedExec> {
     return (await this.on(container, options)).execAttached(container, command, options);
+  }
+
+  async followOutput(container: string, take: (stream: 'stdout' | 'stderr', text: string) => boolean, options?: FollowOptions): Promise<boolean> {
+    return (await this.on(container, options)).followOutput(container, take, options);
   }
 
   async execDetached(container: string, command: string[], options?: CallOptions): Promise<void> {

@@ -22,6 +22,11 @@ export interface StreamOptions extends CallOptions {
   holdStdin?: boolean;
 }
 
+export interface FollowOptions extends CallOptions {
+  /** How long the output may stay silent before the engine is taken as hung. */
+  idleMs?: number;
+}
+
 export interface ExecOptions extends CallOptions {
   /** Written to the process's stdin, which is then closed. */
   stdin?: string;
@@ -191,6 +196,9 @@ export interface ContainerRuntime {
   execDetached(container: string, command: string[], options?: CallOptions): Promise<void>;
   /** One file's content, through the engine's archive API (no process started). */
   readFile(container: string, path: string, options?: CallOptions): Promise<Buffer>;
+  /** A started container's output (its log, from its start on), chunk by chunk as it comes, until
+   * `take` says it has what it needs (then true) or the output ends (false: the container stopped). */
+  followOutput(container: string, take: (stream: 'stdout' | 'stderr', text: string) => boolean, options?: FollowOptions): Promise<boolean>;
   /** Start a container that exists and is stopped (its files kept). */
   start(container: string, options?: CallOptions): Promise<void>;
   /** Send a signal to the container's own process (its init passes it on). */

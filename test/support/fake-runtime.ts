@@ -7,6 +7,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import { interruptedError } from '../../src/base/errors.js';
 import { engineError } from '../../src/runtime/engine-errors.js';
 import { readTar } from '../../src/runtime/tar.js';
+import { BOOT_WIRED_LINE, BOOT_WIRING_FAILED_LINE, bootWiringInput } from '../../src/plan/node-boot-wiring.js';
+import { RUNNER_ARGV } from '../../src/plan/step-runner.js';
 import type {
   AttachedExec,
   AttachOptions,
@@ -18,6 +20,7 @@ import type {
   EngineInfo,
   ExecOptions,
   ExecResult,
+  FollowOptions,
   ImageOptions,
   NetworkSummary,
   StreamingExec,
@@ -297,6 +300,18 @@ export class FakeRuntime implements ContainerRuntime {
     stdout.end(r.stdout);
     stderr.end(r.stderr);
     return { stdout, stderr, exited: Promise.resolve(r.exitCode), resize: async () => undefined };
+  }
+
+  /** A container whose command wires it as it boots (src/plan/node-boot-wiring.ts) writes the
+   * outcome of that wiring, answered as an exec of the step runner with its steps would be. */
+  async followOutput(container: string, take: (stream: 'stdout' | 'stderr', text: string) => boolean, options?: FollowOptions): Promise<boolean> {
+    await this.enter('followOutput', [container], options);
+    const c = this.running(container, 'read the output of');
+    const input = bootWiringInput(c.spec.command);
+    if (input === undefined) return false;
+    const r = await this.answer({ container, command: [...RUNNER_ARGV], stdin: input });
+    const text = r.exitCode === 0 ? `${BOOT_WIRED_LINE}\n` : `${r.stderr}${r.stderr.endsWith('\n') || !r.stderr ? '' : '\n'}${BOOT_WIRING_FAILED_LINE}${r.exitCode}\n`;
+    return take('stderr', text);
   }
 
   async execDetached(container: string, command: string[], options?: CallOptions): Promise<void> {
