@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, onTestFinished } from 'vitest';
+import { getCurrentTest } from 'vitest/suite';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}bin/run.js`;
@@ -14,15 +15,24 @@ export interface CliResult {
   stderr: string;
 }
 
+const runningChildren = new Set<{ kill(signal?: NodeJS.Signals): unknown }>();
+
 /** A CLI run started inside a test ends with the test: vitest does not stop a timed-out test's
  * work, so its child would run on, loading the engine during the next tests. SIGTERM is overlab's
- * own Ctrl-C path (it takes down what it was making). Started in a hook, it is left alone. */
+ * own Ctrl-C path (it takes down what it was making). Vitest cannot tell which of several
+ * concurrent tests is running (its global onTestFinished goes to the last one started, which
+ * once ended a 6-minute workshop selftest when a shorter test beside it finished), so a run in a
+ * concurrent test, or in a hook, ends with its file instead. */
 export function endsWithTest<T extends { kill(signal?: NodeJS.Signals): unknown }>(child: T): T {
-  try {
-    onTestFinished(() => void child.kill('SIGTERM'));
-  } catch {
-    // not inside a test (beforeAll, afterAll): the hook's own timeout fails the file
+  runningChildren.add(child);
+  if (typeof (child as Partial<PromiseLike<unknown>>).then === 'function') {
+    void Promise.resolve(child as unknown as PromiseLike<unknown>).then(
+      () => runningChildren.delete(child),
+      () => runningChildren.delete(child),
+    );
   }
+  const test = getCurrentTest();
+  if (test && !test.concurrent) onTestFinished(() => void child.kill('SIGTERM'));
   return child;
 }
 
@@ -75,6 +85,8 @@ let copies: string | undefined;
 // Vitest imports this module afresh for every test file: the file's seed copies go with it, after
 // its own afterAll hooks (hooks run as a stack).
 afterAll(async () => {
+  for (const child of runningChildren) child.kill('SIGTERM');
+  runningChildren.clear();
   const dir = copies;
   copies = undefined;
   if (dir) await rm(dir, { recursive: true, force: true });
