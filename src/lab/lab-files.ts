@@ -31,16 +31,7 @@ async function writeStateFiles(runtime: ContainerRuntime, container: string, fil
     { name: `${stateDirName}/`, mode: 0o755 },
     ...files.map((f) => ({ name: `${stateDirName}/${base(f.path)}`, content: Buffer.from(JSON.stringify(f.content) + '\n'), mode: 0o644 })),
   ]);
-  try {
-    await runtime.putTar(container, parent, tar, options);
-  } catch (error) {
-    // The container's own boot makes this directory (mkdir -p) while the engine unpacks the
-    // archive's entry for it: the engine looks, finds nothing, and its mkdir then fails with
-    // "file exists". A second archive finds the directory made.
-    if (!isEngineFailure(error, 'server') || !/file exists/i.test(error instanceof Error ? error.message : '')) throw error;
-    debugLog('lab', `write ${stateDirName}/ in ${container}: the container made the directory meanwhile; writing again`, error);
-    await runtime.putTar(container, parent, tar, options);
-  }
+  await runtime.putTar(container, parent, tar, options);
 }
 
 /** States in which the engine is taking a container apart: its files may vanish under a read. */

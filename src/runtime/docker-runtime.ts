@@ -529,6 +529,19 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async putTar(container: string, directory: string, tar: Readable | Buffer, options: CallOptions = {}): Promise<void> {
+    try {
+      await this.putTarOnce(container, directory, tar, options);
+    } catch (error) {
+      // A node's own boot makes its directories (mkdir -p /opt/overlab, /etc/overlab) while the
+      // engine unpacks an archive's entry for one of them: the engine looks, finds nothing, and
+      // its mkdir then fails with "file exists" (a 64-host up lost that race). The same archive
+      // a second time finds the directory made; a stream cannot be sent twice.
+      if (!Buffer.isBuffer(tar) || !isEngineFailure(error, 'server') || !/file exists/i.test(error instanceof Error ? error.message : '')) throw error;
+      await this.putTarOnce(container, directory, tar, options);
+    }
+  }
+
+  private async putTarOnce(container: string, directory: string, tar: Readable | Buffer, options: CallOptions): Promise<void> {
     await this.client.buffered({
       method: 'PUT',
       path: `/containers/${enc(container)}/archive`,

@@ -134,6 +134,20 @@ describe('requests', () => {
     expect(engine.requests[1]!.body.equals(tar)).toBe(true);
   });
 
+  it('sends an archive again when the engine lost the race with the container making a directory, and only then', async () => {
+    // What dockerd 20.10 answered when a node's boot ran mkdir -p /opt/overlab during the unpack.
+    let puts = 0;
+    engine.routes.set('PUT /containers/h6/archive', (_req, res) =>
+      ++puts === 1 ? json(res, 500, { message: 'Error processing tar file(exit status 1): mkdir /opt/overlab: file exists' }) : res.writeHead(200).end(),
+    );
+    const tar = tarEntries([{ name: 'opt/overlab/' }, { name: 'opt/overlab/x', content: Buffer.from('x') }]);
+    await runtime().putTar('h6', '/', tar);
+    expect(engine.requests.map((r) => r.body.equals(tar))).toEqual([true, true]);
+    engine.routes.set('PUT /containers/h7/archive', (_req, res) => json(res, 500, { message: 'Error processing tar file(exit status 1): no space left on device' }));
+    await expect(runtime().putTar('h7', '/', tar)).rejects.toThrow(/no space left on device/);
+    expect(engine.requests).toHaveLength(3);
+  });
+
   it('treats a container that is already gone as removed', async () => {
     engine.routes.set('DELETE /containers/gone', (_req, res) => json(res, 404, { message: 'No such container: gone' }));
     await expect(runtime().remove('gone')).resolves.toBeUndefined();
