@@ -7,6 +7,10 @@ import type { ResolvedNetwork } from '../../plan/resolved-lab.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { KernelCheckSpec } from '../../lab-spec/lab-spec.js';
 import { defineCheckKind, type Verdict } from '../check-kind.js';
+import { pollUntil } from '../../base/poll.js';
+
+/** How long a udp check reads the agent's table again for a peer etcd has: a few of its beats. */
+const STATS_BEATS_WAIT_MS = 2000;
 import type { PeerFacts } from '../overlay-facts.js';
 
 const describeRoute = (r: RouteEntry) => `route ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev}${r.onlink ? ' onlink' : ''}`;
@@ -157,7 +161,16 @@ export const kernelKind = defineCheckKind({
     if (backend.type === 'udp') {
       // The kernel only routes the whole network into flannel0; the peer lives in the agent's table.
       desired.routes = [{ dst: net.cidr, dev: 'flannel0' }];
-      const { routes, stats } = agentState ?? (await readAgentState(runtime, lab, self, net));
+      let state = agentState ?? (await readAgentState(runtime, lab, self, net));
+      // The agent publishes its table in its stats file on a beat (statsIntervalMs, 500 ms in a
+      // lab), while `up` waits on its live status: a check right after `up` could read the table
+      // from before the last peer arrived ("knows 0 peer(s)" in CI). Read again until the peer is
+      // in it or a few beats have passed; only a table that has the peer passes.
+      const knows = (s: typeof state) => (s.stats?.peers ?? []).some((p) => p.subnet === facts.subnet && p.publicIp === facts.publicIp);
+      if (!knows(state)) {
+        await pollUntil(async () => knows((state = await readAgentState(runtime, lab, self, net))), { timeoutMs: STATS_BEATS_WAIT_MS, intervalMs: 200, signal: new AbortController().signal });
+      }
+      const { routes, stats } = state;
       return { kind: 'udp', self: self.name, network: net, facts, desired, routes, ...(stats ? { stats } : {}), refusals };
     }
     const actual = await readKernelPeerState(runtime, self.container, net);
